@@ -1,0 +1,75 @@
+"""Errors a person can act on.
+
+Every error skillbot raises for an expected failure is a :class:`SkillbotError`:
+``message`` says what happened, ``hint`` says what to do instead. The Slack layer
+shows both; nothing else needs to know where the error came from (AWS, the store,
+SMAPI)::
+
+    raise StalePlan("PROD1 moved from v7 to v8 since the plan was shown",
+                    hint="Run `/skill hotfix` again to see a fresh plan.")
+"""
+
+from __future__ import annotations
+
+
+class SkillbotError(Exception):
+    """Base of every expected failure; ``str(err)`` is the message plus the hint."""
+
+    #: short machine-readable kind, recorded in the audit log
+    kind = "error"
+
+    def __init__(self, message: str, *, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message} {self.hint}".strip()
+
+
+class ConfigError(SkillbotError):
+    """The environment or the skills file is wrong; the bot does not start."""
+
+    kind = "config"
+
+
+class NotFound(SkillbotError):
+    """A skill, alias, version or function that does not exist."""
+
+    kind = "not_found"
+
+
+class Refused(SkillbotError):
+    """A guard of the rotation refused the operation; nothing changed."""
+
+    kind = "refused"
+
+
+class NotAuthorized(SkillbotError):
+    """The person may not do this; the message says who may."""
+
+    kind = "not_authorized"
+
+
+class StalePlan(SkillbotError):
+    """The world moved since the plan was shown (alias revision or code hash)."""
+
+    kind = "stale"
+
+
+class Busy(SkillbotError):
+    """Another operation holds the skill, or AWS is mid-update; retrying later works."""
+
+    kind = "busy"
+
+
+class Unavailable(SkillbotError):
+    """A remote service failed (throttled, 5xx, timeout, unreachable); nothing changed."""
+
+    kind = "unavailable"
+
+
+class Forbidden(SkillbotError):
+    """The bot's own credentials lack a permission."""
+
+    kind = "forbidden"
