@@ -1,0 +1,409 @@
+"""A small threaded fake of the Slack Web API that records every call.
+
+Point the app (or a ``slack_sdk.WebClient``) at ``fake.api_url`` and assert on what
+it recorded::
+
+    with FakeSlack() as fake:
+        client = WebClient(base_url=fake.api_url, token="xoxb-test")
+        client.chat_postMessage(channel="C0TRIVIA", text="trivia: PROD1 v7 → v9")
+        assert fake.messages("C0TRIVIA")[0]["text"].endswith("v7 → v9")
+
+Work the app does after the ack runs in other threads: wait for its outcome with
+``fake.wait_for(lambda f: f.messages("C0TRIVIA"))`` instead of sleeping.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, TypeVar
+from urllib.parse import parse_qs, urlsplit
+
+T = TypeVar("T")
+
+BOT_USER_ID = "UBOT"
+BOT_ID = "BBOT"
+TEAM_ID = "T0TEAM"
+
+# Form fields that carry JSON text; decoded so tests compare Python objects.
+_JSON_FIELDS = frozenset({"blocks", "attachments", "view", "metadata", "user_auth_blocks"})
+
+# Seconds part of every ts the fake hands out; the counter fills the fraction.
+_TS_EPOCH = 1_700_000_000
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request the fake received.
+
+    ``params`` holds the merged query, form or JSON fields, with JSON-text fields such as
+    ``blocks`` decoded. ``status`` and ``response`` are what the fake answered, so views
+    can leave out calls that were refused by ``fail_next``.
+    """
+
+    method: str
+    params: dict[str, Any]
+    token: str | None
+    status: int = 200
+    response: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == 200 and bool(self.response.get("ok"))
+
+
+@dataclass
+class _Fault:
+    status: int
+    retry_after: int | None
+    error: str
+
+
+class FakeSlack:
+    """Threaded fake Slack Web API on 127.0.0.1 with an OS-chosen port.
+
+    Example::
+
+        fake = FakeSlack()
+        try:
+            ...  # WebClient(base_url=fake.api_url)
+        finally:
+            fake.close()
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition(threading.RLock())
+        self._calls: list[Call] = []
+        self._faults: dict[str, deque[_Fault]] = {}
+        self._delays: dict[str, float] = {}
+        self._ts_counter = 0
+        self._response_counter = 0
+        self._closed = threading.Event()
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._server.daemon_threads = True
+        host, port = self._server.server_address[:2]
+        self.base_url = f"http://{host!s}:{port}"
+        self.api_url = f"{self.base_url}/api/"
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="fake-slack",
+            daemon=True,
+        )
+        self._thread.start()
+
+    # -- lifecycle ------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Stop serving; slow (``delay``ed) answers are cut short."""
+        if self._closed.is_set():
+            return
+        self._closed.set()
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    def __enter__(self) -> FakeSlack:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- set-up for a test ------------------------------------------------------------
+
+    def response_url(self) -> str:
+        """A fresh response_url that records what the app posts to it."""
+        with self._cond:
+            self._response_counter += 1
+            return f"{self.base_url}/response/{self._response_counter}"
+
+    def fail_next(
+        self,
+        method: str,
+        *,
+        status: int = 429,
+        retry_after: int = 1,
+        error: str = "ratelimited",
+        times: int = 1,
+    ) -> None:
+        """Make the next ``times`` calls to ``method`` answer ``status`` with ``ok: false``.
+
+        A 429 carries ``Retry-After: retry_after``. ``status=200`` gives a plain Slack
+        error such as ``error="channel_not_found"``. ``method`` may be ``"response_url"``.
+        """
+        fault = _Fault(status, retry_after if status == 429 else None, error)
+        with self._cond:
+            self._faults.setdefault(method, deque()).extend([fault] * times)
+
+    def delay(self, method: str, seconds: float) -> None:
+        """Answer ``method`` only after ``seconds`` (0 removes the delay).
+
+        The call is recorded when it arrives, before the delay.
+        """
+        with self._cond:
+            if seconds > 0:
+                self._delays[method] = seconds
+            else:
+                self._delays.pop(method, None)
+
+    def reset(self) -> None:
+        """Forget recorded calls (faults and delays stay)."""
+        with self._cond:
+            self._calls.clear()
+
+    # -- views for assertions -----------------------------------------------------------
+
+    @property
+    def calls(self) -> list[Call]:
+        """Every recorded call, oldest first (a copy)."""
+        with self._cond:
+            return list(self._calls)
+
+    def calls_to(self, method: str) -> list[Call]:
+        """Recorded calls to one method, including refused ones."""
+        with self._cond:
+            return [c for c in self._calls if c.method == method]
+
+    def messages(self, channel: str | None = None) -> list[dict[str, Any]]:
+        """Top-level messages posted (no ``thread_ts``), as their params plus ``ts``."""
+        return [
+            m
+            for m in self._posted()
+            if not m.get("thread_ts") and (channel is None or m.get("channel") == channel)
+        ]
+
+    def thread_replies(self, channel: str, thread_ts: str) -> list[dict[str, Any]]:
+        """Messages posted in the thread of ``thread_ts``, as their params plus ``ts``."""
+        return [
+            m
+            for m in self._posted()
+            if m.get("channel") == channel and m.get("thread_ts") == thread_ts
+        ]
+
+    def updates(self, channel: str, ts: str) -> list[dict[str, Any]]:
+        """Params of successful ``chat.update`` calls on one message, oldest first."""
+        return [
+            dict(c.params)
+            for c in self.calls_to("chat.update")
+            if c.ok and c.params.get("channel") == channel and c.params.get("ts") == ts
+        ]
+
+    def ephemerals(self, user: str | None = None) -> list[dict[str, Any]]:
+        """Params of successful ``chat.postEphemeral`` calls plus ``message_ts``."""
+        return [
+            {**c.params, "message_ts": c.response["message_ts"]}
+            for c in self.calls_to("chat.postEphemeral")
+            if c.ok and (user is None or c.params.get("user") == user)
+        ]
+
+    def responses(self) -> list[dict[str, Any]]:
+        """JSON bodies posted to response_urls, each with its ``_url``."""
+        return [dict(c.params) for c in self.calls_to("response_url") if c.status == 200]
+
+    def wait_for(self, predicate: Callable[[FakeSlack], T], timeout: float = 5.0) -> T:
+        """Block until ``predicate(fake)`` is truthy and return its value.
+
+        Re-checked on every recorded call; raises AssertionError listing the recorded
+        calls when ``timeout`` seconds pass first.
+
+        Example::
+
+            [announcement] = fake.wait_for(lambda f: f.messages("C0TRIVIA"))
+        """
+        with self._cond:
+            result = self._cond.wait_for(lambda: predicate(self), timeout=timeout)
+            if not result:
+                raise AssertionError(
+                    f"condition not met within {timeout}s; recorded calls:\n{self._summary()}"
+                )
+            return result
+
+    # -- the server side ---------------------------------------------------------------
+
+    def _posted(self) -> list[dict[str, Any]]:
+        return [
+            {**c.params, "ts": c.response["ts"]} for c in self.calls_to("chat.postMessage") if c.ok
+        ]
+
+    def _summary(self) -> str:
+        if not self._calls:
+            return "  (none)"
+        lines = []
+        for c in self._calls:
+            shown = {k: v for k, v in c.params.items() if k not in ("blocks", "view")}
+            lines.append(f"  {c.method} [{c.status}] {json.dumps(shown, default=str)[:200]}")
+        return "\n".join(lines)
+
+    def _next_ts(self) -> str:
+        self._ts_counter += 1
+        micros = self._ts_counter * 100
+        return f"{_TS_EPOCH + micros // 1_000_000}.{micros % 1_000_000:06d}"
+
+    def _handle(
+        self, method: str, params: dict[str, Any], token: str | None
+    ) -> tuple[int, dict[str, str], dict[str, Any] | str]:
+        """Record one call and decide the answer: (status, extra headers, body)."""
+        body: dict[str, Any] | str
+        headers: dict[str, str] = {}
+        with self._cond:
+            faults = self._faults.get(method)
+            fault = faults.popleft() if faults else None
+            delay = self._delays.get(method, 0.0)
+            if fault is not None:
+                status, body = fault.status, {"ok": False, "error": fault.error}
+                if fault.retry_after is not None:
+                    headers["Retry-After"] = str(fault.retry_after)
+            else:
+                status, body = 200, self._answer(method, params)
+            stored = body if isinstance(body, dict) else {"ok": True}
+            self._calls.append(Call(method, params, token, status, stored))
+            self._cond.notify_all()
+        if delay:
+            self._closed.wait(delay)
+        return status, headers, body
+
+    def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any] | str:
+        channel = params.get("channel")
+        if method == "response_url":
+            return "ok"
+        if method == "auth.test":
+            return {
+                "ok": True,
+                "url": "https://test.slack.com/",
+                "team": "Test",
+                "user": "skillbot",
+                "team_id": TEAM_ID,
+                "user_id": BOT_USER_ID,
+                "bot_id": BOT_ID,
+            }
+        if method == "chat.postMessage":
+            ts = self._next_ts()
+            message = {
+                "type": "message",
+                "user": BOT_USER_ID,
+                "bot_id": BOT_ID,
+                "ts": ts,
+                **{k: v for k, v in params.items() if k in ("text", "blocks", "thread_ts")},
+            }
+            return {"ok": True, "channel": channel, "ts": ts, "message": message}
+        if method == "chat.update":
+            return {
+                "ok": True,
+                "channel": channel,
+                "ts": params.get("ts"),
+                "text": params.get("text"),
+            }
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": self._next_ts()}
+        if method == "views.publish":
+            view = params.get("view")
+            view = view if isinstance(view, dict) else {}
+            return {"ok": True, "view": {"id": "V0HOME", "team_id": TEAM_ID, **view}}
+        if method == "reactions.add":
+            return {"ok": True}
+        if method == "chat.getPermalink":
+            ts = str(params.get("message_ts", ""))
+            link = f"https://test.slack.com/archives/{channel}/p{ts.replace('.', '')}"
+            return {"ok": True, "channel": channel, "permalink": link}
+        if method == "users.info":
+            user_id = str(params.get("user", ""))
+            name = user_id.lower()
+            return {
+                "ok": True,
+                "user": {
+                    "id": user_id,
+                    "team_id": TEAM_ID,
+                    "name": name,
+                    "real_name": name,
+                    "profile": {"display_name": name, "real_name": name},
+                },
+            }
+        if method == "conversations.info":
+            channel_id = str(params.get("channel", ""))
+            return {
+                "ok": True,
+                "channel": {"id": channel_id, "name": channel_id.lower(), "is_member": True},
+            }
+        return {"ok": False, "error": "unknown_method"}
+
+
+def _handler_for(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self._serve()
+
+        def do_POST(self) -> None:
+            self._serve()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass  # keep test output clean
+
+        def _serve(self) -> None:
+            url = urlsplit(self.path)
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            params = _form(url.query)
+            if url.path.startswith("/api/"):
+                method = url.path[len("/api/") :]
+                params.update(_parse_body(raw, self.headers.get("Content-Type", "")))
+            elif url.path.startswith("/response/"):
+                method = "response_url"
+                params.update(_parse_body(raw, "application/json"))
+                params["_url"] = fake.base_url + url.path
+            else:
+                self._send(404, {}, {"ok": False, "error": "not_found"})
+                return
+            token = _bearer(self.headers.get("Authorization")) or params.pop("token", None)
+            status, headers, body = fake._handle(method, params, token)
+            self._send(status, headers, body)
+
+        def _send(self, status: int, headers: dict[str, str], body: dict[str, Any] | str) -> None:
+            if isinstance(body, str):
+                data, content_type = body.encode(), "text/plain; charset=utf-8"
+            else:
+                data, content_type = json.dumps(body).encode(), "application/json; charset=utf-8"
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(data)))
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(data)
+
+    return Handler
+
+
+def _bearer(authorization: str | None) -> str | None:
+    if authorization and authorization.lower().startswith("bearer "):
+        return authorization[len("bearer ") :].strip()
+    return None
+
+
+def _form(text: str) -> dict[str, Any]:
+    fields = parse_qs(text, keep_blank_values=True)
+    return {k: v[0] if len(v) == 1 else v for k, v in fields.items()}
+
+
+def _parse_body(raw: bytes, content_type: str) -> dict[str, Any]:
+    """Decode a JSON or form-encoded body; JSON-text fields become Python objects."""
+    if not raw:
+        return {}
+    text = raw.decode("utf-8")
+    if "json" in content_type.lower() or text.lstrip().startswith("{"):
+        parsed = json.loads(text)
+        params = parsed if isinstance(parsed, dict) else {"_body": parsed}
+    else:
+        params = _form(text)
+    for key in _JSON_FIELDS & params.keys():
+        value = params[key]
+        if isinstance(value, str):
+            # Text that is not JSON stays text; the failing assertion will show it.
+            with contextlib.suppress(json.JSONDecodeError):
+                params[key] = json.loads(value)
+    return params
