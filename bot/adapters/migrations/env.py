@@ -1,0 +1,10 @@
+"""Alembic environment: runs on the connection that :func:`bot.adapters.store.migrate` opened."""
+
+from alembic import context
+
+from bot.adapters.store import metadata
+
+connection = context.config.attributes["connection"]
+context.configure(connection=connection, target_metadata=metadata, render_as_batch=True)
+with context.begin_transaction():
+    context.run_migrations()

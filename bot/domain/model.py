@@ -1,0 +1,282 @@
+"""The rotation's vocabulary: skills, aliases, versions, plans, certifications.
+
+Pure values, standard library only. Nothing here talks to AWS, a database or Slack.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+LATEST = "$LATEST"
+
+
+@dataclass(frozen=True)
+class Skill:
+    """One Alexa skill behind one Lambda function with two rotating aliases.
+
+    >>> s = Skill("trivia", "trivia-skill", "amzn1.ask.skill.x", ("PROD1", "PROD2"), "PROD1", "C1")
+    >>> s.other_alias("PROD1")
+    'PROD2'
+    """
+
+    name: str
+    function: str
+    alexa_skill_id: str
+    aliases: tuple[str, str]
+    initial_live_alias: str
+    channel: str
+    #: optional per-skill reminder schedule overriding the global one
+    reminder_schedule: str | None = None
+
+    def other_alias(self, alias: str) -> str:
+        first, second = self.aliases
+        return second if alias == first else first
+
+
+@dataclass(frozen=True)
+class Version:
+    """A published (immutable) Lambda version, or ``$LATEST``."""
+
+    number: str
+    code_sha256: str
+    last_modified: str = ""
+    description: str = ""
+
+    @property
+    def label(self) -> str:
+        return version_label(self.number)
+
+
+@dataclass(frozen=True)
+class LatestCode:
+    """What ``$LATEST`` holds right now."""
+
+    code_sha256: str
+    last_modified: str
+    state: str = "Active"
+    last_update_status: str = "Successful"
+
+
+@dataclass(frozen=True)
+class AliasState:
+    """An alias as AWS reports it. ``routing`` holds weighted extra versions, if any."""
+
+    name: str
+    version: str
+    revision_id: str
+    routing: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AlexaTrigger:
+    """A resource-policy statement letting Alexa invoke an alias."""
+
+    statement_id: str
+    alias: str
+    skill_id: str | None  # None: no skill-id verification (any skill may call)
+
+
+@dataclass(frozen=True)
+class Roles:
+    """Which alias serves the live skill; the other one is the candidate slot.
+
+    ``recorded`` is False when the role comes from the skills file because nothing
+    was recorded on the function yet.
+    """
+
+    live_alias: str
+    candidate_alias: str
+    recorded: bool = True
+
+
+class Operation(enum.StrEnum):
+    HOTFIX = "hotfix"
+    CERTIFY = "certify"
+    PROMOTE = "promote"
+    ROLLBACK = "rollback"
+    CANCEL = "cancel"
+    FIX = "fix"
+
+
+class FixKind(enum.StrEnum):
+    CREATE_ALIAS = "create_alias"
+    ADD_TRIGGER = "add_trigger"
+    CLEAR_ROUTING = "clear_routing"
+    RECORD_ROLES = "record_roles"
+
+
+def version_label(number: str | None) -> str:
+    """``"7"`` -> ``"v7"``; ``None`` -> ``"(none)"``; ``$LATEST`` unchanged."""
+    if number is None:
+        return "(none)"
+    return number if number == LATEST else f"v{number}"
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+@dataclass(frozen=True)
+class Plan:
+    """One change, computed and shown before anything moves; applied later, once.
+
+    ``to_version`` is None when the change publishes a new version from ``$LATEST``
+    whose hash is ``code_sha256``. ``revision_id`` is the alias revision read when
+    the plan was made: applying refuses when the alias has moved since.
+    """
+
+    id: str
+    skill: str
+    operation: Operation
+    alias: str | None
+    from_version: str | None
+    to_version: str | None
+    code_sha256: str | None
+    code_last_modified: str | None
+    revision_id: str | None
+    requested_by: str
+    reason: str
+    created_at: datetime
+    fix: FixKind | None = None
+    certification_id: str | None = None
+    noop: bool = False
+    #: audit id of the newest promotion when the plan was made: a later one swapped roles
+    last_promotion: str | None = None
+
+    @property
+    def publishes(self) -> bool:
+        return self.operation in (Operation.HOTFIX, Operation.CERTIFY) and self.to_version is None
+
+    @property
+    def moves_alias(self) -> bool:
+        return self.operation in (Operation.HOTFIX, Operation.CERTIFY, Operation.ROLLBACK) or (
+            self.fix is FixKind.CLEAR_ROUTING
+        )
+
+    @property
+    def to_label(self) -> str:
+        return "a new version from $LATEST" if self.publishes else version_label(self.to_version)
+
+    def summary(self) -> str:
+        """One line a person reads, e.g. ``hotfix trivia: PROD1 v7 → new version``."""
+        if self.operation is Operation.FIX:
+            return f"fix {self.skill}: {describe_fix(self.fix, self.alias)}"
+        if self.operation is Operation.CANCEL:
+            return f"cancel the pending certification of {self.skill}"
+        if self.operation is Operation.PROMOTE:
+            return f"promote {self.skill}: {self.alias} becomes live"
+        return (
+            f"{self.operation} {self.skill}: {self.alias} "
+            f"{version_label(self.from_version)} → {self.to_label}"
+        )
+
+    def with_(self, **changes: object) -> Plan:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def describe_fix(fix: FixKind | None, alias: str | None) -> str:
+    return {
+        FixKind.CREATE_ALIAS: f"create alias {alias}",
+        FixKind.ADD_TRIGGER: f"add the Alexa Skills Kit trigger (skill-id verified) on {alias}",
+        FixKind.CLEAR_ROUTING: f"remove weighted routing from {alias}",
+        FixKind.RECORD_ROLES: f"record {alias} as live on the function (tag)",
+        None: "nothing",
+    }[fix]
+
+
+class CertificationState(enum.StrEnum):
+    PENDING = "pending"
+    PROMOTED = "promoted"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class Certification:
+    """A skill version in Alexa certification, served by the candidate alias."""
+
+    id: str
+    skill: str
+    alias: str
+    version: str
+    code_sha256: str
+    requested_by: str
+    note: str
+    created_at: datetime
+    state: CertificationState = CertificationState.PENDING
+    ended_at: datetime | None = None
+    ended_by: str | None = None
+    # where the certification message lives in Slack (set once it is posted)
+    channel: str | None = None
+    message_ts: str | None = None
+
+    @property
+    def pending(self) -> bool:
+        return self.state is CertificationState.PENDING
+
+
+class Outcome(enum.StrEnum):
+    APPLIED = "applied"
+    NOOP = "noop"
+    REFUSED = "refused"
+    FAILED = "failed"
+    PLANNED = "planned"
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    """One attempt, whatever its outcome; the audit log is a list of these."""
+
+    id: str
+    at: datetime
+    skill: str
+    operation: str
+    outcome: Outcome
+    actor: str
+    reason: str = ""
+    alias: str | None = None
+    from_version: str | None = None
+    to_version: str | None = None
+    detail: str = ""
+    plan_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Change:
+    """What an applied plan changed; the Slack layer announces it.
+
+    For a promotion ``previous_live_alias`` is the alias that stopped being live and
+    ``from_version`` its version; ``alias``/``to_version`` are the new live ones.
+    """
+
+    plan: Plan
+    alias: str | None
+    from_version: str | None
+    to_version: str | None
+    code_sha256: str | None
+    live_alias: str
+    previous_live_alias: str | None = None
+    certification: Certification | None = None
+    noop: bool = False
+
+    def headline(self) -> str:
+        """The announcement's fallback text: skill, alias, ``vOLD → vNEW``, who, why.
+
+        >>> # "trivia: hotfix PROD1 v7 → v9 by <@U1> — crash on launch"
+        """
+        p = self.plan
+        who = f" by <@{p.requested_by}>"
+        why = f" — {p.reason}" if p.reason else ""
+        old, new = version_label(self.from_version), version_label(self.to_version)
+        if p.operation is Operation.PROMOTE:
+            return (
+                f"{p.skill}: promoted — live {self.previous_live_alias} {old} → "
+                f"{self.alias} {new}{who}{why}"
+            )
+        if p.operation is Operation.CANCEL:
+            return f"{p.skill}: certification of {new} on {self.alias} cancelled{who}{why}"
+        if p.operation is Operation.FIX:
+            return f"{p.skill}: {describe_fix(p.fix, p.alias)}{who}"
+        return f"{p.skill}: {p.operation} {self.alias} {old} → {new}{who}{why}"

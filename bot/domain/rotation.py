@@ -1,0 +1,250 @@
+"""The rotation's rules, as pure functions over values read beforehand.
+
+The service reads AWS and the store, then asks these functions what is allowed and
+what would change; nothing here performs I/O, so every guard is unit-tested directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.domain.errors import NotFound, Refused, StalePlan
+from bot.domain.model import (
+    LATEST,
+    AlexaTrigger,
+    AliasState,
+    AuditEvent,
+    Certification,
+    FixKind,
+    Operation,
+    Plan,
+    Roles,
+    Skill,
+    version_label,
+)
+
+
+def resolve_roles(skill: Skill, recorded_live_alias: str | None) -> Roles:
+    """The recorded role wins; the skills file's ``live_alias`` is adopted until one is.
+
+    >>> s = Skill("t", "f", "id", ("PROD1", "PROD2"), "PROD1", "C")
+    >>> resolve_roles(s, "PROD2").live_alias, resolve_roles(s, None).recorded
+    ('PROD2', False)
+    """
+    if recorded_live_alias in skill.aliases:
+        live = recorded_live_alias
+        return Roles(live, skill.other_alias(live), recorded=True)
+    live = skill.initial_live_alias
+    return Roles(live, skill.other_alias(live), recorded=False)
+
+
+def check_published(version: str, alias: str) -> None:
+    """The live alias (and the candidate, which becomes live) never serves ``$LATEST``."""
+    if version == LATEST or not version.isdigit():
+        raise Refused(
+            f"{alias} must point at a published version, not {version!r}.",
+            hint="Name a version number (e.g. 7), or leave it out to publish $LATEST.",
+        )
+
+
+def check_not_candidate_code(
+    code_sha256: str, target_label: str, pending: Certification | None
+) -> None:
+    """Refuse putting the pending candidate's code on live: it needs the uncertified model."""
+    if pending is not None and pending.code_sha256 == code_sha256:
+        raise Refused(
+            f"{target_label} has the same code as the pending certification "
+            f"({version_label(pending.version)} on {pending.alias}); it belongs to the "
+            "uncertified skill model and would break the live skill.",
+            hint="Promote it once certification passes, or deploy a fix that works with "
+            "the live model.",
+        )
+
+
+def check_no_pending(pending: Certification | None, skill: str) -> None:
+    if pending is not None:
+        raise Refused(
+            f"{skill} already has a pending certification: {version_label(pending.version)} "
+            f"on {pending.alias}, started by <@{pending.requested_by}>.",
+            hint=f"Promote it (`/skill promote {skill}`) or cancel it "
+            f"(`/skill cancel {skill}`) first.",
+        )
+
+
+def require_alias(state: AliasState | None, skill: Skill, alias: str) -> AliasState:
+    if state is None:
+        raise NotFound(
+            f"Alias {alias} of {skill.function} does not exist.",
+            hint=f"Run `/skill doctor {skill.name}` and press Fix to create it.",
+        )
+    return state
+
+
+def previous_version(current: str, moves: Sequence[AuditEvent]) -> str | None:
+    """Where a rollback of an alias now on ``current`` goes, from its applied moves.
+
+    Moves are newest first. A rollback's own move is skipped, so rolling back twice
+    steps further back instead of undoing the first rollback.
+
+    >>> from datetime import datetime, UTC
+    >>> from bot.domain.model import Outcome
+    >>> def mv(op, a, b):
+    ...     return AuditEvent("i", datetime.now(UTC), "s", op, Outcome.APPLIED, "U",
+    ...                       alias="P", from_version=a, to_version=b)
+    >>> previous_version("3", [mv("rollback", "4", "3"), mv("hotfix", "3", "4"),
+    ...                        mv("hotfix", "1", "3")])
+    '1'
+    """
+    for move in moves:
+        if move.operation == Operation.ROLLBACK.value:
+            continue
+        if move.to_version == current and move.from_version not in (None, current, LATEST):
+            return move.from_version
+    return None
+
+
+def check_fresh(plan: Plan, current: AliasState) -> None:
+    """Refuse a plan whose alias moved since it was shown (version or revision)."""
+    if current.version != plan.from_version or current.revision_id != plan.revision_id:
+        moved = (
+            f"from {version_label(plan.from_version)} to {version_label(current.version)}"
+            if current.version != plan.from_version
+            else "(its configuration changed)"
+        )
+        raise StalePlan(
+            f"{plan.alias} moved {moved} since this plan was shown "
+            f"at {plan.created_at:%H:%M:%S} UTC.",
+            hint=f"Nothing was changed. Run `/skill {plan.operation} {plan.skill}` again "
+            "to see a fresh plan.",
+        )
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One doctor check. ``ok`` False means a problem; ``fix`` says what Fix would do."""
+
+    check: str
+    ok: bool
+    detail: str
+    fix: FixKind | None = None
+    alias: str | None = None
+    fix_version: str | None = None
+
+
+def diagnose(
+    skill: Skill,
+    roles: Roles,
+    recorded_live_alias: str | None,
+    aliases: dict[str, AliasState | None],
+    triggers: dict[str, list[AlexaTrigger]],
+    newest_version: str | None,
+) -> list[Finding]:
+    """Doctor's checks: aliases exist, verified Alexa triggers, no routing, role record."""
+    findings: list[Finding] = []
+    for alias in skill.aliases:
+        role = "live" if alias == roles.live_alias else "candidate"
+        state = aliases.get(alias)
+        if state is None:
+            other = aliases.get(skill.other_alias(alias))
+            target = other.version if other and other.version != LATEST else newest_version
+            findings.append(
+                Finding(
+                    f"alias {alias} exists",
+                    False,
+                    f"{alias} ({role}) is missing"
+                    + (
+                        f"; Fix creates it on {version_label(target)}."
+                        if target
+                        else "; publish a version first (no published version exists)."
+                    ),
+                    FixKind.CREATE_ALIAS if target else None,
+                    alias,
+                    target,
+                )
+            )
+            continue
+        findings.append(
+            Finding(
+                f"alias {alias} exists", True, f"{alias} ({role}) → {version_label(state.version)}"
+            )
+        )
+        if state.version == LATEST:
+            findings.append(
+                Finding(
+                    f"{alias} on a published version",
+                    False,
+                    f"{alias} points at $LATEST: any deployment changes the {role} skill.",
+                    alias=alias,
+                )
+            )
+        if state.routing:
+            weights = ", ".join(f"{version_label(v)} {w:.0%}" for v, w in state.routing.items())
+            findings.append(
+                Finding(
+                    f"{alias} has no weighted routing",
+                    False,
+                    f"{alias} still sends traffic to {weights}.",
+                    FixKind.CLEAR_ROUTING,
+                    alias,
+                )
+            )
+        findings.append(_trigger_finding(skill, alias, triggers.get(alias, [])))
+    if recorded_live_alias in skill.aliases:
+        findings.append(
+            Finding("role record", True, f"{recorded_live_alias} is recorded as live (tag)")
+        )
+    else:
+        what = (
+            f"the tag names {recorded_live_alias!r}, not one of {', '.join(skill.aliases)}"
+            if recorded_live_alias
+            else "no live alias is recorded on the function"
+        )
+        findings.append(
+            Finding(
+                "role record",
+                False,
+                f"{what}; Fix records {roles.live_alias} as live.",
+                FixKind.RECORD_ROLES,
+                roles.live_alias,
+            )
+        )
+    return findings
+
+
+def _trigger_finding(skill: Skill, alias: str, triggers: list[AlexaTrigger]) -> Finding:
+    check = f"Alexa trigger on {alias}"
+    if any(t.skill_id == skill.alexa_skill_id for t in triggers):
+        return Finding(check, True, f"{alias} accepts {skill.alexa_skill_id} only")
+    if any(t.skill_id is None for t in triggers):
+        detail = f"{alias} accepts any skill (no skill-id verification)"
+    elif triggers:
+        others = ", ".join(sorted({t.skill_id or "" for t in triggers}))
+        detail = f"{alias} accepts another skill ({others}), not {skill.alexa_skill_id}"
+    else:
+        detail = f"{alias} has no Alexa Skills Kit trigger: Alexa cannot call it"
+    return Finding(
+        check, False, detail + "; Fix adds a verified trigger.", FixKind.ADD_TRIGGER, alias
+    )
+
+
+def fix_plan(
+    finding: Finding, skill: Skill, actor: str, now: datetime, plan_id: str, revision_id: str | None
+) -> Plan:
+    """The plan that applies one finding's fix."""
+    return Plan(
+        id=plan_id,
+        skill=skill.name,
+        operation=Operation.FIX,
+        alias=finding.alias,
+        from_version=None,
+        to_version=finding.fix_version,
+        code_sha256=None,
+        code_last_modified=None,
+        revision_id=revision_id,
+        requested_by=actor,
+        reason=finding.detail,
+        created_at=now,
+        fix=finding.fix,
+    )
