@@ -2,7 +2,7 @@
 
 Why our own client: ``ask-smapi-sdk`` (1.0.0, 2019) is a Python 2-era shim over the 1 MB
 generated ``ask-smapi-model`` plus ``requests``/``six``/``dateutil``, untyped, raising its own
-exceptions; we need five calls, so ~300 lines on ``urllib3`` (already here via boto3) win.
+exceptions; we need five calls, so a small typed client on ``urllib3`` (already here via boto3).
 
 Usage::
 
