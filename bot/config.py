@@ -24,6 +24,7 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -110,8 +111,8 @@ class SkillsFile(BaseModel):
     promote_reaction: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_+'-]+$")] = (
         "white_check_mark"
     )
+    timezone: str = "UTC"  # before reminder_schedule: its validator reads it
     reminder_schedule: str = "0 10 * * MON-FRI"
-    timezone: str = "UTC"
     skills: dict[SkillName, SkillEntry] = Field(min_length=1)
 
     @field_validator("timezone")
@@ -123,9 +124,13 @@ class SkillsFile(BaseModel):
             raise ValueError(f"{value!r} is not an IANA time zone like 'Europe/Berlin'") from None
         return value
 
+    @field_validator("reminder_schedule")
+    @classmethod
+    def _schedule(cls, value: str, info: ValidationInfo) -> str:
+        return validate_schedule(value, info.data.get("timezone", "UTC"))
+
     @model_validator(mode="after")
-    def _schedules(self) -> SkillsFile:
-        validate_schedule(self.reminder_schedule, self.timezone)
+    def _skill_schedules(self) -> SkillsFile:
         for name, entry in self.skills.items():
             if entry.reminder_schedule is not None:
                 try:
@@ -231,7 +236,9 @@ class Settings(BaseSettings):
         elif not self.slack_signing_secret:
             missing.append("SLACK_SIGNING_SECRET (needed in HTTP mode; or set SLACK_APP_TOKEN)")
         if missing:
-            raise ConfigError("Missing environment variables: " + ", ".join(missing) + ".", hint=ENV_HINT)
+            raise ConfigError(
+                "Missing environment variables: " + ", ".join(missing) + ".", hint=ENV_HINT
+            )
 
 
 def load_settings(env_file: str | Path | None = ".env") -> Settings:

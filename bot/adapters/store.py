@@ -30,7 +30,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.pool import StaticPool
 
-from bot.domain.errors import Busy, ConfigError, Unavailable
+from bot.domain.errors import Busy, ConfigError, Refused, Unavailable
 from bot.domain.model import (
     AuditEvent,
     Certification,
@@ -270,8 +270,14 @@ class SqlStore:
     def add_certification(self, cert: Certification) -> None:
         values = asdict(cert)
         values["state"] = cert.state.value
-        with self._begin() as conn:
-            conn.execute(certifications.insert().values(**values))
+        try:
+            with self._begin() as conn:
+                conn.execute(certifications.insert().values(**values))
+        except IntegrityError as err:  # the one-pending-per-skill index
+            raise Refused(
+                f"{cert.skill} already has a pending certification.",
+                hint=f"Promote or cancel it first (`/skill status {cert.skill}`).",
+            ) from err
 
     def get_certification(self, cert_id: str) -> Certification | None:
         return self._one_cert(certifications.c.id == cert_id)

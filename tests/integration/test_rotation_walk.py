@@ -1,0 +1,129 @@
+"""The whole rotation on moto, asserting AWS state after every step (both stores)."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from bot.adapters.store import open_store
+from bot.domain.errors import Refused, StalePlan
+from bot.domain.model import Outcome
+from bot.services import AccessPolicy, RotationService
+from tests.support.aws import adapter, alias_version, create_skill_function, deploy
+from tests.support.fakes import FakeClock
+from tests.support.world import APPROVER, OPERATOR, trivia_skill
+
+FN = "trivia-skill"
+
+
+def service_for(client, store, clock=None):
+    skill = trivia_skill(FN)
+    return RotationService(
+        {skill.name: skill},
+        adapter(client),
+        store,
+        AccessPolicy(frozenset({OPERATOR, "U0BOB"}), frozenset({APPROVER})),
+        clock or FakeClock(),
+        lock_timeout=20,
+    )
+
+
+def aliases(client):
+    return alias_version(client, FN, "PROD1"), alias_version(client, FN, "PROD2")
+
+
+def live_tag(client):
+    arn = client.get_function_configuration(FunctionName=FN)["FunctionArn"]
+    return client.list_tags(Resource=arn)["Tags"].get("skillbot:live-alias")
+
+
+def test_whole_rotation(aws, store, clock):
+    client = create_skill_function(FN)
+    svc = service_for(client, store, clock)
+    assert aliases(client) == ("1", "2")
+
+    deploy(client, FN, "VERSION = 3  # new interaction model\n")
+    plan = svc.plan_certify("trivia", actor=OPERATOR, reason="adds the quiz intent")
+    svc.apply(plan.id, actor=OPERATOR)
+    assert aliases(client) == ("1", "3")
+    pending = store.pending_certification("trivia")
+    assert (pending.alias, pending.version) == ("PROD2", "3")
+
+    clock.advance(days=3)
+    svc.promote("trivia", actor=APPROVER, reason="certification passed")
+    assert aliases(client) == ("1", "3"), "promotion moves no alias"
+    assert live_tag(client) == "PROD2"
+    assert store.pending_certification("trivia") is None
+
+    deploy(client, FN, "VERSION = 4  # fix for the quiz intent\n")
+    plan = svc.plan_hotfix("trivia", actor="U0BOB", reason="quiz crashes")
+    assert plan.alias == "PROD2"
+    svc.apply(plan.id, actor="U0BOB")
+    assert aliases(client) == ("1", "4")
+
+    plan = svc.plan_rollback("trivia", actor=OPERATOR, reason="v4 is slower")
+    assert (plan.from_version, plan.to_version) == ("4", "3")
+    svc.apply(plan.id, actor=OPERATOR)
+    assert aliases(client) == ("1", "3")
+
+    applied = [
+        (e.operation, e.actor, e.reason, e.alias, e.from_version, e.to_version)
+        for e in reversed(store.audit("trivia", 100))
+        if e.outcome is Outcome.APPLIED
+    ]
+    assert applied == [
+        ("certify", OPERATOR, "adds the quiz intent", "PROD2", "2", "3"),
+        ("promote", APPROVER, "certification passed", "PROD2", "1", "3"),
+        ("hotfix", "U0BOB", "quiz crashes", "PROD2", "3", "4"),
+        ("rollback", OPERATOR, "v4 is slower", "PROD2", "4", "3"),
+    ]
+
+
+def test_a_hotfix_with_the_candidates_code_changes_nothing(aws, store):
+    client = create_skill_function(FN)
+    svc = service_for(client, store)
+    deploy(client, FN, "VERSION = 3\n")
+    svc.apply(svc.plan_certify("trivia", actor=OPERATOR).id, actor=OPERATOR)
+    versions = client.list_versions_by_function(FunctionName=FN)["Versions"]
+    with pytest.raises(Refused, match="uncertified"):
+        svc.plan_hotfix("trivia", actor=OPERATOR, reason="oops")
+    assert aliases(client) == ("1", "3")
+    assert client.list_versions_by_function(FunctionName=FN)["Versions"] == versions
+    assert store.audit("trivia", 1)[0].outcome is Outcome.REFUSED
+
+
+def test_two_concurrent_hotfixes_one_applies_the_other_is_told(aws, store, tmp_path):
+    """Two replicas (two stores on one database) confirm plans made from the same state."""
+    client = create_skill_function(FN)
+    url = store.engine.url.render_as_string(hide_password=False)
+    replica_a, replica_b = service_for(client, store), service_for(client, open_store(url))
+    deploy(client, FN, "VERSION = 3\n")
+    plan_a = replica_a.plan_hotfix("trivia", actor=OPERATOR, reason="a")
+    plan_b = replica_b.plan_hotfix("trivia", actor="U0BOB", reason="b", version="2")
+    results: dict[str, object] = {}
+    start = threading.Barrier(2)
+
+    def confirm(name, svc, plan, actor):
+        start.wait()
+        try:
+            results[name] = svc.apply(plan.id, actor=actor)
+        except StalePlan as err:
+            results[name] = err
+
+    threads = [
+        threading.Thread(target=confirm, args=("a", replica_a, plan_a, OPERATOR)),
+        threading.Thread(target=confirm, args=("b", replica_b, plan_b, "U0BOB")),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    stale = [k for k, v in results.items() if isinstance(v, StalePlan)]
+    assert len(results) == 2 and len(stale) == 1, results
+    winner = "b" if stale == ["a"] else "a"
+    assert "PROD1 moved from v1" in str(results[stale[0]])
+    assert alias_version(client, FN, "PROD1") == ("3" if winner == "a" else "2")
+    events = [(e.operation, e.outcome) for e in store.audit("trivia", 100)]
+    assert events.count(("hotfix", Outcome.APPLIED)) == 1
+    assert events.count(("hotfix", Outcome.REFUSED)) == 1

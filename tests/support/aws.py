@@ -1,0 +1,77 @@
+"""Lambda functions on moto for integration and end-to-end tests."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from typing import Any
+
+import boto3
+
+from bot.adapters.lambda_aws import LambdaAdapter, lambda_client_config
+
+REGION = "us-east-1"
+TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+)
+
+
+def zipped(source: str) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("index.py", source)
+    return buf.getvalue()
+
+
+def lambda_client(endpoint_url: str | None = None) -> Any:
+    return boto3.client(
+        "lambda", region_name=REGION, endpoint_url=endpoint_url, config=lambda_client_config(2, 5)
+    )
+
+
+def create_skill_function(
+    name: str = "trivia-skill", endpoint_url: str | None = None, *, with_aliases: bool = True
+) -> Any:
+    """A function with v1 (code 1) and v2 (code 2); PROD1 → v1, PROD2 → v2."""
+    iam = boto3.client("iam", region_name=REGION, endpoint_url=endpoint_url)
+    try:
+        role = iam.get_role(RoleName="skill-role")["Role"]["Arn"]
+    except iam.exceptions.NoSuchEntityException:
+        role = iam.create_role(RoleName="skill-role", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+    client = lambda_client(endpoint_url)
+    client.create_function(
+        FunctionName=name,
+        Runtime="python3.12",
+        Role=role,
+        Handler="index.handler",
+        Code={"ZipFile": zipped("VERSION = 1\n")},
+    )
+    client.publish_version(FunctionName=name)
+    deploy(client, name, "VERSION = 2\n")
+    client.publish_version(FunctionName=name)
+    if with_aliases:
+        client.create_alias(FunctionName=name, Name="PROD1", FunctionVersion="1")
+        client.create_alias(FunctionName=name, Name="PROD2", FunctionVersion="2")
+    return client
+
+
+def deploy(client: Any, name: str, source: str) -> None:
+    client.update_function_code(FunctionName=name, ZipFile=zipped(source))
+
+
+def alias_version(client: Any, name: str, alias: str) -> str:
+    return str(client.get_alias(FunctionName=name, Name=alias)["FunctionVersion"])
+
+
+def adapter(client: Any) -> LambdaAdapter:
+    return LambdaAdapter(client, poll_interval=0.01)

@@ -1,0 +1,159 @@
+"""Hand-made fakes of the ports that keep state, for unit tests.
+
+``FakeLambda`` behaves like real AWS where moto does not: ``update_alias`` enforces
+``RevisionId`` and issues a new one, ``publish_version`` enforces ``CodeSha256`` and
+returns the existing version when the code has not changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import threading
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+
+from bot.domain.errors import NotFound, StalePlan
+from bot.domain.model import LATEST, AlexaTrigger, AliasState, LatestCode, Version
+
+SKILL_ID = "amzn1.ask.skill.00000000-0000-0000-0000-000000000001"
+
+
+class FakeClock:
+    """A clock that moves only when told to."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+def sha(code: str) -> str:
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+@dataclass
+class FakeFunction:
+    latest_code: str = "code-1"
+    versions: dict[str, Version] = field(default_factory=dict)
+    aliases: dict[str, AliasState] = field(default_factory=dict)
+    triggers: dict[str, list[AlexaTrigger]] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+    last_update_status: str = "Successful"
+
+
+class FakeLambda:
+    """In-memory Lambda with real AWS semantics for revisions and code hashes."""
+
+    def __init__(self) -> None:
+        self.functions: dict[str, FakeFunction] = {}
+        self.calls: list[str] = []
+        self._revisions = itertools.count(1)
+        self._lock = threading.Lock()
+
+    # -- test set-up -----------------------------------------------------------
+    def add_function(self, name: str, code: str = "code-1") -> FakeFunction:
+        self.functions[name] = FakeFunction(latest_code=code)
+        return self.functions[name]
+
+    def deploy(self, name: str, code: str) -> None:
+        """New code lands in $LATEST (what a CI pipeline does)."""
+        self.functions[name].latest_code = code
+
+    def publish_now(self, name: str) -> str:
+        fn = self.functions[name]
+        return self.publish_version(name, sha(fn.latest_code), "").number
+
+    def point(self, name: str, alias: str, version: str) -> None:
+        fn = self.functions[name]
+        fn.aliases[alias] = AliasState(alias, version, self._revision())
+
+    def _revision(self) -> str:
+        return f"rev-{next(self._revisions)}"
+
+    def _fn(self, name: str) -> FakeFunction:
+        if name not in self.functions:
+            raise NotFound(f"Function not found: {name}")
+        return self.functions[name]
+
+    # -- the port ------------------------------------------------------------
+    def get_alias(self, function: str, alias: str) -> AliasState | None:
+        self.calls.append(f"get_alias {alias}")
+        return self._fn(function).aliases.get(alias)
+
+    def get_latest(self, function: str) -> LatestCode:
+        self.calls.append("get_latest")
+        fn = self._fn(function)
+        return LatestCode(sha(fn.latest_code), "2026-03-01T10:00:00.000+0000")
+
+    def wait_until_updated(self, function: str) -> LatestCode:
+        return self.get_latest(function)
+
+    def get_version(self, function: str, version: str) -> Version | None:
+        self.calls.append(f"get_version {version}")
+        return self._fn(function).versions.get(version)
+
+    def list_versions(self, function: str) -> list[Version]:
+        return list(self._fn(function).versions.values())
+
+    def publish_version(self, function: str, code_sha256: str, description: str) -> Version:
+        self.calls.append("publish_version")
+        with self._lock:
+            fn = self._fn(function)
+            if sha(fn.latest_code) != code_sha256:
+                raise StalePlan("CodeSha256 does not match $LATEST")
+            if fn.versions:
+                newest = max(fn.versions.values(), key=lambda v: int(v.number))
+                if newest.code_sha256 == code_sha256:
+                    return newest
+            number = str(len(fn.versions) + 1)
+            fn.versions[number] = Version(number, code_sha256, "2026-03-01", description)
+            return fn.versions[number]
+
+    def update_alias(
+        self, function: str, alias: str, version: str, revision_id: str, *, clear_routing: bool
+    ) -> AliasState:
+        self.calls.append(f"update_alias {alias} {version}")
+        with self._lock:
+            fn = self._fn(function)
+            current = fn.aliases.get(alias)
+            if current is None:
+                raise NotFound(f"no alias {alias}")
+            if current.revision_id != revision_id:
+                raise StalePlan("PreconditionFailedException: revision id mismatch")
+            if version != LATEST and version not in fn.versions:
+                raise NotFound(f"no version {version}")
+            routing = {} if clear_routing else current.routing
+            fn.aliases[alias] = replace(
+                current, version=version, revision_id=self._revision(), routing=routing
+            )
+            return fn.aliases[alias]
+
+    def create_alias(self, function: str, alias: str, version: str) -> AliasState:
+        self.calls.append(f"create_alias {alias}")
+        fn = self._fn(function)
+        if alias in fn.aliases:
+            raise StalePlan("alias exists")
+        fn.aliases[alias] = AliasState(alias, version, self._revision())
+        return fn.aliases[alias]
+
+    def alexa_triggers(self, function: str, alias: str) -> list[AlexaTrigger]:
+        return list(self._fn(function).triggers.get(alias, []))
+
+    def add_alexa_trigger(self, function: str, alias: str, skill_id: str) -> AlexaTrigger:
+        self.calls.append(f"add_alexa_trigger {alias}")
+        trigger = AlexaTrigger(f"skillbot-alexa-{alias}", alias, skill_id)
+        self._fn(function).triggers.setdefault(alias, []).append(trigger)
+        return trigger
+
+    def read_live_alias(self, function: str) -> str | None:
+        return self._fn(function).tags.get("skillbot:live-alias")
+
+    def write_live_alias(self, function: str, alias: str) -> None:
+        self.calls.append(f"write_live_alias {alias}")
+        self._fn(function).tags["skillbot:live-alias"] = alias
