@@ -151,9 +151,11 @@ def test_a_delivery_is_processed_once_across_replicas(store):
 def test_the_skill_lock_excludes_another_replica(store):
     other = open_store(store.engine.url.render_as_string(hide_password=False))
     with store.skill_lock("trivia", timeout=1):
-        with pytest.raises(Busy, match="Another operation on trivia"):
-            with other.skill_lock("trivia", timeout=0.2):
-                pass
+        with (
+            pytest.raises(Busy, match="Another operation on trivia"),
+            other.skill_lock("trivia", timeout=0.2),
+        ):
+            pass
         with other.skill_lock("quiz", timeout=0.2):
             pass  # other skills are independent
     with other.skill_lock("trivia", timeout=0.2):
