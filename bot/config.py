@@ -209,6 +209,7 @@ class Settings(BaseSettings):
     alexa_lwa_refresh_token: str | None = None
     alexa_smapi_url: str = "https://api.amazonalexa.com"
     alexa_lwa_token_url: str = "https://api.amazon.com/auth/o2/token"
+    log_level: str = "INFO"
 
     @property
     def socket_mode(self) -> bool:

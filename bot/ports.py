@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.domain.model import (
     AlexaTrigger,
@@ -102,3 +102,25 @@ class Store(Protocol):
     def skill_lock(self, skill: str, timeout: float) -> AbstractContextManager[None]: ...
 
     def close(self) -> None: ...
+
+
+class Notifier(Protocol):
+    """Posting to Slack: the only Slack calls the core needs (messages, threads, home)."""
+
+    def post(
+        self,
+        channel: str,
+        text: str,
+        blocks: list[dict[str, Any]] | None = None,
+        thread_ts: str | None = None,
+    ) -> str: ...
+
+    def update(
+        self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]] | None = None
+    ) -> None: ...
+
+    def post_ephemeral(
+        self, channel: str, user: str, text: str, blocks: list[dict[str, Any]] | None = None
+    ) -> None: ...
+
+    def publish_home(self, user: str, view: dict[str, Any]) -> None: ...

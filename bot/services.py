@@ -13,6 +13,7 @@ has gone stale. ``promote`` has no plan: the approver's reaction is the confirma
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -39,8 +40,9 @@ from bot.ports import Clock, LambdaPort, Store
 
 log = logging.getLogger(__name__)
 
-#: plan statuses after which Confirm does nothing more
-FINAL_PLAN_STATUSES = ("applied", "noop", "stale", "refused", "dismissed")
+
+class AlreadyHandled(Refused):
+    """A plan confirmed a second time (double click, another replica): nothing more happens."""
 
 
 @dataclass(frozen=True)
@@ -321,8 +323,13 @@ class RotationService:
         return DoctorReport(skill, findings, fixes)
 
     # -- applying ------------------------------------------------------------
-    def apply(self, plan_id: str, *, actor: str) -> Change:
-        """Apply a saved plan once. A second call (double click, other replica) is refused."""
+    def apply(
+        self, plan_id: str, *, actor: str, on_claimed: Callable[[Plan], None] | None = None
+    ) -> Change:
+        """Apply a saved plan once. A second call (double click, other replica) is refused.
+
+        ``on_claimed`` runs once this call owns the plan, before AWS is touched (progress).
+        """
         plan = self.store.get_plan(plan_id)
         if plan is None:
             raise NotFound(
@@ -336,11 +343,13 @@ class RotationService:
             raise
         if not self.store.claim_plan(plan.id):
             status = self.store.plan_status(plan.id)
-            raise Refused(
+            raise AlreadyHandled(
                 f"This plan was already handled ({status}).",
                 hint="Nothing more was done. Run the command again for a new plan.",
             )
         skill = self.skill(plan.skill)
+        if on_claimed is not None:
+            on_claimed(plan)
         try:
             with self.store.skill_lock(skill.name, self.lock_timeout):
                 change = self._apply_locked(skill, plan, actor)
@@ -629,6 +638,10 @@ class RotationService:
         )
 
     # -- audit -----------------------------------------------------------------
+    def record_refusal(self, skill: str, operation: str, actor: str, detail: str) -> None:
+        """Audit an attempt refused before reaching the service (e.g. a stranger's reaction)."""
+        self._audit(skill, operation, Outcome.REFUSED, actor, "", detail=detail)
+
     def _audit_plan(
         self, plan: Plan, outcome: Outcome, detail: str, actor: str | None = None
     ) -> None:

@@ -1,0 +1,103 @@
+"""Slack Web API calls through slack_sdk: the real :class:`bot.ports.Notifier`.
+
+The client honours ``SLACK_API_URL`` and retries ``429`` after ``Retry-After`` and
+transient connection errors (slack_sdk's retry handlers)::
+
+    notifier = SlackNotifier(web_client("xoxb-…", "https://slack.com/api/"))
+    ts = notifier.post("C0TRIVIA", "trivia: hotfix PROD1 v7 → v9 by <@U1>")
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+)
+
+from bot.domain.errors import Forbidden, NotFound, Unavailable
+
+log = logging.getLogger(__name__)
+
+
+def web_client(token: str | None, base_url: str, *, rate_limit_retries: int = 5) -> WebClient:
+    """A WebClient that waits out rate limits and retries dropped connections."""
+    client = WebClient(token=token, base_url=base_url, timeout=15)
+    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=rate_limit_retries))
+    client.retry_handlers.append(ConnectionErrorRetryHandler(max_retry_count=2))
+    return client
+
+
+class SlackNotifier:
+    def __init__(self, client: WebClient) -> None:
+        self.client = client
+
+    def post(
+        self,
+        channel: str,
+        text: str,
+        blocks: list[dict[str, Any]] | None = None,
+        thread_ts: str | None = None,
+    ) -> str:
+        with _slack_errors("post to", channel):
+            resp = self.client.chat_postMessage(
+                channel=channel,
+                text=text,
+                blocks=blocks,
+                thread_ts=thread_ts,
+                unfurl_links=False,
+            )
+        return str(resp["ts"])
+
+    def update(
+        self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]] | None = None
+    ) -> None:
+        with _slack_errors("update a message in", channel):
+            self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+
+    def post_ephemeral(
+        self, channel: str, user: str, text: str, blocks: list[dict[str, Any]] | None = None
+    ) -> None:
+        with _slack_errors("reply to", channel):
+            self.client.chat_postEphemeral(channel=channel, user=user, text=text, blocks=blocks)
+
+    def publish_home(self, user: str, view: dict[str, Any]) -> None:
+        with _slack_errors("publish the App Home of", user):
+            self.client.views_publish(user_id=user, view=view)
+
+
+@contextmanager
+def _slack_errors(action: str, where: str) -> Iterator[None]:
+    """slack_sdk errors become domain errors (and are logged once)."""
+    try:
+        yield
+    except SlackApiError as exc:
+        error = str(exc.response.get("error", "error"))
+        log.warning("slack: could not %s %s: %s", action, where, error)
+        if error in ("channel_not_found", "not_in_channel", "is_archived", "user_not_found"):
+            raise NotFound(
+                f"Slack: could not {action} {where} ({error}).",
+                hint="Check the channel id in the skills file and invite the bot "
+                "(`/invite @skillbot`).",
+            ) from exc
+        if error in ("invalid_auth", "not_authed", "token_revoked", "missing_scope"):
+            raise Forbidden(
+                f"Slack refused the bot's token ({error}).",
+                hint="Check SLACK_BOT_TOKEN and the scopes in manifest.yml.",
+            ) from exc
+        raise Unavailable(
+            f"Slack: could not {action} {where} ({error}).",
+            hint="Check Slack's status if it persists.",
+        ) from exc
+    except (SlackClientError, OSError) as exc:
+        log.warning("slack: could not %s %s: %s", action, where, exc)
+        raise Unavailable(
+            f"Slack did not answer when trying to {action} {where}.",
+            hint="Check the network and SLACK_API_URL.",
+        ) from exc

@@ -1,0 +1,121 @@
+"""What Slack sees of a change: announcements, the certification message and its thread.
+
+The rotation service returns a :class:`Change`; this turns it into Slack messages (SPEC §3,
+§4). Posting problems are logged and never undo a change that AWS already made::
+
+    announcer.change_applied(change)   # certify: posts the certification message
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from datetime import datetime
+
+from bot import blocks
+from bot.domain.errors import SkillbotError
+from bot.domain.model import Certification, Change, Operation, Skill, version_label
+from bot.ports import Notifier, Store
+
+log = logging.getLogger(__name__)
+
+
+class Announcer:
+    def __init__(
+        self,
+        notifier: Notifier,
+        store: Store,
+        skills: dict[str, Skill],
+        *,
+        approvers: Iterable[str],
+        reaction: str,
+        region: str | None,
+        clock: Callable[[], datetime],
+        review_status: Callable[[Certification], str | None] = lambda cert: None,
+    ) -> None:
+        self.notifier = notifier
+        self.store = store
+        self.skills = skills
+        self.approvers = list(approvers)
+        self.reaction = reaction
+        self.region = region
+        self.clock = clock
+        self.review_status = review_status
+        #: called after every change (App Home refresh, reminder scheduling)
+        self.after_change: list[Callable[[Change], None]] = []
+
+    def console(self, skill: Skill, alias: str | None) -> str | None:
+        return blocks.console_url(self.region, skill.function, alias) if self.region else None
+
+    def change_applied(self, change: Change) -> None:
+        """Announce a change in the skill's channel (and the certification's thread)."""
+        if change.noop:
+            return
+        skill = self.skills[change.plan.skill]
+        op = change.plan.operation
+        try:
+            if op is Operation.CERTIFY and change.certification:
+                self._post_certification_message(skill, change)
+            elif op in (Operation.PROMOTE, Operation.CANCEL):
+                if op is Operation.PROMOTE:
+                    self._announce(skill, change)
+                if change.certification:
+                    self.certification_changed(change.certification, news=change.headline())
+            else:
+                self._announce(skill, change)
+        except SkillbotError as err:
+            log.error("could not announce %s: %s", change.headline(), err)
+        for hook in self.after_change:
+            try:
+                hook(change)
+            except Exception:
+                log.exception("after-change hook failed for %s", change.headline())
+
+    def _announce(self, skill: Skill, change: Change) -> None:
+        text, body = blocks.announcement(change, console=self.console(skill, change.alias))
+        self.notifier.post(skill.channel, text, body)
+
+    def _post_certification_message(self, skill: Skill, change: Change) -> None:
+        cert = change.certification
+        assert cert is not None
+        text, body = self.certification_blocks(cert, from_version=change.from_version)
+        ts = self.notifier.post(skill.channel, text, body)
+        self.store.set_certification_message(cert.id, skill.channel, ts)
+
+    def certification_blocks(
+        self, cert: Certification, *, from_version: str | None = None
+    ) -> tuple[str, list[blocks.Block]]:
+        skill = self.skills[cert.skill]
+        if from_version is None:
+            # the version the candidate alias left, from the certify record
+            for event in self.store.alias_moves(cert.skill, cert.alias, limit=20):
+                if event.operation == "certify" and event.to_version == cert.version:
+                    from_version = event.from_version
+                    break
+        return blocks.certification_message(
+            cert,
+            from_version=from_version,
+            now=self.clock(),
+            approvers=self.approvers,
+            reaction=self.reaction,
+            console=self.console(skill, cert.alias),
+            review_status=self.review_status(cert),
+        )
+
+    def certification_changed(self, cert: Certification, *, news: str | None = None) -> None:
+        """Update the certification message in place; say what happened in its thread."""
+        fresh = self.store.get_certification(cert.id) or cert
+        if not (fresh.channel and fresh.message_ts):
+            log.warning("certification %s has no Slack message to update", fresh.id)
+            return
+        text, body = self.certification_blocks(fresh)
+        self.notifier.update(fresh.channel, fresh.message_ts, text, body)
+        if news:
+            self.notifier.post(fresh.channel, news, None, thread_ts=fresh.message_ts)
+
+    def thread_reply(self, cert: Certification, text: str) -> None:
+        if cert.channel and cert.message_ts:
+            self.notifier.post(cert.channel, text, None, thread_ts=cert.message_ts)
+
+    def describe(self, cert: Certification) -> str:
+        return f"{cert.skill} {version_label(cert.version)} on {cert.alias}"

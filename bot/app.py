@@ -1,0 +1,30 @@
+"""Build the Bolt app over the services; no I/O at import time::
+
+app = build_app(services)
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from slack_bolt import App
+
+import handlers
+from bot.wiring import Services
+
+
+def build_app(services: Services, *, lazy_workers: int = 16) -> App:
+    """A Bolt app with every listener registered; HTTP mode verifies Slack's signature."""
+    settings = services.settings
+    app = App(
+        client=services.web_client,
+        signing_secret=settings.slack_signing_secret or "",
+        # Socket Mode connections are authenticated by the app token, not signatures
+        request_verification_enabled=not settings.socket_mode,
+        process_before_response=False,
+        listener_executor=ThreadPoolExecutor(
+            max_workers=lazy_workers, thread_name_prefix="skillbot-lazy"
+        ),
+    )
+    handlers.register(app, services)
+    return app

@@ -1,0 +1,392 @@
+"""Pure Block Kit builders: values in, ``(text, blocks)`` or a view out. No Slack client.
+
+``text`` is always the notification fallback a person reads in a push notification, so
+it carries the essentials on its own (skill, alias, ``vOLD → vNEW``, who, why)::
+
+    text, blocks = announcement(change, console_url="https://...")
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.domain.errors import SkillbotError
+from bot.domain.model import (
+    AuditEvent,
+    Certification,
+    CertificationState,
+    Change,
+    Operation,
+    Outcome,
+    Plan,
+    version_label,
+)
+from bot.domain.rotation import Finding
+
+Block = dict[str, Any]
+
+# action ids: the one list handlers/__init__.py registers
+CONFIRM = "plan_confirm"
+DISMISS = "plan_dismiss"
+FIX_ALL = "doctor_fix_all"
+
+COMMANDS_HELP = (
+    "`/skill help` — this help\n"
+    "`/skill status [SKILL]` — aliases, roles, pending certification\n"
+    "`/skill hotfix [SKILL] [VERSION] [-- REASON]` — move the live alias "
+    "(to VERSION, or to a version published from $LATEST)\n"
+    "`/skill certify [SKILL] [VERSION] [-- NOTE]` — move the candidate alias and track "
+    "the certification\n"
+    "`/skill promote [SKILL]` — certification passed: the candidate becomes live\n"
+    "`/skill rollback [SKILL] [VERSION] [-- REASON]` — live alias back to its previous version\n"
+    "`/skill cancel [SKILL] [-- REASON]` — stop tracking the pending certification\n"
+    "`/skill history [SKILL]` — the audit log\n"
+    "`/skill doctor [SKILL]` — check aliases, Alexa triggers, routing and roles; offers Fix"
+)
+
+
+def _section(text: str) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}
+
+
+def _context(*texts: str) -> Block:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": t[:3000]} for t in texts]}
+
+
+def _button(text: str, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:
+    button: dict[str, Any] = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": text},
+        "action_id": action_id,
+        "value": value,
+    }
+    if style:
+        button["style"] = style
+    return button
+
+
+def age(since: datetime, now: datetime) -> str:
+    """``"3d 4h"``, ``"2h 5m"``, ``"40s"``: how long something has been going on."""
+    seconds = max(0, int((now - since).total_seconds()))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes}m"
+    if minutes:
+        return f"{minutes}m"
+    return f"{secs}s"
+
+
+def short_sha(code_sha256: str | None) -> str:
+    return f"`{code_sha256[:12]}…`" if code_sha256 else "—"
+
+
+def console_url(region: str, function: str, alias: str | None = None) -> str:
+    base = f"https://{region}.console.aws.amazon.com/lambda/home?region={region}#/functions/"
+    name = function.rsplit(":", 1)[-1] if function.startswith("arn:") else function
+    return base + name + (f"/aliases/{alias}" if alias else "")
+
+
+# -- plans ---------------------------------------------------------------------------
+
+
+def plan_message(plan: Plan, *, extra: str = "") -> tuple[str, list[Block]]:
+    """The ephemeral plan: what moves from which version to which, and Confirm/Cancel."""
+    text = f"Plan: {plan.summary()}"
+    lines = [f"*{plan.summary()}*"]
+    if plan.operation in (Operation.HOTFIX, Operation.CERTIFY, Operation.ROLLBACK):
+        lines.append(
+            f"• alias `{plan.alias}`: {version_label(plan.from_version)} → {plan.to_label}"
+        )
+        lines.append(f"• code {short_sha(plan.code_sha256)}")
+        if plan.code_last_modified:
+            lines.append(f"• last modified {plan.code_last_modified}")
+    lines.append(f"• asked by <@{plan.requested_by}>" + (f": {plan.reason}" if plan.reason else ""))
+    if extra:
+        lines.append(extra)
+    blocks = [_section("\n".join(lines))]
+    if plan.noop:
+        blocks.append(_context("Nothing to do: the alias already serves this code."))
+        return f"Nothing to do: {plan.summary()}", blocks
+    blocks.append(
+        {
+            "type": "actions",
+            "block_id": "plan",
+            "elements": [
+                _button("Confirm", CONFIRM, plan.id, "primary"),
+                _button("Cancel", DISMISS, plan.id),
+            ],
+        }
+    )
+    blocks.append(
+        _context(
+            "Only Confirm changes anything. The plan is refused if the alias "
+            "moves before you confirm."
+        )
+    )
+    return text, blocks
+
+
+def result_message(change: Change) -> tuple[str, list[Block]]:
+    mark = "Nothing to do" if change.noop else "Done"
+    text = f"{mark}: {change.headline()}"
+    return text, [_section(f":white_check_mark: {text}")]
+
+
+def error_message(err: SkillbotError, *, doing: str = "") -> tuple[str, list[Block]]:
+    prefix = f"Could not {doing}: " if doing else ""
+    text = f"{prefix}{err.message}"
+    blocks = [_section(f":warning: {text}")]
+    if err.hint:
+        blocks.append(_context(err.hint))
+    return f"{text} {err.hint}".strip(), blocks
+
+
+def dismissed_message(plan: Plan, user: str) -> tuple[str, list[Block]]:
+    text = f"Cancelled by <@{user}>; nothing changed: {plan.summary()}"
+    return text, [_section(text)]
+
+
+# -- announcements -------------------------------------------------------------------
+
+
+def announcement(change: Change, *, console: str | None = None) -> tuple[str, list[Block]]:
+    """Top-level channel message of an alias or role change."""
+    text = change.headline()
+    fields = [
+        f"*Alias*\n`{change.alias}`",
+        f"*Version*\n{version_label(change.from_version)} → {version_label(change.to_version)}",
+        f"*Code*\n{short_sha(change.code_sha256)}",
+        f"*Live alias*\n`{change.live_alias}`",
+    ]
+    blocks: list[Block] = [
+        _section(f"*{text}*"),
+        {"type": "section", "fields": [{"type": "mrkdwn", "text": f} for f in fields]},
+    ]
+    if console:
+        blocks.append(_context(f"<{console}|Open the alias in the AWS console>"))
+    return text, blocks
+
+
+def certification_message(
+    cert: Certification,
+    *,
+    from_version: str | None,
+    now: datetime,
+    approvers: Sequence[str],
+    reaction: str,
+    console: str | None = None,
+    review_status: str | None = None,
+) -> tuple[str, list[Block]]:
+    """The one top-level message of a certification; updated in place as it changes."""
+    pending_for = age(cert.created_at, now)
+    state = {
+        CertificationState.PENDING: f":hourglass_flowing_sand: pending for {pending_for}",
+        CertificationState.PROMOTED: f":white_check_mark: promoted by <@{cert.ended_by}>",
+        CertificationState.CANCELLED: f":no_entry_sign: cancelled by <@{cert.ended_by}>",
+    }[cert.state]
+    text = (
+        f"{cert.skill}: certify {cert.alias} {version_label(from_version)} → "
+        f"{version_label(cert.version)} by <@{cert.requested_by}>"
+        + (f" — {cert.note}" if cert.note else "")
+    )
+    lines = [
+        f"*{text}*",
+        f"State: {state}",
+        f"Code {short_sha(cert.code_sha256)}",
+    ]
+    if review_status:
+        lines.append(f"Alexa certification: {review_status}")
+    blocks: list[Block] = [_section("\n".join(lines))]
+    if cert.pending:
+        blocks.append(
+            _context(
+                f"When certification passes, an approver ({_mentions(approvers)}) reacts with "
+                f":{reaction}: to promote {cert.alias} to live."
+            )
+        )
+    if console:
+        blocks.append(_context(f"<{console}|Open {cert.alias} in the AWS console>"))
+    return text, blocks
+
+
+def reminder_message(
+    cert: Certification,
+    *,
+    now: datetime,
+    approvers: Sequence[str],
+    reaction: str,
+    review_status: str | None = None,
+) -> str:
+    """The thread reply of a reminder: how long, what, who started it, how to promote."""
+    review = f" Alexa says: {review_status}." if review_status else ""
+    return (
+        f":alarm_clock: Certification of {version_label(cert.version)} on {cert.alias} has been "
+        f"pending for {age(cert.created_at, now)} (started by <@{cert.requested_by}>).{review} "
+        f"When it passes, {_mentions(approvers)} can react with :{reaction}: on the message "
+        "above to promote it."
+    )
+
+
+def not_an_approver(user: str, approvers: Sequence[str], reaction: str) -> str:
+    return (
+        f"<@{user}>, only {_mentions(approvers)} may promote with :{reaction}:; "
+        "your reaction changed nothing."
+    )
+
+
+def _mentions(users: Sequence[str]) -> str:
+    return ", ".join(f"<@{u}>" for u in users) or "nobody (configure approvers)"
+
+
+# -- status, history, doctor, help ---------------------------------------------------
+
+
+def status_blocks(view: Any, *, region: str | None = None) -> list[Block]:
+    """One skill's aliases with version, role, last change; the pending certification."""
+    skill = view.skill
+    roles = view.roles
+    header = f"*{skill.name}* — `{skill.function}`"
+    if not roles.recorded:
+        header += (
+            f"\n_live role taken from the skills file ({roles.live_alias}); "
+            f"record it with `/skill doctor {skill.name}`_"
+        )
+    blocks: list[Block] = [_section(header)]
+    fields = []
+    for alias in view.aliases:
+        if alias.state is None:
+            body = "missing"
+        else:
+            body = version_label(alias.state.version)
+            if alias.version:
+                body += f" {short_sha(alias.version.code_sha256)}"
+            if alias.state.routing:
+                body += " (weighted routing!)"
+        if alias.last_change:
+            ev = alias.last_change
+            body += f"\n{ev.operation} {age(ev.at, view.now)} ago by <@{ev.actor}>"
+        link = (
+            f"<{console_url(region, skill.function, alias.name)}|{alias.name}>"
+            if region
+            else (alias.name)
+        )
+        fields.append(f"*{link}* ({alias.role})\n{body}")
+    blocks.append({"type": "section", "fields": [{"type": "mrkdwn", "text": f} for f in fields]})
+    if view.pending:
+        cert = view.pending
+        blocks.append(
+            _context(
+                f"Pending certification: {version_label(cert.version)} on {cert.alias}, "
+                f"for {age(cert.created_at, view.now)}, started by <@{cert.requested_by}>"
+            )
+        )
+    else:
+        blocks.append(_context("No certification pending."))
+    return blocks
+
+
+def status_text(view: Any) -> str:
+    parts = [
+        f"{a.name} ({a.role}) {version_label(a.state.version) if a.state else 'missing'}"
+        for a in view.aliases
+    ]
+    pending = (
+        f"; pending certification {version_label(view.pending.version)} on {view.pending.alias}"
+        if view.pending
+        else ""
+    )
+    return f"{view.skill.name}: " + ", ".join(parts) + pending
+
+
+def home_view(
+    views: Sequence[Any], errors: Sequence[str] = (), *, region: str | None = None
+) -> dict[str, Any]:
+    blocks: list[Block] = [
+        {"type": "header", "text": {"type": "plain_text", "text": "Skills"}},
+    ]
+    for view in views:
+        blocks.extend(status_blocks(view, region=region))
+        blocks.append({"type": "divider"})
+    for error in errors:
+        blocks.append(_section(f":warning: {error}"))
+    blocks.append(_context("Type `/skill help` for commands."))
+    return {"type": "home", "blocks": blocks[:100]}
+
+
+def history_blocks(skill: str, events: Sequence[AuditEvent]) -> tuple[str, list[Block]]:
+    if not events:
+        text = f"{skill}: nothing recorded yet."
+        return text, [_section(text)]
+    icons = {
+        Outcome.APPLIED: ":white_check_mark:",
+        Outcome.NOOP: ":heavy_minus_sign:",
+        Outcome.REFUSED: ":no_entry_sign:",
+        Outcome.FAILED: ":x:",
+        Outcome.PLANNED: ":memo:",
+    }
+    lines = []
+    for ev in events:
+        move = (
+            f" {ev.alias} {version_label(ev.from_version)} → {version_label(ev.to_version)}"
+            if ev.alias and ev.to_version
+            else ""
+        )
+        why = f" — {ev.reason}" if ev.reason else ""
+        lines.append(
+            f"{icons[ev.outcome]} {ev.at:%Y-%m-%d %H:%M} UTC {ev.operation}{move} "
+            f"by <@{ev.actor}>{why} ({ev.outcome})"
+        )
+    text = f"History of {skill} (newest first)"
+    return text, [_section(f"*{text}*"), _section("\n".join(lines))]
+
+
+def doctor_blocks(report: Any) -> tuple[str, list[Block]]:
+    skill = report.skill.name
+    problems = [f for f in report.findings if not f.ok]
+    text = (
+        f"{skill}: all checks passed"
+        if not problems
+        else f"{skill}: {len(problems)} problem(s) found"
+    )
+    lines = [
+        f"{':white_check_mark:' if f.ok else ':x:'} {f.check}: {_finding(f)}"
+        for f in report.findings
+    ]
+    blocks: list[Block] = [_section(f"*Doctor for {skill}*"), _section("\n".join(lines))]
+    if report.fixes:
+        plan_lines = "\n".join(f"• {p.summary()}" for p in report.fixes)
+        blocks.append(_section(f"*Fix would make {len(report.fixes)} change(s):*\n{plan_lines}"))
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": "doctor",
+                "elements": [
+                    _button("Fix", FIX_ALL, ",".join(p.id for p in report.fixes), "primary"),
+                    _button("Cancel", DISMISS, ",".join(p.id for p in report.fixes)),
+                ],
+            }
+        )
+    elif problems:
+        blocks.append(_context("These need a person: follow the advice above."))
+    return text, blocks
+
+
+def _finding(f: Finding) -> str:
+    return f.detail
+
+
+def help_blocks(skills: Sequence[str]) -> tuple[str, list[Block]]:
+    names = ", ".join(f"`{s}`" for s in skills)
+    one = " (SKILL may be left out: only one is configured)" if len(skills) == 1 else ""
+    text = "skillbot commands"
+    return text, [_section(COMMANDS_HELP), _context(f"Skills: {names}{one}")]
+
+
+def until(delta: timedelta) -> str:
+    return age(datetime.min, datetime.min + delta)

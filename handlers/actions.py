@@ -1,0 +1,76 @@
+"""Plan buttons: Confirm applies once, Cancel dismisses, Fix applies doctor's fixes."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, Respond
+
+from bot import blocks
+from bot.domain.errors import SkillbotError
+from bot.domain.model import Plan
+from bot.services import AlreadyHandled
+from bot.wiring import Services
+
+log = logging.getLogger(__name__)
+
+
+def _clicked(body: dict[str, Any]) -> tuple[str, str]:
+    return body["user"]["id"], body["actions"][0]["value"]
+
+
+class PlanButtons:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    def ack(self, ack: Ack) -> None:
+        ack()
+
+    def confirm(self, body: dict[str, Any], respond: Respond) -> None:
+        user, plan_id = _clicked(body)
+        self._apply(plan_id, user, respond)
+
+    def fix_all(self, body: dict[str, Any], respond: Respond) -> None:
+        user, value = _clicked(body)
+        lines = []
+        for plan_id in value.split(","):
+            line = self._apply(plan_id, user, respond, final=False)
+            if line:
+                lines.append(line)
+        if lines:
+            respond(text="\n".join(lines), replace_original=True, response_type="ephemeral")
+
+    def _apply(self, plan_id: str, user: str, respond: Respond, *, final: bool = True) -> str:
+        def progress(plan: Plan) -> None:
+            respond(
+                text=f":hourglass_flowing_sand: Applying: {plan.summary()}…",
+                replace_original=True,
+                response_type="ephemeral",
+            )
+
+        try:
+            change = self.services.rotation.apply(plan_id, actor=user, on_claimed=progress)
+        except AlreadyHandled:
+            log.info("plan %s confirmed again; ignored", plan_id)
+            return ""
+        except SkillbotError as err:
+            text, body = blocks.error_message(err, doing="apply the plan")
+        else:
+            self.services.announcer.change_applied(change)
+            text, body = blocks.result_message(change)
+        if final:
+            respond(text=text, blocks=body, replace_original=True, response_type="ephemeral")
+        return text
+
+    def dismiss(self, body: dict[str, Any], respond: Respond) -> None:
+        user, value = _clicked(body)
+        dismissed = [
+            plan
+            for plan_id in value.split(",")
+            if self.services.rotation.dismiss(plan_id, actor=user)
+            and (plan := self.services.store.get_plan(plan_id)) is not None
+        ]
+        if dismissed:
+            text, body_blocks = blocks.dismissed_message(dismissed[0], user)
+            respond(text=text, blocks=body_blocks, replace_original=True, response_type="ephemeral")
