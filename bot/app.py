@@ -16,15 +16,16 @@ from bot.wiring import Services
 def build_app(services: Services, *, lazy_workers: int = 16) -> App:
     """A Bolt app with every listener registered; HTTP mode verifies Slack's signature."""
     settings = services.settings
+    executor = ThreadPoolExecutor(max_workers=lazy_workers, thread_name_prefix="skillbot-lazy")
+    # at shutdown, let work already acknowledged to Slack finish
+    services.closers.append(lambda: executor.shutdown(wait=True))
     app = App(
         client=services.web_client,
         signing_secret=settings.slack_signing_secret or "",
         # Socket Mode connections are authenticated by the app token, not signatures
         request_verification_enabled=not settings.socket_mode,
         process_before_response=False,
-        listener_executor=ThreadPoolExecutor(
-            max_workers=lazy_workers, thread_name_prefix="skillbot-lazy"
-        ),
+        listener_executor=executor,
     )
     handlers.register(app, services)
     return app

@@ -48,7 +48,7 @@ def parse(text: str, skills: Sequence[str]) -> Command:
     head, reason = _split_reason(text)
     words = head.split()
     if not words:
-        return Command("help", _only(skills), None, "")
+        return Command("help", None, None, "")
     name = words[0].lower()
     if name not in SUBCOMMANDS:
         raise NotFound(

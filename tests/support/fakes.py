@@ -12,6 +12,7 @@ import itertools
 import threading
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from bot.domain.errors import NotFound, StalePlan
 from bot.domain.model import LATEST, AlexaTrigger, AliasState, LatestCode, Version
@@ -157,3 +158,43 @@ class FakeLambda:
     def write_live_alias(self, function: str, alias: str) -> None:
         self.calls.append(f"write_live_alias {alias}")
         self._fn(function).tags["skillbot:live-alias"] = alias
+
+
+@dataclass
+class Posted:
+    channel: str
+    text: str
+    blocks: list[dict[str, Any]] | None = None
+    thread_ts: str | None = None
+    ts: str = ""
+
+
+class FakeNotifier:
+    """Keeps what would have been posted to Slack, per channel and thread."""
+
+    def __init__(self) -> None:
+        self.posted: list[Posted] = []
+        self.updated: list[Posted] = []
+        self.ephemeral: list[Posted] = []
+        self.homes: dict[str, dict[str, Any]] = {}
+        self._ts = itertools.count(1)
+
+    def post(self, channel, text, blocks=None, thread_ts=None) -> str:  # type: ignore[no-untyped-def]
+        ts = f"1700000000.{next(self._ts):06d}"
+        self.posted.append(Posted(channel, text, blocks, thread_ts, ts))
+        return ts
+
+    def update(self, channel, ts, text, blocks=None) -> None:  # type: ignore[no-untyped-def]
+        self.updated.append(Posted(channel, text, blocks, None, ts))
+
+    def post_ephemeral(self, channel, user, text, blocks=None) -> None:  # type: ignore[no-untyped-def]
+        self.ephemeral.append(Posted(channel, text, blocks, None, user))
+
+    def publish_home(self, user, view) -> None:  # type: ignore[no-untyped-def]
+        self.homes[user] = view
+
+    def top_level(self, channel: str | None = None) -> list[Posted]:
+        return [p for p in self.posted if p.thread_ts is None and channel in (None, p.channel)]
+
+    def thread(self, ts: str) -> list[Posted]:
+        return [p for p in self.posted if p.thread_ts == ts]

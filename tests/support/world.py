@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from bot.adapters.store import SqlStore, open_store
+from bot.announcer import Announcer
+from bot.config import Settings, parse_skills
 from bot.domain.model import Skill
 from bot.services import AccessPolicy, RotationService
-from tests.support.fakes import SKILL_ID, FakeClock, FakeLambda
+from bot.wiring import Services
+from tests.support.fakes import SKILL_ID, FakeClock, FakeLambda, FakeNotifier
 
 OPERATOR = "U0ALICE"
 APPROVER = "U0CAROL"
@@ -51,3 +55,43 @@ def make_world(store: SqlStore | None = None, clock: FakeClock | None = None) ->
         lock_timeout=2,
     )
     return World(service, lam, store, clock, skill)
+
+
+def services_for(world: World, notifier: Any = None) -> Services:
+    """The composition a real start builds, over the world's fakes (no Slack, no AWS)."""
+    notifier = notifier or FakeNotifier()
+    config = parse_skills(
+        {
+            "announce_channel": "C0ANNOUNCE",
+            "operators": [OPERATOR, "U0BOB"],
+            "approvers": [APPROVER],
+            "skills": {
+                "trivia": {
+                    "function": world.skill.function,
+                    "alexa_skill_id": world.skill.alexa_skill_id,
+                    "channel": world.skill.channel,
+                }
+            },
+        }
+    )
+    announcer = Announcer(
+        notifier,
+        world.store,
+        world.service.skills,
+        approvers=config.approvers,
+        reaction=config.promote_reaction,
+        region="eu-west-1",
+        clock=world.clock,
+    )
+    return Services(
+        settings=Settings(_env_file=None),  # type: ignore[call-arg]
+        config=config,
+        skills=world.service.skills,
+        store=world.store,
+        lambda_=world.lam,
+        rotation=world.service,
+        notifier=notifier,
+        announcer=announcer,
+        clock=world.clock,
+        region="eu-west-1",
+    )

@@ -1,0 +1,133 @@
+"""Listener functions called directly with fake ack/respond, over the fake ports."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot import blocks
+from handlers.actions import PlanButtons
+from handlers.commands import SkillCommand
+from handlers.events import AppHome, ReactionPromotion
+from tests.support.fakes import FakeNotifier
+from tests.support.world import APPROVER, OPERATOR, STRANGER, make_world, services_for
+
+
+class Recorder:
+    """Stands in for Bolt's ack and respond: keeps every call's keyword arguments."""
+
+    def __init__(self):
+        self.calls = []
+
+    def __call__(self, text=None, **kw):
+        self.calls.append({"text": text, **kw})
+
+    @property
+    def last(self):
+        return self.calls[-1]
+
+
+class Ctx:
+    bot_user_id = "UBOT"
+
+
+@pytest.fixture
+def env():
+    world = make_world()
+    notifier = FakeNotifier()
+    services = services_for(world, notifier)
+    return world, services, notifier
+
+
+def run_command(services, text, user=OPERATOR):
+    handler = SkillCommand(services)
+    ack, respond = Recorder(), Recorder()
+    command = {"text": text, "user_id": user, "channel_id": "C0TRIVIA"}
+    handler.ack(ack, command)
+    handler.run(command, respond)
+    return ack, respond
+
+
+def test_ack_is_immediate_and_the_work_replies_later(env):
+    world, services, _ = env
+    world.lam.calls.clear()
+    handler = SkillCommand(services)
+    ack = Recorder()
+    handler.ack(ack, {"text": "hotfix trivia 2", "user_id": OPERATOR})
+    assert "Working on `hotfix trivia`" in ack.last["text"]
+    assert world.lam.calls == [], "the ack touches no AWS"
+
+
+def test_plan_reply_replaces_the_working_message(env):
+    _world, services, _ = env
+    _, respond = run_command(services, "hotfix trivia 2 -- fix")
+    reply = respond.last
+    assert reply["replace_original"] is True and reply["response_type"] == "ephemeral"
+    assert reply["text"] == "Plan: hotfix trivia: PROD1 v1 → v2"
+    assert button_ids(reply["blocks"]) == [blocks.CONFIRM, blocks.DISMISS]
+
+
+def button_ids(message_blocks):
+    return [
+        e["action_id"] for b in message_blocks for e in b.get("elements", []) if "action_id" in e
+    ]
+
+
+def test_parse_errors_are_answered_in_the_ack(env):
+    _, services, _ = env
+    ack, respond = run_command(services, "hotfix trivia 2 3")
+    assert ack.last["response_type"] == "ephemeral" and "not expected" in ack.last["text"]
+    assert respond.calls == []
+
+
+def test_confirm_applies_announces_and_replaces_the_plan(env):
+    world, services, notifier = env
+    _, respond = run_command(services, "rollback 2 -- slow")
+    plan_id = respond.last["blocks"][1]["elements"][0]["value"]
+    click, buttons = Recorder(), PlanButtons(services)
+    buttons.confirm({"user": {"id": OPERATOR}, "actions": [{"value": plan_id}]}, click)
+    assert click.calls[0]["text"].startswith(":hourglass_flowing_sand: Applying")
+    assert click.last["text"] == "Done: trivia: rollback PROD1 v1 → v2 by <@U0ALICE> — slow"
+    assert world.alias("PROD1") == "2"
+    [announcement] = notifier.top_level("C0TRIVIA")
+    assert announcement.text == "trivia: rollback PROD1 v1 → v2 by <@U0ALICE> — slow"
+
+
+def test_second_confirm_says_nothing_and_does_nothing(env):
+    _world, services, notifier = env
+    _, respond = run_command(services, "rollback 2")
+    plan_id = respond.last["blocks"][1]["elements"][0]["value"]
+    buttons = PlanButtons(services)
+    body = {"user": {"id": OPERATOR}, "actions": [{"value": plan_id}]}
+    first, second = Recorder(), Recorder()
+    buttons.confirm(body, first)
+    buttons.confirm(body, second)
+    assert second.calls == []
+    assert len(notifier.top_level()) == 1
+
+
+def test_non_approver_reaction_is_told_once_and_changes_nothing(env):
+    world, services, notifier = env
+    world.lam.deploy("trivia-skill", "code-3")
+    plan = world.service.plan_certify("trivia", actor=OPERATOR)
+    services.announcer.change_applied(world.service.apply(plan.id, actor=OPERATOR))
+    [message] = notifier.top_level()
+    reactions = ReactionPromotion(services, AppHome(services))
+
+    def react(user, event_id):
+        event = {
+            "user": user,
+            "reaction": "white_check_mark",
+            "item": {"type": "message", "channel": "C0TRIVIA", "ts": message.ts},
+        }
+        reactions.added({"event_id": event_id}, event, Ctx())
+
+    react(STRANGER, "Ev1")
+    react(STRANGER, "Ev2")
+    assert [p.text for p in notifier.thread(message.ts)] == [
+        "<@U0MALLORY>, only <@U0CAROL> may promote with :white_check_mark:; "
+        "your reaction changed nothing."
+    ]
+    assert world.lam.read_live_alias("trivia-skill") is None
+    react(APPROVER, "Ev3")
+    assert world.lam.read_live_alias("trivia-skill") == "PROD2"
+    assert notifier.updated[-1].ts == message.ts
