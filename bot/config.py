@@ -210,6 +210,8 @@ class Settings(BaseSettings):
     alexa_smapi_url: str = "https://api.amazonalexa.com"
     alexa_lwa_token_url: str = "https://api.amazon.com/auth/o2/token"
     log_level: str = "INFO"
+    # AWS_REGION is honoured even where the SDK only reads AWS_DEFAULT_REGION
+    aws_region: str | None = None
 
     @property
     def socket_mode(self) -> bool:

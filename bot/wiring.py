@@ -21,6 +21,7 @@ from bot.adapters.smapi import SmapiClient, SmapiCredentials
 from bot.adapters.store import SqlStore, open_store
 from bot.announcer import Announcer
 from bot.config import Settings, SkillsFile
+from bot.domain.errors import ConfigError
 from bot.domain.model import Skill
 from bot.ports import Clock, LambdaPort, Notifier
 from bot.services import AccessPolicy, RotationService
@@ -72,9 +73,18 @@ def build_services(
     skills = config.to_skills()
     if lambda_client is None:
         import boto3
+        from botocore.exceptions import NoRegionError
 
-        # the standard credential chain, AWS_REGION and AWS_ENDPOINT_URL are read by boto3
-        lambda_client = boto3.client("lambda", config=lambda_client_config())
+        # the standard credential chain and AWS_ENDPOINT_URL are read by boto3 itself
+        try:
+            lambda_client = boto3.client(
+                "lambda", region_name=settings.aws_region, config=lambda_client_config()
+            )
+        except NoRegionError:
+            raise ConfigError(
+                "No AWS region is configured.",
+                hint="Set AWS_REGION (or AWS_DEFAULT_REGION, or a region in your AWS profile).",
+            ) from None
     region = getattr(getattr(lambda_client, "meta", None), "region_name", None)
     lambda_ = LambdaAdapter(lambda_client)
     store = open_store(settings.database_url)

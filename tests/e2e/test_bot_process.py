@@ -1,0 +1,203 @@
+"""The real process, in HTTP mode, against moto_server and the fake Slack Web API.
+
+doctor → Fix, certify → Confirm, a stranger's reaction (nothing), the approver's
+reaction (promoted), hotfix → Confirm, rollback → Confirm; AWS state and Slack messages
+are asserted after each step. Plus: signatures and the replay window on the real port.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot import blocks
+from tests.support.aws import alias_version, create_skill_function, deploy
+from tests.support.fake_slack import FakeSlack
+from tests.support.process import BotProcess, free_port
+from tests.support.slack_requests import (
+    block_action_body,
+    event_body,
+    get,
+    post,
+    reaction_added_event,
+    sign,
+    slash_command_body,
+)
+from tests.support.slack_world import (
+    APPROVER,
+    CHANNEL,
+    OPERATOR,
+    SECRET,
+    STRANGER,
+    TOKEN,
+    button_value,
+    skills_config,
+)
+
+FN = "trivia-skill"
+
+
+def write_skills_file(path: Path) -> Path:
+    config = skills_config()
+    skill = config["skills"]["trivia"]
+    lines = [
+        f'announce_channel = "{config["announce_channel"]}"',
+        f"operators = {json.dumps(config['operators'])}",
+        f"approvers = {json.dumps(config['approvers'])}",
+        'reminder_schedule = "24h"',
+        "[skills.trivia]",
+        *(f"{k} = {json.dumps(v)}" for k, v in skill.items()),
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+class Bot:
+    def __init__(self, url: str, fake: FakeSlack, process: BotProcess) -> None:
+        self.url, self.fake, self.process = url, fake, process
+        self.mark = 0
+
+    def send(self, body: str, headers: dict[str, str] | None = None) -> tuple[int, str]:
+        self.mark = len(self.fake.responses())
+        return post(f"{self.url}/slack/events", body, headers or sign(body, SECRET))
+
+    def command(self, text: str, user: str = OPERATOR) -> dict:
+        status, _ = self.send(
+            slash_command_body(text, user_id=user, response_url=self.fake.response_url())
+        )
+        assert status == 200
+        return self.final()
+
+    def click(self, action_id: str, value: str, user: str = OPERATOR) -> dict:
+        status, _ = self.send(
+            block_action_body(action_id, value, user_id=user, response_url=self.fake.response_url())
+        )
+        assert status == 200
+        return self.final()
+
+    def react(self, user: str, ts: str) -> None:
+        status, _ = self.send(
+            event_body(reaction_added_event(user, "white_check_mark", CHANNEL, ts))
+        )
+        assert status == 200
+
+    def final(self) -> dict:
+        mark = self.mark
+
+        def done(f: FakeSlack):
+            finals = [r for r in f.responses()[mark:] if ":hourglass" not in r.get("text", "")]
+            return finals[-1] if finals else None
+
+        return self.fake.wait_for(done, timeout=20)
+
+
+@pytest.fixture
+def bot(moto_endpoint, tmp_path) -> Iterator[tuple[Bot, object]]:
+    client = create_skill_function(FN, moto_endpoint)
+    port = free_port()
+    with FakeSlack() as fake:
+        env = {
+            "SLACK_BOT_TOKEN": TOKEN,
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_API_URL": fake.api_url,
+            "PORT": str(port),
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'skillbot.db'}",
+            "SKILLBOT_CONFIG": str(write_skills_file(tmp_path / "skillbot.toml")),
+            "AWS_ENDPOINT_URL": moto_endpoint,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_REGION": "us-east-1",
+        }
+        with BotProcess(env, "web", cwd=tmp_path) as process:
+            process.wait_for_log("ready (HTTP")
+            yield Bot(f"http://127.0.0.1:{port}", fake, process), client
+
+
+def aliases(client) -> tuple[str, str]:
+    return alias_version(client, FN, "PROD1"), alias_version(client, FN, "PROD2")
+
+
+def test_the_whole_story_through_the_real_process(bot):
+    b, client = bot
+    assert get(f"{b.url}/healthz") == (200, "ok\n")
+
+    # doctor → Fix: Alexa triggers on both aliases, role recorded
+    report = b.command("doctor")
+    assert "problem" in report["text"]
+    done = b.click(blocks.FIX_ALL, button_value(report, blocks.FIX_ALL))
+    assert done["text"].count("Done") == 3, done["text"]
+    for alias in ("PROD1", "PROD2"):
+        policy = json.loads(client.get_policy(FunctionName=FN, Qualifier=alias)["Policy"])
+        ours = [s for s in policy["Statement"] if s["Resource"].endswith(f":{alias}")]
+        assert ours and "alexa-appkit.amazon.com" in json.dumps(ours[0]["Principal"])
+    arn = client.get_function_configuration(FunctionName=FN)["FunctionArn"]
+    assert client.list_tags(Resource=arn)["Tags"]["skillbot:live-alias"] == "PROD1"
+
+    # certify → Confirm: v3 onto PROD2, one certification message
+    deploy(client, FN, "VERSION = 3\n")
+    plan = b.command("certify -- quiz intent")
+    assert "PROD2 v2 → a new version" in plan["text"]
+    assert aliases(client) == ("1", "2")
+    b.click(blocks.CONFIRM, button_value(plan, blocks.CONFIRM))
+    assert aliases(client) == ("1", "3")
+    [cert_msg] = b.fake.wait_for(
+        lambda f: [m for m in f.messages(CHANNEL) if "certify" in m["text"]]
+    )
+    assert cert_msg["text"] == "trivia: certify PROD2 v2 → v3 by <@U0ALICE> — quiz intent"
+
+    # a stranger's reaction: told in the thread, nothing changes
+    b.react(STRANGER, cert_msg["ts"])
+    [told] = b.fake.wait_for(lambda f: f.thread_replies(CHANNEL, cert_msg["ts"]))
+    assert "only <@U0CAROL> may promote" in told["text"]
+    assert client.list_tags(Resource=arn)["Tags"]["skillbot:live-alias"] == "PROD1"
+
+    # the approver's reaction: PROD2 live, no alias moved
+    b.react(APPROVER, cert_msg["ts"])
+    promoted = b.fake.wait_for(
+        lambda f: [m for m in f.messages(CHANNEL) if "promoted" in m["text"]]
+    )
+    assert promoted[0]["text"].startswith("trivia: promoted — live PROD1 v1 → PROD2 v3")
+    assert client.list_tags(Resource=arn)["Tags"]["skillbot:live-alias"] == "PROD2"
+    assert aliases(client) == ("1", "3")
+    update = b.fake.wait_for(lambda f: f.updates(CHANNEL, cert_msg["ts"]))[-1]
+    assert "promoted by <@U0CAROL>" in str(update["blocks"])
+
+    # hotfix → Confirm: new code onto PROD2 (live now)
+    deploy(client, FN, "VERSION = 4\n")
+    plan = b.command("hotfix -- quiz crash")
+    result = b.click(blocks.CONFIRM, button_value(plan, blocks.CONFIRM))
+    assert result["text"].startswith("Done: trivia: hotfix PROD2 v3 → v4")
+    assert aliases(client) == ("1", "4")
+    b.fake.wait_for(
+        lambda f: [m for m in f.messages(CHANNEL) if "hotfix PROD2 v3 → v4" in m["text"]]
+    )
+
+    # rollback → Confirm: PROD2 back to v3
+    plan = b.command("rollback -- v4 slower")
+    assert "PROD2 v4 → v3" in plan["text"]
+    b.click(blocks.CONFIRM, button_value(plan, blocks.CONFIRM))
+    assert aliases(client) == ("1", "3")
+    [rollback] = b.fake.wait_for(
+        lambda f: [m for m in f.messages(CHANNEL) if "rollback" in m["text"]]
+    )
+    assert rollback["text"] == "trivia: rollback PROD2 v4 → v3 by <@U0ALICE> — v4 slower"
+
+
+def test_unsigned_wrong_or_old_requests_get_401_and_change_nothing(bot):
+    b, client = bot
+    body = slash_command_body("rollback 2", response_url=b.fake.response_url())
+    unsigned = {"Content-Type": "application/x-www-form-urlencoded"}
+    wrong = sign(body, "not-the-secret")
+    old = sign(body, SECRET, timestamp=int(time.time()) - 6 * 60)
+    for headers in (unsigned, wrong, old):
+        status, _ = post(f"{b.url}/slack/events", body, headers)
+        assert status == 401
+    reaction = event_body(reaction_added_event(APPROVER, "white_check_mark", CHANNEL, "1.2"))
+    assert post(f"{b.url}/slack/events", reaction, sign(reaction, "nope"))[0] == 401
+    assert b.fake.responses() == [] and b.fake.messages() == []
+    assert aliases(client) == ("1", "2")
+    assert get(f"{b.url}/nowhere")[0] == 404
