@@ -114,8 +114,12 @@ class Announcer:
             self.notifier.post(fresh.channel, news, None, thread_ts=fresh.message_ts)
 
     def thread_reply(self, cert: Certification, text: str) -> None:
+        if not (cert.channel and cert.message_ts):
+            cert = self.store.get_certification(cert.id) or cert  # posted since it was read
         if cert.channel and cert.message_ts:
             self.notifier.post(cert.channel, text, None, thread_ts=cert.message_ts)
+        else:
+            log.warning("certification %s has no Slack thread for: %s", cert.id, text)
 
     def describe(self, cert: Certification) -> str:
         return f"{cert.skill} {version_label(cert.version)} on {cert.alias}"

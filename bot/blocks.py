@@ -29,6 +29,7 @@ Block = dict[str, Any]
 
 # action ids: the one list handlers/__init__.py registers
 CONFIRM = "plan_confirm"
+CONFIRM_AND_SUBMIT = "plan_confirm_submit"
 DISMISS = "plan_dismiss"
 FIX_ALL = "doctor_fix_all"
 
@@ -95,7 +96,9 @@ def console_url(region: str, function: str, alias: str | None = None) -> str:
 # -- plans ---------------------------------------------------------------------------
 
 
-def plan_message(plan: Plan, *, extra: str = "") -> tuple[str, list[Block]]:
+def plan_message(
+    plan: Plan, *, extra: str = "", offer_submit: bool = False
+) -> tuple[str, list[Block]]:
     """The ephemeral plan: what moves from which version to which, and Confirm/Cancel."""
     text = f"Plan: {plan.summary()}"
     lines = [f"*{plan.summary()}*"]
@@ -119,6 +122,11 @@ def plan_message(plan: Plan, *, extra: str = "") -> tuple[str, list[Block]]:
             "block_id": "plan",
             "elements": [
                 _button("Confirm", CONFIRM, plan.id, "primary"),
+                *(
+                    [_button("Confirm and submit to Alexa", CONFIRM_AND_SUBMIT, plan.id)]
+                    if offer_submit
+                    else []
+                ),
                 _button("Cancel", DISMISS, plan.id),
             ],
         }
@@ -247,7 +255,9 @@ def _mentions(users: Sequence[str]) -> str:
 # -- status, history, doctor, help ---------------------------------------------------
 
 
-def status_blocks(view: Any, *, region: str | None = None) -> list[Block]:
+def status_blocks(
+    view: Any, *, region: str | None = None, review: str | None = None
+) -> list[Block]:
     """One skill's aliases with version, role, last change; the pending certification."""
     skill = view.skill
     roles = view.roles
@@ -284,6 +294,7 @@ def status_blocks(view: Any, *, region: str | None = None) -> list[Block]:
             _context(
                 f"Pending certification: {version_label(cert.version)} on {cert.alias}, "
                 f"for {age(cert.created_at, view.now)}, started by <@{cert.requested_by}>"
+                + (f"; Alexa certification: {review}" if review else "")
             )
         )
     else:
@@ -305,13 +316,18 @@ def status_text(view: Any) -> str:
 
 
 def home_view(
-    views: Sequence[Any], errors: Sequence[str] = (), *, region: str | None = None
+    views: Sequence[Any],
+    errors: Sequence[str] = (),
+    *,
+    region: str | None = None,
+    review: Any = None,
 ) -> dict[str, Any]:
     blocks: list[Block] = [
         {"type": "header", "text": {"type": "plain_text", "text": "Skills"}},
     ]
     for view in views:
-        blocks.extend(status_blocks(view, region=region))
+        status = review(view.pending) if review and view.pending else None
+        blocks.extend(status_blocks(view, region=region, review=status))
         blocks.append({"type": "divider"})
     for error in errors:
         blocks.append(_section(f":warning: {error}"))

@@ -118,6 +118,10 @@ class RotationService:
         self.access = access
         self.clock = clock
         self.lock_timeout = lock_timeout
+        #: runs under the lock before the roles swap; raising keeps the roles (SMAPI publish)
+        self.before_promotion: Callable[[Certification], None] | None = None
+        #: the endpoints the live Alexa skill calls, for doctor's drift check (SMAPI)
+        self.live_endpoints: Callable[[Skill], list[str] | None] | None = None
 
     # -- reading -------------------------------------------------------------
     def skill(self, name: str) -> Skill:
@@ -300,6 +304,15 @@ class RotationService:
             numbers = [int(v.number) for v in self.lambda_.list_versions(skill.function)]
             newest = str(max(numbers)) if numbers else None
         findings = rotation.diagnose(skill, roles, recorded, aliases, triggers, newest)
+        if self.live_endpoints is not None:
+            findings.append(
+                rotation.endpoint_drift(
+                    skill,
+                    roles,
+                    self.live_endpoints(skill),
+                    {a: self.lambda_.alias_arn(skill.function, a) for a in skill.aliases},
+                )
+            )
         fixes = []
         for finding in findings:
             if finding.fix is None:
@@ -619,6 +632,8 @@ class RotationService:
                     hint=f"Move {cert.alias} back to {version_label(cert.version)}, or cancel "
                     "and certify again.",
                 )
+            if self.before_promotion is not None:
+                self.before_promotion(cert)
             # the tag first: if we crash before the database write, promoting again
             # finds the roles already swapped and only completes the record
             self.lambda_.write_live_alias(skill.function, cert.alias)

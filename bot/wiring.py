@@ -19,10 +19,11 @@ from bot.adapters.lambda_aws import LambdaAdapter, lambda_client_config
 from bot.adapters.slack_notifier import SlackNotifier, web_client
 from bot.adapters.smapi import SmapiClient, SmapiCredentials
 from bot.adapters.store import SqlStore, open_store
+from bot.alexa import AlexaTracking
 from bot.announcer import Announcer
 from bot.config import Settings, SkillsFile
 from bot.domain.errors import ConfigError
-from bot.domain.model import Skill
+from bot.domain.model import Change, Operation, Skill
 from bot.ports import Clock, LambdaPort, Notifier
 from bot.services import AccessPolicy, RotationService
 
@@ -49,6 +50,7 @@ class Services:
     region: str | None
     web_client: Any = None
     smapi: SmapiClient | None = None
+    alexa: AlexaTracking | None = None
     #: things to stop at shutdown, newest first
     closers: list[Callable[[], None]] = field(default_factory=list)
 
@@ -127,5 +129,35 @@ def build_services(
         web_client=slack_client,
         smapi=smapi,
     )
+    if smapi is not None:
+        services.alexa = wire_alexa(services, smapi)
     services.closers.append(store.close)
     return services
+
+
+def wire_alexa(services: Services, smapi: Any) -> AlexaTracking:
+    """Turn the SMAPI features on: status in messages, publish at promotion, withdraw at
+    cancel, endpoint drift in doctor."""
+    announcer = services.announcer
+    alexa = AlexaTracking(
+        smapi,
+        services.store.engine,
+        services.skills,
+        services.clock,
+        thread_reply=announcer.thread_reply,
+        refresh_message=lambda cert: announcer.certification_changed(cert),
+        approvers=list(services.config.approvers),
+        reaction=services.config.promote_reaction,
+    )
+    services.rotation.before_promotion = alexa.publish_before_promotion
+    services.rotation.live_endpoints = alexa.live_endpoints
+    announcer.review_status = alexa.review_status
+
+    def withdraw_on_cancel(change: Change) -> None:
+        if change.plan.operation is Operation.CANCEL and change.certification:
+            told = alexa.withdraw(change.certification, change.plan.reason)
+            if told:
+                announcer.thread_reply(change.certification, told)
+
+    announcer.after_change.append(withdraw_on_cancel)
+    return alexa

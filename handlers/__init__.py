@@ -23,6 +23,7 @@ def register(app: App, services: Services) -> None:
 
     buttons = PlanButtons(services)
     app.action(blocks.CONFIRM)(ack=buttons.ack, lazy=[buttons.confirm])
+    app.action(blocks.CONFIRM_AND_SUBMIT)(ack=buttons.ack, lazy=[buttons.confirm_and_submit])
     app.action(blocks.DISMISS)(ack=buttons.ack, lazy=[buttons.dismiss])
     app.action(blocks.FIX_ALL)(ack=buttons.ack, lazy=[buttons.fix_all])
 

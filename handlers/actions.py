@@ -31,6 +31,11 @@ class PlanButtons:
         user, plan_id = _clicked(body)
         self._apply(plan_id, user, respond)
 
+    def confirm_and_submit(self, body: dict[str, Any], respond: Respond) -> None:
+        """certify, then submit the skill to Alexa for certification (manual publishing)."""
+        user, plan_id = _clicked(body)
+        self._apply(plan_id, user, respond, submit=True)
+
     def fix_all(self, body: dict[str, Any], respond: Respond) -> None:
         user, value = _clicked(body)
         lines = []
@@ -41,7 +46,15 @@ class PlanButtons:
         if lines:
             respond(text="\n".join(lines), replace_original=True, response_type="ephemeral")
 
-    def _apply(self, plan_id: str, user: str, respond: Respond, *, final: bool = True) -> str:
+    def _apply(
+        self,
+        plan_id: str,
+        user: str,
+        respond: Respond,
+        *,
+        final: bool = True,
+        submit: bool = False,
+    ) -> str:
         def progress(plan: Plan) -> None:
             respond(
                 text=f":hourglass_flowing_sand: Applying: {plan.summary()}…",
@@ -59,6 +72,11 @@ class PlanButtons:
         else:
             self.services.announcer.change_applied(change)
             text, body = blocks.result_message(change)
+            alexa = self.services.alexa
+            if submit and alexa is not None and change.certification is not None:
+                told = alexa.submit(change.certification)
+                text += f"\n{told}"
+                body = [*body, {"type": "context", "elements": [{"type": "mrkdwn", "text": told}]}]
         if final:
             respond(text=text, blocks=body, replace_original=True, response_type="ephemeral")
         return text

@@ -74,18 +74,35 @@ class SkillCommand:
             }.get(cmd.name)
             if planner is not None:
                 plan = planner(cmd.skill, actor=user, reason=cmd.reason, version=cmd.version)
-            else:
-                plan = s.rotation.plan_cancel(cmd.skill, actor=user, reason=cmd.reason)
-            return blocks.plan_message(plan)
+                return blocks.plan_message(
+                    plan, offer_submit=cmd.name == "certify" and s.alexa is not None
+                )
+            plan = s.rotation.plan_cancel(cmd.skill, actor=user, reason=cmd.reason)
+            return blocks.plan_message(plan, extra=self._withdraw_note(plan.certification_id))
         if cmd.name == "promote":
             change = s.rotation.promote(cmd.skill, actor=user, reason=cmd.reason)
             s.announcer.change_applied(change)
             return blocks.result_message(change)
         if cmd.name == "status":
             view = s.rotation.status(cmd.skill)
-            return blocks.status_text(view), blocks.status_blocks(view, region=s.region)
+            review = s.announcer.review_status(view.pending) if view.pending else None
+            return blocks.status_text(view), blocks.status_blocks(
+                view, region=s.region, review=review
+            )
         if cmd.name == "history":
             return blocks.history_blocks(cmd.skill, s.rotation.history(cmd.skill))
         if cmd.name == "doctor":
             return blocks.doctor_blocks(s.rotation.doctor(cmd.skill, actor=user))
         raise AssertionError(cmd.name)
+
+    def _withdraw_note(self, certification_id: str | None) -> str:
+        alexa = self.services.alexa
+        review = alexa.review(certification_id) if alexa and certification_id else None
+        if review is None or review.submitted_at is None or review.withdrawn_at:
+            return ""
+        if review.status not in (None, "IN_PROGRESS"):
+            return ""
+        return (
+            "• the Alexa submission is withdrawn too (start the reason with one of SMAPI's "
+            "reasons, e.g. `-- discovered issue: …`; otherwise OTHER with your text)"
+        )

@@ -97,7 +97,9 @@ class AppHome:
                 views.append(self.services.rotation.status(name))
             except SkillbotError as err:
                 errors.append(f"{name}: {err}")
-        return blocks.home_view(views, errors, region=self.services.region)
+        return blocks.home_view(
+            views, errors, region=self.services.region, review=self.services.announcer.review_status
+        )
 
     def publish(self, users: list[str]) -> None:
         if not users:

@@ -229,6 +229,34 @@ def _trigger_finding(skill: Skill, alias: str, triggers: list[AlexaTrigger]) -> 
     )
 
 
+def endpoint_drift(
+    skill: Skill, roles: Roles, live_endpoints: list[str] | None, alias_arns: dict[str, str]
+) -> Finding:
+    """Does the published (live) Alexa skill call the alias skillbot believes is live?"""
+    check = "live Alexa endpoint"
+    if live_endpoints is None:
+        return Finding(check, True, "the skill has no live stage yet (never published)")
+    expected = alias_arns[roles.live_alias]
+    wrong = [uri for uri in live_endpoints if uri != expected]
+    if not wrong:
+        return Finding(check, True, f"the live skill calls {roles.live_alias}")
+    named = {arn: alias for alias, arn in alias_arns.items()}
+    described = ", ".join(
+        f"{named[uri]} ({'the candidate' if named[uri] != roles.live_alias else 'live'})"
+        if uri in named
+        else uri
+        for uri in wrong
+    )
+    return Finding(
+        check,
+        False,
+        f"the live skill calls {described}, but {roles.live_alias} is recorded as live. "
+        f"If the certified model is live, promote it (`/skill promote {skill.name}`); "
+        "otherwise set the endpoint in the Alexa console back to "
+        f"{expected}.",
+    )
+
+
 def fix_plan(
     finding: Finding, skill: Skill, actor: str, now: datetime, plan_id: str, revision_id: str | None
 ) -> Plan:

@@ -143,6 +143,9 @@ class FakeLambda:
         fn.aliases[alias] = AliasState(alias, version, self._revision())
         return fn.aliases[alias]
 
+    def alias_arn(self, function: str, alias: str) -> str:
+        return f"arn:aws:lambda:eu-west-1:123456789012:function:{function}:{alias}"
+
     def alexa_triggers(self, function: str, alias: str) -> list[AlexaTrigger]:
         return list(self._fn(function).triggers.get(alias, []))
 

@@ -134,10 +134,14 @@ def button_value(message: dict[str, Any], action_id: str) -> str:
 
 
 def make_slack_world(
-    fake: FakeSlack, lambda_client: Any, database_url: str, **config_overrides: Any
+    fake: FakeSlack,
+    lambda_client: Any,
+    database_url: str,
+    settings_extra: dict[str, Any] | None = None,
+    **config_overrides: Any,
 ) -> SlackWorld:
     clock = FakeClock()
-    settings = settings_for(fake, database_url)
+    settings = settings_for(fake, database_url, **(settings_extra or {}))
     config = parse_skills(skills_config(**config_overrides))
     services = build_services(
         settings,

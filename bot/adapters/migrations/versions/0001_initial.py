@@ -1,4 +1,4 @@
-"""Initial schema: audit log, plans, certifications, processed Slack deliveries.
+"""Initial schema: audit log, plans, certifications, Alexa reviews, processed Slack deliveries.
 
 Revision ID: 0001
 Revises:
@@ -65,6 +65,18 @@ def upgrade() -> None:
     )
     op.create_index("ix_cert_message", "certifications", ["channel", "message_ts"])
     op.create_table(
+        "alexa_reviews",
+        sa.Column("certification_id", sa.String(32), primary_key=True),
+        sa.Column("skill", sa.String(100), nullable=False),
+        sa.Column("submitted_at", sa.DateTime(timezone=True)),
+        sa.Column("status", sa.String(20)),
+        sa.Column("estimated_completion", sa.DateTime(timezone=True)),
+        sa.Column("detail", sa.Text),
+        sa.Column("checked_at", sa.DateTime(timezone=True)),
+        sa.Column("published_at", sa.DateTime(timezone=True)),
+        sa.Column("withdrawn_at", sa.DateTime(timezone=True)),
+    )
+    op.create_table(
         "deliveries",
         sa.Column("key", sa.String(200), primary_key=True),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
@@ -73,6 +85,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("deliveries")
+    op.drop_table("alexa_reviews")
     op.drop_index("ix_cert_message", "certifications")
     op.drop_index("ux_cert_one_pending", "certifications")
     op.drop_table("certifications")
