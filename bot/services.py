@@ -354,6 +354,8 @@ class RotationService:
         except NotAuthorized as err:
             self._audit_plan(plan, Outcome.REFUSED, str(err), actor=actor)
             raise
+        # a plan whose last attempt was cut short may have changed AWS already
+        resumed = self.store.plan_status(plan.id) == "interrupted"
         if not self.store.claim_plan(plan.id):
             status = self.store.plan_status(plan.id)
             raise AlreadyHandled(
@@ -365,18 +367,18 @@ class RotationService:
             on_claimed(plan)
         try:
             with self.store.skill_lock(skill.name, self.lock_timeout):
-                change = self._apply_locked(skill, plan, actor)
+                change = self._apply_locked(skill, plan, actor, resumed=resumed)
         except (StalePlan, Refused, NotFound, NotAuthorized) as err:
             self.store.finish_plan(plan.id, "stale" if isinstance(err, StalePlan) else "refused")
             self._audit_plan(plan, Outcome.REFUSED, str(err), actor=actor)
             raise
         except SkillbotError as err:
             # transient (AWS unavailable, busy): the same plan may be confirmed again
-            self.store.finish_plan(plan.id, "pending")
+            self.store.finish_plan(plan.id, "interrupted")
             self._audit_plan(plan, Outcome.FAILED, str(err), actor=actor)
             raise
         except Exception as err:
-            self.store.finish_plan(plan.id, "pending")
+            self.store.finish_plan(plan.id, "interrupted")
             self._audit_plan(plan, Outcome.FAILED, f"internal error: {err!r}", actor=actor)
             raise
         self.store.finish_plan(plan.id, "noop" if change.noop else "applied")
@@ -395,7 +397,9 @@ class RotationService:
         self.store.finish_plan(plan_id, "dismissed")
         return True
 
-    def _apply_locked(self, skill: Skill, plan: Plan, actor: str) -> Change:
+    def _apply_locked(
+        self, skill: Skill, plan: Plan, actor: str, *, resumed: bool = False
+    ) -> Change:
         if plan.operation is Operation.CANCEL:
             return self._apply_cancel(skill, plan, actor)
         if plan.operation is Operation.FIX:
@@ -412,7 +416,13 @@ class RotationService:
         current = rotation.require_alias(
             self.lambda_.get_alias(skill.function, plan.alias), skill, plan.alias
         )
-        rotation.check_fresh(plan, current)
+        try:
+            rotation.check_fresh(plan, current)
+        except StalePlan:
+            done = self._already_done(skill, plan, current) if resumed else None
+            if done is None:
+                raise
+            return done
         pending = self.store.pending_certification(skill.name)
         if plan.operation is Operation.CERTIFY:
             rotation.check_no_pending(pending, skill.name)
@@ -474,6 +484,46 @@ class RotationService:
             noop=not moved and cert is None,
         )
 
+    def _already_done(self, skill: Skill, plan: Plan, current: AliasState) -> Change | None:
+        """The alias already serves the plan's code: an earlier attempt of this plan moved
+        it and the answer was lost (timeout, crash). Complete the record instead of
+        refusing, so a retry converges."""
+        assert plan.alias is not None
+        if plan.to_version is not None:
+            done = current.version == plan.to_version
+        else:
+            serving = self.lambda_.get_version(skill.function, current.version)
+            done = serving is not None and serving.code_sha256 == plan.code_sha256
+        if not done:
+            return None
+        cert = None
+        if (
+            plan.operation is Operation.CERTIFY
+            and self.store.pending_certification(skill.name) is None
+        ):
+            cert = Certification(
+                id=new_id(),
+                skill=skill.name,
+                alias=plan.alias,
+                version=current.version,
+                code_sha256=plan.code_sha256 or "",
+                requested_by=plan.requested_by,
+                note=plan.reason,
+                created_at=self.clock(),
+            )
+            self.store.add_certification(cert)
+        return Change(
+            plan=plan,
+            alias=plan.alias,
+            from_version=plan.from_version,
+            to_version=current.version,
+            code_sha256=plan.code_sha256,
+            live_alias=plan.alias
+            if plan.operation is not Operation.CERTIFY
+            else skill.other_alias(plan.alias),
+            certification=cert,
+        )
+
     def _apply_cancel(self, skill: Skill, plan: Plan, actor: str) -> Change:
         assert plan.certification_id is not None
         cert = self.store.get_certification(plan.certification_id)
@@ -501,6 +551,8 @@ class RotationService:
         roles = self.roles(skill)
         state = self.lambda_.get_alias(skill.function, alias)
         if plan.fix is FixKind.CREATE_ALIAS:
+            if state is not None and state.version == plan.to_version:
+                return self._fix_change(plan, roles, noop=True)  # created by a lost attempt
             if state is not None:
                 raise StalePlan(
                     f"{alias} exists now.", hint=f"Run `/skill doctor {skill.name}` again."
@@ -511,8 +563,9 @@ class RotationService:
         elif plan.fix is FixKind.ADD_TRIGGER:
             rotation.require_alias(state, skill, alias)
             triggers = self.lambda_.alexa_triggers(skill.function, alias)
-            if any(t.skill_id == skill.alexa_skill_id for t in triggers):
-                return self._fix_change(plan, roles, noop=True)
+            ours = self.lambda_.alexa_trigger_id(alias)
+            if any(t.skill_id == skill.alexa_skill_id or t.statement_id == ours for t in triggers):
+                return self._fix_change(plan, roles, noop=True)  # e.g. added by a lost attempt
             self.lambda_.add_alexa_trigger(skill.function, alias, skill.alexa_skill_id)
         elif plan.fix is FixKind.CLEAR_ROUTING:
             current = rotation.require_alias(state, skill, alias)

@@ -62,7 +62,9 @@ def aws_errors(action: str, function: str) -> Iterator[None]:
         yield
     except ClientError as err:
         code, msg = _error_code(err), _error_message(err)
-        log.warning("lambda %s on %s failed: %s %s", action, function, code, msg)
+        # a missing alias or policy is often the answer we look for, not a failure
+        level = logging.DEBUG if code == "ResourceNotFoundException" else logging.WARNING
+        log.log(level, "lambda %s on %s failed: %s %s", action, function, code, msg)
         if code == "ResourceNotFoundException":
             raise NotFound(
                 f"AWS says {function} has no such resource ({action}): {msg}",
@@ -277,7 +279,9 @@ class LambdaAdapter:
                 resp = self._client.create_alias(
                     FunctionName=function, Name=alias, FunctionVersion=version
                 )
-        except Busy as err:  # ResourceConflictException: it exists already
+        except Busy as err:
+            if "exist" not in err.message.lower():
+                raise  # an update in progress, not a duplicate: retrying later works
             raise StalePlan(
                 f"Alias {alias} of {function} was created meanwhile by someone else.",
                 hint="Nothing was changed. Run `/skill doctor` again.",
@@ -302,8 +306,13 @@ class LambdaAdapter:
             return []  # no policy at all yet
         return parse_alexa_triggers(policy, self.alias_arn(function, alias))
 
+    @staticmethod
+    def alexa_trigger_id(alias: str) -> str:
+        """The statement id skillbot gives the trigger it adds to ``alias``."""
+        return f"{TRIGGER_SID_PREFIX}{alias}"
+
     def add_alexa_trigger(self, function: str, alias: str, skill_id: str) -> AlexaTrigger:
-        sid = f"{TRIGGER_SID_PREFIX}{alias}"
+        sid = self.alexa_trigger_id(alias)
         with aws_errors(f"add the Alexa trigger to {alias}", function):
             self._client.add_permission(
                 FunctionName=function,

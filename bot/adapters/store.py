@@ -253,14 +253,20 @@ class SqlStore:
             ).scalar_one_or_none()
 
     def claim_plan(self, plan_id: str) -> bool:
-        """Atomically move a plan from pending to applying; False if someone else did."""
+        """Atomically move a plan from pending (or interrupted) to applying; False if
+        someone else did."""
         with self._begin() as conn:
             result = conn.execute(
                 plans.update()
-                .where(plans.c.id == plan_id, plans.c.status == "pending")
+                .where(plans.c.id == plan_id, plans.c.status.in_(["pending", "interrupted"]))
                 .values(status="applying")
             )
         return result.rowcount == 1
+
+    def plans_in_status(self, status: str) -> list[Plan]:
+        with self._connect() as conn:
+            rows = conn.execute(sa.select(plans.c.payload).where(plans.c.status == status))
+            return [plan_from_json(r.payload) for r in rows]
 
     def finish_plan(self, plan_id: str, outcome: str) -> None:
         with self._begin() as conn:

@@ -149,9 +149,13 @@ class FakeLambda:
     def alexa_triggers(self, function: str, alias: str) -> list[AlexaTrigger]:
         return list(self._fn(function).triggers.get(alias, []))
 
+    @staticmethod
+    def alexa_trigger_id(alias: str) -> str:
+        return f"skillbot-alexa-{alias}"
+
     def add_alexa_trigger(self, function: str, alias: str, skill_id: str) -> AlexaTrigger:
         self.calls.append(f"add_alexa_trigger {alias}")
-        trigger = AlexaTrigger(f"skillbot-alexa-{alias}", alias, skill_id)
+        trigger = AlexaTrigger(self.alexa_trigger_id(alias), alias, skill_id)
         self._fn(function).triggers.setdefault(alias, []).append(trigger)
         return trigger
 
