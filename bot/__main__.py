@@ -54,6 +54,10 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     try:
+        # finish or release what a crashed process left behind, before serving
+        from bot.recovery import Recovery
+
+        Recovery(services).run()
         if args.role in ("all", "scheduler"):
             from bot.scheduling import start_scheduler
 

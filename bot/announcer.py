@@ -51,6 +51,8 @@ class Announcer:
         """Announce a change in the skill's channel (and the certification's thread)."""
         if change.noop:
             return
+        if change.audit_id and not self.store.claim_announcement(change.audit_id, self.clock()):
+            return  # announced already (by recovery after a restart)
         skill = self.skills[change.plan.skill]
         op = change.plan.operation
         try:
@@ -76,11 +78,17 @@ class Announcer:
         self.notifier.post(skill.channel, text, body)
 
     def _post_certification_message(self, skill: Skill, change: Change) -> None:
-        cert = change.certification
-        assert cert is not None
-        text, body = self.certification_blocks(cert, from_version=change.from_version)
-        ts = self.notifier.post(skill.channel, text, body)
-        self.store.set_certification_message(cert.id, skill.channel, ts)
+        assert change.certification is not None
+        self.post_certification_message(change.certification, from_version=change.from_version)
+
+    def post_certification_message(
+        self, cert: Certification, *, from_version: str | None = None
+    ) -> None:
+        """The one top-level message of a certification; its ts is recorded for threads."""
+        channel = self.skills[cert.skill].channel
+        text, body = self.certification_blocks(cert, from_version=from_version)
+        ts = self.notifier.post(channel, text, body)
+        self.store.set_certification_message(cert.id, channel, ts)
 
     def certification_blocks(
         self, cert: Certification, *, from_version: str | None = None

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from bot.domain import rotation
@@ -354,41 +354,49 @@ class RotationService:
         except NotAuthorized as err:
             self._audit_plan(plan, Outcome.REFUSED, str(err), actor=actor)
             raise
-        # a plan whose last attempt was cut short may have changed AWS already
-        resumed = self.store.plan_status(plan.id) == "interrupted"
-        if not self.store.claim_plan(plan.id):
-            status = self.store.plan_status(plan.id)
-            raise AlreadyHandled(
-                f"This plan was already handled ({status}).",
-                hint="Nothing more was done. Run the command again for a new plan.",
-            )
         skill = self.skill(plan.skill)
-        if on_claimed is not None:
-            on_claimed(plan)
-        try:
-            with self.store.skill_lock(skill.name, self.lock_timeout):
+        # Claim, apply and record under the skill's lock: a plan seen "applying" by
+        # someone who holds the lock was abandoned by a dead process (see bot.recovery).
+        with self.store.skill_lock(skill.name, self.lock_timeout):
+            # a plan whose last attempt was cut short may have changed AWS already
+            resumed = self.store.plan_status(plan.id) == "interrupted"
+            if not self.store.claim_plan(plan.id):
+                status = self.store.plan_status(plan.id)
+                raise AlreadyHandled(
+                    f"This plan was already handled ({status}).",
+                    hint="Nothing more was done. Run the command again for a new plan.",
+                )
+            if on_claimed is not None:
+                on_claimed(plan)
+            try:
                 change = self._apply_locked(skill, plan, actor, resumed=resumed)
-        except (StalePlan, Refused, NotFound, NotAuthorized) as err:
-            self.store.finish_plan(plan.id, "stale" if isinstance(err, StalePlan) else "refused")
-            self._audit_plan(plan, Outcome.REFUSED, str(err), actor=actor)
-            raise
-        except SkillbotError as err:
-            # transient (AWS unavailable, busy): the same plan may be confirmed again
-            self.store.finish_plan(plan.id, "interrupted")
-            self._audit_plan(plan, Outcome.FAILED, str(err), actor=actor)
-            raise
-        except Exception as err:
-            self.store.finish_plan(plan.id, "interrupted")
-            self._audit_plan(plan, Outcome.FAILED, f"internal error: {err!r}", actor=actor)
-            raise
-        self.store.finish_plan(plan.id, "noop" if change.noop else "applied")
-        self._audit_plan(
+            except (StalePlan, Refused, NotFound, NotAuthorized) as err:
+                final = "stale" if isinstance(err, StalePlan) else "refused"
+                self.store.finish_plan(plan.id, final)
+                self._audit_plan(plan, Outcome.REFUSED, str(err), actor=actor)
+                raise
+            except SkillbotError as err:
+                # transient (AWS unavailable, busy): the same plan may be confirmed again
+                self.store.finish_plan(plan.id, "interrupted")
+                self._audit_plan(plan, Outcome.FAILED, str(err), actor=actor)
+                raise
+            except Exception as err:
+                self.store.finish_plan(plan.id, "interrupted")
+                self._audit_plan(plan, Outcome.FAILED, f"internal error: {err!r}", actor=actor)
+                raise
+            self.store.finish_plan(plan.id, "noop" if change.noop else "applied")
+            return self._record_change(change, actor)
+
+    def _record_change(self, change: Change, actor: str) -> Change:
+        """Audit an applied change; its id lets the announcement be claimed exactly once."""
+        plan = change.plan
+        audit_id = self._audit_plan(
             plan.with_(from_version=change.from_version, to_version=change.to_version),
             Outcome.NOOP if change.noop else Outcome.APPLIED,
             change.headline(),
             actor=actor,
         )
-        return change
+        return replace(change, audit_id=audit_id)
 
     def dismiss(self, plan_id: str, *, actor: str) -> bool:
         """The plan's Cancel button: it can no longer be applied."""
@@ -621,21 +629,10 @@ class RotationService:
             skill = self.skill(cert.skill)
             with self.store.skill_lock(skill.name, self.lock_timeout):
                 change = self._promote_locked(skill, cert, actor, reason)
+                return self._record_change(change, actor)
         except SkillbotError as err:
             self._audit(skill_name, "promote", _outcome_of(err), actor, reason, detail=str(err))
             raise
-        self._audit(
-            skill.name,
-            "promote",
-            Outcome.NOOP if change.noop else Outcome.APPLIED,
-            actor,
-            reason,
-            alias=change.alias,
-            from_version=change.from_version,
-            to_version=change.to_version,
-            detail=change.headline(),
-        )
-        return change
 
     def _promote_locked(self, skill: Skill, cert: Certification, actor: str, reason: str) -> Change:
         plan = Plan(
@@ -705,6 +702,26 @@ class RotationService:
             certification=self.store.get_certification(cert.id),
         )
 
+    # -- recovery after a crash (the caller holds the skill lock) -------------------
+    def complete_interrupted(self, skill: Skill, plan: Plan, current: AliasState) -> Change | None:
+        """The change of a plan cut short by a crash, if AWS already shows it."""
+        return self._already_done(skill, plan, current)
+
+    def record_recovered(self, change: Change) -> Change:
+        return self._record_change(change, change.plan.requested_by)
+
+    def record_interruption(self, plan: Plan) -> None:
+        self._audit_plan(
+            plan,
+            Outcome.FAILED,
+            "interrupted by a restart before AWS changed; confirm the plan again",
+        )
+
+    def complete_promotion(self, skill: Skill, cert: Certification, actor: str) -> Change:
+        """Finish a promotion whose role tag was written but whose record was not."""
+        change = self._promote_locked(skill, cert, actor, "completed after a restart")
+        return self._record_change(change, actor)
+
     # -- audit -----------------------------------------------------------------
     def record_refusal(self, skill: str, operation: str, actor: str, detail: str) -> None:
         """Audit an attempt refused before reaching the service (e.g. a stranger's reaction)."""
@@ -712,8 +729,8 @@ class RotationService:
 
     def _audit_plan(
         self, plan: Plan, outcome: Outcome, detail: str, actor: str | None = None
-    ) -> None:
-        self._audit(
+    ) -> str:
+        return self._audit(
             plan.skill,
             str(plan.operation) if plan.fix is None else f"fix:{plan.fix}",
             outcome,
@@ -739,11 +756,11 @@ class RotationService:
         to_version: str | None = None,
         detail: str = "",
         plan_id: str | None = None,
-    ) -> None:
-        # hotfix/certify/rollback moves are what rollback reads back
+    ) -> str:
+        event_id = new_id()
         self.store.add_audit(
             AuditEvent(
-                id=new_id(),
+                id=event_id,
                 at=self.clock(),
                 skill=skill,
                 operation=operation,
@@ -757,6 +774,7 @@ class RotationService:
                 plan_id=plan_id,
             )
         )
+        return event_id
 
 
 def _outcome_of(err: SkillbotError) -> Outcome:

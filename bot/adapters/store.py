@@ -61,6 +61,8 @@ audit_events = sa.Table(
     sa.Column("to_version", sa.String(40)),
     sa.Column("detail", sa.Text, nullable=False, default=""),
     sa.Column("plan_id", sa.String(32)),
+    # when the change's announcement was claimed for posting (the audit log is the outbox)
+    sa.Column("announced_at", sa.DateTime(timezone=True)),
     sa.Index("ix_audit_skill_seq", "skill", "seq"),
 )
 
@@ -227,6 +229,31 @@ class SqlStore:
         with self._connect() as conn:
             row = conn.execute(q).first()
         return _audit(row) if row else None
+
+    def claim_announcement(self, event_id: str, at: datetime) -> bool:
+        """True for the one caller (any replica) that gets to announce this change."""
+        with self._begin() as conn:
+            result = conn.execute(
+                audit_events.update()
+                .where(audit_events.c.id == event_id, audit_events.c.announced_at.is_(None))
+                .values(announced_at=at)
+            )
+        return result.rowcount == 1
+
+    def unannounced(self, before: datetime, operations: list[str]) -> list[AuditEvent]:
+        """Applied changes recorded before ``before`` whose announcement was never claimed."""
+        q = (
+            sa.select(audit_events)
+            .where(
+                audit_events.c.outcome == Outcome.APPLIED.value,
+                audit_events.c.announced_at.is_(None),
+                audit_events.c.at < before,
+                audit_events.c.operation.in_(operations),
+            )
+            .order_by(audit_events.c.seq)
+        )
+        with self._connect() as conn:
+            return [_audit(r) for r in conn.execute(q)]
 
     # -- plans ---------------------------------------------------------------
     def save_plan(self, plan: Plan) -> None:

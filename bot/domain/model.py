@@ -260,6 +260,8 @@ class Change:
     previous_live_alias: str | None = None
     certification: Certification | None = None
     noop: bool = False
+    #: the audit event recording it (set by the service)
+    audit_id: str | None = None
 
     def headline(self) -> str:
         """The announcement's fallback text: skill, alias, ``vOLD → vNEW``, who, why.

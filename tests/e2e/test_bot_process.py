@@ -10,16 +10,15 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from bot import blocks
 from tests.support.aws import alias_version, create_skill_function, deploy
+from tests.support.e2e import Bot, bot_env, start_bot
 from tests.support.fake_slack import FakeSlack
-from tests.support.process import BotProcess, free_port
+from tests.support.process import free_port
 from tests.support.slack_requests import (
-    block_action_body,
     event_body,
     get,
     post,
@@ -27,72 +26,9 @@ from tests.support.slack_requests import (
     sign,
     slash_command_body,
 )
-from tests.support.slack_world import (
-    APPROVER,
-    CHANNEL,
-    OPERATOR,
-    SECRET,
-    STRANGER,
-    TOKEN,
-    button_value,
-    skills_config,
-)
+from tests.support.slack_world import APPROVER, CHANNEL, SECRET, STRANGER, button_value
 
 FN = "trivia-skill"
-
-
-def write_skills_file(path: Path) -> Path:
-    config = skills_config()
-    skill = config["skills"]["trivia"]
-    lines = [
-        f'announce_channel = "{config["announce_channel"]}"',
-        f"operators = {json.dumps(config['operators'])}",
-        f"approvers = {json.dumps(config['approvers'])}",
-        'reminder_schedule = "24h"',
-        "[skills.trivia]",
-        *(f"{k} = {json.dumps(v)}" for k, v in skill.items()),
-    ]
-    path.write_text("\n".join(lines) + "\n")
-    return path
-
-
-class Bot:
-    def __init__(self, url: str, fake: FakeSlack, process: BotProcess) -> None:
-        self.url, self.fake, self.process = url, fake, process
-        self.mark = 0
-
-    def send(self, body: str, headers: dict[str, str] | None = None) -> tuple[int, str]:
-        self.mark = len(self.fake.responses())
-        return post(f"{self.url}/slack/events", body, headers or sign(body, SECRET))
-
-    def command(self, text: str, user: str = OPERATOR) -> dict:
-        status, _ = self.send(
-            slash_command_body(text, user_id=user, response_url=self.fake.response_url())
-        )
-        assert status == 200
-        return self.final()
-
-    def click(self, action_id: str, value: str, user: str = OPERATOR) -> dict:
-        status, _ = self.send(
-            block_action_body(action_id, value, user_id=user, response_url=self.fake.response_url())
-        )
-        assert status == 200
-        return self.final()
-
-    def react(self, user: str, ts: str) -> None:
-        status, _ = self.send(
-            event_body(reaction_added_event(user, "white_check_mark", CHANNEL, ts))
-        )
-        assert status == 200
-
-    def final(self) -> dict:
-        mark = self.mark
-
-        def done(f: FakeSlack):
-            finals = [r for r in f.responses()[mark:] if ":hourglass" not in r.get("text", "")]
-            return finals[-1] if finals else None
-
-        return self.fake.wait_for(done, timeout=20)
 
 
 @pytest.fixture
@@ -100,21 +36,11 @@ def bot(moto_endpoint, tmp_path) -> Iterator[tuple[Bot, object]]:
     client = create_skill_function(FN, moto_endpoint)
     port = free_port()
     with FakeSlack() as fake:
-        env = {
-            "SLACK_BOT_TOKEN": TOKEN,
-            "SLACK_SIGNING_SECRET": SECRET,
-            "SLACK_API_URL": fake.api_url,
-            "PORT": str(port),
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'skillbot.db'}",
-            "SKILLBOT_CONFIG": str(write_skills_file(tmp_path / "skillbot.toml")),
-            "AWS_ENDPOINT_URL": moto_endpoint,
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_REGION": "us-east-1",
-        }
-        with BotProcess(env, "web", cwd=tmp_path) as process:
-            process.wait_for_log("ready (HTTP")
+        process = start_bot(bot_env(fake, moto_endpoint, port, tmp_path), tmp_path, "web")
+        try:
             yield Bot(f"http://127.0.0.1:{port}", fake, process), client
+        finally:
+            process.kill()
 
 
 def aliases(client) -> tuple[str, str]:

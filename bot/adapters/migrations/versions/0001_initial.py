@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("to_version", sa.String(40)),
         sa.Column("detail", sa.Text, nullable=False),
         sa.Column("plan_id", sa.String(32)),
+        sa.Column("announced_at", sa.DateTime(timezone=True)),
     )
     op.create_index("ix_audit_skill_seq", "audit_events", ["skill", "seq"])
     op.create_table(

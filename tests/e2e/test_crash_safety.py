@@ -1,0 +1,160 @@
+"""kill -9 the real process between "AWS changed" and "the bot knew": after a restart
+nothing is lost, nothing is done twice, and what Slack shows matches AWS."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot import blocks
+from tests.support.aws import alias_version, create_skill_function, deploy
+from tests.support.aws_proxy import FreezingProxy
+from tests.support.e2e import Bot, bot_env, start_bot
+from tests.support.fake_slack import FakeSlack
+from tests.support.process import BotProcess, free_port
+from tests.support.slack_requests import block_action_body
+from tests.support.slack_world import APPROVER, CHANNEL, button_value
+
+FN = "trivia-skill"
+
+
+@dataclass
+class Rig:
+    client: Any
+    proxy: FreezingProxy
+    fake: FakeSlack
+    env: dict[str, str]
+    tmp: Path
+    port: int
+    process: BotProcess | None = None
+
+    @property
+    def bot(self) -> Bot:
+        assert self.process is not None
+        return Bot(f"http://127.0.0.1:{self.port}", self.fake, self.process)
+
+    def start(self) -> Bot:
+        self.process = start_bot(self.env, self.tmp, "web")
+        return self.bot
+
+    def crash_when_aws_has_answered(self, method: str, path_part: str, act: Any) -> None:
+        """Run ``act`` (it makes the bot call AWS), kill -9 once AWS did the call."""
+        self.proxy.freeze(method, path_part)
+        act()
+        assert self.proxy.reached.wait(20), "the bot never made the call"
+        assert self.process is not None
+        self.process.kill()
+        self.proxy.release.set()
+
+    def aliases(self) -> tuple[str, str]:
+        return alias_version(self.client, FN, "PROD1"), alias_version(self.client, FN, "PROD2")
+
+    def live_tag(self) -> str | None:
+        arn = self.client.get_function_configuration(FunctionName=FN)["FunctionArn"]
+        return self.client.list_tags(Resource=arn)["Tags"].get("skillbot:live-alias")
+
+    def versions(self) -> list[str]:
+        found = self.client.list_versions_by_function(FunctionName=FN)["Versions"]
+        return [v["Version"] for v in found]
+
+
+@pytest.fixture
+def rig(moto_endpoint, tmp_path) -> Iterator[Rig]:
+    client = create_skill_function(FN, moto_endpoint)
+    with FreezingProxy(moto_endpoint) as proxy, FakeSlack() as fake:
+        port = free_port()
+        r = Rig(client, proxy, fake, bot_env(fake, proxy.url, port, tmp_path), tmp_path, port)
+        try:
+            yield r
+        finally:
+            if r.process is not None:
+                r.process.kill()
+
+
+def click_confirm_async(bot: Bot, plan: dict) -> Any:
+    """Post the Confirm click; its answer comes later, through the response_url."""
+    body = block_action_body(
+        blocks.CONFIRM, button_value(plan, blocks.CONFIRM), response_url=bot.fake.response_url()
+    )
+    return lambda: bot.send(body)
+
+
+def messages_with(fake: FakeSlack, needle: str) -> list[dict]:
+    return [m for m in fake.messages(CHANNEL) if needle in m["text"]]
+
+
+def test_certify_killed_after_the_alias_moved_is_completed_on_restart(rig):
+    bot = rig.start()
+    deploy(rig.client, FN, "VERSION = 3\n")
+    plan = bot.command("certify -- quiz")
+    rig.crash_when_aws_has_answered("PUT", "/aliases/PROD2", click_confirm_async(bot, plan))
+    assert rig.aliases() == ("1", "3")
+    assert messages_with(rig.fake, "certify") == [], "it died before announcing"
+
+    rig.start()
+    [message] = messages_with(rig.fake, "certify")
+    assert message["text"] == "trivia: certify PROD2 v2 → v3 by <@U0ALICE> — quiz"
+    assert rig.process.wait_for_log("recovery:")
+    # the certification is tracked: the approver's reaction promotes it
+    rig.bot.react(APPROVER, message["ts"])
+    rig.fake.wait_for(lambda f: messages_with(f, "promoted"))
+    assert rig.live_tag() == "PROD2" and rig.aliases() == ("1", "3")
+    assert rig.versions() == ["$LATEST", "1", "2", "3"]
+
+
+def test_certify_killed_after_publishing_is_confirmed_again_without_a_second_version(rig):
+    bot = rig.start()
+    deploy(rig.client, FN, "VERSION = 3\n")
+    plan = bot.command("certify")
+    rig.crash_when_aws_has_answered("POST", "/versions", click_confirm_async(bot, plan))
+    assert rig.versions() == ["$LATEST", "1", "2", "3"] and rig.aliases() == ("1", "2")
+
+    bot = rig.start()
+    assert messages_with(rig.fake, "certify") == []
+    result = bot.click(blocks.CONFIRM, button_value(plan, blocks.CONFIRM))
+    assert result["text"].startswith("Done: trivia: certify PROD2 v2 → v3")
+    assert rig.aliases() == ("1", "3")
+    assert rig.versions() == ["$LATEST", "1", "2", "3"], "published once"
+    rig.fake.wait_for(lambda f: messages_with(f, "certify"))
+    assert len(messages_with(rig.fake, "certify")) == 1
+
+
+def test_hotfix_killed_after_the_alias_moved_is_announced_once_on_restart(rig):
+    bot = rig.start()
+    deploy(rig.client, FN, "VERSION = 3\n")
+    plan = bot.command("hotfix -- crash")
+    rig.crash_when_aws_has_answered("PUT", "/aliases/PROD1", click_confirm_async(bot, plan))
+    assert rig.aliases() == ("3", "2")
+
+    bot = rig.start()
+    assert [m["text"] for m in messages_with(rig.fake, "hotfix")] == [
+        "trivia: hotfix PROD1 v1 → v3 by <@U0ALICE> — crash"
+    ]
+    # a second click on the old plan does nothing more
+    click_confirm_async(bot, plan)()
+    history = bot.command("history")
+    assert history["text"].startswith("History of trivia")
+    assert len(messages_with(rig.fake, "hotfix")) == 1
+    assert rig.aliases() == ("3", "2")
+
+
+def test_promotion_killed_after_the_tag_is_completed_on_restart(rig):
+    bot = rig.start()
+    deploy(rig.client, FN, "VERSION = 3\n")
+    plan = bot.command("certify")
+    bot.click(blocks.CONFIRM, button_value(plan, blocks.CONFIRM))
+    [message] = rig.fake.wait_for(lambda f: messages_with(f, "certify"))
+    rig.crash_when_aws_has_answered("POST", "/tags/", lambda: bot.react(APPROVER, message["ts"]))
+    assert rig.live_tag() == "PROD2"
+    assert messages_with(rig.fake, "promoted") == []
+
+    rig.start()
+    [promoted] = messages_with(rig.fake, "promoted")
+    assert promoted["text"].startswith("trivia: promoted — live PROD1 v1 → PROD2 v3")
+    update = rig.fake.updates(CHANNEL, message["ts"])[-1]
+    assert "promoted by" in str(update["blocks"])
+    assert rig.aliases() == ("1", "3")

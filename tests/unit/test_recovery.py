@@ -1,0 +1,109 @@
+"""What a crash leaves behind is finished once, or released to be confirmed again."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.domain.model import CertificationState, Outcome
+from bot.recovery import Recovery
+from tests.support.fakes import FakeNotifier
+from tests.support.world import OPERATOR, make_world, services_for
+
+
+@pytest.fixture
+def env():
+    world = make_world()
+    notifier = FakeNotifier()
+    return world, services_for(world, notifier), notifier
+
+
+def crash_after_aws(world, plan):
+    """What a kill -9 right after AWS answered leaves: AWS changed, the plan 'applying'."""
+    world.store.claim_plan(plan.id)
+    target = world.lam.publish_now("trivia-skill") if plan.to_version is None else plan.to_version
+    world.lam.point("trivia-skill", plan.alias, target)
+
+
+def test_a_plan_whose_change_reached_aws_is_completed_and_announced_once(env):
+    world, services, notifier = env
+    world.lam.deploy("trivia-skill", "code-3")
+    plan = world.service.plan_hotfix("trivia", actor=OPERATOR, reason="crash")
+    crash_after_aws(world, plan)
+    report = Recovery(services).run()
+    assert report.completed == [plan.summary()]
+    assert world.store.plan_status(plan.id) == "applied"
+    assert [p.text for p in notifier.top_level()] == [
+        "trivia: hotfix PROD1 v1 → v3 by <@U0ALICE> — crash"
+    ]
+    assert not Recovery(services).run(), "a second run finds nothing"
+    assert len(notifier.top_level()) == 1
+
+
+def test_a_certify_cut_short_records_the_certification_and_posts_its_message(env):
+    world, services, notifier = env
+    world.lam.deploy("trivia-skill", "code-3")
+    plan = world.service.plan_certify("trivia", actor=OPERATOR, reason="quiz")
+    crash_after_aws(world, plan)
+    Recovery(services).run()
+    cert = world.store.pending_certification("trivia")
+    assert (cert.alias, cert.version, cert.requested_by) == ("PROD2", "3", OPERATOR)
+    [message] = notifier.top_level()
+    assert message.text == "trivia: certify PROD2 v2 → v3 by <@U0ALICE> — quiz"
+    assert world.store.get_certification(cert.id).message_ts == message.ts
+
+
+def test_a_plan_that_never_reached_aws_is_released_and_can_be_confirmed_again(env):
+    world, services, notifier = env
+    plan = world.service.plan_rollback("trivia", actor=OPERATOR, version="2")
+    world.store.claim_plan(plan.id)  # claimed, then the process died before AWS
+    report = Recovery(services).run()
+    assert report.interrupted == [plan.summary()]
+    assert world.store.audit("trivia", 1)[0].outcome is Outcome.FAILED
+    assert notifier.posted == []
+    world.service.apply(plan.id, actor=OPERATOR)
+    assert world.alias("PROD1") == "2"
+
+
+def test_a_live_owner_is_left_alone(env):
+    world, services, _ = env
+    plan = world.service.plan_rollback("trivia", actor=OPERATOR, version="2")
+    world.store.claim_plan(plan.id)
+    with world.store.skill_lock("trivia", timeout=1):  # the owner is still applying
+        assert not Recovery(services).run()
+    assert world.store.plan_status(plan.id) == "applying"
+
+
+def test_a_promotion_cut_short_after_the_tag_is_completed(env):
+    world, services, notifier = env
+    world.lam.deploy("trivia-skill", "code-3")
+    change = world.service.apply(
+        world.service.plan_certify("trivia", actor=OPERATOR).id, actor=OPERATOR
+    )
+    services.announcer.change_applied(change)
+    world.lam.write_live_alias("trivia-skill", "PROD2")  # then kill -9
+    report = Recovery(services).run()
+    assert report.promotions == ["trivia PROD2"]
+    cert = world.store.get_certification(change.certification.id)
+    assert cert.state is CertificationState.PROMOTED
+    assert any("promoted" in p.text for p in notifier.top_level())
+
+
+def test_an_unannounced_change_is_announced_after_the_grace_period(env):
+    world, services, notifier = env
+    plan = world.service.plan_rollback("trivia", actor=OPERATOR, version="2", reason="slow")
+    world.service.apply(plan.id, actor=OPERATOR)  # then kill -9 before announcing
+    assert not Recovery(services).run(), "too recent: its owner may still announce it"
+    world.clock.advance(minutes=1)
+    report = Recovery(services).run()
+    assert report.announcements == ["trivia: rollback PROD1 v1 → v2 by <@U0ALICE> — slow"]
+    assert [p.text for p in notifier.top_level()] == report.announcements
+    assert not Recovery(services).run()
+
+
+def test_an_announced_change_is_not_announced_again(env):
+    world, services, notifier = env
+    plan = world.service.plan_rollback("trivia", actor=OPERATOR, version="2")
+    services.announcer.change_applied(world.service.apply(plan.id, actor=OPERATOR))
+    world.clock.advance(minutes=5)
+    assert not Recovery(services).run()
+    assert len(notifier.top_level()) == 1
