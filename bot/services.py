@@ -400,6 +400,14 @@ class RotationService:
 
     def dismiss(self, plan_id: str, *, actor: str) -> bool:
         """The plan's Cancel button: it can no longer be applied."""
+        plan = self.store.get_plan(plan_id)
+        if plan is None:
+            return False
+        try:
+            self.access.require_operator(actor, "cancel a plan")
+        except NotAuthorized as err:
+            self._audit_plan(plan, Outcome.REFUSED, str(err), actor=actor)
+            raise
         if not self.store.claim_plan(plan_id):
             return False
         self.store.finish_plan(plan_id, "dismissed")

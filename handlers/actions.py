@@ -83,12 +83,17 @@ class PlanButtons:
 
     def dismiss(self, body: dict[str, Any], respond: Respond) -> None:
         user, value = _clicked(body)
-        dismissed = [
-            plan
-            for plan_id in value.split(",")
-            if self.services.rotation.dismiss(plan_id, actor=user)
-            and (plan := self.services.store.get_plan(plan_id)) is not None
-        ]
+        try:
+            dismissed = [
+                plan
+                for plan_id in value.split(",")
+                if self.services.rotation.dismiss(plan_id, actor=user)
+                and (plan := self.services.store.get_plan(plan_id)) is not None
+            ]
+        except SkillbotError as err:
+            text, err_blocks = blocks.error_message(err, doing="cancel the plan")
+            respond(text=text, blocks=err_blocks, response_type="ephemeral")
+            return
         if dismissed:
             text, body_blocks = blocks.dismissed_message(dismissed[0], user)
             respond(text=text, blocks=body_blocks, replace_original=True, response_type="ephemeral")
