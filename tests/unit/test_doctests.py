@@ -1,0 +1,24 @@
+"""The examples in the docstrings of the pure modules are true."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+
+import pytest
+
+MODULES = [
+    "bot.domain.model",
+    "bot.domain.rotation",
+    "bot.domain.commands",
+    "bot.config",
+    "bot.alexa",
+    "bot.adapters.lambda_aws",
+]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name):
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0
+    assert result.attempted > 0, f"{name} has no examples"
