@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -239,6 +240,14 @@ def slots_of(messages: Sequence[dict[str, Any]], period: int) -> list[int]:
     divided by the period, is its slot.
     """
     return [pending_seconds(m["text"]) // period for m in messages]
+
+
+def wait_for_line(path: Path, text: str, timeout: float = 20.0) -> None:
+    """Until a process's log has a line with ``text`` (a log file cannot notify)."""
+    deadline = time.monotonic() + timeout
+    while not any(text in line for line in iter_lines(path)):
+        assert time.monotonic() < deadline, f"no {text!r} in {path} within {timeout}s"
+        time.sleep(0.05)
 
 
 def iter_lines(path: Path) -> Iterator[str]:

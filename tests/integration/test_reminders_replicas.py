@@ -1,0 +1,82 @@
+"""Two ``python -m bot scheduler`` processes on one PostgreSQL database send each
+reminder exactly once; certifications recorded by another process (here: the test, as a
+``web`` process would) are reminded by whichever scheduler claims them first.
+
+Skips where no PostgreSQL server answers (fails instead with SKILLBOT_REQUIRE_POSTGRES=1).
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bot.adapters.store import open_store
+from tests.support.db import postgres_schema_url
+from tests.support.fake_slack import FakeSlack
+from tests.support.reminders import (
+    bot_env,
+    iter_lines,
+    seed_certification,
+    skills_toml,
+    slots_of,
+    start_bot,
+    stop_bot,
+    wait_for_line,
+)
+
+PERIOD = 2
+SKILLS = {f"skill{i}": f"C0SKILL{i}" for i in range(8)}
+TOKENS = ("xoxb-replica-a", "xoxb-replica-b")
+
+
+def test_two_scheduler_processes_send_each_reminder_exactly_once(tmp_path: Path):
+    config = skills_toml(tmp_path / "skillbot.toml", SKILLS, f"{PERIOD}s")
+    with postgres_schema_url() as url, FakeSlack() as fake:
+        store = open_store(url)  # migrated once here; the replicas find it done
+        processes = []
+        try:
+            for index, token in enumerate(TOKENS):
+                env = bot_env(
+                    slack_api_url=fake.api_url, database_url=url, config=config, token=token
+                )
+                log = tmp_path / f"replica{index}.log"
+                processes.append(start_bot("scheduler", env, log))
+                wait_for_line(log, "scheduler ready")
+                time.sleep(0.4)  # different pass phases, so that both replicas win claims
+            # staggered starts, an eighth of a period apart, so slots fall across both phases
+            now = datetime.now(UTC)
+            certs = [
+                seed_certification(
+                    store,
+                    skill=skill,
+                    created_at=now + timedelta(seconds=PERIOD * i / len(SKILLS)),
+                    channel=channel,
+                    message_ts=f"1700000000.{i + 1:06d}",
+                )
+                for i, (skill, channel) in enumerate(SKILLS.items())
+            ]
+            for cert in certs:
+                fake.wait_for(
+                    lambda f, c=cert: len(f.thread_replies(c.channel, c.message_ts)) >= 3,
+                    timeout=20,
+                )
+        finally:
+            for process in processes:
+                stop_bot(process)
+            store.close()
+
+        logs = "\n".join(
+            line for i in range(len(TOKENS)) for line in iter_lines(tmp_path / f"replica{i}.log")
+        )
+        for cert in certs:
+            replies = fake.thread_replies(cert.channel, cert.message_ts)
+            slots = slots_of(replies, PERIOD)
+            # every slot once, in order, from the first: no double, no gap
+            assert slots == list(range(slots[0], slots[0] + len(slots))), (cert.skill, slots)
+            assert slots[0] == 1, (cert.skill, slots)  # none missed: both were running
+        senders = {
+            c.token for c in fake.calls_to("chat.postMessage") if c.ok and c.params.get("thread_ts")
+        }
+    assert senders == set(TOKENS), logs  # both replicas did send: claims, not one idle process
+    assert "Traceback" not in logs, logs
