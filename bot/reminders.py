@@ -272,15 +272,29 @@ class ReminderBook:
         with self.engine.begin() as conn:
             conn.execute(stmt, list(rows))
 
-    def schedules_in_use(self, now: datetime) -> list[Any]:
-        """Unclaimed rows with their certification's skill, start and last reminder."""
+    def schedules_in_use(
+        self, now: datetime, *, unlike: str, or_skills: Sequence[str] | None
+    ) -> list[tuple[str, str, str]]:
+        """(id, skill, schedule) of unclaimed rows whose schedule is not ``unlike`` or
+        whose skill is in ``or_skills``; all unclaimed rows when ``or_skills`` is None."""
         c, r = certifications.c, reminders.c
         q = (
-            sa.select(
-                r.certification_id, r.version, r.schedule, r.last_sent_at, c.skill, c.created_at
-            )
+            sa.select(r.certification_id, c.skill, r.schedule)
             .select_from(reminders.join(certifications, c.id == r.certification_id))
             .where(sa.or_(r.claim_until.is_(None), r.claim_until <= now))
+        )
+        if or_skills is not None:
+            q = q.where(sa.or_(r.schedule != unlike, c.skill.in_(list(or_skills))))
+        with self.engine.connect() as conn:
+            return [(row.certification_id, row.skill, row.schedule) for row in conn.execute(q)]
+
+    def anchors(self, cert_ids: Sequence[str]) -> list[Any]:
+        """Version, start and last reminder of the given rows."""
+        c, r = certifications.c, reminders.c
+        q = (
+            sa.select(r.certification_id, r.version, r.last_sent_at, c.created_at)
+            .select_from(reminders.join(certifications, c.id == r.certification_id))
+            .where(r.certification_id.in_(list(cert_ids)))
         )
         with self.engine.connect() as conn:
             return list(conn.execute(q))
@@ -557,18 +571,33 @@ class ReminderService:
 
     def follow_schedule_changes(self) -> int:
         """Rows computed with another schedule than the skills file's now are moved to the
-        new schedule's first slot after their last reminder (or their start)."""
+        new schedule's first slot after their last reminder (or their start).
+
+        Run once per process start; reads only the rows that can differ when few skills
+        override the schedule (the usual case), so a start over thousands stays quick.
+        """
+        overrides = self.schedules.per_skill
+        candidates = self.book.schedules_in_use(
+            self.clock(),
+            unlike=self.schedules.default.text,
+            or_skills=sorted(overrides) if len(overrides) <= 500 else None,
+        )
+        changed = {
+            cert_id: self.schedules.for_skill(skill)
+            for cert_id, skill, text in candidates
+            if text != self.schedules.for_skill(skill).text
+        }
         moved = 0
-        for row in self.book.schedules_in_use(self.clock()):
-            schedule = self.schedules.for_skill(row.skill)
-            if row.schedule == schedule.text:
-                continue
-            created_at = _utc(row.created_at)
-            assert created_at is not None
-            since = _utc(row.last_sent_at) or created_at
-            due = schedule.next_after(created_at, since)
-            if self.book.reschedule(row.certification_id, row.version, schedule.text, due):
-                moved += 1
+        ids = sorted(changed)
+        for start in range(0, len(ids), 500):
+            for row in self.book.anchors(ids[start : start + 500]):
+                schedule = changed[row.certification_id]
+                created_at = _utc(row.created_at)
+                assert created_at is not None
+                since = _utc(row.last_sent_at) or created_at
+                due = schedule.next_after(created_at, since)
+                if self.book.reschedule(row.certification_id, row.version, schedule.text, due):
+                    moved += 1
         if moved:
             log.info("reminders: %d certification(s) follow a changed schedule", moved)
         return moved

@@ -191,6 +191,20 @@ def test_a_changed_schedule_applies_to_certifications_already_pending(store, clo
     assert len(w.reminders_of(cert)) == 1
 
 
+@pytest.mark.parametrize("other_overrides", [0, 600], ids=["few overrides", "many overrides"])
+def test_a_new_override_applies_to_a_certification_already_pending(store, clock, other_overrides):
+    w = world(store, clock, schedule="1h")
+    trivia = seed_certification(store, skill="trivia", created_at=START)
+    quiz = seed_certification(store, skill="quiz", created_at=START, channel="C0QUIZ")
+    w.run_until(START + timedelta(minutes=10))
+
+    per_skill = {"quiz": "3h", **{f"x{i}": "1h" for i in range(other_overrides)}}
+    restarted = world(store, clock, schedule="1h", per_skill=per_skill, notifier=w.notifier)
+    restarted.run_until(START + timedelta(hours=3, seconds=2))
+    assert len(w.reminders_of(trivia)) == 3
+    assert len(w.reminders_of(quiz)) == 1
+
+
 # -- spreading --------------------------------------------------------------------------------
 
 
