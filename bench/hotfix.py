@@ -1,0 +1,260 @@
+"""Hotfix, Confirm click to announcement posted (SPEC §7, second budget).
+
+Set-up, all on 127.0.0.1: moto_server (its own process, no delay); the bot as
+``python -m bot`` in HTTP mode with ``AWS_ENDPOINT_URL`` at moto; the fake Slack Web API.
+
+Each round deploys new code to ``$LATEST`` (boto3), sends a signed ``/skill hotfix``,
+waits for the plan on the response_url, then clicks Confirm (a signed ``block_actions``
+POST) and times from just before that POST until the fake Slack has the announcement
+(``chat.postMessage``). In the same rounds, on functions of their own, it times:
+
+(i)  the four AWS calls a hotfix needs, from a warm boto3 client in this process:
+     get_alias, get_function_configuration, publish_version, update_alias;
+(ii) the same change made with the AWS CLI (``aws lambda get-alias``,
+     ``publish-version``, ``update-alias`` as subprocesses), when ``aws`` is installed
+     (``pip install -e '.[bench]'``).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.harness import (
+    BIN,
+    SIGNING_SECRET,
+    Processes,
+    aws_env_in_this_process,
+    base_env,
+    bot_env,
+    free_port,
+    heading,
+    median,
+    ms,
+    percentile,
+    ratio,
+    scheduler_available,
+    start_bot,
+    start_moto,
+    table,
+    verdict,
+    write_skills_file,
+)
+
+BOT_FN, DIRECT_FN, CLI_FN = "trivia-skill", "direct-skill", "cli-skill"
+ALIAS = "PROD1"  # live on all three (skills_config's live_alias)
+BUDGET_VS_CALLS = 1.2
+BUDGET_VS_CLI = 50.0
+
+
+def _aws_cli() -> str | None:
+    local = BIN / "aws"
+    return str(local) if local.exists() else shutil.which("aws")
+
+
+class BotRound:
+    """One hotfix through Slack: command, plan, Confirm, announcement."""
+
+    def __init__(self, fake: Any, base_url: str) -> None:
+        self.fake = fake
+        self.events = f"{base_url}/slack/events"
+
+    def _post(self, body: str) -> None:
+        from tests.support.slack_requests import post, sign
+
+        status, text = post(self.events, body, sign(body, SIGNING_SECRET))
+        if status != 200:
+            raise RuntimeError(f"the bot answered {status}: {text[:300]}")
+
+    def _response(self, url: str, predicate: Any, timeout: float = 30) -> dict[str, Any]:
+        def found(f: Any) -> dict[str, Any] | None:
+            for r in f.responses():
+                if r.get("_url") == url and predicate(r):
+                    return dict(r)
+            return None
+
+        return self.fake.wait_for(found, timeout)
+
+    def run(self, n: int) -> float:
+        from bot import blocks
+        from tests.support.slack_requests import block_action_body, slash_command_body
+        from tests.support.slack_world import button_value
+
+        url = self.fake.response_url()
+        self._post(slash_command_body(f"hotfix trivia -- bench round {n}", response_url=url))
+        plan = self._response(url, lambda r: "Plan" in r.get("text", "") and r.get("blocks"))
+        plan_id = button_value(plan, blocks.CONFIRM)
+        posted_before = len(self.fake.calls_to("chat.postMessage"))
+        click_url = self.fake.response_url()
+        click = block_action_body(blocks.CONFIRM, plan_id, response_url=click_url)
+
+        started = time.perf_counter()
+        self._post(click)
+        announcement = self.fake.wait_for(
+            lambda f: f.calls_to("chat.postMessage")[posted_before:], timeout=30
+        )[0]
+        took = time.perf_counter() - started
+
+        text = str(announcement.params.get("text", ""))
+        if "hotfix" not in text or "→" not in text:
+            raise RuntimeError(f"unexpected announcement: {text!r}")
+        # let the rest of the click's work finish before the next round
+        self._response(click_url, lambda r: r.get("text", "").startswith("Done"))
+        return took
+
+
+def _direct_round(client: Any) -> dict[str, float]:
+    """The four calls of a hotfix from a warm client; seconds per call."""
+    times: dict[str, float] = {}
+    t0 = time.perf_counter()
+    alias = client.get_alias(FunctionName=DIRECT_FN, Name=ALIAS)
+    t1 = time.perf_counter()
+    latest = client.get_function_configuration(FunctionName=DIRECT_FN)
+    t2 = time.perf_counter()
+    version = client.publish_version(FunctionName=DIRECT_FN, CodeSha256=latest["CodeSha256"])
+    t3 = time.perf_counter()
+    client.update_alias(
+        FunctionName=DIRECT_FN,
+        Name=ALIAS,
+        FunctionVersion=version["Version"],
+        RevisionId=alias["RevisionId"],
+    )
+    t4 = time.perf_counter()
+    times.update(get_alias=t1 - t0, get_configuration=t2 - t1, publish=t3 - t2, update=t4 - t3)
+    times["total"] = t4 - t0
+    return times
+
+
+def _cli_round(aws: str, endpoint: str, env: dict[str, str]) -> float:
+    """get-alias, publish-version, update-alias with the AWS CLI; total seconds."""
+
+    def call(*args: str) -> dict[str, Any]:
+        done = subprocess.run(
+            [aws, "lambda", *args, "--endpoint-url", endpoint, "--output", "json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"aws lambda {args[0]} failed: {done.stderr[-500:]}")
+        return dict(json.loads(done.stdout or "{}"))
+
+    started = time.perf_counter()
+    alias = call("get-alias", "--function-name", CLI_FN, "--name", ALIAS)
+    version = call("publish-version", "--function-name", CLI_FN)
+    call(
+        "update-alias",
+        "--function-name",
+        CLI_FN,
+        "--name",
+        ALIAS,
+        "--function-version",
+        version["Version"],
+        "--revision-id",
+        alias["RevisionId"],
+    )
+    return time.perf_counter() - started
+
+
+def run(quick: bool = False) -> dict[str, Any]:
+    from bot.adapters.lambda_aws import lambda_client_config
+    from tests.support.aws import create_skill_function, deploy, lambda_client
+    from tests.support.fake_slack import FakeSlack
+    from tests.support.slack_world import skills_config
+
+    rounds = 5 if quick else 20
+    cli_rounds = 2 if quick else 5
+    role = "all" if scheduler_available() else "web"
+    aws = _aws_cli()
+    heading(f"hotfix: Confirm click → announcement, moto_server without delay, {rounds} rounds")
+    with (
+        Processes() as procs,
+        tempfile.TemporaryDirectory(prefix="bench-hotfix-") as tmp_name,
+        FakeSlack() as fake,
+    ):
+        tmp = Path(tmp_name)
+        _moto, moto_url = start_moto(procs, tmp)
+        with aws_env_in_this_process(moto_url):
+            for fn in (BOT_FN, DIRECT_FN, CLI_FN):
+                create_skill_function(fn, moto_url)
+            setup = lambda_client(moto_url)
+            import boto3
+
+            # warm: same settings as the bot's client, one call made before timing
+            direct = boto3.client("lambda", endpoint_url=moto_url, config=lambda_client_config())
+            direct.get_alias(FunctionName=DIRECT_FN, Name=ALIAS)
+
+        skills = write_skills_file(tmp / "skills.toml", skills_config())
+        env = bot_env(
+            tmp,
+            port=free_port(),
+            slack_api_url=fake.api_url,
+            aws_endpoint_url=moto_url,
+            skills_file=skills,
+        )
+        _bot, bot_base, _ = start_bot(procs, tmp, env, role=role)
+        bot_round = BotRound(fake, bot_base)
+        cli_env = base_env(tmp)
+
+        # warm-up round of each, not measured
+        deploy(setup, BOT_FN, "VERSION = 'warm-up'\n")
+        bot_round.run(0)
+        deploy(setup, DIRECT_FN, "VERSION = 'warm-up'\n")
+        _direct_round(direct)
+
+        bot_times: list[float] = []
+        direct_times: list[dict[str, float]] = []
+        cli_times: list[float] = []
+        for n in range(1, rounds + 1):
+            deploy(setup, BOT_FN, f"VERSION = 'bot {n}'\n")
+            bot_times.append(bot_round.run(n))
+            deploy(setup, DIRECT_FN, f"VERSION = 'direct {n}'\n")
+            direct_times.append(_direct_round(direct))
+            if aws and n <= cli_rounds:
+                deploy(setup, CLI_FN, f"VERSION = 'cli {n}'\n")
+                cli_times.append(_cli_round(aws, moto_url, cli_env))
+
+    four = [t["total"] for t in direct_times]
+    rows = [
+        ["bot: Confirm → announcement", len(bot_times), ms(median(bot_times)),
+         ms(percentile(bot_times, 90)), ms(max(bot_times))],
+        ["4 calls, warm boto3 (sum)", len(four), ms(median(four)),
+         ms(percentile(four, 90)), ms(max(four))],
+    ]  # fmt: skip
+    for call in ("get_alias", "get_configuration", "publish", "update"):
+        values = [t[call] for t in direct_times]
+        rows.append([f"  {call}", len(values), ms(median(values)), ms(percentile(values, 90)),
+                     ms(max(values))])  # fmt: skip
+    if cli_times:
+        rows.append(["AWS CLI, 3 commands (sum)", len(cli_times), ms(median(cli_times)),
+                     ms(percentile(cli_times, 90)), ms(max(cli_times))])  # fmt: skip
+    print(table(["path", "n", "median", "p90", "max"], rows))
+
+    bot_median, four_median = median(bot_times), median(four)
+    print(
+        f"bot / four calls: {ratio(bot_median, four_median)} "
+        f"(budget ≤ {BUDGET_VS_CALLS}× → {verdict(bot_median <= BUDGET_VS_CALLS * four_median)}); "
+        f"bot overhead beyond the calls: {ms(bot_median - four_median)}"
+    )
+    result: dict[str, Any] = {"bot": bot_median, "four_calls": four_median}
+    if cli_times:
+        cli_median = median(cli_times)
+        result["cli"] = cli_median
+        print(
+            f"AWS CLI / bot: {ratio(cli_median, bot_median)} "
+            f"(budget ≥ {BUDGET_VS_CLI:.0f}× → {verdict(cli_median >= BUDGET_VS_CLI * bot_median)})"
+        )
+    else:
+        print("AWS CLI comparison skipped: no `aws` found (pip install -e '.[bench]' adds it)")
+    return result
+
+
+if __name__ == "__main__":
+    run()
