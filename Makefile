@@ -23,4 +23,5 @@ test: lint
 	$(PY) -m pytest
 
 bench: $(VENV)/.installed
+	$(PY) -m pip install --quiet -e '.[dev,bench]'
 	$(PY) -m bench

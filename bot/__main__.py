@@ -54,23 +54,37 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     try:
-        # finish or release what a crashed process left behind, before serving
-        from bot.recovery import Recovery
-
-        Recovery(services).run()
         if args.role in ("all", "scheduler"):
             from bot.scheduling import start_scheduler
 
+            # reminders, crash recovery (at once, then every minute), Alexa's status
             services.closers.append(start_scheduler(services))
+        else:
+            # a web replica without a scheduler still repairs what a crash left, once
+            threading.Thread(target=recover_once, args=(services,), daemon=True).start()
         if args.role == "scheduler":
             log.info("scheduler ready in %.2f s", time.monotonic() - started)
             stop.wait()
             return 0
         return serve_slack(services, started)
+    except ConfigError as err:
+        print(f"skillbot cannot start: {err.message}\n{err.hint}", file=sys.stderr)
+        return 2
     except SystemExit:
         return 0
     finally:
         services.close()
+
+
+def recover_once(services: object) -> None:
+    from bot.recovery import Recovery
+    from bot.wiring import Services
+
+    assert isinstance(services, Services)
+    try:
+        Recovery(services).run()
+    except Exception:
+        log.exception("crash recovery failed; the scheduler process runs it again")
 
 
 def serve_slack(services: object, started: float) -> int:

@@ -84,7 +84,11 @@ class Announcer:
     def post_certification_message(
         self, cert: Certification, *, from_version: str | None = None
     ) -> None:
-        """The one top-level message of a certification; its ts is recorded for threads."""
+        """The one top-level message of a certification; its ts is recorded for threads.
+
+        Claimed in the database first, so a recovering replica never posts it twice."""
+        if not self.store.first_delivery(f"certification-message:{cert.id}", self.clock()):
+            return
         channel = self.skills[cert.skill].channel
         text, body = self.certification_blocks(cert, from_version=from_version)
         ts = self.notifier.post(channel, text, body)

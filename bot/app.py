@@ -24,7 +24,9 @@ def build_app(services: Services, *, lazy_workers: int = 16) -> App:
         signing_secret=settings.slack_signing_secret or "",
         # Socket Mode connections are authenticated by the app token, not signatures
         request_verification_enabled=not settings.socket_mode,
-        process_before_response=False,
+        # the ack (parsing only) answers in the request's own thread; the slow work goes
+        # to the lazy pool, so a busy pool never delays an acknowledgement
+        process_before_response=True,
         listener_executor=executor,
     )
     handlers.register(app, services)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -62,12 +62,15 @@ def validate_schedule(text: str, timezone: str) -> str:
     from apscheduler.triggers.cron import CronTrigger
 
     try:
-        CronTrigger.from_crontab(text, timezone=timezone)
+        trigger = CronTrigger.from_crontab(text, timezone=timezone)
     except ValueError as err:
         raise ValueError(
             f"{text!r} is neither a duration like '24h' or '5s' nor a cron expression "
             f"like '0 10 * * MON-FRI' ({err})"
         ) from err
+    now = datetime.now(ZoneInfo(timezone))
+    if trigger.get_next_fire_time(None, now) is None:
+        raise ValueError(f"the cron expression {text!r} never fires")
     return text
 
 

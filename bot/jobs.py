@@ -19,6 +19,7 @@ from typing import Protocol
 log = logging.getLogger(__name__)
 
 REMINDER_PASS = "bot.jobs:reminder_pass"
+MAINTENANCE_PASS = "bot.jobs:maintenance_pass"
 
 
 class PassRunner(Protocol):
@@ -48,5 +49,14 @@ def reminder_pass(runner_id: str) -> None:
         runner = _runners.get(runner_id)
     if runner is None:  # the scheduler is stopping
         log.debug("reminder pass for %s skipped: not registered", runner_id)
+        return
+    runner.run_pass()
+
+
+def maintenance_pass(runner_id: str) -> None:
+    """Crash recovery, or reading Alexa's certification status (see bot.scheduling)."""
+    with _guard:
+        runner = _runners.get(runner_id)
+    if runner is None:
         return
     runner.run_pass()

@@ -6,7 +6,7 @@ announcements are claimed in the database):
 
 - a plan still ``applying``: if AWS already serves the plan's code, the change is recorded
   and announced; otherwise the plan becomes ``interrupted`` and can be confirmed again;
-- a pending certification whose alias is already recorded live (the tag was written,
+- a promotion under way whose alias is already recorded live (the tag was written,
   the database was not): the promotion is completed;
 - a pending certification without its Slack message: the message is posted;
 - an applied change never announced: it is announced.
@@ -58,8 +58,11 @@ class Recovery:
         report = RecoveryReport()
         for plan in self.s.store.plans_in_status("applying"):
             self._guarded(plan.skill, lambda p=plan: self._plan(p, report))
-        for cert in self.s.store.pending_certifications():
-            self._guarded(cert.skill, lambda c=cert: self._certification(c.id, report))
+        for cert in self.s.store.promotions_under_way():
+            self._guarded(cert.skill, lambda c=cert: self._promotion(c.id, report))
+        for cert in self.s.store.certifications_without_message(self.s.clock() - ANNOUNCE_GRACE):
+            self.s.announcer.post_certification_message(cert)
+            report.messages.append(cert.skill)
         self._announcements(report)
         if report:
             log.warning("recovery: %s", report)
@@ -109,7 +112,7 @@ class Recovery:
         self.s.announcer.change_applied(recorded)
 
     # -- certifications ----------------------------------------------------------------
-    def _certification(self, cert_id: str, report: RecoveryReport) -> None:
+    def _promotion(self, cert_id: str, report: RecoveryReport) -> None:
         cert = self.s.store.get_certification(cert_id)
         if cert is None or not cert.pending:
             return
@@ -120,10 +123,8 @@ class Recovery:
             change = self.rotation.complete_promotion(skill, cert, RECOVERED_BY)
             report.promotions.append(f"{cert.skill} {cert.alias}")
             self.s.announcer.change_applied(change)
-            return
-        if cert.message_ts is None:
-            self.s.announcer.post_certification_message(cert)
-            report.messages.append(cert.skill)
+        else:
+            self.s.store.mark_promoting(cert.id, None)  # it died before the tag: nothing moved
 
     # -- announcements -----------------------------------------------------------------
     def _announcements(self, report: RecoveryReport) -> None:

@@ -215,6 +215,7 @@ def start_scheduler(services: Services, *, pacing: Pacing | None = None) -> Call
         misfire_grace_time=None,
         next_run_time=datetime.now(UTC),  # catch up on start, not a tick later
     )
+    maintenance_ids = add_maintenance_jobs(scheduler, services)
     sender.start()
     scheduler.start()
     log.info(
@@ -231,6 +232,8 @@ def start_scheduler(services: Services, *, pacing: Pacing | None = None) -> Call
         stopped.set()
         scheduler.shutdown(wait=True)
         jobs.unregister(runner_id)
+        for maintenance_id in maintenance_ids:
+            jobs.unregister(maintenance_id)
         unsent = sender.stop()
         try:
             service.release(unsent)
@@ -238,3 +241,55 @@ def start_scheduler(services: Services, *, pacing: Pacing | None = None) -> Call
             log.exception("reminders: could not give back %d claim(s)", len(unsent))
 
     return stop
+
+
+RECOVERY_EVERY = 60.0  # seconds; also runs once at start
+ALEXA_POLL_EVERY = 300.0  # seconds; SMAPI's review status changes over days
+
+
+class _Guarded:
+    """A periodic task whose failure is logged, never raised into the scheduler."""
+
+    def __init__(self, name: str, work: Callable[[], object]) -> None:
+        self.name, self.work = name, work
+
+    def run_pass(self) -> None:
+        try:
+            self.work()
+        except Exception:
+            log.exception("%s failed; it runs again at its next slot", self.name)
+
+
+def add_maintenance_jobs(scheduler: BackgroundScheduler, services: Services) -> list[str]:
+    """Crash recovery (at start, then every minute) and, with SMAPI, Alexa's status."""
+    from bot.recovery import Recovery
+
+    tasks: list[tuple[str, float, Callable[[], object]]] = [
+        ("crash recovery", RECOVERY_EVERY, lambda: Recovery(services).run())
+    ]
+    alexa = services.alexa
+    if alexa is not None:
+        tasks.append(
+            (
+                "Alexa certification status",
+                ALEXA_POLL_EVERY,
+                lambda: alexa.poll(services.store.pending_certifications()),
+            )
+        )
+    ids = []
+    for name, every, work in tasks:
+        runner_id = jobs.register(_Guarded(name, work))
+        ids.append(runner_id)
+        scheduler.add_job(
+            jobs.MAINTENANCE_PASS,
+            trigger=IntervalTrigger(seconds=every),
+            args=[runner_id],
+            id=f"maintenance-{name}",
+            name=name,
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=None,
+            next_run_time=datetime.now(UTC),
+        )
+    return ids

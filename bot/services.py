@@ -690,11 +690,16 @@ class RotationService:
                     hint=f"Move {cert.alias} back to {version_label(cert.version)}, or cancel "
                     "and certify again.",
                 )
-            if self.before_promotion is not None:
-                self.before_promotion(cert)
-            # the tag first: if we crash before the database write, promoting again
-            # finds the roles already swapped and only completes the record
-            self.lambda_.write_live_alias(skill.function, cert.alias)
+            # a trace first, then the tag: if we crash before the database write,
+            # recovery (or promoting again) finds the roles swapped and completes the record
+            self.store.mark_promoting(cert.id, self.clock())
+            try:
+                if self.before_promotion is not None:
+                    self.before_promotion(cert)
+                self.lambda_.write_live_alias(skill.function, cert.alias)
+            except SkillbotError:
+                self.store.mark_promoting(cert.id, None)
+                raise
         else:
             old_live = skill.other_alias(cert.alias)
             old_live_state = self.lambda_.get_alias(skill.function, old_live)

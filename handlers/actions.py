@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 
 from slack_bolt import Ack, Respond
@@ -14,6 +15,38 @@ from bot.services import AlreadyHandled
 from bot.wiring import Services
 
 log = logging.getLogger(__name__)
+
+
+class DelayedProgress:
+    """Shows "Applying…" only when applying takes longer than ``delay`` seconds, so a
+    quick change costs no extra Slack round trip, and a slow one still shows progress."""
+
+    def __init__(self, respond: Respond, delay: float = 1.0) -> None:
+        self.respond = respond
+        self.delay = delay
+        self._timer: threading.Timer | None = None
+        self._lock = threading.Lock()
+        self._done = False
+
+    def start(self, plan: Plan) -> None:
+        self._timer = threading.Timer(self.delay, self._show, args=(plan,))
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _show(self, plan: Plan) -> None:
+        with self._lock:  # finish() waits for this post, so the result replaces it
+            if not self._done:
+                self.respond(
+                    text=f":hourglass_flowing_sand: Applying: {plan.summary()}…",
+                    replace_original=True,
+                    response_type="ephemeral",
+                )
+
+    def finish(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        with self._lock:
+            self._done = True
 
 
 def _clicked(body: dict[str, Any]) -> tuple[str, str]:
@@ -55,16 +88,11 @@ class PlanButtons:
         final: bool = True,
         submit: bool = False,
     ) -> str:
-        def progress(plan: Plan) -> None:
-            respond(
-                text=f":hourglass_flowing_sand: Applying: {plan.summary()}…",
-                replace_original=True,
-                response_type="ephemeral",
-            )
-
+        progress = DelayedProgress(respond)
         try:
-            change = self.services.rotation.apply(plan_id, actor=user, on_claimed=progress)
+            change = self.services.rotation.apply(plan_id, actor=user, on_claimed=progress.start)
         except AlreadyHandled:
+            progress.finish()
             log.info("plan %s confirmed again; ignored", plan_id)
             return ""
         except SkillbotError as err:
@@ -77,6 +105,7 @@ class PlanButtons:
                 told = alexa.submit(change.certification)
                 text += f"\n{told}"
                 body = [*body, {"type": "context", "elements": [{"type": "mrkdwn", "text": told}]}]
+        progress.finish()  # a progress message, if one went out, is replaced only after it
         if final:
             respond(text=text, blocks=body, replace_original=True, response_type="ephemeral")
         return text

@@ -47,13 +47,13 @@ class ReactionPromotion:
             log.info("event %s delivered again; ignored", body.get("event_id"))
             return
         if user not in s.config.approvers:
+            s.rotation.record_refusal(cert.skill, "promote", user, "reaction by a non-approver")
             # told once per person and certification, whichever replica sees it
             if s.store.first_delivery(f"not-approver:{cert.id}:{user}", s.clock()):
                 s.announcer.thread_reply(
                     cert,
                     blocks.not_an_approver(user, s.config.approvers, s.config.promote_reaction),
                 )
-            s.rotation.record_refusal(cert.skill, "promote", user, "reaction by a non-approver")
             return
         try:
             change = s.rotation.promote(

@@ -92,6 +92,8 @@ certifications = sa.Table(
     sa.Column("ended_by", sa.String(100)),
     sa.Column("channel", sa.String(40)),
     sa.Column("message_ts", sa.String(40)),
+    # set while a promotion is under way: a crash then leaves a trace for recovery
+    sa.Column("promoting_at", sa.DateTime(timezone=True)),
     # at most one pending certification per skill, enforced by the database itself
     sa.Index(
         "ux_cert_one_pending",
@@ -342,6 +344,32 @@ class SqlStore:
             )
         return result.rowcount == 1
 
+    def mark_promoting(self, cert_id: str, at: datetime | None) -> None:
+        with self._begin() as conn:
+            conn.execute(
+                certifications.update()
+                .where(certifications.c.id == cert_id)
+                .values(promoting_at=at)
+            )
+
+    def promotions_under_way(self) -> list[Certification]:
+        """Pending certifications whose promotion started and never finished."""
+        q = sa.select(certifications).where(
+            certifications.c.state == CertificationState.PENDING.value,
+            certifications.c.promoting_at.is_not(None),
+        )
+        with self._connect() as conn:
+            return [_cert(r) for r in conn.execute(q)]
+
+    def certifications_without_message(self, created_before: datetime) -> list[Certification]:
+        q = sa.select(certifications).where(
+            certifications.c.state == CertificationState.PENDING.value,
+            certifications.c.message_ts.is_(None),
+            certifications.c.created_at < created_before,
+        )
+        with self._connect() as conn:
+            return [_cert(r) for r in conn.execute(q)]
+
     def set_certification_message(self, cert_id: str, channel: str, ts: str) -> None:
         with self._begin() as conn:
             conn.execute(
@@ -508,6 +536,9 @@ def make_engine(url: str) -> Engine:
             cur = dbapi_conn.cursor()
             if not in_memory:
                 cur.execute("PRAGMA journal_mode=WAL")  # readers don't block the writer
+                # in WAL mode NORMAL survives a process crash; only power loss may drop
+                # the newest commits, and it saves an fsync per commit
+                cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
 

@@ -36,7 +36,7 @@ def bot(moto_endpoint, tmp_path) -> Iterator[tuple[Bot, object]]:
     client = create_skill_function(FN, moto_endpoint)
     port = free_port()
     with FakeSlack() as fake:
-        process = start_bot(bot_env(fake, moto_endpoint, port, tmp_path), tmp_path, "web")
+        process = start_bot(bot_env(fake, moto_endpoint, port, tmp_path), tmp_path)
         try:
             yield Bot(f"http://127.0.0.1:{port}", fake, process), client
         finally:

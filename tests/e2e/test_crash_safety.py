@@ -37,8 +37,11 @@ class Rig:
         assert self.process is not None
         return Bot(f"http://127.0.0.1:{self.port}", self.fake, self.process)
 
-    def start(self) -> Bot:
-        self.process = start_bot(self.env, self.tmp, "web")
+    def start(self, *, after_crash: bool = False) -> Bot:
+        """``python -m bot``; after a crash, wait until recovery (a scheduler job) ran."""
+        self.process = start_bot(self.env, self.tmp)
+        if after_crash:
+            self.process.wait_for_log("recovery: RecoveryReport(")
         return self.bot
 
     def crash_when_aws_has_answered(self, method: str, path_part: str, act: Any) -> None:
@@ -95,10 +98,9 @@ def test_certify_killed_after_the_alias_moved_is_completed_on_restart(rig):
     assert rig.aliases() == ("1", "3")
     assert messages_with(rig.fake, "certify") == [], "it died before announcing"
 
-    rig.start()
+    rig.start(after_crash=True)
     [message] = messages_with(rig.fake, "certify")
     assert message["text"] == "trivia: certify PROD2 v2 → v3 by <@U0ALICE> — quiz"
-    assert rig.process.wait_for_log("recovery:")
     # the certification is tracked: the approver's reaction promotes it
     rig.bot.react(APPROVER, message["ts"])
     rig.fake.wait_for(lambda f: messages_with(f, "promoted"))
@@ -113,7 +115,7 @@ def test_certify_killed_after_publishing_is_confirmed_again_without_a_second_ver
     rig.crash_when_aws_has_answered("POST", "/versions", click_confirm_async(bot, plan))
     assert rig.versions() == ["$LATEST", "1", "2", "3"] and rig.aliases() == ("1", "2")
 
-    bot = rig.start()
+    bot = rig.start(after_crash=True)
     assert messages_with(rig.fake, "certify") == []
     result = bot.click(blocks.CONFIRM, button_value(plan, blocks.CONFIRM))
     assert result["text"].startswith("Done: trivia: certify PROD2 v2 → v3")
@@ -130,7 +132,7 @@ def test_hotfix_killed_after_the_alias_moved_is_announced_once_on_restart(rig):
     rig.crash_when_aws_has_answered("PUT", "/aliases/PROD1", click_confirm_async(bot, plan))
     assert rig.aliases() == ("3", "2")
 
-    bot = rig.start()
+    bot = rig.start(after_crash=True)
     assert [m["text"] for m in messages_with(rig.fake, "hotfix")] == [
         "trivia: hotfix PROD1 v1 → v3 by <@U0ALICE> — crash"
     ]
@@ -152,7 +154,7 @@ def test_promotion_killed_after_the_tag_is_completed_on_restart(rig):
     assert rig.live_tag() == "PROD2"
     assert messages_with(rig.fake, "promoted") == []
 
-    rig.start()
+    rig.start(after_crash=True)
     [promoted] = messages_with(rig.fake, "promoted")
     assert promoted["text"].startswith("trivia: promoted — live PROD1 v1 → PROD2 v3")
     update = rig.fake.updates(CHANNEL, message["ts"])[-1]

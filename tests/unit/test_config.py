@@ -161,3 +161,9 @@ def test_bad_port_is_named(monkeypatch):
     monkeypatch.setenv("PORT", "http")
     with pytest.raises(ConfigError, match="PORT"):
         load_settings(env_file=None)
+
+
+def test_a_cron_expression_that_never_fires_is_refused(tmp_path):
+    path = write(tmp_path, GOOD.replace("0 10 * * MON-FRI", "0 10 30 2 *"))
+    with pytest.raises(ConfigError, match="never fires"):
+        load_skills_file(path)

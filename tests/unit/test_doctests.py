@@ -14,6 +14,7 @@ MODULES = [
     "bot.config",
     "bot.alexa",
     "bot.adapters.lambda_aws",
+    "bot.reminders",
 ]
 
 

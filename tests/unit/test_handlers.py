@@ -85,8 +85,9 @@ def test_confirm_applies_announces_and_replaces_the_plan(env):
     plan_id = respond.last["blocks"][1]["elements"][0]["value"]
     click, buttons = Recorder(), PlanButtons(services)
     buttons.confirm({"user": {"id": OPERATOR}, "actions": [{"value": plan_id}]}, click)
-    assert click.calls[0]["text"].startswith(":hourglass_flowing_sand: Applying")
-    assert click.last["text"] == "Done: trivia: rollback PROD1 v1 → v2 by <@U0ALICE> — slow"
+    assert [c["text"] for c in click.calls] == [
+        "Done: trivia: rollback PROD1 v1 → v2 by <@U0ALICE> — slow"
+    ], "a quick change shows no progress message, only its result"
     assert world.alias("PROD1") == "2"
     [announcement] = notifier.top_level("C0TRIVIA")
     assert announcement.text == "trivia: rollback PROD1 v1 → v2 by <@U0ALICE> — slow"
@@ -131,3 +132,33 @@ def test_non_approver_reaction_is_told_once_and_changes_nothing(env):
     react(APPROVER, "Ev3")
     assert world.lam.read_live_alias("trivia-skill") == "PROD2"
     assert notifier.updated[-1].ts == message.ts
+
+
+def test_slow_work_shows_progress_first_and_the_result_replaces_it():
+    from handlers.actions import DelayedProgress
+
+    world = make_world()
+    plan = world.service.plan_rollback("trivia", actor=OPERATOR, version="2")
+    respond = Recorder()
+    progress = DelayedProgress(respond, delay=0.0)
+    progress.start(plan)
+    progress._timer.join(5)  # the work takes longer than the delay
+    progress.finish()
+    respond(text="Done", replace_original=True)
+    assert [c["text"] for c in respond.calls] == [
+        ":hourglass_flowing_sand: Applying: rollback trivia: PROD1 v1 → v2…",
+        "Done",
+    ]
+
+
+def test_quick_work_shows_no_progress():
+    from handlers.actions import DelayedProgress
+
+    world = make_world()
+    plan = world.service.plan_rollback("trivia", actor=OPERATOR, version="2")
+    respond = Recorder()
+    progress = DelayedProgress(respond, delay=0.2)
+    progress.start(plan)
+    progress.finish()  # done before the delay
+    progress._timer.join(5)
+    assert respond.calls == []

@@ -80,7 +80,9 @@ def test_a_promotion_cut_short_after_the_tag_is_completed(env):
         world.service.plan_certify("trivia", actor=OPERATOR).id, actor=OPERATOR
     )
     services.announcer.change_applied(change)
-    world.lam.write_live_alias("trivia-skill", "PROD2")  # then kill -9
+    # what promote leaves when killed right after the tag: its trace, and the tag
+    world.store.mark_promoting(change.certification.id, world.clock())
+    world.lam.write_live_alias("trivia-skill", "PROD2")
     report = Recovery(services).run()
     assert report.promotions == ["trivia PROD2"]
     cert = world.store.get_certification(change.certification.id)
@@ -106,4 +108,28 @@ def test_an_announced_change_is_not_announced_again(env):
     services.announcer.change_applied(world.service.apply(plan.id, actor=OPERATOR))
     world.clock.advance(minutes=5)
     assert not Recovery(services).run()
+    assert len(notifier.top_level()) == 1
+
+
+def test_a_promotion_that_died_before_the_tag_only_loses_its_trace(env):
+    world, services, _notifier = env
+    world.lam.deploy("trivia-skill", "code-3")
+    change = world.service.apply(
+        world.service.plan_certify("trivia", actor=OPERATOR).id, actor=OPERATOR
+    )
+    world.store.mark_promoting(change.certification.id, world.clock())  # then kill -9
+    assert not Recovery(services).run().promotions
+    assert world.store.promotions_under_way() == []
+    assert world.store.pending_certification("trivia") is not None
+    assert world.lam.read_live_alias("trivia-skill") is None
+
+
+def test_a_certification_message_lost_in_a_crash_is_posted_once(env):
+    world, services, notifier = env
+    world.lam.deploy("trivia-skill", "code-3")
+    world.service.apply(world.service.plan_certify("trivia", actor=OPERATOR).id, actor=OPERATOR)
+    assert not Recovery(services).run().messages, "too recent: its owner may still post it"
+    world.clock.advance(minutes=1)
+    assert Recovery(services).run().messages == ["trivia"]
+    assert Recovery(services).run().messages == []
     assert len(notifier.top_level()) == 1

@@ -55,6 +55,7 @@ def upgrade() -> None:
         sa.Column("ended_by", sa.String(100)),
         sa.Column("channel", sa.String(40)),
         sa.Column("message_ts", sa.String(40)),
+        sa.Column("promoting_at", sa.DateTime(timezone=True)),
     )
     op.create_index(
         "ux_cert_one_pending",
