@@ -117,7 +117,7 @@ class Processes:
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=subprocess.STDOUT,
-                preexec_fn=(lambda: os.nice(nice)) if nice else None,  # noqa: PLW1509
+                preexec_fn=(lambda: os.nice(nice)) if nice else None,
             )
         finally:
             out.close()  # the child holds its own copy
