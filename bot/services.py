@@ -472,30 +472,50 @@ class RotationService:
                 clear_routing=bool(current.routing),
             )
         moved = target != current.version or bool(current.routing)
+        return self._alias_change(
+            skill,
+            plan,
+            current.version,
+            target,
+            certify=plan.operation is Operation.CERTIFY,
+            moved=moved,
+        )
+
+    def _alias_change(
+        self,
+        skill: Skill,
+        plan: Plan,
+        from_version: str | None,
+        to_version: str,
+        *,
+        certify: bool,
+        moved: bool = True,
+    ) -> Change:
+        """The change of an alias-moving plan; ``certify`` records the certification."""
+        assert plan.alias is not None
         cert = None
-        if plan.operation is Operation.CERTIFY:
+        if certify:
             cert = Certification(
                 id=new_id(),
                 skill=skill.name,
                 alias=plan.alias,
-                version=target,
+                version=to_version,
                 code_sha256=plan.code_sha256 or "",
                 requested_by=plan.requested_by,
                 note=plan.reason,
                 created_at=self.clock(),
             )
             self.store.add_certification(cert)
+        live = (
+            plan.alias if plan.operation is not Operation.CERTIFY else skill.other_alias(plan.alias)
+        )
         return Change(
             plan=plan,
             alias=plan.alias,
-            from_version=current.version,
-            to_version=target,
+            from_version=from_version,
+            to_version=to_version,
             code_sha256=plan.code_sha256,
-            live_alias=(
-                plan.alias
-                if plan.operation is not Operation.CERTIFY
-                else skill.other_alias(plan.alias)
-            ),
+            live_alias=live,
             certification=cert,
             noop=not moved and cert is None,
         )
@@ -512,33 +532,11 @@ class RotationService:
             done = serving is not None and serving.code_sha256 == plan.code_sha256
         if not done:
             return None
-        cert = None
-        if (
+        certify = (
             plan.operation is Operation.CERTIFY
             and self.store.pending_certification(skill.name) is None
-        ):
-            cert = Certification(
-                id=new_id(),
-                skill=skill.name,
-                alias=plan.alias,
-                version=current.version,
-                code_sha256=plan.code_sha256 or "",
-                requested_by=plan.requested_by,
-                note=plan.reason,
-                created_at=self.clock(),
-            )
-            self.store.add_certification(cert)
-        return Change(
-            plan=plan,
-            alias=plan.alias,
-            from_version=plan.from_version,
-            to_version=current.version,
-            code_sha256=plan.code_sha256,
-            live_alias=plan.alias
-            if plan.operation is not Operation.CERTIFY
-            else skill.other_alias(plan.alias),
-            certification=cert,
         )
+        return self._alias_change(skill, plan, plan.from_version, current.version, certify=certify)
 
     def _apply_cancel(self, skill: Skill, plan: Plan, actor: str) -> Change:
         assert plan.certification_id is not None

@@ -487,28 +487,28 @@ class SqlStore:
     # -- plumbing ------------------------------------------------------------
     @contextmanager
     def _begin(self) -> Iterator[sa.Connection]:
-        try:
-            with self.engine.begin() as conn:
-                yield conn
-        except OperationalError as err:
-            raise Unavailable(
-                f"The database did not answer: {err.orig}",
-                hint="Nothing was changed. Check DATABASE_URL and that the database is up.",
-            ) from err
+        """A transaction; a database that does not answer becomes :class:`Unavailable`."""
+        with _database_errors(), self.engine.begin() as conn:
+            yield conn
 
     @contextmanager
     def _connect(self) -> Iterator[sa.Connection]:
-        try:
-            with self.engine.connect() as conn:
-                yield conn
-        except OperationalError as err:
-            raise Unavailable(
-                f"The database did not answer: {err.orig}",
-                hint="Check DATABASE_URL and that the database is up.",
-            ) from err
+        with _database_errors(), self.engine.connect() as conn:
+            yield conn
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+@contextmanager
+def _database_errors() -> Iterator[None]:
+    try:
+        yield
+    except OperationalError as err:
+        raise Unavailable(
+            f"The database did not answer: {err.orig}",
+            hint="Check DATABASE_URL and that the database is up; retrying is safe.",
+        ) from err
 
 
 def make_engine(url: str) -> Engine:

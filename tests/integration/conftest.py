@@ -5,6 +5,10 @@ import os
 import pytest
 from moto import mock_aws
 
+from tests.support.aws import create_skill_function
+from tests.support.fake_slack import FakeSlack
+from tests.support.slack_world import make_slack_world
+
 
 @pytest.fixture
 def aws(monkeypatch):
@@ -16,3 +20,13 @@ def aws(monkeypatch):
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     with mock_aws():
         yield os.environ["AWS_DEFAULT_REGION"]
+
+
+@pytest.fixture
+def world(aws, tmp_path):
+    """The real Bolt app over moto (trivia-skill: PROD1 → v1, PROD2 → v2) and the fake Slack."""
+    client = create_skill_function("trivia-skill")
+    with FakeSlack() as fake:
+        w = make_slack_world(fake, client, f"sqlite:///{tmp_path / 'bot.db'}")
+        yield w
+        w.services.close()

@@ -10,8 +10,7 @@ from slack_bolt.request import BoltRequest
 
 from bot import blocks
 from bot.domain.model import Outcome
-from tests.support.aws import alias_version, create_skill_function, deploy
-from tests.support.fake_slack import FakeSlack
+from tests.support.aws import alias_version, deploy
 from tests.support.slack_requests import (
     block_action_body,
     event_body,
@@ -26,19 +25,9 @@ from tests.support.slack_world import (
     SECRET,
     STRANGER,
     button_value,
-    make_slack_world,
 )
 
 FN = "trivia-skill"
-
-
-@pytest.fixture
-def world(aws, tmp_path):
-    client = create_skill_function(FN)
-    with FakeSlack() as fake:
-        w = make_slack_world(fake, client, f"sqlite:///{tmp_path / 'bot.db'}")
-        yield w
-        w.services.close()
 
 
 def state(world):

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
-
 from bot import blocks
 from bot.domain.model import CertificationState
-from tests.support.aws import alias_version, create_skill_function, deploy
-from tests.support.fake_slack import FakeSlack
+from tests.support.aws import alias_version, deploy
 from tests.support.slack_requests import retry_headers
 from tests.support.slack_world import (
     APPROVER,
@@ -16,19 +13,9 @@ from tests.support.slack_world import (
     STRANGER,
     ack_body,
     button_value,
-    make_slack_world,
 )
 
 FN = "trivia-skill"
-
-
-@pytest.fixture
-def world(aws, tmp_path):
-    client = create_skill_function(FN)
-    with FakeSlack() as fake:
-        w = make_slack_world(fake, client, f"sqlite:///{tmp_path / 'bot.db'}")
-        yield w
-        w.services.close()
 
 
 def aliases(world):
