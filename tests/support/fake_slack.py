@@ -84,6 +84,8 @@ class FakeSlack:
         self._ts_counter = 0
         self._response_counter = 0
         self._closed = threading.Event()
+        #: what ``apps.connections.open`` hands out (a FakeSocketMode's url), if anything
+        self.socket_mode_url: str | None = None
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
@@ -324,6 +326,10 @@ class FakeSlack:
                     "profile": {"display_name": name, "real_name": name},
                 },
             }
+        if method == "apps.connections.open":
+            if self.socket_mode_url is None:
+                return {"ok": False, "error": "not_allowed_token_type"}
+            return {"ok": True, "url": self.socket_mode_url}
         if method == "conversations.info":
             channel_id = str(params.get("channel", ""))
             return {
