@@ -8,6 +8,7 @@ are asserted after each step. Plus: signatures and the replay window on the real
 from __future__ import annotations
 
 import json
+import signal
 import time
 from collections.abc import Iterator
 
@@ -127,3 +128,10 @@ def test_unsigned_wrong_or_old_requests_get_401_and_change_nothing(bot):
     assert b.fake.responses() == [] and b.fake.messages() == []
     assert aliases(client) == ("1", "2")
     assert get(f"{b.url}/nowhere")[0] == 404
+
+
+def test_sigterm_stops_the_process_cleanly(bot):
+    b, _ = bot
+    assert b.process.kill(signal.SIGTERM) == 0
+    assert "signal 15: shutting down" in b.process.log()
+    assert "Traceback" not in b.process.log()
