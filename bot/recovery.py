@@ -106,7 +106,6 @@ class Recovery:
             self.rotation.record_interruption(plan)
             report.interrupted.append(plan.summary())
             return
-        self.s.store.finish_plan(plan.id, "applied")
         recorded = self.rotation.record_recovered(change)
         report.completed.append(plan.summary())
         self.s.announcer.change_applied(recorded)

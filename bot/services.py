@@ -384,17 +384,18 @@ class RotationService:
                 self.store.finish_plan(plan.id, "interrupted")
                 self._audit_plan(plan, Outcome.FAILED, f"internal error: {err!r}", actor=actor)
                 raise
-            self.store.finish_plan(plan.id, "noop" if change.noop else "applied")
-            return self._record_change(change, actor)
+            return self._record_change(change, actor, finish_plan=True)
 
-    def _record_change(self, change: Change, actor: str) -> Change:
-        """Audit an applied change; its id lets the announcement be claimed exactly once."""
+    def _record_change(self, change: Change, actor: str, *, finish_plan: bool = False) -> Change:
+        """Audit an applied change (and finish its plan, atomically); the audit id lets the
+        announcement be claimed exactly once."""
         plan = change.plan
         audit_id = self._audit_plan(
             plan.with_(from_version=change.from_version, to_version=change.to_version),
             Outcome.NOOP if change.noop else Outcome.APPLIED,
             change.headline(),
             actor=actor,
+            plan_status=("noop" if change.noop else "applied") if finish_plan else None,
         )
         return replace(change, audit_id=audit_id)
 
@@ -719,7 +720,7 @@ class RotationService:
         return self._already_done(skill, plan, current)
 
     def record_recovered(self, change: Change) -> Change:
-        return self._record_change(change, change.plan.requested_by)
+        return self._record_change(change, change.plan.requested_by, finish_plan=True)
 
     def record_interruption(self, plan: Plan) -> None:
         self._audit_plan(
@@ -739,7 +740,12 @@ class RotationService:
         self._audit(skill, operation, Outcome.REFUSED, actor, "", detail=detail)
 
     def _audit_plan(
-        self, plan: Plan, outcome: Outcome, detail: str, actor: str | None = None
+        self,
+        plan: Plan,
+        outcome: Outcome,
+        detail: str,
+        actor: str | None = None,
+        plan_status: str | None = None,
     ) -> str:
         return self._audit(
             plan.skill,
@@ -752,6 +758,7 @@ class RotationService:
             to_version=plan.to_version,
             detail=detail,
             plan_id=plan.id,
+            plan_status=plan_status,
         )
 
     def _audit(
@@ -767,6 +774,7 @@ class RotationService:
         to_version: str | None = None,
         detail: str = "",
         plan_id: str | None = None,
+        plan_status: str | None = None,
     ) -> str:
         event_id = new_id()
         self.store.add_audit(
@@ -783,7 +791,8 @@ class RotationService:
                 to_version=to_version,
                 detail=detail[:2000],
                 plan_id=plan_id,
-            )
+            ),
+            plan_status=plan_status,
         )
         return event_id
 

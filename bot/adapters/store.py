@@ -187,9 +187,15 @@ class SqlStore:
         self._guard = threading.Lock()
 
     # -- audit ---------------------------------------------------------------
-    def add_audit(self, event: AuditEvent) -> None:
+    def add_audit(self, event: AuditEvent, *, plan_status: str | None = None) -> None:
+        """Record ``event``; with ``plan_status``, also finish its plan in the same
+        transaction, so an applied plan never lacks its record (the announcement outbox)."""
         with self._begin() as conn:
             conn.execute(audit_events.insert().values(**asdict(event)))
+            if plan_status is not None and event.plan_id is not None:
+                conn.execute(
+                    plans.update().where(plans.c.id == event.plan_id).values(status=plan_status)
+                )
 
     def audit(self, skill: str, limit: int = 20) -> list[AuditEvent]:
         q = (
