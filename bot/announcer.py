@@ -14,7 +14,7 @@ from datetime import datetime
 
 from bot import blocks
 from bot.domain.errors import SkillbotError
-from bot.domain.model import Certification, Change, Operation, Skill, version_label
+from bot.domain.model import Certification, Change, Operation, Skill
 from bot.ports import Notifier, Store
 
 log = logging.getLogger(__name__)
@@ -132,6 +132,3 @@ class Announcer:
             self.notifier.post(cert.channel, text, None, thread_ts=cert.message_ts)
         else:
             log.warning("certification %s has no Slack thread for: %s", cert.id, text)
-
-    def describe(self, cert: Certification) -> str:
-        return f"{cert.skill} {version_label(cert.version)} on {cert.alias}"

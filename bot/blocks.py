@@ -9,7 +9,7 @@ it carries the essentials on its own (skill, alias, ``vOLD → vNEW``, who, why)
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from bot.domain.errors import SkillbotError
@@ -23,7 +23,6 @@ from bot.domain.model import (
     Plan,
     version_label,
 )
-from bot.domain.rotation import Finding
 
 Block = dict[str, Any]
 
@@ -371,8 +370,7 @@ def doctor_blocks(report: Any) -> tuple[str, list[Block]]:
         else f"{skill}: {len(problems)} problem(s) found"
     )
     lines = [
-        f"{':white_check_mark:' if f.ok else ':x:'} {f.check}: {_finding(f)}"
-        for f in report.findings
+        f"{':white_check_mark:' if f.ok else ':x:'} {f.check}: {f.detail}" for f in report.findings
     ]
     blocks: list[Block] = [_section(f"*Doctor for {skill}*"), _section("\n".join(lines))]
     if report.fixes:
@@ -393,16 +391,8 @@ def doctor_blocks(report: Any) -> tuple[str, list[Block]]:
     return text, blocks
 
 
-def _finding(f: Finding) -> str:
-    return f.detail
-
-
 def help_blocks(skills: Sequence[str]) -> tuple[str, list[Block]]:
     names = ", ".join(f"`{s}`" for s in skills)
     one = " (SKILL may be left out: only one is configured)" if len(skills) == 1 else ""
     text = "skillbot commands"
     return text, [_section(COMMANDS_HELP), _context(f"Skills: {names}{one}")]
-
-
-def until(delta: timedelta) -> str:
-    return age(datetime.min, datetime.min + delta)

@@ -19,7 +19,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -245,6 +245,7 @@ def start_scheduler(services: Services, *, pacing: Pacing | None = None) -> Call
 
 RECOVERY_EVERY = 60.0  # seconds; also runs once at start
 ALEXA_POLL_EVERY = 300.0  # seconds; SMAPI's review status changes over days
+DELIVERIES_KEPT = timedelta(days=7)
 
 
 class _Guarded:
@@ -264,8 +265,15 @@ def add_maintenance_jobs(scheduler: BackgroundScheduler, services: Services) -> 
     """Crash recovery (at start, then every minute) and, with SMAPI, Alexa's status."""
     from bot.recovery import Recovery
 
+    store = services.store
     tasks: list[tuple[str, float, Callable[[], object]]] = [
-        ("crash recovery", RECOVERY_EVERY, lambda: Recovery(services).run())
+        ("crash recovery", RECOVERY_EVERY, lambda: Recovery(services).run()),
+        # processed Slack event ids only matter while Slack may still retry
+        (
+            "forget old deliveries",
+            3600.0,
+            lambda: store.prune_deliveries(services.clock() - DELIVERIES_KEPT),
+        ),
     ]
     alexa = services.alexa
     if alexa is not None:

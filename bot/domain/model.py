@@ -151,12 +151,6 @@ class Plan:
         return self.operation in (Operation.HOTFIX, Operation.CERTIFY) and self.to_version is None
 
     @property
-    def moves_alias(self) -> bool:
-        return self.operation in (Operation.HOTFIX, Operation.CERTIFY, Operation.ROLLBACK) or (
-            self.fix is FixKind.CLEAR_ROUTING
-        )
-
-    @property
     def to_label(self) -> str:
         return "a new version from $LATEST" if self.publishes else version_label(self.to_version)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -169,3 +169,11 @@ def test_migrating_twice_is_harmless(store):
     head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
     with store.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == head
+
+
+def test_old_deliveries_are_forgotten(store):
+    store.first_delivery("event:old", NOW - timedelta(days=8))
+    store.first_delivery("event:new", NOW)
+    assert store.prune_deliveries(NOW - timedelta(days=7)) == 1
+    assert store.first_delivery("event:old", NOW) is True
+    assert store.first_delivery("event:new", NOW) is False
