@@ -119,8 +119,8 @@ def _summary_row(
 
 def run(quick: bool = False) -> dict[str, Any]:
     from bench.harness import aws_env_in_this_process
-    from tests.support.aws import create_skill_function
-    from tests.support.fake_slack import FakeSlack
+    from bot.devkit.aws import create_skill_function
+    from bot.devkit.fake_slack import FakeSlack
     from tests.support.slack_world import skills_config
 
     bursts_per_target = 2 if quick else 6

@@ -65,7 +65,7 @@ class BotRound:
         self.events = f"{base_url}/slack/events"
 
     def _post(self, body: str) -> None:
-        from tests.support.slack_requests import post, sign
+        from bot.devkit.slack_requests import post, sign
 
         status, text = post(self.events, body, sign(body, SIGNING_SECRET))
         if status != 200:
@@ -82,7 +82,7 @@ class BotRound:
 
     def run(self, n: int) -> float:
         from bot import blocks
-        from tests.support.slack_requests import block_action_body, slash_command_body
+        from bot.devkit.slack_requests import block_action_body, slash_command_body
         from tests.support.slack_world import button_value
 
         url = self.fake.response_url()
@@ -165,8 +165,8 @@ def _cli_round(aws: str, endpoint: str, env: dict[str, str]) -> float:
 
 def run(quick: bool = False) -> dict[str, Any]:
     from bot.adapters.lambda_aws import lambda_client_config
-    from tests.support.aws import create_skill_function, deploy, lambda_client
-    from tests.support.fake_slack import FakeSlack
+    from bot.devkit.aws import create_skill_function, deploy, lambda_client
+    from bot.devkit.fake_slack import FakeSlack
     from tests.support.slack_world import skills_config
 
     rounds = 5 if quick else 20

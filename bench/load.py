@@ -23,7 +23,7 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
-from tests.support.slack_requests import sign, slash_command_body
+from bot.devkit.slack_requests import sign, slash_command_body
 
 
 def _request(url: str, body: str, secret: str) -> bytes:

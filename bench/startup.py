@@ -162,7 +162,7 @@ def _row(name: str, starts: Starts, base: Starts | None) -> list[object]:
 
 
 def run(quick: bool = False) -> dict[str, Any]:
-    from tests.support.fake_slack import FakeSlack
+    from bot.devkit.fake_slack import FakeSlack
 
     times = 3 if quick else 5
     cap = 15.0 if quick else 30.0

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 import pytest
 from moto.server import ThreadedMotoServer
 
-from tests.support.process import free_port
+from bot.devkit.process import free_port
 
 
 @pytest.fixture

@@ -15,11 +15,10 @@ from collections.abc import Iterator
 import pytest
 
 from bot import blocks
-from tests.support.aws import alias_version, create_skill_function, deploy
-from tests.support.e2e import Bot, bot_env, start_bot
-from tests.support.fake_slack import FakeSlack
-from tests.support.process import free_port
-from tests.support.slack_requests import (
+from bot.devkit.aws import alias_version, create_skill_function, deploy
+from bot.devkit.fake_slack import FakeSlack
+from bot.devkit.process import free_port
+from bot.devkit.slack_requests import (
     event_body,
     get,
     post,
@@ -27,6 +26,7 @@ from tests.support.slack_requests import (
     sign,
     slash_command_body,
 )
+from tests.support.e2e import Bot, bot_env, start_bot
 from tests.support.slack_world import APPROVER, CHANNEL, SECRET, STRANGER, button_value
 
 FN = "trivia-skill"

@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 
 from bot import blocks
-from tests.support.aws import alias_version, create_skill_function, deploy
+from bot.devkit.aws import alias_version, create_skill_function, deploy
+from bot.devkit.fake_slack import FakeSlack
+from bot.devkit.process import BotProcess, free_port
+from bot.devkit.slack_requests import block_action_body
 from tests.support.aws_proxy import FreezingProxy
 from tests.support.e2e import Bot, bot_env, start_bot
-from tests.support.fake_slack import FakeSlack
-from tests.support.process import BotProcess, free_port
-from tests.support.slack_requests import block_action_body
 from tests.support.slack_world import APPROVER, CHANNEL, button_value
 
 FN = "trivia-skill"

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.adapters.store import open_store
-from tests.support.fake_slack import FakeSlack
+from bot.devkit.fake_slack import FakeSlack
 from tests.support.reminders import (
     bot_env,
     iter_lines,

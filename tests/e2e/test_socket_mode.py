@@ -8,17 +8,17 @@ import json
 from urllib.parse import parse_qsl
 
 from bot import blocks
-from tests.support.aws import alias_version, create_skill_function, deploy
-from tests.support.e2e import bot_env
-from tests.support.fake_slack import FakeSlack
-from tests.support.fake_socket_mode import FakeSocketMode
-from tests.support.process import BotProcess, free_port
-from tests.support.slack_requests import (
+from bot.devkit.aws import alias_version, create_skill_function, deploy
+from bot.devkit.fake_slack import FakeSlack
+from bot.devkit.process import BotProcess, free_port
+from bot.devkit.slack_requests import (
     block_action_body,
     event_body,
     reaction_added_event,
     slash_command_body,
 )
+from tests.support.e2e import bot_env
+from tests.support.fake_socket_mode import FakeSocketMode
 from tests.support.slack_world import APPROVER, CHANNEL, button_value
 
 FN = "trivia-skill"

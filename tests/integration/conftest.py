@@ -5,8 +5,8 @@ import os
 import pytest
 from moto import mock_aws
 
-from tests.support.aws import create_skill_function
-from tests.support.fake_slack import FakeSlack
+from bot.devkit.aws import create_skill_function
+from bot.devkit.fake_slack import FakeSlack
 from tests.support.slack_world import make_slack_world
 
 

@@ -6,9 +6,9 @@ import pytest
 
 from bot import blocks
 from bot.alexa import withdraw_reason
-from tests.support.aws import alias_version, create_skill_function, deploy
-from tests.support.fake_slack import FakeSlack
-from tests.support.fake_smapi import FakeSmapi
+from bot.devkit.aws import alias_version, create_skill_function, deploy
+from bot.devkit.fake_slack import FakeSlack
+from bot.devkit.fake_smapi import FakeSmapi
 from tests.support.fakes import SKILL_ID
 from tests.support.slack_world import APPROVER, CHANNEL, button_value, make_slack_world
 

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 import pytest
 
 from bot.adapters.store import open_store
+from bot.devkit.aws import adapter, create_skill_function, deploy
 from bot.domain.errors import SkillbotError
 from bot.domain.model import FixKind, Outcome
 from bot.services import AccessPolicy, RotationService
-from tests.support.aws import adapter, create_skill_function, deploy
 from tests.support.fakes import FakeClock
 from tests.support.faults import FAULTS, inject
 from tests.support.world import APPROVER, OPERATOR, trivia_skill

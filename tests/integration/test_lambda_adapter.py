@@ -9,8 +9,8 @@ import pytest
 from botocore.stub import Stubber
 
 from bot.adapters.lambda_aws import LambdaAdapter, lambda_client_config
+from bot.devkit.aws import adapter, create_skill_function, deploy
 from bot.domain.errors import Busy, Forbidden, NotFound, StalePlan, Unavailable
-from tests.support.aws import adapter, create_skill_function, deploy
 from tests.support.fakes import SKILL_ID
 
 FN = "trivia-skill"

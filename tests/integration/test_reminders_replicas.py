@@ -12,8 +12,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.adapters.store import open_store
+from bot.devkit.fake_slack import FakeSlack
 from tests.support.db import postgres_schema_url
-from tests.support.fake_slack import FakeSlack
 from tests.support.reminders import (
     bot_env,
     iter_lines,

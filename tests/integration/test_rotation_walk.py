@@ -7,10 +7,10 @@ import threading
 import pytest
 
 from bot.adapters.store import open_store
+from bot.devkit.aws import adapter, alias_version, create_skill_function, deploy
 from bot.domain.errors import Refused, StalePlan
 from bot.domain.model import Outcome
 from bot.services import AccessPolicy, RotationService
-from tests.support.aws import adapter, alias_version, create_skill_function, deploy
 from tests.support.fakes import FakeClock
 from tests.support.world import APPROVER, OPERATOR, trivia_skill
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 
 from bot import blocks
-from tests.support.aws import create_skill_function, deploy
-from tests.support.fake_slack import FakeSlack
-from tests.support.fake_smapi import FakeSmapi
+from bot.devkit.aws import create_skill_function, deploy
+from bot.devkit.fake_slack import FakeSlack
+from bot.devkit.fake_smapi import FakeSmapi
 from tests.support.fakes import SKILL_ID
 from tests.support.slack_world import (
     APPROVER,

@@ -9,15 +9,15 @@ import pytest
 from slack_bolt.request import BoltRequest
 
 from bot import blocks
-from bot.domain.model import Outcome
-from tests.support.aws import alias_version, deploy
-from tests.support.slack_requests import (
+from bot.devkit.aws import alias_version, deploy
+from bot.devkit.slack_requests import (
     block_action_body,
     event_body,
     reaction_added_event,
     sign,
     slash_command_body,
 )
+from bot.domain.model import Outcome
 from tests.support.slack_world import (
     APPROVER,
     CHANNEL,

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from bot import blocks
+from bot.devkit.aws import alias_version, deploy
+from bot.devkit.slack_requests import retry_headers
 from bot.domain.model import CertificationState
-from tests.support.aws import alias_version, deploy
-from tests.support.slack_requests import retry_headers
 from tests.support.slack_world import (
     APPROVER,
     CHANNEL,
@@ -199,7 +199,7 @@ def test_app_home_shows_every_skill(world):
     body = '{"type":"app_home_opened","user":"U0DAVE","channel":"D1","tab":"home"}'
     import json
 
-    from tests.support.slack_requests import event_body, signed_bolt_request
+    from bot.devkit.slack_requests import event_body, signed_bolt_request
 
     world.app.dispatch(signed_bolt_request(event_body(json.loads(body)), "test-signing-secret"))
     [call] = world.fake.wait_for(lambda f: f.calls_to("views.publish"))

@@ -20,6 +20,7 @@ from bot.adapters.smapi import (
     SmapiCredentials,
     smapi_client_from_env,
 )
+from bot.devkit.fake_smapi import FakeSmapi
 from bot.domain.errors import (
     Busy,
     Forbidden,
@@ -28,7 +29,6 @@ from bot.domain.errors import (
     SkillbotError,
     Unavailable,
 )
-from tests.support.fake_smapi import FakeSmapi
 
 SKILL = "amzn1.ask.skill.11111111-2222-3333-4444-555555555555"
 UNKNOWN_SKILL = "amzn1.ask.skill.99999999-0000-0000-0000-000000000000"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.support.fake_slack import FakeSlack
-from tests.support.process import BotProcess
-from tests.support.slack_requests import (
+from bot.devkit.fake_slack import FakeSlack
+from bot.devkit.process import BotProcess
+from bot.devkit.slack_requests import (
     block_action_body,
     event_body,
     post,

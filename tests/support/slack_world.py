@@ -20,16 +20,16 @@ from slack_bolt.response import BoltResponse
 from bot.adapters.slack_notifier import web_client
 from bot.app import build_app
 from bot.config import Settings, parse_skills
-from bot.wiring import Services, build_services
-from tests.support.fake_slack import FakeSlack
-from tests.support.fakes import SKILL_ID, FakeClock
-from tests.support.slack_requests import (
+from bot.devkit.fake_slack import FakeSlack
+from bot.devkit.slack_requests import (
     block_action_body,
     event_body,
     reaction_added_event,
     signed_bolt_request,
     slash_command_body,
 )
+from bot.wiring import Services, build_services
+from tests.support.fakes import SKILL_ID, FakeClock
 
 SECRET = "test-signing-secret"
 TOKEN = "xoxb-test-token"

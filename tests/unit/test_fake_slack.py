@@ -15,8 +15,8 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.webhook import WebhookClient
 
-from tests.support.fake_slack import FakeSlack
-from tests.support.slack_requests import (
+from bot.devkit.fake_slack import FakeSlack
+from bot.devkit.slack_requests import (
     block_action_body,
     event_body,
     post,
