@@ -16,9 +16,13 @@ import sys
 import threading
 import time
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from bot.config import load_settings, load_skills_file
 from bot.domain.errors import ConfigError
+
+if TYPE_CHECKING:
+    from bot.bootstrap import Services
 
 log = logging.getLogger("skillbot")
 
@@ -37,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         config = load_skills_file(settings.skillbot_config)
         if args.role != "scheduler":
             settings.require_slack()
-        from bot.wiring import build_services
+        from bot.bootstrap import build_services
 
         services = build_services(settings, config)
     except ConfigError as err:
@@ -55,10 +59,10 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, on_signal)
     try:
         if args.role in ("all", "scheduler"):
-            from bot.scheduling import start_scheduler
+            from bot.bootstrap import start_scheduler
 
             # reminders, crash recovery (at once, then every minute), Alexa's status
-            services.closers.append(start_scheduler(services))
+            start_scheduler(services)
         else:
             # a web replica without a scheduler still repairs what a crash left, once
             threading.Thread(target=recover_once, args=(services,), daemon=True).start()
@@ -76,22 +80,17 @@ def main(argv: list[str] | None = None) -> int:
         services.close()
 
 
-def recover_once(services: object) -> None:
-    from bot.recovery import Recovery
-    from bot.wiring import Services
-
-    assert isinstance(services, Services)
+def recover_once(services: Services) -> None:
     try:
-        Recovery(services).run()
+        services.recovery.run()
     except Exception:
         log.exception("crash recovery failed; the scheduler process runs it again")
 
 
-def serve_slack(services: object, started: float) -> int:
-    from bot.app import build_app
-    from bot.wiring import Services
+def serve_slack(services: Services, started: float) -> int:
+    # the entry point is the one place in bot/ that knows the listeners (handlers/)
+    from handlers import build_app
 
-    assert isinstance(services, Services)
     app = build_app(services)
     settings = services.settings
     if settings.socket_mode:

@@ -140,9 +140,11 @@ def plan_message(
 
 
 def result_message(change: Change) -> tuple[str, list[Block]]:
+    """The reply to the person who applied a change: the headline, then any notes."""
     mark = "Nothing to do" if change.noop else "Done"
     text = f"{mark}: {change.headline()}"
-    return text, [_section(f":white_check_mark: {text}")]
+    body = [_section(f":white_check_mark: {text}"), *(_context(n) for n in change.notes)]
+    return "\n".join([text, *change.notes]), body
 
 
 def error_message(err: SkillbotError, *, doing: str = "") -> tuple[str, list[Block]]:

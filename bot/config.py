@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Mapping
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -32,45 +31,17 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.domain.errors import ConfigError
 from bot.domain.model import Skill
+from bot.schedules import ReminderSchedule
 
 ENV_HINT = "See .env.example for every variable, and manifest.yml to create the Slack app."
 
 SlackId = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{2,}$")]
 SkillName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
 
-_DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d)\s*$", re.IGNORECASE)
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
-
-
-def parse_duration(text: str) -> timedelta | None:
-    """``"24h"`` -> 1 day; ``"5s"`` -> 5 seconds; anything else -> None.
-
-    >>> parse_duration("90m")
-    datetime.timedelta(seconds=5400)
-    """
-    match = _DURATION.match(text)
-    if not match:
-        return None
-    amount = int(match.group(1))
-    return timedelta(**{_UNITS[match.group(2).lower()]: amount}) if amount > 0 else None
-
 
 def validate_schedule(text: str, timezone: str) -> str:
-    """A duration or a 5-field cron expression that APScheduler accepts."""
-    if parse_duration(text):
-        return text
-    from apscheduler.triggers.cron import CronTrigger
-
-    try:
-        trigger = CronTrigger.from_crontab(text, timezone=timezone)
-    except ValueError as err:
-        raise ValueError(
-            f"{text!r} is neither a duration like '24h' or '5s' nor a cron expression "
-            f"like '0 10 * * MON-FRI' ({err})"
-        ) from err
-    now = datetime.now(ZoneInfo(timezone))
-    if trigger.get_next_fire_time(None, now) is None:
-        raise ValueError(f"the cron expression {text!r} never fires")
+    """A duration or a 5-field cron expression that fires (see :mod:`bot.schedules`)."""
+    ReminderSchedule.parse(text, timezone)
     return text
 
 

@@ -1,15 +1,19 @@
-"""The small interfaces the rotation service needs; adapters/ holds the real ones.
+"""Every port the services use: small interfaces whose real ones live in ``bot/adapters``.
 
-Tests use hand-made fakes of these (tests/support/fakes.py) that keep state.
+Lambda, the store's records (certifications, plans, audit, deliveries, locks; reminders;
+Alexa reviews), Slack (the notifier), SMAPI and the clock. Tests use hand-made fakes of
+these (tests/support/fakes.py) that keep state.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from bot.domain.alexa import CertificationReview, PublicationStatus, Review, SkillEndpoints
 from bot.domain.model import (
     AlexaTrigger,
     AliasState,
@@ -114,6 +118,8 @@ class Store(Protocol):
     # Slack deliveries processed once across replicas
     def first_delivery(self, key: str, at: datetime) -> bool: ...
 
+    def prune_deliveries(self, older_than: datetime) -> int: ...
+
     # one operation per skill, across processes
     def skill_lock(self, skill: str, timeout: float) -> AbstractContextManager[None]: ...
 
@@ -140,3 +146,120 @@ class Notifier(Protocol):
     ) -> None: ...
 
     def publish_home(self, user: str, view: dict[str, Any]) -> None: ...
+
+
+# -- reminders --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DueReminder:
+    """A due reminder with what claiming it needs to know of its certification."""
+
+    certification_id: str
+    version: int
+    next_due_at: datetime
+    failures: int
+    posting_since: datetime | None
+    claimed_by: str | None
+    skill: str
+    pending: bool
+    created_at: datetime
+    channel: str | None
+    message_ts: str | None
+
+
+@dataclass(frozen=True)
+class ReminderAnchor:
+    """Where a certification's reminder slots count from."""
+
+    certification_id: str
+    version: int
+    created_at: datetime
+    last_sent_at: datetime | None
+
+
+class ReminderBook(Protocol):
+    """One reminder row per pending certification; every change is conditional on the
+    row's ``version``. ``tx`` is the transaction :meth:`claiming` opened."""
+
+    def pending_without_row(self, limit: int) -> list[tuple[str, str, datetime]]: ...
+
+    def add(self, rows: Sequence[dict[str, Any]]) -> None: ...
+
+    def schedules_in_use(
+        self, now: datetime, *, unlike: str, or_skills: Sequence[str] | None
+    ) -> list[tuple[str, str, str]]: ...
+
+    def anchors(self, cert_ids: Sequence[str]) -> list[ReminderAnchor]: ...
+
+    def reschedule(
+        self, cert_id: str, version: int, schedule: str, next_due_at: datetime
+    ) -> bool: ...
+
+    def row(self, cert_id: str) -> Any: ...
+
+    def claiming(self) -> AbstractContextManager[Any]: ...
+
+    def recent_sends(self, tx: Any, since: datetime) -> dict[str, datetime]: ...
+
+    def due(
+        self, tx: Any, now: datetime, *, skip_channels: set[str], limit: int
+    ) -> list[DueReminder]: ...
+
+    def claim(
+        self, tx: Any, row: DueReminder, owner: str, send_at: datetime, until: datetime
+    ) -> bool: ...
+
+    def skip_slot(
+        self, tx: Any, row: DueReminder, next_due_at: datetime, schedule: str
+    ) -> bool: ...
+
+    def forget(self, tx: Any | None, cert_id: str) -> None: ...
+
+    def start(
+        self,
+        cert_id: str,
+        version: int,
+        *,
+        next_due_at: datetime,
+        schedule: str,
+        now: datetime,
+        until: datetime,
+    ) -> bool: ...
+
+    def finish(
+        self,
+        cert_id: str,
+        version: int,
+        *,
+        sent_at: datetime | None,
+        next_due_at: datetime | None = None,
+        failed: bool = False,
+    ) -> bool: ...
+
+    def release(self, cert_id: str, version: int) -> bool: ...
+
+
+# -- Alexa (SMAPI) ---------------------------------------------------------------------
+
+
+class ReviewStore(Protocol):
+    """What skillbot keeps of each certification's Alexa review."""
+
+    def review(self, cert_id: str) -> Review | None: ...
+
+    def save_review(self, cert_id: str, skill: str, **values: datetime | str | None) -> None: ...
+
+
+class SmapiPort(Protocol):
+    """The Alexa Skill Management API calls skillbot makes."""
+
+    def submit_for_certification(self, skill_id: str, version_message: str) -> None: ...
+
+    def most_recent_certification(self, skill_id: str) -> CertificationReview | None: ...
+
+    def publish(self, skill_id: str) -> PublicationStatus: ...
+
+    def withdraw(self, skill_id: str, reason: str, message: str | None = None) -> None: ...
+
+    def live_endpoints(self, skill_id: str) -> SkillEndpoints: ...

@@ -1,9 +1,9 @@
-"""The one place where Slack ids (command, action ids, event types) meet their handlers.
+"""The one place where Slack ids (command, action ids, event types) meet their listeners.
 
-Each listener acks at once (Slack's 3-second limit) and does its work in a Bolt lazy
-listener, so AWS or the database never delay the acknowledgement::
+Each listener acks at once (Slack's 3-second limit), then calls one use case in a Bolt
+lazy listener, so AWS or the database never delay the acknowledgement, and replies::
 
-    register(app, services)
+    app = build_app(services)      # bot.bootstrap's Bolt app with every listener
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot import blocks
-from bot.wiring import Services
+from bot.bootstrap import Services, bolt_app
 from handlers.actions import PlanButtons
 from handlers.commands import SkillCommand
 from handlers.events import AppHome, ReactionPromotion
@@ -28,8 +28,14 @@ def register(app: App, services: Services) -> None:
     app.action(blocks.FIX_ALL)(ack=buttons.ack, lazy=[buttons.fix_all])
 
     home = AppHome(services)
-    services.announcer.after_change.append(home.refresh_after_change)
     app.event("app_home_opened")(ack=home.ack, lazy=[home.opened])
 
-    reactions = ReactionPromotion(services, home)
+    reactions = ReactionPromotion(services)
     app.event("reaction_added")(ack=reactions.ack, lazy=[reactions.added])
+
+
+def build_app(services: Services) -> App:
+    """The Bolt app of :func:`bot.bootstrap.bolt_app` with every listener registered."""
+    app = bolt_app(services)
+    register(app, services)
+    return app

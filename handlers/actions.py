@@ -9,10 +9,10 @@ from typing import Any
 from slack_bolt import Ack, Respond
 
 from bot import blocks
+from bot.bootstrap import Services
 from bot.domain.errors import SkillbotError
 from bot.domain.model import Plan
-from bot.services import AlreadyHandled
-from bot.wiring import Services
+from bot.service.rotation import AlreadyHandled
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +90,9 @@ class PlanButtons:
     ) -> str:
         progress = DelayedProgress(respond)
         try:
-            change = self.services.rotation.apply(plan_id, actor=user, on_claimed=progress.start)
+            change = self.services.rotation.apply(
+                plan_id, actor=user, on_claimed=progress.start, submit=submit
+            )
         except AlreadyHandled:
             progress.finish()
             log.info("plan %s confirmed again; ignored", plan_id)
@@ -98,13 +100,7 @@ class PlanButtons:
         except SkillbotError as err:
             text, body = blocks.error_message(err, doing="apply the plan")
         else:
-            self.services.announcer.change_applied(change)
             text, body = blocks.result_message(change)
-            alexa = self.services.alexa
-            if submit and alexa is not None and change.certification is not None:
-                told = alexa.submit(change.certification)
-                text += f"\n{told}"
-                body = [*body, {"type": "context", "elements": [{"type": "mrkdwn", "text": told}]}]
         progress.finish()  # a progress message, if one went out, is replaced only after it
         if final:
             respond(text=text, blocks=body, replace_original=True, response_type="ephemeral")
@@ -116,8 +112,7 @@ class PlanButtons:
             dismissed = [
                 plan
                 for plan_id in value.split(",")
-                if self.services.rotation.dismiss(plan_id, actor=user)
-                and (plan := self.services.store.get_plan(plan_id)) is not None
+                if (plan := self.services.rotation.dismiss(plan_id, actor=user)) is not None
             ]
         except SkillbotError as err:
             text, err_blocks = blocks.error_message(err, doing="cancel the plan")

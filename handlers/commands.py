@@ -8,9 +8,9 @@ from typing import Any
 from slack_bolt import Ack, Respond
 
 from bot import blocks
+from bot.bootstrap import Services
 from bot.domain.commands import Command, parse
 from bot.domain.errors import SkillbotError
-from bot.wiring import Services
 
 log = logging.getLogger(__name__)
 
@@ -64,45 +64,24 @@ class SkillCommand:
         respond(text=text, blocks=body, response_type="ephemeral", replace_original=True)
 
     def dispatch(self, cmd: Command, user: str) -> tuple[str, list[blocks.Block] | None]:
-        s = self.services
+        rotation = self.services.rotation
         assert cmd.skill is not None
         if cmd.name in PLANNED:
-            planner = {
-                "hotfix": s.rotation.plan_hotfix,
-                "certify": s.rotation.plan_certify,
-                "rollback": s.rotation.plan_rollback,
-            }.get(cmd.name)
-            if planner is not None:
-                plan = planner(cmd.skill, actor=user, reason=cmd.reason, version=cmd.version)
-                return blocks.plan_message(
-                    plan, offer_submit=cmd.name == "certify" and s.alexa is not None
-                )
-            plan = s.rotation.plan_cancel(cmd.skill, actor=user, reason=cmd.reason)
-            return blocks.plan_message(plan, extra=self._withdraw_note(plan.certification_id))
+            offer = rotation.propose(
+                cmd.name, cmd.skill, actor=user, reason=cmd.reason, version=cmd.version
+            )
+            return blocks.plan_message(
+                offer.plan, offer_submit=offer.offer_submit, extra=offer.note
+            )
         if cmd.name == "promote":
-            change = s.rotation.promote(cmd.skill, actor=user, reason=cmd.reason)
-            s.announcer.change_applied(change)
-            return blocks.result_message(change)
+            return blocks.result_message(rotation.promote(cmd.skill, actor=user, reason=cmd.reason))
         if cmd.name == "status":
-            view = s.rotation.status(cmd.skill)
-            review = s.announcer.review_status(view.pending) if view.pending else None
+            view = rotation.status(cmd.skill)
             return blocks.status_text(view), blocks.status_blocks(
-                view, region=s.region, review=review
+                view, region=self.services.region, review=rotation.review_status(view)
             )
         if cmd.name == "history":
-            return blocks.history_blocks(cmd.skill, s.rotation.history(cmd.skill))
+            return blocks.history_blocks(cmd.skill, rotation.history(cmd.skill))
         if cmd.name == "doctor":
-            return blocks.doctor_blocks(s.rotation.doctor(cmd.skill, actor=user))
+            return blocks.doctor_blocks(rotation.doctor(cmd.skill, actor=user))
         raise AssertionError(cmd.name)
-
-    def _withdraw_note(self, certification_id: str | None) -> str:
-        alexa = self.services.alexa
-        review = alexa.review(certification_id) if alexa and certification_id else None
-        if review is None or review.submitted_at is None or review.withdrawn_at:
-            return ""
-        if review.status not in (None, "IN_PROGRESS"):
-            return ""
-        return (
-            "• the Alexa submission is withdrawn too (start the reason with one of SMAPI's "
-            "reasons, e.g. `-- discovered issue: …`; otherwise OTHER with your text)"
-        )

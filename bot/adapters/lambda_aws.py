@@ -78,8 +78,8 @@ def aws_errors(action: str, function: str) -> Iterator[None]:
             ) from err
         if code == "InvalidParameterValueException" and "CodeSha256" in msg:
             raise StalePlan(
-                f"The code in $LATEST of {function} changed after the plan was shown "
-                f"({action} refused: {msg}).",
+                f"The code in $LATEST changed since this plan was shown ({action} of "
+                f"{function} refused: {msg}).",
                 hint="Nothing was published. Ask for a fresh plan to see the new code.",
             ) from err
         if code in ("ResourceConflictException", "ConflictException"):

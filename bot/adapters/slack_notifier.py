@@ -94,10 +94,27 @@ def _slack_errors(action: str, where: str) -> Iterator[None]:
         raise Unavailable(
             f"Slack: could not {action} {where} ({error}).",
             hint="Check Slack's status if it persists.",
+            retry_after=_retry_after(exc.response),
         ) from exc
     except (SlackClientError, OSError) as exc:
         log.warning("slack: could not %s %s: %s", action, where, exc)
         raise Unavailable(
             f"Slack did not answer when trying to {action} {where}.",
             hint="Check the network and SLACK_API_URL.",
+            # a read timeout: the request went out, the answer did not come back
+            outcome_unknown=isinstance(exc, TimeoutError),
         ) from exc
+
+
+def _retry_after(response: Any) -> float | None:
+    """Seconds from a 429's Retry-After header (once the client's own retries gave up)."""
+    if getattr(response, "status_code", None) != 429:
+        return None
+    for name, value in (getattr(response, "headers", None) or {}).items():
+        if name.lower() == "retry-after":
+            text = value[0] if isinstance(value, list | tuple) else value
+            try:
+                return max(1.0, float(text))
+            except ValueError:
+                return 1.0
+    return 1.0

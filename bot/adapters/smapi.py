@@ -26,7 +26,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
@@ -35,25 +35,29 @@ import urllib3
 from urllib3.exceptions import HTTPError, MaxRetryError, NewConnectionError
 from urllib3.exceptions import TimeoutError as Urllib3Timeout
 
+from bot.domain.alexa import (
+    CERTIFICATION_STATUSES,
+    WITHDRAW_REASONS,
+    CertificationReview,
+    PublicationStatus,
+    SkillEndpoints,
+)
 from bot.domain.errors import Busy, Forbidden, NotFound, Refused, SkillbotError, Unavailable
 
 logger = logging.getLogger(__name__)
 
+__all__ = [
+    "CERTIFICATION_STATUSES",
+    "WITHDRAW_REASONS",
+    "CertificationReview",
+    "PublicationStatus",
+    "SkillEndpoints",
+    "SmapiClient",
+    "SmapiCredentials",
+]
+
 DEFAULT_SMAPI_URL = "https://api.amazonalexa.com"
 DEFAULT_LWA_TOKEN_URL = "https://api.amazon.com/auth/o2/token"
-
-#: the reasons SMAPI accepts for withdrawing a skill from certification; OTHER needs a message
-WITHDRAW_REASONS: tuple[str, ...] = (
-    "TEST_SKILL",
-    "MORE_FEATURES",
-    "DISCOVERED_ISSUE",
-    "NOT_RECEIVED_CERTIFICATION_FEEDBACK",
-    "NOT_INTEND_TO_PUBLISH",
-    "OTHER",
-)
-
-#: states of a certification review; only IN_PROGRESS is pending
-CERTIFICATION_STATUSES: tuple[str, ...] = ("IN_PROGRESS", "SUCCEEDED", "FAILED", "CANCELLED")
 
 _REFRESH_TOKEN_HINT = (
     "Check ALEXA_LWA_REFRESH_TOKEN in .env; create a new one with `ask util generate-lwa-tokens`."
@@ -81,49 +85,6 @@ class SmapiCredentials:
             f"SmapiCredentials(client_id={self.client_id!r}, client_secret='<hidden>', "
             "refresh_token='<hidden>')"
         )
-
-
-@dataclass(frozen=True)
-class CertificationReview:
-    """One certification review of a skill as SMAPI reports it."""
-
-    id: str
-    status: str  # one of CERTIFICATION_STATUSES
-    skill_submission_timestamp: datetime | None = None
-    estimated_completion: datetime | None = None
-    actual_completion: datetime | None = None
-    #: plain text from the review's result, e.g. "Published in US, GB." (None while pending)
-    result_summary: str | None = None
-
-    @property
-    def is_pending(self) -> bool:
-        return self.status == "IN_PROGRESS"
-
-
-@dataclass(frozen=True)
-class PublicationStatus:
-    """What SMAPI answered to a publication request."""
-
-    status: str  # IN_PROGRESS, SUCCEEDED, FAILED, CANCELLED or SCHEDULED
-    publishes_at: datetime | None = None
-
-
-@dataclass(frozen=True)
-class SkillEndpoints:
-    """The endpoints of a skill's custom API in one stage: a default and one per region."""
-
-    default: str | None
-    regional: dict[str, str] = field(default_factory=dict)
-
-    def all_uris(self) -> list[str]:
-        """Every distinct endpoint, default first, then by region name.
-
-        >>> SkillEndpoints("arn:a", {"FE": "arn:b", "EU": "arn:a"}).all_uris()
-        ['arn:a', 'arn:b']
-        """
-        uris = [self.default] if self.default else []
-        uris += [self.regional[region] for region in sorted(self.regional)]
-        return list(dict.fromkeys(uris))
 
 
 @dataclass(frozen=True)

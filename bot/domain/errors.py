@@ -18,10 +18,21 @@ class SkillbotError(Exception):
     #: short machine-readable kind, recorded in the audit log
     kind = "error"
 
-    def __init__(self, message: str, *, hint: str = "") -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str = "",
+        retry_after: float | None = None,
+        outcome_unknown: bool = False,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        #: seconds the remote side asked to wait before trying again (a rate limit)
+        self.retry_after = retry_after
+        #: the request went out and no answer came back: it may or may not have happened
+        self.outcome_unknown = outcome_unknown
 
     def __str__(self) -> str:
         return f"{self.message} {self.hint}".strip()

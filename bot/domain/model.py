@@ -256,6 +256,8 @@ class Change:
     noop: bool = False
     #: the audit event recording it (set by the service)
     audit_id: str | None = None
+    #: more to tell the person who made the change (e.g. what Alexa answered a submission)
+    notes: tuple[str, ...] = ()
 
     def headline(self) -> str:
         """The announcement's fallback text: skill, alias, ``vOLD → vNEW``, who, why.

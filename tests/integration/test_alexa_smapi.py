@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from bot import blocks
-from bot.alexa import withdraw_reason
 from bot.devkit.aws import alias_version, create_skill_function, deploy
 from bot.devkit.fake_slack import FakeSlack
 from bot.devkit.fake_smapi import FakeSmapi
+from bot.domain.alexa import withdraw_reason
 from tests.support.fakes import SKILL_ID
 from tests.support.slack_world import APPROVER, CHANNEL, button_value, make_slack_world
 

@@ -14,12 +14,14 @@ from bot.adapters.store import open_store
 from bot.devkit.aws import adapter, create_skill_function, deploy
 from bot.domain.errors import SkillbotError
 from bot.domain.model import FixKind, Outcome
-from bot.services import AccessPolicy, RotationService
+from bot.service.rotation import RotationService
 from tests.support.fakes import FakeClock
 from tests.support.faults import FAULTS, inject
-from tests.support.world import APPROVER, OPERATOR, trivia_skill
+from tests.support.world import APPROVER, OPERATOR, compose_over
 
 FN = "trivia-skill"
+# a publish refused while a deployment is still being applied waits for it and publishes
+ABSORBED = {("PublishVersion", "conflict")}
 MUTATING = {"PublishVersion", "UpdateAlias", "TagResource", "AddPermission", "CreateAlias"}
 
 
@@ -48,7 +50,7 @@ def snapshot(client, svc) -> dict:
         "live": client.list_tags(Resource=arn)["Tags"].get("skillbot:live-alias"),
         "triggers": sorted(s["Resource"].rsplit(":", 1)[-1] for s in statements),
         "versions": len(versions),
-        "pending": [(c.alias, c.version) for c in svc.store.pending_certifications()],
+        "pending": [(c.alias, c.version) for c in svc.ctx.store.pending_certifications()],
     }
 
 
@@ -96,17 +98,9 @@ def drop_prod2(client):
 
 
 CASES = [
-    Case(
-        "hotfix",
-        ("GetAlias", "GetFunctionConfiguration", "PublishVersion", "UpdateAlias"),
-        hotfix_latest,
-    ),
+    Case("hotfix", ("GetAlias", "PublishVersion", "UpdateAlias"), hotfix_latest),
     Case("hotfix-version", ("GetAlias", "UpdateAlias"), hotfix_version),
-    Case(
-        "certify",
-        ("GetAlias", "GetFunctionConfiguration", "PublishVersion", "UpdateAlias"),
-        certify,
-    ),
+    Case("certify", ("GetAlias", "PublishVersion", "UpdateAlias"), certify),
     Case("rollback", ("GetAlias", "UpdateAlias"), rollback),
     Case("promote", ("ListTags", "GetAlias", "TagResource"), promote),
     Case("fix-trigger", ("GetAlias", "GetPolicy", "AddPermission"), fix(FixKind.ADD_TRIGGER)),
@@ -138,15 +132,8 @@ def expected_state(case: Case, tmp_path) -> dict:
 
 
 def service(client, db_path) -> RotationService:
-    skill = trivia_skill(FN)
-    return RotationService(
-        {skill.name: skill},
-        adapter(client),
-        open_store(f"sqlite:///{db_path}"),
-        AccessPolicy(frozenset({OPERATOR}), frozenset({APPROVER})),
-        FakeClock(),
-        lock_timeout=5,
-    )
+    store = open_store(f"sqlite:///{db_path}")
+    return compose_over(adapter(client), store, FakeClock(), function=FN, lock_timeout=5).rotation
 
 
 @pytest.mark.parametrize(
@@ -161,12 +148,18 @@ def test_fault_point(aws, tmp_path, case, site, kind):
     attempt = case.prepare(svc, client)
     before = snapshot(client, svc)
 
+    if (site, kind) in ABSORBED:
+        with inject(client, site, kind) as hits:
+            attempt()
+        assert hits[0] == 1, f"{site} is not called by {case.operation}"
+        assert snapshot(client, svc) == want, "waited out, then done once"
+        return
     with inject(client, site, kind) as hits, pytest.raises(SkillbotError) as err:
         attempt()
     assert hits[0] == 1, f"{site} is not called by {case.operation}"
     assert err.value.message and err.value.hint, "the person is told what happened and what to do"
     assert "Traceback" not in str(err.value)
-    assert svc.store.audit("trivia", 1)[0].outcome is Outcome.FAILED
+    assert svc.ctx.store.audit("trivia", 1)[0].outcome is Outcome.FAILED
 
     after = snapshot(client, svc)
     in_aws = {k: after[k] for k in ("aliases", "live", "triggers")}

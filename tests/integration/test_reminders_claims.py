@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.adapters.store import SqlStore, open_store
-from bot.reminders import Dispatch, Pacing
+from bot.service.reminders import Dispatch, Pacing
 from tests.support.db import postgres_schema_url
 from tests.support.fakes import FakeClock, FakeNotifier
 from tests.support.reminders import ReminderWorld, seed_certification
@@ -101,15 +101,15 @@ def test_a_claim_is_a_conditional_update_that_only_one_replica_wins(replicas):
     send_at, until = clock.now, clock.now + timedelta(seconds=30)
 
     # both read the row as due (version 0) before either claims: no lock involved here
-    with a.service.book.engine.connect() as conn:
+    with a.service.book.db.engine.connect() as conn:
         [seen_by_a] = a.service.book.due(conn, clock.now, skip_channels=set(), limit=5)
-    with b.service.book.engine.connect() as conn:
+    with b.service.book.db.engine.connect() as conn:
         [seen_by_b] = b.service.book.due(conn, clock.now, skip_channels=set(), limit=5)
     assert seen_by_a.version == seen_by_b.version
 
-    with a.service.book.engine.begin() as conn:
+    with a.service.book.db.engine.begin() as conn:
         won_a = a.service.book.claim(conn, seen_by_a, "a", send_at, until)
-    with b.service.book.engine.begin() as conn:
+    with b.service.book.db.engine.begin() as conn:
         won_b = b.service.book.claim(conn, seen_by_b, "b", send_at, until)
 
     assert (won_a, won_b) == (True, False)

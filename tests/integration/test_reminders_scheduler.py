@@ -11,12 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from bot import jobs
+from bot.adapters import scheduler as jobs
+from bot.bootstrap import Services, start_scheduler
 from bot.devkit.fake_slack import FakeSlack
 from bot.domain.errors import ConfigError
 from bot.domain.model import CertificationState
-from bot.scheduling import start_scheduler
-from bot.wiring import Services
 from tests.support.reminders import (
     REQUESTER,
     pending_seconds,

@@ -10,23 +10,14 @@ from bot.adapters.store import open_store
 from bot.devkit.aws import adapter, alias_version, create_skill_function, deploy
 from bot.domain.errors import Refused, StalePlan
 from bot.domain.model import Outcome
-from bot.services import AccessPolicy, RotationService
 from tests.support.fakes import FakeClock
-from tests.support.world import APPROVER, OPERATOR, trivia_skill
+from tests.support.world import APPROVER, OPERATOR, compose_over
 
 FN = "trivia-skill"
 
 
 def service_for(client, store, clock=None):
-    skill = trivia_skill(FN)
-    return RotationService(
-        {skill.name: skill},
-        adapter(client),
-        store,
-        AccessPolicy(frozenset({OPERATOR, "U0BOB"}), frozenset({APPROVER})),
-        clock or FakeClock(),
-        lock_timeout=20,
-    )
+    return compose_over(adapter(client), store, clock or FakeClock(), lock_timeout=20).rotation
 
 
 def aliases(client):

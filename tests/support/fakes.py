@@ -107,7 +107,9 @@ class FakeLambda:
         with self._lock:
             fn = self._fn(function)
             if sha(fn.latest_code) != code_sha256:
-                raise StalePlan("CodeSha256 does not match $LATEST")
+                raise StalePlan(  # as AWS answers (InvalidParameterValueException), translated
+                    "The code in $LATEST changed since this plan was shown."
+                )
             if fn.versions:
                 newest = max(fn.versions.values(), key=lambda v: int(v.number))
                 if newest.code_sha256 == code_sha256:

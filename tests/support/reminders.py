@@ -17,17 +17,11 @@ from typing import Any
 
 from bot.adapters.slack_notifier import web_client
 from bot.adapters.store import SqlStore
+from bot.bootstrap import Services, build_services
 from bot.config import Settings, parse_skills
 from bot.domain.model import Certification, new_id
-from bot.reminders import (
-    Dispatch,
-    Pacing,
-    ReminderBook,
-    ReminderSchedule,
-    ReminderService,
-    Schedules,
-)
-from bot.wiring import Services, build_services
+from bot.schedules import ReminderSchedule, Schedules
+from bot.service.reminders import Dispatch, Pacing, ReminderService
 from tests.support.fakes import FakeClock, FakeNotifier
 
 REQUESTER = "U0ALICE"
@@ -83,7 +77,7 @@ class ReminderWorld:
 
     def __post_init__(self) -> None:
         self.service = ReminderService(
-            ReminderBook(self.store.engine),
+            self.store.reminder_book(),
             self.store,
             self.notifier,
             Schedules(

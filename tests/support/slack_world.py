@@ -18,7 +18,7 @@ from slack_bolt import App
 from slack_bolt.response import BoltResponse
 
 from bot.adapters.slack_notifier import web_client
-from bot.app import build_app
+from bot.bootstrap import Services, build_services
 from bot.config import Settings, parse_skills
 from bot.devkit.fake_slack import FakeSlack
 from bot.devkit.slack_requests import (
@@ -28,7 +28,7 @@ from bot.devkit.slack_requests import (
     signed_bolt_request,
     slash_command_body,
 )
-from bot.wiring import Services, build_services
+from handlers import build_app
 from tests.support.fakes import SKILL_ID, FakeClock
 
 SECRET = "test-signing-secret"

@@ -1,4 +1,8 @@
-"""A ready skill on the fake Lambda: PROD1 → v1 (live), PROD2 → v2, for service tests."""
+"""A ready skill on the fake Lambda: PROD1 → v1 (live), PROD2 → v2, for service tests.
+
+The services are composed exactly as a real start composes them
+(:func:`bot.bootstrap.compose`), over the fakes: no Slack, no AWS.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.adapters.store import SqlStore, open_store
-from bot.announcer import Announcer
+from bot.bootstrap import Services, compose
 from bot.config import Settings, parse_skills
 from bot.domain.model import Skill
-from bot.services import AccessPolicy, RotationService
-from bot.wiring import Services
+from bot.service.rotation import RotationService
 from tests.support.fakes import SKILL_ID, FakeClock, FakeLambda, FakeNotifier
 
 OPERATOR = "U0ALICE"
@@ -22,13 +25,63 @@ def trivia_skill(function: str = "trivia-skill") -> Skill:
     return Skill("trivia", function, SKILL_ID, ("PROD1", "PROD2"), "PROD1", "C0TRIVIA")
 
 
+def world_config(function: str = "trivia-skill", **overrides: Any) -> Any:
+    """The skills file of the world: one skill, operators Alice and Bob, approver Carol."""
+    skill = trivia_skill(function)
+    return parse_skills(
+        {
+            "announce_channel": "C0ANNOUNCE",
+            "operators": [OPERATOR, "U0BOB"],
+            "approvers": [APPROVER],
+            "skills": {
+                "trivia": {
+                    "function": skill.function,
+                    "alexa_skill_id": skill.alexa_skill_id,
+                    "channel": skill.channel,
+                }
+            },
+            **overrides,
+        }
+    )
+
+
+def compose_over(
+    lambda_: Any,
+    store: SqlStore,
+    clock: Any,
+    notifier: Any = None,
+    *,
+    function: str = "trivia-skill",
+    lock_timeout: float = 2,
+    smapi: Any = None,
+    **config_overrides: Any,
+) -> Services:
+    """The real composition over the given Lambda (a fake, or the adapter over moto)."""
+    return compose(
+        Settings(_env_file=None),  # type: ignore[call-arg]
+        world_config(function, **config_overrides),
+        lambda_=lambda_,
+        store=store,
+        notifier=notifier if notifier is not None else FakeNotifier(),
+        smapi=smapi,
+        clock=clock,
+        region="eu-west-1",
+        lock_timeout=lock_timeout,
+    )
+
+
 @dataclass
 class World:
-    service: RotationService
+    services: Services
     lam: FakeLambda
     store: SqlStore
     clock: FakeClock
     skill: Skill
+    notifier: FakeNotifier
+
+    @property
+    def service(self) -> RotationService:
+        return self.services.rotation
 
     def alias(self, name: str) -> str:
         return self.lam.functions[self.skill.function].aliases[name].version
@@ -46,52 +99,12 @@ def make_world(store: SqlStore | None = None, clock: FakeClock | None = None) ->
     lam.calls.clear()
     store = store or open_store("sqlite://")
     clock = clock or FakeClock()
-    service = RotationService(
-        {skill.name: skill},
-        lam,
-        store,
-        AccessPolicy(frozenset({OPERATOR, "U0BOB"}), frozenset({APPROVER})),
-        clock,
-        lock_timeout=2,
-    )
-    return World(service, lam, store, clock, skill)
+    notifier = FakeNotifier()
+    return World(compose_over(lam, store, clock, notifier), lam, store, clock, skill, notifier)
 
 
 def services_for(world: World, notifier: Any = None) -> Services:
-    """The composition a real start builds, over the world's fakes (no Slack, no AWS)."""
-    notifier = notifier or FakeNotifier()
-    config = parse_skills(
-        {
-            "announce_channel": "C0ANNOUNCE",
-            "operators": [OPERATOR, "U0BOB"],
-            "approvers": [APPROVER],
-            "skills": {
-                "trivia": {
-                    "function": world.skill.function,
-                    "alexa_skill_id": world.skill.alexa_skill_id,
-                    "channel": world.skill.channel,
-                }
-            },
-        }
-    )
-    announcer = Announcer(
-        notifier,
-        world.store,
-        world.service.skills,
-        approvers=config.approvers,
-        reaction=config.promote_reaction,
-        region="eu-west-1",
-        clock=world.clock,
-    )
-    return Services(
-        settings=Settings(_env_file=None),  # type: ignore[call-arg]
-        config=config,
-        skills=world.service.skills,
-        store=world.store,
-        lambda_=world.lam,
-        rotation=world.service,
-        notifier=notifier,
-        announcer=announcer,
-        clock=world.clock,
-        region="eu-west-1",
-    )
+    """The world's services, or the same composition posting to ``notifier``."""
+    if notifier is None or notifier is world.notifier:
+        return world.services
+    return compose_over(world.lam, world.store, world.clock, notifier)

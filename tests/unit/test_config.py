@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import load_settings, load_skills_file, parse_duration
+from bot.config import load_settings, load_skills_file
 from bot.domain.errors import ConfigError
+from bot.schedules import parse_duration
 
 GOOD = """
 announce_channel = "C0ANNOUNCE"

@@ -11,10 +11,10 @@ MODULES = [
     "bot.domain.model",
     "bot.domain.rotation",
     "bot.domain.commands",
-    "bot.config",
-    "bot.alexa",
+    "bot.domain.alexa",
+    "bot.schedules",
+    "bot.service.access",
     "bot.adapters.lambda_aws",
-    "bot.reminders",
 ]
 
 

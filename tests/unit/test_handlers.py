@@ -7,8 +7,7 @@ import pytest
 from bot import blocks
 from handlers.actions import PlanButtons
 from handlers.commands import SkillCommand
-from handlers.events import AppHome, ReactionPromotion
-from tests.support.fakes import FakeNotifier
+from handlers.events import ReactionPromotion
 from tests.support.world import APPROVER, OPERATOR, STRANGER, make_world, services_for
 
 
@@ -33,9 +32,7 @@ class Ctx:
 @pytest.fixture
 def env():
     world = make_world()
-    notifier = FakeNotifier()
-    services = services_for(world, notifier)
-    return world, services, notifier
+    return world, services_for(world), world.notifier
 
 
 def run_command(services, text, user=OPERATOR):
@@ -112,7 +109,7 @@ def test_non_approver_reaction_is_told_once_and_changes_nothing(env):
     plan = world.service.plan_certify("trivia", actor=OPERATOR)
     services.announcer.change_applied(world.service.apply(plan.id, actor=OPERATOR))
     [message] = notifier.top_level()
-    reactions = ReactionPromotion(services, AppHome(services))
+    reactions = ReactionPromotion(services)
 
     def react(user, event_id):
         event = {

@@ -9,14 +9,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from slack_sdk.errors import SlackApiError
-from slack_sdk.web import SlackResponse
 
 from bot.adapters.store import SqlStore, open_store
 from bot.config import SkillsFile, parse_skills
 from bot.domain.errors import ConfigError, NotFound, Unavailable
 from bot.domain.model import CertificationState
-from bot.reminders import Pacing, ReminderSchedule, build_schedules
+from bot.schedules import ReminderSchedule, build_schedules
+from bot.service.reminders import Pacing
 from tests.support.fakes import FakeClock, FakeNotifier
 from tests.support.reminders import APPROVER, REQUESTER, ReminderWorld, seed_certification
 
@@ -269,15 +268,15 @@ class FlakyNotifier(FakeNotifier):
         return super().post(channel, text, blocks, thread_ts)
 
 
-def _unavailable(cause: BaseException) -> Unavailable:
-    try:
-        raise Unavailable("Slack: could not post to C0TRIVIA.") from cause
-    except Unavailable as err:
-        return err
+def _unavailable(*, retry_after: float | None = None, unknown: bool = False) -> Unavailable:
+    """What the Slack notifier raises (see tests/unit/test_slack_notifier.py)."""
+    return Unavailable(
+        "Slack: could not post to C0TRIVIA.", retry_after=retry_after, outcome_unknown=unknown
+    )
 
 
 def test_a_failed_post_is_retried_after_a_bounded_backoff_and_sent_once(store, clock):
-    notifier = FlakyNotifier(_unavailable(ConnectionRefusedError()), _unavailable(OSError()))
+    notifier = FlakyNotifier(_unavailable(), _unavailable())
     w = world(store, clock, schedule="1h", notifier=notifier)
     cert = seed_certification(store, created_at=START)
 
@@ -306,7 +305,7 @@ def test_a_refused_post_waits_for_the_next_slot(store, clock):
 
 
 def test_a_post_that_timed_out_is_not_repeated(store, clock):
-    notifier = FlakyNotifier(_unavailable(TimeoutError("read timed out")))
+    notifier = FlakyNotifier(_unavailable(unknown=True))
     w = world(store, clock, schedule="1h", notifier=notifier)
     seed_certification(store, created_at=START)
 
@@ -317,16 +316,7 @@ def test_a_post_that_timed_out_is_not_repeated(store, clock):
 
 
 def test_a_rate_limited_post_reports_retry_after_and_is_retried_later(store, clock):
-    response = SlackResponse(
-        client=None,
-        http_verb="POST",
-        api_url="https://slack.test/api/chat.postMessage",
-        req_args={},
-        data={"ok": False, "error": "ratelimited"},
-        headers={"Retry-After": "45"},
-        status_code=429,
-    )
-    notifier = FlakyNotifier(_unavailable(SlackApiError("ratelimited", response)))
+    notifier = FlakyNotifier(_unavailable(retry_after=45.0))
     w = world(store, clock, schedule="1h", notifier=notifier)
     cert = seed_certification(store, created_at=START)
     clock.now = START + timedelta(hours=1)

@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.reminders import Dispatch
-from bot.scheduling import ReminderSender
+from bot.adapters.scheduler import ReminderSender
+from bot.service.reminders import Dispatch
 
 
 class Recorder:

@@ -1,8 +1,9 @@
-"""Alembic environment: runs on the connection that :func:`bot.adapters.store.migrate` opened."""
+"""Alembic environment: runs on the connection that
+:func:`bot.adapters.store.engine.migrate` opened."""
 
 from alembic import context
 
-from bot.adapters.store import metadata
+from bot.adapters.store.schema import metadata
 
 connection = context.config.attributes["connection"]
 context.configure(connection=connection, target_metadata=metadata, render_as_batch=True)

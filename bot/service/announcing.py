@@ -1,7 +1,9 @@
 """What Slack sees of a change: announcements, the certification message and its thread.
 
-The rotation service returns a :class:`Change`; this turns it into Slack messages (SPEC §3,
-§4). Posting problems are logged and never undo a change that AWS already made::
+The use cases hand over a recorded :class:`Change`; this turns it into Slack messages
+(SPEC §3, §4). Posting problems are logged and never undo a change that AWS already
+made; the audit log is the outbox, so a change is announced once whichever process
+gets to it::
 
     announcer.change_applied(change)   # certify: posts the certification message
 """
@@ -9,15 +11,21 @@ The rotation service returns a :class:`Change`; this turns it into Slack message
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
-from datetime import datetime
+from collections.abc import Callable, Iterable, Sequence
 
 from bot import blocks
 from bot.domain.errors import SkillbotError
-from bot.domain.model import Certification, Change, Operation, Skill
-from bot.ports import Notifier, Store
+from bot.domain.model import AuditEvent, Certification, Change, Operation, Skill
+from bot.ports import Clock, Notifier, Store
 
 log = logging.getLogger(__name__)
+
+#: a line on a certification's Alexa review for messages, reminders and status (or None)
+ReviewStatus = Callable[[Certification], str | None]
+
+
+def no_review(cert: Certification) -> str | None:
+    return None
 
 
 class Announcer:
@@ -30,8 +38,9 @@ class Announcer:
         approvers: Iterable[str],
         reaction: str,
         region: str | None,
-        clock: Callable[[], datetime],
-        review_status: Callable[[Certification], str | None] = lambda cert: None,
+        clock: Clock,
+        review_status: ReviewStatus = no_review,
+        after_change: Sequence[Callable[[Change], None]] = (),
     ) -> None:
         self.notifier = notifier
         self.store = store
@@ -41,8 +50,8 @@ class Announcer:
         self.region = region
         self.clock = clock
         self.review_status = review_status
-        #: called after every change (App Home refresh, reminder scheduling)
-        self.after_change: list[Callable[[Change], None]] = []
+        #: called after every change (e.g. the App Home refresh)
+        self.after_change = list(after_change)
 
     def console(self, skill: Skill, alias: str | None) -> str | None:
         return blocks.console_url(self.region, skill.function, alias) if self.region else None
@@ -57,7 +66,9 @@ class Announcer:
         op = change.plan.operation
         try:
             if op is Operation.CERTIFY and change.certification:
-                self._post_certification_message(skill, change)
+                self.post_certification_message(
+                    change.certification, from_version=change.from_version
+                )
             elif op in (Operation.PROMOTE, Operation.CANCEL):
                 if op is Operation.PROMOTE:
                     self._announce(skill, change)
@@ -73,13 +84,22 @@ class Announcer:
             except Exception:
                 log.exception("after-change hook failed for %s", change.headline())
 
+    def announce_recorded(self, event: AuditEvent) -> bool:
+        """Announce a change known only from its audit record (left unannounced by a
+        crash); the caller has claimed it. True when Slack took it."""
+        skill = self.skills.get(event.skill)
+        if skill is None:
+            return False
+        try:
+            self.notifier.post(skill.channel, event.detail)
+        except SkillbotError as err:
+            log.warning("recovery: could not announce %s: %s", event.detail, err)
+            return False
+        return True
+
     def _announce(self, skill: Skill, change: Change) -> None:
         text, body = blocks.announcement(change, console=self.console(skill, change.alias))
         self.notifier.post(skill.channel, text, body)
-
-    def _post_certification_message(self, skill: Skill, change: Change) -> None:
-        assert change.certification is not None
-        self.post_certification_message(change.certification, from_version=change.from_version)
 
     def post_certification_message(
         self, cert: Certification, *, from_version: str | None = None

@@ -1,14 +1,20 @@
 """The scheduler: APScheduler runs a reminder pass every second; a sender thread posts.
 
-The schedule itself lives in the database (:mod:`bot.reminders`); APScheduler's job is
-only the heartbeat, so its job store stays in memory: a persistent APScheduler job
-store must not be shared between schedulers, and the reminders table already is.
-Every process that runs a scheduler (``python -m bot`` or ``python -m bot scheduler``,
-one or several) can run this safely::
+The schedule itself lives in the database (:mod:`bot.service.reminders`); APScheduler's
+job is only the heartbeat, so its job store stays in memory: a persistent APScheduler job
+store must not be shared between schedulers, and the reminders table already is. Every
+process that runs a scheduler (``python -m bot`` or ``python -m bot scheduler``, one or
+several) can run this safely.
 
-    stop = start_scheduler(services)
+APScheduler keeps a job as a text reference (``"bot.adapters.scheduler:reminder_pass"``)
+and plain arguments, so a job holds only the id under which its runner is registered
+here; several schedulers in one process (tests) each have their own::
+
+    scheduler = Scheduler(reminder_service, [("crash recovery", 60.0, recovery.run)], clock,
+                          timezone="Europe/Berlin")
+    scheduler.start()
     ...
-    stop()      # at shutdown: finish the post in progress, give back unsent claims
+    scheduler.stop()   # at shutdown: finish the post in progress, give back unsent claims
 """
 
 from __future__ import annotations
@@ -18,20 +24,17 @@ import itertools
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from datetime import UTC, datetime
+from typing import Protocol
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot import jobs
 from bot.ports import Clock
-from bot.reminders import Dispatch, Pacing, ReminderBook, ReminderService, build_schedules
-
-if TYPE_CHECKING:
-    from bot.wiring import Services
+from bot.service.reminders import Dispatch, ReminderService
 
 log = logging.getLogger(__name__)
 
@@ -171,81 +174,47 @@ class ReminderRunner:
             log.debug("reminders: pass took %.1f ms, %d claimed", took * 1000, len(dispatches))
 
 
-def start_scheduler(services: Services, *, pacing: Pacing | None = None) -> Callable[[], None]:
-    """Start reminder passes in the background; returns the function that stops them.
-
-    A wrong ``reminder_schedule`` raises :class:`~bot.domain.errors.ConfigError`
-    before anything starts.
-    """
-    pacing = pacing or Pacing()
-    config = services.config
-    executor_log = logging.getLogger("apscheduler.executors.default")
-    if executor_log.level == logging.NOTSET:  # not "Running job ..." every second
-        executor_log.setLevel(logging.WARNING)
-    schedules = build_schedules(config, services.skills)
-    announcer = services.announcer
-    service = ReminderService(
-        ReminderBook(services.store.engine),
-        services.store,
-        services.notifier,
-        schedules,
-        clock=services.clock,
-        approvers=config.approvers,
-        reaction=config.promote_reaction,
-        # read at each reminder: SMAPI wiring may replace it after the announcer is built
-        review_status=lambda cert: announcer.review_status(cert),
-        pacing=pacing,
-    )
-    sender = ReminderSender(service.deliver, services.clock, channel_spacing=pacing.channel_spacing)
-    runner_id = jobs.register(ReminderRunner(service, sender))
-    scheduler = BackgroundScheduler(
-        executors={"default": ThreadPoolExecutor(max_workers=1)},
-        timezone=config.timezone,
-    )
-    scheduler.add_job(
-        jobs.REMINDER_PASS,
-        trigger=IntervalTrigger(seconds=pacing.tick, timezone=config.timezone),
-        args=[runner_id],
-        id=REMINDER_PASS_JOB,
-        name="certification reminders",
-        replace_existing=True,
-        # the database knows what is due: a late pass is always worth running, once
-        coalesce=True,
-        max_instances=1,
-        misfire_grace_time=None,
-        next_run_time=datetime.now(UTC),  # catch up on start, not a tick later
-    )
-    maintenance_ids = add_maintenance_jobs(scheduler, services)
-    sender.start()
-    scheduler.start()
-    log.info(
-        "reminders: scheduled (%s, %s) as %s",
-        config.reminder_schedule,
-        config.timezone,
-        service.owner,
-    )
-    stopped = threading.Event()
-
-    def stop() -> None:
-        if stopped.is_set():
-            return
-        stopped.set()
-        scheduler.shutdown(wait=True)
-        jobs.unregister(runner_id)
-        for maintenance_id in maintenance_ids:
-            jobs.unregister(maintenance_id)
-        unsent = sender.stop()
-        try:
-            service.release(unsent)
-        except Exception:  # leases expire anyway
-            log.exception("reminders: could not give back %d claim(s)", len(unsent))
-
-    return stop
+class PassRunner(Protocol):
+    def run_pass(self) -> None: ...
 
 
-RECOVERY_EVERY = 60.0  # seconds; also runs once at start
-ALEXA_POLL_EVERY = 300.0  # seconds; SMAPI's review status changes over days
-DELIVERIES_KEPT = timedelta(days=7)
+_runners: dict[str, PassRunner] = {}
+_guard = threading.Lock()
+
+REMINDER_PASS = "bot.adapters.scheduler:reminder_pass"
+MAINTENANCE_PASS = "bot.adapters.scheduler:maintenance_pass"
+
+
+def register(runner: PassRunner) -> str:
+    """Make ``runner`` reachable from jobs; returns the id to pass as the job argument."""
+    runner_id = uuid.uuid4().hex
+    with _guard:
+        _runners[runner_id] = runner
+    return runner_id
+
+
+def unregister(runner_id: str) -> None:
+    with _guard:
+        _runners.pop(runner_id, None)
+
+
+def _run(runner_id: str) -> None:
+    with _guard:
+        runner = _runners.get(runner_id)
+    if runner is None:  # the scheduler is stopping
+        log.debug("pass for %s skipped: not registered", runner_id)
+        return
+    runner.run_pass()
+
+
+def reminder_pass(runner_id: str) -> None:
+    """One reminder pass: track new certifications, claim and hand out due reminders."""
+    _run(runner_id)
+
+
+def maintenance_pass(runner_id: str) -> None:
+    """A maintenance task: crash recovery, pruning, or reading Alexa's review status."""
+    _run(runner_id)
 
 
 class _Guarded:
@@ -261,43 +230,86 @@ class _Guarded:
             log.exception("%s failed; it runs again at its next slot", self.name)
 
 
-def add_maintenance_jobs(scheduler: BackgroundScheduler, services: Services) -> list[str]:
-    """Crash recovery (at start, then every minute) and, with SMAPI, Alexa's status."""
-    from bot.recovery import Recovery
+class Scheduler:
+    """Reminder passes every tick plus periodic maintenance tasks ``(name, every, work)``,
+    each run once at start."""
 
-    store = services.store
-    tasks: list[tuple[str, float, Callable[[], object]]] = [
-        ("crash recovery", RECOVERY_EVERY, lambda: Recovery(services).run()),
-        # processed Slack event ids only matter while Slack may still retry
-        (
-            "forget old deliveries",
-            3600.0,
-            lambda: store.prune_deliveries(services.clock() - DELIVERIES_KEPT),
-        ),
-    ]
-    alexa = services.alexa
-    if alexa is not None:
-        tasks.append(
-            (
-                "Alexa certification status",
-                ALEXA_POLL_EVERY,
-                lambda: alexa.poll(services.store.pending_certifications()),
-            )
+    def __init__(
+        self,
+        reminders: ReminderService,
+        tasks: Sequence[tuple[str, float, Callable[[], object]]],
+        clock: Clock,
+        *,
+        timezone: str,
+    ) -> None:
+        self.reminders = reminders
+        self.tasks = list(tasks)
+        self.clock = clock
+        self.timezone = timezone
+        pacing = reminders.pacing
+        self.sender = ReminderSender(
+            reminders.deliver, clock, channel_spacing=pacing.channel_spacing
         )
-    ids = []
-    for name, every, work in tasks:
-        runner_id = jobs.register(_Guarded(name, work))
-        ids.append(runner_id)
-        scheduler.add_job(
-            jobs.MAINTENANCE_PASS,
-            trigger=IntervalTrigger(seconds=every),
+        self._ids: list[str] = []
+        self._stopped = threading.Event()
+        self._scheduler = BackgroundScheduler(
+            executors={"default": ThreadPoolExecutor(max_workers=1)}, timezone=timezone
+        )
+
+    def start(self) -> None:
+        executor_log = logging.getLogger("apscheduler.executors.default")
+        if executor_log.level == logging.NOTSET:  # not "Running job ..." every second
+            executor_log.setLevel(logging.WARNING)
+        pacing = self.reminders.pacing
+        runner_id = register(ReminderRunner(self.reminders, self.sender))
+        self._ids.append(runner_id)
+        self._add(
+            REMINDER_PASS,
+            IntervalTrigger(seconds=pacing.tick, timezone=self.timezone),
+            runner_id,
+            REMINDER_PASS_JOB,
+            "certification reminders",
+        )
+        for name, every, work in self.tasks:
+            task_id = register(_Guarded(name, work))
+            self._ids.append(task_id)
+            self._add(
+                MAINTENANCE_PASS,
+                IntervalTrigger(seconds=every),
+                task_id,
+                f"maintenance-{name}",
+                name,
+            )
+        self.sender.start()
+        self._scheduler.start()
+
+    def _add(
+        self, func: str, trigger: IntervalTrigger, runner_id: str, job_id: str, name: str
+    ) -> None:
+        self._scheduler.add_job(
+            func,
+            trigger=trigger,
             args=[runner_id],
-            id=f"maintenance-{name}",
+            id=job_id,
             name=name,
             replace_existing=True,
+            # the database knows what is due: a late pass is always worth running, once
             coalesce=True,
             max_instances=1,
             misfire_grace_time=None,
-            next_run_time=datetime.now(UTC),
+            next_run_time=datetime.now(UTC),  # catch up on start, not a tick later
         )
-    return ids
+
+    def stop(self) -> None:
+        if self._stopped.is_set():
+            return
+        self._stopped.set()
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=True)
+        for runner_id in self._ids:
+            unregister(runner_id)
+        unsent = self.sender.stop()
+        try:
+            self.reminders.release(unsent)
+        except Exception:  # leases expire anyway
+            log.exception("reminders: could not give back %d claim(s)", len(unsent))

@@ -1,7 +1,7 @@
 """Alexa's own view of a certification, through SMAPI (active only with LWA credentials).
 
 - submit the skill for certification (manual publishing) after ``certify``;
-- poll the most recent review into the database; a change to SUCCEEDED or FAILED is
+- poll the most recent review into the store; a change to SUCCEEDED or FAILED is
   announced in the certification's thread, and the status shows in reminders, the
   status view and the certification message;
 - publish the skill at promotion, before the roles swap (a failure swaps nothing);
@@ -10,163 +10,66 @@
 
 ::
 
-    tracking = AlexaTracking(smapi_client, store.engine, announcer, clock)
-    tracking.submit(cert, "Adds the quiz intent")
-    tracking.poll()                      # a scheduled job
+    tracking = AlexaTracking(smapi, reviews, skills, clock, announcer, approvers=["U0CAROL"],
+                             reaction="white_check_mark")
+    tracking.submit(cert)               # after certify
+    tracking.poll(pending)              # a scheduled job
 """
 
 from __future__ import annotations
 
 import logging
-import re
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Protocol
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Engine
-
-from bot.adapters.smapi import WITHDRAW_REASONS, CertificationReview, PublicationStatus
-from bot.adapters.store import metadata
+from bot.domain.alexa import CertificationReview, Review, withdraw_reason
 from bot.domain.errors import NotFound, Refused, SkillbotError
 from bot.domain.model import Certification, Skill, version_label
+from bot.ports import Clock, ReviewStore, SmapiPort
+from bot.service.access import mentions
+from bot.service.announcing import Announcer
 
 log = logging.getLogger(__name__)
 
-alexa_reviews = sa.Table(
-    "alexa_reviews",
-    metadata,
-    sa.Column("certification_id", sa.String(32), primary_key=True),
-    sa.Column("skill", sa.String(100), nullable=False),
-    sa.Column("submitted_at", sa.DateTime(timezone=True)),
-    sa.Column("status", sa.String(20)),
-    sa.Column("estimated_completion", sa.DateTime(timezone=True)),
-    sa.Column("detail", sa.Text),
-    sa.Column("checked_at", sa.DateTime(timezone=True)),
-    sa.Column("published_at", sa.DateTime(timezone=True)),
-    sa.Column("withdrawn_at", sa.DateTime(timezone=True)),
-)
 
+class ReviewLines:
+    """The one-line review status of a certification, read from the store (no network)."""
 
-class SmapiPort(Protocol):
-    def submit_for_certification(self, skill_id: str, version_message: str) -> None: ...
+    def __init__(self, reviews: ReviewStore) -> None:
+        self.reviews = reviews
 
-    def most_recent_certification(self, skill_id: str) -> CertificationReview | None: ...
-
-    def publish(self, skill_id: str) -> PublicationStatus: ...
-
-    def withdraw(self, skill_id: str, reason: str, message: str | None = None) -> None: ...
-
-    def live_endpoints(self, skill_id: str) -> Any: ...
-
-
-@dataclass(frozen=True)
-class Review:
-    """What the database knows of a certification's Alexa review."""
-
-    certification_id: str
-    submitted_at: datetime | None
-    status: str | None
-    estimated_completion: datetime | None
-    detail: str | None
-    published_at: datetime | None
-    withdrawn_at: datetime | None
-
-    def describe(self) -> str:
-        if self.withdrawn_at:
-            return "withdrawn from certification"
-        if self.status is None:
-            return "submitted; no review yet" if self.submitted_at else "not submitted"
-        text = {
-            "IN_PROGRESS": "in review",
-            "SUCCEEDED": "passed",
-            "FAILED": "failed",
-            "CANCELLED": "cancelled",
-        }.get(self.status, self.status.lower())
-        if self.status == "IN_PROGRESS" and self.estimated_completion:
-            text += f", estimated completion {self.estimated_completion:%Y-%m-%d %H:%M} UTC"
-        if self.detail and self.status != "IN_PROGRESS":
-            text += f" ({self.detail})"
-        if self.published_at:
-            text += "; published"
-        return text
-
-
-def withdraw_reason(text: str) -> tuple[str, str | None]:
-    """Map a cancel reason to SMAPI's: a reason's name (any case, spaces for ``_``) at the
-    start is used as is; anything else is OTHER with the text as the message.
-
-    >>> withdraw_reason("discovered issue: crash in the quiz")
-    ('DISCOVERED_ISSUE', 'crash in the quiz')
-    >>> withdraw_reason("wrong invocation name")
-    ('OTHER', 'wrong invocation name')
-    """
-    normalized = re.sub(r"[\s-]+", "_", text.strip()).upper()
-    for reason in WITHDRAW_REASONS:
-        if reason != "OTHER" and normalized.startswith(reason):
-            rest = text.strip()[len(reason) :].lstrip(" :—-").strip()
-            return reason, rest or None
-    return "OTHER", text.strip() or "cancelled in skillbot"
+    def __call__(self, cert: Certification) -> str | None:
+        review = self.reviews.review(cert.id)
+        return review.describe() if review else None
 
 
 class AlexaTracking:
     def __init__(
         self,
         smapi: SmapiPort,
-        engine: Engine,
+        reviews: ReviewStore,
         skills: dict[str, Skill],
-        clock: Callable[[], datetime],
-        thread_reply: Callable[[Certification, str], None],
-        refresh_message: Callable[[Certification], None],
+        clock: Clock,
+        announcer: Announcer,
+        *,
         approvers: list[str],
         reaction: str,
     ) -> None:
         self.smapi = smapi
-        self.engine = engine
+        self.reviews = reviews
         self.skills = skills
         self.clock = clock
-        self.thread_reply = thread_reply
-        self.refresh_message = refresh_message
+        self.announcer = announcer
         self.approvers = approvers
         self.reaction = reaction
 
     # -- records ---------------------------------------------------------------------
     def review(self, cert_id: str) -> Review | None:
-        with self.engine.connect() as conn:
-            row = conn.execute(
-                sa.select(alexa_reviews).where(alexa_reviews.c.certification_id == cert_id)
-            ).first()
-        if row is None:
-            return None
-        return Review(
-            row.certification_id,
-            _utc(row.submitted_at),
-            row.status,
-            _utc(row.estimated_completion),
-            row.detail,
-            _utc(row.published_at),
-            _utc(row.withdrawn_at),
-        )
+        return self.reviews.review(cert_id)
 
-    def review_status(self, cert: Certification) -> str | None:
-        """One line for the certification message, reminders and status (no network)."""
-        review = self.review(cert.id)
-        return review.describe() if review else None
+    def _save(self, cert: Certification, **values: object) -> None:
+        self.reviews.save_review(cert.id, cert.skill, **values)  # type: ignore[arg-type]
 
-    def _save(self, cert: Certification, **values: Any) -> None:
-        with self.engine.begin() as conn:
-            updated = conn.execute(
-                alexa_reviews.update()
-                .where(alexa_reviews.c.certification_id == cert.id)
-                .values(**values)
-            ).rowcount
-            if not updated:
-                conn.execute(
-                    alexa_reviews.insert().values(
-                        certification_id=cert.id, skill=cert.skill, **values
-                    )
-                )
+    def _tell(self, cert: Certification, text: str) -> None:
+        self.announcer.thread_reply(cert, text)
 
     # -- submit ------------------------------------------------------------------------
     def submit(self, cert: Certification) -> str:
@@ -185,8 +88,8 @@ class AlexaTracking:
                 ":outbox_tray: Submitted to Alexa for certification (manual publishing): "
                 f"“{message}”."
             )
-        self.thread_reply(cert, text)
-        self.refresh_message(cert)
+        self._tell(cert, text)
+        self.announcer.certification_changed(cert)
         return text
 
     # -- poll --------------------------------------------------------------------------
@@ -232,14 +135,13 @@ class AlexaTracking:
         if before is not None and before.status == review.status:
             return False
         if review.status == "SUCCEEDED":
-            who = ", ".join(f"<@{u}>" for u in self.approvers)
-            self.thread_reply(
+            self._tell(
                 cert,
-                f":tada: Alexa certification passed. {who} can now react with "
-                f":{self.reaction}: to publish the skill and make {cert.alias} live.",
+                f":tada: Alexa certification passed. {mentions(self.approvers)} can now react "
+                f"with :{self.reaction}: to publish the skill and make {cert.alias} live.",
             )
         elif review.status == "FAILED":
-            self.thread_reply(
+            self._tell(
                 cert,
                 ":x: Alexa certification failed"
                 + (f": {detail}" if detail else "")
@@ -247,8 +149,8 @@ class AlexaTracking:
                 "fix and `/skill cancel`, then certify again.",
             )
         elif review.status == "IN_PROGRESS" and before is None:
-            self.thread_reply(cert, ":mag: Alexa certification is in review.")
-        self.refresh_message(cert)
+            self._tell(cert, ":mag: Alexa certification is in review.")
+        self.announcer.certification_changed(cert)
         return True
 
     # -- publish / withdraw --------------------------------------------------------------
@@ -272,18 +174,20 @@ class AlexaTracking:
             ) from err
         self._save(cert, published_at=self.clock(), detail=f"publication {status.status}")
 
+    def withdraw_note(self, cert_id: str | None) -> str:
+        """What a cancel plan says about the Alexa submission ("" when there is none)."""
+        review = self.review(cert_id) if cert_id else None
+        if review is None or not review.withdrawable:
+            return ""
+        return (
+            "• the Alexa submission is withdrawn too (start the reason with one of SMAPI's "
+            "reasons, e.g. `-- discovered issue: …`; otherwise OTHER with your text)"
+        )
+
     def withdraw(self, cert: Certification, reason_text: str) -> str | None:
         """Withdraw an in-review submission; returns what to tell the thread (or None)."""
         review = self.review(cert.id)
-        if (
-            review is None
-            or review.submitted_at is None
-            or review.status
-            not in (
-                None,
-                "IN_PROGRESS",
-            )
-        ):
+        if review is None or not review.withdrawable:
             return None
         reason, message = withdraw_reason(reason_text)
         try:
@@ -300,11 +204,3 @@ class AlexaTracking:
             return list(self.smapi.live_endpoints(skill.alexa_skill_id).all_uris())
         except NotFound:
             return None
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    from datetime import UTC
-
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)

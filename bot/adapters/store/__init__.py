@@ -1,0 +1,83 @@
+"""SQLAlchemy storage: SQLite (a file, the embedded default) or PostgreSQL (several replicas).
+
+- :mod:`~bot.adapters.store.schema`: every table (Alembic's one target);
+- :mod:`~bot.adapters.store.engine`: engine, migrations, error translation and every
+  SQLite/PostgreSQL difference;
+- :mod:`~bot.adapters.store.locks`: one operation per skill across processes;
+- one module per record kind: audit, plans, certifications, deliveries (the
+  :class:`bot.ports.Store`), reminders and Alexa reviews (their own ports).
+
+::
+
+    store = open_store("sqlite:///skillbot.db")    # schema created or migrated
+    with store.skill_lock("trivia", timeout=10):
+        ...
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy.engine import Engine
+
+from bot.adapters.store.audit import AuditRecords
+from bot.adapters.store.certifications import CertificationRecords
+from bot.adapters.store.deliveries import DeliveryRecords
+from bot.adapters.store.engine import (
+    MIGRATIONS,
+    Database,
+    make_engine,
+    migrate,
+    open_database,
+)
+from bot.adapters.store.locks import SkillLocks
+from bot.adapters.store.plans import PlanRecords
+from bot.adapters.store.reminders import ReminderBook
+from bot.adapters.store.reviews import ReviewRecords
+from bot.adapters.store.schema import metadata
+
+__all__ = [
+    "MIGRATIONS",
+    "Database",
+    "ReminderBook",
+    "ReviewRecords",
+    "SqlStore",
+    "make_engine",
+    "metadata",
+    "migrate",
+    "open_store",
+]
+
+
+class SqlStore(AuditRecords, PlanRecords, CertificationRecords, DeliveryRecords):
+    """The :class:`bot.ports.Store` over one database."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.locks = SkillLocks(db)
+
+    @property
+    def engine(self) -> Engine:
+        return self.db.engine
+
+    @contextmanager
+    def skill_lock(self, skill: str, timeout: float) -> Iterator[None]:
+        """Hold the one-operation-per-skill lock; :class:`~bot.domain.errors.Busy` after
+        ``timeout`` seconds."""
+        with self.locks.hold(skill, timeout):
+            yield
+
+    def reminder_book(self) -> ReminderBook:
+        return ReminderBook(self.db)
+
+    def reviews(self) -> ReviewRecords:
+        return ReviewRecords(self.db)
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def open_store(url: str) -> SqlStore:
+    """Open (and migrate) the database of ``url``."""
+    return SqlStore(open_database(url))

@@ -1,0 +1,99 @@
+"""The audit log: every attempt and change, and the outbox of announcements."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from bot.adapters.store.engine import Database, utc
+from bot.adapters.store.schema import audit_events, plans
+from bot.domain.model import AuditEvent, Outcome
+
+#: operations that move an alias (what rollback reads back)
+ALIAS_MOVES = ["hotfix", "certify", "rollback"]
+
+
+def _event(row: Any) -> AuditEvent:
+    return AuditEvent(
+        id=row.id,
+        at=utc(row.at),  # type: ignore[arg-type]
+        skill=row.skill,
+        operation=row.operation,
+        outcome=Outcome(row.outcome),
+        actor=row.actor,
+        reason=row.reason,
+        alias=row.alias,
+        from_version=row.from_version,
+        to_version=row.to_version,
+        detail=row.detail,
+        plan_id=row.plan_id,
+    )
+
+
+class AuditRecords:
+    db: Database
+
+    def add_audit(self, event: AuditEvent, *, plan_status: str | None = None) -> None:
+        """Record ``event``; with ``plan_status``, also finish its plan in the same
+        transaction, so an applied plan never lacks its record (the announcement outbox)."""
+        with self.db.begin() as conn:
+            conn.execute(audit_events.insert().values(**asdict(event)))
+            if plan_status is not None and event.plan_id is not None:
+                conn.execute(
+                    plans.update().where(plans.c.id == event.plan_id).values(status=plan_status)
+                )
+
+    def audit(self, skill: str, limit: int = 20) -> list[AuditEvent]:
+        return self._events(audit_events.c.skill == skill, limit=limit)
+
+    def alias_moves(self, skill: str, alias: str, limit: int = 100) -> list[AuditEvent]:
+        """Applied changes of one alias, newest first."""
+        return self._events(
+            audit_events.c.skill == skill,
+            audit_events.c.alias == alias,
+            audit_events.c.outcome == Outcome.APPLIED.value,
+            audit_events.c.operation.in_(ALIAS_MOVES),
+            limit=limit,
+        )
+
+    def last_event(self, skill: str, operation: str, outcome: Outcome) -> AuditEvent | None:
+        events = self._events(
+            audit_events.c.skill == skill,
+            audit_events.c.operation == operation,
+            audit_events.c.outcome == outcome.value,
+            limit=1,
+        )
+        return events[0] if events else None
+
+    def claim_announcement(self, event_id: str, at: datetime) -> bool:
+        """True for the one caller (any replica) that gets to announce this change."""
+        with self.db.begin() as conn:
+            result = conn.execute(
+                audit_events.update()
+                .where(audit_events.c.id == event_id, audit_events.c.announced_at.is_(None))
+                .values(announced_at=at)
+            )
+        return result.rowcount == 1
+
+    def unannounced(self, before: datetime, operations: list[str]) -> list[AuditEvent]:
+        """Applied changes recorded before ``before`` whose announcement was never claimed."""
+        q = (
+            sa.select(audit_events)
+            .where(
+                audit_events.c.outcome == Outcome.APPLIED.value,
+                audit_events.c.announced_at.is_(None),
+                audit_events.c.at < before,
+                audit_events.c.operation.in_(operations),
+            )
+            .order_by(audit_events.c.seq)
+        )
+        with self.db.connect() as conn:
+            return [_event(r) for r in conn.execute(q)]
+
+    def _events(self, *where: Any, limit: int) -> list[AuditEvent]:
+        q = sa.select(audit_events).where(*where).order_by(audit_events.c.seq.desc()).limit(limit)
+        with self.db.connect() as conn:
+            return [_event(r) for r in conn.execute(q)]

@@ -1,0 +1,109 @@
+"""Certifications: at most one pending per skill, its Slack message, promotion traces."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from bot.adapters.store.engine import Database, utc
+from bot.adapters.store.schema import certifications
+from bot.domain.errors import Refused
+from bot.domain.model import Certification, CertificationState
+
+PENDING = CertificationState.PENDING.value
+
+
+def _cert(row: Any) -> Certification:
+    return Certification(
+        id=row.id,
+        skill=row.skill,
+        alias=row.alias,
+        version=row.version,
+        code_sha256=row.code_sha256,
+        requested_by=row.requested_by,
+        note=row.note,
+        created_at=utc(row.created_at),  # type: ignore[arg-type]
+        state=CertificationState(row.state),
+        ended_at=utc(row.ended_at),
+        ended_by=row.ended_by,
+        channel=row.channel,
+        message_ts=row.message_ts,
+    )
+
+
+class CertificationRecords:
+    db: Database
+
+    def add_certification(self, cert: Certification) -> None:
+        values = asdict(cert)
+        values["state"] = cert.state.value
+        try:
+            with self.db.begin() as conn:
+                conn.execute(certifications.insert().values(**values))
+        except IntegrityError as err:  # the one-pending-per-skill index
+            raise Refused(
+                f"{cert.skill} already has a pending certification.",
+                hint=f"Promote or cancel it first (`/skill status {cert.skill}`).",
+            ) from err
+
+    def get_certification(self, cert_id: str) -> Certification | None:
+        return self._one(certifications.c.id == cert_id)
+
+    def pending_certification(self, skill: str) -> Certification | None:
+        return self._one(certifications.c.skill == skill, certifications.c.state == PENDING)
+
+    def pending_certifications(self) -> list[Certification]:
+        return self._all(certifications.c.state == PENDING)
+
+    def end_certification(
+        self, cert_id: str, state: CertificationState, by: str, at: datetime
+    ) -> bool:
+        with self.db.begin() as conn:
+            result = conn.execute(
+                certifications.update()
+                .where(certifications.c.id == cert_id, certifications.c.state == PENDING)
+                .values(state=state.value, ended_by=by, ended_at=at)
+            )
+        return result.rowcount == 1
+
+    def mark_promoting(self, cert_id: str, at: datetime | None) -> None:
+        self._update(cert_id, promoting_at=at)
+
+    def promotions_under_way(self) -> list[Certification]:
+        """Pending certifications whose promotion started and never finished."""
+        return self._all(
+            certifications.c.state == PENDING, certifications.c.promoting_at.is_not(None)
+        )
+
+    def certifications_without_message(self, created_before: datetime) -> list[Certification]:
+        return self._all(
+            certifications.c.state == PENDING,
+            certifications.c.message_ts.is_(None),
+            certifications.c.created_at < created_before,
+        )
+
+    def set_certification_message(self, cert_id: str, channel: str, ts: str) -> None:
+        self._update(cert_id, channel=channel, message_ts=ts)
+
+    def certification_by_message(self, channel: str, ts: str) -> Certification | None:
+        return self._one(certifications.c.channel == channel, certifications.c.message_ts == ts)
+
+    def _update(self, cert_id: str, **values: Any) -> None:
+        with self.db.begin() as conn:
+            conn.execute(
+                certifications.update().where(certifications.c.id == cert_id).values(**values)
+            )
+
+    def _one(self, *where: Any) -> Certification | None:
+        q = sa.select(certifications).where(*where).order_by(certifications.c.created_at.desc())
+        with self.db.connect() as conn:
+            row = conn.execute(q).first()
+        return _cert(row) if row else None
+
+    def _all(self, *where: Any) -> list[Certification]:
+        with self.db.connect() as conn:
+            return [_cert(r) for r in conn.execute(sa.select(certifications).where(*where))]

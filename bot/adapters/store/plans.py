@@ -1,0 +1,74 @@
+"""Saved plans: shown, then claimed once by the Confirm that applies them."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from bot.adapters.store.engine import Database
+from bot.adapters.store.schema import plans
+from bot.domain.model import FixKind, Operation, Plan
+
+
+def plan_to_json(plan: Plan) -> str:
+    data = asdict(plan)
+    data["created_at"] = plan.created_at.isoformat()
+    return json.dumps(data)
+
+
+def plan_from_json(text: str) -> Plan:
+    data = json.loads(text)
+    data["created_at"] = datetime.fromisoformat(data["created_at"])
+    data["operation"] = Operation(data["operation"])
+    data["fix"] = FixKind(data["fix"]) if data.get("fix") else None
+    return Plan(**data)
+
+
+class PlanRecords:
+    db: Database
+
+    def save_plan(self, plan: Plan) -> None:
+        with self.db.begin() as conn:
+            conn.execute(
+                plans.insert().values(
+                    id=plan.id,
+                    skill=plan.skill,
+                    status="pending",
+                    payload=plan_to_json(plan),
+                    created_at=plan.created_at,
+                )
+            )
+
+    def get_plan(self, plan_id: str) -> Plan | None:
+        with self.db.connect() as conn:
+            row = conn.execute(sa.select(plans.c.payload).where(plans.c.id == plan_id)).first()
+        return plan_from_json(row.payload) if row else None
+
+    def plan_status(self, plan_id: str) -> str | None:
+        with self.db.connect() as conn:
+            return conn.execute(
+                sa.select(plans.c.status).where(plans.c.id == plan_id)
+            ).scalar_one_or_none()
+
+    def claim_plan(self, plan_id: str) -> bool:
+        """Atomically move a plan from pending (or interrupted) to applying; False if
+        someone else did."""
+        with self.db.begin() as conn:
+            result = conn.execute(
+                plans.update()
+                .where(plans.c.id == plan_id, plans.c.status.in_(["pending", "interrupted"]))
+                .values(status="applying")
+            )
+        return result.rowcount == 1
+
+    def plans_in_status(self, status: str) -> list[Plan]:
+        with self.db.connect() as conn:
+            rows = conn.execute(sa.select(plans.c.payload).where(plans.c.status == status))
+            return [plan_from_json(r.payload) for r in rows]
+
+    def finish_plan(self, plan_id: str, outcome: str) -> None:
+        with self.db.begin() as conn:
+            conn.execute(plans.update().where(plans.c.id == plan_id).values(status=outcome))

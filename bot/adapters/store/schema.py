@@ -1,0 +1,118 @@
+"""Every table of skillbot's database: the one target Alembic compares with.
+
+Migrations (``bot/adapters/migrations/versions``) create these; a test checks that the
+migrated schema equals this metadata, so the two cannot drift.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+audit_events = sa.Table(
+    "audit_events",
+    metadata,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("id", sa.String(32), nullable=False, unique=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("skill", sa.String(100), nullable=False),
+    sa.Column("operation", sa.String(40), nullable=False),
+    sa.Column("outcome", sa.String(20), nullable=False),
+    sa.Column("actor", sa.String(100), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False, default=""),
+    sa.Column("alias", sa.String(128)),
+    sa.Column("from_version", sa.String(40)),
+    sa.Column("to_version", sa.String(40)),
+    sa.Column("detail", sa.Text, nullable=False, default=""),
+    sa.Column("plan_id", sa.String(32)),
+    # when the change's announcement was claimed for posting (the audit log is the outbox)
+    sa.Column("announced_at", sa.DateTime(timezone=True)),
+    sa.Index("ix_audit_skill_seq", "skill", "seq"),
+)
+
+plans = sa.Table(
+    "plans",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("skill", sa.String(100), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+certifications = sa.Table(
+    "certifications",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("skill", sa.String(100), nullable=False),
+    sa.Column("alias", sa.String(128), nullable=False),
+    sa.Column("version", sa.String(40), nullable=False),
+    sa.Column("code_sha256", sa.String(64), nullable=False),
+    sa.Column("requested_by", sa.String(100), nullable=False),
+    sa.Column("note", sa.Text, nullable=False, default=""),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("state", sa.String(20), nullable=False),
+    sa.Column("ended_at", sa.DateTime(timezone=True)),
+    sa.Column("ended_by", sa.String(100)),
+    sa.Column("channel", sa.String(40)),
+    sa.Column("message_ts", sa.String(40)),
+    # set while a promotion is under way: a crash then leaves a trace for recovery
+    sa.Column("promoting_at", sa.DateTime(timezone=True)),
+    # at most one pending certification per skill, enforced by the database itself
+    sa.Index(
+        "ux_cert_one_pending",
+        "skill",
+        unique=True,
+        sqlite_where=sa.text("state = 'pending'"),
+        postgresql_where=sa.text("state = 'pending'"),
+    ),
+    sa.Index("ix_cert_message", "channel", "message_ts"),
+)
+
+deliveries = sa.Table(
+    "deliveries",
+    metadata,
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+)
+
+reminders = sa.Table(
+    "reminders",
+    metadata,
+    sa.Column(
+        "certification_id", sa.String(32), sa.ForeignKey("certifications.id"), primary_key=True
+    ),
+    #: the schedule next_due_at was computed with (a changed skills file reschedules)
+    sa.Column("schedule", sa.String(200), nullable=False),
+    #: the slot this reminder is next due at (or a retry time after a failed post)
+    sa.Column("next_due_at", sa.DateTime(timezone=True), nullable=False),
+    #: bumped by every change: each conditional UPDATE checks the version it read
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("claimed_by", sa.String(100)),
+    #: a claim (or a post in progress) holds the row until then
+    sa.Column("claim_until", sa.DateTime(timezone=True)),
+    #: when the latest claim is to be posted: the pacing of its channel
+    sa.Column("send_at", sa.DateTime(timezone=True)),
+    #: set just before calling Slack, cleared after: left set, the outcome is unknown
+    sa.Column("posting_since", sa.DateTime(timezone=True)),
+    sa.Column("last_sent_at", sa.DateTime(timezone=True)),
+    sa.Column("sent_count", sa.Integer, nullable=False),
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Index("ix_reminders_next_due_at", "next_due_at"),
+    sa.Index("ix_reminders_send_at", "send_at"),
+)
+
+alexa_reviews = sa.Table(
+    "alexa_reviews",
+    metadata,
+    sa.Column("certification_id", sa.String(32), primary_key=True),
+    sa.Column("skill", sa.String(100), nullable=False),
+    sa.Column("submitted_at", sa.DateTime(timezone=True)),
+    sa.Column("status", sa.String(20)),
+    sa.Column("estimated_completion", sa.DateTime(timezone=True)),
+    sa.Column("detail", sa.Text),
+    sa.Column("checked_at", sa.DateTime(timezone=True)),
+    sa.Column("published_at", sa.DateTime(timezone=True)),
+    sa.Column("withdrawn_at", sa.DateTime(timezone=True)),
+)

@@ -1,0 +1,396 @@
+"""Applying a confirmed plan: once, under the skill's lock, refusing a stale plan; then
+recorded, announced and (certify with SMAPI) submitted — the use case finishes its job::
+
+    change = applying.apply(plan.id, actor="U0ALICE")
+    change.headline()  # 'trivia: hotfix PROD1 v7 → v8 by <@U0ALICE> — crash on launch'
+
+A publishing Confirm costs two AWS round trips: the publish (guarded by the plan's
+``CodeSha256``) and the alias read run together, then the alias moves (guarded by the
+plan's ``RevisionId``). A version published for a plan that turns out stale is harmless:
+publishing is additive, and no alias moves.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from bot.domain import rotation
+from bot.domain.errors import Busy, NotAuthorized, NotFound, Refused, SkillbotError, StalePlan
+from bot.domain.model import (
+    AliasState,
+    Certification,
+    CertificationState,
+    Change,
+    FixKind,
+    Operation,
+    Outcome,
+    Plan,
+    Roles,
+    Skill,
+    Version,
+    new_id,
+)
+from bot.service.announcing import Announcer
+from bot.service.context import RotationContext
+
+if TYPE_CHECKING:
+    from bot.service.alexa import AlexaTracking
+
+log = logging.getLogger(__name__)
+
+
+class AlreadyHandled(Refused):
+    """A plan confirmed a second time (double click, another replica): nothing more happens."""
+
+
+class Applying:
+    def __init__(
+        self,
+        ctx: RotationContext,
+        announcer: Announcer,
+        *,
+        alexa: AlexaTracking | None = None,
+        pool: ThreadPoolExecutor | None = None,
+    ) -> None:
+        self.ctx = ctx
+        self.announcer = announcer
+        self.alexa = alexa
+        # the publish and the alias read of a Confirm run side by side
+        self.pool = pool or ThreadPoolExecutor(max_workers=4, thread_name_prefix="skillbot-aws")
+
+    # -- the use case -------------------------------------------------------------------
+    def apply(
+        self,
+        plan_id: str,
+        *,
+        actor: str,
+        on_claimed: Callable[[Plan], None] | None = None,
+        submit: bool = False,
+    ) -> Change:
+        """Apply a saved plan once, then announce it (and submit a certification to Alexa
+        when ``submit``). A second call (double click, other replica) is refused.
+
+        ``on_claimed`` runs once this call owns the plan, before AWS is touched (progress).
+        """
+        change = self.apply_only(plan_id, actor=actor, on_claimed=on_claimed)
+        return self.finish(change, submit=submit)
+
+    def finish(self, change: Change, *, submit: bool = False) -> Change:
+        """What follows an applied change: the announcement, and Alexa's side of it."""
+        self.announcer.change_applied(change)
+        notes: list[str] = []
+        cert = change.certification
+        if cert is not None:  # with its Slack message, now that it is posted
+            cert = self.ctx.store.get_certification(cert.id) or cert
+            change = replace(change, certification=cert)
+        if self.alexa is not None and cert is not None:
+            if change.plan.operation is Operation.CANCEL:
+                told = self.alexa.withdraw(cert, change.plan.reason)
+                if told:
+                    self.announcer.thread_reply(cert, told)
+            elif submit and change.plan.operation is Operation.CERTIFY:
+                notes.append(self.alexa.submit(cert))
+        return replace(change, notes=change.notes + tuple(notes)) if notes else change
+
+    def apply_only(
+        self, plan_id: str, *, actor: str, on_claimed: Callable[[Plan], None] | None = None
+    ) -> Change:
+        """Apply and record, without announcing (recovery announces from the record)."""
+        ctx = self.ctx
+        plan = ctx.store.get_plan(plan_id)
+        if plan is None:
+            raise NotFound(
+                "This plan is not known (it may come from another installation).",
+                hint="Run the command again to get a new plan.",
+            )
+        try:
+            ctx.access.require_operator(actor, f"confirm a {plan.operation}")
+        except NotAuthorized as err:
+            ctx.audit_plan(plan, Outcome.REFUSED, str(err), actor=actor)
+            raise
+        skill = ctx.skill(plan.skill)
+        # Claim, apply and record under the skill's lock: a plan seen "applying" by
+        # someone who holds the lock was abandoned by a dead process (see recovery).
+        with ctx.store.skill_lock(skill.name, ctx.lock_timeout):
+            # a plan whose last attempt was cut short may have changed AWS already
+            resumed = ctx.store.plan_status(plan.id) == "interrupted"
+            if not ctx.store.claim_plan(plan.id):
+                status = ctx.store.plan_status(plan.id)
+                raise AlreadyHandled(
+                    f"This plan was already handled ({status}).",
+                    hint="Nothing more was done. Run the command again for a new plan.",
+                )
+            if on_claimed is not None:
+                on_claimed(plan)
+            try:
+                change = self._apply_locked(skill, plan, actor, resumed=resumed)
+            except (StalePlan, Refused, NotFound, NotAuthorized) as err:
+                final = "stale" if isinstance(err, StalePlan) else "refused"
+                ctx.store.finish_plan(plan.id, final)
+                ctx.audit_plan(plan, Outcome.REFUSED, str(err), actor=actor)
+                raise
+            except SkillbotError as err:
+                # transient (AWS unavailable, busy): the same plan may be confirmed again
+                ctx.store.finish_plan(plan.id, "interrupted")
+                ctx.audit_plan(plan, Outcome.FAILED, str(err), actor=actor)
+                raise
+            except Exception as err:
+                ctx.store.finish_plan(plan.id, "interrupted")
+                ctx.audit_plan(plan, Outcome.FAILED, f"internal error: {err!r}", actor=actor)
+                raise
+            return ctx.record_change(change, actor, finish_plan=True)
+
+    def dismiss(self, plan_id: str, *, actor: str) -> Plan | None:
+        """The plan's Cancel button: it can no longer be applied. Returns the plan, or None
+        when it was already handled or is unknown."""
+        ctx = self.ctx
+        plan = ctx.store.get_plan(plan_id)
+        if plan is None:
+            return None
+        try:
+            ctx.access.require_operator(actor, "cancel a plan")
+        except NotAuthorized as err:
+            ctx.audit_plan(plan, Outcome.REFUSED, str(err), actor=actor)
+            raise
+        if not ctx.store.claim_plan(plan_id):
+            return None
+        ctx.store.finish_plan(plan_id, "dismissed")
+        return plan
+
+    # -- applying under the lock ----------------------------------------------------------
+    def _apply_locked(
+        self, skill: Skill, plan: Plan, actor: str, *, resumed: bool = False
+    ) -> Change:
+        ctx = self.ctx
+        if plan.operation is Operation.CANCEL:
+            return self._apply_cancel(skill, plan, actor)
+        if plan.operation is Operation.FIX:
+            return self._apply_fix(skill, plan)
+        # A promotion since the plan swapped the roles. It is read from the audit log, not
+        # the tag, to keep a Confirm at two AWS round trips; promotions only happen here.
+        if ctx.last_promotion(skill) != plan.last_promotion:
+            raise StalePlan(
+                f"The roles rotated since this plan was shown: {plan.alias} is no longer "
+                f"the {'candidate' if plan.operation is Operation.CERTIFY else 'live'} alias.",
+                hint=f"Nothing was changed. Run `/skill {plan.operation} {skill.name}` again.",
+            )
+        assert plan.alias is not None
+        pending = ctx.store.pending_certification(skill.name)
+        if plan.operation is Operation.CERTIFY:
+            rotation.check_no_pending(pending, skill.name)
+        elif plan.code_sha256:
+            rotation.check_not_candidate_code(plan.code_sha256, plan.to_label, pending)
+        alias_read = ctx.lambda_.get_alias
+        reading: Future[AliasState | None] = self.pool.submit(
+            alias_read, skill.function, plan.alias
+        )
+        published: Version | None = None
+        try:
+            if plan.publishes:
+                published = self._publish(skill, plan, actor)
+        finally:
+            state = reading.result()  # also when publishing failed: nothing left running
+        current = rotation.require_alias(state, skill, plan.alias)
+        try:
+            rotation.check_fresh(plan, current)
+        except StalePlan:
+            done = self._already_done(skill, plan, current) if resumed else None
+            if done is None:
+                raise
+            return done
+        target = plan.to_version
+        if published is not None:
+            if published.code_sha256 != plan.code_sha256:
+                # AWS enforces CodeSha256 on publish; this also holds where it is not enforced
+                raise StalePlan(
+                    f"The code in $LATEST changed since this plan was shown "
+                    f"({(plan.code_sha256 or '')[:12]}… → {published.code_sha256[:12]}…).",
+                    hint=f"No alias was moved. Run `/skill {plan.operation} {skill.name}` "
+                    "again to see the new code.",
+                )
+            target = published.number
+        assert target is not None
+        rotation.check_published(target, plan.alias)
+        moved = target != current.version or bool(current.routing)
+        if moved:
+            ctx.lambda_.update_alias(
+                skill.function,
+                plan.alias,
+                target,
+                current.revision_id,
+                clear_routing=bool(current.routing),
+            )
+        return self._alias_change(
+            skill,
+            plan,
+            current.version,
+            target,
+            certify=plan.operation is Operation.CERTIFY,
+            moved=moved,
+        )
+
+    def _publish(self, skill: Skill, plan: Plan, actor: str) -> Version:
+        """Publish ``$LATEST`` guarded by the plan's hash; while a deployment is still being
+        applied, wait for it and check the code again."""
+        assert plan.code_sha256 is not None
+        lam = self.ctx.lambda_
+        description = f"skillbot {plan.operation} by {actor}: {plan.reason}".strip(": ")
+        try:
+            return lam.publish_version(skill.function, plan.code_sha256, description)
+        except Busy:
+            latest = lam.wait_until_updated(skill.function)
+            if latest.code_sha256 != plan.code_sha256:
+                raise StalePlan(
+                    f"The code in $LATEST changed since this plan was shown "
+                    f"({plan.code_sha256[:12]}… → {latest.code_sha256[:12]}…).",
+                    hint=f"Nothing was published. Run `/skill {plan.operation} {skill.name}` "
+                    "again to see the new code.",
+                ) from None
+            return lam.publish_version(skill.function, plan.code_sha256, description)
+
+    def _alias_change(
+        self,
+        skill: Skill,
+        plan: Plan,
+        from_version: str | None,
+        to_version: str,
+        *,
+        certify: bool,
+        moved: bool = True,
+    ) -> Change:
+        """The change of an alias-moving plan; ``certify`` records the certification."""
+        assert plan.alias is not None
+        cert = None
+        if certify:
+            cert = Certification(
+                id=new_id(),
+                skill=skill.name,
+                alias=plan.alias,
+                version=to_version,
+                code_sha256=plan.code_sha256 or "",
+                requested_by=plan.requested_by,
+                note=plan.reason,
+                created_at=self.ctx.clock(),
+            )
+            self.ctx.store.add_certification(cert)
+        live = (
+            plan.alias if plan.operation is not Operation.CERTIFY else skill.other_alias(plan.alias)
+        )
+        return Change(
+            plan=plan,
+            alias=plan.alias,
+            from_version=from_version,
+            to_version=to_version,
+            code_sha256=plan.code_sha256,
+            live_alias=live,
+            certification=cert,
+            noop=not moved and cert is None,
+        )
+
+    def _already_done(self, skill: Skill, plan: Plan, current: AliasState) -> Change | None:
+        """The alias already serves the plan's code: an earlier attempt of this plan moved
+        it and the answer was lost (timeout, crash). Complete the record instead of
+        refusing, so a retry converges."""
+        assert plan.alias is not None
+        if plan.to_version is not None:
+            done = current.version == plan.to_version
+        else:
+            serving = self.ctx.lambda_.get_version(skill.function, current.version)
+            done = serving is not None and serving.code_sha256 == plan.code_sha256
+        if not done:
+            return None
+        certify = (
+            plan.operation is Operation.CERTIFY
+            and self.ctx.store.pending_certification(skill.name) is None
+        )
+        return self._alias_change(skill, plan, plan.from_version, current.version, certify=certify)
+
+    def _apply_cancel(self, skill: Skill, plan: Plan, actor: str) -> Change:
+        ctx = self.ctx
+        assert plan.certification_id is not None
+        cert = ctx.store.get_certification(plan.certification_id)
+        if cert is None or not ctx.store.end_certification(
+            cert.id, CertificationState.CANCELLED, actor, ctx.clock()
+        ):
+            raise StalePlan(
+                "That certification is no longer pending.",
+                hint=f"`/skill status {skill.name}` shows the current state.",
+            )
+        return self.cancel_change(skill, plan, ctx.store.get_certification(cert.id) or cert)
+
+    def cancel_change(self, skill: Skill, plan: Plan, cert: Certification) -> Change:
+        return Change(
+            plan=plan,
+            alias=cert.alias,
+            from_version=cert.version,
+            to_version=cert.version,
+            code_sha256=cert.code_sha256,
+            live_alias=self.ctx.roles(skill).live_alias,
+            certification=cert,
+        )
+
+    def _apply_fix(self, skill: Skill, plan: Plan) -> Change:
+        lam = self.ctx.lambda_
+        alias = plan.alias
+        assert alias is not None and plan.fix is not None
+        roles = self.ctx.roles(skill)
+        state = lam.get_alias(skill.function, alias)
+        if plan.fix is FixKind.CREATE_ALIAS:
+            if state is not None and state.version == plan.to_version:
+                return _fix_change(plan, roles, noop=True)  # created by a lost attempt
+            if state is not None:
+                raise StalePlan(
+                    f"{alias} exists now.", hint=f"Run `/skill doctor {skill.name}` again."
+                )
+            assert plan.to_version is not None
+            rotation.check_published(plan.to_version, alias)
+            lam.create_alias(skill.function, alias, plan.to_version)
+        elif plan.fix is FixKind.ADD_TRIGGER:
+            rotation.require_alias(state, skill, alias)
+            triggers = lam.alexa_triggers(skill.function, alias)
+            ours = lam.alexa_trigger_id(alias)
+            if any(t.skill_id == skill.alexa_skill_id or t.statement_id == ours for t in triggers):
+                return _fix_change(plan, roles, noop=True)  # e.g. added by a lost attempt
+            lam.add_alexa_trigger(skill.function, alias, skill.alexa_skill_id)
+        elif plan.fix is FixKind.CLEAR_ROUTING:
+            current = rotation.require_alias(state, skill, alias)
+            rotation.check_fresh(plan, current)
+            lam.update_alias(
+                skill.function, alias, current.version, current.revision_id, clear_routing=True
+            )
+        elif plan.fix is FixKind.RECORD_ROLES:
+            if lam.read_live_alias(skill.function) in skill.aliases:
+                return _fix_change(plan, roles, noop=True)
+            lam.write_live_alias(skill.function, alias)
+        return _fix_change(plan, roles, noop=False)
+
+    # -- recovery after a crash (the caller holds the skill lock) -------------------------
+    def complete_interrupted(self, skill: Skill, plan: Plan, current: AliasState) -> Change | None:
+        """The change of a plan cut short by a crash, if AWS already shows it."""
+        return self._already_done(skill, plan, current)
+
+    def record_recovered(self, change: Change) -> Change:
+        return self.ctx.record_change(change, change.plan.requested_by, finish_plan=True)
+
+    def record_interruption(self, plan: Plan) -> None:
+        self.ctx.audit_plan(
+            plan,
+            Outcome.FAILED,
+            "interrupted by a restart before AWS changed; confirm the plan again",
+        )
+
+
+def _fix_change(plan: Plan, roles: Roles, *, noop: bool) -> Change:
+    return Change(
+        plan=plan,
+        alias=plan.alias,
+        from_version=plan.from_version,
+        to_version=plan.to_version,
+        code_sha256=None,
+        live_alias=roles.live_alias,
+        noop=noop,
+    )

@@ -1,0 +1,129 @@
+"""What every use case shares: the configured skills, their roles, and the audit trail."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from bot.domain import rotation
+from bot.domain.errors import NotAuthorized, NotFound, Refused, SkillbotError, StalePlan
+from bot.domain.model import AuditEvent, Change, Outcome, Plan, Roles, Skill, new_id
+from bot.ports import Clock, LambdaPort, Store
+from bot.service.access import AccessPolicy
+
+
+def outcome_of(err: SkillbotError) -> Outcome:
+    """How the audit log records an error: a refusal (the user's to fix) or a failure."""
+    if isinstance(err, (Refused, NotAuthorized, NotFound, StalePlan)):
+        return Outcome.REFUSED
+    return Outcome.FAILED
+
+
+@dataclass
+class RotationContext:
+    """The ports and settings the rotation's use cases are built over."""
+
+    skills: dict[str, Skill]
+    lambda_: LambdaPort
+    store: Store
+    access: AccessPolicy
+    clock: Clock
+    lock_timeout: float = 15.0
+
+    # -- skills and roles -------------------------------------------------------------
+    def skill(self, name: str) -> Skill:
+        try:
+            return self.skills[name]
+        except KeyError:
+            raise NotFound(
+                f"There is no skill called {name!r}.",
+                hint="Known skills: " + ", ".join(sorted(self.skills)) + ".",
+            ) from None
+
+    def roles(self, skill: Skill) -> Roles:
+        return rotation.resolve_roles(skill, self.lambda_.read_live_alias(skill.function))
+
+    def last_promotion(self, skill: Skill) -> str | None:
+        event = self.store.last_event(skill.name, "promote", Outcome.APPLIED)
+        return event.id if event else None
+
+    def recent_versions(self, skill: Skill) -> str:
+        versions = sorted(
+            (v.number for v in self.lambda_.list_versions(skill.function)), key=int, reverse=True
+        )
+        return ", ".join(versions[:8]) or "none published yet"
+
+    # -- the audit trail ----------------------------------------------------------------
+    def audit(
+        self,
+        skill: str,
+        operation: str,
+        outcome: Outcome,
+        actor: str,
+        reason: str,
+        *,
+        alias: str | None = None,
+        from_version: str | None = None,
+        to_version: str | None = None,
+        detail: str = "",
+        plan_id: str | None = None,
+        plan_status: str | None = None,
+    ) -> str:
+        """Record one attempt; returns its id. ``plan_status`` finishes the plan with it."""
+        event_id = new_id()
+        self.store.add_audit(
+            AuditEvent(
+                id=event_id,
+                at=self.clock(),
+                skill=skill,
+                operation=operation,
+                outcome=outcome,
+                actor=actor,
+                reason=reason,
+                alias=alias,
+                from_version=from_version,
+                to_version=to_version,
+                detail=detail[:2000],
+                plan_id=plan_id,
+            ),
+            plan_status=plan_status,
+        )
+        return event_id
+
+    def audit_plan(
+        self,
+        plan: Plan,
+        outcome: Outcome,
+        detail: str,
+        actor: str | None = None,
+        plan_status: str | None = None,
+    ) -> str:
+        return self.audit(
+            plan.skill,
+            str(plan.operation) if plan.fix is None else f"fix:{plan.fix}",
+            outcome,
+            actor or plan.requested_by,
+            plan.reason,
+            alias=plan.alias,
+            from_version=plan.from_version,
+            to_version=plan.to_version,
+            detail=detail,
+            plan_id=plan.id,
+            plan_status=plan_status,
+        )
+
+    def record_change(self, change: Change, actor: str, *, finish_plan: bool = False) -> Change:
+        """Audit an applied change (and finish its plan, atomically); the audit id lets the
+        announcement be claimed exactly once."""
+        plan = change.plan
+        audit_id = self.audit_plan(
+            plan.with_(from_version=change.from_version, to_version=change.to_version),
+            Outcome.NOOP if change.noop else Outcome.APPLIED,
+            change.headline(),
+            actor=actor,
+            plan_status=("noop" if change.noop else "applied") if finish_plan else None,
+        )
+        return replace(change, audit_id=audit_id)
+
+    def record_refusal(self, skill: str, operation: str, actor: str, detail: str) -> None:
+        """Audit an attempt refused before reaching a use case (e.g. a stranger's reaction)."""
+        self.audit(skill, operation, Outcome.REFUSED, actor, "", detail=detail)

@@ -1,0 +1,65 @@
+"""The App Home tab: every skill's status, refreshed for its viewers after each change."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from bot import blocks
+from bot.domain.errors import SkillbotError
+from bot.domain.model import Change
+from bot.ports import Notifier
+from bot.service.announcing import ReviewStatus, no_review
+from bot.service.reading import Reading
+
+log = logging.getLogger(__name__)
+
+
+class HomeTab:
+    def __init__(
+        self,
+        reading: Reading,
+        notifier: Notifier,
+        *,
+        always_shown_to: list[str],
+        region: str | None,
+        review_status: ReviewStatus = no_review,
+    ) -> None:
+        self.reading = reading
+        self.notifier = notifier
+        self.always_shown_to = always_shown_to
+        self.region = region
+        self.review_status = review_status
+        self.viewers: set[str] = set()
+        self._lock = threading.Lock()
+
+    def opened(self, user: str) -> None:
+        """Someone opened the tab: show it, and keep it fresh for them."""
+        with self._lock:
+            self.viewers.add(user)
+        self.publish([user])
+
+    def refresh_after_change(self, change: Change) -> None:
+        with self._lock:
+            users = self.viewers | set(self.always_shown_to)
+        self.publish(sorted(users))
+
+    def view(self) -> dict[str, Any]:
+        views, errors = [], []
+        for name in sorted(self.reading.ctx.skills):
+            try:
+                views.append(self.reading.status(name))
+            except SkillbotError as err:
+                errors.append(f"{name}: {err}")
+        return blocks.home_view(views, errors, region=self.region, review=self.review_status)
+
+    def publish(self, users: list[str]) -> None:
+        if not users:
+            return
+        view = self.view()
+        for user in users:
+            try:
+                self.notifier.publish_home(user, view)
+            except SkillbotError as err:
+                log.warning("could not publish App Home for %s: %s", user, err)

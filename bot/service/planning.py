@@ -1,0 +1,198 @@
+"""Plans: what a hotfix, certify, rollback or cancel would change, checked and saved
+before anything moves; and doctor, whose findings come with fix plans::
+
+    plan = Planning(ctx).plan_hotfix("trivia", actor="U0ALICE", reason="crash on launch")
+    plan.summary()   # 'hotfix trivia: PROD1 v7 → a new version from $LATEST'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from bot.domain import rotation
+from bot.domain.errors import NotFound, Refused, SkillbotError
+from bot.domain.model import Operation, Outcome, Plan, Skill, new_id, version_label
+from bot.service.context import RotationContext, outcome_of
+
+#: the endpoints the live Alexa skill calls (None: never published), for the drift check
+LiveEndpoints = Callable[[Skill], list[str] | None]
+
+
+@dataclass(frozen=True)
+class DoctorReport:
+    skill: Skill
+    findings: list[rotation.Finding]
+    fixes: list[Plan] = field(default_factory=list)
+
+    @property
+    def healthy(self) -> bool:
+        return all(f.ok for f in self.findings)
+
+
+class Planning:
+    def __init__(self, ctx: RotationContext, *, live_endpoints: LiveEndpoints | None = None):
+        self.ctx = ctx
+        self.live_endpoints = live_endpoints
+
+    def plan_hotfix(
+        self, name: str, *, actor: str, reason: str = "", version: str | None = None
+    ) -> Plan:
+        """Live alias → ``version``, or → a version newly published from ``$LATEST``."""
+        return self._planning(name, Operation.HOTFIX, actor, reason, version)
+
+    def plan_certify(
+        self, name: str, *, actor: str, reason: str = "", version: str | None = None
+    ) -> Plan:
+        """Candidate alias → ``version`` or a new version; records a pending certification."""
+        return self._planning(name, Operation.CERTIFY, actor, reason, version)
+
+    def plan_rollback(
+        self, name: str, *, actor: str, reason: str = "", version: str | None = None
+    ) -> Plan:
+        """Live alias → its previous version (from the audit log) or ``version``."""
+        return self._planning(name, Operation.ROLLBACK, actor, reason, version)
+
+    def plan_cancel(self, name: str, *, actor: str, reason: str = "") -> Plan:
+        """Cancel the pending certification; reminders stop. No AWS change."""
+        return self._planning(name, Operation.CANCEL, actor, reason, None)
+
+    def _planning(
+        self, name: str, op: Operation, actor: str, reason: str, version: str | None
+    ) -> Plan:
+        ctx = self.ctx
+        skill = ctx.skill(name)
+        try:
+            ctx.access.require_operator(actor, str(op))
+            plan = self._make_plan(skill, op, actor, reason, version)
+        except SkillbotError as err:
+            ctx.audit(skill.name, str(op), outcome_of(err), actor, reason, detail=str(err))
+            raise
+        ctx.store.save_plan(plan)
+        ctx.audit_plan(plan, Outcome.PLANNED, plan.summary())
+        return plan
+
+    def _make_plan(
+        self, skill: Skill, op: Operation, actor: str, reason: str, version: str | None
+    ) -> Plan:
+        ctx = self.ctx
+        pending = ctx.store.pending_certification(skill.name)
+        base = dict(
+            id=new_id(),
+            skill=skill.name,
+            operation=op,
+            requested_by=actor,
+            reason=reason,
+            created_at=ctx.clock(),
+        )
+        if op is Operation.CANCEL:
+            if pending is None:
+                raise Refused(
+                    f"{skill.name} has no pending certification to cancel.",
+                    hint=f"`/skill status {skill.name}` shows what is live and pending.",
+                )
+            return Plan(
+                alias=pending.alias,
+                from_version=pending.version,
+                to_version=pending.version,
+                code_sha256=pending.code_sha256,
+                code_last_modified=None,
+                revision_id=None,
+                certification_id=pending.id,
+                **base,  # type: ignore[arg-type]
+            )
+        roles = ctx.roles(skill)
+        alias = roles.candidate_alias if op is Operation.CERTIFY else roles.live_alias
+        if op is Operation.CERTIFY:
+            rotation.check_no_pending(pending, skill.name)
+        current = rotation.require_alias(ctx.lambda_.get_alias(skill.function, alias), skill, alias)
+        if op is Operation.ROLLBACK and version is None:
+            version = rotation.previous_version(
+                current.version, ctx.store.alias_moves(skill.name, alias)
+            )
+            if version is None:
+                raise Refused(
+                    f"No earlier version of {alias} is on record.",
+                    hint=f"Name one: `/skill rollback {skill.name} VERSION`; recent versions: "
+                    + ctx.recent_versions(skill)
+                    + ".",
+                )
+        if version is not None:
+            version = version.lstrip("vV")
+            rotation.check_published(version, alias)
+            target = ctx.lambda_.get_version(skill.function, version)
+            if target is None:
+                raise NotFound(
+                    f"{skill.function} has no version {version}.",
+                    hint="Recent versions: " + ctx.recent_versions(skill) + ".",
+                )
+            sha, modified, to_version = target.code_sha256, target.last_modified, target.number
+            label = version_label(version)
+        else:
+            latest = ctx.lambda_.get_latest(skill.function)
+            sha, modified, to_version = latest.code_sha256, latest.last_modified, None
+            label = "the code in $LATEST"
+        if op is not Operation.CERTIFY:
+            rotation.check_not_candidate_code(sha, label, pending)
+        noop = to_version == current.version and not current.routing
+        if to_version is None and op is not Operation.CERTIFY:
+            on_alias = ctx.lambda_.get_version(skill.function, current.version)
+            noop = on_alias is not None and on_alias.code_sha256 == sha and not current.routing
+            if noop:
+                to_version = current.version
+        return Plan(
+            alias=alias,
+            from_version=current.version,
+            to_version=to_version,
+            code_sha256=sha,
+            code_last_modified=modified,
+            revision_id=current.revision_id,
+            noop=noop and op is not Operation.CERTIFY,
+            last_promotion=ctx.last_promotion(skill),
+            **base,  # type: ignore[arg-type]
+        )
+
+    def doctor(self, name: str, *, actor: str) -> DoctorReport:
+        """Check the skill's setup; every finding with a fix gets a saved plan."""
+        ctx = self.ctx
+        skill = ctx.skill(name)
+        lam = ctx.lambda_
+        recorded = lam.read_live_alias(skill.function)
+        roles = rotation.resolve_roles(skill, recorded)
+        aliases = {a: lam.get_alias(skill.function, a) for a in skill.aliases}
+        triggers = {a: lam.alexa_triggers(skill.function, a) for a in skill.aliases if aliases[a]}
+        newest = None
+        if not all(aliases.values()):
+            numbers = [int(v.number) for v in lam.list_versions(skill.function)]
+            newest = str(max(numbers)) if numbers else None
+        findings = rotation.diagnose(skill, roles, recorded, aliases, triggers, newest)
+        if self.live_endpoints is not None:
+            findings.append(
+                rotation.endpoint_drift(
+                    skill,
+                    roles,
+                    self.live_endpoints(skill),
+                    {a: lam.alias_arn(skill.function, a) for a in skill.aliases},
+                )
+            )
+        fixes = []
+        for finding in findings:
+            if finding.fix is None:
+                continue
+            state = aliases.get(finding.alias or "")
+            plan = rotation.fix_plan(
+                finding, skill, actor, ctx.clock(), new_id(), state.revision_id if state else None
+            )
+            if state is not None:
+                plan = plan.with_(from_version=state.version, to_version=state.version)
+            ctx.store.save_plan(plan)
+            fixes.append(plan)
+        ctx.audit(
+            skill.name,
+            "doctor",
+            Outcome.PLANNED,
+            actor,
+            "",
+            detail=f"{sum(not f.ok for f in findings)} problem(s), {len(fixes)} fix(es) offered",
+        )
+        return DoctorReport(skill, findings, fixes)

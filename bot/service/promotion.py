@@ -1,0 +1,210 @@
+"""Promotion: the certified candidate becomes live (a recorded role; no alias moves).
+
+An approver promotes with ``/skill promote`` or by reacting to the certification message;
+with SMAPI, the skill is published first and a failure swaps nothing::
+
+    change = promotion.promote("trivia", actor="U0CAROL")
+    change.live_alias   # 'PROD2'
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot import blocks
+from bot.domain import rotation
+from bot.domain.errors import Refused, SkillbotError
+from bot.domain.model import (
+    Certification,
+    CertificationState,
+    Change,
+    Operation,
+    Plan,
+    Skill,
+    new_id,
+    version_label,
+)
+from bot.service.announcing import Announcer
+from bot.service.context import RotationContext, outcome_of
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Reaction:
+    """A ``reaction_added`` event, as much of it as promotion needs."""
+
+    user: str
+    reaction: str
+    channel: str
+    ts: str
+    item_type: str = "message"
+    event_id: str | None = None
+
+
+class Promotion:
+    def __init__(
+        self,
+        ctx: RotationContext,
+        announcer: Announcer,
+        *,
+        reaction: str,
+        approvers: list[str],
+        before_promotion: Callable[[Certification], None] | None = None,
+    ) -> None:
+        self.ctx = ctx
+        self.announcer = announcer
+        self.reaction = reaction
+        self.approvers = approvers
+        #: runs under the lock before the roles swap; raising keeps the roles (SMAPI publish)
+        self.before_promotion = before_promotion
+
+    def promote(
+        self,
+        name: str | None = None,
+        *,
+        actor: str,
+        certification_id: str | None = None,
+        reason: str = "",
+    ) -> Change:
+        """Swap the roles and announce it. Idempotent: promoting an already promoted
+        certification changes nothing."""
+        ctx = self.ctx
+        cert = (
+            ctx.store.get_certification(certification_id)
+            if certification_id
+            else ctx.store.pending_certification(ctx.skill(name or "").name)
+        )
+        skill_name = cert.skill if cert else ctx.skill(name or "").name
+        try:
+            ctx.access.require_approver(actor, "promote")
+            if cert is None:
+                raise Refused(
+                    f"{skill_name} has no pending certification to promote.",
+                    hint=f"Start one with `/skill certify {skill_name}`.",
+                )
+            skill = ctx.skill(cert.skill)
+            with ctx.store.skill_lock(skill.name, ctx.lock_timeout):
+                change = ctx.record_change(self._promote_locked(skill, cert, actor, reason), actor)
+        except SkillbotError as err:
+            ctx.audit(skill_name, "promote", outcome_of(err), actor, reason, detail=str(err))
+            raise
+        self.announcer.change_applied(change)
+        return change
+
+    def by_reaction(self, event: Reaction, *, bot_user: str | None) -> Change | None:
+        """An emoji on a certification message: an approver's promotes (once, whichever
+        replica gets the event); anyone else is told, once, who may."""
+        ctx = self.ctx
+        if event.reaction != self.reaction or event.item_type != "message":
+            return None
+        if not event.user or event.user == bot_user:
+            return None
+        cert = ctx.store.certification_by_message(event.channel, event.ts)
+        if cert is None or not cert.pending:
+            return None
+        # Slack retries carry the same event_id; only the first delivery (any replica) counts
+        if event.event_id and not ctx.store.first_delivery(f"event:{event.event_id}", ctx.clock()):
+            log.info("event %s delivered again; ignored", event.event_id)
+            return None
+        if event.user not in ctx.access.approvers:
+            ctx.record_refusal(cert.skill, "promote", event.user, "reaction by a non-approver")
+            # told once per person and certification, whichever replica sees it
+            if ctx.store.first_delivery(f"not-approver:{cert.id}:{event.user}", ctx.clock()):
+                self.announcer.thread_reply(
+                    cert,
+                    blocks.not_an_approver(event.user, self.approvers, self.reaction),
+                )
+            return None
+        try:
+            return self.promote(
+                actor=event.user, certification_id=cert.id, reason=f"reacted :{self.reaction}:"
+            )
+        except SkillbotError as err:
+            self.announcer.thread_reply(cert, f":warning: Could not promote: {err}")
+            return None
+
+    def complete_promotion(self, skill: Skill, cert: Certification, actor: str) -> Change:
+        """Finish a promotion whose role tag was written but whose record was not (the
+        caller holds the skill lock); announced like any promotion."""
+        change = self._promote_locked(skill, cert, actor, "completed after a restart")
+        change = self.ctx.record_change(change, actor)
+        self.announcer.change_applied(change)
+        return change
+
+    def _promote_locked(self, skill: Skill, cert: Certification, actor: str, reason: str) -> Change:
+        ctx = self.ctx
+        lam = ctx.lambda_
+        plan = Plan(
+            id=new_id(),
+            skill=skill.name,
+            operation=Operation.PROMOTE,
+            alias=cert.alias,
+            from_version=None,
+            to_version=cert.version,
+            code_sha256=cert.code_sha256,
+            code_last_modified=None,
+            revision_id=None,
+            requested_by=actor,
+            reason=reason,
+            created_at=ctx.clock(),
+            certification_id=cert.id,
+        )
+        fresh = ctx.store.get_certification(cert.id)
+        roles = ctx.roles(skill)
+        if fresh is None or fresh.state is not CertificationState.PENDING:
+            if fresh is not None and fresh.state is CertificationState.PROMOTED:
+                return Change(
+                    plan=plan,
+                    alias=cert.alias,
+                    from_version=None,
+                    to_version=cert.version,
+                    code_sha256=cert.code_sha256,
+                    live_alias=roles.live_alias,
+                    certification=fresh,
+                    noop=True,
+                )
+            raise Refused(
+                "That certification was cancelled; there is nothing to promote.",
+                hint=f"Start a new one with `/skill certify {skill.name}`.",
+            )
+        old_live = roles.live_alias
+        old_live_state = lam.get_alias(skill.function, old_live)
+        if roles.live_alias != cert.alias:
+            candidate = rotation.require_alias(
+                lam.get_alias(skill.function, cert.alias), skill, cert.alias
+            )
+            if candidate.version != cert.version:
+                raise Refused(
+                    f"{cert.alias} now serves {version_label(candidate.version)}, not the "
+                    f"certified {version_label(cert.version)}; promoting would put "
+                    "uncertified code live.",
+                    hint=f"Move {cert.alias} back to {version_label(cert.version)}, or cancel "
+                    "and certify again.",
+                )
+            # a trace first, then the tag: if we crash before the database write,
+            # recovery (or promoting again) finds the roles swapped and completes the record
+            ctx.store.mark_promoting(cert.id, ctx.clock())
+            try:
+                if self.before_promotion is not None:
+                    self.before_promotion(cert)
+                lam.write_live_alias(skill.function, cert.alias)
+            except SkillbotError:
+                ctx.store.mark_promoting(cert.id, None)
+                raise
+        else:
+            old_live = skill.other_alias(cert.alias)
+            old_live_state = lam.get_alias(skill.function, old_live)
+        ctx.store.end_certification(cert.id, CertificationState.PROMOTED, actor, ctx.clock())
+        return Change(
+            plan=plan,
+            alias=cert.alias,
+            from_version=old_live_state.version if old_live_state else None,
+            to_version=cert.version,
+            code_sha256=cert.code_sha256,
+            live_alias=cert.alias,
+            previous_live_alias=old_live,
+            certification=ctx.store.get_certification(cert.id),
+        )

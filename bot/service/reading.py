@@ -1,0 +1,59 @@
+"""Reading, never changing: a skill's status (aliases, roles, pending certification) and
+its history from the audit log::
+
+    view = Reading(ctx).status("trivia")
+    view.aliases[0].role      # 'live'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.domain.model import LATEST, AliasState, AuditEvent, Certification, Roles, Skill, Version
+from bot.service.context import RotationContext
+
+
+@dataclass(frozen=True)
+class AliasView:
+    name: str
+    role: str
+    state: AliasState | None
+    version: Version | None
+    last_change: AuditEvent | None
+
+
+@dataclass(frozen=True)
+class StatusView:
+    skill: Skill
+    roles: Roles
+    aliases: list[AliasView]
+    pending: Certification | None
+    now: datetime
+
+
+class Reading:
+    def __init__(self, ctx: RotationContext) -> None:
+        self.ctx = ctx
+
+    def status(self, name: str) -> StatusView:
+        ctx = self.ctx
+        skill = ctx.skill(name)
+        roles = ctx.roles(skill)
+        views = []
+        for alias in skill.aliases:
+            state = ctx.lambda_.get_alias(skill.function, alias)
+            version = (
+                ctx.lambda_.get_version(skill.function, state.version)
+                if state and state.version != LATEST
+                else None
+            )
+            moves = ctx.store.alias_moves(skill.name, alias, limit=1)
+            role = "live" if alias == roles.live_alias else "candidate"
+            views.append(AliasView(alias, role, state, version, moves[0] if moves else None))
+        return StatusView(
+            skill, roles, views, ctx.store.pending_certification(skill.name), ctx.clock()
+        )
+
+    def history(self, name: str, limit: int = 20) -> list[AuditEvent]:
+        return self.ctx.store.audit(self.ctx.skill(name).name, limit)

@@ -1,0 +1,145 @@
+"""The rotation as its faces call it: Slack's handlers and the command line use this one
+object, so both go through the same guards, lock, audit log and announcements::
+
+    offer = rotation.propose("hotfix", "trivia", actor="U0ALICE", reason="crash on launch")
+    change = rotation.apply(offer.plan.id, actor="U0ALICE")   # applied, recorded, announced
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.domain.model import AuditEvent, Change, Plan, Skill
+from bot.service.alexa import AlexaTracking
+from bot.service.applying import AlreadyHandled, Applying
+from bot.service.context import RotationContext
+from bot.service.planning import DoctorReport, Planning
+from bot.service.promotion import Promotion, Reaction
+from bot.service.reading import AliasView, Reading, StatusView
+
+__all__ = [
+    "AliasView",
+    "AlreadyHandled",
+    "DoctorReport",
+    "PlanOffer",
+    "Reaction",
+    "RotationService",
+    "StatusView",
+]
+
+
+@dataclass(frozen=True)
+class PlanOffer:
+    """A saved plan and how to offer it: with "Confirm and submit to Alexa" or not, and a
+    note for the person (e.g. that cancelling withdraws the Alexa submission)."""
+
+    plan: Plan
+    offer_submit: bool = False
+    note: str = ""
+
+
+class RotationService:
+    """Every operation of SPEC §2, delegated to its use case."""
+
+    def __init__(
+        self,
+        ctx: RotationContext,
+        planning: Planning,
+        applying: Applying,
+        promotion: Promotion,
+        reading: Reading,
+        alexa: AlexaTracking | None = None,
+    ) -> None:
+        self.ctx = ctx
+        self.planning = planning
+        self.applying = applying
+        self.promotion = promotion
+        self.reading = reading
+        self.alexa = alexa
+
+    @property
+    def skills(self) -> dict[str, Skill]:
+        return self.ctx.skills
+
+    # -- reading ----------------------------------------------------------------------
+    def status(self, name: str) -> StatusView:
+        return self.reading.status(name)
+
+    def history(self, name: str, limit: int = 20) -> list[AuditEvent]:
+        return self.reading.history(name, limit)
+
+    def review_status(self, view: StatusView) -> str | None:
+        """The Alexa review line of the view's pending certification, if any."""
+        if self.alexa is None or view.pending is None:
+            return None
+        review = self.alexa.review(view.pending.id)
+        return review.describe() if review else None
+
+    # -- planning -----------------------------------------------------------------------
+    def plan_hotfix(
+        self, name: str, *, actor: str, reason: str = "", version: str | None = None
+    ) -> Plan:
+        return self.planning.plan_hotfix(name, actor=actor, reason=reason, version=version)
+
+    def plan_certify(
+        self, name: str, *, actor: str, reason: str = "", version: str | None = None
+    ) -> Plan:
+        return self.planning.plan_certify(name, actor=actor, reason=reason, version=version)
+
+    def plan_rollback(
+        self, name: str, *, actor: str, reason: str = "", version: str | None = None
+    ) -> Plan:
+        return self.planning.plan_rollback(name, actor=actor, reason=reason, version=version)
+
+    def plan_cancel(self, name: str, *, actor: str, reason: str = "") -> Plan:
+        return self.planning.plan_cancel(name, actor=actor, reason=reason)
+
+    def propose(
+        self, operation: str, name: str, *, actor: str, reason: str = "", version: str | None = None
+    ) -> PlanOffer:
+        """Plan ``operation`` (hotfix, certify, rollback or cancel) and say how to offer it."""
+        if operation == "cancel":
+            plan = self.plan_cancel(name, actor=actor, reason=reason)
+            note = self.alexa.withdraw_note(plan.certification_id) if self.alexa else ""
+            return PlanOffer(plan, note=note)
+        planners: dict[str, Callable[..., Plan]] = {
+            "hotfix": self.plan_hotfix,
+            "certify": self.plan_certify,
+            "rollback": self.plan_rollback,
+        }
+        plan = planners[operation](name, actor=actor, reason=reason, version=version)
+        return PlanOffer(plan, offer_submit=operation == "certify" and self.alexa is not None)
+
+    def doctor(self, name: str, *, actor: str) -> DoctorReport:
+        return self.planning.doctor(name, actor=actor)
+
+    # -- changing -------------------------------------------------------------------------
+    def apply(
+        self,
+        plan_id: str,
+        *,
+        actor: str,
+        on_claimed: Callable[[Plan], None] | None = None,
+        submit: bool = False,
+    ) -> Change:
+        """Apply a saved plan once; it is recorded and announced (and submitted)."""
+        return self.applying.apply(plan_id, actor=actor, on_claimed=on_claimed, submit=submit)
+
+    def dismiss(self, plan_id: str, *, actor: str) -> Plan | None:
+        return self.applying.dismiss(plan_id, actor=actor)
+
+    def promote(
+        self,
+        name: str | None = None,
+        *,
+        actor: str,
+        certification_id: str | None = None,
+        reason: str = "",
+    ) -> Change:
+        return self.promotion.promote(
+            name, actor=actor, certification_id=certification_id, reason=reason
+        )
+
+    def promote_by_reaction(self, event: Reaction, *, bot_user: str | None) -> Change | None:
+        return self.promotion.by_reaction(event, bot_user=bot_user)
