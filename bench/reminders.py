@@ -18,7 +18,6 @@ Timed, median of several passes each:
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,16 +28,17 @@ from typing import Any
 from bench.harness import (
     PYTHON,
     base_env,
-    free_port,
     heading,
     median,
     ms,
     percentile,
+    run_to_end,
     table,
     verdict,
-    write_skills_file,
 )
 from bench.startup import SKILLS, many_skills, seed_pending
+from bot.devkit.process import free_port
+from bot.devkit.skills_file import write_skills_file
 
 BUDGET_PASS = 0.100
 BUDGET_RSS_MB = 150.0
@@ -151,18 +151,14 @@ def run(quick: bool = False) -> dict[str, Any] | None:
         database_url = f"sqlite:///{tmp / 'many.db'}"
         seed_pending(database_url, SKILLS)
         closed = f"http://127.0.0.1:{free_port()}/api/"  # nothing is posted by a pass
-        done = subprocess.run(
+        out = run_to_end(
             [PYTHON, "-m", "bench.reminders", "--worker", database_url, str(skills_file), closed],
-            env=base_env(tmp),
-            cwd=tmp,
-            capture_output=True,
-            text=True,
+            "reminder worker",
+            env=base_env(),
             timeout=240,
-            check=False,
+            cwd=tmp,
         )
-    if done.returncode != 0:
-        raise RuntimeError(f"reminder worker failed ({done.returncode}):\n{done.stderr[-3000:]}")
-    r = json.loads(done.stdout.strip().splitlines()[-1])
+    r = json.loads(out.strip().splitlines()[-1])
 
     def row(name: str, values: list[float], note: str = "") -> list[object]:
         return [name, len(values), ms(median(values)), ms(percentile(values, 90)),

@@ -17,7 +17,8 @@ from bot.domain.model import FixKind, Outcome
 from bot.services import AccessPolicy, RotationService
 from tests.support.fakes import FakeClock
 from tests.support.faults import FAULTS, inject
-from tests.support.world import APPROVER, OPERATOR, trivia_skill
+from tests.support.users import APPROVER, OPERATOR
+from tests.support.world import trivia_skill
 
 FN = "trivia-skill"
 MUTATING = {"PublishVersion", "UpdateAlias", "TagResource", "AddPermission", "CreateAlias"}

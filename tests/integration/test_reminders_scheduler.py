@@ -17,13 +17,9 @@ from bot.domain.errors import ConfigError
 from bot.domain.model import CertificationState
 from bot.scheduling import start_scheduler
 from bot.wiring import Services
-from tests.support.reminders import (
-    REQUESTER,
-    pending_seconds,
-    scheduler_services,
-    seed_certification,
-    skills_config,
-)
+from tests.support.reminders import pending_seconds, scheduler_services, seed_certification
+from tests.support.skills import skills_config
+from tests.support.users import REQUESTER
 
 
 @pytest.fixture

@@ -12,7 +12,8 @@ from bot.domain.errors import Refused, StalePlan
 from bot.domain.model import Outcome
 from bot.services import AccessPolicy, RotationService
 from tests.support.fakes import FakeClock
-from tests.support.world import APPROVER, OPERATOR, trivia_skill
+from tests.support.users import APPROVER, OPERATOR
+from tests.support.world import trivia_skill
 
 FN = "trivia-skill"
 

@@ -12,10 +12,7 @@ from bot.domain.model import Skill
 from bot.services import AccessPolicy, RotationService
 from bot.wiring import Services
 from tests.support.fakes import SKILL_ID, FakeClock, FakeLambda, FakeNotifier
-
-OPERATOR = "U0ALICE"
-APPROVER = "U0CAROL"
-STRANGER = "U0MALLORY"
+from tests.support.users import APPROVER, OPERATOR
 
 
 def trivia_skill(function: str = "trivia-skill") -> Skill:

@@ -7,7 +7,8 @@ import pytest
 from bot.domain.model import CertificationState, Outcome
 from bot.recovery import Recovery
 from tests.support.fakes import FakeNotifier
-from tests.support.world import OPERATOR, make_world, services_for
+from tests.support.users import OPERATOR
+from tests.support.world import make_world, services_for
 
 
 @pytest.fixture
