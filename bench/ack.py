@@ -18,8 +18,6 @@ without Bolt: what the server, the load process and two cores cost by themselves
 from __future__ import annotations
 
 import json
-import subprocess
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -27,25 +25,22 @@ from typing import Any
 from bench.harness import (
     PYTHON,
     SIGNING_SECRET,
-    Child,
     Processes,
+    aws_env_in_this_process,
     base_env,
-    bot_env,
-    free_port,
     heading,
     median,
     ms,
     percentile,
     ratio,
-    scheduler_available,
-    start_bot,
-    start_moto,
+    run_to_end,
+    stand_ins,
     start_proxy,
     table,
     verdict,
     wait_until,
-    write_skills_file,
 )
+from bot.devkit.process import Child, free_port
 
 CONCURRENCY = 50
 AWS_DELAY = 1.0
@@ -66,32 +61,26 @@ def _commands(fake_base: str, tag: str, count: int) -> list[dict[str, str]]:
 
 
 def _load(plan: dict[str, Any], timeout: float) -> list[dict[str, Any]]:
-    done = subprocess.run(
+    out = run_to_end(
         [PYTHON, "-m", "bench.load"],
-        input=json.dumps(plan),
-        capture_output=True,
-        text=True,
+        "load generator",
+        env=base_env(),
         timeout=timeout,
-        env=base_env(Path(tempfile.gettempdir())),
-        check=False,
+        stdin=json.dumps(plan),
     )
-    if done.returncode != 0:
-        raise RuntimeError(f"load generator failed ({done.returncode}):\n{done.stderr[-3000:]}")
-    return [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
 
 
 def _start_bare(procs: Processes, tmp: Path, slack_api_url: str) -> tuple[Child, str]:
     port = free_port()
-    env = base_env(tmp)
+    env = base_env()
     env.update(
         PORT=str(port),
         SLACK_SIGNING_SECRET=SIGNING_SECRET,
         SLACK_BOT_TOKEN="xoxb-bench-bare",
         SLACK_API_URL=slack_api_url,
     )
-    child = procs.start(
-        "bare-bolt", [PYTHON, "-m", "bench.bare_app"], env=env, cwd=tmp, log=tmp / "bare.log"
-    )
+    child = procs.start(Child([PYTHON, "-m", "bench.bare_app"], env, cwd=tmp, name="bare-bolt"))
     base = f"http://127.0.0.1:{port}"
     wait_until(f"{base}/healthz", child, timeout=30)
     return child, base
@@ -118,35 +107,19 @@ def _summary_row(
 
 
 def run(quick: bool = False) -> dict[str, Any]:
-    from bench.harness import aws_env_in_this_process
     from bot.devkit.aws import create_skill_function
-    from bot.devkit.fake_slack import FakeSlack
-    from tests.support.slack_world import skills_config
 
     bursts_per_target = 2 if quick else 6
-    role = "all" if scheduler_available() else "web"
+    role = "all"
     heading(
         f"ack: {CONCURRENCY} concurrent /skill status|hotfix, every AWS call +{AWS_DELAY:.0f} s"
     )
-    with (
-        Processes() as procs,
-        tempfile.TemporaryDirectory(prefix="bench-ack-") as tmp_name,
-        FakeSlack() as fake,
-    ):
-        tmp = Path(tmp_name)
-        _moto, moto_url = start_moto(procs, tmp)
-        with aws_env_in_this_process(moto_url):
-            create_skill_function(FUNCTION, moto_url)
-        _proxy, proxy_url = start_proxy(procs, tmp, moto_url, AWS_DELAY)
-        skills = write_skills_file(tmp / "skills.toml", skills_config())
-        env = bot_env(
-            tmp,
-            port=free_port(),
-            slack_api_url=fake.api_url,
-            aws_endpoint_url=proxy_url,
-            skills_file=skills,
-        )
-        _bot, bot_base, _ = start_bot(procs, tmp, env, role=role)
+    with stand_ins("ack") as world:
+        procs, tmp, fake = world.procs, world.tmp, world.fake
+        with aws_env_in_this_process(world.moto_url):
+            create_skill_function(FUNCTION, world.moto_url)
+        _proxy, proxy_url = start_proxy(procs, tmp, world.moto_url, AWS_DELAY)
+        bot_base = world.start_bot(proxy_url, role)
         _bare, bare_base = _start_bare(procs, tmp, fake.api_url)
         targets = {"bare": f"{bare_base}/slack/events", "bot": f"{bot_base}/slack/events"}
         # the floor: the same waitress and WSGI app answering 404 on another path, no Bolt

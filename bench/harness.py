@@ -1,5 +1,5 @@
-"""What every benchmark needs: free ports, child processes that are always stopped,
-an isolated environment, moto_server, the bot as a real process, and statistics.
+"""What every benchmark needs beyond ``bot.devkit``: child processes that are always
+stopped, readiness timed over HTTP, the niced stand-ins for AWS, and statistics.
 
 Children are started in a :class:`Processes` (a context manager); leaving it, normally,
 on an error or on Ctrl-C/SIGTERM, stops each child it started, by its own pid::
@@ -12,38 +12,62 @@ on an error or on Ctrl-C/SIGTERM, stops each child it started, by its own pid::
 from __future__ import annotations
 
 import contextlib
-import json
 import math
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from bot.devkit import process
+from bot.devkit.process import BotProcess, Child, free_port
+from bot.devkit.skills_file import skills_config, write_skills_file
 
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 BIN = Path(PYTHON).parent
 SIGNING_SECRET = "bench-signing-secret"
 BOT_TOKEN = "xoxb-bench-token"
-REGION = "us-east-1"
+REGION = process.REGION
+#: the users of every benchmark's skills file
+OPERATORS = ("U0ALICE", "U0BOB")
+APPROVERS = ("U0CAROL",)
 
 
-# -- ports, signals --------------------------------------------------------------------
+# -- commands, signals ---------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def run_to_end(
+    argv: Sequence[str],
+    what: str,
+    *,
+    env: Mapping[str, str],
+    timeout: float,
+    cwd: Path | None = None,
+    stdin: str | None = None,
+) -> str:
+    """Run a command to its end; its stdout, or RuntimeError with the end of its stderr."""
+    done = subprocess.run(
+        list(argv),
+        input=stdin,
+        env=dict(env),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"{what} failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    return done.stdout
 
 
 def sigterm_as_interrupt() -> None:
@@ -58,32 +82,12 @@ def sigterm_as_interrupt() -> None:
 # -- child processes -----------------------------------------------------------------
 
 
-@dataclass
-class Child:
-    name: str
-    popen: subprocess.Popen[bytes]
-    log: Path
-
-    @property
-    def pid(self) -> int:
-        return self.popen.pid
-
-    def alive(self) -> bool:
-        return self.popen.poll() is None
-
-    def log_tail(self, lines: int = 30) -> str:
-        try:
-            text = self.log.read_text(errors="replace")
-        except OSError:
-            return "(no log)"
-        return "\n".join(text.splitlines()[-lines:])
-
-    def rss_mb(self) -> float:
-        """Resident memory (VmRSS of /proc/<pid>/status) in MiB."""
-        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        raise RuntimeError(f"no VmRSS for {self.name} (pid {self.pid})")
+def rss_mb(child: Child) -> float:
+    """Resident memory (VmRSS of /proc/<pid>/status) in MiB."""
+    for line in Path(f"/proc/{child.pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for {child.name} (pid {child.pid})")
 
 
 class Processes:
@@ -98,44 +102,14 @@ class Processes:
     def __exit__(self, *exc: object) -> None:
         self.stop_all()
 
-    def start(
-        self,
-        name: str,
-        argv: Sequence[str],
-        *,
-        env: Mapping[str, str],
-        cwd: Path,
-        log: Path,
-        nice: int = 0,
-    ) -> Child:
-        out = log.open("wb")
-        try:
-            popen = subprocess.Popen(
-                list(argv),
-                env=dict(env),
-                cwd=cwd,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                preexec_fn=(lambda: os.nice(nice)) if nice else None,
-            )
-        finally:
-            out.close()  # the child holds its own copy
-        child = Child(name, popen, log)
+    def start(self, child: Child) -> Child:
         self.children.append(child)
-        return child
+        return child.start()
 
     def stop(self, child: Child, grace: float = 3.0) -> None:
-        """SIGTERM, then SIGKILL after ``grace`` seconds; only this child's pid."""
-        if child.popen.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                child.popen.terminate()
-            try:
-                child.popen.wait(grace)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    child.popen.kill()
-                child.popen.wait(5)
+        """SIGTERM, then SIGKILL after ``grace`` seconds."""
+        with contextlib.suppress(ProcessLookupError):
+            child.stop(grace=grace)
         if child in self.children:
             self.children.remove(child)
 
@@ -191,7 +165,7 @@ def wait_until(
             return time.monotonic()
         if not child.alive():
             raise RuntimeError(
-                f"{child.name} exited with {child.popen.returncode} before {url} answered:\n"
+                f"{child.name} exited with {child.returncode} before {url} answered:\n"
                 + child.log_tail()
             )
         if time.monotonic() > deadline:
@@ -206,23 +180,16 @@ def wait_until(
 # -- environment, moto, the bot --------------------------------------------------------
 
 
-def base_env(tmp: Path) -> dict[str, str]:
-    """The caller's environment without anything that could reach a real account or
-    change the bot's settings, plus fake AWS credentials."""
-    drop_prefixes = ("AWS_", "SLACK_", "ALEXA_", "SKILLBOT_")
-    drop = {"DATABASE_URL", "PORT", "LOG_LEVEL"}
-    env = {k: v for k, v in os.environ.items() if not k.startswith(drop_prefixes) and k not in drop}
-    env.update(
-        AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
-        AWS_DEFAULT_REGION=REGION,
-        AWS_CONFIG_FILE=str(tmp / "aws-config"),
-        AWS_SHARED_CREDENTIALS_FILE=str(tmp / "aws-credentials"),
-        AWS_EC2_METADATA_DISABLED="true",
-        PYTHONPATH=str(REPO) + os.pathsep + env.get("PYTHONPATH", ""),
-        PYTHONUNBUFFERED="1",
-    )
+def base_env() -> dict[str, str]:
+    """The isolated environment of a child, with the benchmarks importable."""
+    env = process.isolated_env()
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     return env
+
+
+def bench_skills(channels: Mapping[str, str]) -> dict[str, Any]:
+    """A skills file (as parsed TOML) of one skill per name → channel."""
+    return skills_config(channels, operators=OPERATORS, approvers=APPROVERS)
 
 
 @contextlib.contextmanager
@@ -260,14 +227,8 @@ def start_moto(procs: Processes, tmp: Path) -> tuple[Child, str]:
     """moto_server on a free port of 127.0.0.1; returns the child and its URL."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    child = procs.start(
-        "moto_server",
-        [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-        env=base_env(tmp),
-        cwd=tmp,
-        log=tmp / "moto.log",
-        nice=REMOTE_NICE,
-    )
+    argv = [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)]
+    child = procs.start(Child(argv, base_env(), cwd=tmp, name="moto_server", nice=REMOTE_NICE))
     wait_until(f"{url}/moto-api/data.json", child, timeout=30, interval=0.05)
     return child, url
 
@@ -275,14 +236,8 @@ def start_moto(procs: Processes, tmp: Path) -> tuple[Child, str]:
 def start_proxy(procs: Processes, tmp: Path, upstream: str, delay: float) -> tuple[Child, str]:
     """``bench.delay_proxy`` in front of ``upstream`` (its own process); returns its URL."""
     port = free_port()
-    child = procs.start(
-        "delay-proxy",
-        [PYTHON, "-m", "bench.delay_proxy", upstream, str(delay), str(port)],
-        env=base_env(tmp),
-        cwd=tmp,
-        log=tmp / "proxy.log",
-        nice=REMOTE_NICE,
-    )
+    argv = [PYTHON, "-m", "bench.delay_proxy", upstream, str(delay), str(port)]
+    child = procs.start(Child(argv, base_env(), cwd=tmp, name="delay-proxy", nice=REMOTE_NICE))
     url = f"http://127.0.0.1:{port}"
     wait_until(f"{url}/__bench_proxy/count", child, timeout=30, interval=0.05)
     return child, url
@@ -303,31 +258,23 @@ def bot_env(
     skills_file: Path,
     database_url: str | None = None,
 ) -> dict[str, str]:
-    env = base_env(tmp)
-    env.update(
-        SLACK_BOT_TOKEN=BOT_TOKEN,
-        SLACK_SIGNING_SECRET=SIGNING_SECRET,
-        SLACK_API_URL=slack_api_url,
-        PORT=str(port),
-        DATABASE_URL=database_url or f"sqlite:///{tmp / 'skillbot.db'}",
-        SKILLBOT_CONFIG=str(skills_file),
-        AWS_ENDPOINT_URL=aws_endpoint_url,
-        LOG_LEVEL="WARNING",
+    """The bot's environment for a benchmark: only warnings are logged."""
+    return process.bot_env(
+        slack_api_url=slack_api_url,
+        database_url=database_url or f"sqlite:///{tmp / 'skillbot.db'}",
+        config=skills_file,
+        token=BOT_TOKEN,
+        signing_secret=SIGNING_SECRET,
+        port=port,
+        aws_endpoint_url=aws_endpoint_url,
+        log_level="WARNING",
     )
-    return env
-
-
-def scheduler_available() -> bool:
-    """``python -m bot`` (role all) needs bot.scheduling; a web replica does not."""
-    import importlib.util
-
-    return importlib.util.find_spec("bot.scheduling") is not None
 
 
 def start_bot(
     procs: Processes,
     tmp: Path,
-    env: Mapping[str, str],
+    env: dict[str, str],
     *,
     role: str = "web",
     name: str = "bot",
@@ -339,40 +286,53 @@ def start_bot(
     """
     base = f"http://127.0.0.1:{env['PORT']}"
     started = time.monotonic()
-    child = procs.start(
-        name,
-        [PYTHON, "-m", "bot", role],
-        env=env,
-        cwd=tmp,  # no .env of the repository is read
-        log=tmp / f"{name}.log",
-    )
+    # in tmp, no .env of the repository is read
+    child = procs.start(BotProcess(env, role, cwd=tmp, name=name))
     ready = wait_until(f"{base}/healthz", child, timeout=ready_timeout)
     return child, base, ready - started
 
 
-# -- the skills file ---------------------------------------------------------------------
+# -- one benchmark's world --------------------------------------------------------------
 
 
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)  # a valid TOML basic string
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    raise TypeError(f"no TOML for {value!r}")
+@dataclass
+class StandIns:
+    """What a benchmark runs the bot against: moto_server and the fake Slack."""
+
+    procs: Processes
+    tmp: Path
+    fake: Any  # bot.devkit.fake_slack.FakeSlack
+    moto_url: str
+
+    def start_bot(self, aws_endpoint_url: str, role: str) -> str:
+        """The bot over a skills file of one skill, trivia (function ``trivia-skill``),
+        reaching AWS at ``aws_endpoint_url``; its base URL once it is ready."""
+        skills = bench_skills({"trivia": "C0TRIVIA"})
+        env = bot_env(
+            self.tmp,
+            port=free_port(),
+            slack_api_url=self.fake.api_url,
+            aws_endpoint_url=aws_endpoint_url,
+            skills_file=write_skills_file(self.tmp / "skills.toml", skills),
+        )
+        _child, base, _seconds = start_bot(self.procs, self.tmp, env, role=role)
+        return base
 
 
-def write_skills_file(path: Path, config: Mapping[str, Any]) -> Path:
-    """Write a skills file (top-level keys plus ``[skills.NAME]`` tables) as TOML."""
-    lines = [f"{k} = {_toml_value(v)}" for k, v in config.items() if k != "skills"]
-    for name, entry in config["skills"].items():
-        lines.append(f"\n[skills.{name}]")
-        lines.extend(f"{k} = {_toml_value(v)}" for k, v in entry.items())
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
+@contextlib.contextmanager
+def stand_ins(name: str) -> Iterator[StandIns]:
+    """Children, a temporary folder, the fake Slack and moto_server for the benchmark
+    ``name``; all stopped and removed when the block ends."""
+    from bot.devkit.fake_slack import FakeSlack
+
+    with (
+        Processes() as procs,
+        tempfile.TemporaryDirectory(prefix=f"bench-{name}-") as tmp_name,
+        FakeSlack() as fake,
+    ):
+        tmp = Path(tmp_name)
+        _moto, moto_url = start_moto(procs, tmp)
+        yield StandIns(procs, tmp, fake, moto_url)
 
 
 # -- statistics and printing -----------------------------------------------------------------

@@ -19,35 +19,27 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 from bench.harness import (
     BIN,
     SIGNING_SECRET,
-    Processes,
     aws_env_in_this_process,
     base_env,
-    bot_env,
-    free_port,
     heading,
     median,
     ms,
     percentile,
     ratio,
-    scheduler_available,
-    start_bot,
-    start_moto,
+    run_to_end,
+    stand_ins,
     table,
     verdict,
-    write_skills_file,
 )
 
 BOT_FN, DIRECT_FN, CLI_FN = "trivia-skill", "direct-skill", "cli-skill"
-ALIAS = "PROD1"  # live on all three (skills_config's live_alias)
+ALIAS = "PROD1"  # live on all three (the skills file's live_alias)
 BUDGET_VS_CALLS = 1.2
 BUDGET_VS_CLI = 50.0
 
@@ -82,8 +74,8 @@ class BotRound:
 
     def run(self, n: int) -> float:
         from bot import blocks
+        from bot.devkit.messages import button_value
         from bot.devkit.slack_requests import block_action_body, slash_command_body
-        from tests.support.slack_world import button_value
 
         url = self.fake.response_url()
         self._post(slash_command_body(f"hotfix trivia -- bench round {n}", response_url=url))
@@ -134,17 +126,9 @@ def _cli_round(aws: str, endpoint: str, env: dict[str, str]) -> float:
     """get-alias, publish-version, update-alias with the AWS CLI; total seconds."""
 
     def call(*args: str) -> dict[str, Any]:
-        done = subprocess.run(
-            [aws, "lambda", *args, "--endpoint-url", endpoint, "--output", "json"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-        if done.returncode != 0:
-            raise RuntimeError(f"aws lambda {args[0]} failed: {done.stderr[-500:]}")
-        return dict(json.loads(done.stdout or "{}"))
+        argv = [aws, "lambda", *args, "--endpoint-url", endpoint, "--output", "json"]
+        out = run_to_end(argv, f"aws lambda {args[0]}", env=env, timeout=60)
+        return dict(json.loads(out or "{}"))
 
     started = time.perf_counter()
     alias = call("get-alias", "--function-name", CLI_FN, "--name", ALIAS)
@@ -166,21 +150,14 @@ def _cli_round(aws: str, endpoint: str, env: dict[str, str]) -> float:
 def run(quick: bool = False) -> dict[str, Any]:
     from bot.adapters.lambda_aws import lambda_client_config
     from bot.devkit.aws import create_skill_function, deploy, lambda_client
-    from bot.devkit.fake_slack import FakeSlack
-    from tests.support.slack_world import skills_config
 
     rounds = 5 if quick else 20
     cli_rounds = 2 if quick else 5
-    role = "all" if scheduler_available() else "web"
+    role = "all"
     aws = _aws_cli()
     heading(f"hotfix: Confirm click → announcement, moto_server without delay, {rounds} rounds")
-    with (
-        Processes() as procs,
-        tempfile.TemporaryDirectory(prefix="bench-hotfix-") as tmp_name,
-        FakeSlack() as fake,
-    ):
-        tmp = Path(tmp_name)
-        _moto, moto_url = start_moto(procs, tmp)
+    with stand_ins("hotfix") as world:
+        fake, moto_url = world.fake, world.moto_url
         with aws_env_in_this_process(moto_url):
             for fn in (BOT_FN, DIRECT_FN, CLI_FN):
                 create_skill_function(fn, moto_url)
@@ -191,17 +168,9 @@ def run(quick: bool = False) -> dict[str, Any]:
             direct = boto3.client("lambda", endpoint_url=moto_url, config=lambda_client_config())
             direct.get_alias(FunctionName=DIRECT_FN, Name=ALIAS)
 
-        skills = write_skills_file(tmp / "skills.toml", skills_config())
-        env = bot_env(
-            tmp,
-            port=free_port(),
-            slack_api_url=fake.api_url,
-            aws_endpoint_url=moto_url,
-            skills_file=skills,
-        )
-        _bot, bot_base, _ = start_bot(procs, tmp, env, role=role)
+        bot_base = world.start_bot(moto_url, role)
         bot_round = BotRound(fake, bot_base)
-        cli_env = base_env(tmp)
+        cli_env = base_env()
 
         # warm-up round of each, not measured
         deploy(setup, BOT_FN, "VERSION = 'warm-up'\n")

@@ -1,7 +1,7 @@
 """One reminder pass over 10,000 pending certifications, and the memory it needs (SPEC §7).
 
 The passes run in a fresh process of their own (``python -m bench.reminders --worker``),
-over the bot's own services built by ``bot.wiring.build_services`` from a skills file of
+over the bot's own services built by ``bot.bootstrap.build_services`` from a skills file of
 10,000 skills and a SQLite database seeded with one pending certification per skill
 (as ``bench.startup`` does), so its resident memory is the bot's, not the benchmark's.
 Each pass is ``ReminderService.run_pass()``, as the scheduler runs it every second; the
@@ -18,7 +18,6 @@ Timed, median of several passes each:
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,31 +28,20 @@ from typing import Any
 from bench.harness import (
     PYTHON,
     base_env,
-    free_port,
     heading,
     median,
     ms,
     percentile,
+    run_to_end,
     table,
     verdict,
-    write_skills_file,
 )
 from bench.startup import SKILLS, many_skills, seed_pending
+from bot.devkit.process import free_port
+from bot.devkit.skills_file import write_skills_file
 
 BUDGET_PASS = 0.100
 BUDGET_RSS_MB = 150.0
-
-
-def reminders_available() -> str | None:
-    """None when ``bot.reminders`` has a pass to time; else why not."""
-    try:
-        from bot import reminders
-    except ImportError as err:
-        return f"bot.reminders cannot be imported ({err})"
-    service = getattr(reminders, "ReminderService", None)
-    if service is None or not callable(getattr(service, "run_pass", None)):
-        return "bot.reminders has no ReminderService.run_pass"
-    return None
 
 
 class _Clock:
@@ -74,9 +62,10 @@ def _rss_mb() -> float:
 def worker(database_url: str, skills_file: str, slack_api_url: str) -> dict[str, Any]:
     """Runs in its own process: time passes, report seconds and RSS."""
     from bot.adapters.slack_notifier import web_client
+    from bot.bootstrap import build_services
     from bot.config import Settings, load_skills_file
-    from bot.reminders import ReminderBook, ReminderService, build_schedules
-    from bot.wiring import build_services
+    from bot.schedules import build_schedules
+    from bot.service.reminders import ReminderService
 
     rss_before = _rss_mb()
     clock = _Clock(datetime.now(UTC))
@@ -93,9 +82,9 @@ def worker(database_url: str, skills_file: str, slack_api_url: str) -> dict[str,
     )
 
     def new_service() -> Any:
-        # built as bot.scheduling.start_scheduler builds it
+        # built as bot.bootstrap builds it, new: a fresh start follows schedule changes once
         return ReminderService(
-            ReminderBook(services.store.engine),
+            services.store.reminder_book(),
             services.store,
             services.notifier,
             build_schedules(config, services.skills),
@@ -139,30 +128,22 @@ def worker(database_url: str, skills_file: str, slack_api_url: str) -> dict[str,
     return result
 
 
-def run(quick: bool = False) -> dict[str, Any] | None:
+def run(quick: bool = False) -> dict[str, Any]:
     heading(f"reminders: one pass over {SKILLS:,} pending certifications")
-    missing = reminders_available()
-    if missing:
-        print(f"skipped: {missing}")
-        return None
     with tempfile.TemporaryDirectory(prefix="bench-reminders-") as tmp_name:
         tmp = Path(tmp_name)
         skills_file = write_skills_file(tmp / "many.toml", many_skills(SKILLS))
         database_url = f"sqlite:///{tmp / 'many.db'}"
         seed_pending(database_url, SKILLS)
         closed = f"http://127.0.0.1:{free_port()}/api/"  # nothing is posted by a pass
-        done = subprocess.run(
+        out = run_to_end(
             [PYTHON, "-m", "bench.reminders", "--worker", database_url, str(skills_file), closed],
-            env=base_env(tmp),
-            cwd=tmp,
-            capture_output=True,
-            text=True,
+            "reminder worker",
+            env=base_env(),
             timeout=240,
-            check=False,
+            cwd=tmp,
         )
-    if done.returncode != 0:
-        raise RuntimeError(f"reminder worker failed ({done.returncode}):\n{done.stderr[-3000:]}")
-    r = json.loads(done.stdout.strip().splitlines()[-1])
+    r = json.loads(out.strip().splitlines()[-1])
 
     def row(name: str, values: list[float], note: str = "") -> list[object]:
         return [name, len(values), ms(median(values)), ms(percentile(values, 90)),

@@ -15,7 +15,6 @@ is not ready within a cap is reported as such and not repeated.
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,22 +22,22 @@ from typing import Any
 
 from bench.harness import (
     NotReady,
-    Processes,
+    bench_skills,
     bot_env,
-    free_port,
     heading,
     median,
     ms,
     proxied_requests,
     ratio,
-    scheduler_available,
+    rss_mb,
+    stand_ins,
     start_bot,
-    start_moto,
     start_proxy,
     table,
     verdict,
-    write_skills_file,
 )
+from bot.devkit.process import free_port
+from bot.devkit.skills_file import write_skills_file
 
 SKILLS = 10_000
 BUDGET_READY = 2.0
@@ -50,29 +49,14 @@ def skill_name(i: int) -> str:
 
 
 def many_skills(count: int) -> dict[str, Any]:
-    """A valid skills file of ``count`` skills (one function each)."""
-    return {
-        "announce_channel": "C0ANNOUNCE",
-        "operators": ["U0ALICE", "U0BOB"],
-        "approvers": ["U0CAROL"],
-        "reminder_schedule": "24h",
-        "timezone": "Europe/Berlin",
-        "skills": {
-            skill_name(i): {
-                "function": f"{skill_name(i)}-fn",
-                "alexa_skill_id": f"amzn1.ask.skill.{i:08x}-0000-0000-0000-000000000000",
-                "aliases": ["PROD1", "PROD2"],
-                "live_alias": "PROD1",
-                "channel": f"C{i:08d}",
-            }
-            for i in range(count)
-        },
-    }
+    """A valid skills file of ``count`` skills (one function and channel each)."""
+    return bench_skills({skill_name(i): f"C{i:08d}" for i in range(count)})
 
 
 def seed_pending(database_url: str, count: int) -> None:
     """One pending certification per skill, in one transaction on the store's own table."""
-    from bot.adapters.store import certifications, open_store
+    from bot.adapters.store import open_store
+    from bot.adapters.store.schema import certifications
     from bot.domain.model import CertificationState, new_id
 
     store = open_store(database_url)
@@ -133,12 +117,12 @@ def _starts(world: dict[str, Any], skills_file: Path, database_url: str, role: s
             out.not_ready = (
                 err.waited,
                 proxied_requests(proxy) - calls_before,
-                err.child.rss_mb() if err.child.alive() else float("nan"),
+                rss_mb(err.child) if err.child.alive() else float("nan"),
             )
             procs.stop(err.child)
             break
         out.ready.append(seconds)
-        out.rss_mb.append(child.rss_mb())
+        out.rss_mb.append(rss_mb(child))
         out.aws_calls.append(proxied_requests(proxy) - calls_before)
         procs.stop(child)
     return out
@@ -162,30 +146,20 @@ def _row(name: str, starts: Starts, base: Starts | None) -> list[object]:
 
 
 def run(quick: bool = False) -> dict[str, Any]:
-    from bot.devkit.fake_slack import FakeSlack
-
     times = 3 if quick else 5
     cap = 15.0 if quick else 30.0
-    roles = ["all", "web"] if scheduler_available() else ["web"]
+    roles = ["all", "web"]
     heading(f"startup: {SKILLS:,} skills with one pending certification each, {times} starts")
-    if "all" not in roles:
-        print("note: bot.scheduling is missing, so `python -m bot` (role all) cannot start yet;")
-        print("      measuring `python -m bot web` (the Procfile's web process) only")
     rows: list[list[object]] = []
     result: dict[str, Any] = {}
-    with (
-        Processes() as procs,
-        tempfile.TemporaryDirectory(prefix="bench-startup-") as tmp_name,
-        FakeSlack() as fake,
-    ):
-        tmp = Path(tmp_name)
-        _moto, moto_url = start_moto(procs, tmp)
-        _proxy, proxy_url = start_proxy(procs, tmp, moto_url, 0.0)
+    with stand_ins("startup") as stand:
+        procs, tmp = stand.procs, stand.tmp
+        _proxy, proxy_url = start_proxy(procs, tmp, stand.moto_url, 0.0)
         world = {
             "procs": procs,
             "tmp": tmp,
             "proxy": proxy_url,
-            "slack": fake.api_url,
+            "slack": stand.fake.api_url,
             "times": times,
             "cap": cap,
         }

@@ -1,96 +1,257 @@
-"""The real bot process (``python -m bot``, what ``make run`` starts) for end-to-end tests.
+"""The real bot process (``python -m bot [ROLE]``, what ``make run`` starts) and other
+child processes, started with an environment of our choosing.
 
-It is started with an environment of our choosing; readiness and log lines are awaited
-on its stderr, never slept for::
+Their output is read line by line on a thread; log lines are awaited, never slept for,
+and leaving the block stops the process (SIGTERM, then SIGKILL)::
 
-    with BotProcess(env) as bot:
-        bot.wait_for_log("ready (HTTP")
+    env = bot_env(slack_api_url=fake.api_url, database_url=url, config=skills, token="xoxb-1")
+    with BotProcess(env, "scheduler", cwd=tmp, log=tmp / "bot.log") as bot:
+        bot.wait_for_log("scheduler ready")
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 
+#: what a child must not inherit: credentials or settings that could reach a real Slack
+#: workspace, AWS account or database, or change how the bot runs
+ISOLATED_PREFIXES = ("SLACK_", "AWS_", "ALEXA_", "SKILLBOT_", "DATABASE_")
+ISOLATED_NAMES = frozenset({"PORT", "LOG_LEVEL"})
+REGION = "us-east-1"
+
 
 def free_port() -> int:
-    with socket.socket() as sock:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
 
-class BotProcess:
-    def __init__(self, env: Mapping[str, str], *args: str, cwd: Path = ROOT) -> None:
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "AWS_"))}
-        self.env.update(env)
-        self.args = args
-        self.cwd = cwd
-        self.lines: list[str] = []
-        self._cond = threading.Condition()
-        self.proc: subprocess.Popen[str] | None = None
+def isolated_env(**overrides: str) -> dict[str, str]:
+    """The caller's environment without anything that could reach a real account or
+    change the bot's settings, with fake AWS credentials and no AWS config files.
 
-    def start(self) -> BotProcess:
+    >>> env = isolated_env(PORT="3000")
+    >>> env["PORT"], env["AWS_ACCESS_KEY_ID"], "SLACK_BOT_TOKEN" in env
+    ('3000', 'testing', False)
+    """
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(ISOLATED_PREFIXES) and key not in ISOLATED_NAMES
+    }
+    env.update(
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_DEFAULT_REGION=REGION,
+        AWS_REGION=REGION,
+        AWS_CONFIG_FILE=os.devnull,
+        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+        AWS_EC2_METADATA_DISABLED="true",
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(overrides)
+    return env
+
+
+def bot_env(
+    *,
+    slack_api_url: str,
+    database_url: str,
+    config: Path,
+    token: str,
+    signing_secret: str | None = None,
+    port: int | None = None,
+    aws_endpoint_url: str | None = None,
+    log_level: str = "INFO",
+) -> dict[str, str]:
+    """The whole environment of a bot on the stand-ins: :func:`isolated_env` and the
+    bot's settings (``config`` is the skills file)."""
+    env = isolated_env(
+        SLACK_BOT_TOKEN=token,
+        SLACK_API_URL=slack_api_url,
+        DATABASE_URL=database_url,
+        SKILLBOT_CONFIG=str(config),
+        LOG_LEVEL=log_level,
+    )
+    if signing_secret is not None:
+        env["SLACK_SIGNING_SECRET"] = signing_secret
+    if port is not None:
+        env["PORT"] = str(port)
+    if aws_endpoint_url is not None:
+        env["AWS_ENDPOINT_URL"] = aws_endpoint_url
+    return env
+
+
+class Child:
+    """A child process in a session of its own, its stdout and stderr read line by line:
+    kept in memory, appended to ``log`` when given, and awaited with :meth:`wait_for_log`.
+
+    ``env`` is its whole environment; ``nice`` lowers its priority.
+    """
+
+    def __init__(
+        self,
+        argv: Sequence[str],
+        env: Mapping[str, str],
+        *,
+        cwd: Path,
+        log: Path | None = None,
+        name: str | None = None,
+        nice: int = 0,
+    ) -> None:
+        self.argv = list(argv)
+        self.env = dict(env)
+        self.cwd = cwd
+        self.log_path = log
+        self.name = name or Path(self.argv[0]).name
+        self.nice = nice
+        self.lines: list[str] = []
+        self.proc: subprocess.Popen[str] | None = None
+        self._cond = threading.Condition()
+        self._eof = False
+        self._reader: threading.Thread | None = None
+
+    def start(self) -> Child:
+        nice = self.nice
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bot", *self.args],
+            self.argv,
             cwd=self.cwd,
             env=self.env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            errors="replace",
             start_new_session=True,
+            preexec_fn=(lambda: os.nice(nice)) if nice else None,
         )
-        threading.Thread(target=self._read, daemon=True).start()
+        self._reader = threading.Thread(target=self._read, name=f"{self.name}-output", daemon=True)
+        self._reader.start()
         return self
 
     def _read(self) -> None:
         assert self.proc is not None and self.proc.stdout is not None
-        for line in self.proc.stdout:
-            with self._cond:
-                self.lines.append(line.rstrip("\n"))
-                self._cond.notify_all()
+        with contextlib.ExitStack() as stack:
+            sink = stack.enter_context(self.log_path.open("a")) if self.log_path else None
+            for raw in self.proc.stdout:
+                line = raw.rstrip("\n")
+                if sink is not None:
+                    sink.write(line + "\n")
+                    sink.flush()
+                with self._cond:
+                    self.lines.append(line)
+                    self._cond.notify_all()
         with self._cond:
-            self.lines.append("<exited>")
+            self._eof = True
             self._cond.notify_all()
 
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    @property
+    def returncode(self) -> int | None:
+        """Its exit status once it ended (negative: the signal that ended it)."""
+        return None if self.proc is None else self.proc.poll()
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
     def wait_for_log(self, needle: str, timeout: float = 30.0) -> str:
+        """The first line containing ``needle``; fails with the output when the process
+        ends or ``timeout`` seconds pass without one."""
+
         def found() -> str | None:
-            for line in self.lines:
-                if needle in line:
-                    return line
-            return None
+            return next((line for line in self.lines if needle in line), None)
 
         with self._cond:
-            ok = self._cond.wait_for(lambda: found() or "<exited>" in self.lines, timeout)
+            self._cond.wait_for(lambda: found() is not None or self._eof, timeout)
             line = found()
-            if not ok or line is None:
+            if line is None:
                 raise AssertionError(
-                    f"{needle!r} not logged within {timeout}s; log:\n" + "\n".join(self.lines)
+                    f"{needle!r} not logged by {self.name} within {timeout}s; log:\n"
+                    + "\n".join(self.lines)
                 )
             return line
 
     def log(self) -> str:
+        """Everything it wrote so far."""
         with self._cond:
             return "\n".join(self.lines)
 
+    def log_tail(self, lines: int = 30) -> str:
+        with self._cond:
+            return "\n".join(self.lines[-lines:])
+
     def kill(self, sig: int = signal.SIGKILL) -> int:
+        """Send ``sig`` to its session (unless it already ended); its exit status."""
         assert self.proc is not None
         if self.proc.poll() is None:
-            os.killpg(self.proc.pid, sig)
-        return self.proc.wait(timeout=30)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, sig)
+        code = self.proc.wait(timeout=30)
+        self._drain()
+        return code
 
-    def __enter__(self) -> BotProcess:
+    def stop(self, *, hard: bool = False, grace: float = 20.0) -> int:
+        """SIGTERM (a graceful stop), or SIGKILL when ``hard`` (no shutdown code runs);
+        SIGKILL if it is still running ``grace`` seconds later. Its exit status."""
+        assert self.proc is not None
+        if self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL if hard else signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            return self.kill()
+        self._drain()
+        return self.proc.returncode
+
+    def _drain(self) -> None:
+        # the output it wrote before exiting is kept (and logged) before we report
+        if self._reader is not None:
+            self._reader.join(timeout=5)
+
+    def __enter__(self) -> Child:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.kill(signal.SIGTERM)
+        if self.proc is not None:
+            self.stop()
+
+
+class BotProcess(Child):
+    """``python -m bot [ROLE]``: ``env`` over :func:`isolated_env`, importable from
+    any ``cwd`` (a ``cwd`` outside the repository reads no ``.env``)."""
+
+    def __init__(
+        self,
+        env: Mapping[str, str],
+        *args: str,
+        cwd: Path = ROOT,
+        log: Path | None = None,
+        name: str = "bot",
+    ) -> None:
+        full = isolated_env(**env)
+        full["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), full.get("PYTHONPATH")]))
+        super().__init__([sys.executable, "-m", "bot", *args], full, cwd=cwd, log=log, name=name)
+
+    def start(self) -> BotProcess:
+        super().start()
+        return self
+
+    def __enter__(self) -> BotProcess:
+        return self.start()

@@ -17,6 +17,7 @@ import pytest
 from bot import blocks
 from bot.devkit.aws import alias_version, create_skill_function, deploy
 from bot.devkit.fake_slack import FakeSlack
+from bot.devkit.messages import button_value
 from bot.devkit.process import free_port
 from bot.devkit.slack_requests import (
     event_body,
@@ -27,7 +28,9 @@ from bot.devkit.slack_requests import (
     slash_command_body,
 )
 from tests.support.e2e import Bot, bot_env, start_bot
-from tests.support.slack_world import APPROVER, CHANNEL, SECRET, STRANGER, button_value
+from tests.support.skills import CHANNEL
+from tests.support.slack_world import SECRET
+from tests.support.users import APPROVER, STRANGER
 
 FN = "trivia-skill"
 

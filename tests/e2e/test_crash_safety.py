@@ -13,11 +13,13 @@ import pytest
 from bot import blocks
 from bot.devkit.aws import alias_version, create_skill_function, deploy
 from bot.devkit.fake_slack import FakeSlack
+from bot.devkit.messages import button_value
 from bot.devkit.process import BotProcess, free_port
 from bot.devkit.slack_requests import block_action_body
 from tests.support.aws_proxy import FreezingProxy
 from tests.support.e2e import Bot, bot_env, start_bot
-from tests.support.slack_world import APPROVER, CHANNEL, button_value
+from tests.support.skills import CHANNEL
+from tests.support.users import APPROVER
 
 FN = "trivia-skill"
 

@@ -14,15 +14,10 @@ from pathlib import Path
 
 from bot.adapters.store import open_store
 from bot.devkit.fake_slack import FakeSlack
-from tests.support.reminders import (
-    bot_env,
-    iter_lines,
-    seed_certification,
-    skills_toml,
-    slots_of,
-    start_bot,
-    stop_bot,
-)
+from bot.devkit.process import bot_env
+from tests.support.process import iter_lines, start_bot, stop_bot
+from tests.support.reminders import seed_certification, slots_of
+from tests.support.skills import skills_toml
 
 PERIOD = 2  # seconds: reminder_schedule = "2s"
 THREAD = "1700000000.000100"

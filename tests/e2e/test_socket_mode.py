@@ -10,6 +10,7 @@ from urllib.parse import parse_qsl
 from bot import blocks
 from bot.devkit.aws import alias_version, create_skill_function, deploy
 from bot.devkit.fake_slack import FakeSlack
+from bot.devkit.messages import button_value
 from bot.devkit.process import BotProcess, free_port
 from bot.devkit.slack_requests import (
     block_action_body,
@@ -19,7 +20,8 @@ from bot.devkit.slack_requests import (
 )
 from tests.support.e2e import bot_env
 from tests.support.fake_socket_mode import FakeSocketMode
-from tests.support.slack_world import APPROVER, CHANNEL, button_value
+from tests.support.skills import CHANNEL
+from tests.support.users import APPROVER
 
 FN = "trivia-skill"
 

@@ -17,7 +17,8 @@ from bot.domain.model import FixKind, Outcome
 from bot.service.rotation import RotationService
 from tests.support.fakes import FakeClock
 from tests.support.faults import FAULTS, inject
-from tests.support.world import APPROVER, OPERATOR, compose_over
+from tests.support.users import APPROVER, OPERATOR
+from tests.support.world import compose_over
 
 FN = "trivia-skill"
 # a publish refused while a deployment is still being applied waits for it and publishes

@@ -13,17 +13,11 @@ from pathlib import Path
 
 from bot.adapters.store import open_store
 from bot.devkit.fake_slack import FakeSlack
+from bot.devkit.process import bot_env
 from tests.support.db import postgres_schema_url
-from tests.support.reminders import (
-    bot_env,
-    iter_lines,
-    seed_certification,
-    skills_toml,
-    slots_of,
-    start_bot,
-    stop_bot,
-    wait_for_line,
-)
+from tests.support.process import iter_lines, start_bot, stop_bot, wait_for_line
+from tests.support.reminders import seed_certification, slots_of
+from tests.support.skills import skills_toml
 
 PERIOD = 2
 SKILLS = {f"skill{i}": f"C0SKILL{i}" for i in range(8)}

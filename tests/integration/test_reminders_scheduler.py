@@ -16,13 +16,9 @@ from bot.bootstrap import Services, start_scheduler
 from bot.devkit.fake_slack import FakeSlack
 from bot.domain.errors import ConfigError
 from bot.domain.model import CertificationState
-from tests.support.reminders import (
-    REQUESTER,
-    pending_seconds,
-    scheduler_services,
-    seed_certification,
-    skills_config,
-)
+from tests.support.reminders import pending_seconds, scheduler_services, seed_certification
+from tests.support.skills import skills_config
+from tests.support.users import REQUESTER
 
 
 @pytest.fixture

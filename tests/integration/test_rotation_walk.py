@@ -11,7 +11,8 @@ from bot.devkit.aws import adapter, alias_version, create_skill_function, deploy
 from bot.domain.errors import Refused, StalePlan
 from bot.domain.model import Outcome
 from tests.support.fakes import FakeClock
-from tests.support.world import APPROVER, OPERATOR, compose_over
+from tests.support.users import APPROVER, OPERATOR
+from tests.support.world import compose_over
 
 FN = "trivia-skill"
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+from bot.devkit import process as devkit_process
 from bot.devkit.fake_slack import FakeSlack
 from bot.devkit.process import BotProcess
 from bot.devkit.slack_requests import (
@@ -15,22 +15,9 @@ from bot.devkit.slack_requests import (
     sign,
     slash_command_body,
 )
-from tests.support.slack_world import CHANNEL, OPERATOR, SECRET, TOKEN, skills_config
-
-
-def write_skills_file(path: Path) -> Path:
-    config = skills_config()
-    skill = config["skills"]["trivia"]
-    lines = [
-        f'announce_channel = "{config["announce_channel"]}"',
-        f"operators = {json.dumps(config['operators'])}",
-        f"approvers = {json.dumps(config['approvers'])}",
-        'reminder_schedule = "24h"',
-        "[skills.trivia]",
-        *(f"{k} = {json.dumps(v)}" for k, v in skill.items()),
-    ]
-    path.write_text("\n".join(lines) + "\n")
-    return path
+from tests.support.skills import CHANNEL, skills_toml
+from tests.support.slack_world import SECRET, TOKEN
+from tests.support.users import OPERATOR
 
 
 class Bot:
@@ -73,21 +60,20 @@ class Bot:
 
 
 def bot_env(fake: FakeSlack, aws_endpoint: str, port: int, tmp_path: Path) -> dict[str, str]:
-    return {
-        "SLACK_BOT_TOKEN": TOKEN,
-        "SLACK_SIGNING_SECRET": SECRET,
-        "SLACK_API_URL": fake.api_url,
-        "PORT": str(port),
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'skillbot.db'}",
-        "SKILLBOT_CONFIG": str(write_skills_file(tmp_path / "skillbot.toml")),
-        "AWS_ENDPOINT_URL": aws_endpoint,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_REGION": "us-east-1",
-    }
+    """The environment of the bot serving HTTP on ``port``, with its files in ``tmp_path``."""
+    return devkit_process.bot_env(
+        slack_api_url=fake.api_url,
+        database_url=f"sqlite:///{tmp_path / 'skillbot.db'}",
+        config=skills_toml(tmp_path / "skillbot.toml"),
+        token=TOKEN,
+        signing_secret=SECRET,
+        port=port,
+        aws_endpoint_url=aws_endpoint,
+    )
 
 
 def start_bot(env: dict[str, str], cwd: Path, *args: str) -> BotProcess:
-    process = BotProcess(env, *args, cwd=cwd).start()
-    process.wait_for_log("ready (HTTP")
-    return process
+    """``python -m bot [ARGS]``, once it serves HTTP."""
+    bot = BotProcess(env, *args, cwd=cwd).start()
+    bot.wait_for_log("ready (HTTP")
+    return bot

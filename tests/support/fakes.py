@@ -14,10 +14,12 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bot.devkit.skills_file import alexa_skill_id
 from bot.domain.errors import NotFound, StalePlan
 from bot.domain.model import LATEST, AlexaTrigger, AliasState, LatestCode, Version
 
-SKILL_ID = "amzn1.ask.skill.00000000-0000-0000-0000-000000000001"
+#: trivia's, the first skill of a skills config
+SKILL_ID = alexa_skill_id(1)
 
 
 class FakeClock:

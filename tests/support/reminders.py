@@ -1,18 +1,12 @@
-"""Helpers for reminder tests: seeding pending certifications, a clock-driven world,
-running the bot as a subprocess, and reading slots back from posted reminders."""
+"""Reminder tests: seeding pending certifications, a clock-driven world, the scheduler's
+services in process, and reading slots back from posted reminders."""
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import subprocess
-import sys
-import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from bot.adapters.slack_notifier import web_client
@@ -23,10 +17,7 @@ from bot.domain.model import Certification, new_id
 from bot.schedules import ReminderSchedule, Schedules
 from bot.service.reminders import Dispatch, Pacing, ReminderService
 from tests.support.fakes import FakeClock, FakeNotifier
-
-REQUESTER = "U0ALICE"
-APPROVER = "U0CAROL"
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.users import APPROVER, REQUESTER
 
 
 def seed_certification(
@@ -119,26 +110,6 @@ class ReminderWorld:
         return self.notifier.thread(cert.message_ts)
 
 
-def skills_config(skills: dict[str, str], schedule: str, **extra: Any) -> dict[str, Any]:
-    """A skills file (as parsed TOML) with one skill per (name -> channel)."""
-    return {
-        "announce_channel": "C0ANNOUNCE",
-        "operators": [REQUESTER],
-        "approvers": [APPROVER],
-        "reminder_schedule": schedule,
-        "timezone": "Europe/Berlin",
-        "skills": {
-            name: {
-                "function": f"{name}-skill",
-                "alexa_skill_id": f"amzn1.ask.skill.00000000-0000-0000-0000-{index:012d}",
-                "channel": channel,
-            }
-            for index, (name, channel) in enumerate(skills.items())
-        },
-        **extra,
-    }
-
-
 def scheduler_services(
     slack_api_url: str, database_url: str, config: dict[str, Any], token: str = "xoxb-test"
 ) -> Services:
@@ -152,69 +123,6 @@ def scheduler_services(
         lambda_client=object(),  # the scheduler makes no AWS calls
         slack_client=web_client(token, slack_api_url),
     )
-
-
-# -- subprocesses ----------------------------------------------------------------------
-
-
-def skills_toml(path: Path, skills: dict[str, str], schedule: str) -> Path:
-    """The skills file of :func:`skills_config`, written as TOML."""
-    config = skills_config(skills, schedule)
-    lines = [f"{key} = {json.dumps(value)}" for key, value in config.items() if key != "skills"]
-    for name, entry in config["skills"].items():
-        lines.append(f"[skills.{name}]")
-        lines += [f"{key} = {json.dumps(value)}" for key, value in entry.items()]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
-
-
-def bot_env(*, slack_api_url: str, database_url: str, config: Path, token: str) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("SLACK_", "AWS_", "ALEXA_", "SKILLBOT_", "DATABASE_"))
-    }
-    env.update(
-        SLACK_BOT_TOKEN=token,
-        SLACK_API_URL=slack_api_url,
-        DATABASE_URL=database_url,
-        SKILLBOT_CONFIG=str(config),
-        AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
-        AWS_DEFAULT_REGION="us-east-1",
-        LOG_LEVEL="INFO",
-        PYTHONUNBUFFERED="1",
-    )
-    return env
-
-
-def start_bot(role: str, env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
-    """``python -m bot ROLE`` with its output in ``log_path`` (run where no .env is read)."""
-    out = log_path.open("ab")
-    try:
-        return subprocess.Popen(
-            [sys.executable, "-m", "bot", role],
-            cwd=log_path.parent,
-            env={**env, "PYTHONPATH": str(ROOT)},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    finally:
-        out.close()
-
-
-def stop_bot(proc: subprocess.Popen[bytes], *, hard: bool = False) -> None:
-    """``kill -9`` when ``hard``, else SIGTERM (a graceful stop); then reap it."""
-    if proc.poll() is None:
-        if hard:
-            proc.kill()
-        else:
-            proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=5)
 
 
 _PENDING_FOR = re.compile(r"pending for (\d+)s\b")
@@ -234,16 +142,3 @@ def slots_of(messages: Sequence[dict[str, Any]], period: int) -> list[int]:
     divided by the period, is its slot.
     """
     return [pending_seconds(m["text"]) // period for m in messages]
-
-
-def wait_for_line(path: Path, text: str, timeout: float = 20.0) -> None:
-    """Until a process's log has a line with ``text`` (a log file cannot notify)."""
-    deadline = time.monotonic() + timeout
-    while not any(text in line for line in iter_lines(path)):
-        assert time.monotonic() < deadline, f"no {text!r} in {path} within {timeout}s"
-        time.sleep(0.05)
-
-
-def iter_lines(path: Path) -> Iterator[str]:
-    if path.exists():
-        yield from path.read_text(errors="replace").splitlines()

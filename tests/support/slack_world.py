@@ -29,34 +29,12 @@ from bot.devkit.slack_requests import (
     slash_command_body,
 )
 from handlers import build_app
-from tests.support.fakes import SKILL_ID, FakeClock
+from tests.support.fakes import FakeClock
+from tests.support.skills import CHANNEL, skills_config
+from tests.support.users import OPERATOR
 
 SECRET = "test-signing-secret"
 TOKEN = "xoxb-test-token"
-CHANNEL = "C0TRIVIA"
-OPERATOR, APPROVER, STRANGER = "U0ALICE", "U0CAROL", "U0MALLORY"
-
-
-def skills_config(**overrides: Any) -> dict[str, Any]:
-    config: dict[str, Any] = {
-        "announce_channel": "C0ANNOUNCE",
-        "operators": [OPERATOR, "U0BOB"],
-        "approvers": [APPROVER],
-        "promote_reaction": "white_check_mark",
-        "reminder_schedule": "24h",
-        "timezone": "Europe/Berlin",
-        "skills": {
-            "trivia": {
-                "function": "trivia-skill",
-                "alexa_skill_id": SKILL_ID,
-                "aliases": ["PROD1", "PROD2"],
-                "live_alias": "PROD1",
-                "channel": CHANNEL,
-            }
-        },
-    }
-    config.update(overrides)
-    return config
 
 
 def settings_for(fake: FakeSlack, database_url: str, **extra: Any) -> Settings:
@@ -123,14 +101,6 @@ class SlackWorld:
 
 def ack_body(response: BoltResponse) -> dict[str, Any]:
     return json.loads(response.body) if response.body else {}
-
-
-def button_value(message: dict[str, Any], action_id: str) -> str:
-    for block in message.get("blocks") or []:
-        for element in block.get("elements", []):
-            if element.get("action_id") == action_id:
-                return str(element["value"])
-    raise AssertionError(f"no {action_id} button in {message}")
 
 
 def make_slack_world(

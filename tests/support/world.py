@@ -15,10 +15,7 @@ from bot.config import Settings, parse_skills
 from bot.domain.model import Skill
 from bot.service.rotation import RotationService
 from tests.support.fakes import SKILL_ID, FakeClock, FakeLambda, FakeNotifier
-
-OPERATOR = "U0ALICE"
-APPROVER = "U0CAROL"
-STRANGER = "U0MALLORY"
+from tests.support.users import APPROVER, OPERATOR
 
 
 def trivia_skill(function: str = "trivia-skill") -> Skill:

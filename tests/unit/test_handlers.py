@@ -8,7 +8,8 @@ from bot import blocks
 from handlers.actions import PlanButtons
 from handlers.commands import SkillCommand
 from handlers.events import ReactionPromotion
-from tests.support.world import APPROVER, OPERATOR, STRANGER, make_world, services_for
+from tests.support.users import APPROVER, OPERATOR, STRANGER
+from tests.support.world import make_world, services_for
 
 
 class Recorder:

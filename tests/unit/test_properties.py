@@ -12,7 +12,8 @@ from bot.domain.errors import SkillbotError
 from bot.domain.model import Outcome
 from handlers.commands import SkillCommand
 from tests.support.fakes import FakeNotifier
-from tests.support.world import OPERATOR, make_world, services_for
+from tests.support.users import OPERATOR
+from tests.support.world import make_world, services_for
 
 WORDS = [
     "help",

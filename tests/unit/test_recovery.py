@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.domain.model import CertificationState, Outcome
-from tests.support.world import OPERATOR, make_world, services_for
+from tests.support.users import OPERATOR
+from tests.support.world import make_world, services_for
 
 
 @pytest.fixture

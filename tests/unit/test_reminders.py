@@ -17,7 +17,8 @@ from bot.domain.model import CertificationState
 from bot.schedules import ReminderSchedule, build_schedules
 from bot.service.reminders import Pacing
 from tests.support.fakes import FakeClock, FakeNotifier
-from tests.support.reminders import APPROVER, REQUESTER, ReminderWorld, seed_certification
+from tests.support.reminders import ReminderWorld, seed_certification
+from tests.support.users import APPROVER, REQUESTER
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
 

@@ -7,7 +7,8 @@ import pytest
 from bot.domain.errors import NotAuthorized, NotFound, Refused, StalePlan, Unavailable
 from bot.domain.model import CertificationState, FixKind, Outcome
 from tests.support.fakes import sha
-from tests.support.world import APPROVER, OPERATOR, STRANGER, make_world
+from tests.support.users import APPROVER, OPERATOR, STRANGER
+from tests.support.world import make_world
 
 
 @pytest.fixture
