@@ -15,6 +15,7 @@ MODULES = [
     "bot.alexa",
     "bot.adapters.lambda_aws",
     "bot.reminders",
+    "bot.cli",
 ]
 
 
