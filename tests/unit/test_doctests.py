@@ -15,6 +15,7 @@ MODULES = [
     "bot.schedules",
     "bot.service.access",
     "bot.adapters.lambda_aws",
+    "bot.cli",
 ]
 
 

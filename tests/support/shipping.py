@@ -1,0 +1,139 @@
+"""Read the shipped container files the way Docker and Compose do, for tests.
+
+``Dockerfile`` instructions with continuations joined, exec-form arguments decoded,
+``.dockerignore`` applied to paths, Compose's ``${VAR:-default}`` resolved to the
+default::
+
+    steps = dockerfile(ROOT / "Dockerfile")
+    exec_form(only(steps, "CMD"))      # ["skillbot", "run"]
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Step:
+    instruction: str  # upper case: FROM, RUN, ...
+    arguments: str  # the rest of the (joined) line
+
+
+def dockerfile(path: Path) -> list[Step]:
+    steps: list[Step] = []
+    pending = ""
+    for raw in path.read_text().splitlines():
+        line = raw.strip()
+        if not pending and (not line or line.startswith("#")):
+            continue
+        if line.startswith("#"):  # a comment inside a continued instruction
+            continue
+        if line.endswith("\\"):
+            pending += line[:-1] + " "
+            continue
+        instruction, _, arguments = (pending + line).strip().partition(" ")
+        steps.append(Step(instruction.upper(), arguments.strip()))
+        pending = ""
+    assert not pending, f"{path}: the last instruction ends with a continuation"
+    return steps
+
+
+def each(steps: list[Step], instruction: str) -> list[str]:
+    return [s.arguments for s in steps if s.instruction == instruction]
+
+
+def only(steps: list[Step], instruction: str) -> str:
+    [arguments] = each(steps, instruction)
+    return arguments
+
+
+def exec_form(arguments: str) -> list[str]:
+    """The JSON array of an exec-form CMD, ENTRYPOINT or HEALTHCHECK ... CMD."""
+    decoded = json.loads(arguments)
+    assert isinstance(decoded, list) and all(isinstance(a, str) for a in decoded), arguments
+    return decoded
+
+
+def healthcheck(steps: list[Step]) -> tuple[dict[str, str], list[str]]:
+    """The options and the exec-form command of the one HEALTHCHECK."""
+    options_text, marker, command = only(steps, "HEALTHCHECK").partition(" CMD ")
+    assert marker, "HEALTHCHECK without CMD"
+    options = dict(o.removeprefix("--").split("=", 1) for o in options_text.split())
+    return options, exec_form(command.strip())
+
+
+def env_values(steps: list[Step]) -> dict[str, str]:
+    """Every ``ENV key=value`` the Dockerfile sets (the key=value form only)."""
+    values: dict[str, str] = {}
+    for arguments in each(steps, "ENV"):
+        for pair in shlex.split(arguments):
+            key, sep, value = pair.partition("=")
+            assert sep, f"ENV {arguments!r}: use the key=value form"
+            values[key] = value
+    return values
+
+
+def pip_install_step(steps: list[Step]) -> list[str]:
+    """The arguments after ``pip`` of the one ``RUN pip install ...`` step."""
+    [words] = [
+        shlex.split(r) for r in each(steps, "RUN") if shlex.split(r)[:2] == ["pip", "install"]
+    ]
+    assert "&&" not in words and ";" not in " ".join(words), words
+    return words[1:]
+
+
+def _pattern(pattern: str) -> re.Pattern[str]:
+    parts = []
+    for piece in re.split(r"(\*\*/|\*\*|\*|\?)", pattern.strip("/")):
+        parts.append(
+            {"**/": "(?:.*/)?", "**": ".*", "*": "[^/]*", "?": "[^/]"}.get(piece, re.escape(piece))
+        )
+    return re.compile("".join(parts))
+
+
+def dockerignored(path: str, rules: list[str]) -> bool:
+    """Whether Docker leaves ``path`` out of the build context: the last rule matching the
+    path or one of its parent directories decides; ``!`` rules bring paths back."""
+    prefixes = ["/".join(path.split("/")[: i + 1]) for i in range(path.count("/") + 1)]
+    ignored = False
+    for rule in rules:
+        negate = rule.startswith("!")
+        pattern = _pattern(rule.removeprefix("!"))
+        if any(pattern.fullmatch(prefix) for prefix in prefixes):
+            ignored = not negate
+    return ignored
+
+
+def dockerignore_rules(path: Path) -> list[str]:
+    lines = (line.strip() for line in path.read_text().splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
+
+
+def build_context(root: Path = ROOT) -> list[str]:
+    """The repository's files (tracked, or new and not git-ignored) that Docker sends."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=root,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split("\0")
+    rules = dockerignore_rules(root / ".dockerignore")
+    return sorted(
+        p for p in set(listed) if p and (root / p).is_file() and not dockerignored(p, rules)
+    )
+
+
+_INTERPOLATION = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::?-(?P<default>[^}]*))?\}")
+
+
+def compose_default(value: str) -> str:
+    """A Compose value with every ``${VAR:-default}`` replaced by its default."""
+    return _INTERPOLATION.sub(lambda m: m["default"] or "", value)
