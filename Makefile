@@ -18,10 +18,10 @@ lint: $(VENV)/.installed
 	$(PY) -m ruff check bot handlers tests bench
 	$(PY) -m ruff format --check bot handlers tests bench
 	$(PY) -m mypy
+	$(VENV)/bin/lint-imports
 
 test: lint
 	$(PY) -m pytest
 
 bench: $(VENV)/.installed
-	$(PY) -m pip install --quiet -e '.[dev,bench]'
 	$(PY) -m bench

@@ -206,12 +206,7 @@ class Applying:
         if published is not None:
             if published.code_sha256 != plan.code_sha256:
                 # AWS enforces CodeSha256 on publish; this also holds where it is not enforced
-                raise StalePlan(
-                    f"The code in $LATEST changed since this plan was shown "
-                    f"({(plan.code_sha256 or '')[:12]}… → {published.code_sha256[:12]}…).",
-                    hint=f"No alias was moved. Run `/skill {plan.operation} {skill.name}` "
-                    "again to see the new code.",
-                )
+                raise _code_changed(skill, plan, published.code_sha256, "No alias was moved.")
             target = published.number
         assert target is not None
         rotation.check_published(target, plan.alias)
@@ -244,11 +239,8 @@ class Applying:
         except Busy:
             latest = lam.wait_until_updated(skill.function)
             if latest.code_sha256 != plan.code_sha256:
-                raise StalePlan(
-                    f"The code in $LATEST changed since this plan was shown "
-                    f"({plan.code_sha256[:12]}… → {latest.code_sha256[:12]}…).",
-                    hint=f"Nothing was published. Run `/skill {plan.operation} {skill.name}` "
-                    "again to see the new code.",
+                raise _code_changed(
+                    skill, plan, latest.code_sha256, "Nothing was published."
                 ) from None
             return lam.publish_version(skill.function, plan.code_sha256, description)
 
@@ -382,6 +374,14 @@ class Applying:
             Outcome.FAILED,
             "interrupted by a restart before AWS changed; confirm the plan again",
         )
+
+
+def _code_changed(skill: Skill, plan: Plan, now_sha256: str, outcome: str) -> StalePlan:
+    return StalePlan(
+        f"The code in $LATEST changed since this plan was shown "
+        f"({(plan.code_sha256 or '')[:12]}… → {now_sha256[:12]}…).",
+        hint=f"{outcome} Run `/skill {plan.operation} {skill.name}` again to see the new code.",
+    )
 
 
 def _fix_change(plan: Plan, roles: Roles, *, noop: bool) -> Change:

@@ -18,94 +18,31 @@ accepts the bearer tokens it issued, and can fail or hang on demand::
 
 from __future__ import annotations
 
-import json
 import re
 import secrets
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from datetime import datetime
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
-TOKEN_PATH = "/auth/o2/token"
-WITHDRAW_REASONS = (
-    "TEST_SKILL",
-    "MORE_FEATURES",
-    "DISCOVERED_ISSUE",
-    "NOT_RECEIVED_CERTIFICATION_FEEDBACK",
-    "NOT_INTEND_TO_PUBLISH",
-    "OTHER",
+from bot.devkit.fake_smapi.state import (
+    PUBLICATION_METHODS,
+    TOKEN_PATH,
+    WITHDRAW_REASONS,
+    FakeCertification,
+    FakeSkill,
+    Fault,
+    RecordedRequest,
+    bad_request,
+    iso,
+    lwa_error,
+    new_id,
+    parse_body,
+    utc_now,
 )
-PUBLICATION_METHODS = ("MANUAL_PUBLISHING", "AUTO_PUBLISHING")
-
-
-@dataclass(frozen=True)
-class RecordedRequest:
-    """One request as the fake received it (Authorization header included, on purpose)."""
-
-    method: str
-    path: str  # without the query string
-    query: str
-    headers: dict[str, str]
-    body: Any  # JSON value, the form fields of a token request (dict of str), or None
-
-
-@dataclass
-class FakeCertification:
-    id: str
-    status: str
-    submitted_at: datetime
-    estimated_completion: datetime | None = None
-    actual_completion: datetime | None = None
-    published_countries: list[str] | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        tracking: dict[str, Any] = {"lastUpdated": _iso(_now())}
-        if self.estimated_completion:
-            tracking["estimatedCompletionTimestamp"] = _iso(self.estimated_completion)
-        if self.actual_completion:
-            tracking["actualCompletionTimestamp"] = _iso(self.actual_completion)
-        body: dict[str, Any] = {
-            "id": self.id,
-            "status": self.status,
-            "skillSubmissionTimestamp": _iso(self.submitted_at),
-            "reviewTrackingInfo": tracking,
-        }
-        if self.published_countries is not None:
-            body["result"] = {
-                "distributionInfo": {
-                    "publishedCountries": list(self.published_countries),
-                    "publicationFailures": [],
-                }
-            }
-        return body
-
-
-@dataclass
-class FakeSkill:
-    skill_id: str
-    submissions: list[dict[str, Any]] = field(default_factory=list)  # accepted submit bodies
-    certifications: list[FakeCertification] = field(default_factory=list)  # oldest first
-    publications: list[dict[str, Any]] = field(default_factory=list)  # accepted publications
-    withdrawals: list[dict[str, Any]] = field(default_factory=list)  # accepted withdraw bodies
-    # stage -> {"default": uri | None, "regional": {region: uri}}
-    stages: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-    @property
-    def latest_certification(self) -> FakeCertification | None:
-        return self.certifications[-1] if self.certifications else None
-
-
-@dataclass
-class _Fault:
-    path_suffix: str
-    times: int
-    status: int = 0
-    body: Any = None
-    hang_seconds: float = 0.0
+from bot.devkit.json_server import JsonServer
 
 
 class FakeSmapi:
@@ -131,18 +68,12 @@ class FakeSmapi:
         self._clock = clock
         self._tokens: dict[str, float] = {}  # access token -> expiry on self._clock
         self._skills: dict[str, FakeSkill] = {}
-        self._faults: list[_Fault] = []
+        self._faults: list[Fault] = []
         self._lock = threading.RLock()
         self._closing = threading.Event()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._server.daemon_threads = True
-        port = self._server.server_address[1]
-        self.base_url = f"http://127.0.0.1:{port}"
+        self._server = JsonServer(self._handle, content_type="application/json;charset=UTF-8")
+        self.base_url = self._server.base_url
         self.token_url = f"{self.base_url}{TOKEN_PATH}"
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -156,9 +87,7 @@ class FakeSmapi:
         if self._closing.is_set():
             return
         self._closing.set()  # releases hanging handlers at once
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        self._server.close()
 
     def env(self) -> dict[str, str]:
         """The ALEXA_* variables that point the bot at this fake."""
@@ -197,11 +126,11 @@ class FakeSmapi:
             skill = self.add_skill(skill_id)
             certification = skill.latest_certification
             if certification is None:
-                certification = FakeCertification(_new_id(), status, _now())
+                certification = FakeCertification(new_id(), status, utc_now())
                 skill.certifications.append(certification)
             certification.status = status
             certification.estimated_completion = estimated_completion
-            certification.actual_completion = None if status == "IN_PROGRESS" else _now()
+            certification.actual_completion = None if status == "IN_PROGRESS" else utc_now()
             certification.published_countries = published_countries
             return certification
 
@@ -232,12 +161,12 @@ class FakeSmapi:
         ``{"message": ...}``.
         """
         with self._lock:
-            self._faults.append(_Fault(path_suffix, times, status=status, body=body))
+            self._faults.append(Fault(path_suffix, times, status=status, body=body))
 
     def hang_next(self, path_suffix: str, seconds: float) -> None:
         """The next request whose path ends with ``path_suffix`` waits ``seconds`` first."""
         with self._lock:
-            self._faults.append(_Fault(path_suffix, 1, hang_seconds=seconds))
+            self._faults.append(Fault(path_suffix, 1, hang_seconds=seconds))
 
     def requests_to(self, path_suffix: str) -> list[RecordedRequest]:
         with self._lock:
@@ -250,7 +179,7 @@ class FakeSmapi:
     ) -> tuple[int, dict[str, str], Any]:
         parts = urlsplit(raw_path)
         path, query = parts.path, parts.query
-        body = _parse_body(path, raw_body)
+        body = parse_body(path, raw_body)
         with self._lock:
             self.requests.append(RecordedRequest(method, path, query, headers, body))
             fault = self._take_fault(path)
@@ -268,7 +197,7 @@ class FakeSmapi:
             return 401, {}, {"message": "Token is invalid/expired."}
         return self._route(method, path, headers, body)
 
-    def _take_fault(self, path: str) -> _Fault | None:
+    def _take_fault(self, path: str) -> Fault | None:
         for fault in self._faults:
             if path.endswith(fault.path_suffix):
                 fault.times -= 1
@@ -279,20 +208,20 @@ class FakeSmapi:
 
     def _token(self, method: str, form: Any) -> tuple[int, dict[str, str], Any]:
         if method != "POST" or not isinstance(form, dict):
-            return 400, {}, _lwa_error("invalid_request", "The request is missing parameters.")
+            return 400, {}, lwa_error("invalid_request", "The request is missing parameters.")
         with self._lock:
             if form.get("grant_type") != "refresh_token":
-                return 400, {}, _lwa_error("unsupported_grant_type", "Unsupported grant type.")
+                return 400, {}, lwa_error("unsupported_grant_type", "Unsupported grant type.")
             if (
                 form.get("client_id") != self.client_id
                 or form.get("client_secret") != self.client_secret
             ):
-                return 401, {}, _lwa_error("invalid_client", "Client authentication failed")
+                return 401, {}, lwa_error("invalid_client", "Client authentication failed")
             if form.get("refresh_token") != self.refresh_token:
                 return (
                     400,
                     {},
-                    _lwa_error(
+                    lwa_error(
                         "invalid_grant",
                         "The request has an invalid grant parameter : refresh_token",
                     ),
@@ -347,12 +276,12 @@ class FakeSmapi:
         body = body if isinstance(body, dict) else {}
         method = body.get("publicationMethod", "AUTO_PUBLISHING")
         if method not in PUBLICATION_METHODS:
-            return 400, {}, _bad_request(f"Invalid publicationMethod {method!r}.")
+            return 400, {}, bad_request(f"Invalid publicationMethod {method!r}.")
         latest = skill.latest_certification
         if latest and latest.status == "IN_PROGRESS":
             return 400, {}, {"message": "The skill is already in certification."}
         skill.submissions.append(body)
-        certification = FakeCertification(_new_id(), "IN_PROGRESS", _now())
+        certification = FakeCertification(new_id(), "IN_PROGRESS", utc_now())
         skill.certifications.append(certification)
         location = f"/v1/skills/{skill.skill_id}/certifications/{certification.id}"
         return 202, {"Location": location}, None
@@ -392,7 +321,7 @@ class FakeSmapi:
     ) -> tuple[int, dict[str, str], Any]:
         locale = headers.get("accept-language")
         if not locale:
-            return 400, {}, _bad_request("The Accept-Language header is required.")
+            return 400, {}, bad_request("The Accept-Language header is required.")
         latest = skill.latest_certification
         if latest is None or latest.status != "SUCCEEDED":
             return 400, {}, {"message": "The skill has no certified version to publish."}
@@ -400,7 +329,7 @@ class FakeSmapi:
         publishes_at = body.get("publishesAtDate")
         status = "SCHEDULED" if publishes_at else "IN_PROGRESS"
         publication = {
-            "publishesAtDate": publishes_at or _iso(_now()),
+            "publishesAtDate": publishes_at or iso(utc_now()),
             "status": status,
             "locale": locale,
         }
@@ -421,14 +350,14 @@ class FakeSmapi:
         body = body if isinstance(body, dict) else {}
         reason = body.get("reason")
         if reason not in WITHDRAW_REASONS:
-            return 400, {}, _bad_request(f"Invalid withdrawal reason {reason!r}.")
+            return 400, {}, bad_request(f"Invalid withdrawal reason {reason!r}.")
         if reason == "OTHER" and not body.get("message"):
-            return 400, {}, _bad_request("A message is required when the reason is OTHER.")
+            return 400, {}, bad_request("A message is required when the reason is OTHER.")
         latest = skill.latest_certification
         if latest is None or latest.status != "IN_PROGRESS":
             return 400, {}, {"message": "The skill is not in certification."}
         latest.status = "CANCELLED"
-        latest.actual_completion = _now()
+        latest.actual_completion = utc_now()
         skill.withdrawals.append(body)
         return 204, {}, None
 
@@ -467,84 +396,3 @@ _ROUTES: list[tuple[str, re.Pattern[str], Callable[..., tuple[int, dict[str, str
     ("POST", re.compile(_SKILL + r"/withdraw$"), FakeSmapi._withdraw),
     ("GET", re.compile(_SKILL + r"/stages/(?P<stage>[^/]+)/manifest$"), FakeSmapi._manifest),
 ]
-
-
-def _handler_for(fake: FakeSmapi) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        timeout = 5  # idle keep-alive connections end on their own
-        disable_nagle_algorithm = True  # headers and body go out in two writes
-
-        def do_GET(self) -> None:
-            self._serve()
-
-        def do_POST(self) -> None:
-            self._serve()
-
-        def _serve(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            raw_body = self.rfile.read(length) if length else b""
-            headers = {name.lower(): value for name, value in self.headers.items()}
-            status, extra_headers, payload = fake._handle(
-                self.command, self.path, headers, raw_body
-            )
-            if payload is None:
-                data = b""
-            elif isinstance(payload, bytes):
-                data = payload
-            elif isinstance(payload, str):
-                data = payload.encode()
-            else:
-                data = json.dumps(payload).encode()
-            try:
-                self.send_response(status)
-                if data:
-                    self.send_header("Content-Type", "application/json;charset=UTF-8")
-                self.send_header("Content-Length", str(len(data)))
-                for name, value in extra_headers.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                if data:
-                    self.wfile.write(data)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the client gave up (a timeout test); nothing to answer
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass  # keep test output quiet
-
-    return Handler
-
-
-def _parse_body(path: str, raw: bytes) -> Any:
-    if not raw:
-        return None
-    text = raw.decode("utf-8", errors="replace")
-    if path == TOKEN_PATH:
-        return {k: v[0] for k, v in parse_qs(text, keep_blank_values=True).items()}
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
-
-
-def _lwa_error(code: str, description: str) -> dict[str, str]:
-    return {"error": code, "error_description": description}
-
-
-def _bad_request(violation: str) -> dict[str, Any]:
-    return {
-        "message": "Server cannot process the request due to a client error.",
-        "violations": [{"code": "INVALID_REQUEST_PARAMETER", "message": violation}],
-    }
-
-
-def _new_id() -> str:
-    return secrets.token_hex(16)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

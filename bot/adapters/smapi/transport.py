@@ -1,21 +1,9 @@
-"""A small client of the Alexa Skill Management API (SMAPI), with Login with Amazon tokens.
+"""HTTP to SMAPI with Login with Amazon access tokens: the plumbing under the client.
 
-Why our own client: ``ask-smapi-sdk`` (1.0.0, 2019) is a Python 2-era shim over the 1 MB
-generated ``ask-smapi-model`` plus ``requests``/``six``/``dateutil``, untyped, raising its own
-exceptions; we need five calls, so a small typed client on ``urllib3`` (already here via boto3).
-
-Usage::
-
-    client = smapi_client_from_env(os.environ)    # None when SMAPI is not configured
-    if client:
-        client.submit_for_certification(skill_id, "New quiz rounds")
-        review = client.most_recent_certification(skill_id)
-        if review and review.status == "SUCCEEDED":
-            client.publish(skill_id)
-
-Every failure is a :class:`~bot.domain.errors.SkillbotError` whose message says what SMAPI or
-Login with Amazon answered and whose hint says what to do. Neither the client secret, the
-refresh token nor an access token ever appears in a message, a log line or a ``repr``.
+Tokens are refreshed with the refresh token and cached until shortly before they expire;
+every failure becomes a :class:`~bot.domain.errors.SkillbotError` whose message says what
+SMAPI or LWA answered and whose hint says what to do. No secret or token ever appears in
+a message, a log line or a ``repr``.
 """
 
 from __future__ import annotations
@@ -25,36 +13,18 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import urllib3
 from urllib3.exceptions import HTTPError, MaxRetryError, NewConnectionError
 from urllib3.exceptions import TimeoutError as Urllib3Timeout
 
-from bot.domain.alexa import (
-    CERTIFICATION_STATUSES,
-    WITHDRAW_REASONS,
-    CertificationReview,
-    PublicationStatus,
-    SkillEndpoints,
-)
 from bot.domain.errors import Busy, Forbidden, NotFound, Refused, SkillbotError, Unavailable
 
 logger = logging.getLogger(__name__)
-
-__all__ = [
-    "CERTIFICATION_STATUSES",
-    "WITHDRAW_REASONS",
-    "CertificationReview",
-    "PublicationStatus",
-    "SkillEndpoints",
-    "SmapiClient",
-    "SmapiCredentials",
-]
 
 DEFAULT_SMAPI_URL = "https://api.amazonalexa.com"
 DEFAULT_LWA_TOKEN_URL = "https://api.amazon.com/auth/o2/token"
@@ -66,7 +36,7 @@ _CLIENT_HINT = (
     "Check ALEXA_LWA_CLIENT_ID and ALEXA_LWA_CLIENT_SECRET in .env against the security "
     "profile in the Amazon developer console."
 )
-_RETRY_LATER_HINT = "Nothing needs fixing on our side; try again in a few minutes."
+RETRY_LATER_HINT = "Nothing needs fixing on our side; try again in a few minutes."
 _REMOTE_TEXT_LIMIT = 300
 # an access token is renewed this long before LWA says it expires (at most half its life)
 _TOKEN_MARGIN_SECONDS = 60.0
@@ -88,13 +58,13 @@ class SmapiCredentials:
 
 
 @dataclass(frozen=True)
-class _Answer:
+class Answer:
     status: int
     payload: Any  # parsed JSON, or None for an empty body
     text: str
 
 
-class SmapiClient:
+class SmapiTransport:
     """Calls SMAPI for one developer account; safe to share between threads.
 
     ``clock`` (seconds, monotonic) decides when the cached access token is renewed; tests pass
@@ -132,140 +102,6 @@ class SmapiClient:
             f"SmapiClient(base_url={self._base_url!r}, client_id={self._credentials.client_id!r})"
         )
 
-    # -- operations -------------------------------------------------------------------------
-
-    def submit_for_certification(self, skill_id: str, version_message: str) -> None:
-        """Submit the development stage for certification; a person publishes it later.
-
-        >>> client.submit_for_certification("amzn1.ask.skill.1234", "Adds the quiz of the week")
-        """
-        self._call(
-            "POST",
-            f"/v1/skills/{_segment(skill_id)}/submit",
-            action=f"submit skill {skill_id} for certification",
-            body={"publicationMethod": "MANUAL_PUBLISHING", "versionMessage": version_message},
-            expect=(202,),
-            hint_400=(
-                "Fix what SMAPI names (validation errors are listed in the Alexa developer "
-                "console under Certification), then submit again."
-            ),
-        )
-
-    def most_recent_certification(self, skill_id: str) -> CertificationReview | None:
-        """The latest certification review of the skill, or None when it never had one.
-
-        >>> client.most_recent_certification("amzn1.ask.skill.1234").status
-        'IN_PROGRESS'
-        """
-        answer = self._call(
-            "GET",
-            f"/v1/skills/{_segment(skill_id)}/certifications/mostRecent",
-            action=f"read the certification status of skill {skill_id}",
-            expect=(200, 404),
-        )
-        if answer.status == 404:
-            return None
-        payload = _expect_object(answer, f"the certification status of skill {skill_id}")
-        tracking = _object(payload.get("reviewTrackingInfo"))
-        return CertificationReview(
-            id=str(payload.get("id", "")),
-            status=str(payload.get("status", "UNKNOWN")),
-            skill_submission_timestamp=_timestamp(payload.get("skillSubmissionTimestamp")),
-            estimated_completion=_timestamp(tracking.get("estimatedCompletionTimestamp")),
-            actual_completion=_timestamp(tracking.get("actualCompletionTimestamp")),
-            result_summary=_result_summary(payload.get("result")),
-        )
-
-    def publish(
-        self,
-        skill_id: str,
-        *,
-        locale: str = "en-US",
-        publishes_at: datetime | None = None,
-    ) -> PublicationStatus:
-        """Publish the certified version of the skill, now or at ``publishes_at``.
-
-        >>> client.publish("amzn1.ask.skill.1234").status
-        'IN_PROGRESS'
-        """
-        body = {"publishesAtDate": _iso(publishes_at)} if publishes_at else None
-        answer = self._call(
-            "POST",
-            f"/v1/skills/{_segment(skill_id)}/publications",
-            action=f"publish skill {skill_id}",
-            body=body,
-            headers={"Accept-Language": locale},
-            expect=(200, 202),
-            hint_400=(
-                "Only a version that passed certification can be published; check the "
-                "certification status, then publish again."
-            ),
-        )
-        payload = _expect_object(answer, f"the publication of skill {skill_id}")
-        return PublicationStatus(
-            status=str(payload.get("status", "UNKNOWN")),
-            publishes_at=_timestamp(payload.get("publishesAtDate")),
-        )
-
-    def withdraw(self, skill_id: str, reason: str, message: str | None = None) -> None:
-        """Withdraw the skill from certification; ``reason`` is one of WITHDRAW_REASONS.
-
-        >>> client.withdraw("amzn1.ask.skill.1234", "DISCOVERED_ISSUE")
-        >>> client.withdraw("amzn1.ask.skill.1234", "OTHER", "Wrong invocation name")
-        """
-        if reason not in WITHDRAW_REASONS:
-            raise Refused(
-                f"{reason!r} is not a reason SMAPI accepts for withdrawing a skill.",
-                hint=f"Use one of {', '.join(WITHDRAW_REASONS)}.",
-            )
-        if reason == "OTHER" and not (message and message.strip()):
-            raise Refused(
-                "Withdrawing with reason OTHER needs a message that says why.",
-                hint="Add the message, or pick one of the other reasons.",
-            )
-        body: dict[str, str] = {"reason": reason}
-        if message:
-            body["message"] = message
-        self._call(
-            "POST",
-            f"/v1/skills/{_segment(skill_id)}/withdraw",
-            action=f"withdraw skill {skill_id} from certification",
-            body=body,
-            expect=(200, 202, 204),
-            hint_400="Only a skill that is in certification can be withdrawn; check its status.",
-        )
-
-    def live_endpoints(self, skill_id: str) -> SkillEndpoints:
-        """The endpoints the live (published) skill calls.
-
-        >>> client.live_endpoints("amzn1.ask.skill.1234").all_uris()
-        ['arn:aws:lambda:eu-west-1:123456789012:function:trivia:PROD1']
-        """
-        answer = self._call(
-            "GET",
-            f"/v1/skills/{_segment(skill_id)}/stages/live/manifest",
-            action=f"read the live manifest of skill {skill_id}",
-            expect=(200,),
-            hint_404=(
-                "The skill has no live stage: either it was never published or "
-                "alexa_skill_id in the skills file is wrong."
-            ),
-        )
-        payload = _expect_object(answer, f"the live manifest of skill {skill_id}")
-        custom = _object(_object(_object(payload.get("manifest")).get("apis")).get("custom"))
-        regional: dict[str, str] = {}
-        for region, settings in _object(custom.get("regions")).items():
-            uri = _object(_object(settings).get("endpoint")).get("uri")
-            if isinstance(uri, str) and uri:
-                regional[str(region)] = uri
-        default = _object(custom.get("endpoint")).get("uri")
-        return SkillEndpoints(
-            default=default if isinstance(default, str) and default else None,
-            regional=regional,
-        )
-
-    # -- SMAPI plumbing ---------------------------------------------------------------------
-
     def _call(
         self,
         method: str,
@@ -277,7 +113,7 @@ class SmapiClient:
         headers: Mapping[str, str] | None = None,
         hint_400: str = "Fix what SMAPI names, then try again.",
         hint_404: str = "",
-    ) -> _Answer:
+    ) -> Answer:
         request_headers = {"Accept": "application/json", **(headers or {})}
         encoded: bytes | None = None
         if body is not None:
@@ -286,7 +122,7 @@ class SmapiClient:
 
         url = self._base_url + path
 
-        def send_with(token: str) -> _Answer:
+        def send_with(token: str) -> Answer:
             authorized = {**request_headers, "Authorization": f"Bearer {token}"}
             return self._send("SMAPI", method, url, encoded, authorized, action)
 
@@ -315,7 +151,7 @@ class SmapiClient:
         body: bytes | None,
         headers: Mapping[str, str],
         action: str,
-    ) -> _Answer:
+    ) -> Answer:
         started = time.perf_counter()
         try:
             response = self._http.request(method, url, body=body, headers=headers)
@@ -337,7 +173,7 @@ class SmapiClient:
                 payload = json.loads(text)
             except ValueError:
                 payload = None
-        return _Answer(status=response.status, payload=payload, text=text)
+        return Answer(status=response.status, payload=payload, text=text)
 
     def _transport_error(
         self, service: str, url: str, action: str, exc: Exception
@@ -362,11 +198,11 @@ class SmapiClient:
         return Unavailable(
             f"The connection to {service} at {host} failed while trying to {action} "
             f"({type(reason).__name__}).",
-            hint=_RETRY_LATER_HINT,
+            hint=RETRY_LATER_HINT,
         )
 
     def _smapi_error(
-        self, answer: _Answer, action: str, *, hint_400: str, hint_404: str
+        self, answer: Answer, action: str, *, hint_400: str, hint_404: str
     ) -> SkillbotError:
         detail = self._remote_detail(answer)
         status = answer.status
@@ -393,10 +229,10 @@ class SmapiClient:
             )
         return Unavailable(
             f"SMAPI failed to {action}: HTTP {status}{detail}.",
-            hint=_RETRY_LATER_HINT,
+            hint=RETRY_LATER_HINT,
         )
 
-    def _remote_detail(self, answer: _Answer) -> str:
+    def _remote_detail(self, answer: Answer) -> str:
         """SMAPI's own words about a failure, as ': <message>' (or '')."""
         payload = answer.payload
         parts: list[str] = []
@@ -464,13 +300,13 @@ class SmapiClient:
             if not isinstance(token, str) or not token or not isinstance(lifetime, int | float):
                 raise Unavailable(
                     "Login with Amazon answered without an access token and its lifetime.",
-                    hint=_RETRY_LATER_HINT,
+                    hint=RETRY_LATER_HINT,
                 )
             logger.info("Got a Login with Amazon access token valid for %d s", lifetime)
             return token, float(lifetime)
         raise self._lwa_error(answer, payload)
 
-    def _lwa_error(self, answer: _Answer, payload: Mapping[str, Any]) -> SkillbotError:
+    def _lwa_error(self, answer: Answer, payload: Mapping[str, Any]) -> SkillbotError:
         code = payload.get("error") if isinstance(payload.get("error"), str) else None
         description = payload.get("error_description")
         said = ""
@@ -485,7 +321,7 @@ class SmapiClient:
         if answer.status >= 500 or answer.status < 400:
             return Unavailable(
                 f"Login with Amazon failed to issue an access token: HTTP {answer.status}{said}.",
-                hint=_RETRY_LATER_HINT,
+                hint=RETRY_LATER_HINT,
             )
         if code == "invalid_grant":
             return Forbidden(
@@ -505,85 +341,5 @@ class SmapiClient:
         )
 
 
-def smapi_client_from_env(env: Mapping[str, str]) -> SmapiClient | None:
-    """A client when all three LWA variables are set, else None (SMAPI features stay off).
-
-    >>> smapi_client_from_env({"ALEXA_LWA_CLIENT_ID": "amzn1.application-oa2-client.1"})
-    """
-    names = ("ALEXA_LWA_CLIENT_ID", "ALEXA_LWA_CLIENT_SECRET", "ALEXA_LWA_REFRESH_TOKEN")
-    values = [(env.get(name) or "").strip() for name in names]
-    if not all(values):
-        missing = [name for name, value in zip(names, values, strict=True) if not value]
-        if len(missing) < len(names):
-            logger.warning(
-                "SMAPI features are off: %s %s not set (all three LWA variables are needed)",
-                ", ".join(missing),
-                "is" if len(missing) == 1 else "are",
-            )
-        return None
-    client_id, client_secret, refresh_token = values
-    return SmapiClient(
-        SmapiCredentials(client_id, client_secret, refresh_token),
-        base_url=(env.get("ALEXA_SMAPI_URL") or "").strip() or DEFAULT_SMAPI_URL,
-        token_url=(env.get("ALEXA_LWA_TOKEN_URL") or "").strip() or DEFAULT_LWA_TOKEN_URL,
-    )
-
-
-# -- parsing helpers ------------------------------------------------------------------------
-
-
-def _segment(value: str) -> str:
-    """A path segment: a skill id can never add path components."""
-    return quote(value, safe="")
-
-
-def _object(value: Any) -> dict[str, Any]:
+def json_object(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
-
-
-def _expect_object(answer: _Answer, what: str) -> dict[str, Any]:
-    if not isinstance(answer.payload, dict):
-        raise Unavailable(
-            f"SMAPI answered with something other than a JSON object for {what} "
-            f"(HTTP {answer.status}).",
-            hint=_RETRY_LATER_HINT,
-        )
-    return answer.payload
-
-
-def _timestamp(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def _iso(moment: datetime) -> str:
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-def _countries(value: Any) -> list[str]:
-    return [str(c) for c in value] if isinstance(value, list) else []
-
-
-def _result_summary(result: Any) -> str | None:
-    distribution = _object(_object(result).get("distributionInfo"))
-    if not distribution:
-        return None
-    sentences: list[str] = []
-    published = _countries(distribution.get("publishedCountries"))
-    if published:
-        sentences.append(f"Published in {', '.join(published)}.")
-    failures: Iterable[Any] = distribution.get("publicationFailures") or []
-    for failure in failures:
-        countries = _countries(_object(failure).get("countries"))
-        reason = _object(failure).get("reason")
-        where = f" in {', '.join(countries)}" if countries else ""
-        because = f": {reason}" if isinstance(reason, str) and reason else ""
-        sentences.append(f"Not published{where}{because}.")
-    return " ".join(sentences) or None

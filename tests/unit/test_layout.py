@@ -1,0 +1,41 @@
+"""The README's map of the code lists every module, and bench imports no test helper."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def modules() -> list[str]:
+    found = []
+    for package in ("bot", "handlers"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            relative = path.relative_to(ROOT).as_posix()
+            if "/migrations/" in relative or path.name == "__init__.py":
+                continue
+            found.append(relative)
+    return found
+
+
+def test_the_readme_map_names_every_module_or_its_package():
+    section = (ROOT / "README.md").read_text().split("## Development", 1)[1]
+    section = section.split("\n## ", 1)[0]
+    listed = set(re.findall(r"^((?:bot|handlers)/[\w/.]*)", section, flags=re.MULTILINE))
+    missing = [
+        m
+        for m in modules()
+        if m not in listed and not any(m.startswith(p) for p in listed if p.endswith("/"))
+    ]
+    assert not missing, f"not in the README's map: {missing}"
+
+
+def test_no_module_is_over_about_400_lines():
+    long = {m: n for m in modules() if (n := len((ROOT / m).read_text().splitlines())) > 420}
+    assert not long, long
+
+
+def test_bench_imports_the_project_never_the_tests():
+    for path in (ROOT / "bench").glob("*.py"):
+        assert not re.search(r"^\s*(from|import) tests\b", path.read_text(), re.MULTILINE), path
