@@ -10,6 +10,9 @@ it recorded::
 
 Work the app does after the ack runs in other threads: wait for its outcome with
 ``fake.wait_for(lambda f: f.messages("C0TRIVIA"))`` instead of sleeping.
+
+The playground of ``skillbot demo`` is built on the same fake: it listens to every call
+(:meth:`FakeSlack.subscribe`) and serves its page beside the API (:meth:`FakeSlack.mount`).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import contextlib
 import json
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TypeVar
@@ -57,6 +60,34 @@ class Call:
         return self.status == 200 and bool(self.response.get("ok"))
 
 
+@dataclass(frozen=True)
+class WebRequest:
+    """A request to a path served by a :meth:`FakeSlack.mount`-ed route."""
+
+    verb: str  # GET, POST, ...
+    path: str
+    query: dict[str, Any]
+    body: bytes
+    content_type: str
+
+
+@dataclass(frozen=True)
+class WebResponse:
+    """What a mounted route answers; ``body`` is sent as is with ``content_type``."""
+
+    status: int = 200
+    body: bytes = b""
+    content_type: str = "application/json; charset=utf-8"
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def json(cls, value: Any, status: int = 200) -> WebResponse:
+        return cls(status, json.dumps(value).encode())
+
+
+Route = Callable[[WebRequest], WebResponse]
+
+
 @dataclass
 class _Fault:
     status: int
@@ -76,8 +107,24 @@ class FakeSlack:
             fake.close()
     """
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        port: int = 0,
+        *,
+        users: Mapping[str, str] | None = None,
+        channels: Mapping[str, str] | None = None,
+        ts_epoch: int = _TS_EPOCH,
+    ) -> None:
+        """``port`` 0 lets the OS choose; ``users`` and ``channels`` map ids to the names
+        ``users.info`` and ``conversations.info`` answer (else the lower-cased id);
+        ``ts_epoch`` is the seconds part of the first message ts (pass the current time
+        for ts that never repeat across runs against one database)."""
+        self._ts_epoch = ts_epoch
         self._cond = threading.Condition(threading.RLock())
+        self._users = dict(users or {})
+        self._channels = dict(channels or {})
+        self._listeners: list[Callable[[Call], None]] = []
+        self._routes: dict[str, Route] = {}
         self._calls: list[Call] = []
         self._faults: dict[str, deque[_Fault]] = {}
         self._delays: dict[str, float] = {}
@@ -87,7 +134,7 @@ class FakeSlack:
         #: what ``apps.connections.open`` hands out (a FakeSocketMode's url), if anything
         self.socket_mode_url: str | None = None
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(self))
         self._server.daemon_threads = True
         host, port = self._server.server_address[:2]
         self.base_url = f"http://{host!s}:{port}"
@@ -153,6 +200,31 @@ class FakeSlack:
                 self._delays[method] = seconds
             else:
                 self._delays.pop(method, None)
+
+    def subscribe(self, listener: Callable[[Call], None]) -> None:
+        """Call ``listener(call)`` for every call recorded from now on, in arrival order.
+
+        It runs on the request's thread while the fake holds its lock, before the answer
+        is sent: keep it short and do not call back into the fake's server.
+        """
+        with self._cond:
+            self._listeners.append(listener)
+
+    def mount(self, prefix: str, route: Route) -> None:
+        """Serve requests whose path starts with ``prefix`` (other than ``/api/`` and
+        ``/response/``) with ``route``; the longest matching prefix wins.
+
+        Example::
+
+            fake.mount("/hello", lambda request: WebResponse(body=b"hi", content_type="text/plain"))
+        """
+        with self._cond:
+            self._routes[prefix] = route
+
+    def _route_for(self, path: str) -> Route | None:
+        with self._cond:
+            matching = [p for p in self._routes if path.startswith(p)]
+            return self._routes[max(matching, key=len)] if matching else None
 
     def reset(self) -> None:
         """Forget recorded calls (faults and delays stay)."""
@@ -245,7 +317,7 @@ class FakeSlack:
     def _next_ts(self) -> str:
         self._ts_counter += 1
         micros = self._ts_counter * 100
-        return f"{_TS_EPOCH + micros // 1_000_000}.{micros % 1_000_000:06d}"
+        return f"{self._ts_epoch + micros // 1_000_000}.{micros % 1_000_000:06d}"
 
     def _handle(
         self, method: str, params: dict[str, Any], token: str | None
@@ -264,7 +336,10 @@ class FakeSlack:
             else:
                 status, body = 200, self._answer(method, params)
             stored = body if isinstance(body, dict) else {"ok": True}
-            self._calls.append(Call(method, params, token, status, stored))
+            call = Call(method, params, token, status, stored)
+            self._calls.append(call)
+            for listener in self._listeners:
+                listener(call)
             self._cond.notify_all()
         if delay:
             self._closed.wait(delay)
@@ -315,7 +390,7 @@ class FakeSlack:
             return {"ok": True, "channel": channel, "permalink": link}
         if method == "users.info":
             user_id = str(params.get("user", ""))
-            name = user_id.lower()
+            name = self._users.get(user_id, user_id.lower())
             return {
                 "ok": True,
                 "user": {
@@ -334,13 +409,20 @@ class FakeSlack:
             channel_id = str(params.get("channel", ""))
             return {
                 "ok": True,
-                "channel": {"id": channel_id, "name": channel_id.lower(), "is_member": True},
+                "channel": {
+                    "id": channel_id,
+                    "name": self._channels.get(channel_id, channel_id.lower()),
+                    "is_member": True,
+                },
             }
         return {"ok": False, "error": "unknown_method"}
 
 
 def _handler_for(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # every answer carries Content-Length
+        disable_nagle_algorithm = True  # headers and body go out in two writes
+
         def do_GET(self) -> None:
             self._serve()
 
@@ -363,11 +445,24 @@ def _handler_for(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
                 params.update(_parse_body(raw, "application/json"))
                 params["_url"] = fake.base_url + url.path
             else:
-                self._send(404, {}, {"ok": False, "error": "not_found"})
+                route = fake._route_for(url.path)
+                if route is None:
+                    self._send(404, {}, {"ok": False, "error": "not_found"})
+                    return
+                self._send_web(route(WebRequest(self.command, url.path, params, raw, _ctype(self))))
                 return
             token = _bearer(self.headers.get("Authorization")) or params.pop("token", None)
             status, headers, body = fake._handle(method, params, token)
             self._send(status, headers, body)
+
+        def _send_web(self, response: WebResponse) -> None:
+            self.send_response(response.status)
+            self.send_header("Content-Type", response.content_type)
+            self.send_header("Content-Length", str(len(response.body)))
+            for name, value in response.headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(response.body)
 
         def _send(self, status: int, headers: dict[str, str], body: dict[str, Any] | str) -> None:
             if isinstance(body, str):
@@ -383,6 +478,10 @@ def _handler_for(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(data)
 
     return Handler
+
+
+def _ctype(handler: BaseHTTPRequestHandler) -> str:
+    return str(handler.headers.get("Content-Type", ""))
 
 
 def _bearer(authorization: str | None) -> str | None:
