@@ -2,6 +2,7 @@
 
 Needs Chromium at /usr/bin/chromium (``apt-get install chromium``); skips without it,
 except in CI (``SKILLBOT_REQUIRE_BROWSER=1``), where a missing browser fails.
+``SKILLBOT_PLAYGROUND_SCREENSHOT=docs/playground.png`` saves the README's picture on the way.
 """
 
 from __future__ import annotations
@@ -90,9 +91,9 @@ def demo(tmp_path: Path) -> Iterator[Demo]:
     """``python -m bot demo`` on a free port, awaited by the line that prints its URL."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "AWS_", "ALEXA_"))}
+    options = ["--port", str(port), "--data", str(tmp_path), "--reminder-schedule", "3s"]
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "demo", "--port", str(port), "--data", str(tmp_path)]
-        + ["--reminder-schedule", "3s"],
+        [sys.executable, "-m", "bot", "demo", *options],
         cwd=ROOT,
         env=env,
         stdin=subprocess.DEVNULL,
@@ -166,6 +167,9 @@ def test_a_whole_rotation_through_the_page(browser: Any, demo: Demo) -> None:
     expect(promotion).to_contain_text("by @Arjun")
     expect(certification).to_contain_text("promoted by @Arjun")
     expect(certification.get_by_role("button", name=re.compile("white_check_mark"))).to_be_visible()
+    shot = os.environ.get("SKILLBOT_PLAYGROUND_SCREENSHOT")
+    if shot:  # the README's picture: python -m pytest tests/e2e/test_playground.py
+        page.screenshot(path=shot)
 
     # CI deploys new code; the operator hotfixes the live alias with it
     page.get_by_role("button", name="Deploy new code to $LATEST").click()
