@@ -1,4 +1,5 @@
-# make demo: install and start the bot against an embedded AWS and a Slack-like page.
+# make demo: install and start the bot against an embedded AWS and a Slack-like page
+# (make demo DEMO_ARGS="--port 3100 --data demo-data --alexa" passes options).
 # make test: install and run lint, types and tests.  make run: start the bot for real.
 PYTHON ?= python3
 VENV ?= .venv
@@ -20,7 +21,7 @@ $(VENV)/.demo-installed: pyproject.toml
 	touch $@
 
 demo: $(VENV)/.demo-installed
-	$(PY) -m bot demo
+	$(PY) -m bot demo $(DEMO_ARGS)
 
 run: $(VENV)/.installed
 	$(PY) -m bot
