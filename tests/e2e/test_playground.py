@@ -190,3 +190,42 @@ def test_a_whole_rotation_through_the_page(browser: Any, demo: Demo) -> None:
     demo.process.send_signal(signal.SIGINT)
     assert demo.process.wait(timeout=30) == 0
     assert "shutting down" in (demo.data / "bot.log").read_text()
+
+
+def test_two_hundred_messages_app_home_and_refusals(browser: Any, demo: Demo) -> None:
+    from playwright.sync_api import expect
+    from slack_sdk import WebClient
+
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.set_default_timeout(WAIT_MS)
+    page.goto(demo.url)
+    channel = page.get_by_role("log", name="Messages")
+    expect(page.get_by_role("button", name="# trivia")).to_be_visible()
+    slack = WebClient(base_url=f"{demo.url}/api/", token="xoxb-demo-token")
+    for n in range(200):
+        slack.chat_postMessage(
+            channel="C0TRIVIA",
+            text=f"load {n}",
+            blocks=[
+                {"type": "section", "text": {"type": "mrkdwn", "text": f"*load {n}* `PROD1`"}},
+                {"type": "divider"},
+            ],
+        )
+    expect(channel.locator(".message", has_text="load 199")).to_be_visible()
+    assert channel.locator(".message").count() == 200
+
+    # still usable: a bystander's certify is refused, privately, with who may
+    page.get_by_label("You are").select_option(label="Bea (bystander)")
+    composer = page.get_by_role("textbox", name="Message")
+    composer.fill("/skill certify")
+    composer.press("Enter")
+    refusal = channel.locator(".message.ephemeral", has_text="@Olivia")
+    expect(refusal).to_contain_text("Only visible to you")
+    page.get_by_label("You are").select_option(label="Olivia (operator)")
+    expect(refusal).to_have_count(0)
+
+    # App Home: opening it makes the bot publish the view
+    page.get_by_role("button", name="skillbot Home").click()
+    home = page.get_by_label("App Home")
+    expect(home).to_contain_text("Skills")
+    expect(home).to_contain_text("PROD1")
