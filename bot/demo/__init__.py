@@ -81,7 +81,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--data",
         type=Path,
-        help="keep the database, skills file and bot log in DIR (default: a temporary one)",
+        help="keep the database, skills file and bot log in DIR (default: a temporary one); "
+        "the embedded AWS and the page start afresh each time",
         metavar="DIR",
     )
     parser.add_argument(
