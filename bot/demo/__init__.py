@@ -146,6 +146,7 @@ def _start(
     moto.start()
     stack.callback(moto.stop)
     aws_endpoint = f"http://127.0.0.1:{moto_port}"
+    seed.keep_skill_id_verification()
     seed.seed_aws(aws_endpoint)
 
     smapi = None

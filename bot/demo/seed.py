@@ -49,11 +49,42 @@ def code(release: int) -> str:
     )
 
 
-def seed_aws(endpoint_url: str) -> Any:
+def seed_aws(endpoint_url: str | None) -> Any:
     """Create the demo function on ``endpoint_url`` (moto); returns its Lambda client."""
     client = create_skill_function(FUNCTION, endpoint_url, alexa_skill_id=ALEXA_SKILL_ID)
     deploy(client, FUNCTION, code(3))  # what CI just built: the next version to certify
     return client
+
+
+def keep_skill_id_verification() -> bool:
+    """Make the in-process moto keep ``AddPermission``'s ``EventSourceToken``.
+
+    AWS stores it as the statement's ``StringEquals`` condition on
+    ``lambda:EventSourceToken`` (skill-id verification); moto drops it, so doctor would
+    report every Alexa trigger, even one it has just fixed, as open to any skill.
+    Returns False when moto's policy code is not what this expects (nothing changed).
+    """
+    try:
+        from moto.awslambda.policy import Policy
+    except ImportError:
+        return False
+    original = getattr(Policy, "decode_policy", None)
+    if original is None:
+        return False
+    if getattr(original, "keeps_event_source_token", False):
+        return True
+
+    def decode_policy(self: Any, obj: dict[str, Any]) -> Any:
+        token = obj.get("EventSourceToken")
+        policy = original(self, obj)
+        if token and policy.statements:
+            condition = policy.statements[-1].setdefault("Condition", {})
+            condition.setdefault("StringEquals", {})["lambda:EventSourceToken"] = token
+        return policy
+
+    decode_policy.keeps_event_source_token = True  # type: ignore[attr-defined]
+    setattr(Policy, "decode_policy", decode_policy)  # noqa: B010
+    return True
 
 
 def skills_file_text(*, reminder_schedule: str = "30s") -> str:
@@ -81,7 +112,7 @@ def write_skills_file(path: Path, *, reminder_schedule: str = "30s") -> Path:
     return path
 
 
-def deploy_new_code(endpoint_url: str, release: int) -> str:
+def deploy_new_code(endpoint_url: str | None, release: int) -> str:
     """Put a new build on ``$LATEST``, as a CI pipeline does; returns its CodeSha256."""
     client = lambda_client(endpoint_url)
     deploy(client, FUNCTION, code(release))

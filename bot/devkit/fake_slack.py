@@ -456,13 +456,17 @@ def _handler_for(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
             self._send(status, headers, body)
 
         def _send_web(self, response: WebResponse) -> None:
-            self.send_response(response.status)
-            self.send_header("Content-Type", response.content_type)
-            self.send_header("Content-Length", str(len(response.body)))
-            for name, value in response.headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(response.body)
+            try:
+                self.send_response(response.status)
+                self.send_header("Content-Type", response.content_type)
+                self.send_header("Content-Length", str(len(response.body)))
+                for name, value in response.headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(response.body)
+            except (BrokenPipeError, ConnectionResetError):
+                # a page closed while its long poll waited: nobody is left to answer
+                self.close_connection = True
 
         def _send(self, status: int, headers: dict[str, str], body: dict[str, Any] | str) -> None:
             if isinstance(body, str):

@@ -414,11 +414,13 @@ function renderAws() {
     row.dataset.alias = alias;
     row.append(el("td", aws.live === alias ? "live" : "", esc(alias)));
     row.append(el("td", "", `v${esc(version)}`));
-    row.append(el("td", aws.live === alias ? "live" : "", aws.live === alias ? "live" : "candidate"));
+    const role = aws.live === alias ? "live" : aws.live ? "candidate" : "";
+    row.append(el("td", role === "live" ? "live" : "", role));
     table.append(row);
   }
   box.append(el("div", "note", esc(aws.function)));
   box.append(table);
+  if (!aws.live) box.append(el("div", "note", "no role tag on the function yet (doctor offers to record it)"));
   box.append(el("div", "note", `versions ${esc(aws.versions.join(", "))}`));
   box.append(el("div", "note", `$LATEST code ${esc(aws.latest_sha)}…`));
   box.append(el("div", "note", `endpoint ${esc(state.config.aws_endpoint)}`));
