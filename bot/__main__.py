@@ -2,7 +2,8 @@
 
 - ``all`` (default): Slack listener and reminder scheduler in one process;
 - ``web``: only the Slack listener (several replicas behind a load balancer);
-- ``scheduler``: only the scheduler (one process beside ``web`` replicas).
+- ``scheduler``: only the scheduler (one process beside ``web`` replicas);
+- ``demo``: the real bot against an embedded AWS and a Slack-like page (``demo --help``).
 
 The Slack listener uses Socket Mode when ``SLACK_APP_TOKEN`` is set, else HTTP on ``PORT``.
 """
@@ -29,8 +30,17 @@ log = logging.getLogger("skillbot")
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__.splitlines()[0])
-    parser.add_argument("role", nargs="?", default="all", choices=["all", "web", "scheduler"])
+    parser.add_argument(
+        "role", nargs="?", default="all", choices=["all", "web", "scheduler", "demo"]
+    )
+    parser.add_argument("demo_options", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.role == "demo":
+        from bot.demo import main as demo
+
+        return demo(args.demo_options)
+    if args.demo_options:
+        parser.error(f"unrecognized arguments: {' '.join(args.demo_options)}")
     started = time.monotonic()
     try:
         settings = load_settings()

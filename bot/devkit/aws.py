@@ -1,4 +1,4 @@
-"""Lambda functions on moto for integration and end-to-end tests."""
+"""Lambda functions on moto for integration and end-to-end tests, and for the demo."""
 
 from __future__ import annotations
 
@@ -40,9 +40,16 @@ def lambda_client(endpoint_url: str | None = None) -> Any:
 
 
 def create_skill_function(
-    name: str = "trivia-skill", endpoint_url: str | None = None, *, with_aliases: bool = True
+    name: str = "trivia-skill",
+    endpoint_url: str | None = None,
+    *,
+    with_aliases: bool = True,
+    alexa_skill_id: str | None = None,
 ) -> Any:
-    """A function with v1 (code 1) and v2 (code 2); PROD1 → v1, PROD2 → v2."""
+    """A function with v1 (code 1) and v2 (code 2); PROD1 → v1, PROD2 → v2.
+
+    With ``alexa_skill_id`` both aliases also get the Alexa Skills Kit trigger for it.
+    """
     iam = boto3.client("iam", region_name=REGION, endpoint_url=endpoint_url)
     try:
         role = iam.get_role(RoleName="skill-role")["Role"]["Arn"]
@@ -62,7 +69,22 @@ def create_skill_function(
     if with_aliases:
         client.create_alias(FunctionName=name, Name="PROD1", FunctionVersion="1")
         client.create_alias(FunctionName=name, Name="PROD2", FunctionVersion="2")
+        if alexa_skill_id is not None:
+            for alias in ("PROD1", "PROD2"):
+                add_alexa_trigger(client, name, alias, alexa_skill_id)
     return client
+
+
+def add_alexa_trigger(client: Any, name: str, alias: str, skill_id: str) -> None:
+    """The Alexa Skills Kit trigger on one alias, with skill-id verification."""
+    client.add_permission(
+        FunctionName=name,
+        Qualifier=alias,
+        StatementId=LambdaAdapter.alexa_trigger_id(alias),
+        Action="lambda:InvokeFunction",
+        Principal="alexa-appkit.amazon.com",
+        EventSourceToken=skill_id,
+    )
 
 
 def deploy(client: Any, name: str, source: str) -> None:

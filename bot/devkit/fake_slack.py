@@ -10,19 +10,22 @@ it recorded::
 
 Work the app does after the ack runs in other threads: wait for its outcome with
 ``fake.wait_for(lambda f: f.messages("C0TRIVIA"))`` instead of sleeping.
+
+The playground of ``skillbot demo`` is built on the same fake: it listens to every call
+(:meth:`FakeSlack.subscribe`) and serves its page beside the API (:meth:`FakeSlack.mount`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import threading
 from collections import deque
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from http.server import ThreadingHTTPServer
 from typing import Any, TypeVar
-from urllib.parse import parse_qs, urlsplit
+
+from bot.devkit.fake_slack_http import Call, Route, handler_for
 
 T = TypeVar("T")
 
@@ -30,31 +33,8 @@ BOT_USER_ID = "UBOT"
 BOT_ID = "BBOT"
 TEAM_ID = "T0TEAM"
 
-# Form fields that carry JSON text; decoded so tests compare Python objects.
-_JSON_FIELDS = frozenset({"blocks", "attachments", "view", "metadata", "user_auth_blocks"})
-
 # Seconds part of every ts the fake hands out; the counter fills the fraction.
 _TS_EPOCH = 1_700_000_000
-
-
-@dataclass(frozen=True)
-class Call:
-    """One request the fake received.
-
-    ``params`` holds the merged query, form or JSON fields, with JSON-text fields such as
-    ``blocks`` decoded. ``status`` and ``response`` are what the fake answered, so views
-    can leave out calls that were refused by ``fail_next``.
-    """
-
-    method: str
-    params: dict[str, Any]
-    token: str | None
-    status: int = 200
-    response: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        return self.status == 200 and bool(self.response.get("ok"))
 
 
 @dataclass
@@ -76,8 +56,24 @@ class FakeSlack:
             fake.close()
     """
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        port: int = 0,
+        *,
+        users: Mapping[str, str] | None = None,
+        channels: Mapping[str, str] | None = None,
+        ts_epoch: int = _TS_EPOCH,
+    ) -> None:
+        """``port`` 0 lets the OS choose; ``users`` and ``channels`` map ids to the names
+        ``users.info`` and ``conversations.info`` answer (else the lower-cased id);
+        ``ts_epoch`` is the seconds part of the first message ts (pass the current time
+        for ts that never repeat across runs against one database)."""
+        self._ts_epoch = ts_epoch
         self._cond = threading.Condition(threading.RLock())
+        self._users = dict(users or {})
+        self._channels = dict(channels or {})
+        self._listeners: list[Callable[[Call], None]] = []
+        self._routes: dict[str, Route] = {}
         self._calls: list[Call] = []
         self._faults: dict[str, deque[_Fault]] = {}
         self._delays: dict[str, float] = {}
@@ -87,7 +83,7 @@ class FakeSlack:
         #: what ``apps.connections.open`` hands out (a FakeSocketMode's url), if anything
         self.socket_mode_url: str | None = None
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), handler_for(self))
         self._server.daemon_threads = True
         host, port = self._server.server_address[:2]
         self.base_url = f"http://{host!s}:{port}"
@@ -153,6 +149,31 @@ class FakeSlack:
                 self._delays[method] = seconds
             else:
                 self._delays.pop(method, None)
+
+    def subscribe(self, listener: Callable[[Call], None]) -> None:
+        """Call ``listener(call)`` for every call recorded from now on, in arrival order.
+
+        It runs on the request's thread while the fake holds its lock, before the answer
+        is sent: keep it short and do not call back into the fake's server.
+        """
+        with self._cond:
+            self._listeners.append(listener)
+
+    def mount(self, prefix: str, route: Route) -> None:
+        """Serve requests whose path starts with ``prefix`` (other than ``/api/`` and
+        ``/response/``) with ``route``; the longest matching prefix wins.
+
+        Example::
+
+            fake.mount("/hello", lambda request: WebResponse(body=b"hi", content_type="text/plain"))
+        """
+        with self._cond:
+            self._routes[prefix] = route
+
+    def _route_for(self, path: str) -> Route | None:
+        with self._cond:
+            matching = [p for p in self._routes if path.startswith(p)]
+            return self._routes[max(matching, key=len)] if matching else None
 
     def reset(self) -> None:
         """Forget recorded calls (faults and delays stay)."""
@@ -245,7 +266,7 @@ class FakeSlack:
     def _next_ts(self) -> str:
         self._ts_counter += 1
         micros = self._ts_counter * 100
-        return f"{_TS_EPOCH + micros // 1_000_000}.{micros % 1_000_000:06d}"
+        return f"{self._ts_epoch + micros // 1_000_000}.{micros % 1_000_000:06d}"
 
     def _handle(
         self, method: str, params: dict[str, Any], token: str | None
@@ -264,7 +285,10 @@ class FakeSlack:
             else:
                 status, body = 200, self._answer(method, params)
             stored = body if isinstance(body, dict) else {"ok": True}
-            self._calls.append(Call(method, params, token, status, stored))
+            call = Call(method, params, token, status, stored)
+            self._calls.append(call)
+            for listener in self._listeners:
+                listener(call)
             self._cond.notify_all()
         if delay:
             self._closed.wait(delay)
@@ -315,7 +339,7 @@ class FakeSlack:
             return {"ok": True, "channel": channel, "permalink": link}
         if method == "users.info":
             user_id = str(params.get("user", ""))
-            name = user_id.lower()
+            name = self._users.get(user_id, user_id.lower())
             return {
                 "ok": True,
                 "user": {
@@ -334,82 +358,10 @@ class FakeSlack:
             channel_id = str(params.get("channel", ""))
             return {
                 "ok": True,
-                "channel": {"id": channel_id, "name": channel_id.lower(), "is_member": True},
+                "channel": {
+                    "id": channel_id,
+                    "name": self._channels.get(channel_id, channel_id.lower()),
+                    "is_member": True,
+                },
             }
         return {"ok": False, "error": "unknown_method"}
-
-
-def _handler_for(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self._serve()
-
-        def do_POST(self) -> None:
-            self._serve()
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass  # keep test output clean
-
-        def _serve(self) -> None:
-            url = urlsplit(self.path)
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length) if length else b""
-            params = _form(url.query)
-            if url.path.startswith("/api/"):
-                method = url.path[len("/api/") :]
-                params.update(_parse_body(raw, self.headers.get("Content-Type", "")))
-            elif url.path.startswith("/response/"):
-                method = "response_url"
-                params.update(_parse_body(raw, "application/json"))
-                params["_url"] = fake.base_url + url.path
-            else:
-                self._send(404, {}, {"ok": False, "error": "not_found"})
-                return
-            token = _bearer(self.headers.get("Authorization")) or params.pop("token", None)
-            status, headers, body = fake._handle(method, params, token)
-            self._send(status, headers, body)
-
-        def _send(self, status: int, headers: dict[str, str], body: dict[str, Any] | str) -> None:
-            if isinstance(body, str):
-                data, content_type = body.encode(), "text/plain; charset=utf-8"
-            else:
-                data, content_type = json.dumps(body).encode(), "application/json; charset=utf-8"
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(data)))
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(data)
-
-    return Handler
-
-
-def _bearer(authorization: str | None) -> str | None:
-    if authorization and authorization.lower().startswith("bearer "):
-        return authorization[len("bearer ") :].strip()
-    return None
-
-
-def _form(text: str) -> dict[str, Any]:
-    fields = parse_qs(text, keep_blank_values=True)
-    return {k: v[0] if len(v) == 1 else v for k, v in fields.items()}
-
-
-def _parse_body(raw: bytes, content_type: str) -> dict[str, Any]:
-    """Decode a JSON or form-encoded body; JSON-text fields become Python objects."""
-    if not raw:
-        return {}
-    text = raw.decode("utf-8")
-    if "json" in content_type.lower() or text.lstrip().startswith("{"):
-        parsed = json.loads(text)
-        params = parsed if isinstance(parsed, dict) else {"_body": parsed}
-    else:
-        params = _form(text)
-    for key in _JSON_FIELDS & params.keys():
-        value = params[key]
-        if isinstance(value, str):
-            # Text that is not JSON stays text; the failing assertion will show it.
-            with contextlib.suppress(json.JSONDecodeError):
-                params[key] = json.loads(value)
-    return params

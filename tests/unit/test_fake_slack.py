@@ -19,6 +19,7 @@ from bot.devkit.fake_slack import FakeSlack
 from bot.devkit.slack_requests import (
     block_action_body,
     event_body,
+    get,
     post,
     reaction_added_event,
     sign,
@@ -223,3 +224,35 @@ def test_post_returns_error_status_and_body(fake: FakeSlack) -> None:
 
     assert status == 404
     assert "not_found" in text
+
+
+def test_listeners_see_every_call_and_names_are_configurable() -> None:
+    seen: list[tuple[str, bool]] = []
+    with FakeSlack(users={"U0OLIVIA": "Olivia"}, channels={"C0TRIVIA": "trivia"}) as named:
+        named.subscribe(lambda call: seen.append((call.method, call.ok)))
+        client = WebClient(base_url=named.api_url, token="xoxb-test")
+        assert client.users_info(user="U0OLIVIA")["user"]["real_name"] == "Olivia"
+        assert client.conversations_info(channel="C0TRIVIA")["channel"]["name"] == "trivia"
+        with pytest.raises(SlackApiError):
+            client.api_call("files.upload")
+
+    assert seen == [("users.info", True), ("conversations.info", True), ("files.upload", False)]
+
+
+def test_mounted_routes_serve_other_paths_and_the_api_stays_first(fake: FakeSlack) -> None:
+    from bot.devkit.fake_slack_http import WebResponse
+
+    fake.mount("/", lambda request: WebResponse(200, b"page", "text/plain"))
+    fake.mount("/app/", lambda request: WebResponse.json({"verb": request.verb, **request.query}))
+
+    assert get(f"{fake.base_url}/") == (200, "page")
+    assert get(f"{fake.base_url}/app/state?since=3") == (200, '{"verb": "GET", "since": "3"}')
+    status, text = post(f"{fake.api_url}auth.test", "", {})
+    assert status == 200 and '"user_id": "UBOT"' in text
+    assert [c.method for c in fake.calls] == ["auth.test"]
+
+
+def test_ts_epoch_sets_the_seconds_of_message_ts() -> None:
+    with FakeSlack(ts_epoch=1_800_000_000) as fake:
+        client = WebClient(base_url=fake.api_url, token="xoxb-test")
+        assert client.chat_postMessage(channel="C0TRIVIA", text="hi")["ts"].startswith("18000")

@@ -1,0 +1,119 @@
+"""What the demo starts with: three people, two channels, one skill on moto.
+
+The skill's function gets v1 and v2, ``PROD1`` (live) → v1 and ``PROD2`` → v2, the Alexa
+trigger on both aliases, and new code on ``$LATEST`` ready to certify::
+
+    client = seed_aws(endpoint_url)
+    write_skills_file(data_dir / "skillbot.toml", reminder_schedule="30s")
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.devkit.aws import REGION as REGION  # the demo's AWS region
+from bot.devkit.aws import create_skill_function, deploy, lambda_client
+
+SKILL = "trivia"
+FUNCTION = "trivia-skill"
+ALEXA_SKILL_ID = "amzn1.ask.skill.00000000-0000-4000-8000-00000000de70"
+SKILL_CHANNEL = "C0TRIVIA"
+ANNOUNCE_CHANNEL = "C0RELEASES"
+LIVE_ALIAS = "PROD1"
+
+
+@dataclass(frozen=True)
+class Person:
+    id: str
+    name: str
+    role: str  # what the skills file lets them do
+
+
+OPERATOR = Person("U0OLIVIA", "Olivia", "operator")
+APPROVER = Person("U0ARJUN", "Arjun", "approver")
+BYSTANDER = Person("U0BEA", "Bea", "bystander")
+PEOPLE = (OPERATOR, APPROVER, BYSTANDER)
+CHANNELS = {SKILL_CHANNEL: "trivia", ANNOUNCE_CHANNEL: "releases"}
+
+
+def code(release: int) -> str:
+    """The source of the function's ``index.py`` for one release of the skill's code."""
+    return (
+        f"RELEASE = {release}\n\n\n"
+        "def handler(event, context):\n"
+        f'    return {{"version": "1.0", "response": {{"outputSpeech": '
+        f'{{"type": "PlainText", "text": "Trivia release {release}"}}}}}}\n'
+    )
+
+
+def seed_aws(endpoint_url: str | None) -> Any:
+    """Create the demo function on ``endpoint_url`` (moto); returns its Lambda client."""
+    client = create_skill_function(FUNCTION, endpoint_url, alexa_skill_id=ALEXA_SKILL_ID)
+    deploy(client, FUNCTION, code(3))  # what CI just built: the next version to certify
+    return client
+
+
+def keep_skill_id_verification() -> bool:
+    """Make the in-process moto keep ``AddPermission``'s ``EventSourceToken``.
+
+    AWS stores it as the statement's ``StringEquals`` condition on
+    ``lambda:EventSourceToken`` (skill-id verification); moto drops it, so doctor would
+    report every Alexa trigger, even one it has just fixed, as open to any skill.
+    Returns False when moto's policy code is not what this expects (nothing changed).
+    """
+    try:
+        from moto.awslambda.policy import Policy
+    except ImportError:
+        return False
+    original = getattr(Policy, "decode_policy", None)
+    if original is None:
+        return False
+    if getattr(original, "keeps_event_source_token", False):
+        return True
+
+    def decode_policy(self: Any, obj: dict[str, Any]) -> Any:
+        token = obj.get("EventSourceToken")
+        policy = original(self, obj)
+        if token and policy.statements:
+            condition = policy.statements[-1].setdefault("Condition", {})
+            condition.setdefault("StringEquals", {})["lambda:EventSourceToken"] = token
+        return policy
+
+    decode_policy.keeps_event_source_token = True  # type: ignore[attr-defined]
+    setattr(Policy, "decode_policy", decode_policy)  # noqa: B010
+    return True
+
+
+def skills_file_text(*, reminder_schedule: str = "30s") -> str:
+    """The demo's skills file (TOML): one skill, its channel, and who may do what."""
+    lines = [
+        "# written by skillbot demo",
+        f'announce_channel = "{ANNOUNCE_CHANNEL}"',
+        f"operators = {json.dumps([OPERATOR.id])}",
+        f"approvers = {json.dumps([APPROVER.id])}",
+        'promote_reaction = "white_check_mark"',
+        f"reminder_schedule = {json.dumps(reminder_schedule)}",
+        "",
+        f"[skills.{SKILL}]",
+        f'function = "{FUNCTION}"',
+        f'alexa_skill_id = "{ALEXA_SKILL_ID}"',
+        'aliases = ["PROD1", "PROD2"]',
+        f'live_alias = "{LIVE_ALIAS}"',
+        f'channel = "{SKILL_CHANNEL}"',
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def write_skills_file(path: Path, *, reminder_schedule: str = "30s") -> Path:
+    path.write_text(skills_file_text(reminder_schedule=reminder_schedule), encoding="utf-8")
+    return path
+
+
+def deploy_new_code(endpoint_url: str | None, release: int) -> str:
+    """Put a new build on ``$LATEST``, as a CI pipeline does; returns its CodeSha256."""
+    client = lambda_client(endpoint_url)
+    deploy(client, FUNCTION, code(release))
+    return str(client.get_function_configuration(FunctionName=FUNCTION)["CodeSha256"])
