@@ -113,7 +113,7 @@ def serve_slack(services: Services, started: float) -> int:
     from bot.http import serve, wsgi_app
 
     ready = threading.Event()
-    server = serve(wsgi_app(app, ready), settings.port)
+    server = serve(wsgi_app(app, ready, services.store.healthy), settings.port)
     ready.set()
     log.info("ready (HTTP on port %s) in %.2f s", settings.port, time.monotonic() - started)
     server.run()

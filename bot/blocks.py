@@ -12,15 +12,15 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from bot.domain.errors import SkillbotError
+from bot.domain.errors import AppliedNotRecorded, SkillbotError
 from bot.domain.model import (
-    AuditEvent,
     Certification,
     CertificationState,
     Change,
     Operation,
-    Outcome,
     Plan,
+    describe_fix,
+    escape,
     version_label,
 )
 
@@ -47,15 +47,15 @@ COMMANDS_HELP = (
 )
 
 
-def _section(text: str) -> Block:
+def section(text: str) -> Block:
     return {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}
 
 
-def _context(*texts: str) -> Block:
+def context(*texts: str) -> Block:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": t[:3000]} for t in texts]}
 
 
-def _button(text: str, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:
+def button(text: str, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:
     button: dict[str, Any] = {
         "type": "button",
         "text": {"type": "plain_text", "text": text},
@@ -108,30 +108,32 @@ def plan_message(
         lines.append(f"• code {short_sha(plan.code_sha256)}")
         if plan.code_last_modified:
             lines.append(f"• last modified {plan.code_last_modified}")
-    lines.append(f"• asked by <@{plan.requested_by}>" + (f": {plan.reason}" if plan.reason else ""))
+    lines.append(
+        f"• asked by <@{plan.requested_by}>" + (f": {escape(plan.reason)}" if plan.reason else "")
+    )
     if extra:
         lines.append(extra)
-    blocks = [_section("\n".join(lines))]
+    blocks = [section("\n".join(lines))]
     if plan.noop:
-        blocks.append(_context("Nothing to do: the alias already serves this code."))
+        blocks.append(context("Nothing to do: the alias already serves this code."))
         return f"Nothing to do: {plan.summary()}", blocks
     blocks.append(
         {
             "type": "actions",
             "block_id": "plan",
             "elements": [
-                _button("Confirm", CONFIRM, plan.id, "primary"),
+                button("Confirm", CONFIRM, plan.id, "primary"),
                 *(
-                    [_button("Confirm and submit to Alexa", CONFIRM_AND_SUBMIT, plan.id)]
+                    [button("Confirm and submit to Alexa", CONFIRM_AND_SUBMIT, plan.id)]
                     if offer_submit
                     else []
                 ),
-                _button("Cancel", DISMISS, plan.id),
+                button("Cancel", DISMISS, plan.id),
             ],
         }
     )
     blocks.append(
-        _context(
+        context(
             "Only Confirm changes anything. The plan is refused if the alias "
             "moves before you confirm."
         )
@@ -141,24 +143,30 @@ def plan_message(
 
 def result_message(change: Change) -> tuple[str, list[Block]]:
     """The reply to the person who applied a change: the headline, then any notes."""
-    mark = "Nothing to do" if change.noop else "Done"
+    if change.noop:
+        mark, icon = "Nothing to do", ":white_check_mark:"
+    elif change.announced:
+        mark, icon = "Done", ":white_check_mark:"
+    else:
+        mark, icon = "Applied, not announced yet", ":warning:"
     text = f"{mark}: {change.headline()}"
-    body = [_section(f":white_check_mark: {text}"), *(_context(n) for n in change.notes)]
+    body = [section(f"{icon} {text}"), *(context(n) for n in change.notes)]
     return "\n".join([text, *change.notes]), body
 
 
 def error_message(err: SkillbotError, *, doing: str = "") -> tuple[str, list[Block]]:
-    prefix = f"Could not {doing}: " if doing else ""
+    # a change made but not yet recorded was not a failure to do it
+    prefix = f"Could not {doing}: " if doing and not isinstance(err, AppliedNotRecorded) else ""
     text = f"{prefix}{err.message}"
-    blocks = [_section(f":warning: {text}")]
+    blocks = [section(f":warning: {text}")]
     if err.hint:
-        blocks.append(_context(err.hint))
+        blocks.append(context(err.hint))
     return f"{text} {err.hint}".strip(), blocks
 
 
 def dismissed_message(plan: Plan, user: str) -> tuple[str, list[Block]]:
     text = f"Cancelled by <@{user}>; nothing changed: {plan.summary()}"
-    return text, [_section(text)]
+    return text, [section(text)]
 
 
 # -- announcements -------------------------------------------------------------------
@@ -167,18 +175,26 @@ def dismissed_message(plan: Plan, user: str) -> tuple[str, list[Block]]:
 def announcement(change: Change, *, console: str | None = None) -> tuple[str, list[Block]]:
     """Top-level channel message of an alias or role change."""
     text = change.headline()
-    fields = [
-        f"*Alias*\n`{change.alias}`",
-        f"*Version*\n{version_label(change.from_version)} → {version_label(change.to_version)}",
-        f"*Code*\n{short_sha(change.code_sha256)}",
-        f"*Live alias*\n`{change.live_alias}`",
-    ]
+    if change.plan.operation is Operation.FIX:
+        # a setup fix moves no version: say what changed instead
+        fields = [
+            f"*Alias*\n`{change.alias}`",
+            f"*Changed*\n{describe_fix(change.plan.fix, change.alias)}",
+            f"*Live alias*\n`{change.live_alias}`",
+        ]
+    else:
+        fields = [
+            f"*Alias*\n`{change.alias}`",
+            f"*Version*\n{version_label(change.from_version)} → {version_label(change.to_version)}",
+            f"*Code*\n{short_sha(change.code_sha256)}",
+            f"*Live alias*\n`{change.live_alias}`",
+        ]
     blocks: list[Block] = [
-        _section(f"*{text}*"),
+        section(f"*{text}*"),
         {"type": "section", "fields": [{"type": "mrkdwn", "text": f} for f in fields]},
     ]
     if console:
-        blocks.append(_context(f"<{console}|Open the alias in the AWS console>"))
+        blocks.append(context(f"<{console}|Open the alias in the AWS console>"))
     return text, blocks
 
 
@@ -202,7 +218,7 @@ def certification_message(
     text = (
         f"{cert.skill}: certify {cert.alias} {version_label(from_version)} → "
         f"{version_label(cert.version)} by <@{cert.requested_by}>"
-        + (f" — {cert.note}" if cert.note else "")
+        + (f" — {escape(cert.note)}" if cert.note else "")
     )
     lines = [
         f"*{text}*",
@@ -211,16 +227,16 @@ def certification_message(
     ]
     if review_status:
         lines.append(f"Alexa certification: {review_status}")
-    blocks: list[Block] = [_section("\n".join(lines))]
+    blocks: list[Block] = [section("\n".join(lines))]
     if cert.pending:
         blocks.append(
-            _context(
-                f"When certification passes, an approver ({_mentions(approvers)}) reacts with "
+            context(
+                f"When certification passes, an approver ({mentions(approvers)}) reacts with "
                 f":{reaction}: to promote {cert.alias} to live."
             )
         )
     if console:
-        blocks.append(_context(f"<{console}|Open {cert.alias} in the AWS console>"))
+        blocks.append(context(f"<{console}|Open {cert.alias} in the AWS console>"))
     return text, blocks
 
 
@@ -237,19 +253,19 @@ def reminder_message(
     return (
         f":alarm_clock: Certification of {version_label(cert.version)} on {cert.alias} has been "
         f"pending for {age(cert.created_at, now)} (started by <@{cert.requested_by}>).{review} "
-        f"When it passes, {_mentions(approvers)} can react with :{reaction}: on the message "
+        f"When it passes, {mentions(approvers)} can react with :{reaction}: on the message "
         "above to promote it."
     )
 
 
 def not_an_approver(user: str, approvers: Sequence[str], reaction: str) -> str:
     return (
-        f"<@{user}>, only {_mentions(approvers)} may promote with :{reaction}:; "
+        f"<@{user}>, only {mentions(approvers)} may promote with :{reaction}:; "
         "your reaction changed nothing."
     )
 
 
-def _mentions(users: Sequence[str]) -> str:
+def mentions(users: Sequence[str]) -> str:
     return ", ".join(f"<@{u}>" for u in users) or "nobody (configure approvers)"
 
 
@@ -268,7 +284,7 @@ def status_blocks(
             f"\n_live role taken from the skills file ({roles.live_alias}); "
             f"record it with `/skill doctor {skill.name}`_"
         )
-    blocks: list[Block] = [_section(header)]
+    blocks: list[Block] = [section(header)]
     fields = []
     for alias in view.aliases:
         if alias.state is None:
@@ -292,14 +308,21 @@ def status_blocks(
     if view.pending:
         cert = view.pending
         blocks.append(
-            _context(
+            context(
                 f"Pending certification: {version_label(cert.version)} on {cert.alias}, "
                 f"for {age(cert.created_at, view.now)}, started by <@{cert.requested_by}>"
                 + (f"; Alexa certification: {review}" if review else "")
             )
         )
+        if not cert.message_ts:
+            blocks.append(
+                context(
+                    ":warning: Its certification message is not posted yet (Slack refused it); "
+                    "it is posted as soon as Slack accepts it. Until then use `/skill promote`."
+                )
+            )
     else:
-        blocks.append(_context("No certification pending."))
+        blocks.append(context("No certification pending."))
     return blocks
 
 
@@ -331,70 +354,6 @@ def home_view(
         blocks.extend(status_blocks(view, region=region, review=status))
         blocks.append({"type": "divider"})
     for error in errors:
-        blocks.append(_section(f":warning: {error}"))
-    blocks.append(_context("Type `/skill help` for commands."))
+        blocks.append(section(f":warning: {error}"))
+    blocks.append(context("Type `/skill help` for commands."))
     return {"type": "home", "blocks": blocks[:100]}
-
-
-def history_blocks(skill: str, events: Sequence[AuditEvent]) -> tuple[str, list[Block]]:
-    if not events:
-        text = f"{skill}: nothing recorded yet."
-        return text, [_section(text)]
-    icons = {
-        Outcome.APPLIED: ":white_check_mark:",
-        Outcome.NOOP: ":heavy_minus_sign:",
-        Outcome.REFUSED: ":no_entry_sign:",
-        Outcome.FAILED: ":x:",
-        Outcome.PLANNED: ":memo:",
-    }
-    lines = []
-    for ev in events:
-        move = (
-            f" {ev.alias} {version_label(ev.from_version)} → {version_label(ev.to_version)}"
-            if ev.alias and ev.to_version
-            else ""
-        )
-        why = f" — {ev.reason}" if ev.reason else ""
-        lines.append(
-            f"{icons[ev.outcome]} {ev.at:%Y-%m-%d %H:%M} UTC {ev.operation}{move} "
-            f"by <@{ev.actor}>{why} ({ev.outcome})"
-        )
-    text = f"History of {skill} (newest first)"
-    return text, [_section(f"*{text}*"), _section("\n".join(lines))]
-
-
-def doctor_blocks(report: Any) -> tuple[str, list[Block]]:
-    skill = report.skill.name
-    problems = [f for f in report.findings if not f.ok]
-    text = (
-        f"{skill}: all checks passed"
-        if not problems
-        else f"{skill}: {len(problems)} problem(s) found"
-    )
-    lines = [
-        f"{':white_check_mark:' if f.ok else ':x:'} {f.check}: {f.detail}" for f in report.findings
-    ]
-    blocks: list[Block] = [_section(f"*Doctor for {skill}*"), _section("\n".join(lines))]
-    if report.fixes:
-        plan_lines = "\n".join(f"• {p.summary()}" for p in report.fixes)
-        blocks.append(_section(f"*Fix would make {len(report.fixes)} change(s):*\n{plan_lines}"))
-        blocks.append(
-            {
-                "type": "actions",
-                "block_id": "doctor",
-                "elements": [
-                    _button("Fix", FIX_ALL, ",".join(p.id for p in report.fixes), "primary"),
-                    _button("Cancel", DISMISS, ",".join(p.id for p in report.fixes)),
-                ],
-            }
-        )
-    elif problems:
-        blocks.append(_context("These need a person: follow the advice above."))
-    return text, blocks
-
-
-def help_blocks(skills: Sequence[str]) -> tuple[str, list[Block]]:
-    names = ", ".join(f"`{s}`" for s in skills)
-    one = " (SKILL may be left out: only one is configured)" if len(skills) == 1 else ""
-    text = "skillbot commands"
-    return text, [_section(COMMANDS_HELP), _context(f"Skills: {names}{one}")]

@@ -34,6 +34,7 @@ from bot.service.announcing import Announcer, ReviewStatus, no_review
 from bot.service.applying import Applying
 from bot.service.context import RotationContext
 from bot.service.home import HomeTab
+from bot.service.outbox import Outbox, RetryBook
 from bot.service.planning import Planning
 from bot.service.promotion import Promotion
 from bot.service.reading import Reading
@@ -44,6 +45,7 @@ from bot.service.rotation import RotationService
 log = logging.getLogger(__name__)
 
 RECOVERY_EVERY = 60.0  # seconds; also runs once at start
+OUTBOX_EVERY = 5.0  # seconds; a refused post also waits its own pause (5 s, doubling)
 ALEXA_POLL_EVERY = 300.0  # seconds; SMAPI's review status changes over days
 DELIVERIES_KEPT = timedelta(days=7)
 
@@ -66,6 +68,7 @@ class Services:
     rotation: RotationService
     home: HomeTab
     recovery: Recovery
+    outbox: Outbox
     reminders: ReminderService
     clock: Clock
     region: str | None
@@ -181,6 +184,7 @@ def compose(
         region=region,
         review_status=review_status,
     )
+    retries = RetryBook(clock)
     announcer = Announcer(
         notifier,
         store,
@@ -191,6 +195,7 @@ def compose(
         clock=clock,
         review_status=review_status,
         after_change=[home.refresh_after_change],
+        retries=retries,
     )
     alexa = (
         AlexaTracking(
@@ -212,11 +217,13 @@ def compose(
         announcer,
         reaction=config.promote_reaction,
         approvers=approvers,
+        four_eyes=config.four_eyes,
         before_promotion=alexa.publish_before_promotion if alexa else None,
     )
     planning = Planning(ctx, live_endpoints=alexa.live_endpoints if alexa else None)
     rotation = RotationService(ctx, planning, applying, promotion, reading, alexa)
-    recovery = Recovery(store, lambda_, applying, promotion, announcer, clock)
+    outbox = Outbox(store, announcer, retries, clock)
+    recovery = Recovery(store, lambda_, applying, promotion, announcer, outbox, clock)
     reminders = ReminderService(
         store.reminder_book(),
         store,
@@ -240,6 +247,7 @@ def compose(
         rotation=rotation,
         home=home,
         recovery=recovery,
+        outbox=outbox,
         reminders=reminders,
         clock=clock,
         region=region,
@@ -278,6 +286,8 @@ def start_scheduler(services: Services) -> Callable[[], None]:
     store, clock = services.store, services.clock
     tasks: list[tuple[str, float, Callable[[], object]]] = [
         ("crash recovery", RECOVERY_EVERY, services.recovery.run),
+        # what Slack refused is posted again as soon as it accepts
+        ("outbox", OUTBOX_EVERY, services.outbox.run),
         # processed Slack event ids only matter while Slack may still retry
         (
             "forget old deliveries",

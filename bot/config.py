@@ -85,6 +85,8 @@ class SkillsFile(BaseModel):
     promote_reaction: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_+'-]+$")] = (
         "white_check_mark"
     )
+    #: the person who started a certification cannot promote it
+    four_eyes: bool = True
     timezone: str = "UTC"  # before reminder_schedule: its validator reads it
     reminder_schedule: str = "0 10 * * MON-FRI"
     skills: dict[SkillName, SkillEntry] = Field(min_length=1)

@@ -18,16 +18,19 @@ EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 
 
-def wsgi_app(app: App, ready: threading.Event) -> Callable[..., Iterable[bytes]]:
-    """Route the two paths; everything else is 404, other methods 405."""
+def wsgi_app(
+    app: App, ready: threading.Event, healthy: Callable[[], bool] = lambda: True
+) -> Callable[..., Iterable[bytes]]:
+    """Route the two paths; everything else is 404, other methods 405. ``/healthz`` is
+    200 once ``ready`` is set and while ``healthy()`` holds (the database is usable)."""
     slack = SlackRequestHandler(app, path=EVENTS_PATH)
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
         if path == HEALTH_PATH and method in ("GET", "HEAD"):
-            ok = ready.is_set()
-            body = b"ok\n" if ok else b"starting\n"
+            ok = ready.is_set() and healthy()
+            body = b"ok\n" if ok else (b"unhealthy\n" if ready.is_set() else b"starting\n")
             start_response(
                 "200 OK" if ok else "503 Service Unavailable",
                 [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))],

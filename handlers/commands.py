@@ -7,7 +7,7 @@ from typing import Any
 
 from slack_bolt import Ack, Respond
 
-from bot import blocks
+from bot import blocks, replies
 from bot.bootstrap import Services
 from bot.domain.commands import Command, parse
 from bot.domain.errors import SkillbotError
@@ -33,7 +33,14 @@ class SkillCommand:
             ack(text=text, blocks=body, response_type="ephemeral")
             return
         if parsed.name == "help":
-            text, body = blocks.help_blocks(list(self.services.skills))
+            config = self.services.config
+            text, body = replies.help_blocks(
+                list(self.services.skills),
+                operators=config.operators,
+                approvers=config.approvers,
+                reaction=config.promote_reaction,
+                four_eyes=config.four_eyes,
+            )
             ack(text=text, blocks=body, response_type="ephemeral")
             return
         ack(
@@ -81,7 +88,7 @@ class SkillCommand:
                 view, region=self.services.region, review=rotation.review_status(view)
             )
         if cmd.name == "history":
-            return blocks.history_blocks(cmd.skill, rotation.history(cmd.skill))
+            return replies.history_blocks(cmd.skill, rotation.history(cmd.skill))
         if cmd.name == "doctor":
-            return blocks.doctor_blocks(rotation.doctor(cmd.skill, actor=user))
+            return replies.doctor_blocks(rotation.doctor(cmd.skill, actor=user))
         raise AssertionError(cmd.name)

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.domain.errors import NotFound, Refused
+from bot.domain.model import escape
 
 SUBCOMMANDS = (
     "help",
@@ -52,7 +53,7 @@ def parse(text: str, skills: Sequence[str]) -> Command:
     name = words[0].lower()
     if name not in SUBCOMMANDS:
         raise NotFound(
-            f"`{words[0]}` is not a /skill command.",
+            f"`{_echo(words[0])}` is not a /skill command.",
             hint="Try one of: " + ", ".join(SUBCOMMANDS) + " (`/skill help` explains each).",
         )
     skill: str | None = None
@@ -70,12 +71,12 @@ def parse(text: str, skills: Sequence[str]) -> Command:
             )
         elif _VERSION.match(word) or (name not in TAKES_VERSION and skill is not None):
             raise Refused(
-                f"`{word}` is not expected here.",
+                f"`{_echo(word)}` is not expected here.",
                 hint=_usage(name),
             )
         else:
             raise NotFound(
-                f"There is no skill called `{word}`.",
+                f"There is no skill called `{_echo(word)}`.",
                 hint="Known skills: " + ", ".join(sorted(skills)) + f". Usage: {_usage(name)}",
             )
     if reason and name not in TAKES_REASON:
@@ -88,6 +89,11 @@ def parse(text: str, skills: Sequence[str]) -> Command:
                 hint=_usage(name),
             )
     return Command(name, skill, version, reason)
+
+
+def _echo(word: str) -> str:
+    """A word the person typed, shown back safely (escaped, and cut when absurdly long)."""
+    return escape(word if len(word) <= 60 else word[:59] + "…")
 
 
 def _split_reason(text: str) -> tuple[str, str]:

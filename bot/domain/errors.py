@@ -84,3 +84,10 @@ class Forbidden(SkillbotError):
     """The bot's own credentials lack a permission."""
 
     kind = "forbidden"
+
+
+class AppliedNotRecorded(SkillbotError):
+    """The change is made, but recording it failed: it must not be confirmed again; the
+    record and the announcement are completed once the database answers."""
+
+    kind = "applied_not_recorded"

@@ -108,6 +108,16 @@ class FixKind(enum.StrEnum):
     RECORD_ROLES = "record_roles"
 
 
+def escape(text: str) -> str:
+    """Text a person typed, made safe for Slack's ``text`` and mrkdwn: ``&``, ``<`` and
+    ``>`` become entities, so it can never ping a channel, mention someone or plant a link.
+
+    >>> escape("<!channel> & <https://evil.example|click>")
+    '&lt;!channel&gt; &amp; &lt;https://evil.example|click&gt;'
+    """
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def version_label(number: str | None) -> str:
     """``"7"`` -> ``"v7"``; ``None`` -> ``"(none)"``; ``$LATEST`` unchanged."""
     if number is None:
@@ -258,6 +268,17 @@ class Change:
     audit_id: str | None = None
     #: more to tell the person who made the change (e.g. what Alexa answered a submission)
     notes: tuple[str, ...] = ()
+    #: who confirmed the plan, when not the person who asked for it
+    confirmed_by: str | None = None
+    #: False when Slack has not taken the announcement yet (the outbox keeps trying)
+    announced: bool = True
+
+    def credit(self) -> str:
+        """`` by <@A>``, or `` planned by <@A>, confirmed by <@B>`` when two people acted."""
+        planner = self.plan.requested_by
+        if self.confirmed_by and self.confirmed_by != planner:
+            return f" planned by <@{planner}>, confirmed by <@{self.confirmed_by}>"
+        return f" by <@{planner}>"
 
     def headline(self) -> str:
         """The announcement's fallback text: skill, alias, ``vOLD → vNEW``, who, why.
@@ -265,8 +286,8 @@ class Change:
         >>> # "trivia: hotfix PROD1 v7 → v9 by <@U1> — crash on launch"
         """
         p = self.plan
-        who = f" by <@{p.requested_by}>"
-        why = f" — {p.reason}" if p.reason else ""
+        who = self.credit()
+        why = f" — {escape(p.reason)}" if p.reason else ""
         old, new = version_label(self.from_version), version_label(self.to_version)
         if p.operation is Operation.PROMOTE:
             return (

@@ -190,6 +190,14 @@ def diagnose(
                     alias,
                 )
             )
+        else:
+            findings.append(
+                Finding(
+                    f"{alias} has no weighted routing",
+                    True,
+                    f"{alias} sends all its traffic to {version_label(state.version)}",
+                )
+            )
         findings.append(_trigger_finding(skill, alias, triggers.get(alias, [])))
     if recorded_live_alias in skill.aliases:
         findings.append(

@@ -12,13 +12,45 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bot import blocks
 from bot.domain.errors import SkillbotError
 from bot.domain.model import AuditEvent, Certification, Change, Operation, Skill
 from bot.ports import Clock, Notifier, Store
 
+if TYPE_CHECKING:
+    from bot.service.outbox import RetryBook
+
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What became of a post: taken by Slack, refused (tried again later), or unknown."""
+
+    posted: bool
+    reason: str = ""
+    unknown: bool = False
+    #: False when another process had already claimed (and so handles) this post
+    by_us: bool = True
+
+    def note(self, channel: str, *, what: str = "the announcement") -> str:
+        """What to tell the person whose change it was."""
+        if self.unknown:
+            return (
+                f":warning: Slack did not answer while {what} was posted in <#{channel}>: "
+                "it may have been posted, and is not repeated so that it is never doubled."
+            )
+        return (
+            f":warning: Applied in AWS, but Slack refused {what} in <#{channel}>: "
+            f"{self.reason} It is posted as soon as Slack accepts it."
+        )
+
+
+POSTED = Delivery(True)
+HANDLED_ELSEWHERE = Delivery(True, by_us=False)
 
 #: a line on a certification's Alexa review for messages, reminders and status (or None)
 ReviewStatus = Callable[[Certification], str | None]
@@ -41,6 +73,7 @@ class Announcer:
         clock: Clock,
         review_status: ReviewStatus = no_review,
         after_change: Sequence[Callable[[Change], None]] = (),
+        retries: RetryBook | None = None,
     ) -> None:
         self.notifier = notifier
         self.store = store
@@ -52,50 +85,78 @@ class Announcer:
         self.review_status = review_status
         #: called after every change (e.g. the App Home refresh)
         self.after_change = list(after_change)
+        #: when refused posts are tried again (see bot.service.outbox)
+        self.retries = retries
 
     def console(self, skill: Skill, alias: str | None) -> str | None:
         return blocks.console_url(self.region, skill.function, alias) if self.region else None
 
-    def change_applied(self, change: Change) -> None:
+    def change_applied(self, change: Change) -> Delivery:
         """Announce a change in the skill's channel (and the certification's thread)."""
         if change.noop:
-            return
+            return POSTED
         if change.audit_id and not self.store.claim_announcement(change.audit_id, self.clock()):
-            return  # announced already (by recovery after a restart)
+            return HANDLED_ELSEWHERE  # announced already (by the outbox after a restart)
         skill = self.skills[change.plan.skill]
         op = change.plan.operation
-        try:
-            if op is Operation.CERTIFY and change.certification:
-                self.post_certification_message(
-                    change.certification, from_version=change.from_version
-                )
-            elif op in (Operation.PROMOTE, Operation.CANCEL):
-                if op is Operation.PROMOTE:
+        delivery = POSTED
+        if op is Operation.CERTIFY and change.certification:
+            delivery = self.post_certification_message(
+                change.certification, from_version=change.from_version
+            )
+        else:
+            try:
+                if op in (Operation.PROMOTE, Operation.CANCEL):
+                    if op is Operation.PROMOTE:
+                        self._announce(skill, change)
+                    if change.certification:
+                        self.certification_changed(change.certification, news=change.headline())
+                else:
                     self._announce(skill, change)
-                if change.certification:
-                    self.certification_changed(change.certification, news=change.headline())
-            else:
-                self._announce(skill, change)
-        except SkillbotError as err:
-            log.error("could not announce %s: %s", change.headline(), err)
+            except SkillbotError as err:
+                delivery = self._refused(f"announce:{change.audit_id}", err, change.headline())
+                if change.audit_id and not err.outcome_unknown:
+                    self.store.release_announcement(change.audit_id)
         for hook in self.after_change:
             try:
                 hook(change)
             except Exception:
                 log.exception("after-change hook failed for %s", change.headline())
+        return delivery
 
-    def announce_recorded(self, event: AuditEvent) -> bool:
-        """Announce a change known only from its audit record (left unannounced by a
-        crash); the caller has claimed it. True when Slack took it."""
+    def announce_recorded(self, event: AuditEvent) -> Delivery:
+        """Announce a change known only from its audit record (left unannounced by a crash,
+        or refused by Slack before); the caller has claimed it."""
         skill = self.skills.get(event.skill)
         if skill is None:
-            return False
+            return POSTED  # no longer configured: nobody to tell
         try:
             self.notifier.post(skill.channel, event.detail)
         except SkillbotError as err:
-            log.warning("recovery: could not announce %s: %s", event.detail, err)
-            return False
-        return True
+            if not err.outcome_unknown:
+                self.store.release_announcement(event.id)
+            return self._refused(f"announce:{event.id}", err, event.detail)
+        self._posted(f"announce:{event.id}")
+        return POSTED
+
+    def _refused(self, key: str, err: SkillbotError, what: str) -> Delivery:
+        if err.outcome_unknown:
+            log.warning("no answer from Slack for %r (%s); not repeated", what, err.message)
+            self._posted(key)
+            return Delivery(False, err.message, unknown=True)
+        retry_at = self.retries.refused(key, err) if self.retries else None
+        log.warning(
+            "Slack refused %r: %s %s; trying again%s",
+            what,
+            err.message,
+            err.hint,
+            f" at {retry_at:%H:%M:%S}" if retry_at else " later",
+        )
+        return Delivery(False, f"{err.message} {err.hint}".strip())
+
+    def _posted(self, key: str) -> None:
+        if self.retries:
+            self.retries.done(key)
 
     def _announce(self, skill: Skill, change: Change) -> None:
         text, body = blocks.announcement(change, console=self.console(skill, change.alias))
@@ -103,16 +164,25 @@ class Announcer:
 
     def post_certification_message(
         self, cert: Certification, *, from_version: str | None = None
-    ) -> None:
+    ) -> Delivery:
         """The one top-level message of a certification; its ts is recorded for threads.
 
-        Claimed in the database first, so a recovering replica never posts it twice."""
-        if not self.store.first_delivery(f"certification-message:{cert.id}", self.clock()):
-            return
+        Claimed in the database first, so a recovering replica never posts it twice; a
+        post Slack refused gives the claim back, to be posted by the outbox."""
+        key = f"certification-message:{cert.id}"
+        if not self.store.first_delivery(key, self.clock()):
+            return HANDLED_ELSEWHERE
         channel = self.skills[cert.skill].channel
         text, body = self.certification_blocks(cert, from_version=from_version)
-        ts = self.notifier.post(channel, text, body)
+        try:
+            ts = self.notifier.post(channel, text, body)
+        except SkillbotError as err:
+            if not err.outcome_unknown:
+                self.store.forget_delivery(key)
+            return self._refused(key, err, text)
         self.store.set_certification_message(cert.id, channel, ts)
+        self._posted(key)
+        return POSTED
 
     def certification_blocks(
         self, cert: Certification, *, from_version: str | None = None
@@ -144,6 +214,13 @@ class Announcer:
         self.notifier.update(fresh.channel, fresh.message_ts, text, body)
         if news:
             self.notifier.post(fresh.channel, news, None, thread_ts=fresh.message_ts)
+
+    def tell(self, channel: str, user: str, text: str) -> None:
+        """A reply only ``user`` sees (an ephemeral message in ``channel``)."""
+        try:
+            self.notifier.post_ephemeral(channel, user, text)
+        except SkillbotError as err:
+            log.warning("could not tell %s in %s: %s", user, channel, err)
 
     def thread_reply(self, cert: Certification, text: str) -> None:
         if not (cert.channel and cert.message_ts):

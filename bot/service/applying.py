@@ -19,7 +19,15 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from bot.domain import rotation
-from bot.domain.errors import Busy, NotAuthorized, NotFound, Refused, SkillbotError, StalePlan
+from bot.domain.errors import (
+    AppliedNotRecorded,
+    Busy,
+    NotAuthorized,
+    NotFound,
+    Refused,
+    SkillbotError,
+    StalePlan,
+)
 from bot.domain.model import (
     AliasState,
     Certification,
@@ -81,8 +89,19 @@ class Applying:
 
     def finish(self, change: Change, *, submit: bool = False) -> Change:
         """What follows an applied change: the announcement, and Alexa's side of it."""
-        self.announcer.change_applied(change)
+        delivery = self.announcer.change_applied(change)
         notes: list[str] = []
+        if not delivery.posted:
+            channel = self.ctx.skill(change.plan.skill).channel
+            certify = change.plan.operation is Operation.CERTIFY
+            what = "the certification message" if certify else "the announcement"
+            notes.append(delivery.note(channel, what=what))
+            if certify and not delivery.unknown:
+                notes.append(
+                    "Until it is posted, reminders wait and a reaction cannot promote: "
+                    f"`/skill promote {change.plan.skill}` works meanwhile."
+                )
+            change = replace(change, announced=False)
         cert = change.certification
         if cert is not None:  # with its Slack message, now that it is posted
             cert = self.ctx.store.get_certification(cert.id) or cert
@@ -142,7 +161,17 @@ class Applying:
                 ctx.store.finish_plan(plan.id, "interrupted")
                 ctx.audit_plan(plan, Outcome.FAILED, f"internal error: {err!r}", actor=actor)
                 raise
-            return ctx.record_change(change, actor, finish_plan=True)
+            change = replace(change, confirmed_by=actor)
+            try:
+                return ctx.record_change(change, actor, finish_plan=True)
+            except SkillbotError as err:
+                # AWS (or the certification) has changed: never say "retrying is safe" here
+                raise AppliedNotRecorded(
+                    f"The change is made ({change.headline()}), but recording it failed: "
+                    f"{err.message}",
+                    hint="Do not confirm again: the record and the announcement are completed "
+                    "automatically once the database answers.",
+                ) from err
 
     def dismiss(self, plan_id: str, *, actor: str) -> Plan | None:
         """The plan's Cancel button: it can no longer be applied. Returns the plan, or None

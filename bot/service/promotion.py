@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot import blocks
 from bot.domain import rotation
-from bot.domain.errors import Refused, SkillbotError
+from bot.domain.errors import NotAuthorized, Refused, SkillbotError
 from bot.domain.model import (
     Certification,
     CertificationState,
@@ -26,6 +26,7 @@ from bot.domain.model import (
     new_id,
     version_label,
 )
+from bot.service.access import mentions
 from bot.service.announcing import Announcer
 from bot.service.context import RotationContext, outcome_of
 
@@ -52,12 +53,14 @@ class Promotion:
         *,
         reaction: str,
         approvers: list[str],
+        four_eyes: bool = True,
         before_promotion: Callable[[Certification], None] | None = None,
     ) -> None:
         self.ctx = ctx
         self.announcer = announcer
         self.reaction = reaction
         self.approvers = approvers
+        self.four_eyes = four_eyes
         #: runs under the lock before the roles swap; raising keeps the roles (SMAPI publish)
         self.before_promotion = before_promotion
 
@@ -85,14 +88,32 @@ class Promotion:
                     f"{skill_name} has no pending certification to promote.",
                     hint=f"Start one with `/skill certify {skill_name}`.",
                 )
+            self._check_four_eyes(cert, actor)
             skill = ctx.skill(cert.skill)
             with ctx.store.skill_lock(skill.name, ctx.lock_timeout):
                 change = ctx.record_change(self._promote_locked(skill, cert, actor, reason), actor)
         except SkillbotError as err:
             ctx.audit(skill_name, "promote", outcome_of(err), actor, reason, detail=str(err))
             raise
-        self.announcer.change_applied(change)
+        delivery = self.announcer.change_applied(change)
+        if not delivery.posted:
+            channel = ctx.skill(change.plan.skill).channel
+            change = replace(change, announced=False, notes=(delivery.note(channel),))
         return change
+
+    def _check_four_eyes(self, cert: Certification, actor: str) -> None:
+        if not self.four_eyes or actor != cert.requested_by or not cert.pending:
+            return
+        others = [a for a in self.approvers if a != actor]
+        raise NotAuthorized(
+            "You started this certification, so someone else must promote it (four eyes).",
+            hint=(
+                f"Ask {mentions(others)}."
+                if others
+                else "No other approver is configured: add one to `approvers`."
+            )
+            + " A one-person team can turn this off with `four_eyes = false` in the skills file.",
+        )
 
     def by_reaction(self, event: Reaction, *, bot_user: str | None) -> Change | None:
         """An emoji on a certification message: an approver's promotes (once, whichever
@@ -111,10 +132,11 @@ class Promotion:
             return None
         if event.user not in ctx.access.approvers:
             ctx.record_refusal(cert.skill, "promote", event.user, "reaction by a non-approver")
-            # told once per person and certification, whichever replica sees it
+            # told once per person and certification, whichever replica sees it, privately
             if ctx.store.first_delivery(f"not-approver:{cert.id}:{event.user}", ctx.clock()):
-                self.announcer.thread_reply(
-                    cert,
+                self.announcer.tell(
+                    event.channel,
+                    event.user,
                     blocks.not_an_approver(event.user, self.approvers, self.reaction),
                 )
             return None
@@ -122,7 +144,10 @@ class Promotion:
             return self.promote(
                 actor=event.user, certification_id=cert.id, reason=f"reacted :{self.reaction}:"
             )
-        except SkillbotError as err:
+        except NotAuthorized as err:  # e.g. four eyes: only the person who reacted is told
+            self.announcer.tell(event.channel, event.user, f":warning: Could not promote: {err}")
+            return None
+        except SkillbotError as err:  # the team sees why the roles did not swap
             self.announcer.thread_reply(cert, f":warning: Could not promote: {err}")
             return None
 

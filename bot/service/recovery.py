@@ -13,7 +13,7 @@ announcements are claimed in the database):
 
 Runs at start and then periodically (the scheduler's maintenance jobs)::
 
-    Recovery(store, lambda_, applying, promotion, announcer, clock).run()
+    Recovery(store, lambda_, applying, promotion, announcer, outbox, clock).run()
 """
 
 from __future__ import annotations
@@ -21,21 +21,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
 from functools import partial
 
 from bot.domain.errors import Busy, SkillbotError
-from bot.domain.model import CertificationState, Change, Operation, Outcome, Plan
+from bot.domain.model import CertificationState, Change, Operation, Plan
 from bot.ports import Clock, LambdaPort, Store
 from bot.service.announcing import Announcer
 from bot.service.applying import Applying
+from bot.service.outbox import Outbox
 from bot.service.promotion import Promotion
 
 log = logging.getLogger(__name__)
 
-#: an announcement not claimed this long after its change was left behind by a crash
-ANNOUNCE_GRACE = timedelta(seconds=30)
-ANNOUNCED_OPERATIONS = ["hotfix", "certify", "rollback", "promote", "cancel"]
 RECOVERED_BY = "skillbot-recovery"
 
 
@@ -61,6 +58,7 @@ class Recovery:
         applying: Applying,
         promotion: Promotion,
         announcer: Announcer,
+        outbox: Outbox,
         clock: Clock,
     ) -> None:
         self.store = store
@@ -68,6 +66,7 @@ class Recovery:
         self.applying = applying
         self.promotion = promotion
         self.announcer = announcer
+        self.outbox = outbox
         self.clock = clock
         self.ctx = applying.ctx
 
@@ -77,10 +76,8 @@ class Recovery:
             self._guarded(plan.skill, partial(self._plan, plan, report))
         for cert in self.store.promotions_under_way():
             self._guarded(cert.skill, partial(self._promotion, cert.id, report))
-        for cert in self.store.certifications_without_message(self.clock() - ANNOUNCE_GRACE):
-            self.announcer.post_certification_message(cert)
-            report.messages.append(cert.skill)
-        self._announcements(report)
+        posted = self.outbox.run()  # what a crash (or Slack) left unposted
+        report.messages, report.announcements = posted.messages, posted.announcements
         if report:
             log.warning("recovery: %s", report)
         return report
@@ -132,16 +129,3 @@ class Recovery:
             report.promotions.append(f"{cert.skill} {cert.alias}")
         else:
             self.store.mark_promoting(cert.id, None)  # it died before the tag: nothing moved
-
-    # -- announcements -----------------------------------------------------------------
-    def _announcements(self, report: RecoveryReport) -> None:
-        before = self.clock() - ANNOUNCE_GRACE
-        for event in self.store.unannounced(before, ANNOUNCED_OPERATIONS):
-            if event.outcome is not Outcome.APPLIED:
-                continue
-            if not self.store.claim_announcement(event.id, self.clock()):
-                continue
-            if event.operation == Operation.CERTIFY.value:
-                continue  # its announcement is the certification message, handled above
-            if self.announcer.announce_recorded(event):
-                report.announcements.append(event.detail)

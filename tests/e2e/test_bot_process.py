@@ -79,9 +79,9 @@ def test_the_whole_story_through_the_real_process(bot):
     )
     assert cert_msg["text"] == "trivia: certify PROD2 v2 → v3 by <@U0ALICE> — quiz intent"
 
-    # a stranger's reaction: told in the thread, nothing changes
+    # a stranger's reaction: told privately, nothing changes
     b.react(STRANGER, cert_msg["ts"])
-    [told] = b.fake.wait_for(lambda f: f.thread_replies(CHANNEL, cert_msg["ts"]))
+    [told] = b.fake.wait_for(lambda f: f.ephemerals(STRANGER))
     assert "only <@U0CAROL> may promote" in told["text"]
     assert client.list_tags(Resource=arn)["Tags"]["skillbot:live-alias"] == "PROD1"
 

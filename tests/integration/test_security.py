@@ -115,7 +115,7 @@ def test_a_strangers_reaction_promotes_nothing_and_is_audited(world):
     [message] = world.fake.messages(CHANNEL)
     before = state(world)
     world.react(OPERATOR, message["ts"])  # an operator is not an approver
-    world.fake.wait_for(lambda f: f.thread_replies(CHANNEL, message["ts"]))
+    world.fake.wait_for(lambda f: f.ephemerals(OPERATOR))  # told privately who may
     assert state(world) == before
     audit = world.services.store.audit("trivia", 1)[0]
     assert (audit.operation, audit.actor, audit.outcome) == ("promote", OPERATOR, Outcome.REFUSED)

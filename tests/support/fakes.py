@@ -189,8 +189,17 @@ class FakeNotifier:
         self.ephemeral: list[Posted] = []
         self.homes: dict[str, dict[str, Any]] = {}
         self._ts = itertools.count(1)
+        #: errors the next posts raise, one each (Slack refusing, or not answering)
+        self.refusals: list[Exception] = []
+        self.attempts = 0
+
+    def refuse(self, error: Exception, times: int = 1) -> None:
+        self.refusals.extend([error] * times)
 
     def post(self, channel, text, blocks=None, thread_ts=None) -> str:  # type: ignore[no-untyped-def]
+        self.attempts += 1
+        if self.refusals:
+            raise self.refusals.pop(0)
         ts = f"1700000000.{next(self._ts):06d}"
         self.posted.append(Posted(channel, text, blocks, thread_ts, ts))
         return ts

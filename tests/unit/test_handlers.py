@@ -122,10 +122,15 @@ def test_non_approver_reaction_is_told_once_and_changes_nothing(env):
 
     react(STRANGER, "Ev1")
     react(STRANGER, "Ev2")
-    assert [p.text for p in notifier.thread(message.ts)] == [
-        "<@U0MALLORY>, only <@U0CAROL> may promote with :white_check_mark:; "
-        "your reaction changed nothing."
+    # told once, privately: no public reply per person in the thread
+    assert [(p.ts, p.text) for p in notifier.ephemeral] == [
+        (
+            STRANGER,
+            "<@U0MALLORY>, only <@U0CAROL> may promote with :white_check_mark:; "
+            "your reaction changed nothing.",
+        )
     ]
+    assert notifier.thread(message.ts) == []
     assert world.lam.read_live_alias("trivia-skill") is None
     react(APPROVER, "Ev3")
     assert world.lam.read_live_alias("trivia-skill") == "PROD2"

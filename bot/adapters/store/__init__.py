@@ -68,6 +68,10 @@ class SqlStore(AuditRecords, PlanRecords, CertificationRecords, DeliveryRecords)
         with self.locks.hold(skill, timeout):
             yield
 
+    def healthy(self) -> bool:
+        """False once the database can no longer be trusted (its file was deleted)."""
+        return self.db.intact()
+
     def reminder_book(self) -> ReminderBook:
         return ReminderBook(self.db)
 

@@ -78,6 +78,13 @@ class AuditRecords:
             )
         return result.rowcount == 1
 
+    def release_announcement(self, event_id: str) -> None:
+        """Slack refused the announcement: it is to be claimed and posted again."""
+        with self.db.begin() as conn:
+            conn.execute(
+                audit_events.update().where(audit_events.c.id == event_id).values(announced_at=None)
+            )
+
     def unannounced(self, before: datetime, operations: list[str]) -> list[AuditEvent]:
         """Applied changes recorded before ``before`` whose announcement was never claimed."""
         q = (

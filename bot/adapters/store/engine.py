@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -21,7 +22,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.pool import StaticPool
 
 from bot.domain.errors import ConfigError, Unavailable
@@ -67,6 +68,33 @@ class Database:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name
+        # a SQLite file deleted or replaced under a running bot would go on working on the
+        # unlinked file and lose everything at the next start: its identity is watched
+        self._identity = _file_identity(self.sqlite_path) if self.sqlite_path else None
+        self._gone_logged = False
+
+    def intact(self) -> bool:
+        """False when the SQLite file was deleted or replaced since it was opened."""
+        if self._identity is None:
+            return True
+        return _file_identity(self.sqlite_path or "") == self._identity
+
+    def _check_intact(self) -> None:
+        if self.intact():
+            return
+        if not self._gone_logged:
+            self._gone_logged = True
+            log.error(
+                "the database file %s was deleted or replaced while the bot runs; "
+                "refusing every change until the bot is restarted",
+                self.sqlite_path,
+            )
+        raise Unavailable(
+            f"The database file {self.sqlite_path} was deleted or replaced while the bot "
+            "runs; nothing was changed.",
+            hint="Restart the bot (it opens or creates the database of DATABASE_URL), "
+            "or restore the file.",
+        )
 
     @property
     def sqlite_path(self) -> str | None:
@@ -79,11 +107,13 @@ class Database:
     @contextmanager
     def begin(self) -> Iterator[sa.Connection]:
         """A transaction; a database that does not answer becomes :class:`Unavailable`."""
+        self._check_intact()
         with database_errors(), self.engine.begin() as conn:
             yield conn
 
     @contextmanager
     def connect(self) -> Iterator[sa.Connection]:
+        self._check_intact()
         with database_errors(), self.engine.connect() as conn:
             yield conn
 
@@ -107,6 +137,7 @@ class Database:
         PostgreSQL: a transaction-scoped advisory lock (gone with the transaction, also
         when the process dies). SQLite file: ``BEGIN IMMEDIATE`` takes the write lock first.
         """
+        self._check_intact()
         with database_errors(), self.engine.connect() as conn:
             if self.dialect == "postgresql":
                 conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": lock_key(name)})
@@ -121,6 +152,14 @@ class Database:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _file_identity(path: str) -> tuple[int, int] | None:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino
 
 
 def make_engine(url: str) -> Engine:
@@ -185,5 +224,11 @@ def open_database(url: str) -> Database:
         raise ConfigError(
             f"Cannot open the database of DATABASE_URL: {err.orig}",
             hint="Check DATABASE_URL (see .env.example) and that the server is running.",
+        ) from err
+    except DatabaseError as err:  # e.g. a file that is not a SQLite database
+        raise ConfigError(
+            f"The database of DATABASE_URL cannot be used: {err.orig}",
+            hint="Point DATABASE_URL at another file or database, or move this file away "
+            "(skillbot creates a new database at start).",
         ) from err
     return Database(engine)

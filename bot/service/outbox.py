@@ -1,0 +1,122 @@
+"""Nothing Slack refuses is lost: the audit log and the certifications are the outbox.
+
+A post that Slack *refused* (an error answer: the outcome is known) gives its claim back
+and is tried again here with a growing pause (at least what Slack's ``Retry-After``
+asks), until Slack accepts it. A post whose outcome is unknown (the request went out, no
+answer came back) stays claimed: posting again could double it. What a crashed process
+left unannounced is picked up once its owner's grace has passed::
+
+    outbox.run()   # the scheduler, every few seconds
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from bot.domain.errors import SkillbotError
+from bot.domain.model import Operation, Outcome
+from bot.ports import Clock, Store
+from bot.service.announcing import Announcer
+
+log = logging.getLogger(__name__)
+
+#: an announcement not claimed this long after its change was left behind by a crash
+ANNOUNCE_GRACE = timedelta(seconds=30)
+ANNOUNCED_OPERATIONS = [
+    "hotfix",
+    "certify",
+    "rollback",
+    "promote",
+    "cancel",
+    "fix:create_alias",
+    "fix:add_trigger",
+    "fix:clear_routing",
+    "fix:record_roles",
+]
+
+
+@dataclass
+class RetryBook:
+    """When a refused post may be tried again (this process's memory; the database keeps
+    what is still to be posted, so a restart only resets the pauses)."""
+
+    clock: Clock
+    first: float = 5.0
+    longest: float = 300.0
+    _next: dict[str, tuple[int, datetime]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def refused(self, key: str, err: SkillbotError) -> datetime:
+        with self._lock:
+            failures = self._next.get(key, (0, self.clock()))[0] + 1
+            pause = min(self.longest, self.first * 2 ** (failures - 1))
+            pause = max(pause, err.retry_after or 0.0)
+            at = self.clock() + timedelta(seconds=pause)
+            self._next[key] = (failures, at)
+            return at
+
+    def due(self, key: str) -> bool | None:
+        """True or False for a refused post; None when this process never saw it refused."""
+        with self._lock:
+            entry = self._next.get(key)
+        return None if entry is None else entry[1] <= self.clock()
+
+    def done(self, key: str) -> None:
+        with self._lock:
+            self._next.pop(key, None)
+
+
+@dataclass
+class OutboxReport:
+    messages: list[str] = field(default_factory=list)
+    announcements: list[str] = field(default_factory=list)
+
+
+class Outbox:
+    def __init__(
+        self,
+        store: Store,
+        announcer: Announcer,
+        retries: RetryBook,
+        clock: Clock,
+        *,
+        grace: timedelta = ANNOUNCE_GRACE,
+    ) -> None:
+        self.store = store
+        self.announcer = announcer
+        self.retries = retries
+        self.clock = clock
+        self.grace = grace
+
+    def _ready(self, key: str, since: datetime) -> bool:
+        due = self.retries.due(key)
+        if due is None:  # never refused here: its owner may still be posting it
+            return since < self.clock() - self.grace
+        return due
+
+    def run(self) -> OutboxReport:
+        report = OutboxReport()
+        now = self.clock()
+        for cert in self.store.certifications_without_message(created_before=now):
+            if not self._ready(f"certification-message:{cert.id}", cert.created_at):
+                continue
+            delivery = self.announcer.post_certification_message(cert)
+            if delivery.posted and delivery.by_us:
+                report.messages.append(cert.skill)
+        for event in self.store.unannounced(now, ANNOUNCED_OPERATIONS):
+            if event.outcome is not Outcome.APPLIED:
+                continue
+            if not self._ready(f"announce:{event.id}", event.at):
+                continue
+            if not self.store.claim_announcement(event.id, self.clock()):
+                continue
+            if event.operation == Operation.CERTIFY.value:
+                continue  # its announcement is the certification message, handled above
+            if self.announcer.announce_recorded(event).posted:
+                report.announcements.append(event.detail)
+        if report.messages or report.announcements:
+            log.info("outbox: posted %s", report)
+        return report

@@ -1,0 +1,89 @@
+"""Nothing Slack refuses is lost, and the person who made a change is told the truth."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot import blocks
+from bot.domain.errors import NotFound, Unavailable
+from tests.support.users import OPERATOR
+from tests.support.world import make_world
+
+NOT_IN_CHANNEL = NotFound(
+    "Slack: could not post to C0TRIVIA (not_in_channel).",
+    hint="Check the channel id in the skills file and invite the bot (`/invite @skillbot`).",
+)
+
+
+@pytest.fixture
+def w():
+    return make_world()
+
+
+def hotfix(w, reason="crash"):
+    w.lam.deploy("trivia-skill", "code-3")
+    plan = w.service.plan_hotfix("trivia", actor=OPERATOR, reason=reason)
+    return w.service.apply(plan.id, actor=OPERATOR)
+
+
+def test_a_refused_announcement_is_told_and_posted_once_slack_accepts(w):
+    w.notifier.refuse(NOT_IN_CHANNEL)
+    change = hotfix(w)
+    assert w.alias("PROD1") == "3", "the change itself is made"
+    text, _ = blocks.result_message(change)
+    assert not text.startswith("Done") and "not announced yet" in text
+    assert "not_in_channel" in text and "/invite @skillbot" in text
+    assert w.notifier.top_level() == []
+
+    w.notifier.refuse(NOT_IN_CHANNEL)  # still refused at the first retry
+    w.clock.advance(seconds=6)
+    assert w.services.outbox.run().announcements == []
+    w.clock.advance(seconds=4)  # the pause doubled: 10 s
+    assert w.services.outbox.run().announcements == []
+    w.clock.advance(seconds=7)
+    posted = w.services.outbox.run().announcements
+    assert posted == ["trivia: hotfix PROD1 v1 → v3 by <@U0ALICE> — crash"]
+    assert [p.text for p in w.notifier.top_level()] == posted
+    w.clock.advance(minutes=10)
+    assert w.services.outbox.run().announcements == [], "posted once"
+    assert len(w.notifier.top_level()) == 1
+
+
+def test_slacks_retry_after_is_waited_out_before_trying_again(w):
+    w.notifier.refuse(Unavailable("Slack: ratelimited.", retry_after=30.0))
+    hotfix(w)
+    w.clock.advance(seconds=20)
+    assert w.services.outbox.run().announcements == []
+    assert w.notifier.attempts == 1
+    w.clock.advance(seconds=11)
+    assert len(w.services.outbox.run().announcements) == 1
+
+
+def test_a_post_whose_outcome_is_unknown_is_never_repeated(w):
+    w.notifier.refuse(Unavailable("Slack did not answer.", outcome_unknown=True))
+    change = hotfix(w)
+    text, _ = blocks.result_message(change)
+    assert "may have been posted" in text and "not repeated" in text
+    w.clock.advance(hours=1)
+    assert w.services.outbox.run().announcements == []
+    assert w.notifier.attempts == 1
+
+
+def test_a_refused_certification_message_is_shown_in_status_and_posted_later(w):
+    w.lam.deploy("trivia-skill", "code-3")
+    w.notifier.refuse(NOT_IN_CHANNEL)
+    plan = w.service.plan_certify("trivia", actor=OPERATOR, reason="quiz")
+    change = w.service.apply(plan.id, actor=OPERATOR)
+    text, _ = blocks.result_message(change)
+    assert "certification message" in text and "/skill promote trivia" in text
+    cert = w.store.pending_certification("trivia")
+    assert cert.message_ts is None
+    view = w.service.status("trivia")
+    status = str(blocks.status_blocks(view))
+    assert "certification message is not posted yet" in status
+
+    w.clock.advance(seconds=6)
+    assert w.services.outbox.run().messages == ["trivia"]
+    [message] = w.notifier.top_level()
+    assert w.store.pending_certification("trivia").message_ts == message.ts
+    assert w.services.outbox.run().messages == []
