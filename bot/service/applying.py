@@ -33,17 +33,16 @@ from bot.domain.model import (
     Certification,
     CertificationState,
     Change,
-    FixKind,
     Operation,
     Outcome,
     Plan,
-    Roles,
     Skill,
     Version,
     new_id,
 )
 from bot.service.announcing import Announcer
 from bot.service.context import RotationContext
+from bot.service.fixes import apply_fix
 
 if TYPE_CHECKING:
     from bot.service.alexa import AlexaTracking
@@ -198,7 +197,7 @@ class Applying:
         if plan.operation is Operation.CANCEL:
             return self._apply_cancel(skill, plan, actor)
         if plan.operation is Operation.FIX:
-            return self._apply_fix(skill, plan)
+            return apply_fix(self.ctx, skill, plan)
         # A promotion since the plan swapped the roles. It is read from the audit log, not
         # the tag, to keep a Confirm at two AWS round trips; promotions only happen here.
         if ctx.last_promotion(skill) != plan.last_promotion:
@@ -354,41 +353,6 @@ class Applying:
             certification=cert,
         )
 
-    def _apply_fix(self, skill: Skill, plan: Plan) -> Change:
-        lam = self.ctx.lambda_
-        alias = plan.alias
-        assert alias is not None and plan.fix is not None
-        roles = self.ctx.roles(skill)
-        state = lam.get_alias(skill.function, alias)
-        if plan.fix is FixKind.CREATE_ALIAS:
-            if state is not None and state.version == plan.to_version:
-                return _fix_change(plan, roles, noop=True)  # created by a lost attempt
-            if state is not None:
-                raise StalePlan(
-                    f"{alias} exists now.", hint=f"Run `/skill doctor {skill.name}` again."
-                )
-            assert plan.to_version is not None
-            rotation.check_published(plan.to_version, alias)
-            lam.create_alias(skill.function, alias, plan.to_version)
-        elif plan.fix is FixKind.ADD_TRIGGER:
-            rotation.require_alias(state, skill, alias)
-            triggers = lam.alexa_triggers(skill.function, alias)
-            ours = lam.alexa_trigger_id(alias)
-            if any(t.skill_id == skill.alexa_skill_id or t.statement_id == ours for t in triggers):
-                return _fix_change(plan, roles, noop=True)  # e.g. added by a lost attempt
-            lam.add_alexa_trigger(skill.function, alias, skill.alexa_skill_id)
-        elif plan.fix is FixKind.CLEAR_ROUTING:
-            current = rotation.require_alias(state, skill, alias)
-            rotation.check_fresh(plan, current)
-            lam.update_alias(
-                skill.function, alias, current.version, current.revision_id, clear_routing=True
-            )
-        elif plan.fix is FixKind.RECORD_ROLES:
-            if lam.read_live_alias(skill.function) in skill.aliases:
-                return _fix_change(plan, roles, noop=True)
-            lam.write_live_alias(skill.function, alias)
-        return _fix_change(plan, roles, noop=False)
-
     # -- recovery after a crash (the caller holds the skill lock) -------------------------
     def complete_interrupted(self, skill: Skill, plan: Plan, current: AliasState) -> Change | None:
         """The change of a plan cut short by a crash, if AWS already shows it."""
@@ -410,16 +374,4 @@ def _code_changed(skill: Skill, plan: Plan, now_sha256: str, outcome: str) -> St
         f"The code in $LATEST changed since this plan was shown "
         f"({(plan.code_sha256 or '')[:12]}… → {now_sha256[:12]}…).",
         hint=f"{outcome} Run `/skill {plan.operation} {skill.name}` again to see the new code.",
-    )
-
-
-def _fix_change(plan: Plan, roles: Roles, *, noop: bool) -> Change:
-    return Change(
-        plan=plan,
-        alias=plan.alias,
-        from_version=plan.from_version,
-        to_version=plan.to_version,
-        code_sha256=None,
-        live_alias=roles.live_alias,
-        noop=noop,
     )

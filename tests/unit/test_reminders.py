@@ -259,14 +259,7 @@ class FlakyNotifier(FakeNotifier):
 
     def __init__(self, *errors: Exception) -> None:
         super().__init__()
-        self.errors = list(errors)
-        self.attempts = 0
-
-    def post(self, channel, text, blocks=None, thread_ts=None) -> str:  # type: ignore[no-untyped-def]
-        self.attempts += 1
-        if self.errors:
-            raise self.errors.pop(0)
-        return super().post(channel, text, blocks, thread_ts)
+        self.refusals = list(errors)
 
 
 def _unavailable(*, retry_after: float | None = None, unknown: bool = False) -> Unavailable:
