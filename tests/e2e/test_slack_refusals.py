@@ -1,0 +1,85 @@
+"""The real process while Slack refuses its posts for a while: the person is told at once,
+and the announcement and the certification message arrive after Slack heals. A database
+file deleted under the running bot fails /healthz and refuses changes."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from bot import blocks
+from bot.devkit.aws import alias_version, create_skill_function, deploy
+from bot.devkit.fake_slack import FakeSlack
+from bot.devkit.messages import button_value
+from bot.devkit.process import free_port
+from bot.devkit.slack_requests import get
+from tests.support.e2e import Bot, bot_env, start_bot
+from tests.support.skills import CHANNEL
+
+FN = "trivia-skill"
+
+
+@pytest.fixture
+def bot(moto_endpoint, tmp_path) -> Iterator[tuple[Bot, object]]:
+    client = create_skill_function(FN, moto_endpoint)
+    port = free_port()
+    with FakeSlack() as fake:
+        process = start_bot(bot_env(fake, moto_endpoint, port, tmp_path), tmp_path)
+        try:
+            yield Bot(f"http://127.0.0.1:{port}", fake, process), client
+        finally:
+            process.kill()
+
+
+def test_a_refused_announcement_is_told_and_arrives_after_slack_heals(bot):
+    b, client = bot
+    deploy(client, FN, "VERSION = 3\n")
+    plan = b.command("hotfix -- crash on launch")
+    b.fake.fail_next("chat.postMessage", status=200, error="not_in_channel", times=2)
+    result = b.click(blocks.CONFIRM, button_value(plan, blocks.CONFIRM))
+    assert alias_version(client, FN, "PROD1") == "3"
+    assert result["text"].startswith("Applied, not announced yet")
+    assert "not_in_channel" in result["text"] and "/invite @skillbot" in result["text"]
+
+    announced = b.fake.wait_for(
+        lambda f: [m for m in f.messages(CHANNEL) if "hotfix PROD1 v1 → v3" in m["text"]],
+        timeout=45,
+    )
+    assert len(announced) == 1
+    refused = [c for c in b.fake.calls_to("chat.postMessage") if not c.ok]
+    assert len(refused) == 2, "refused twice, then posted"
+
+
+def test_a_refused_certification_message_is_shown_missing_then_posted(bot):
+    b, client = bot
+    deploy(client, FN, "VERSION = 3\n")
+    plan = b.command("certify -- quiz")
+    b.fake.fail_next("chat.postMessage", status=200, error="channel_not_found")
+    result = b.click(blocks.CONFIRM, button_value(plan, blocks.CONFIRM))
+    assert "certification message" in result["text"] and "/skill promote" in result["text"]
+    status = b.command("status")
+    assert "not posted yet" in str(status.get("blocks"))
+
+    [message] = b.fake.wait_for(
+        lambda f: [m for m in f.messages(CHANNEL) if "certify PROD2" in m["text"]], timeout=30
+    )
+    assert "quiz" in message["text"]
+    status = b.command("status")
+    assert "not posted yet" not in str(status.get("blocks"))
+
+
+def test_a_deleted_database_fails_health_and_refuses_changes(bot, tmp_path):
+    b, client = bot
+    assert get(f"{b.url}/healthz") == (200, "ok\n")
+    for suffix in ("", "-wal", "-shm"):
+        path = tmp_path / f"skillbot.db{suffix}"
+        if path.exists():
+            os.unlink(path)
+    assert get(f"{b.url}/healthz")[0] == 503
+    deploy(client, FN, "VERSION = 3\n")
+    reply = b.command("hotfix -- after the loss")
+    assert "deleted or replaced" in reply["text"] and "Restart the bot" in reply["text"]
+    assert alias_version(client, FN, "PROD1") == "1"
+    b.process.wait_for_log("was deleted or replaced while the bot runs")
