@@ -5,32 +5,14 @@ file deleted under the running bot fails /healthz and refuses changes."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-
-import pytest
 
 from bot import blocks
-from bot.devkit.aws import alias_version, create_skill_function, deploy
-from bot.devkit.fake_slack import FakeSlack
+from bot.devkit.aws import alias_version, deploy
 from bot.devkit.messages import button_value
-from bot.devkit.process import free_port
 from bot.devkit.slack_requests import get
-from tests.support.e2e import Bot, bot_env, start_bot
 from tests.support.skills import CHANNEL
 
 FN = "trivia-skill"
-
-
-@pytest.fixture
-def bot(moto_endpoint, tmp_path) -> Iterator[tuple[Bot, object]]:
-    client = create_skill_function(FN, moto_endpoint)
-    port = free_port()
-    with FakeSlack() as fake:
-        process = start_bot(bot_env(fake, moto_endpoint, port, tmp_path), tmp_path)
-        try:
-            yield Bot(f"http://127.0.0.1:{port}", fake, process), client
-        finally:
-            process.kill()
 
 
 def test_a_refused_announcement_is_told_and_arrives_after_slack_heals(bot):
