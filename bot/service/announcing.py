@@ -41,6 +41,7 @@ class Announcer:
         clock: Clock,
         review_status: ReviewStatus = no_review,
         after_change: Sequence[Callable[[Change], None]] = (),
+        endpoint_line: ReviewStatus = no_review,
     ) -> None:
         self.notifier = notifier
         self.store = store
@@ -52,6 +53,8 @@ class Announcer:
         self.review_status = review_status
         #: called after every change (e.g. the App Home refresh)
         self.after_change = list(after_change)
+        #: the certification message's line naming the endpoint certification calls
+        self.endpoint_line = endpoint_line
 
     def console(self, skill: Skill, alias: str | None) -> str | None:
         return blocks.console_url(self.region, skill.function, alias) if self.region else None
@@ -132,6 +135,7 @@ class Announcer:
             reaction=self.reaction,
             console=self.console(skill, cert.alias),
             review_status=self.review_status(cert),
+            endpoint=self.endpoint_line(cert),
         )
 
     def certification_changed(self, cert: Certification, *, news: str | None = None) -> None:

@@ -39,6 +39,7 @@ from bot.service.context import RotationContext
 
 if TYPE_CHECKING:
     from bot.service.alexa import AlexaTracking
+    from bot.service.gateway import GatewayChecks
 
 log = logging.getLogger(__name__)
 
@@ -55,10 +56,12 @@ class Applying:
         *,
         alexa: AlexaTracking | None = None,
         pool: ThreadPoolExecutor | None = None,
+        gateway: GatewayChecks | None = None,
     ) -> None:
         self.ctx = ctx
         self.announcer = announcer
         self.alexa = alexa
+        self.gateway = gateway  # the API Gateway variant's Fix
         # the publish and the alias read of a Confirm run side by side
         self.pool = pool or ThreadPoolExecutor(max_workers=4, thread_name_prefix="skillbot-aws")
 
@@ -358,6 +361,9 @@ class Applying:
             if lam.read_live_alias(skill.function) in skill.aliases:
                 return _fix_change(plan, roles, noop=True)
             lam.write_live_alias(skill.function, alias)
+        elif plan.fix is FixKind.ADD_GATEWAY_PERMISSION:
+            added = self.gateway is not None and self.gateway.add_permission(skill, alias)
+            return _fix_change(plan, roles, noop=not added)
         return _fix_change(plan, roles, noop=False)
 
     # -- recovery after a crash (the caller holds the skill lock) -------------------------
