@@ -129,6 +129,7 @@ def build_services(
     clock: Clock = utc_now,
     pacing: Pacing | None = None,
     aws_clients: Callable[[str, str], Any] | None = None,
+    polling: Polling | None = None,
 ) -> Services:
     """Build the real adapters from settings (pass clients to replace boto3's, Slack's
     or SMAPI's in tests), then :func:`compose` the services over them."""
@@ -160,6 +161,7 @@ def build_services(
         region=region,
         web_client=slack_client,
         pacing=pacing,
+        polling=polling,
     )
 
 

@@ -107,6 +107,11 @@ class ManifestStages:
             uris[region] = (settings.get("endpoint") or {}).get("uri")
         return uris
 
+    def etag(self, skill_id: str, stage: str) -> str | None:
+        """The ETag the stage's manifest is served with right now."""
+        with self._lock:
+            return self._stages(skill_id).etags.get(stage)
+
     def manifest_updates(self, skill_id: str) -> list[dict[str, Any]]:
         """The bodies of the accepted manifest updates, oldest first."""
         with self._lock:

@@ -72,6 +72,8 @@ class FakeSmapi(ManifestStages):
         self._tokens: dict[str, float] = {}  # access token -> expiry on self._clock
         self._skills: dict[str, FakeSkill] = {}
         self._stage_stores: dict[str, StageStore] = {}
+        #: False: a publication never reaches the live stage (as if still being processed)
+        self.live_follows_publication = True
         self._faults: list[Fault] = []
         self._lock = threading.RLock()
         self._closing = threading.Event()
@@ -335,7 +337,8 @@ class FakeSmapi(ManifestStages):
             "locale": locale,
         }
         skill.publications.append(publication)
-        if self.manifest(skill.skill_id, "certification") is not None:
+        certified = self.manifest(skill.skill_id, "certification") is not None
+        if certified and self.live_follows_publication:
             self._copy_stage(skill.skill_id, "certification", "live")
         return 202, {}, {"publishesAtDate": publication["publishesAtDate"], "status": status}
 
