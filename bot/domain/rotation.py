@@ -198,7 +198,8 @@ def diagnose(
                     alias,
                 )
             )
-        findings.append(_trigger_finding(skill, alias, triggers.get(alias, [])))
+        if not skill.endpoints:  # behind API Gateway, Alexa never invokes the alias itself
+            findings.append(_trigger_finding(skill, alias, triggers.get(alias, [])))
     if recorded_live_alias in skill.aliases:
         findings.append(
             Finding("role record", True, f"{recorded_live_alias} is recorded as live (tag)")
