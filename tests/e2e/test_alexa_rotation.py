@@ -95,7 +95,7 @@ def promote(b: Bot, message: dict, new_live: str) -> dict:
         lambda f: [
             m
             for m in f.messages(CHANNEL)
-            if f"promoted — live" in m["text"] and f"→ {new_live}" in m["text"]
+            if "promoted — live" in m["text"] and f"→ {new_live}" in m["text"]
         ],
         timeout=20,
     )
