@@ -28,7 +28,7 @@ from bot.domain.errors import Refused, SkillbotError
 from bot.domain.model import Certification, Skill, version_label
 from bot.ports import Clock, ReviewStore, SmapiPort
 from bot.service.access import mentions
-from bot.service.alexa_endpoints import StageEndpoints
+from bot.service.alexa_endpoints import CONSOLE_ENDPOINT, StageEndpoints
 from bot.service.announcing import Announcer
 
 log = logging.getLogger(__name__)
@@ -97,6 +97,13 @@ class AlexaTracking:
                 + (f" ({pointed})" if pointed else "")
                 + f": {err.message} {err.hint}".rstrip()
             )
+            if "submit there" not in err.hint:  # say how to submit without the bot
+                text += (
+                    f" {cert.alias} serves the new code and the certification is tracked; "
+                    f"to submit, enter `{self.stages.book.uri_or_none(skill, cert.alias)}` in "
+                    f"{CONSOLE_ENDPOINT} and submit there, or `/skill cancel {skill.name}` "
+                    "and certify again with *Confirm and submit to Alexa*."
+                )
         else:
             self._save(cert, submitted_at=self.clock(), status=None, detail=None)
             text = (

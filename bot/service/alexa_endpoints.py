@@ -139,9 +139,8 @@ class StageEndpoints:
                 ) from None
             if edited is None:
                 return f"The development stage already calls `{target.uri}` ({alias})."
-            before = describe_wrong(
-                wrong_endpoints(manifest_endpoints(stage.manifest), target), by_alias, live_alias
-            )
+            wrong = wrong_endpoints(manifest_endpoints(stage.manifest), target)
+            before = describe_wrong(wrong, by_alias, live_alias) or "its certificate type differed"
             try:
                 self.smapi.update_manifest(skill.alexa_skill_id, "development", edited, stage.etag)
                 break

@@ -163,6 +163,15 @@ def test_edits_that_keep_coming_submit_nothing_and_the_thread_says_what_to_do(wo
     assert "Not submitted" in result["text"]
 
 
+def test_smapi_unavailable_submits_nothing_and_says_how_to_submit_by_hand(world, smapi):
+    smapi.fail_next("/stages/development/manifest", 503)
+    _, message, _ = certify(world)
+    assert smapi.skill(SKILL_ID).submissions == []
+    [told] = [t for t in thread(world, message) if "Not submitted" in t]
+    assert "HTTP 503" in told and "the certification is tracked" in told
+    assert f"enter `{arn_of(world, 'PROD2')}`" in told and "/skill cancel trivia" in told
+
+
 def test_a_failed_manifest_build_submits_nothing(world, smapi):
     smapi.set_manifest_build(SKILL_ID, "FAILED", errors=["The endpoint <is> not reachable."])
     _, message, _ = certify(world)
