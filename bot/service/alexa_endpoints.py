@@ -84,7 +84,7 @@ class EndpointBook:
         if uri is None:
             return None
         if smapi:
-            return f"Certification calls `{uri}` ({cert.alias})"
+            return f"Certification must call `{uri}` ({cert.alias})"
         return (
             f"Endpoint for certification: `{uri}` ({cert.alias}); enter it in "
             f"{CONSOLE_ENDPOINT} before submitting"

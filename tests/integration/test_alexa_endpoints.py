@@ -122,6 +122,8 @@ def test_submit_points_every_development_endpoint_at_the_candidate_first(world, 
         for t in told
     ), told
     assert "Submitted to Alexa" in result["text"]
+    final = world.fake.updates(CHANNEL, message["ts"])[-1]
+    assert f"Certification must call `{candidate}` (PROD2)" in str(final["blocks"])
 
 
 def test_the_put_carries_the_etag_that_was_read_and_the_whole_manifest(world, smapi):
