@@ -173,8 +173,8 @@ def dismissed_message(plan: Plan, user: str) -> tuple[str, list[Block]]:
 
 
 def announcement(change: Change, *, console: str | None = None) -> tuple[str, list[Block]]:
-    """Top-level channel message of an alias or role change."""
-    text = change.headline()
+    """Top-level channel message of an alias or role change (alerts first, loudly)."""
+    text = "\n".join([change.headline(), *change.alerts])
     if change.plan.operation is Operation.FIX:
         # a setup fix moves no version: say what changed instead
         fields = [
@@ -190,7 +190,8 @@ def announcement(change: Change, *, console: str | None = None) -> tuple[str, li
             f"*Live alias*\n`{change.live_alias}`",
         ]
     blocks: list[Block] = [
-        section(f"*{text}*"),
+        section(f"*{change.headline()}*"),
+        *(section(alert) for alert in change.alerts),
         {"type": "section", "fields": [{"type": "mrkdwn", "text": f} for f in fields]},
     ]
     if console:
@@ -207,8 +208,10 @@ def certification_message(
     reaction: str,
     console: str | None = None,
     review_status: str | None = None,
+    endpoint: str | None = None,
 ) -> tuple[str, list[Block]]:
-    """The one top-level message of a certification; updated in place as it changes."""
+    """The one top-level message of a certification; updated in place as it changes.
+    ``endpoint`` is the line naming what Alexa calls for certification."""
     pending_for = age(cert.created_at, now)
     state = {
         CertificationState.PENDING: f":hourglass_flowing_sand: pending for {pending_for}",
@@ -225,6 +228,8 @@ def certification_message(
         f"State: {state}",
         f"Code {short_sha(cert.code_sha256)}",
     ]
+    if endpoint:
+        lines.append(endpoint)
     if review_status:
         lines.append(f"Alexa certification: {review_status}")
     blocks: list[Block] = [section("\n".join(lines))]
@@ -295,6 +300,8 @@ def status_blocks(
                 body += f" {short_sha(alias.version.code_sha256)}"
             if alias.state.routing:
                 body += " (weighted routing!)"
+        if getattr(alias, "endpoint", None):
+            body += f"\nAlexa calls `{alias.endpoint}`"
         if alias.last_change:
             ev = alias.last_change
             body += f"\n{ev.operation} {age(ev.at, view.now)} ago by <@{ev.actor}>"

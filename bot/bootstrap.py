@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bot.adapters.apigateway import GatewayAdapter
 from bot.adapters.lambda_aws import LambdaAdapter, lambda_client_config
 from bot.adapters.scheduler import Scheduler
 from bot.adapters.slack_notifier import SlackNotifier, web_client
@@ -26,13 +27,15 @@ from bot.adapters.store import SqlStore, open_store
 from bot.config import Settings, SkillsFile
 from bot.domain.errors import ConfigError
 from bot.domain.model import Skill
-from bot.ports import Clock, LambdaPort, Notifier, SmapiPort
+from bot.ports import Clock, GatewayPort, LambdaPort, Notifier, SmapiPort
 from bot.schedules import build_schedules
 from bot.service.access import AccessPolicy
 from bot.service.alexa import AlexaTracking, ReviewLines
+from bot.service.alexa_endpoints import EndpointBook, Polling, StageEndpoints
 from bot.service.announcing import Announcer, ReviewStatus, no_review
 from bot.service.applying import Applying
 from bot.service.context import RotationContext
+from bot.service.gateway import GatewayChecks
 from bot.service.home import HomeTab
 from bot.service.outbox import Outbox, RetryBook
 from bot.service.planning import Planning
@@ -105,6 +108,20 @@ def aws_lambda_client(settings: Settings) -> Any:
         ) from None
 
 
+def aws_client_factory(settings: Settings) -> Callable[[str, str], Any]:
+    """boto3 clients of other services (API Gateway), per region, built like Lambda's: the
+    standard credential chain, ``AWS_ENDPOINT_URL``, standard retries."""
+    import boto3
+
+    def client(service: str, region: str) -> Any:
+        make: Any = boto3.client  # the service is named at run time
+        return make(
+            service, region_name=region or settings.aws_region, config=lambda_client_config()
+        )
+
+    return client
+
+
 def build_services(
     settings: Settings,
     config: SkillsFile,
@@ -114,6 +131,8 @@ def build_services(
     smapi: SmapiPort | None = None,
     clock: Clock = utc_now,
     pacing: Pacing | None = None,
+    aws_clients: Callable[[str, str], Any] | None = None,
+    polling: Polling | None = None,
 ) -> Services:
     """Build the real adapters from settings (pass clients to replace boto3's, Slack's
     or SMAPI's in tests), then :func:`compose` the services over them."""
@@ -140,10 +159,12 @@ def build_services(
         store=store,
         notifier=SlackNotifier(slack_client),
         smapi=smapi,
+        gateway=GatewayAdapter(lambda_client, aws_clients or aws_client_factory(settings)),
         clock=clock,
         region=region,
         web_client=slack_client,
         pacing=pacing,
+        polling=polling,
     )
 
 
@@ -155,18 +176,22 @@ def compose(
     store: SqlStore,
     notifier: Notifier,
     smapi: SmapiPort | None = None,
+    gateway: GatewayPort | None = None,
     clock: Clock = utc_now,
     region: str | None = None,
     web_client: Any = None,
     pacing: Pacing | None = None,
     lock_timeout: float = 15.0,
     lazy_workers: int = 16,
+    polling: Polling | None = None,
 ) -> Services:
     """Wire every use case over the given ports (real ones, or the tests' fakes)."""
     skills = config.to_skills()
     approvers = list(config.approvers)
     reviews = store.reviews()
     review_status: ReviewStatus = ReviewLines(reviews) if smapi is not None else no_review
+    endpoints = EndpointBook(lambda_)
+    gateway_checks = GatewayChecks(gateway, lambda_) if gateway is not None else None
 
     ctx = RotationContext(
         skills,
@@ -176,7 +201,7 @@ def compose(
         clock,
         lock_timeout=lock_timeout,
     )
-    reading = Reading(ctx)
+    reading = Reading(ctx, endpoint_of=endpoints.uri_or_none)
     home = HomeTab(
         reading,
         notifier,
@@ -196,6 +221,9 @@ def compose(
         review_status=review_status,
         after_change=[home.refresh_after_change],
         retries=retries,
+        endpoint_line=lambda cert: endpoints.certification_line(
+            cert, skills[cert.skill], smapi=smapi is not None
+        ),
     )
     alexa = (
         AlexaTracking(
@@ -204,6 +232,7 @@ def compose(
             skills,
             clock,
             announcer,
+            StageEndpoints(smapi, endpoints, polling),
             approvers=approvers,
             reaction=config.promote_reaction,
         )
@@ -211,7 +240,7 @@ def compose(
         else None
     )
     aws_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="skillbot-aws")
-    applying = Applying(ctx, announcer, alexa=alexa, pool=aws_pool)
+    applying = Applying(ctx, announcer, alexa=alexa, pool=aws_pool, gateway=gateway_checks)
     promotion = Promotion(
         ctx,
         announcer,
@@ -220,8 +249,13 @@ def compose(
         four_eyes=config.four_eyes,
         before_promotion=alexa.publish_before_promotion if alexa else None,
     )
-    planning = Planning(ctx, live_endpoints=alexa.live_endpoints if alexa else None)
-    rotation = RotationService(ctx, planning, applying, promotion, reading, alexa)
+    planning = Planning(
+        ctx,
+        live_endpoints=alexa.live_endpoints if alexa else None,
+        alias_endpoints=lambda skill: {a: e.uri for a, e in endpoints.by_alias(skill).items()},
+        gateway=gateway_checks,
+    )
+    rotation = RotationService(ctx, planning, applying, promotion, reading, alexa, endpoints)
     outbox = Outbox(store, announcer, retries, clock)
     recovery = Recovery(store, lambda_, applying, promotion, announcer, outbox, clock)
     reminders = ReminderService(

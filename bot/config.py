@@ -14,7 +14,8 @@ import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -29,6 +30,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.domain.endpoints import parse_execute_api_url
 from bot.domain.errors import ConfigError
 from bot.domain.model import Skill
 from bot.schedules import ReminderSchedule
@@ -54,6 +56,9 @@ class SkillEntry(BaseModel):
     live_alias: str | None = None
     channel: SlackId | None = None
     reminder_schedule: str | None = None
+    #: the API Gateway variant: what Alexa calls for each alias, instead of its ARN
+    endpoints: dict[str, str] | None = None
+    ssl_certificate_type: Literal["Wildcard", "Trusted", "SelfSigned"] | None = None
 
     @field_validator("aliases")
     @classmethod
@@ -72,6 +77,38 @@ class SkillEntry(BaseModel):
                 f"live_alias {self.live_alias!r} is not one of aliases {list(self.aliases)}"
             )
         return self
+
+    @model_validator(mode="after")
+    def _endpoints_per_alias(self) -> SkillEntry:
+        if self.endpoints is None:
+            if self.ssl_certificate_type is not None:
+                raise ValueError("ssl_certificate_type applies only together with endpoints")
+            return self
+        problem = endpoints_problem(self.endpoints, self.aliases)
+        if problem:
+            raise ValueError(f"endpoints: {problem}")
+        on_execute_api = all(
+            parse_execute_api_url(url) is not None for url in self.endpoints.values()
+        )
+        if self.ssl_certificate_type is None and not on_execute_api:
+            raise ValueError(
+                "ssl_certificate_type is required for endpoints outside execute-api "
+                "(Wildcard, Trusted or SelfSigned, as in the Alexa developer console)"
+            )
+        return self
+
+
+def endpoints_problem(endpoints: Mapping[str, str], aliases: tuple[str, str]) -> str | None:
+    """What is wrong with a skill's ``endpoints`` table (None when nothing is)."""
+    if set(endpoints) != set(aliases):
+        return f"the keys must be the skill's two aliases {list(aliases)}, not {sorted(endpoints)}"
+    for alias, url in endpoints.items():
+        parts = urlsplit(url)
+        if parts.scheme != "https" or not parts.hostname:
+            return f"{alias} = {url!r} is not an https:// URL"
+    if len(set(endpoints.values())) != len(endpoints):
+        return "the two aliases need two different URLs (one API Gateway endpoint each)"
+    return None
 
 
 class SkillsFile(BaseModel):
@@ -125,6 +162,10 @@ class SkillsFile(BaseModel):
                 initial_live_alias=entry.live_alias or entry.aliases[0],
                 channel=entry.channel or self.announce_channel,
                 reminder_schedule=entry.reminder_schedule,
+                endpoints=dict(entry.endpoints or {}),
+                ssl_certificate_type=(
+                    entry.ssl_certificate_type or ("Wildcard" if entry.endpoints else None)
+                ),
             )
             for name, entry in self.skills.items()
         }

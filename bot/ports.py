@@ -1,7 +1,7 @@
 """Every port the services use: small interfaces whose real ones live in ``bot/adapters``.
 
 Lambda, the store's records (certifications, plans, audit, deliveries, locks; reminders;
-Alexa reviews), Slack (the notifier), SMAPI and the clock. Tests use hand-made fakes of
+Alexa reviews), Slack (the notifier), SMAPI, API Gateway and the clock. Tests use hand-made fakes of
 these (tests/support/fakes.py) that keep state.
 """
 
@@ -13,7 +13,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from bot.domain.alexa import CertificationReview, PublicationStatus, Review, SkillEndpoints
+from bot.domain.alexa import (
+    CertificationReview,
+    ManifestBuild,
+    PublicationStatus,
+    Review,
+    SkillEndpoints,
+    StageManifest,
+)
+from bot.domain.endpoints import GatewayPermission, GatewayRoute
 from bot.domain.model import (
     AlexaTrigger,
     AliasState,
@@ -267,3 +275,29 @@ class SmapiPort(Protocol):
     def withdraw(self, skill_id: str, reason: str, message: str | None = None) -> None: ...
 
     def live_endpoints(self, skill_id: str) -> SkillEndpoints: ...
+
+    def stage_manifest(self, skill_id: str, stage: str) -> StageManifest: ...
+
+    def update_manifest(
+        self, skill_id: str, stage: str, manifest: dict[str, Any], etag: str | None
+    ) -> None: ...
+
+    def manifest_build(self, skill_id: str) -> ManifestBuild: ...
+
+
+# -- API Gateway (the variant with an HTTPS endpoint per alias) ---------------------------
+
+
+class GatewayPort(Protocol):
+    """Reads of API Gateway (REST and HTTP APIs) and the permissions that let it invoke
+    an alias; the one change is adding such a permission."""
+
+    def route(self, url: str) -> GatewayRoute: ...
+
+    def gateway_permissions(self, function: str, alias: str) -> list[GatewayPermission]: ...
+
+    def add_gateway_permission(
+        self, function: str, alias: str, source_arn: str
+    ) -> GatewayPermission: ...
+
+    def gateway_permission_id(self, alias: str) -> str: ...

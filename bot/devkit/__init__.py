@@ -5,7 +5,8 @@ with the same pieces (one copy each):
 
 - :mod:`bot.devkit.fake_slack`: a threaded fake of the Slack Web API that records calls;
 - :mod:`bot.devkit.slack_requests`: signed slash commands, button clicks and events;
-- :mod:`bot.devkit.fake_smapi`: a fake of the Alexa Skill Management API and LWA;
+- :mod:`bot.devkit.fake_smapi`: a fake of the Alexa Skill Management API and LWA (reviews,
+  stage manifests with ETags, manifest builds, publications);
 - :mod:`bot.devkit.aws`: a skill's Lambda function seeded on moto (or any endpoint);
 - :mod:`bot.devkit.process`: the real bot process, started and awaited by its log;
 - :mod:`bot.devkit.skills_file`: skills files for a demo, a test or a benchmark;

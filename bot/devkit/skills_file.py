@@ -58,11 +58,14 @@ def skills_config(
 
 
 def toml_value(value: Any) -> str:
-    """A TOML literal for a string, number, boolean or list of them.
+    """A TOML literal for a string, number, boolean, list or inline table of them.
 
-    >>> toml_value(["PROD1", 2, True])
-    '["PROD1", 2, true]'
+    >>> toml_value(["PROD1", 2, True]), toml_value({"PROD1": "https://a/p1"})
+    ('["PROD1", 2, true]', '{ "PROD1" = "https://a/p1" }')
     """
+    if isinstance(value, Mapping):
+        pairs = ", ".join(f"{toml_value(str(k))} = {toml_value(v)}" for k, v in value.items())
+        return "{ " + pairs + " }"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 #: the reasons SMAPI accepts for withdrawing a skill from certification; OTHER needs a message
 WITHDRAW_REASONS: tuple[str, ...] = (
@@ -64,6 +65,23 @@ class SkillEndpoints:
         uris = [self.default] if self.default else []
         uris += [self.regional[region] for region in sorted(self.regional)]
         return list(dict.fromkeys(uris))
+
+
+@dataclass(frozen=True)
+class StageManifest:
+    """A stage's skill manifest (the ``manifest`` object) and the ETag to update it with."""
+
+    stage: str
+    manifest: dict[str, Any]
+    etag: str | None
+
+
+@dataclass(frozen=True)
+class ManifestBuild:
+    """The outcome of the latest manifest update (SMAPI's ``status?resource=manifest``)."""
+
+    status: str  # IN_PROGRESS, SUCCEEDED or FAILED (or None-like "UNKNOWN" before any)
+    errors: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

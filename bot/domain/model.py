@@ -30,6 +30,10 @@ class Skill:
     channel: str
     #: optional per-skill reminder schedule overriding the global one
     reminder_schedule: str | None = None
+    #: the API Gateway variant: the HTTPS endpoint Alexa calls for each alias (else its ARN)
+    endpoints: dict[str, str] = field(default_factory=dict, hash=False)
+    #: SMAPI's ``sslCertificateType`` of those HTTPS endpoints
+    ssl_certificate_type: str | None = None
 
     def other_alias(self, alias: str) -> str:
         first, second = self.aliases
@@ -106,6 +110,7 @@ class FixKind(enum.StrEnum):
     ADD_TRIGGER = "add_trigger"
     CLEAR_ROUTING = "clear_routing"
     RECORD_ROLES = "record_roles"
+    ADD_GATEWAY_PERMISSION = "add_gateway_permission"
 
 
 def escape(text: str) -> str:
@@ -187,6 +192,7 @@ def describe_fix(fix: FixKind | None, alias: str | None) -> str:
         FixKind.ADD_TRIGGER: f"add the Alexa Skills Kit trigger (skill-id verified) on {alias}",
         FixKind.CLEAR_ROUTING: f"remove weighted routing from {alias}",
         FixKind.RECORD_ROLES: f"record {alias} as live on the function (tag)",
+        FixKind.ADD_GATEWAY_PERMISSION: f"let its API Gateway endpoint invoke {alias}",
         None: "nothing",
     }[fix]
 
@@ -268,6 +274,8 @@ class Change:
     audit_id: str | None = None
     #: more to tell the person who made the change (e.g. what Alexa answered a submission)
     notes: tuple[str, ...] = ()
+    #: what everyone must know (e.g. the live skill calls another alias): announced loudly
+    alerts: tuple[str, ...] = ()
     #: who confirmed the plan, when not the person who asked for it
     confirmed_by: str | None = None
     #: False when Slack has not taken the announcement yet (the outbox keeps trying)

@@ -10,6 +10,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.domain.endpoints import (
+    GatewayPermission,
+    GatewayRoute,
+    escape_mrkdwn,
+    invoked_function,
+    parse_execute_api_url,
+    permits_api,
+)
 from bot.domain.errors import NotFound, Refused, StalePlan
 from bot.domain.model import (
     LATEST,
@@ -198,7 +206,8 @@ def diagnose(
                     f"{alias} sends all its traffic to {version_label(state.version)}",
                 )
             )
-        findings.append(_trigger_finding(skill, alias, triggers.get(alias, [])))
+        if not skill.endpoints:  # behind API Gateway, Alexa never invokes the alias itself
+            findings.append(_trigger_finding(skill, alias, triggers.get(alias, [])))
     if recorded_live_alias in skill.aliases:
         findings.append(
             Finding("role record", True, f"{recorded_live_alias} is recorded as live (tag)")
@@ -238,21 +247,24 @@ def _trigger_finding(skill: Skill, alias: str, triggers: list[AlexaTrigger]) -> 
 
 
 def endpoint_drift(
-    skill: Skill, roles: Roles, live_endpoints: list[str] | None, alias_arns: dict[str, str]
+    skill: Skill, roles: Roles, live_endpoints: list[str] | None, endpoints: dict[str, str]
 ) -> Finding:
-    """Does the published (live) Alexa skill call the alias skillbot believes is live?"""
+    """Does the published (live) Alexa skill call the alias skillbot believes is live?
+
+    ``endpoints`` maps each alias to the endpoint Alexa must call for it (its ARN, or its
+    HTTPS URL in the API Gateway variant)."""
     check = "live Alexa endpoint"
     if live_endpoints is None:
         return Finding(check, True, "the skill has no live stage yet (never published)")
-    expected = alias_arns[roles.live_alias]
+    expected = endpoints[roles.live_alias]
     wrong = [uri for uri in live_endpoints if uri != expected]
     if not wrong:
         return Finding(check, True, f"the live skill calls {roles.live_alias}")
-    named = {arn: alias for alias, arn in alias_arns.items()}
+    named = {uri: alias for alias, uri in endpoints.items()}
     described = ", ".join(
         f"{named[uri]} ({'the candidate' if named[uri] != roles.live_alias else 'live'})"
         if uri in named
-        else uri
+        else f"`{escape_mrkdwn(uri)}`"
         for uri in wrong
     )
     return Finding(
@@ -263,6 +275,76 @@ def endpoint_drift(
         "otherwise set the endpoint in the Alexa console back to "
         f"{expected}.",
     )
+
+
+def gateway_findings(
+    skill: Skill,
+    alias: str,
+    function_arn: str,
+    route: GatewayRoute | None,
+    route_problem: str | None,
+    permissions: list[GatewayPermission],
+) -> list[Finding]:
+    """The API Gateway variant, for one alias: its endpoint's integration invokes the
+    function qualified with that alias, and a permission lets that API invoke the alias.
+
+    A crossed integration (one alias's URL invoking the other) is reported for a person to
+    fix in API Gateway; only a missing permission has a Fix."""
+    url = skill.endpoints[alias]
+    other = skill.other_alias(alias)
+    expected = f"{function_arn}:{alias}"
+    check = f"API Gateway integration of {alias}"
+    parsed = parse_execute_api_url(url)
+    if parsed is None:
+        return [
+            Finding(
+                check,
+                False,
+                f"`{url}` is not an execute-api URL (a custom domain?), so it cannot be "
+                f"checked here: make sure it invokes `{expected}`.",
+                alias=alias,
+            )
+        ]
+    if route is None:
+        findings = [Finding(check, False, f"`{url}`: {route_problem}", alias=alias)]
+    else:
+        invoked = invoked_function(route)
+        where = f"`{url}` ({route.kind} {route.api_id}, stage {route.stage}, {route.route})"
+        fix_it = (
+            f"In API Gateway, make its integration invoke `{expected}` (the alias-qualified "
+            "ARN, or a stage variable naming the alias) and deploy the API."
+        )
+        if invoked == expected:
+            findings = [Finding(check, True, f"{where} invokes {alias}")]
+        elif invoked == f"{function_arn}:{other}":
+            detail = (
+                f"{where} invokes {other}, not {alias}: the endpoints are crossed, so "
+                f"Alexa calling {alias}'s endpoint runs {other}'s code. {fix_it}"
+            )
+            findings = [Finding(check, False, detail, alias=alias)]
+        elif invoked == function_arn:
+            detail = f"{where} invokes the unqualified function ($LATEST), not {alias}. {fix_it}"
+            findings = [Finding(check, False, detail, alias=alias)]
+        else:
+            what = f"`{invoked}`" if invoked else "no Lambda function"
+            detail = f"{where} invokes {what}, not {alias}. {fix_it}"
+            findings = [Finding(check, False, detail, alias=alias)]
+    check = f"API Gateway may invoke {alias}"
+    if any(permits_api(p, parsed) for p in permissions):
+        findings.append(Finding(check, True, f"API {parsed.api_id} may invoke {alias}"))
+    else:
+        findings.append(
+            Finding(
+                check,
+                False,
+                f"{alias} has no resource policy statement letting API Gateway "
+                f"(API {parsed.api_id}) invoke it: Alexa's calls to `{url}` fail; "
+                "Fix adds one.",
+                FixKind.ADD_GATEWAY_PERMISSION,
+                alias,
+            )
+        )
+    return findings
 
 
 def fix_plan(

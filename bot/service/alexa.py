@@ -1,17 +1,20 @@
 """Alexa's own view of a certification, through SMAPI (active only with LWA credentials).
 
-- submit the skill for certification (manual publishing) after ``certify``;
+- point the development stage at the candidate alias, then submit the skill for
+  certification (manual publishing) after ``certify``;
 - poll the most recent review into the store; a change to SUCCEEDED or FAILED is
   announced in the certification's thread, and the status shows in reminders, the
   status view and the certification message;
-- publish the skill at promotion, before the roles swap (a failure swaps nothing);
+- publish the skill at promotion, before the roles swap, only when the certification
+  stage calls the candidate (a refusal or a failure swaps nothing); then check the live
+  stage;
 - withdraw the submission at ``cancel``;
 - read the live stage's endpoints for ``doctor``'s drift check.
 
-::
+The stages' endpoints are :mod:`bot.service.alexa_endpoints`' business::
 
-    tracking = AlexaTracking(smapi, reviews, skills, clock, announcer, approvers=["U0CAROL"],
-                             reaction="white_check_mark")
+    tracking = AlexaTracking(smapi, reviews, skills, clock, announcer, stages,
+                             approvers=["U0CAROL"], reaction="white_check_mark")
     tracking.submit(cert)               # after certify
     tracking.poll(pending)              # a scheduled job
 """
@@ -21,10 +24,11 @@ from __future__ import annotations
 import logging
 
 from bot.domain.alexa import CertificationReview, Review, withdraw_reason
-from bot.domain.errors import NotFound, Refused, SkillbotError
+from bot.domain.errors import Refused, SkillbotError
 from bot.domain.model import Certification, Skill, version_label
 from bot.ports import Clock, ReviewStore, SmapiPort
 from bot.service.access import mentions
+from bot.service.alexa_endpoints import CONSOLE_ENDPOINT, StageEndpoints
 from bot.service.announcing import Announcer
 
 log = logging.getLogger(__name__)
@@ -49,11 +53,13 @@ class AlexaTracking:
         skills: dict[str, Skill],
         clock: Clock,
         announcer: Announcer,
+        stages: StageEndpoints,
         *,
         approvers: list[str],
         reaction: str,
     ) -> None:
         self.smapi = smapi
+        self.stages = stages
         self.reviews = reviews
         self.skills = skills
         self.clock = clock
@@ -73,20 +79,36 @@ class AlexaTracking:
 
     # -- submit ------------------------------------------------------------------------
     def submit(self, cert: Certification) -> str:
-        """Submit the skill (manual publishing); the outcome is recorded and told in the
-        thread. Returns that text. SMAPI errors are reported, not raised: the candidate
-        alias has already moved and the certification is tracked either way."""
+        """Point the development stage at the candidate, wait for its build, then submit
+        the skill (manual publishing); the outcome is recorded and told in the thread.
+        Returns that text. SMAPI errors are reported, not raised: the candidate alias has
+        already moved and the certification is tracked either way. When the development
+        stage cannot be made to call the candidate, nothing is submitted."""
         skill = self.skills[cert.skill]
         message = cert.note or f"{version_label(cert.version)} on {cert.alias} (skillbot)"
+        live_alias = skill.other_alias(cert.alias)
+        pointed = ""
         try:
+            pointed = self.stages.repoint_development(skill, cert.alias, live_alias=live_alias)
             self.smapi.submit_for_certification(skill.alexa_skill_id, message[:300])
         except SkillbotError as err:
-            text = f":warning: Submitting to Alexa for certification failed: {err}"
+            text = (
+                ":warning: Not submitted to Alexa"
+                + (f" ({pointed})" if pointed else "")
+                + f": {err.message} {err.hint}".rstrip()
+            )
+            if "submit there" not in err.hint:  # say how to submit without the bot
+                text += (
+                    f" {cert.alias} serves the new code and the certification is tracked; "
+                    f"to submit, enter `{self.stages.book.uri_or_none(skill, cert.alias)}` in "
+                    f"{CONSOLE_ENDPOINT} and submit there, or `/skill cancel {skill.name}` "
+                    "and certify again with *Confirm and submit to Alexa*."
+                )
         else:
             self._save(cert, submitted_at=self.clock(), status=None, detail=None)
             text = (
-                ":outbox_tray: Submitted to Alexa for certification (manual publishing): "
-                f"“{message}”."
+                f":outbox_tray: {pointed} Submitted to Alexa for certification (manual "
+                f"publishing): “{message}”."
             )
         self._tell(cert, text)
         self.announcer.certification_changed(cert)
@@ -154,16 +176,20 @@ class AlexaTracking:
         return True
 
     # -- publish / withdraw --------------------------------------------------------------
-    def publish_before_promotion(self, cert: Certification) -> None:
-        """Publish the certified skill; raises (roles stay) when SMAPI refuses.
+    def publish_before_promotion(self, cert: Certification) -> list[str]:
+        """Publish the certified skill once its certification stage is found to call the
+        candidate; raises (roles stay) on a wrong endpoint or when SMAPI refuses. Returns
+        the alerts to announce: the live stage not calling the candidate afterwards.
 
         A certification whose publication is already recorded is not published twice
         (a promotion retried after a crash).
         """
         review = self.review(cert.id)
         if review is not None and review.published_at is not None:
-            return
+            return []
         skill = self.skills[cert.skill]
+        live_alias = skill.other_alias(cert.alias)
+        self.stages.check_certification(skill, cert, live_alias=live_alias)
         try:
             status = self.smapi.publish(skill.alexa_skill_id)
         except SkillbotError as err:
@@ -173,6 +199,10 @@ class AlexaTracking:
                 hint=err.hint or "Check the certification status, then react again.",
             ) from err
         self._save(cert, published_at=self.clock(), detail=f"publication {status.status}")
+        if status.status == "SCHEDULED":
+            return []  # not live yet: doctor compares the live stage once it is
+        alert = self.stages.check_live(skill, cert.alias, previous_live=live_alias)
+        return [alert] if alert else []
 
     def withdraw_note(self, cert_id: str | None) -> str:
         """What a cancel plan says about the Alexa submission ("" when there is none)."""
@@ -200,7 +230,4 @@ class AlexaTracking:
     # -- drift -----------------------------------------------------------------------------
     def live_endpoints(self, skill: Skill) -> list[str] | None:
         """Endpoints of the live stage; None when the skill was never published."""
-        try:
-            return list(self.smapi.live_endpoints(skill.alexa_skill_id).all_uris())
-        except NotFound:
-            return None
+        return self.stages.live_uris(skill)

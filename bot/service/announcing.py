@@ -74,6 +74,7 @@ class Announcer:
         review_status: ReviewStatus = no_review,
         after_change: Sequence[Callable[[Change], None]] = (),
         retries: RetryBook | None = None,
+        endpoint_line: ReviewStatus = no_review,
     ) -> None:
         self.notifier = notifier
         self.store = store
@@ -87,6 +88,8 @@ class Announcer:
         self.after_change = list(after_change)
         #: when refused posts are tried again (see bot.service.outbox)
         self.retries = retries
+        #: the certification message's line naming the endpoint certification calls
+        self.endpoint_line = endpoint_line
 
     def console(self, skill: Skill, alias: str | None) -> str | None:
         return blocks.console_url(self.region, skill.function, alias) if self.region else None
@@ -202,6 +205,7 @@ class Announcer:
             reaction=self.reaction,
             console=self.console(skill, cert.alias),
             review_status=self.review_status(cert),
+            endpoint=self.endpoint_line(cert),
         )
 
     def certification_changed(self, cert: Certification, *, news: str | None = None) -> None:

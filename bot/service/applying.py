@@ -46,6 +46,7 @@ from bot.service.fixes import apply_fix
 
 if TYPE_CHECKING:
     from bot.service.alexa import AlexaTracking
+    from bot.service.gateway import GatewayChecks
 
 log = logging.getLogger(__name__)
 
@@ -62,10 +63,12 @@ class Applying:
         *,
         alexa: AlexaTracking | None = None,
         pool: ThreadPoolExecutor | None = None,
+        gateway: GatewayChecks | None = None,
     ) -> None:
         self.ctx = ctx
         self.announcer = announcer
         self.alexa = alexa
+        self.gateway = gateway  # the API Gateway variant's Fix
         # the publish and the alias read of a Confirm run side by side
         self.pool = pool or ThreadPoolExecutor(max_workers=4, thread_name_prefix="skillbot-aws")
 
@@ -197,7 +200,7 @@ class Applying:
         if plan.operation is Operation.CANCEL:
             return self._apply_cancel(skill, plan, actor)
         if plan.operation is Operation.FIX:
-            return apply_fix(self.ctx, skill, plan)
+            return apply_fix(self.ctx, skill, plan, gateway=self.gateway)
         # A promotion since the plan swapped the roles. It is read from the audit log, not
         # the tag, to keep a Confirm at two AWS round trips; promotions only happen here.
         if ctx.last_promotion(skill) != plan.last_promotion:

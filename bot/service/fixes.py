@@ -1,5 +1,6 @@
 """Doctor's fixes, each one change: create a missing alias, add the verified Alexa trigger,
-clear leftover weighted routing, record the live role on the function.
+clear leftover weighted routing, record the live role on the function, let API Gateway
+invoke an alias.
 
 A fix whose change a lost attempt already made completes as "nothing to do"::
 
@@ -12,9 +13,12 @@ from bot.domain import rotation
 from bot.domain.errors import StalePlan
 from bot.domain.model import Change, FixKind, Plan, Roles, Skill
 from bot.service.context import RotationContext
+from bot.service.gateway import GatewayChecks
 
 
-def apply_fix(ctx: RotationContext, skill: Skill, plan: Plan) -> Change:
+def apply_fix(
+    ctx: RotationContext, skill: Skill, plan: Plan, *, gateway: GatewayChecks | None = None
+) -> Change:
     lam = ctx.lambda_
     alias = plan.alias
     assert alias is not None and plan.fix is not None
@@ -45,6 +49,9 @@ def apply_fix(ctx: RotationContext, skill: Skill, plan: Plan) -> Change:
         if lam.read_live_alias(skill.function) in skill.aliases:
             return _fix_change(plan, roles, noop=True)
         lam.write_live_alias(skill.function, alias)
+    elif plan.fix is FixKind.ADD_GATEWAY_PERMISSION:
+        added = gateway is not None and gateway.add_permission(skill, alias)
+        return _fix_change(plan, roles, noop=not added)
     return _fix_change(plan, roles, noop=False)
 
 

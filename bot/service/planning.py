@@ -14,9 +14,12 @@ from bot.domain import rotation
 from bot.domain.errors import NotFound, Refused, SkillbotError
 from bot.domain.model import Operation, Outcome, Plan, Skill, new_id, version_label
 from bot.service.context import RotationContext, outcome_of
+from bot.service.gateway import GatewayChecks
 
 #: the endpoints the live Alexa skill calls (None: never published), for the drift check
 LiveEndpoints = Callable[[Skill], list[str] | None]
+#: the endpoint Alexa must call for each alias of a skill (its ARN, or its HTTPS URL)
+AliasEndpoints = Callable[[Skill], dict[str, str]]
 
 
 @dataclass(frozen=True)
@@ -31,9 +34,21 @@ class DoctorReport:
 
 
 class Planning:
-    def __init__(self, ctx: RotationContext, *, live_endpoints: LiveEndpoints | None = None):
+    def __init__(
+        self,
+        ctx: RotationContext,
+        *,
+        live_endpoints: LiveEndpoints | None = None,
+        alias_endpoints: AliasEndpoints | None = None,
+        gateway: GatewayChecks | None = None,
+    ):
         self.ctx = ctx
         self.live_endpoints = live_endpoints
+        self.alias_endpoints = alias_endpoints or (
+            lambda skill: {a: ctx.lambda_.alias_arn(skill.function, a) for a in skill.aliases}
+        )
+        #: the API Gateway variant's checks (integrations and permissions)
+        self.gateway = gateway
 
     def plan_hotfix(
         self, name: str, *, actor: str, reason: str = "", version: str | None = None
@@ -166,13 +181,12 @@ class Planning:
             numbers = [int(v.number) for v in lam.list_versions(skill.function)]
             newest = str(max(numbers)) if numbers else None
         findings = rotation.diagnose(skill, roles, recorded, aliases, triggers, newest)
+        if self.gateway is not None and skill.endpoints:
+            findings += self.gateway.findings(skill)
         if self.live_endpoints is not None:
             findings.append(
                 rotation.endpoint_drift(
-                    skill,
-                    roles,
-                    self.live_endpoints(skill),
-                    {a: lam.alias_arn(skill.function, a) for a in skill.aliases},
+                    skill, roles, self.live_endpoints(skill), self.alias_endpoints(skill)
                 )
             )
         fixes = []

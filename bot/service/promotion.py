@@ -1,7 +1,9 @@
 """Promotion: the certified candidate becomes live (a recorded role; no alias moves).
 
 An approver promotes with ``/skill promote`` or by reacting to the certification message;
-with SMAPI, the skill is published first and a failure swaps nothing::
+with SMAPI, the skill is published first (only when its certification stage calls the
+candidate) and a refusal or failure swaps nothing; what the live stage then calls is
+checked, and a wrong endpoint is announced with the promotion::
 
     change = promotion.promote("trivia", actor="U0CAROL")
     change.live_alias   # 'PROD2'
@@ -10,7 +12,7 @@ with SMAPI, the skill is published first and a failure swaps nothing::
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from bot import blocks
@@ -54,14 +56,15 @@ class Promotion:
         reaction: str,
         approvers: list[str],
         four_eyes: bool = True,
-        before_promotion: Callable[[Certification], None] | None = None,
+        before_promotion: Callable[[Certification], Sequence[str]] | None = None,
     ) -> None:
         self.ctx = ctx
         self.announcer = announcer
         self.reaction = reaction
         self.approvers = approvers
         self.four_eyes = four_eyes
-        #: runs under the lock before the roles swap; raising keeps the roles (SMAPI publish)
+        #: runs under the lock before the roles swap; raising keeps the roles (SMAPI publish);
+        #: returns alerts to announce with the promotion
         self.before_promotion = before_promotion
 
     def promote(
@@ -96,6 +99,9 @@ class Promotion:
             ctx.audit(skill_name, "promote", outcome_of(err), actor, reason, detail=str(err))
             raise
         delivery = self.announcer.change_applied(change)
+        if change.alerts and change.certification is not None:
+            for alert in change.alerts:
+                self.announcer.thread_reply(change.certification, alert)
         if not delivery.posted:
             channel = ctx.skill(change.plan.skill).channel
             change = replace(change, announced=False, notes=(delivery.note(channel),))
@@ -148,7 +154,7 @@ class Promotion:
             self.announcer.tell(event.channel, event.user, f":warning: Could not promote: {err}")
             return None
         except SkillbotError as err:  # the team sees why the roles did not swap
-            self.announcer.thread_reply(cert, f":warning: Could not promote: {err}")
+            self.announcer.thread_reply(cert, f":warning: <@{event.user}> Could not promote: {err}")
             return None
 
     def complete_promotion(self, skill: Skill, cert: Certification, actor: str) -> Change:
@@ -197,6 +203,7 @@ class Promotion:
             )
         old_live = roles.live_alias
         old_live_state = lam.get_alias(skill.function, old_live)
+        alerts: tuple[str, ...] = ()
         if roles.live_alias != cert.alias:
             candidate = rotation.require_alias(
                 lam.get_alias(skill.function, cert.alias), skill, cert.alias
@@ -214,7 +221,7 @@ class Promotion:
             ctx.store.mark_promoting(cert.id, ctx.clock())
             try:
                 if self.before_promotion is not None:
-                    self.before_promotion(cert)
+                    alerts = tuple(self.before_promotion(cert))
                 lam.write_live_alias(skill.function, cert.alias)
             except SkillbotError:
                 ctx.store.mark_promoting(cert.id, None)
@@ -232,4 +239,5 @@ class Promotion:
             live_alias=cert.alias,
             previous_live_alias=old_live,
             certification=ctx.store.get_certification(cert.id),
+            alerts=alerts,
         )

@@ -7,6 +7,7 @@ its history from the audit log::
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,6 +22,8 @@ class AliasView:
     state: AliasState | None
     version: Version | None
     last_change: AuditEvent | None
+    #: what Alexa must call for this alias (its ARN, or its HTTPS endpoint)
+    endpoint: str | None = None
 
 
 @dataclass(frozen=True)
@@ -33,8 +36,11 @@ class StatusView:
 
 
 class Reading:
-    def __init__(self, ctx: RotationContext) -> None:
+    def __init__(
+        self, ctx: RotationContext, *, endpoint_of: Callable[[Skill, str], str | None] | None = None
+    ) -> None:
         self.ctx = ctx
+        self.endpoint_of = endpoint_of
 
     def status(self, name: str) -> StatusView:
         ctx = self.ctx
@@ -50,7 +56,9 @@ class Reading:
             )
             moves = ctx.store.alias_moves(skill.name, alias, limit=1)
             role = "live" if alias == roles.live_alias else "candidate"
-            views.append(AliasView(alias, role, state, version, moves[0] if moves else None))
+            endpoint = self.endpoint_of(skill, alias) if self.endpoint_of else None
+            last = moves[0] if moves else None
+            views.append(AliasView(alias, role, state, version, last, endpoint))
         return StatusView(
             skill, roles, views, ctx.store.pending_certification(skill.name), ctx.clock()
         )

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from bot.domain.model import AuditEvent, Change, Plan, Skill
 from bot.service.alexa import AlexaTracking
+from bot.service.alexa_endpoints import EndpointBook
 from bot.service.applying import AlreadyHandled, Applying
 from bot.service.context import RotationContext
 from bot.service.planning import DoctorReport, Planning
@@ -50,6 +51,7 @@ class RotationService:
         promotion: Promotion,
         reading: Reading,
         alexa: AlexaTracking | None = None,
+        endpoints: EndpointBook | None = None,
     ) -> None:
         self.ctx = ctx
         self.planning = planning
@@ -57,6 +59,7 @@ class RotationService:
         self.promotion = promotion
         self.reading = reading
         self.alexa = alexa
+        self.endpoints = endpoints or EndpointBook(ctx.lambda_)
 
     @property
     def skills(self) -> dict[str, Skill]:
@@ -109,7 +112,12 @@ class RotationService:
             "rollback": self.plan_rollback,
         }
         plan = planners[operation](name, actor=actor, reason=reason, version=version)
-        return PlanOffer(plan, offer_submit=operation == "certify" and self.alexa is not None)
+        certify = operation == "certify"
+        note = ""
+        if certify and plan.alias is not None:  # which endpoint certification must call
+            skill = self.ctx.skill(plan.skill)
+            note = self.endpoints.plan_note(skill, plan.alias, smapi=self.alexa is not None)
+        return PlanOffer(plan, offer_submit=certify and self.alexa is not None, note=note)
 
     def doctor(self, name: str, *, actor: str) -> DoctorReport:
         return self.planning.doctor(name, actor=actor)

@@ -17,17 +17,25 @@ CHANNEL = "C0TRIVIA"
 
 
 def skills_config(
-    skills: Mapping[str, str] | None = None, schedule: str = "24h", **overrides: Any
+    skills: Mapping[str, str] | None = None,
+    schedule: str = "24h",
+    *,
+    skill_keys: Mapping[str, Mapping[str, Any]] | None = None,
+    **overrides: Any,
 ) -> dict[str, Any]:
     """A skills file (as parsed TOML) with one skill per name → channel (trivia on
-    ``CHANNEL`` by default), reminding every ``schedule``."""
-    return skills_file.skills_config(
+    ``CHANNEL`` by default), reminding every ``schedule``; ``skill_keys`` adds keys to
+    skills' entries (e.g. ``{"trivia": {"endpoints": {...}}}``)."""
+    config = skills_file.skills_config(
         skills or {"trivia": CHANNEL},
         operators=[OPERATOR, SECOND_OPERATOR],
         approvers=[APPROVER],
         reminder_schedule=schedule,
         **overrides,
     )
+    for name, keys in (skill_keys or {}).items():
+        config["skills"][name].update(keys)
+    return config
 
 
 def skills_toml(path: Path, skills: Mapping[str, str] | None = None, schedule: str = "24h") -> Path:

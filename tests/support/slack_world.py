@@ -108,6 +108,8 @@ def make_slack_world(
     lambda_client: Any,
     database_url: str,
     settings_extra: dict[str, Any] | None = None,
+    *,
+    polling: Any = None,
     **config_overrides: Any,
 ) -> SlackWorld:
     clock = FakeClock()
@@ -119,5 +121,6 @@ def make_slack_world(
         lambda_client=lambda_client,
         slack_client=web_client(TOKEN, fake.api_url),
         clock=clock,
+        polling=polling,
     )
     return SlackWorld(build_app(services), services, fake, lambda_client, clock)

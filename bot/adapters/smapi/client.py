@@ -2,7 +2,8 @@
 
 Why our own client: ``ask-smapi-sdk`` (1.0.0, 2019) is a Python 2-era shim over the 1 MB
 generated ``ask-smapi-model`` plus ``requests``/``six``/``dateutil``, untyped, raising its own
-exceptions; we need five calls, so a small typed client on ``urllib3`` (already here via boto3).
+exceptions; we need a handful of calls, so a small typed client on ``urllib3`` (already
+here via boto3).
 
 Usage::
 
@@ -38,12 +39,22 @@ from bot.adapters.smapi.transport import (
 from bot.domain.alexa import (
     WITHDRAW_REASONS,
     CertificationReview,
+    ManifestBuild,
     PublicationStatus,
     SkillEndpoints,
+    StageManifest,
 )
-from bot.domain.errors import Refused, Unavailable
+from bot.domain.endpoints import manifest_endpoints
+from bot.domain.errors import Refused, StalePlan, Unavailable
 
 logger = logging.getLogger(__name__)
+
+_STAGE_HINTS = {
+    "live": "The skill has no live stage: either it was never published or "
+    "alexa_skill_id in the skills file is wrong.",
+    "certification": "The skill has no certification stage: it is not in certification. "
+    "Submit it first (certify with *Confirm and submit to Alexa*).",
+}
 
 
 class SmapiClient(SmapiTransport):
@@ -158,30 +169,76 @@ class SmapiClient(SmapiTransport):
         >>> client.live_endpoints("amzn1.ask.skill.1234").all_uris()
         ['arn:aws:lambda:eu-west-1:123456789012:function:trivia:PROD1']
         """
+        return manifest_endpoints(self.stage_manifest(skill_id, "live").manifest)
+
+    def stage_manifest(self, skill_id: str, stage: str) -> StageManifest:
+        """A stage's manifest (``development``, ``certification`` or ``live``) and its ETag.
+
+        >>> client.stage_manifest("amzn1.ask.skill.1234", "development").etag
+        '"6d0f2b1c"'
+        """
         answer = self._call(
             "GET",
-            f"/v1/skills/{_segment(skill_id)}/stages/live/manifest",
-            action=f"read the live manifest of skill {skill_id}",
+            f"/v1/skills/{_segment(skill_id)}/stages/{_segment(stage)}/manifest",
+            action=f"read the {stage} manifest of skill {skill_id}",
             expect=(200,),
-            hint_404=(
-                "The skill has no live stage: either it was never published or "
-                "alexa_skill_id in the skills file is wrong."
+            hint_404=_STAGE_HINTS.get(stage, ""),
+        )
+        payload = _expect_object(answer, f"the {stage} manifest of skill {skill_id}")
+        return StageManifest(
+            stage=stage,
+            manifest=json_object(payload.get("manifest")),
+            etag=answer.headers.get("etag"),
+        )
+
+    def update_manifest(
+        self, skill_id: str, stage: str, manifest: dict[str, Any], etag: str | None
+    ) -> None:
+        """Replace a stage's manifest, only if it is still the one read with ``etag``.
+
+        The update is built asynchronously: follow it with :meth:`manifest_build`. A
+        manifest changed meanwhile (HTTP 412) raises :class:`StalePlan`.
+
+        >>> client.update_manifest("amzn1.ask.skill.1234", "development", manifest, etag)
+        """
+        answer = self._call(
+            "PUT",
+            f"/v1/skills/{_segment(skill_id)}/stages/{_segment(stage)}/manifest",
+            action=f"update the {stage} manifest of skill {skill_id}",
+            body={"manifest": manifest},
+            headers={"If-Match": etag} if etag else None,
+            expect=(200, 202, 204, 412),
+            hint_400=(
+                "SMAPI rejected the manifest; fix what it names in the Alexa developer "
+                "console (Build → Endpoint), then try again."
             ),
         )
-        payload = _expect_object(answer, f"the live manifest of skill {skill_id}")
-        custom = json_object(
-            json_object(json_object(payload.get("manifest")).get("apis")).get("custom")
+        if answer.status == 412:
+            raise StalePlan(
+                f"The {stage} manifest of skill {skill_id} was changed by someone else "
+                "after the bot read it.",
+                hint="Read it again and repeat the change.",
+            )
+
+    def manifest_build(self, skill_id: str) -> ManifestBuild:
+        """The outcome of the latest manifest update of the skill.
+
+        >>> client.manifest_build("amzn1.ask.skill.1234").status
+        'SUCCEEDED'
+        """
+        answer = self._call(
+            "GET",
+            f"/v1/skills/{_segment(skill_id)}/status?resource=manifest",
+            action=f"read the manifest build status of skill {skill_id}",
+            expect=(200,),
         )
-        regional: dict[str, str] = {}
-        for region, settings in json_object(custom.get("regions")).items():
-            uri = json_object(json_object(settings).get("endpoint")).get("uri")
-            if isinstance(uri, str) and uri:
-                regional[str(region)] = uri
-        default = json_object(custom.get("endpoint")).get("uri")
-        return SkillEndpoints(
-            default=default if isinstance(default, str) and default else None,
-            regional=regional,
+        payload = _expect_object(answer, f"the manifest build status of skill {skill_id}")
+        request = json_object(json_object(payload.get("manifest")).get("lastUpdateRequest"))
+        errors = tuple(
+            self._clean(str(json_object(e).get("message") or json_object(e).get("code") or e))
+            for e in request.get("errors") or []
         )
+        return ManifestBuild(status=str(request.get("status") or "UNKNOWN"), errors=errors)
 
     # -- SMAPI plumbing ---------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -62,6 +62,8 @@ class Answer:
     status: int
     payload: Any  # parsed JSON, or None for an empty body
     text: str
+    #: response headers, names in lower case (the manifest's ETag)
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 class SmapiTransport:
@@ -173,7 +175,8 @@ class SmapiTransport:
                 payload = json.loads(text)
             except ValueError:
                 payload = None
-        return Answer(status=response.status, payload=payload, text=text)
+        headers = {name.lower(): value for name, value in response.headers.items()}
+        return Answer(status=response.status, payload=payload, text=text, headers=headers)
 
     def _transport_error(
         self, service: str, url: str, action: str, exc: Exception

@@ -27,6 +27,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from bot.devkit.fake_smapi.manifests import QUERY, ManifestStages, StageStore
 from bot.devkit.fake_smapi.state import (
     PUBLICATION_METHODS,
     TOKEN_PATH,
@@ -45,8 +46,10 @@ from bot.devkit.fake_smapi.state import (
 from bot.devkit.json_server import JsonServer
 
 
-class FakeSmapi:
-    """SMAPI and LWA on one local port; a context manager, or call :meth:`close`."""
+class FakeSmapi(ManifestStages):
+    """SMAPI and LWA on one local port; a context manager, or call :meth:`close`.
+
+    Stage manifests, their updates and builds: :mod:`.manifests`."""
 
     def __init__(
         self,
@@ -68,6 +71,9 @@ class FakeSmapi:
         self._clock = clock
         self._tokens: dict[str, float] = {}  # access token -> expiry on self._clock
         self._skills: dict[str, FakeSkill] = {}
+        self._stage_stores: dict[str, StageStore] = {}
+        #: False: a publication never reaches the live stage (as if still being processed)
+        self.live_follows_publication = True
         self._faults: list[Fault] = []
         self._lock = threading.RLock()
         self._closing = threading.Event()
@@ -138,11 +144,7 @@ class FakeSmapi:
         self, skill_id: str, uri: str | None, regional: Mapping[str, str] | None = None
     ) -> None:
         """What the live stage's manifest says under apis.custom (default and per region)."""
-        with self._lock:
-            self.add_skill(skill_id).stages["live"] = {
-                "default": uri,
-                "regional": dict(regional or {}),
-            }
+        self.set_stage_endpoint(skill_id, "live", uri, regional)
 
     def expire_tokens(self) -> None:
         """Every access token issued so far is refused from now on (SMAPI answers 401)."""
@@ -195,7 +197,7 @@ class FakeSmapi:
             return self._token(method, body)
         if not self._authorized(headers.get("authorization", "")):
             return 401, {}, {"message": "Token is invalid/expired."}
-        return self._route(method, path, headers, body)
+        return self._route(method, path, {**headers, QUERY: query}, body)
 
     def _take_fault(self, path: str) -> Fault | None:
         for fault in self._faults:
@@ -281,6 +283,7 @@ class FakeSmapi:
         if latest and latest.status == "IN_PROGRESS":
             return 400, {}, {"message": "The skill is already in certification."}
         skill.submissions.append(body)
+        self._copy_stage(skill.skill_id, "development", "certification")
         certification = FakeCertification(new_id(), "IN_PROGRESS", utc_now())
         skill.certifications.append(certification)
         location = f"/v1/skills/{skill.skill_id}/certifications/{certification.id}"
@@ -334,6 +337,9 @@ class FakeSmapi:
             "locale": locale,
         }
         skill.publications.append(publication)
+        certified = self.manifest(skill.skill_id, "certification") is not None
+        if certified and self.live_follows_publication:
+            self._copy_stage(skill.skill_id, "certification", "live")
         return 202, {}, {"publishesAtDate": publication["publishesAtDate"], "status": status}
 
     def _latest_publication(
@@ -359,27 +365,8 @@ class FakeSmapi:
         latest.status = "CANCELLED"
         latest.actual_completion = utc_now()
         skill.withdrawals.append(body)
+        self._drop_stage(skill.skill_id, "certification")
         return 204, {}, None
-
-    def _manifest(
-        self, skill: FakeSkill, headers: dict[str, str], body: Any, *, stage: str
-    ) -> tuple[int, dict[str, str], Any]:
-        endpoints = skill.stages.get(stage)
-        if endpoints is None:
-            return 404, {}, {"message": f"The skill has no {stage} stage."}
-        custom: dict[str, Any] = {}
-        if endpoints["default"]:
-            custom["endpoint"] = {"uri": endpoints["default"]}
-        if endpoints["regional"]:
-            custom["regions"] = {
-                region: {"endpoint": {"uri": uri}} for region, uri in endpoints["regional"].items()
-            }
-        manifest = {
-            "manifestVersion": "1.0",
-            "publishingInformation": {"locales": {"en-US": {"name": "Fake skill"}}},
-            "apis": {"custom": custom},
-        }
-        return 200, {"ETag": f'"{secrets.token_hex(8)}"'}, {"manifest": manifest}
 
 
 _SKILL = r"^/v1/skills/(?P<skill>[^/]+)"
@@ -394,5 +381,7 @@ _ROUTES: list[tuple[str, re.Pattern[str], Callable[..., tuple[int, dict[str, str
     ("POST", re.compile(_SKILL + r"/publications$"), FakeSmapi._publish),
     ("GET", re.compile(_SKILL + r"/publications/~latest$"), FakeSmapi._latest_publication),
     ("POST", re.compile(_SKILL + r"/withdraw$"), FakeSmapi._withdraw),
-    ("GET", re.compile(_SKILL + r"/stages/(?P<stage>[^/]+)/manifest$"), FakeSmapi._manifest),
+    ("GET", re.compile(_SKILL + r"/stages/(?P<stage>[^/]+)/manifest$"), FakeSmapi._get_manifest),
+    ("PUT", re.compile(_SKILL + r"/stages/(?P<stage>[^/]+)/manifest$"), FakeSmapi._put_manifest),
+    ("GET", re.compile(_SKILL + r"/status$"), FakeSmapi._status),
 ]

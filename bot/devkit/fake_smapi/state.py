@@ -71,8 +71,6 @@ class FakeSkill:
     certifications: list[FakeCertification] = field(default_factory=list)  # oldest first
     publications: list[dict[str, Any]] = field(default_factory=list)  # accepted publications
     withdrawals: list[dict[str, Any]] = field(default_factory=list)  # accepted withdraw bodies
-    # stage -> {"default": uri | None, "regional": {region: uri}}
-    stages: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def latest_certification(self) -> FakeCertification | None:

@@ -1,0 +1,246 @@
+"""What Alexa calls, per alias and per stage: the endpoint of each alias (with or without
+SMAPI), and with SMAPI the three steps that keep the stages calling the right alias:
+
+- before a submission, the development stage is pointed at the candidate's endpoint and
+  the manifest build is awaited (:meth:`StageEndpoints.repoint_development`);
+- before a publication, the certification stage must call the candidate
+  (:meth:`StageEndpoints.check_certification`);
+- after it, the live stage must call the new live alias (:meth:`StageEndpoints.check_live`).
+
+::
+
+    book = EndpointBook(lambda_)
+    book.endpoint(skill, "PROD2").uri        # 'arn:aws:lambda:…:function:trivia:PROD2'
+    stages = StageEndpoints(smapi, book, Polling(build_timeout=120.0))
+    stages.repoint_development(skill, "PROD2", live_alias="PROD1")
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.domain.endpoints import (
+    Endpoint,
+    alias_endpoint,
+    describe_wrong,
+    escape_mrkdwn,
+    manifest_endpoints,
+    repointed,
+    wrong_endpoints,
+)
+from bot.domain.errors import NotFound, Refused, SkillbotError, StalePlan, Unavailable
+from bot.domain.model import Certification, Skill
+from bot.ports import LambdaPort, SmapiPort
+
+log = logging.getLogger(__name__)
+
+CONSOLE_ENDPOINT = "the Alexa developer console (Build → Endpoint: the default and every region)"
+
+
+class EndpointBook:
+    """The endpoint Alexa must call for each alias of a skill (no SMAPI involved)."""
+
+    def __init__(self, lambda_: LambdaPort) -> None:
+        self.lambda_ = lambda_
+
+    def endpoint(self, skill: Skill, alias: str) -> Endpoint:
+        """The alias's HTTPS endpoint (API Gateway variant), else its alias-qualified ARN."""
+        arn = None if skill.endpoints else self.lambda_.alias_arn(skill.function, alias)
+        return alias_endpoint(skill, alias, arn)
+
+    def by_alias(self, skill: Skill) -> dict[str, Endpoint]:
+        return {alias: self.endpoint(skill, alias) for alias in skill.aliases}
+
+    def uri_or_none(self, skill: Skill, alias: str) -> str | None:
+        """For views: the endpoint, or None when AWS cannot say right now."""
+        try:
+            return self.endpoint(skill, alias).uri
+        except SkillbotError as err:
+            log.warning("endpoint of %s %s unknown: %s", skill.name, alias, err)
+            return None
+
+    def plan_note(self, skill: Skill, alias: str, *, smapi: bool) -> str:
+        """What a certify plan says about the endpoint certification must call."""
+        uri = self.uri_or_none(skill, alias)
+        if uri is None:
+            return ""
+        if smapi:
+            return (
+                f"• *Confirm and submit to Alexa* points the development stage (default and "
+                f"every region) at `{uri}` ({alias}), waits for the manifest build, then "
+                "submits; *Confirm* alone leaves Alexa as it is"
+            )
+        return (
+            f"• for certification Alexa must call `{uri}` ({alias}): enter it in "
+            f"{CONSOLE_ENDPOINT} before you submit"
+        )
+
+    def certification_line(self, cert: Certification, skill: Skill, *, smapi: bool) -> str | None:
+        """The certification message's line naming the endpoint certification calls."""
+        uri = self.uri_or_none(skill, cert.alias)
+        if uri is None:
+            return None
+        if smapi:
+            return f"Certification must call `{uri}` ({cert.alias})"
+        return (
+            f"Endpoint for certification: `{uri}` ({cert.alias}); enter it in "
+            f"{CONSOLE_ENDPOINT} before submitting"
+        )
+
+
+@dataclass(frozen=True)
+class Polling:
+    """How long to wait for SMAPI's asynchronous work, and how: polls start after
+    ``first`` seconds and double up to ``longest``. Tests pass their own ``sleep`` and
+    ``monotonic`` to wait without sleeping."""
+
+    build_timeout: float = 120.0  # the manifest build after re-pointing
+    live_timeout: float = 60.0  # the live stage after a publication
+    first: float = 0.5
+    longest: float = 5.0
+    sleep: Callable[[float], None] = time.sleep
+    monotonic: Callable[[], float] = time.monotonic
+
+
+class StageEndpoints:
+    """The stages' endpoints through SMAPI: re-point, guard, check."""
+
+    def __init__(self, smapi: SmapiPort, book: EndpointBook, polling: Polling | None = None):
+        self.smapi = smapi
+        self.book = book
+        polling = polling or Polling()
+        self.build_timeout = polling.build_timeout
+        self.live_timeout = polling.live_timeout
+        self.first_poll = polling.first
+        self.max_poll = polling.longest
+        self.sleep = polling.sleep
+        self.monotonic = polling.monotonic
+
+    # -- before submitting ---------------------------------------------------------------
+    def repoint_development(self, skill: Skill, alias: str, *, live_alias: str) -> str:
+        """Point every endpoint of the development stage at ``alias`` and wait for the
+        manifest build; returns what was done. Raises when the stage cannot be made to
+        call it (then nothing may be submitted)."""
+        target = self.book.endpoint(skill, alias)
+        by_alias = self.book.by_alias(skill)
+        for attempt in (1, 2):
+            stage = self.smapi.stage_manifest(skill.alexa_skill_id, "development")
+            try:
+                edited = repointed(stage.manifest, target)
+            except ValueError:
+                raise Refused(
+                    "The development stage of the skill has no custom API endpoint "
+                    "(manifest.apis.custom), so it cannot be pointed at the candidate.",
+                    hint="Check alexa_skill_id in the skills file; set the endpoint "
+                    f"`{target.uri}` in {CONSOLE_ENDPOINT}, then submit there.",
+                ) from None
+            if edited is None:
+                return f"The development stage already calls `{target.uri}` ({alias})."
+            wrong = wrong_endpoints(manifest_endpoints(stage.manifest), target)
+            before = describe_wrong(wrong, by_alias, live_alias) or "its certificate type differed"
+            try:
+                self.smapi.update_manifest(skill.alexa_skill_id, "development", edited, stage.etag)
+                break
+            except StalePlan:
+                if attempt == 2:
+                    raise Refused(
+                        "The development manifest was changed by someone else twice while "
+                        "the bot was pointing it at the candidate.",
+                        hint=f"Let the other edit finish, then set `{target.uri}` in "
+                        f"{CONSOLE_ENDPOINT} and submit there (the bot tracks the review).",
+                    ) from None
+                log.info("development manifest of %s changed meanwhile; reading it again", skill)
+        self._wait_for_build(skill, target)
+        return (
+            f"Pointed the development stage at `{target.uri}` ({alias}); before, {before}. "
+            "The manifest build succeeded."
+        )
+
+    def _wait_for_build(self, skill: Skill, target: Endpoint) -> None:
+        deadline = self.monotonic() + self.build_timeout
+        delay = self.first_poll
+        while True:
+            build = self.smapi.manifest_build(skill.alexa_skill_id)
+            if build.status == "SUCCEEDED":
+                return
+            if build.status == "FAILED":
+                said = escape_mrkdwn("; ".join(build.errors)) or "no reason given"
+                raise Refused(
+                    f"Alexa could not build the development manifest with the endpoint "
+                    f"`{target.uri}`: {said}.",
+                    hint=f"Fix what Alexa names in {CONSOLE_ENDPOINT} (for an ARN: the "
+                    f"Alexa trigger on {target.alias}, `/skill doctor {skill.name}`), then "
+                    "submit there; the bot tracks the review.",
+                )
+            if self.monotonic() + delay > deadline:
+                raise Unavailable(
+                    f"The manifest build with the endpoint `{target.uri}` did not finish "
+                    f"within {self.build_timeout:.0f} s (last status {build.status}).",
+                    hint=f"Check the build in {CONSOLE_ENDPOINT}; once it shows "
+                    f"`{target.uri}`, submit there (the bot tracks the review).",
+                )
+            self.sleep(delay)
+            delay = min(delay * 2, self.max_poll)
+
+    # -- before publishing ---------------------------------------------------------------
+    def check_certification(self, skill: Skill, cert: Certification, *, live_alias: str) -> None:
+        """Refuse unless every endpoint of the certification stage calls the candidate."""
+        target = self.book.endpoint(skill, cert.alias)
+        stage = self.smapi.stage_manifest(skill.alexa_skill_id, "certification")
+        wrong = wrong_endpoints(manifest_endpoints(stage.manifest), target)
+        if not wrong:
+            return
+        what = describe_wrong(wrong, self.book.by_alias(skill), live_alias)
+        raise Refused(
+            f"Not published: in the version Alexa certified, {what}, not `{target.uri}` "
+            f"({cert.alias}). Publishing it would make the live skill call another alias "
+            f"than {cert.alias}, which skillbot would record as live. Nothing was published; "
+            "the roles are unchanged.",
+            hint=f"Cancel (`/skill cancel {skill.name}`) and certify again with *Confirm and "
+            f"submit to Alexa*, which points the development stage at `{target.uri}`; or "
+            f"enter `{target.uri}` in {CONSOLE_ENDPOINT} and submit again there.",
+        )
+
+    # -- after publishing ------------------------------------------------------------------
+    def check_live(self, skill: Skill, alias: str, *, previous_live: str) -> str | None:
+        """After a publication: None when the live stage calls ``alias``, else the alert.
+
+        The live stage changes once the publication is processed, so it is read again
+        for a while before anything is said."""
+        target = self.book.endpoint(skill, alias)
+        deadline = self.monotonic() + self.live_timeout
+        delay = self.first_poll
+        while True:
+            try:
+                live = self.smapi.live_endpoints(skill.alexa_skill_id)
+            except SkillbotError as err:
+                return (
+                    f":rotating_light: Published, but the live stage could not be read to "
+                    f"check that it calls {alias}: {err.message} Run `/skill doctor "
+                    f"{skill.name}` to check it."
+                )
+            wrong = wrong_endpoints(live, target)
+            if not wrong:
+                return None
+            if self.monotonic() + delay > deadline:
+                break
+            self.sleep(delay)
+            delay = min(delay * 2, self.max_poll)
+        what = describe_wrong(wrong, self.book.by_alias(skill), previous_live)
+        return (
+            f":rotating_light: After publishing, in the live skill {what}, not "
+            f"`{target.uri}` ({alias}), which is now recorded as live: the live skill does not "
+            f"run the certified code. Enter `{target.uri}` in {CONSOLE_ENDPOINT}, certify "
+            f"and publish it; `/skill doctor {skill.name}` reports this until it is fixed."
+        )
+
+    # -- drift -------------------------------------------------------------------------------
+    def live_uris(self, skill: Skill) -> list[str] | None:
+        """Endpoints of the live stage; None when the skill was never published."""
+        try:
+            return list(self.smapi.live_endpoints(skill.alexa_skill_id).all_uris())
+        except NotFound:
+            return None
