@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from bot.domain.alexa import CertificationReview, PublicationStatus, Review, SkillEndpoints
+from bot.domain.canary import Canary, Figures
 from bot.domain.model import (
     AlexaTrigger,
     AliasState,
@@ -61,6 +62,22 @@ class LambdaPort(Protocol):
     def read_live_alias(self, function: str) -> str | None: ...
 
     def write_live_alias(self, function: str, alias: str) -> None: ...
+
+    # canaries and pruning
+    def route(
+        self,
+        function: str,
+        alias: str,
+        version: str,
+        weights: dict[str, float],
+        revision_id: str,
+    ) -> AliasState: ...
+
+    def list_aliases(self, function: str) -> list[AliasState]: ...
+
+    def delete_version(self, function: str, version: str) -> None: ...
+
+    def code_storage(self) -> tuple[int, int]: ...
 
 
 class Store(Protocol):
@@ -263,3 +280,50 @@ class SmapiPort(Protocol):
     def withdraw(self, skill_id: str, reason: str, message: str | None = None) -> None: ...
 
     def live_endpoints(self, skill_id: str) -> SkillEndpoints: ...
+
+
+# -- canaries --------------------------------------------------------------------------
+
+
+class MetricsPort(Protocol):
+    """CloudWatch's figures of a canary: one read per check."""
+
+    def canary_figures(
+        self,
+        function: str,
+        alias: str,
+        old_version: str,
+        new_version: str,
+        start: datetime,
+        end: datetime,
+        period: int,
+    ) -> Figures: ...
+
+
+class CanaryBook(Protocol):
+    """The canaries table. Every change is conditional on the row's ``version`` (and
+    bumps it), so a canary is checked, decided and ended by one writer at a time."""
+
+    def add(self, canary: Canary) -> None: ...
+
+    def get(self, canary_id: str) -> Canary | None: ...
+
+    def by_plan(self, plan_id: str) -> Canary | None: ...
+
+    def active(self, skill: str) -> Canary | None: ...
+
+    def all_active(self) -> list[Canary]: ...
+
+    def due(self, now: datetime, limit: int) -> list[Canary]: ...
+
+    def change(self, canary_id: str, version: int, **values: Any) -> bool: ...
+
+    def finish(self, canary_id: str, version: int, event: AuditEvent, **values: Any) -> bool: ...
+
+    def set_message(self, canary_id: str, channel: str, ts: str) -> None: ...
+
+    def forget(self, canary_id: str, version: int) -> bool: ...
+
+    def without_message(self) -> list[Canary]: ...
+
+    def unannounced_ends(self, before: datetime) -> list[Canary]: ...

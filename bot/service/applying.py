@@ -39,6 +39,8 @@ from bot.service.context import RotationContext
 
 if TYPE_CHECKING:
     from bot.service.alexa import AlexaTracking
+    from bot.service.canary import Canaries
+    from bot.service.prune import Pruning
 
 log = logging.getLogger(__name__)
 
@@ -55,10 +57,13 @@ class Applying:
         *,
         alexa: AlexaTracking | None = None,
         pool: ThreadPoolExecutor | None = None,
+        canaries: Canaries | None = None,
+        pruning: Pruning | None = None,
     ) -> None:
         self.ctx = ctx
         self.announcer = announcer
         self.alexa = alexa
+        self.canaries, self.pruning = canaries, pruning
         # the publish and the alias read of a Confirm run side by side
         self.pool = pool or ThreadPoolExecutor(max_workers=4, thread_name_prefix="skillbot-aws")
 
@@ -81,7 +86,11 @@ class Applying:
 
     def finish(self, change: Change, *, submit: bool = False) -> Change:
         """What follows an applied change: the announcement, and Alexa's side of it."""
-        self.announcer.change_applied(change)
+        if change.plan.operation is Operation.CANARY and self.canaries is not None:
+            self.canaries.announce_start(change)  # its one message is the canary message
+            return change
+        if change.plan.operation is not Operation.PRUNE:  # prune answers the person only
+            self.announcer.change_applied(change)
         notes: list[str] = []
         cert = change.certification
         if cert is not None:  # with its Slack message, now that it is posted
@@ -170,6 +179,10 @@ class Applying:
             return self._apply_cancel(skill, plan, actor)
         if plan.operation is Operation.FIX:
             return self._apply_fix(skill, plan)
+        if plan.operation is Operation.PRUNE and self.pruning is not None:
+            return self.pruning.apply_locked(skill, plan, actor)
+        if plan.operation is not Operation.CERTIFY:
+            ctx.check_no_canary(skill, plan.alias, f"this {plan.operation}", plan.id)
         # A promotion since the plan swapped the roles. It is read from the audit log, not
         # the tag, to keep a Confirm at two AWS round trips; promotions only happen here.
         if ctx.last_promotion(skill) != plan.last_promotion:
@@ -210,6 +223,8 @@ class Applying:
             target = published.number
         assert target is not None
         rotation.check_published(target, plan.alias)
+        if plan.operation is Operation.CANARY and self.canaries is not None:
+            return self.canaries.start(skill, plan, actor, current, target)
         moved = target != current.version or bool(current.routing)
         if moved:
             ctx.lambda_.update_alias(
@@ -288,6 +303,8 @@ class Applying:
         it and the answer was lost (timeout, crash). Complete the record instead of
         refusing, so a retry converges."""
         assert plan.alias is not None
+        if plan.operation is Operation.CANARY:
+            return self.canaries.resume(skill, plan) if self.canaries else None
         if plan.to_version is not None:
             done = current.version == plan.to_version
         else:
@@ -349,6 +366,7 @@ class Applying:
                 return _fix_change(plan, roles, noop=True)  # e.g. added by a lost attempt
             lam.add_alexa_trigger(skill.function, alias, skill.alexa_skill_id)
         elif plan.fix is FixKind.CLEAR_ROUTING:
+            self.ctx.check_no_canary(skill, alias, "clearing its weights")
             current = rotation.require_alias(state, skill, alias)
             rotation.check_fresh(plan, current)
             lam.update_alias(

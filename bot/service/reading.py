@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot import blocks_canary
 from bot.domain.model import LATEST, AliasState, AuditEvent, Certification, Roles, Skill, Version
 from bot.service.context import RotationContext
 
@@ -30,6 +31,8 @@ class StatusView:
     aliases: list[AliasView]
     pending: Certification | None
     now: datetime
+    #: the running canary, as one line (None: none runs)
+    canary_line: str | None = None
 
 
 class Reading:
@@ -51,8 +54,14 @@ class Reading:
             moves = ctx.store.alias_moves(skill.name, alias, limit=1)
             role = "live" if alias == roles.live_alias else "candidate"
             views.append(AliasView(alias, role, state, version, moves[0] if moves else None))
+        canary = ctx.active_canary(skill)
         return StatusView(
-            skill, roles, views, ctx.store.pending_certification(skill.name), ctx.clock()
+            skill,
+            roles,
+            views,
+            ctx.store.pending_certification(skill.name),
+            ctx.clock(),
+            blocks_canary.canary_status(canary, ctx.clock()) if canary else None,
         )
 
     def history(self, name: str, limit: int = 20) -> list[AuditEvent]:
