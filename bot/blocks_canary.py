@@ -96,7 +96,7 @@ def _state_line(canary: Canary, now: datetime) -> str:
     ends = canary.ends_at
     left = max(0, int((ends - now).total_seconds())) if ends else canary.seconds
     if canary.waiting:
-        return f":hourglass: The window is over; {escape(canary.outcome)}."
+        return f":hourglass: The window is over; {canary.outcome}."
     return f":hourglass_flowing_sand: Running, {duration_label(left)} left."
 
 
@@ -123,7 +123,7 @@ def canary_message(canary: Canary, *, now: datetime, rules: CanaryRules) -> tupl
         _section(_state_line(canary, now)),
     ]
     if canary.state in (CanaryState.COMPLETED, CanaryState.ABORTED) and canary.outcome:
-        blocks.append(_context(escape(canary.outcome)))
+        blocks.append(_context(canary.outcome))  # skillbot's words, never typed text
     if canary.state is CanaryState.RUNNING:
         blocks.append(
             {
@@ -154,10 +154,16 @@ def end_announcement(canary: Canary) -> tuple[str, list[Block]]:
         _tally(version_label(canary.old_version), 1 - canary.weight, canary.old),
         _tally(version_label(canary.new_version), canary.weight, canary.new),
     ]
-    return escape(text), [
-        _section(f"{icon} *{escape(text)}*"),
+    return text, [
+        _section(f"{icon} *{text}*"),
         {"type": "section", "fields": [{"type": "mrkdwn", "text": f} for f in fields]},
     ]
+
+
+def canary_choice(plan: Plan) -> tuple[str, str]:
+    """The "Canary" button of a hotfix plan: its label and the canary plan's id."""
+    share, window = plan.canary_weight or 0, duration_label(plan.canary_seconds or 0)
+    return f"Canary {share:.0%} for {window}", plan.id
 
 
 def canary_status(canary: Canary, now: datetime) -> str:
