@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.domain.canary import DEFAULT_SECONDS, SECONDS_RANGE, WEIGHT_RANGE
 from bot.domain.errors import NotFound, Refused
@@ -49,10 +49,10 @@ class Command:
     version: str | None
     reason: str
     #: hotfix --canary P% [--for D]: the new version's share of traffic (0..1) and seconds
-    canary_weight: float | None = None
-    canary_seconds: int | None = None
+    canary_weight: float | None = field(default=None, repr=False)
+    canary_seconds: int | None = field(default=None, repr=False)
     #: prune --keep N
-    keep: int | None = None
+    keep: int | None = field(default=None, repr=False)
 
 
 def parse(text: str, skills: Sequence[str]) -> Command:

@@ -6,30 +6,46 @@ import json
 import re
 from pathlib import Path
 
+import bot.adapters.cloudwatch as cloudwatch
 import bot.adapters.lambda_aws as lambda_aws
 from bot.config import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def called_lambda_apis() -> set[str]:
-    source = Path(lambda_aws.__file__).read_text()
+#: calls IAM cannot scope to a function: they name no resource
+ACCOUNT_LEVEL = {"lambda:GetAccountSettings", "cloudwatch:GetMetricData"}
+
+
+def called_apis(module: object, service: str) -> set[str]:
+    source = Path(module.__file__).read_text()  # type: ignore[attr-defined]
     calls = set(re.findall(r"self\._client\.([a-z_]+)\(", source)) - {"get_paginator"}
     calls |= set(re.findall(r'get_paginator\("([a-z_]+)"\)', source))
-    return {"lambda:" + "".join(p.capitalize() for p in name.split("_")) for name in calls}
+    return {f"{service}:" + "".join(p.capitalize() for p in name.split("_")) for name in calls}
 
 
-def test_iam_policy_allows_exactly_the_lambda_calls_the_bot_makes():
+def test_iam_policy_allows_exactly_the_aws_calls_the_bot_makes():
     policy = json.loads((ROOT / "iam-policy.json").read_text())
     allowed = set()
     for statement in policy["Statement"]:
         assert statement["Effect"] == "Allow"
         actions = statement["Action"]
-        allowed |= set(actions if isinstance(actions, list) else [actions])
+        actions = set(actions if isinstance(actions, list) else [actions])
+        allowed |= actions
         resources = statement["Resource"]
         for arn in resources if isinstance(resources, list) else [resources]:
+            if arn == "*":
+                assert actions <= ACCOUNT_LEVEL, f"{actions - ACCOUNT_LEVEL} on every resource"
+                continue
             assert ":function:" in arn and "*" not in arn.split(":function:")[0], arn
-    assert allowed == called_lambda_apis()
+    assert allowed == called_apis(lambda_aws, "lambda") | called_apis(cloudwatch, "cloudwatch")
+
+
+def test_versions_may_be_deleted_but_never_the_function():
+    policy = json.loads((ROOT / "iam-policy.json").read_text())
+    [statement] = [s for s in policy["Statement"] if "lambda:DeleteFunction" in s["Action"]]
+    assert statement["Action"] == "lambda:DeleteFunction"
+    assert statement["Resource"].endswith(":function:trivia-skill:*")  # qualified ARNs only
 
 
 def test_env_example_lists_every_setting():
