@@ -178,6 +178,13 @@ class Plan:
         )
 
     @property
+    def command(self) -> str:
+        """What to type after ``/skill`` to plan this again, e.g. ``hotfix trivia``."""
+        if self.operation is Operation.CANARY:
+            return f"hotfix {self.skill} --canary {(self.canary_weight or 0):.0%}"
+        return f"{self.operation} {self.skill}"
+
+    @property
     def to_label(self) -> str:
         return "a new version from $LATEST" if self.publishes else version_label(self.to_version)
 

@@ -132,8 +132,7 @@ def check_fresh(plan: Plan, current: AliasState) -> None:
         raise StalePlan(
             f"{plan.alias} moved {moved} since this plan was shown "
             f"at {plan.created_at:%H:%M:%S} UTC.",
-            hint=f"Nothing was changed. Run `/skill {plan.operation} {plan.skill}` again "
-            "to see a fresh plan.",
+            hint=f"Nothing was changed. Run `/skill {plan.command}` again to see a fresh plan.",
         )
 
 

@@ -189,7 +189,7 @@ class Applying:
             raise StalePlan(
                 f"The roles rotated since this plan was shown: {plan.alias} is no longer "
                 f"the {'candidate' if plan.operation is Operation.CERTIFY else 'live'} alias.",
-                hint=f"Nothing was changed. Run `/skill {plan.operation} {skill.name}` again.",
+                hint=f"Nothing was changed. Run `/skill {plan.command}` again.",
             )
         assert plan.alias is not None
         pending = ctx.store.pending_certification(skill.name)
@@ -398,7 +398,7 @@ def _code_changed(skill: Skill, plan: Plan, now_sha256: str, outcome: str) -> St
     return StalePlan(
         f"The code in $LATEST changed since this plan was shown "
         f"({(plan.code_sha256 or '')[:12]}… → {now_sha256[:12]}…).",
-        hint=f"{outcome} Run `/skill {plan.operation} {skill.name}` again to see the new code.",
+        hint=f"{outcome} Run `/skill {plan.command}` again to see the new code.",
     )
 
 

@@ -36,6 +36,9 @@ class CanaryPass:
     def run_pass(self) -> None:
         c = self.canaries
         now = c.ctx.clock()
+        for canary in c.book.all_active():
+            if canary.state is CanaryState.STARTING:
+                self._safely(canary, self.left_starting)
         for canary in c.book.without_message():
             self._safely(canary, c.post_message)
         for canary in c.book.due(now, BATCH):
@@ -43,9 +46,6 @@ class CanaryPass:
         grace = now - timedelta(seconds=c.pacing.announce_grace)
         for canary in c.book.unannounced_ends(grace):
             self._safely(canary, c.announce_end)
-        for canary in c.book.all_active():
-            if canary.state is CanaryState.STARTING:
-                self._safely(canary, self.left_starting)
 
     def _safely(self, canary: Canary, work: object) -> None:
         try:
