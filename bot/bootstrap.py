@@ -124,13 +124,15 @@ def build_services(
     if lambda_client is None:
         lambda_client = aws_lambda_client(settings)
     region = getattr(getattr(lambda_client, "meta", None), "region_name", None)
-    if cloudwatch_client is None:
+
+    def cloudwatch() -> Any:
         import boto3
 
         # the canary's figures: the same region and credentials as Lambda
-        cloudwatch_client = boto3.client(
+        return boto3.client(
             "cloudwatch", region_name=region or settings.aws_region, config=lambda_client_config()
         )
+
     store = open_store(settings.database_url)
     if slack_client is None:
         slack_client = web_client(settings.slack_bot_token, settings.slack_api_url)
@@ -155,7 +157,7 @@ def build_services(
         region=region,
         web_client=slack_client,
         pacing=pacing,
-        metrics=CloudWatchMetrics(cloudwatch_client),
+        metrics=CloudWatchMetrics(cloudwatch_client, connect=cloudwatch),
     )
 
 

@@ -12,6 +12,7 @@ summed per period, for the whole canary so far::
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -38,8 +39,15 @@ def function_name(function: str) -> str:
 class CloudWatchMetrics:
     """The metrics port over a boto3 ``cloudwatch`` client."""
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: Any = None, *, connect: Callable[[], Any] | None = None) -> None:
+        """A boto3 client, or ``connect`` to make one at the first read (a start never
+        fails for want of CloudWatch; a check does, with an error to act on)."""
         self._client = client
+        self._connect = connect
+
+    def _ensure_client(self) -> None:
+        if self._client is None and self._connect is not None:
+            self._client = self._connect()
 
     def canary_figures(
         self,
@@ -78,6 +86,7 @@ class CloudWatchMetrics:
             for query_id, (side, metric) in QUERIES.items()
         ]
         with aws_errors("read the canary's metrics", function):
+            self._ensure_client()
             resp = self._client.get_metric_data(
                 MetricDataQueries=queries,
                 StartTime=first,

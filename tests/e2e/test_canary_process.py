@@ -123,8 +123,12 @@ def test_a_canary_with_good_figures_completes_by_itself(rig):
     [done] = rig.fake.wait_for(lambda f: rig.messages("canary completed"), timeout=40)
     assert done["text"].startswith("trivia: canary completed — PROD1 v1 → v3")
     assert rig.alias() == ("3", {})
-    final = rig.fake.updates(CHANNEL, message["ts"])[-1]
-    assert "Completed" in str(final["blocks"]) and "canary_abort" not in str(final["blocks"])
+    # the canary message is updated in place to its end, without its buttons
+    [final] = rig.fake.wait_for(
+        lambda f: [u for u in f.updates(CHANNEL, message["ts"]) if "Completed" in str(u["blocks"])],
+        timeout=10,
+    )
+    assert "canary_abort" not in str(final["blocks"])
     history = bot.command("history")
     assert "canary-complete PROD1 v1 → v3" in str(history["blocks"])
 
