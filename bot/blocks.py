@@ -31,6 +31,9 @@ CONFIRM = "plan_confirm"
 CONFIRM_AND_SUBMIT = "plan_confirm_submit"
 DISMISS = "plan_dismiss"
 FIX_ALL = "doctor_fix_all"
+CONFIRM_CANARY = "plan_confirm_canary"
+CANARY_COMPLETE = "canary_complete"
+CANARY_ABORT = "canary_abort"
 
 COMMANDS_HELP = (
     "`/skill help` — this help\n"
@@ -43,7 +46,10 @@ COMMANDS_HELP = (
     "`/skill rollback [SKILL] [VERSION] [-- REASON]` — live alias back to its previous version\n"
     "`/skill cancel [SKILL] [-- REASON]` — stop tracking the pending certification\n"
     "`/skill history [SKILL]` — the audit log\n"
-    "`/skill doctor [SKILL]` — check aliases, Alexa triggers, routing and roles; offers Fix"
+    "`/skill doctor [SKILL]` — check aliases, Alexa triggers, routing and roles; offers Fix\n"
+    "`/skill hotfix [SKILL] [VERSION] --canary 10% [--for 10m] [-- REASON]` — send a share "
+    "of live traffic to the new version; completes or aborts by itself on its error rate\n"
+    "`/skill prune [SKILL] [--keep N]` — delete old versions nothing uses (keeps 10)"
 )
 
 
@@ -96,12 +102,16 @@ def console_url(region: str, function: str, alias: str | None = None) -> str:
 
 
 def plan_message(
-    plan: Plan, *, extra: str = "", offer_submit: bool = False
+    plan: Plan,
+    *,
+    extra: str = "",
+    offer_submit: bool = False,
+    canary: tuple[str, str] | None = None,
 ) -> tuple[str, list[Block]]:
     """The ephemeral plan: what moves from which version to which, and Confirm/Cancel."""
     text = f"Plan: {plan.summary()}"
     lines = [f"*{plan.summary()}*"]
-    if plan.operation in (Operation.HOTFIX, Operation.CERTIFY, Operation.ROLLBACK):
+    if plan.operation is not Operation.CANCEL:  # every other plan shown here moves an alias
         lines.append(
             f"• alias `{plan.alias}`: {version_label(plan.from_version)} → {plan.to_label}"
         )
@@ -128,6 +138,7 @@ def plan_message(
                     if offer_submit
                     else []
                 ),
+                *([button(canary[0], CONFIRM_CANARY, canary[1])] if canary else []),
                 button("Cancel", DISMISS, plan.id),
             ],
         }
@@ -330,6 +341,8 @@ def status_blocks(
             )
     else:
         blocks.append(context("No certification pending."))
+    if getattr(view, "canary_line", None):
+        blocks.append(context(view.canary_line))
     return blocks
 
 

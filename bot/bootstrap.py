@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.adapters.apigateway import GatewayAdapter
+from bot.adapters.cloudwatch import CloudWatchMetrics
 from bot.adapters.lambda_aws import LambdaAdapter, lambda_client_config
 from bot.adapters.scheduler import Scheduler
 from bot.adapters.slack_notifier import SlackNotifier, web_client
@@ -27,19 +28,22 @@ from bot.adapters.store import SqlStore, open_store
 from bot.config import Settings, SkillsFile
 from bot.domain.errors import ConfigError
 from bot.domain.model import Skill
-from bot.ports import Clock, GatewayPort, LambdaPort, Notifier, SmapiPort
+from bot.ports import Clock, GatewayPort, LambdaPort, MetricsPort, Notifier, SmapiPort
 from bot.schedules import build_schedules
 from bot.service.access import AccessPolicy
 from bot.service.alexa import AlexaTracking, ReviewLines
 from bot.service.alexa_endpoints import EndpointBook, Polling, StageEndpoints
 from bot.service.announcing import Announcer, ReviewStatus, no_review
 from bot.service.applying import Applying
+from bot.service.canary import Canaries, CanaryPacing
+from bot.service.canary_pass import CanaryPass
 from bot.service.context import RotationContext
 from bot.service.gateway import GatewayChecks
 from bot.service.home import HomeTab
 from bot.service.outbox import Outbox, RetryBook
 from bot.service.planning import Planning
 from bot.service.promotion import Promotion
+from bot.service.prune import Pruning
 from bot.service.reading import Reading
 from bot.service.recovery import Recovery
 from bot.service.reminders import Pacing, ReminderService
@@ -79,6 +83,8 @@ class Services:
     listener_pool: ThreadPoolExecutor
     web_client: Any = None
     alexa: AlexaTracking | None = None
+    #: checks and ends canaries (None without CloudWatch)
+    canary_pass: CanaryPass | None = None
     #: things to stop at shutdown, newest first
     closers: list[Callable[[], None]] = field(default_factory=list)
 
@@ -127,6 +133,7 @@ def build_services(
     config: SkillsFile,
     *,
     lambda_client: Any = None,
+    cloudwatch_client: Any = None,
     slack_client: Any = None,
     smapi: SmapiPort | None = None,
     clock: Clock = utc_now,
@@ -139,6 +146,15 @@ def build_services(
     if lambda_client is None:
         lambda_client = aws_lambda_client(settings)
     region = getattr(getattr(lambda_client, "meta", None), "region_name", None)
+
+    def cloudwatch() -> Any:
+        import boto3
+
+        # the canary's figures: the same region and credentials as Lambda
+        return boto3.client(
+            "cloudwatch", region_name=region or settings.aws_region, config=lambda_client_config()
+        )
+
     store = open_store(settings.database_url)
     if slack_client is None:
         slack_client = web_client(settings.slack_bot_token, settings.slack_api_url)
@@ -165,6 +181,7 @@ def build_services(
         web_client=slack_client,
         pacing=pacing,
         polling=polling,
+        metrics=CloudWatchMetrics(cloudwatch_client, connect=cloudwatch),
     )
 
 
@@ -184,6 +201,8 @@ def compose(
     lock_timeout: float = 15.0,
     lazy_workers: int = 16,
     polling: Polling | None = None,
+    metrics: MetricsPort | None = None,
+    canary_pacing: CanaryPacing | None = None,
 ) -> Services:
     """Wire every use case over the given ports (real ones, or the tests' fakes)."""
     skills = config.to_skills()
@@ -200,6 +219,7 @@ def compose(
         AccessPolicy(frozenset(config.operators), frozenset(config.approvers)),
         clock,
         lock_timeout=lock_timeout,
+        canaries=store.canary_book(),
     )
     reading = Reading(ctx, endpoint_of=endpoints.uri_or_none)
     home = HomeTab(
@@ -239,8 +259,41 @@ def compose(
         if smapi is not None
         else None
     )
+    reminders = ReminderService(
+        store.reminder_book(),
+        store,
+        notifier,
+        build_schedules(config, skills),
+        clock=clock,
+        approvers=approvers,
+        reaction=config.promote_reaction,
+        review_status=review_status,
+        pacing=pacing,
+    )
+    canaries = (
+        Canaries(
+            ctx,
+            store.canary_book(),
+            notifier,
+            rules=config.canary_rules(),
+            pacing=canary_pacing or CanaryPacing.for_period(config.canary_period),
+            owner=reminders.owner,
+            refresh=home.refresh,
+        )
+        if metrics is not None
+        else None
+    )
+    pruning = Pruning(ctx)
     aws_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="skillbot-aws")
-    applying = Applying(ctx, announcer, alexa=alexa, pool=aws_pool, gateway=gateway_checks)
+    applying = Applying(
+        ctx,
+        announcer,
+        alexa=alexa,
+        pool=aws_pool,
+        gateway=gateway_checks,
+        canaries=canaries,
+        pruning=pruning,
+    )
     promotion = Promotion(
         ctx,
         announcer,
@@ -255,20 +308,19 @@ def compose(
         alias_endpoints=lambda skill: {a: e.uri for a, e in endpoints.by_alias(skill).items()},
         gateway=gateway_checks,
     )
-    rotation = RotationService(ctx, planning, applying, promotion, reading, alexa, endpoints)
+    rotation = RotationService(
+        ctx,
+        planning,
+        applying,
+        promotion,
+        reading,
+        alexa,
+        endpoints,
+        canaries=canaries,
+        pruning=pruning,
+    )
     outbox = Outbox(store, announcer, retries, clock)
     recovery = Recovery(store, lambda_, applying, promotion, announcer, outbox, clock)
-    reminders = ReminderService(
-        store.reminder_book(),
-        store,
-        notifier,
-        build_schedules(config, skills),
-        clock=clock,
-        approvers=approvers,
-        reaction=config.promote_reaction,
-        review_status=review_status,
-        pacing=pacing,
-    )
     listener_pool = ThreadPoolExecutor(max_workers=lazy_workers, thread_name_prefix="skillbot-lazy")
     services = Services(
         settings=settings,
@@ -288,6 +340,11 @@ def compose(
         listener_pool=listener_pool,
         web_client=web_client,
         alexa=alexa,
+        canary_pass=(
+            CanaryPass(canaries, metrics, store)
+            if canaries is not None and metrics is not None
+            else None
+        ),
     )
     services.closers.append(store.close)
     services.closers.append(lambda: aws_pool.shutdown(wait=True))
@@ -329,6 +386,12 @@ def start_scheduler(services: Services) -> Callable[[], None]:
             lambda: store.prune_deliveries(clock() - DELIVERIES_KEPT),
         ),
     ]
+    canary_pass = services.canary_pass
+    if canary_pass is not None:
+        # often enough that a check is never much later than its time (checks are in the
+        # database: a pass with nothing due costs one query)
+        every = min(5.0, canary_pass.canaries.pacing.check_every / 2)
+        tasks.append(("canaries", every, canary_pass.run_pass))
     alexa = services.alexa
     if alexa is not None:
         tasks.append(

@@ -30,6 +30,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.domain.canary import CanaryRules
 from bot.domain.endpoints import parse_execute_api_url
 from bot.domain.errors import ConfigError
 from bot.domain.model import Skill
@@ -127,6 +128,27 @@ class SkillsFile(BaseModel):
     timezone: str = "UTC"  # before reminder_schedule: its validator reads it
     reminder_schedule: str = "0 10 * * MON-FRI"
     skills: dict[SkillName, SkillEntry] = Field(min_length=1)
+    # canaries: abort when the new version's error rate exceeds the old one's by more
+    # than this many points (with at least canary_min_invocations of the new version)
+    canary_max_error_rate_increase: float = Field(default=1.0, ge=0, le=100)
+    canary_min_invocations: int = Field(default=10, ge=1)
+    canary_complete_without_traffic: bool = False
+    #: seconds: CloudWatch's metric period (1, 5, 10, 30 or a multiple of 60)
+    canary_period: int = 60
+
+    @field_validator("canary_period")
+    @classmethod
+    def _metric_period(cls, value: int) -> int:
+        if value in (1, 5, 10, 30) or (value > 0 and value % 60 == 0):
+            return value
+        raise ValueError(f"{value} is not a CloudWatch period: use 1, 5, 10, 30 or 60, 120, …")
+
+    def canary_rules(self) -> CanaryRules:
+        return CanaryRules(
+            max_error_rate_increase=self.canary_max_error_rate_increase,
+            min_invocations=self.canary_min_invocations,
+            complete_without_traffic=self.canary_complete_without_traffic,
+        )
 
     @field_validator("timezone")
     @classmethod

@@ -21,6 +21,7 @@ from bot.domain.alexa import (
     SkillEndpoints,
     StageManifest,
 )
+from bot.domain.canary import Canary, Figures
 from bot.domain.endpoints import GatewayPermission, GatewayRoute
 from bot.domain.model import (
     AlexaTrigger,
@@ -69,6 +70,22 @@ class LambdaPort(Protocol):
     def read_live_alias(self, function: str) -> str | None: ...
 
     def write_live_alias(self, function: str, alias: str) -> None: ...
+
+    # canaries and pruning
+    def route(
+        self,
+        function: str,
+        alias: str,
+        version: str,
+        weights: dict[str, float],
+        revision_id: str,
+    ) -> AliasState: ...
+
+    def list_aliases(self, function: str) -> list[AliasState]: ...
+
+    def delete_version(self, function: str, version: str) -> None: ...
+
+    def code_storage(self) -> tuple[int, int]: ...
 
 
 class Store(Protocol):
@@ -301,3 +318,50 @@ class GatewayPort(Protocol):
     ) -> GatewayPermission: ...
 
     def gateway_permission_id(self, alias: str) -> str: ...
+
+
+# -- canaries --------------------------------------------------------------------------
+
+
+class MetricsPort(Protocol):
+    """CloudWatch's figures of a canary: one read per check."""
+
+    def canary_figures(
+        self,
+        function: str,
+        alias: str,
+        old_version: str,
+        new_version: str,
+        start: datetime,
+        end: datetime,
+        period: int,
+    ) -> Figures: ...
+
+
+class CanaryBook(Protocol):
+    """The canaries table. Every change is conditional on the row's ``version`` (and
+    bumps it), so a canary is checked, decided and ended by one writer at a time."""
+
+    def add(self, canary: Canary) -> None: ...
+
+    def get(self, canary_id: str) -> Canary | None: ...
+
+    def by_plan(self, plan_id: str) -> Canary | None: ...
+
+    def active(self, skill: str) -> Canary | None: ...
+
+    def all_active(self) -> list[Canary]: ...
+
+    def due(self, now: datetime, limit: int) -> list[Canary]: ...
+
+    def change(self, canary_id: str, version: int, **values: Any) -> bool: ...
+
+    def finish(self, canary_id: str, version: int, event: AuditEvent, **values: Any) -> bool: ...
+
+    def set_message(self, canary_id: str, channel: str, ts: str) -> None: ...
+
+    def forget(self, canary_id: str, version: int) -> bool: ...
+
+    def without_message(self) -> list[Canary]: ...
+
+    def unannounced_ends(self, before: datetime) -> list[Canary]: ...

@@ -13,6 +13,7 @@ from slack_bolt import App
 from bot import blocks
 from bot.bootstrap import Services, bolt_app
 from handlers.actions import PlanButtons
+from handlers.canary import CanaryButtons
 from handlers.commands import SkillCommand
 from handlers.events import AppHome, ReactionPromotion
 
@@ -26,6 +27,11 @@ def register(app: App, services: Services) -> None:
     app.action(blocks.CONFIRM_AND_SUBMIT)(ack=buttons.ack, lazy=[buttons.confirm_and_submit])
     app.action(blocks.DISMISS)(ack=buttons.ack, lazy=[buttons.dismiss])
     app.action(blocks.FIX_ALL)(ack=buttons.ack, lazy=[buttons.fix_all])
+    app.action(blocks.CONFIRM_CANARY)(ack=buttons.ack, lazy=[buttons.confirm])
+
+    canary = CanaryButtons(services)
+    app.action(blocks.CANARY_COMPLETE)(ack=canary.ack, lazy=[canary.complete])
+    app.action(blocks.CANARY_ABORT)(ack=canary.ack, lazy=[canary.abort])
 
     home = AppHome(services)
     app.event("app_home_opened")(ack=home.ack, lazy=[home.opened])

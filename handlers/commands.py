@@ -7,7 +7,7 @@ from typing import Any
 
 from slack_bolt import Ack, Respond
 
-from bot import blocks, replies
+from bot import blocks, blocks_canary, replies
 from bot.bootstrap import Services
 from bot.domain.commands import Command, parse
 from bot.domain.errors import SkillbotError
@@ -73,13 +73,29 @@ class SkillCommand:
     def dispatch(self, cmd: Command, user: str) -> tuple[str, list[blocks.Block] | None]:
         rotation = self.services.rotation
         assert cmd.skill is not None
+        if cmd.name == "hotfix" and cmd.canary_weight is not None:
+            offer = rotation.propose_canary(
+                cmd.skill,
+                actor=user,
+                weight=cmd.canary_weight,
+                seconds=cmd.canary_seconds or 0,
+                reason=cmd.reason,
+                version=cmd.version,
+            )
+            return blocks.plan_message(offer.plan)
         if cmd.name in PLANNED:
             offer = rotation.propose(
                 cmd.name, cmd.skill, actor=user, reason=cmd.reason, version=cmd.version
             )
             return blocks.plan_message(
-                offer.plan, offer_submit=offer.offer_submit, extra=offer.note
+                offer.plan,
+                offer_submit=offer.offer_submit,
+                extra=offer.note,
+                canary=blocks_canary.canary_choice(offer.canary) if offer.canary else None,
             )
+        if cmd.name == "prune":
+            pruning = rotation.propose_prune(cmd.skill, actor=user, keep=cmd.keep)
+            return blocks_canary.prune_plan_message(pruning.plan, pruning.versions, pruning.keep)
         if cmd.name == "promote":
             return blocks.result_message(rotation.promote(cmd.skill, actor=user, reason=cmd.reason))
         if cmd.name == "status":

@@ -139,6 +139,7 @@ def _version(resp: dict[str, Any]) -> Version:
         code_sha256=resp["CodeSha256"],
         last_modified=resp.get("LastModified", ""),
         description=resp.get("Description", ""),
+        code_size=int(resp.get("CodeSize") or 0),
     )
 
 
@@ -334,3 +335,50 @@ class LambdaAdapter:
             self._client.tag_resource(
                 Resource=self.function_arn(function), Tags={LIVE_ALIAS_TAG: alias}
             )
+
+    # -- canaries and pruning ---------------------------------------------------------
+    def route(
+        self, function: str, alias: str, version: str, weights: dict[str, float], revision_id: str
+    ) -> AliasState:
+        """Point ``alias`` at ``version`` with ``weights`` ({} clears them), guarded by
+        ``revision_id``: one ``UpdateAlias``."""
+        with aws_errors(f"route traffic of alias {alias}", function):
+            return _alias_state(
+                self._client.update_alias(
+                    FunctionName=function,
+                    Name=alias,
+                    FunctionVersion=version,
+                    RevisionId=revision_id,
+                    RoutingConfig={"AdditionalVersionWeights": weights},
+                )
+            )
+
+    def list_aliases(self, function: str) -> list[AliasState]:
+        """Every alias of the function, not only the skill's two."""
+        found: list[AliasState] = []
+        with aws_errors("list aliases", function):
+            for page in self._client.get_paginator("list_aliases").paginate(FunctionName=function):
+                found.extend(_alias_state(a) for a in page["Aliases"])
+        return found
+
+    def delete_version(self, function: str, version: str) -> None:
+        """Delete one published version; :class:`Refused` when AWS says it is in use."""
+        if not version.isdigit():  # never $LATEST, never the function itself
+            raise Refused(f"{version!r} is not a published version.", hint="Name a number.")
+        try:
+            with aws_errors(f"delete version {version}", function):
+                self._client.delete_function(FunctionName=function, Qualifier=version)
+        except Busy as err:  # AWS: an alias (or its routing) still refers to it
+            raise Refused(
+                f"AWS keeps version {version}: {err.message}",
+                hint="It is in use; nothing was deleted.",
+            ) from err
+
+    def code_storage(self) -> tuple[int, int]:
+        """(bytes used, quota) of the region's function and layer code storage."""
+        with aws_errors("read the account settings", "the region"):
+            resp = self._client.get_account_settings()
+        return (
+            int(resp["AccountUsage"]["TotalCodeSize"]),
+            int(resp["AccountLimit"]["TotalCodeSize"]),
+        )

@@ -48,6 +48,8 @@ class Version:
     code_sha256: str
     last_modified: str = ""
     description: str = ""
+    #: bytes of the deployment package (what counts against the region's code storage)
+    code_size: int = 0
 
     @property
     def label(self) -> str:
@@ -103,6 +105,10 @@ class Operation(enum.StrEnum):
     ROLLBACK = "rollback"
     CANCEL = "cancel"
     FIX = "fix"
+    #: live alias keeps its version and sends a share of traffic to a new one
+    CANARY = "canary"
+    #: delete old versions nothing refers to
+    PRUNE = "prune"
 
 
 class FixKind(enum.StrEnum):
@@ -128,6 +134,19 @@ def version_label(number: str | None) -> str:
     if number is None:
         return "(none)"
     return number if number == LATEST else f"v{number}"
+
+
+def duration_label(seconds: float) -> str:
+    """``600`` -> ``"10m"``, ``90`` -> ``"1m 30s"``, ``7200`` -> ``"2h"``."""
+    seconds = int(seconds)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [
+        f"{hours}h" if hours else "",
+        f"{minutes}m" if minutes else "",
+        f"{secs}s" if secs else "",
+    ]
+    return " ".join(p for p in parts if p) or "0s"
 
 
 def new_id() -> str:
@@ -160,10 +179,25 @@ class Plan:
     noop: bool = False
     #: audit id of the newest promotion when the plan was made: a later one swapped roles
     last_promotion: str | None = None
+    #: canary: the share of traffic (0..1) the new version gets, and for how many seconds
+    canary_weight: float | None = None
+    canary_seconds: int | None = None
+    #: prune: the version numbers to delete
+    versions: tuple[str, ...] = ()
 
     @property
     def publishes(self) -> bool:
-        return self.operation in (Operation.HOTFIX, Operation.CERTIFY) and self.to_version is None
+        return (
+            self.operation in (Operation.HOTFIX, Operation.CERTIFY, Operation.CANARY)
+            and self.to_version is None
+        )
+
+    @property
+    def command(self) -> str:
+        """What to type after ``/skill`` to plan this again, e.g. ``hotfix trivia``."""
+        if self.operation is Operation.CANARY:
+            return f"hotfix {self.skill} --canary {(self.canary_weight or 0):.0%}"
+        return f"{self.operation} {self.skill}"
 
     @property
     def to_label(self) -> str:
@@ -177,6 +211,14 @@ class Plan:
             return f"cancel the pending certification of {self.skill}"
         if self.operation is Operation.PROMOTE:
             return f"promote {self.skill}: {self.alias} becomes live"
+        if self.operation is Operation.PRUNE:
+            return f"prune {self.skill}: delete {len(self.versions)} old version(s)"
+        if self.operation is Operation.CANARY:
+            return (
+                f"canary {self.skill}: {self.alias} {version_label(self.from_version)} → "
+                f"{self.to_label} for {(self.canary_weight or 0):.0%} of traffic, "
+                f"{duration_label(self.canary_seconds or 0)}"
+            )
         return (
             f"{self.operation} {self.skill}: {self.alias} "
             f"{version_label(self.from_version)} → {self.to_label}"
@@ -306,4 +348,10 @@ class Change:
             return f"{p.skill}: certification of {new} on {self.alias} cancelled{who}{why}"
         if p.operation is Operation.FIX:
             return f"{p.skill}: {describe_fix(p.fix, p.alias)}{who}"
+        if p.operation is Operation.PRUNE:
+            return f"{p.skill}: prune deleted {len(p.versions)} old version(s){who}"
+        if p.operation is Operation.CANARY:
+            share, window = p.canary_weight or 0, duration_label(p.canary_seconds or 0)
+            traffic = f"at {share:.0%} for {window}"
+            return f"{p.skill}: canary {self.alias} {old} → {new} {traffic}{who}{why}"
         return f"{p.skill}: {p.operation} {self.alias} {old} → {new}{who}{why}"

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.domain.canary import Canary
 from bot.domain.endpoints import (
     GatewayPermission,
     GatewayRoute,
@@ -32,6 +33,7 @@ from bot.domain.model import (
     Skill,
     version_label,
 )
+from bot.domain.prune import STORAGE_WARNING, size_label
 
 
 def resolve_roles(skill: Skill, recorded_live_alias: str | None) -> Roles:
@@ -81,6 +83,20 @@ def check_no_pending(pending: Certification | None, skill: str) -> None:
         )
 
 
+def check_no_canary(canary: Canary | None, alias: str | None, doing: str) -> None:
+    """While a canary runs, nothing else changes its (live) alias or the roles."""
+    if canary is None or not canary.active or (alias is not None and alias != canary.alias):
+        return
+    ends = f", ends by itself at {canary.ends_at:%H:%M} UTC" if canary.ends_at else ""
+    raise Refused(
+        f"A canary runs on {canary.skill}'s {canary.alias}: {version_label(canary.new_version)} "
+        f"takes {canary.weight:.0%} of traffic beside {version_label(canary.old_version)} "
+        f"(started by <@{canary.requested_by}>{ends}); {doing} would change that alias.",
+        hint="End it first: press *Complete now* or *Abort* on the canary message in the "
+        "channel, or wait for it to finish; then try again.",
+    )
+
+
 def require_alias(state: AliasState | None, skill: Skill, alias: str) -> AliasState:
     if state is None:
         raise NotFound(
@@ -124,8 +140,7 @@ def check_fresh(plan: Plan, current: AliasState) -> None:
         raise StalePlan(
             f"{plan.alias} moved {moved} since this plan was shown "
             f"at {plan.created_at:%H:%M:%S} UTC.",
-            hint=f"Nothing was changed. Run `/skill {plan.operation} {plan.skill}` again "
-            "to see a fresh plan.",
+            hint=f"Nothing was changed. Run `/skill {plan.command}` again to see a fresh plan.",
         )
 
 
@@ -148,8 +163,11 @@ def diagnose(
     aliases: dict[str, AliasState | None],
     triggers: dict[str, list[AlexaTrigger]],
     newest_version: str | None,
+    canary: Canary | None = None,
 ) -> list[Finding]:
-    """Doctor's checks: aliases exist, verified Alexa triggers, no routing, role record."""
+    """Doctor's checks: aliases exist, verified Alexa triggers, no routing, role record.
+
+    Weights that ``canary`` (running) set are reported as the canary, not as leftovers."""
     findings: list[Finding] = []
     for alias in skill.aliases:
         role = "live" if alias == roles.live_alias else "candidate"
@@ -187,7 +205,21 @@ def diagnose(
                     alias=alias,
                 )
             )
-        if state.routing:
+        if (
+            state.routing
+            and canary
+            and canary.alias == alias
+            and canary.weights_are_ours(state.routing)
+        ):
+            findings.append(
+                Finding(
+                    f"{alias} has no weighted routing",
+                    True,
+                    f"{alias} runs a canary: {version_label(canary.new_version)} takes "
+                    f"{canary.weight:.0%} of traffic (skillbot ends it)",
+                )
+            )
+        elif state.routing:
             weights = ", ".join(f"{version_label(v)} {w:.0%}" for v, w in state.routing.items())
             findings.append(
                 Finding(
@@ -243,6 +275,23 @@ def _trigger_finding(skill: Skill, alias: str, triggers: list[AlexaTrigger]) -> 
         detail = f"{alias} has no Alexa Skills Kit trigger: Alexa cannot call it"
     return Finding(
         check, False, detail + "; Fix adds a verified trigger.", FixKind.ADD_TRIGGER, alias
+    )
+
+
+def storage_finding(used: int | None, limit: int | None, skill: str, problem: str = "") -> Finding:
+    """Code storage of the region against its quota; suggests prune above 80 %."""
+    check = "code storage"
+    if used is None or not limit:
+        return Finding(check, True, f"not known ({problem or 'no answer'})")
+    share = used / limit
+    detail = f"{size_label(used)} of {size_label(limit)} used ({share:.0%})"
+    if share <= STORAGE_WARNING:
+        return Finding(check, True, detail)
+    return Finding(
+        check,
+        False,
+        f"{detail}: publishing fails when it is full. Delete old versions with "
+        f"`/skill prune {skill}`.",
     )
 
 

@@ -40,13 +40,15 @@ from bot.domain.model import (
     Version,
     new_id,
 )
-from bot.service.announcing import Announcer
+from bot.service.announcing import POSTED, Announcer
 from bot.service.context import RotationContext
 from bot.service.fixes import apply_fix
 
 if TYPE_CHECKING:
     from bot.service.alexa import AlexaTracking
+    from bot.service.canary import Canaries
     from bot.service.gateway import GatewayChecks
+    from bot.service.prune import Pruning
 
 log = logging.getLogger(__name__)
 
@@ -64,11 +66,14 @@ class Applying:
         alexa: AlexaTracking | None = None,
         pool: ThreadPoolExecutor | None = None,
         gateway: GatewayChecks | None = None,
+        canaries: Canaries | None = None,
+        pruning: Pruning | None = None,
     ) -> None:
         self.ctx = ctx
         self.announcer = announcer
         self.alexa = alexa
         self.gateway = gateway  # the API Gateway variant's Fix
+        self.canaries, self.pruning = canaries, pruning
         # the publish and the alias read of a Confirm run side by side
         self.pool = pool or ThreadPoolExecutor(max_workers=4, thread_name_prefix="skillbot-aws")
 
@@ -91,7 +96,15 @@ class Applying:
 
     def finish(self, change: Change, *, submit: bool = False) -> Change:
         """What follows an applied change: the announcement, and Alexa's side of it."""
-        delivery = self.announcer.change_applied(change)
+        if change.plan.operation is Operation.CANARY and self.canaries is not None:
+            self.canaries.announce_start(change)  # its one message is the canary message
+            return change
+        # prune answers the person only
+        delivery = (
+            self.announcer.change_applied(change)
+            if change.plan.operation is not Operation.PRUNE
+            else POSTED
+        )
         notes: list[str] = []
         if not delivery.posted:
             channel = self.ctx.skill(change.plan.skill).channel
@@ -201,13 +214,17 @@ class Applying:
             return self._apply_cancel(skill, plan, actor)
         if plan.operation is Operation.FIX:
             return apply_fix(self.ctx, skill, plan, gateway=self.gateway)
+        if plan.operation is Operation.PRUNE and self.pruning is not None:
+            return self.pruning.apply_locked(skill, plan, actor)
+        if plan.operation is not Operation.CERTIFY:
+            ctx.check_no_canary(skill, plan.alias, f"this {plan.operation}", plan.id)
         # A promotion since the plan swapped the roles. It is read from the audit log, not
         # the tag, to keep a Confirm at two AWS round trips; promotions only happen here.
         if ctx.last_promotion(skill) != plan.last_promotion:
             raise StalePlan(
                 f"The roles rotated since this plan was shown: {plan.alias} is no longer "
                 f"the {'candidate' if plan.operation is Operation.CERTIFY else 'live'} alias.",
-                hint=f"Nothing was changed. Run `/skill {plan.operation} {skill.name}` again.",
+                hint=f"Nothing was changed. Run `/skill {plan.command}` again.",
             )
         assert plan.alias is not None
         pending = ctx.store.pending_certification(skill.name)
@@ -241,6 +258,8 @@ class Applying:
             target = published.number
         assert target is not None
         rotation.check_published(target, plan.alias)
+        if plan.operation is Operation.CANARY and self.canaries is not None:
+            return self.canaries.start(skill, plan, actor, current, target)
         moved = target != current.version or bool(current.routing)
         if moved:
             ctx.lambda_.update_alias(
@@ -319,6 +338,8 @@ class Applying:
         it and the answer was lost (timeout, crash). Complete the record instead of
         refusing, so a retry converges."""
         assert plan.alias is not None
+        if plan.operation is Operation.CANARY:
+            return self.canaries.resume(skill, plan) if self.canaries else None
         if plan.to_version is not None:
             done = current.version == plan.to_version
         else:
@@ -376,5 +397,5 @@ def _code_changed(skill: Skill, plan: Plan, now_sha256: str, outcome: str) -> St
     return StalePlan(
         f"The code in $LATEST changed since this plan was shown "
         f"({(plan.code_sha256 or '')[:12]}… → {now_sha256[:12]}…).",
-        hint=f"{outcome} Run `/skill {plan.operation} {skill.name}` again to see the new code.",
+        hint=f"{outcome} Run `/skill {plan.command}` again to see the new code.",
     )

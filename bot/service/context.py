@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from bot.domain import rotation
+from bot.domain.canary import Canary
 from bot.domain.errors import NotAuthorized, NotFound, Refused, SkillbotError, StalePlan
 from bot.domain.model import AuditEvent, Change, Outcome, Plan, Roles, Skill, new_id
-from bot.ports import Clock, LambdaPort, Store
+from bot.ports import CanaryBook, Clock, LambdaPort, Store
 from bot.service.access import AccessPolicy
 
 
@@ -28,6 +29,7 @@ class RotationContext:
     access: AccessPolicy
     clock: Clock
     lock_timeout: float = 15.0
+    canaries: CanaryBook | None = None
 
     # -- skills and roles -------------------------------------------------------------
     def skill(self, name: str) -> Skill:
@@ -41,6 +43,17 @@ class RotationContext:
 
     def roles(self, skill: Skill) -> Roles:
         return rotation.resolve_roles(skill, self.lambda_.read_live_alias(skill.function))
+
+    def active_canary(self, skill: Skill) -> Canary | None:
+        return self.canaries.active(skill.name) if self.canaries is not None else None
+
+    def check_no_canary(
+        self, skill: Skill, alias: str | None, doing: str, plan_id: str = ""
+    ) -> None:
+        """Refuse ``doing`` while a canary (other than ``plan_id``'s) runs on ``alias``."""
+        canary = self.active_canary(skill)
+        if canary is not None and canary.plan_id != plan_id:
+            rotation.check_no_canary(canary, alias, doing)
 
     def last_promotion(self, skill: Skill) -> str | None:
         event = self.store.last_event(skill.name, "promote", Outcome.APPLIED)

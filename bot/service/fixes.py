@@ -40,6 +40,7 @@ def apply_fix(
             return _fix_change(plan, roles, noop=True)  # e.g. added by a lost attempt
         lam.add_alexa_trigger(skill.function, alias, skill.alexa_skill_id)
     elif plan.fix is FixKind.CLEAR_ROUTING:
+        ctx.check_no_canary(skill, alias, "clearing its weights")
         current = rotation.require_alias(state, skill, alias)
         rotation.check_fresh(plan, current)
         lam.update_alias(

@@ -41,6 +41,10 @@ class HomeTab:
         self.publish([user])
 
     def refresh_after_change(self, change: Change) -> None:
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Publish the tab again to everyone who sees it (after any change)."""
         with self._lock:
             users = self.viewers | set(self.always_shown_to)
         self.publish(sorted(users))

@@ -72,14 +72,58 @@ class Planning:
         """Cancel the pending certification; reminders stop. No AWS change."""
         return self._planning(name, Operation.CANCEL, actor, reason, None)
 
+    def plan_canary(
+        self,
+        name: str,
+        *,
+        actor: str,
+        weight: float,
+        seconds: int,
+        reason: str = "",
+        version: str | None = None,
+    ) -> Plan:
+        """Live alias keeps its version and sends ``weight`` of traffic to ``version`` (or
+        a version newly published from ``$LATEST``) for ``seconds``."""
+        return self._planning(
+            name,
+            Operation.CANARY,
+            actor,
+            reason,
+            version,
+            canary_weight=weight,
+            canary_seconds=seconds,
+        )
+
+    def canary_choice(self, hotfix: Plan, *, weight: float, seconds: int) -> Plan | None:
+        """The hotfix plan's "Canary" twin: same code and revision, saved beside it.
+        Whichever is confirmed first moves the alias, so the other one goes stale."""
+        if hotfix.noop or hotfix.operation is not Operation.HOTFIX:
+            return None
+        plan = hotfix.with_(
+            id=new_id(), operation=Operation.CANARY, canary_weight=weight, canary_seconds=seconds
+        )
+        self.ctx.store.save_plan(plan)
+        return plan
+
     def _planning(
-        self, name: str, op: Operation, actor: str, reason: str, version: str | None
+        self,
+        name: str,
+        op: Operation,
+        actor: str,
+        reason: str,
+        version: str | None,
+        **extra: object,
     ) -> Plan:
         ctx = self.ctx
         skill = ctx.skill(name)
         try:
             ctx.access.require_operator(actor, str(op))
-            plan = self._make_plan(skill, op, actor, reason, version)
+            plan = self._make_plan(skill, op, actor, reason, version).with_(**extra)
+            if op is Operation.CANARY and (plan.noop or plan.to_version == plan.from_version):
+                raise Refused(
+                    f"{plan.alias} already serves this code; a canary has nothing to try.",
+                    hint="Deploy new code to $LATEST, or name another version.",
+                )
         except SkillbotError as err:
             ctx.audit(skill.name, str(op), outcome_of(err), actor, reason, detail=str(err))
             raise
@@ -118,6 +162,8 @@ class Planning:
             )
         roles = ctx.roles(skill)
         alias = roles.candidate_alias if op is Operation.CERTIFY else roles.live_alias
+        if op is not Operation.CERTIFY:
+            ctx.check_no_canary(skill, alias, f"a {op}")
         if op is Operation.CERTIFY:
             rotation.check_no_pending(pending, skill.name)
         current = rotation.require_alias(ctx.lambda_.get_alias(skill.function, alias), skill, alias)
@@ -167,6 +213,14 @@ class Planning:
             **base,  # type: ignore[arg-type]
         )
 
+    def _storage(self, skill: Skill) -> rotation.Finding:
+        """The region's code storage against its quota (never fails the doctor)."""
+        try:
+            used, limit = self.ctx.lambda_.code_storage()
+        except SkillbotError as err:
+            return rotation.storage_finding(None, None, skill.name, err.message)
+        return rotation.storage_finding(used, limit, skill.name)
+
     def doctor(self, name: str, *, actor: str) -> DoctorReport:
         """Check the skill's setup; every finding with a fix gets a saved plan."""
         ctx = self.ctx
@@ -180,9 +234,12 @@ class Planning:
         if not all(aliases.values()):
             numbers = [int(v.number) for v in lam.list_versions(skill.function)]
             newest = str(max(numbers)) if numbers else None
-        findings = rotation.diagnose(skill, roles, recorded, aliases, triggers, newest)
+        findings = rotation.diagnose(
+            skill, roles, recorded, aliases, triggers, newest, ctx.active_canary(skill)
+        )
         if self.gateway is not None and skill.endpoints:
             findings += self.gateway.findings(skill)
+        findings.append(self._storage(skill))
         if self.live_endpoints is not None:
             findings.append(
                 rotation.endpoint_drift(

@@ -202,6 +202,7 @@ class Promotion:
                 hint=f"Start a new one with `/skill certify {skill.name}`.",
             )
         old_live = roles.live_alias
+        ctx.check_no_canary(skill, old_live, "promoting (the roles would swap)")
         old_live_state = lam.get_alias(skill.function, old_live)
         alerts: tuple[str, ...] = ()
         if roles.live_alias != cert.alias:

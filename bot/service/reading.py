@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot import blocks_canary
 from bot.domain.model import LATEST, AliasState, AuditEvent, Certification, Roles, Skill, Version
 from bot.service.context import RotationContext
 
@@ -33,6 +34,8 @@ class StatusView:
     aliases: list[AliasView]
     pending: Certification | None
     now: datetime
+    #: the running canary, as one line (None: none runs)
+    canary_line: str | None = None
 
 
 class Reading:
@@ -59,8 +62,14 @@ class Reading:
             endpoint = self.endpoint_of(skill, alias) if self.endpoint_of else None
             last = moves[0] if moves else None
             views.append(AliasView(alias, role, state, version, last, endpoint))
+        canary = ctx.active_canary(skill)
         return StatusView(
-            skill, roles, views, ctx.store.pending_certification(skill.name), ctx.clock()
+            skill,
+            roles,
+            views,
+            ctx.store.pending_certification(skill.name),
+            ctx.clock(),
+            blocks_canary.canary_status(canary, ctx.clock()) if canary else None,
         )
 
     def history(self, name: str, limit: int = 20) -> list[AuditEvent]:

@@ -103,6 +103,11 @@ class Recovery:
             current = self.lambda_.get_alias(skill.function, plan.alias)
             if current is not None and current.version != plan.from_version:
                 change = self.applying.complete_interrupted(skill, plan, current)
+        elif plan.operation is Operation.CANARY:
+            assert plan.alias is not None  # did the weights get set? (the alias stays put)
+            current = self.lambda_.get_alias(skill.function, plan.alias)
+            if current is not None:
+                change = self.applying.complete_interrupted(skill, plan, current)
         elif plan.operation is Operation.CANCEL and plan.certification_id:
             cert = self.store.get_certification(plan.certification_id)
             if cert is not None and cert.state is CertificationState.CANCELLED:
@@ -114,7 +119,10 @@ class Recovery:
             return
         recorded = self.applying.record_recovered(change)
         report.completed.append(plan.summary())
-        self.announcer.change_applied(recorded)
+        if plan.operation is Operation.CANARY:
+            self.applying.finish(recorded)  # the canary message, not an announcement
+        else:
+            self.announcer.change_applied(recorded)
 
     # -- certifications ----------------------------------------------------------------
     def _promotion(self, cert_id: str, report: RecoveryReport) -> None:

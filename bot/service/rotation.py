@@ -10,13 +10,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot.domain.canary import DEFAULT_SECONDS, DEFAULT_WEIGHT, Canary, Verdict
+from bot.domain.errors import Unavailable
 from bot.domain.model import AuditEvent, Change, Plan, Skill
 from bot.service.alexa import AlexaTracking
 from bot.service.alexa_endpoints import EndpointBook
 from bot.service.applying import AlreadyHandled, Applying
+from bot.service.canary import Canaries
 from bot.service.context import RotationContext
 from bot.service.planning import DoctorReport, Planning
 from bot.service.promotion import Promotion, Reaction
+from bot.service.prune import PruneOffer, Pruning
 from bot.service.reading import AliasView, Reading, StatusView
 
 __all__ = [
@@ -24,6 +28,7 @@ __all__ = [
     "AlreadyHandled",
     "DoctorReport",
     "PlanOffer",
+    "PruneOffer",
     "Reaction",
     "RotationService",
     "StatusView",
@@ -38,6 +43,8 @@ class PlanOffer:
     plan: Plan
     offer_submit: bool = False
     note: str = ""
+    #: a hotfix plan's "Canary" choice: the same change as a canary
+    canary: Plan | None = None
 
 
 class RotationService:
@@ -52,6 +59,8 @@ class RotationService:
         reading: Reading,
         alexa: AlexaTracking | None = None,
         endpoints: EndpointBook | None = None,
+        canaries: Canaries | None = None,
+        pruning: Pruning | None = None,
     ) -> None:
         self.ctx = ctx
         self.planning = planning
@@ -60,6 +69,8 @@ class RotationService:
         self.reading = reading
         self.alexa = alexa
         self.endpoints = endpoints or EndpointBook(ctx.lambda_)
+        self.canaries = canaries
+        self.pruning = pruning or Pruning(ctx)
 
     @property
     def skills(self) -> dict[str, Skill]:
@@ -117,7 +128,49 @@ class RotationService:
         if certify and plan.alias is not None:  # which endpoint certification must call
             skill = self.ctx.skill(plan.skill)
             note = self.endpoints.plan_note(skill, plan.alias, smapi=self.alexa is not None)
-        return PlanOffer(plan, offer_submit=certify and self.alexa is not None, note=note)
+        canary = (
+            self.planning.canary_choice(plan, weight=DEFAULT_WEIGHT, seconds=DEFAULT_SECONDS)
+            if operation == "hotfix" and self.canaries is not None
+            else None
+        )
+        return PlanOffer(
+            plan, offer_submit=certify and self.alexa is not None, note=note, canary=canary
+        )
+
+    def propose_canary(
+        self,
+        name: str,
+        *,
+        actor: str,
+        weight: float,
+        seconds: int,
+        reason: str = "",
+        version: str | None = None,
+    ) -> PlanOffer:
+        """Plan a canary hotfix: ``weight`` of live traffic to the new code for ``seconds``."""
+        self._require_canaries()
+        plan = self.planning.plan_canary(
+            name, actor=actor, weight=weight, seconds=seconds, reason=reason, version=version
+        )
+        return PlanOffer(plan)
+
+    def propose_prune(self, name: str, *, actor: str, keep: int | None = None) -> PruneOffer:
+        """Plan deleting old versions nothing refers to (Confirm applies it)."""
+        return self.pruning.plan_prune(name, actor=actor, keep=keep)
+
+    def end_canary(self, canary_id: str, *, actor: str, complete: bool) -> Canary:
+        """A person's *Complete now* (``complete``) or *Abort* of a running canary."""
+        canaries = self._require_canaries()
+        verdict = Verdict.COMPLETE if complete else Verdict.ABORT
+        return canaries.request_end(canary_id, actor=actor, verdict=verdict)
+
+    def _require_canaries(self) -> Canaries:
+        if self.canaries is None:
+            raise Unavailable(
+                "Canaries need CloudWatch, which this installation does not reach.",
+                hint="Use a plain `/skill hotfix`, or configure AWS access for CloudWatch.",
+            )
+        return self.canaries
 
     def doctor(self, name: str, *, actor: str) -> DoctorReport:
         return self.planning.doctor(name, actor=actor)

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.devkit.skills_file import alexa_skill_id
-from bot.domain.errors import NotFound, StalePlan
+from bot.domain.errors import NotFound, Refused, StalePlan
 from bot.domain.model import LATEST, AlexaTrigger, AliasState, LatestCode, Version
 
 #: trivia's, the first skill of a skills config
@@ -56,6 +56,9 @@ class FakeLambda:
     def __init__(self) -> None:
         self.functions: dict[str, FakeFunction] = {}
         self.calls: list[str] = []
+        #: bytes used beyond the versions' own, and the quota (GetAccountSettings)
+        self.storage_used = 0
+        self.storage_limit = 75 * 1024**3
         self._revisions = itertools.count(1)
         self._lock = threading.Lock()
 
@@ -116,8 +119,10 @@ class FakeLambda:
                 newest = max(fn.versions.values(), key=lambda v: int(v.number))
                 if newest.code_sha256 == code_sha256:
                     return newest
-            number = str(len(fn.versions) + 1)
-            fn.versions[number] = Version(number, code_sha256, "2026-03-01", description)
+            number = str(max(map(int, fn.versions), default=0) + 1)
+            fn.versions[number] = Version(
+                number, code_sha256, "2026-03-01", description, code_size=1000 * int(number)
+            )
             return fn.versions[number]
 
     def update_alias(
@@ -169,6 +174,38 @@ class FakeLambda:
     def write_live_alias(self, function: str, alias: str) -> None:
         self.calls.append(f"write_live_alias {alias}")
         self._fn(function).tags["skillbot:live-alias"] = alias
+
+    def route(
+        self, function: str, alias: str, version: str, weights: dict[str, float], revision_id: str
+    ) -> AliasState:
+        self.calls.append(f"route {alias} {version} {weights}")
+        with self._lock:
+            fn = self._fn(function)
+            current = fn.aliases.get(alias)
+            if current is None:
+                raise NotFound(f"no alias {alias}")
+            if current.revision_id != revision_id:
+                raise StalePlan("PreconditionFailedException: revision id mismatch")
+            fn.aliases[alias] = replace(
+                current, version=version, revision_id=self._revision(), routing=dict(weights)
+            )
+            return fn.aliases[alias]
+
+    def list_aliases(self, function: str) -> list[AliasState]:
+        return list(self._fn(function).aliases.values())
+
+    def delete_version(self, function: str, version: str) -> None:
+        """As AWS: a version an alias points at or weights is kept (ResourceConflict)."""
+        self.calls.append(f"delete_version {version}")
+        fn = self._fn(function)
+        if any(a.version == version or version in a.routing for a in fn.aliases.values()):
+            raise Refused(f"AWS keeps version {version}: an alias refers to it")
+        if fn.versions.pop(version, None) is None:
+            raise NotFound(f"no version {version}")
+
+    def code_storage(self) -> tuple[int, int]:
+        used = sum(v.code_size for f in self.functions.values() for v in f.versions.values())
+        return used + self.storage_used, self.storage_limit
 
 
 @dataclass

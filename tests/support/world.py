@@ -14,6 +14,7 @@ from bot.bootstrap import Services, compose
 from bot.config import Settings, parse_skills
 from bot.domain.model import Skill
 from bot.service.rotation import RotationService
+from tests.support.canary import FakeMetrics
 from tests.support.fakes import SKILL_ID, FakeClock, FakeLambda, FakeNotifier
 from tests.support.users import APPROVER, OPERATOR
 
@@ -51,6 +52,7 @@ def compose_over(
     function: str = "trivia-skill",
     lock_timeout: float = 2,
     smapi: Any = None,
+    metrics: Any = None,
     **config_overrides: Any,
 ) -> Services:
     """The real composition over the given Lambda (a fake, or the adapter over moto)."""
@@ -64,6 +66,7 @@ def compose_over(
         clock=clock,
         region="eu-west-1",
         lock_timeout=lock_timeout,
+        metrics=metrics if metrics is not None else FakeMetrics(),
     )
 
 
@@ -75,6 +78,7 @@ class World:
     clock: FakeClock
     skill: Skill
     notifier: FakeNotifier
+    metrics: FakeMetrics
 
     @property
     def service(self) -> RotationService:
@@ -84,7 +88,9 @@ class World:
         return self.lam.functions[self.skill.function].aliases[name].version
 
 
-def make_world(store: SqlStore | None = None, clock: FakeClock | None = None) -> World:
+def make_world(
+    store: SqlStore | None = None, clock: FakeClock | None = None, **config_overrides: Any
+) -> World:
     lam = FakeLambda()
     skill = trivia_skill()
     lam.add_function(skill.function, "code-1")
@@ -97,7 +103,9 @@ def make_world(store: SqlStore | None = None, clock: FakeClock | None = None) ->
     store = store or open_store("sqlite://")
     clock = clock or FakeClock()
     notifier = FakeNotifier()
-    return World(compose_over(lam, store, clock, notifier), lam, store, clock, skill, notifier)
+    metrics = FakeMetrics()
+    services = compose_over(lam, store, clock, notifier, metrics=metrics, **config_overrides)
+    return World(services, lam, store, clock, skill, notifier, metrics)
 
 
 def services_for(world: World, notifier: Any = None) -> Services:

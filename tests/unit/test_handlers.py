@@ -61,7 +61,7 @@ def test_plan_reply_replaces_the_working_message(env):
     reply = respond.last
     assert reply["replace_original"] is True and reply["response_type"] == "ephemeral"
     assert reply["text"] == "Plan: hotfix trivia: PROD1 v1 → v2"
-    assert button_ids(reply["blocks"]) == [blocks.CONFIRM, blocks.DISMISS]
+    assert button_ids(reply["blocks"]) == [blocks.CONFIRM, blocks.CONFIRM_CANARY, blocks.DISMISS]
 
 
 def button_ids(message_blocks):

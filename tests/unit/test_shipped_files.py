@@ -7,27 +7,36 @@ import re
 from pathlib import Path
 
 import bot.adapters.apigateway as apigateway
+import bot.adapters.cloudwatch as cloudwatch
 import bot.adapters.lambda_aws as lambda_aws
 from bot.config import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _action(name: str) -> str:
-    return "lambda:" + "".join(p.capitalize() for p in name.split("_"))
+#: calls IAM cannot scope to a function: they name no resource
+ACCOUNT_LEVEL = {"lambda:GetAccountSettings", "cloudwatch:GetMetricData"}
+
+
+def called_apis(module: object, service: str, client: str = "_client") -> set[str]:
+    source = Path(module.__file__).read_text()  # type: ignore[attr-defined]
+    calls = set(re.findall(rf"self\.{client}\.([a-z_]+)\(", source)) - {"get_paginator"}
+    calls |= set(re.findall(r'get_paginator\("([a-z_]+)"\)', source))
+    return {f"{service}:" + "".join(p.capitalize() for p in name.split("_")) for name in calls}
 
 
 def called_aws_apis() -> set[str]:
-    """Every AWS action the adapters call: Lambda's by name; API Gateway's reads (REST and
-    HTTP APIs, ``client.get_…``) are all the one IAM action ``apigateway:GET``."""
-    source = Path(lambda_aws.__file__).read_text()
-    calls = set(re.findall(r"self\._client\.([a-z_]+)\(", source)) - {"get_paginator"}
-    calls |= set(re.findall(r'get_paginator\("([a-z_]+)"\)', source))
+    """Every AWS action the adapters call: Lambda's and CloudWatch's by name; API
+    Gateway's reads (REST and HTTP APIs, ``client.get_…``) are all ``apigateway:GET``."""
     gateway = Path(apigateway.__file__).read_text()
-    calls |= set(re.findall(r"self\._lambda\.([a-z_]+)\(", gateway))
     reads = set(re.findall(r"\bclient\.([a-z_0-9]+)\b", gateway))
     assert reads and all(r.startswith("get_") for r in reads), reads
-    return {_action(name) for name in calls} | {"apigateway:GET"}
+    return (
+        called_apis(lambda_aws, "lambda")
+        | called_apis(apigateway, "lambda", client="_lambda")
+        | called_apis(cloudwatch, "cloudwatch")
+        | {"apigateway:GET"}
+    )
 
 
 def test_iam_policy_allows_exactly_the_aws_calls_the_bot_makes():
@@ -36,11 +45,13 @@ def test_iam_policy_allows_exactly_the_aws_calls_the_bot_makes():
     for statement in policy["Statement"]:
         assert statement["Effect"] == "Allow"
         actions = statement["Action"]
-        actions = actions if isinstance(actions, list) else [actions]
-        allowed |= set(actions)
+        actions = set(actions if isinstance(actions, list) else [actions])
+        allowed |= actions
         resources = statement["Resource"]
         for arn in resources if isinstance(resources, list) else [resources]:
-            if all(a.startswith("apigateway:") for a in actions):
+            if arn == "*":
+                assert actions <= ACCOUNT_LEVEL, f"{actions - ACCOUNT_LEVEL} on every resource"
+            elif all(a.startswith("apigateway:") for a in actions):
                 # reads of the REST and HTTP APIs only, in the bot's region
                 assert re.fullmatch(r"arn:aws:apigateway:REGION::/(restapis|apis)(/\*)?", arn)
             else:
@@ -53,6 +64,13 @@ def test_the_bot_may_add_invoke_permissions_for_alexa_and_api_gateway_only():
     [add] = [s for s in policy["Statement"] if s["Action"] == "lambda:AddPermission"]
     principals = add["Condition"]["StringEquals"]["lambda:Principal"]
     assert set(principals) == {apigateway.GATEWAY_PRINCIPAL, lambda_aws.ALEXA_PRINCIPAL}
+
+
+def test_versions_may_be_deleted_but_never_the_function():
+    policy = json.loads((ROOT / "iam-policy.json").read_text())
+    [statement] = [s for s in policy["Statement"] if "lambda:DeleteFunction" in s["Action"]]
+    assert statement["Action"] == "lambda:DeleteFunction"
+    assert statement["Resource"].endswith(":function:trivia-skill:*")  # qualified ARNs only
 
 
 def test_env_example_lists_every_setting():

@@ -5,7 +5,7 @@
   SQLite/PostgreSQL difference;
 - :mod:`~bot.adapters.store.locks`: one operation per skill across processes;
 - one module per record kind: audit, plans, certifications, deliveries (the
-  :class:`bot.ports.Store`), reminders and Alexa reviews (their own ports).
+  :class:`bot.ports.Store`), reminders, Alexa reviews and canaries (their own ports).
 
 ::
 
@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from sqlalchemy.engine import Engine
 
 from bot.adapters.store.audit import AuditRecords
+from bot.adapters.store.canaries import CanaryRecords
 from bot.adapters.store.certifications import CertificationRecords
 from bot.adapters.store.deliveries import DeliveryRecords
 from bot.adapters.store.engine import (
@@ -39,6 +40,7 @@ from bot.adapters.store.schema import metadata
 
 __all__ = [
     "MIGRATIONS",
+    "CanaryRecords",
     "Database",
     "ReminderBook",
     "ReviewRecords",
@@ -77,6 +79,9 @@ class SqlStore(AuditRecords, PlanRecords, CertificationRecords, DeliveryRecords)
 
     def reviews(self) -> ReviewRecords:
         return ReviewRecords(self.db)
+
+    def canary_book(self) -> CanaryRecords:
+        return CanaryRecords(self.db)
 
     def close(self) -> None:
         self.db.close()

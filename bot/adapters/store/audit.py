@@ -13,7 +13,7 @@ from bot.adapters.store.schema import audit_events, plans
 from bot.domain.model import AuditEvent, Outcome
 
 #: operations that move an alias (what rollback reads back)
-ALIAS_MOVES = ["hotfix", "certify", "rollback"]
+ALIAS_MOVES = ["hotfix", "certify", "rollback", "canary-complete"]
 
 
 def _event(row: Any) -> AuditEvent:

@@ -24,6 +24,7 @@ def plan_from_json(text: str) -> Plan:
     data["created_at"] = datetime.fromisoformat(data["created_at"])
     data["operation"] = Operation(data["operation"])
     data["fix"] = FixKind(data["fix"]) if data.get("fix") else None
+    data["versions"] = tuple(data.get("versions") or ())
     return Plan(**data)
 
 

@@ -116,3 +116,53 @@ alexa_reviews = sa.Table(
     sa.Column("published_at", sa.DateTime(timezone=True)),
     sa.Column("withdrawn_at", sa.DateTime(timezone=True)),
 )
+
+canaries = sa.Table(
+    "canaries",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("skill", sa.String(100), nullable=False),
+    sa.Column("alias", sa.String(128), nullable=False),
+    sa.Column("old_version", sa.String(40), nullable=False),
+    sa.Column("new_version", sa.String(40), nullable=False),
+    sa.Column("weight", sa.Float, nullable=False),
+    sa.Column("seconds", sa.Integer, nullable=False),
+    sa.Column("requested_by", sa.String(100), nullable=False),
+    sa.Column("confirmed_by", sa.String(100)),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("plan_id", sa.String(32), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    #: starting, running, ending (decided, the alias change follows), completed, aborted
+    sa.Column("state", sa.String(20), nullable=False),
+    #: bumped by every change: each conditional UPDATE checks the version it read
+    sa.Column("version", sa.Integer, nullable=False),
+    #: when the weights were set; the window runs from here
+    sa.Column("started_at", sa.DateTime(timezone=True)),
+    sa.Column("next_check_at", sa.DateTime(timezone=True)),
+    #: a check (or the end) in progress holds the row until then
+    sa.Column("claimed_by", sa.String(100)),
+    sa.Column("claim_until", sa.DateTime(timezone=True)),
+    #: "complete" or "abort", by whom and why, once decided
+    sa.Column("decision", sa.String(20)),
+    sa.Column("decided_by", sa.String(100)),
+    sa.Column("outcome", sa.Text, nullable=False),
+    sa.Column("ended_at", sa.DateTime(timezone=True)),
+    sa.Column("audit_id", sa.String(32)),
+    sa.Column("channel", sa.String(40)),
+    sa.Column("message_ts", sa.String(40)),
+    #: the latest figures: invocations and errors of the old and the new version
+    sa.Column("old_invocations", sa.Integer, nullable=False),
+    sa.Column("old_errors", sa.Integer, nullable=False),
+    sa.Column("new_invocations", sa.Integer, nullable=False),
+    sa.Column("new_errors", sa.Integer, nullable=False),
+    sa.Column("waiting", sa.Boolean, nullable=False),
+    # at most one canary per skill that is not over, enforced by the database itself
+    sa.Index(
+        "ux_canary_one_active",
+        "skill",
+        unique=True,
+        sqlite_where=sa.text("state IN ('starting', 'running', 'ending')"),
+        postgresql_where=sa.text("state IN ('starting', 'running', 'ending')"),
+    ),
+    sa.Index("ix_canaries_state_check", "state", "next_check_at"),
+)

@@ -1,0 +1,113 @@
+"""CloudWatch through boto3: the real :class:`bot.ports.MetricsPort`.
+
+Lambda publishes ``Invocations`` and ``Errors`` for a weighted alias per executed
+version, with the dimensions ``FunctionName``, ``Resource`` (``function:alias``) and
+``ExecutedVersion``. One ``GetMetricData`` call reads both metrics of both versions,
+summed per period, for the whole canary so far::
+
+    metrics = CloudWatchMetrics(boto3.client("cloudwatch"))
+    figures = metrics.canary_figures("trivia-skill", "PROD1", "7", "8", start, end, 60)
+    figures.new.rate   # errors per 100 invocations of v8
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bot.adapters.lambda_aws import aws_errors
+from bot.domain.canary import Figures, Period, Tally, aligned
+
+NAMESPACE = "AWS/Lambda"
+#: query id → (which version, which metric)
+QUERIES = {
+    "oldinv": ("old", "Invocations"),
+    "olderr": ("old", "Errors"),
+    "newinv": ("new", "Invocations"),
+    "newerr": ("new", "Errors"),
+}
+
+
+def function_name(function: str) -> str:
+    """The name CloudWatch uses, also when the skills file gives an ARN."""
+    if function.startswith("arn:"):
+        return function.split(":")[6]
+    return function
+
+
+class CloudWatchMetrics:
+    """The metrics port over a boto3 ``cloudwatch`` client."""
+
+    def __init__(self, client: Any = None, *, connect: Callable[[], Any] | None = None) -> None:
+        """A boto3 client, or ``connect`` to make one at the first read (a start never
+        fails for want of CloudWatch; a check does, with an error to act on)."""
+        self._client = client
+        self._connect = connect
+
+    def _ensure_client(self) -> None:
+        if self._client is None and self._connect is not None:
+            self._client = self._connect()
+
+    def canary_figures(
+        self,
+        function: str,
+        alias: str,
+        old_version: str,
+        new_version: str,
+        start: datetime,
+        end: datetime,
+        period: int,
+    ) -> Figures:
+        """Sums per ``period`` seconds from ``start`` (rounded down to a period) to the
+        end of the period holding ``end``: one ``GetMetricData`` call."""
+        name = function_name(function)
+        versions = {"old": old_version, "new": new_version}
+        first = aligned(start, period)
+        last = aligned(end, period) + timedelta(seconds=period)
+        queries = [
+            {
+                "Id": query_id,
+                "MetricStat": {
+                    "Metric": {
+                        "Namespace": NAMESPACE,
+                        "MetricName": metric,
+                        "Dimensions": [
+                            {"Name": "FunctionName", "Value": name},
+                            {"Name": "Resource", "Value": f"{name}:{alias}"},
+                            {"Name": "ExecutedVersion", "Value": versions[side]},
+                        ],
+                    },
+                    "Period": period,
+                    "Stat": "Sum",
+                },
+                "ReturnData": True,
+            }
+            for query_id, (side, metric) in QUERIES.items()
+        ]
+        with aws_errors("read the canary's metrics", function):
+            self._ensure_client()
+            resp = self._client.get_metric_data(
+                MetricDataQueries=queries,
+                StartTime=first,
+                EndTime=last,
+                ScanBy="TimestampAscending",
+            )
+        sums: dict[datetime, dict[str, int]] = {}
+        for result in resp.get("MetricDataResults", []):
+            if result.get("Id") not in QUERIES:
+                continue
+            stamps, values = result.get("Timestamps", []), result.get("Values", [])
+            for stamp, value in zip(stamps, values, strict=True):
+                at = aligned(stamp.astimezone(UTC), period)
+                sums.setdefault(at, {})[result["Id"]] = round(value)
+        periods = tuple(
+            Period(
+                at,
+                old=Tally(found.get("oldinv", 0), found.get("olderr", 0)),
+                new=Tally(found.get("newinv", 0), found.get("newerr", 0)),
+            )
+            for at, found in sorted(sums.items())
+            if first <= at < last
+        )
+        return Figures(periods)

@@ -1,0 +1,55 @@
+"""Pruning old versions: which ones may go, and the region's code storage, pure values.
+
+Every hotfix and certification publishes a version, and every version's package counts
+against the region's code storage (75 GB by default)::
+
+    keep, drop = prunable(versions, referenced={"7", "9"}, keep=10)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from bot.domain.model import LATEST, Version
+
+DEFAULT_KEEP = 10
+#: doctor suggests pruning above this share of the code storage quota
+STORAGE_WARNING = 0.8
+
+
+@dataclass(frozen=True)
+class CodeStorage:
+    """The region's code storage: bytes used and the quota (``GetAccountSettings``)."""
+
+    used: int
+    limit: int
+
+    @property
+    def share(self) -> float:
+        return self.used / self.limit if self.limit else 0.0
+
+
+def prunable(versions: Sequence[Version], *, referenced: Iterable[str], keep: int) -> list[Version]:
+    """The versions prune may delete, oldest first: never ``$LATEST``, never one in
+    ``referenced`` (an alias points at or weights it, the pending candidate's), never one
+    of the ``keep`` most recent.
+
+    >>> vs = [Version(str(n), "h") for n in range(1, 7)]
+    >>> [v.number for v in prunable(vs, referenced={"2"}, keep=3)]
+    ['1', '3']
+    """
+    kept = set(referenced)
+    published = sorted((v for v in versions if v.number.isdigit()), key=lambda v: int(v.number))
+    recent = {v.number for v in published[-keep:]} if keep > 0 else set()
+    return [v for v in published if v.number != LATEST and v.number not in kept | recent]
+
+
+def size_label(size: int) -> str:
+    """``1536`` -> ``"1.5 KB"``; bytes in powers of 1024, as the Lambda console shows them."""
+    value = float(size)
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{int(value)} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GB"  # pragma: no cover - the loop returns

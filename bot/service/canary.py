@@ -1,0 +1,337 @@
+"""Canary hotfixes: started by a Confirm, ended (completed or aborted) exactly once.
+
+The start and the end are two separate guarded changes of the live alias:
+
+- **start** (:meth:`Canaries.start`, under the skill lock, the plan claimed): a row in
+  ``starting`` first, then ``UpdateAlias`` with ``AdditionalVersionWeights`` {new: P}
+  and the ``RevisionId`` read for the plan, then ``running``. A crash in between leaves
+  the row; :meth:`Canaries.resume` finds out from AWS which side of the call it died on.
+- **end** (:meth:`Canaries.end`): the decision (complete or abort, by the figures or a
+  person's button) is written first (``ending``), then under the skill lock the alias's
+  main version becomes the target and the weights are cleared in one ``UpdateAlias``,
+  then the row and its audit event are written in one transaction. Whoever finds an
+  ``ending`` row later (a restart, another replica) finishes the same decision.
+
+The checks that lead to a decision run in :mod:`bot.service.canary_pass`::
+
+    change = applying.apply(plan.id, actor="U0ALICE")   # a canary plan: weights set
+    canaries.request_end(canary_id, actor="U0ALICE", verdict=Verdict.ABORT)
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import timedelta
+
+from bot import blocks_canary
+from bot.domain.canary import Canary, CanaryRules, CanaryState, Verdict
+from bot.domain.errors import Busy, NotFound, Refused, SkillbotError
+from bot.domain.model import AliasState, AuditEvent, Change, Outcome, Plan, Skill, new_id
+from bot.ports import CanaryBook, Notifier
+from bot.service.context import RotationContext
+
+log = logging.getLogger(__name__)
+
+#: who decides when the figures do
+BY_FIGURES = "skillbot-canary"
+
+
+@dataclass(frozen=True)
+class CanaryPacing:
+    """Seconds: the metric period, how often a canary is checked, how long a claim holds."""
+
+    period: int = 60
+    #: twice per period, so a bad period is seen within half a period of its end
+    check_every: float = 30.0
+    lease: float = 120.0
+    #: an end not announced this long after it happened was left behind by a crash
+    announce_grace: float = 30.0
+
+    @classmethod
+    def for_period(cls, period: int) -> CanaryPacing:
+        return cls(period=period, check_every=period / 2, lease=max(30.0, 2.0 * period))
+
+
+class Canaries:
+    """Starting, ending and showing canaries over the canaries table, AWS and Slack."""
+
+    def __init__(
+        self,
+        ctx: RotationContext,
+        book: CanaryBook,
+        notifier: Notifier,
+        *,
+        rules: CanaryRules,
+        pacing: CanaryPacing,
+        owner: str,
+        refresh: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.ctx = ctx
+        self.book = book
+        self.notifier = notifier
+        self.rules = rules
+        self.pacing = pacing
+        self.owner = owner
+        #: after every start and end (the App Home)
+        self.refresh = refresh
+
+    # -- the start (the caller holds the skill lock and has claimed the plan) ---------
+    def start(self, skill: Skill, plan: Plan, actor: str, current: AliasState, new: str) -> Change:
+        """Weights {new: P} on the live alias, guarded by the revision just read."""
+        ctx = self.ctx
+        assert plan.alias is not None and plan.canary_weight and plan.canary_seconds
+        if current.routing:
+            raise Refused(
+                f"{plan.alias} already sends traffic to more than one version.",
+                hint=f"Run `/skill doctor {skill.name}` to clear the weights, then plan again.",
+            )
+        if new == current.version:
+            raise Refused(
+                f"{plan.alias} already serves this code; there is nothing to try.",
+                hint="Deploy new code to $LATEST, or name another version.",
+            )
+        left = self.book.by_plan(plan.id)  # an earlier attempt that never set weights
+        if left is not None and left.state is CanaryState.STARTING:
+            self.book.forget(left.id, left.version)
+        canary = Canary(
+            id=new_id(),
+            skill=skill.name,
+            alias=plan.alias,
+            old_version=current.version,
+            new_version=new,
+            weight=plan.canary_weight,
+            seconds=plan.canary_seconds,
+            requested_by=plan.requested_by,
+            confirmed_by=actor,
+            reason=plan.reason,
+            plan_id=plan.id,
+            created_at=ctx.clock(),
+        )
+        self.book.add(canary)  # refused when the skill already runs one
+        try:
+            ctx.lambda_.route(
+                skill.function,
+                plan.alias,
+                current.version,
+                {new: plan.canary_weight},
+                current.revision_id,
+            )
+        except SkillbotError as err:
+            if not err.outcome_unknown:  # surely not set: the row must not block the skill
+                self.book.forget(canary.id, canary.version)
+            raise
+        running = self._running(canary)
+        return self._start_change(plan, running)
+
+    def resume(self, skill: Skill, plan: Plan) -> Change | None:
+        """A canary plan cut short: the change, if the weights were set; else None (and
+        the row it left is dropped). The caller holds the skill lock."""
+        canary = self.book.by_plan(plan.id)
+        if canary is None:
+            return None
+        if canary.state is CanaryState.STARTING:
+            state = self.ctx.lambda_.get_alias(skill.function, canary.alias)
+            ours = (
+                state is not None
+                and state.version == canary.old_version
+                and canary.weights_are_ours(state.routing)
+            )
+            if not ours:
+                self.book.forget(canary.id, canary.version)
+                return None
+            canary = self._running(canary)
+        return self._start_change(plan, canary)
+
+    def _running(self, canary: Canary) -> Canary:
+        now = self.ctx.clock()
+        values = dict(
+            state=CanaryState.RUNNING,
+            started_at=now,
+            next_check_at=now + timedelta(seconds=self.pacing.check_every),
+        )
+        if not self.book.change(canary.id, canary.version, **values):
+            raise Busy(  # only this lock holder writes a starting row
+                "The canary record changed while it was starting.",
+                hint="Look at `/skill status`; nothing else was changed.",
+            )
+        return replace(canary, version=canary.version + 1, **values)  # type: ignore[arg-type]
+
+    def _start_change(self, plan: Plan, canary: Canary) -> Change:
+        return Change(
+            plan=plan,
+            alias=canary.alias,
+            from_version=canary.old_version,
+            to_version=canary.new_version,
+            code_sha256=plan.code_sha256,
+            live_alias=canary.alias,
+            notes=(
+                "The canary message in the channel shows its figures every period; it "
+                "completes or aborts by itself.",
+            ),
+        )
+
+    def announce_start(self, change: Change) -> None:
+        """After a recorded start: the canary message (once), then the App Home."""
+        canary = self.book.by_plan(change.plan.id)
+        if canary is not None:
+            self.post_message(canary)
+        self._refresh()
+
+    # -- the canary message -------------------------------------------------------------
+    def post_message(self, canary: Canary) -> None:
+        """The one top-level message of a canary, claimed first so it is posted once."""
+        if canary.message_ts or not self.ctx.store.first_delivery(
+            f"canary-message:{canary.id}", self.ctx.clock()
+        ):
+            return
+        channel = self.ctx.skill(canary.skill).channel
+        text, body = self.message(canary)
+        ts = self.notifier.post(channel, text, body)
+        self.book.set_message(canary.id, channel, ts)
+
+    def update_message(self, canary: Canary) -> None:
+        if not (canary.channel and canary.message_ts):
+            return
+        text, body = self.message(canary)
+        try:
+            self.notifier.update(canary.channel, canary.message_ts, text, body)
+        except SkillbotError as err:
+            log.warning("canary %s: could not update its message: %s", canary.id, err)
+
+    def message(self, canary: Canary) -> tuple[str, list[blocks_canary.Block]]:
+        return blocks_canary.canary_message(canary, now=self.ctx.clock(), rules=self.rules)
+
+    # -- the end --------------------------------------------------------------------------
+    def request_end(self, canary_id: str, *, actor: str, verdict: Verdict) -> Canary:
+        """A person's *Complete now* or *Abort*: decided at once, then ended."""
+        ctx = self.ctx
+        canary = self.book.get(canary_id)
+        if canary is None:
+            raise NotFound(
+                "This canary is not known (it may come from another installation).",
+                hint="`/skill status` shows what runs.",
+            )
+        verb = "complete" if verdict is Verdict.COMPLETE else "abort"
+        try:
+            ctx.access.require_operator(actor, f"{verb} a canary")
+            if canary.state is not CanaryState.RUNNING or not self.book.change(
+                canary.id,
+                canary.version,
+                state=CanaryState.ENDING,
+                decision=verdict.value,
+                decided_by=actor,
+                outcome=f"{'completed' if verb == 'complete' else 'aborted'} by <@{actor}>",
+                claimed_by=self.owner,
+                claim_until=ctx.clock() + timedelta(seconds=self.pacing.lease),
+            ):
+                fresh = self.book.get(canary.id) or canary
+                raise Refused(
+                    f"This canary is {fresh.state}"
+                    + (f": {fresh.outcome}" if fresh.outcome else "")
+                    + ".",
+                    hint="Nothing more to do; its message in the channel shows how it ends.",
+                )
+        except SkillbotError as err:
+            ctx.audit(canary.skill, f"canary-{verb}", Outcome.REFUSED, actor, "", detail=str(err))
+            raise
+        ended = self.end(canary.id)
+        return ended or canary
+
+    def end(self, canary_id: str, *, lock_timeout: float | None = None) -> Canary | None:
+        """Carry out a decided canary's end under the skill lock, then announce it.
+
+        Returns the ended canary; None when it is not ``ending`` (someone else ended it)
+        or the skill is busy (a later pass ends it)."""
+        ctx = self.ctx
+        canary = self.book.get(canary_id)
+        if canary is None or canary.state is not CanaryState.ENDING:
+            return None
+        skill = ctx.skill(canary.skill)
+        try:
+            timeout = ctx.lock_timeout if lock_timeout is None else lock_timeout
+            with ctx.store.skill_lock(skill.name, timeout):
+                ended = self._end_locked(skill, canary_id)
+        except Busy as err:
+            log.info("canary %s: ending later (%s)", canary_id, err.message)
+            return None
+        if ended is not None:
+            self.announce_end(ended)
+        return ended
+
+    def _end_locked(self, skill: Skill, canary_id: str) -> Canary | None:
+        ctx = self.ctx
+        canary = self.book.get(canary_id)
+        if canary is None or canary.state is not CanaryState.ENDING:
+            return None
+        state = ctx.lambda_.get_alias(skill.function, canary.alias)
+        target = canary.target
+        outcome, note = Outcome.APPLIED, ""
+        if state is not None and state.version == target and not state.routing:
+            note = ""  # done by an attempt whose answer was lost
+        elif (
+            state is not None
+            and state.version == canary.old_version
+            and canary.weights_are_ours(state.routing)
+        ):
+            ctx.lambda_.route(skill.function, canary.alias, target, {}, state.revision_id)
+        else:
+            outcome = Outcome.FAILED
+            now_on = blocks_canary.alias_text(state)
+            note = f"; {canary.alias} was changed outside skillbot ({now_on}) and is left as it is"
+        completed = canary.decision == Verdict.COMPLETE.value and outcome is Outcome.APPLIED
+        final = replace(
+            canary,
+            state=CanaryState.COMPLETED if completed else CanaryState.ABORTED,
+            outcome=canary.outcome + note,
+            ended_at=ctx.clock(),
+        )
+        event = AuditEvent(
+            id=new_id(),
+            at=ctx.clock(),
+            skill=canary.skill,
+            operation="canary-complete" if completed else "canary-abort",
+            outcome=outcome,
+            actor=canary.decided_by or BY_FIGURES,
+            reason=canary.reason,
+            alias=canary.alias,
+            from_version=canary.old_version,
+            to_version=target if outcome is Outcome.APPLIED else None,
+            detail=blocks_canary.end_headline(final)[:2000],
+            plan_id=canary.plan_id,
+        )
+        if not self.book.finish(
+            canary.id,
+            canary.version,
+            event,
+            state=final.state,
+            outcome=final.outcome,
+            ended_at=final.ended_at,
+            claimed_by=None,
+            claim_until=None,
+        ):
+            return None
+        log.info("canary %s of %s: %s", canary.id, canary.skill, final.state)
+        return self.book.get(canary.id)
+
+    def announce_end(self, canary: Canary) -> None:
+        """The end in the channel (once, whichever process gets to it) and the message."""
+        if not canary.audit_id or not self.ctx.store.claim_announcement(
+            canary.audit_id, self.ctx.clock()
+        ):
+            return
+        channel = self.ctx.skill(canary.skill).channel
+        text, body = blocks_canary.end_announcement(canary)
+        try:
+            self.notifier.post(channel, text, body)
+        except SkillbotError as err:
+            log.error("could not announce %s: %s", text, err)
+        self.update_message(canary)
+        self._refresh()
+
+    def _refresh(self) -> None:
+        try:
+            self.refresh()
+        except Exception:  # the App Home is not worth failing a canary for
+            log.exception("refreshing after a canary failed")
