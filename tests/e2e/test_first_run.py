@@ -86,12 +86,12 @@ def test_aws_settings_in_dotenv_reach_boto3(tmp_path, moto_endpoint):
     )
     port = free_port()
     with FakeSlack() as fake:
-        env = without_aws(
-            **{k: v for k, v in bot_env(fake, moto_endpoint, port, tmp_path).items()
-               if not k.startswith("AWS_")},
-            HOME=str(tmp_path),
-            PYTHONPATH=str(ROOT),
-        )
+        env = {
+            k: v
+            for k, v in bot_env(fake, moto_endpoint, port, tmp_path).items()
+            if not k.startswith("AWS_")
+        }
+        env.update(HOME=str(tmp_path), PYTHONPATH=str(ROOT))
         with Child([sys.executable, "-m", "bot"], env, cwd=tmp_path, name="bot") as child:
             child.wait_for_log("ready (HTTP")
             bot = Bot(f"http://127.0.0.1:{port}", fake, child)  # type: ignore[arg-type]
