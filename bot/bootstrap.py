@@ -25,6 +25,7 @@ from bot.adapters.smapi import SmapiClient, SmapiCredentials
 from bot.adapters.store import SqlStore, open_store
 from bot.config import Settings, SkillsFile
 from bot.domain.errors import ConfigError
+from bot.domain.locations import function_location
 from bot.domain.model import Skill
 from bot.ports import Clock, LambdaPort, Notifier, SmapiPort
 from bot.schedules import build_schedules
@@ -73,6 +74,8 @@ class Services:
     listener_pool: ThreadPoolExecutor
     web_client: Any = None
     alexa: AlexaTracking | None = None
+    #: where Lambda calls go (AWS_ENDPOINT_URL or AWS's own), for the start-up line
+    aws_endpoint: str | None = None
     #: things to stop at shutdown, newest first
     closers: list[Callable[[], None]] = field(default_factory=list)
 
@@ -111,12 +114,15 @@ def build_services(
     smapi: SmapiPort | None = None,
     clock: Clock = utc_now,
     pacing: Pacing | None = None,
+    aws_account: str | None = None,
 ) -> Services:
     """Build the real adapters from settings (pass clients to replace boto3's, Slack's
-    or SMAPI's in tests), then :func:`compose` the services over them."""
+    or SMAPI's in tests), then :func:`compose` the services over them; ``aws_account``
+    (from the start's check) tells where functions are looked for."""
     if lambda_client is None:
         lambda_client = aws_lambda_client(settings)
     region = getattr(getattr(lambda_client, "meta", None), "region_name", None)
+    aws_endpoint = getattr(getattr(lambda_client, "meta", None), "endpoint_url", None)
     store = open_store(settings.database_url)
     if slack_client is None:
         slack_client = web_client(settings.slack_bot_token, settings.slack_api_url)
@@ -141,6 +147,8 @@ def build_services(
         region=region,
         web_client=slack_client,
         pacing=pacing,
+        aws_account=aws_account,
+        aws_endpoint=aws_endpoint,
     )
 
 
@@ -158,6 +166,8 @@ def compose(
     pacing: Pacing | None = None,
     lock_timeout: float = 15.0,
     lazy_workers: int = 16,
+    aws_account: str | None = None,
+    aws_endpoint: str | None = None,
 ) -> Services:
     """Wire every use case over the given ports (real ones, or the tests' fakes)."""
     skills = config.to_skills()
@@ -214,7 +224,11 @@ def compose(
         approvers=approvers,
         before_promotion=alexa.publish_before_promotion if alexa else None,
     )
-    planning = Planning(ctx, live_endpoints=alexa.live_endpoints if alexa else None)
+    planning = Planning(
+        ctx,
+        live_endpoints=alexa.live_endpoints if alexa else None,
+        function_location=lambda function: function_location(function, region, aws_account),
+    )
     rotation = RotationService(ctx, planning, applying, promotion, reading, alexa)
     recovery = Recovery(store, lambda_, applying, promotion, announcer, clock)
     reminders = ReminderService(
@@ -246,6 +260,7 @@ def compose(
         listener_pool=listener_pool,
         web_client=web_client,
         alexa=alexa,
+        aws_endpoint=aws_endpoint,
     )
     services.closers.append(store.close)
     services.closers.append(lambda: aws_pool.shutdown(wait=True))

@@ -32,6 +32,17 @@ TAKES_REASON = ("hotfix", "certify", "rollback", "cancel", "promote")
 _DASHES = re.compile(r"(?:^|\s)(?:--|—|–|−−)(?:\s|$)")
 _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'", "«": '"', "»": '"'})
 _VERSION = re.compile(r"^[vV]?(\d{1,10})$")
+#: how much of what someone typed is echoed back in an answer
+SHOWN_MAX = 200
+
+
+def shown(text: str, limit: int = SHOWN_MAX) -> str:
+    """Text someone typed, as an answer may echo it: at most ``limit`` characters.
+
+    >>> shown("x" * 300)[-3:], len(shown("x" * 300))
+    ('xx…', 200)
+    """
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @dataclass(frozen=True)
@@ -52,7 +63,7 @@ def parse(text: str, skills: Sequence[str]) -> Command:
     name = words[0].lower()
     if name not in SUBCOMMANDS:
         raise NotFound(
-            f"`{words[0]}` is not a /skill command.",
+            f"`{shown(words[0])}` is not a /skill command.",
             hint="Try one of: " + ", ".join(SUBCOMMANDS) + " (`/skill help` explains each).",
         )
     skill: str | None = None
@@ -70,12 +81,12 @@ def parse(text: str, skills: Sequence[str]) -> Command:
             )
         elif _VERSION.match(word) or (name not in TAKES_VERSION and skill is not None):
             raise Refused(
-                f"`{word}` is not expected here.",
+                f"`{shown(word)}` is not expected here.",
                 hint=_usage(name),
             )
         else:
             raise NotFound(
-                f"There is no skill called `{word}`.",
+                f"There is no skill called `{shown(word)}`.",
                 hint="Known skills: " + ", ".join(sorted(skills)) + f". Usage: {_usage(name)}",
             )
     if reason and name not in TAKES_REASON:

@@ -1,6 +1,6 @@
 """Requests straight into a WSGI app (``bot.http.wsgi_app``), as waitress would pass them::
 
-    status, headers, body = call(application, "POST", "/slack/events", raw, sign(text, SECRET))
+status, headers, body = call(application, "POST", "/slack/events", raw, sign(text, SECRET))
 """
 
 from __future__ import annotations

@@ -14,7 +14,13 @@ from bot.config import EXAMPLE_IDS, load_for_start, load_settings
 from bot.domain.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
-AWS_NAMES = ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SESSION_TOKEN")
+AWS_NAMES = (
+    "AWS_ENDPOINT_URL",
+    "AWS_PROFILE",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+)
 
 
 def clean(monkeypatch, *names: str) -> None:
@@ -36,7 +42,7 @@ def test_aws_settings_of_dotenv_reach_the_process_environment(monkeypatch, tmp_p
     env_file = tmp_path / ".env"
     env_file.write_text(
         "AWS_ENDPOINT_URL=http://127.0.0.1:4566\nAWS_REGION=eu-west-1\n"
-        "AWS_ACCESS_KEY_ID=AKIDEXAMPLE\nSLACK_BOT_TOKEN=xoxb-1\n"
+        "AWS_ACCESS_KEY_ID=AKIDEXAMPLE\nAWS_SECRET_ACCESS_KEY=example\nSLACK_BOT_TOKEN=xoxb-1\n"
     )
     settings = load_settings(env_file=env_file)
     assert os.environ["AWS_ENDPOINT_URL"] == "http://127.0.0.1:4566"
@@ -87,8 +93,7 @@ def test_a_wrong_skills_file_and_a_missing_token_are_named_together(monkeypatch,
 def test_example_ids_are_fine_against_a_local_stand_in(monkeypatch, tmp_path):
     env_file = fresh_clone(tmp_path, monkeypatch)
     env_file.write_text(
-        "SLACK_BOT_TOKEN=xoxb-1\nSLACK_SIGNING_SECRET=s\n"
-        "SLACK_API_URL=http://127.0.0.1:9/api/\n"
+        "SLACK_BOT_TOKEN=xoxb-1\nSLACK_SIGNING_SECRET=s\nSLACK_API_URL=http://127.0.0.1:9/api/\n"
     )
     with pytest.raises(ConfigError) as err:
         load_for_start("all", env_file=env_file)
@@ -115,3 +120,21 @@ def test_the_example_ids_are_those_of_the_shipped_example():
     shipped = {example["announce_channel"], *example["operators"], *example["approvers"]}
     shipped |= {s["channel"] for s in example["skills"].values() if "channel" in s}
     assert shipped <= EXAMPLE_IDS
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "skillbot.toml",
+        ".env",
+        "skillbot.db",
+        "skillbot.db-wal",
+        "skillbot.db-shm",
+        "skillbot.db.lock.4242",
+    ],
+)
+def test_a_first_runs_files_are_ignored_by_git(name):
+    from fnmatch import fnmatch
+
+    patterns = [p.strip() for p in (ROOT / ".gitignore").read_text().splitlines()]
+    assert any(p and not p.startswith("#") and fnmatch(name, p) for p in patterns), name
