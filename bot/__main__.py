@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from bot.config import Settings, load_for_start
+from bot.config import Settings, SkillsFile, load_for_start
 from bot.domain.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -56,10 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     from bot.adapters.startup_checks import StartupFailure, connections_line
 
     try:
-        slack, aws = check_connections(settings)
-        from bot.bootstrap import build_services
-
-        services = build_services(settings, config, aws_account=aws.account)
+        slack, aws, services = build_checked(settings, config)
     except StartupFailure as err:
         return cannot_start(err.message, err.hint, err.exit_code)
     except ConfigError as err:
@@ -99,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def cannot_start(message: str, hint: str, code: int) -> int:
-    print(f"skillbot cannot start: {message}\n{hint}", file=sys.stderr)
+    print(f"skillbot cannot start: {message}\n{hint}".rstrip(), file=sys.stderr)
     return code
 
 
@@ -112,27 +109,32 @@ def configure_logging(level: str) -> None:
             logging.getLogger(name).setLevel(logging.WARNING)
 
 
-def check_connections(settings: Settings) -> tuple[SlackIdentity, AwsIdentity]:
-    """Slack's auth.test and AWS's GetCallerIdentity, side by side; both failures are
-    told together (exit 2 if either is a configuration problem)."""
+def build_checked(
+    settings: Settings, config: SkillsFile
+) -> tuple[SlackIdentity, AwsIdentity, Services]:
+    """Slack's auth.test and AWS's GetCallerIdentity, side by side with building the
+    services (which need neither); both failures are told together (exit 2 if either is
+    a configuration problem)."""
     from bot.adapters.startup_checks import StartupFailure, check_aws, check_slack
+    from bot.bootstrap import build_services
 
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="skillbot-start") as pool:
         slack = pool.submit(check_slack, settings.slack_bot_token, settings.slack_api_url)
         aws = pool.submit(check_aws, settings.aws_region)
+        services = build_services(
+            settings, config, aws_account=lambda: aws.result().account if aws.done() else None
+        )
     failures = [e for e in (slack.exception(), aws.exception()) if e is not None]
     if not failures:
-        return slack.result(), aws.result()
+        return slack.result(), aws.result(), services
+    services.close()
     told = [f for f in failures if isinstance(f, StartupFailure)]
     if len(told) < len(failures):
         slack.result(), aws.result()  # re-raises what no check foresaw
     if len(told) == 1:
         raise told[0]
-    raise StartupFailure(
-        "\n".join(f"  - {f.message} {f.hint}" for f in told).lstrip(" -"),
-        "",
-        min(f.exit_code for f in told),
-    )
+    listed = "\n".join(f"  - {f.message} {f.hint}" for f in told)
+    raise StartupFailure(f"{len(told)} problems:\n{listed}", "", min(f.exit_code for f in told))
 
 
 def check_functions(services: Services, aws: AwsIdentity) -> None:

@@ -114,11 +114,12 @@ def build_services(
     smapi: SmapiPort | None = None,
     clock: Clock = utc_now,
     pacing: Pacing | None = None,
-    aws_account: str | None = None,
+    aws_account: Callable[[], str | None] | None = None,
 ) -> Services:
     """Build the real adapters from settings (pass clients to replace boto3's, Slack's
     or SMAPI's in tests), then :func:`compose` the services over them; ``aws_account``
-    (from the start's check) tells where functions are looked for."""
+    gives the credentials' account (once the start's check knows it), which says where
+    functions are looked for."""
     if lambda_client is None:
         lambda_client = aws_lambda_client(settings)
     region = getattr(getattr(lambda_client, "meta", None), "region_name", None)
@@ -166,7 +167,7 @@ def compose(
     pacing: Pacing | None = None,
     lock_timeout: float = 15.0,
     lazy_workers: int = 16,
-    aws_account: str | None = None,
+    aws_account: Callable[[], str | None] | None = None,
     aws_endpoint: str | None = None,
 ) -> Services:
     """Wire every use case over the given ports (real ones, or the tests' fakes)."""
@@ -227,7 +228,9 @@ def compose(
     planning = Planning(
         ctx,
         live_endpoints=alexa.live_endpoints if alexa else None,
-        function_location=lambda function: function_location(function, region, aws_account),
+        function_location=lambda function: function_location(
+            function, region, aws_account() if aws_account else None
+        ),
     )
     rotation = RotationService(ctx, planning, applying, promotion, reading, alexa)
     recovery = Recovery(store, lambda_, applying, promotion, announcer, clock)
