@@ -39,7 +39,8 @@ def main() -> None:
         os.environ["SLACK_API_URL"],
     )
     ready = threading.Event()
-    server = serve(wsgi_app(app, ready), int(os.environ["PORT"]))
+    secret = os.environ["SLACK_SIGNING_SECRET"]
+    server = serve(wsgi_app(app, ready, signing_secret=secret), int(os.environ["PORT"]))
     ready.set()
     server.run()
 

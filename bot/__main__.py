@@ -16,16 +16,22 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from bot.config import load_settings, load_skills_file
+from bot.config import Settings, SkillsFile, load_for_start
 from bot.domain.errors import ConfigError
 
 if TYPE_CHECKING:
+    from bot.adapters.startup_checks import AwsIdentity, SlackIdentity
     from bot.bootstrap import Services
 
 log = logging.getLogger("skillbot")
+
+#: libraries whose INFO lines say nothing an operator acts on (migrations, job runs)
+CHATTY = ("alembic", "apscheduler")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,20 +49,19 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(args.demo_options)}")
     started = time.monotonic()
     try:
-        settings = load_settings()
-        logging.basicConfig(
-            level=settings.log_level.upper(),
-            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        )
-        config = load_skills_file(settings.skillbot_config)
-        if args.role != "scheduler":
-            settings.require_slack()
-        from bot.bootstrap import build_services
-
-        services = build_services(settings, config)
+        settings, config = load_for_start(args.role)
     except ConfigError as err:
-        print(f"skillbot cannot start: {err.message}\n{err.hint}", file=sys.stderr)
-        return 2
+        return cannot_start(err.message, err.hint, 2)
+    configure_logging(settings.log_level)
+    from bot.adapters.startup_checks import StartupFailure, connections_line
+
+    try:
+        slack, aws, services = build_checked(settings, config)
+    except StartupFailure as err:
+        return cannot_start(err.message, err.hint, err.exit_code)
+    except ConfigError as err:
+        return cannot_start(err.message, err.hint, 2)
+    log.info(connections_line(settings, args.role, slack, aws, services.aws_endpoint))
 
     stop = threading.Event()
 
@@ -78,16 +83,66 @@ def main(argv: list[str] | None = None) -> int:
             threading.Thread(target=recover_once, args=(services,), daemon=True).start()
         if args.role == "scheduler":
             log.info("scheduler ready in %.2f s", time.monotonic() - started)
+            check_functions(services, aws)
             stop.wait()
             return 0
-        return serve_slack(services, started)
+        return serve_slack(services, started, lambda: check_functions(services, aws))
     except ConfigError as err:
-        print(f"skillbot cannot start: {err.message}\n{err.hint}", file=sys.stderr)
-        return 2
+        return cannot_start(err.message, err.hint, 2)
     except SystemExit:
         return 0
     finally:
         services.close()
+
+
+def cannot_start(message: str, hint: str, code: int) -> int:
+    print(f"skillbot cannot start: {message}\n{hint}".rstrip(), file=sys.stderr)
+    return code
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
+        for name in CHATTY:
+            logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def build_checked(
+    settings: Settings, config: SkillsFile
+) -> tuple[SlackIdentity, AwsIdentity, Services]:
+    """Slack's auth.test and AWS's GetCallerIdentity, side by side with building the
+    services (which need neither); both failures are told together (exit 2 if either is
+    a configuration problem)."""
+    from bot.adapters.startup_checks import StartupFailure, check_aws, check_slack
+    from bot.bootstrap import build_services
+
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="skillbot-start") as pool:
+        slack = pool.submit(check_slack, settings.slack_bot_token, settings.slack_api_url)
+        aws = pool.submit(check_aws, settings.aws_region)
+        services = build_services(
+            settings, config, aws_account=lambda: aws.result().account if aws.done() else None
+        )
+    failures = [e for e in (slack.exception(), aws.exception()) if e is not None]
+    if not failures:
+        return slack.result(), aws.result(), services
+    services.close()
+    told = [f for f in failures if isinstance(f, StartupFailure)]
+    if len(told) < len(failures):
+        slack.result(), aws.result()  # re-raises what no check foresaw
+    if len(told) == 1:
+        raise told[0]
+    listed = "\n".join(f"  - {f.message} {f.hint}" for f in told)
+    raise StartupFailure(f"{len(told)} problems:\n{listed}", "", min(f.exit_code for f in told))
+
+
+def check_functions(services: Services, aws: AwsIdentity) -> None:
+    """After ready: every configured function is looked up, in the background."""
+    from bot.adapters.startup_checks import FunctionCheck
+
+    check = FunctionCheck(services.lambda_, services.skills.values(), aws).start()
+    services.closers.append(check.stop)
 
 
 def recover_once(services: Services) -> None:
@@ -97,7 +152,7 @@ def recover_once(services: Services) -> None:
         log.exception("crash recovery failed; the scheduler process runs it again")
 
 
-def serve_slack(services: Services, started: float) -> int:
+def serve_slack(services: Services, started: float, after_ready: Callable[[], None]) -> int:
     # the entry point is the one place in bot/ that knows the listeners (handlers/)
     from handlers import build_app
 
@@ -108,14 +163,24 @@ def serve_slack(services: Services, started: float) -> int:
 
         handler = SocketModeHandler(app, settings.slack_app_token)
         log.info("ready (Socket Mode) in %.2f s", time.monotonic() - started)
+        after_ready()
         handler.start()
         return 0
     from bot.http import serve, wsgi_app
 
     ready = threading.Event()
-    server = serve(wsgi_app(app, ready, services.store.healthy), settings.port)
+    server = serve(
+        wsgi_app(
+            app,
+            ready,
+            services.store.healthy,
+            signing_secret=settings.slack_signing_secret or "",
+        ),
+        settings.port,
+    )
     ready.set()
     log.info("ready (HTTP on port %s) in %.2f s", settings.port, time.monotonic() - started)
+    after_ready()
     server.run()
     return 0
 

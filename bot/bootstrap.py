@@ -27,6 +27,7 @@ from bot.adapters.smapi import SmapiClient, SmapiCredentials
 from bot.adapters.store import SqlStore, open_store
 from bot.config import Settings, SkillsFile
 from bot.domain.errors import ConfigError
+from bot.domain.locations import function_location
 from bot.domain.model import Skill
 from bot.ports import Clock, GatewayPort, LambdaPort, MetricsPort, Notifier, SmapiPort
 from bot.schedules import build_schedules
@@ -85,6 +86,8 @@ class Services:
     alexa: AlexaTracking | None = None
     #: checks and ends canaries (None without CloudWatch)
     canary_pass: CanaryPass | None = None
+    #: where Lambda calls go (AWS_ENDPOINT_URL or AWS's own), for the start-up line
+    aws_endpoint: str | None = None
     #: things to stop at shutdown, newest first
     closers: list[Callable[[], None]] = field(default_factory=list)
 
@@ -140,9 +143,12 @@ def build_services(
     pacing: Pacing | None = None,
     aws_clients: Callable[[str, str], Any] | None = None,
     polling: Polling | None = None,
+    aws_account: Callable[[], str | None] | None = None,
 ) -> Services:
     """Build the real adapters from settings (pass clients to replace boto3's, Slack's
-    or SMAPI's in tests), then :func:`compose` the services over them."""
+    or SMAPI's in tests), then :func:`compose` the services over them; ``aws_account``
+    gives the credentials' account (once the start's check knows it), which says where
+    functions are looked for."""
     if lambda_client is None:
         lambda_client = aws_lambda_client(settings)
     region = getattr(getattr(lambda_client, "meta", None), "region_name", None)
@@ -155,6 +161,7 @@ def build_services(
             "cloudwatch", region_name=region or settings.aws_region, config=lambda_client_config()
         )
 
+    aws_endpoint = getattr(getattr(lambda_client, "meta", None), "endpoint_url", None)
     store = open_store(settings.database_url)
     if slack_client is None:
         slack_client = web_client(settings.slack_bot_token, settings.slack_api_url)
@@ -182,6 +189,8 @@ def build_services(
         pacing=pacing,
         polling=polling,
         metrics=CloudWatchMetrics(cloudwatch_client, connect=cloudwatch),
+        aws_account=aws_account,
+        aws_endpoint=aws_endpoint,
     )
 
 
@@ -203,6 +212,8 @@ def compose(
     polling: Polling | None = None,
     metrics: MetricsPort | None = None,
     canary_pacing: CanaryPacing | None = None,
+    aws_account: Callable[[], str | None] | None = None,
+    aws_endpoint: str | None = None,
 ) -> Services:
     """Wire every use case over the given ports (real ones, or the tests' fakes)."""
     skills = config.to_skills()
@@ -307,6 +318,9 @@ def compose(
         live_endpoints=alexa.live_endpoints if alexa else None,
         alias_endpoints=lambda skill: {a: e.uri for a, e in endpoints.by_alias(skill).items()},
         gateway=gateway_checks,
+        function_location=lambda function: function_location(
+            function, region, aws_account() if aws_account else None
+        ),
     )
     rotation = RotationService(
         ctx,
@@ -345,6 +359,7 @@ def compose(
             if canaries is not None and metrics is not None
             else None
         ),
+        aws_endpoint=aws_endpoint,
     )
     services.closers.append(store.close)
     services.closers.append(lambda: aws_pool.shutdown(wait=True))

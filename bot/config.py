@@ -4,15 +4,17 @@ Environment variables (and a ``.env`` file when present) are read by pydantic-se
 the skills file is TOML validated by pydantic models. Anything wrong raises
 :class:`ConfigError` naming the file or variable, the key and the problem::
 
-    settings = load_settings()            # os.environ + .env
+    settings = load_settings()            # os.environ + .env (its AWS_* exported for boto3)
     skills = load_skills_file(settings.skillbot_config)
+    settings, skills = load_for_start("all")   # both, or one error naming every problem
 """
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -29,6 +31,7 @@ from pydantic import (
     model_validator,
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings.sources import DotEnvSettingsSource
 
 from bot.domain.canary import CanaryRules
 from bot.domain.endpoints import parse_execute_api_url
@@ -283,8 +286,29 @@ class Settings(BaseSettings):
             )
 
 
+def export_aws_settings(
+    env_file: str | Path | None, environ: MutableMapping[str, str] | None = None
+) -> list[str]:
+    """Copy the ``AWS_*`` entries of ``env_file`` into the process environment, where
+    boto3 reads them (it never reads ``.env``); what the environment sets already wins.
+    Returns the names copied."""
+    if env_file is None or not Path(env_file).is_file():
+        return []
+    target = os.environ if environ is None else environ
+    values = DotEnvSettingsSource(Settings, env_file=env_file, case_sensitive=True).env_vars
+    copied = []
+    for name, value in values.items():
+        key = name.upper()
+        if key.startswith("AWS_") and value is not None and key not in target:
+            target[key] = value
+            copied.append(key)
+    return copied
+
+
 def load_settings(env_file: str | Path | None = ".env") -> Settings:
-    """Read the environment (and ``env_file`` if it exists); raise :class:`ConfigError`."""
+    """Read the environment (and ``env_file`` if it exists, exporting its ``AWS_*``
+    entries for boto3); raise :class:`ConfigError`."""
+    export_aws_settings(env_file)
     try:
         return Settings(_env_file=env_file)  # type: ignore[call-arg]
     except ValidationError as err:
@@ -292,3 +316,114 @@ def load_settings(env_file: str | Path | None = ".env") -> Settings:
             f"{'.'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in err.errors()
         )
         raise ConfigError(f"Bad environment: {problems}.", hint=ENV_HINT) from None
+
+
+# -- a start: every problem at once ---------------------------------------------------------
+
+#: the Slack ids of skillbot.example.toml: the local stand-ins' people and channels, which
+#: no real workspace has, so with Slack's own API they mean the example was not filled in
+EXAMPLE_IDS = frozenset({"U0ALICE", "U0BOB", "U0CAROL", "C0ANNOUNCE", "C0TRIVIA"})
+EXAMPLE_SKILL_ID = "amzn1.ask.skill.00000000-0000-0000-0000-000000000000"
+START_HINT = ENV_HINT + " skillbot.example.toml describes the skills file."
+_DOTENV = ".env or the environment"
+
+
+def _placeholder(value: str | None) -> bool:
+    # .env.example's placeholders end in "..." (xoxb-..., xapp-..., Atzr|...)
+    return value is not None and "..." in value
+
+
+def talks_to_slack_itself(settings: Settings) -> bool:
+    host = urlsplit(settings.slack_api_url).hostname or ""
+    return host == "slack.com" or host.endswith(".slack.com")
+
+
+def settings_problems(settings: Settings, role: str) -> list[str]:
+    """Every required variable the role lacks and every placeholder left in place."""
+    problems = []
+    token = settings.slack_bot_token
+    if not token:
+        problems.append(
+            f"SLACK_BOT_TOKEN is missing: set it in {_DOTENV} (the Slack app's OAuth & "
+            "Permissions page, Bot User OAuth Token, xoxb-…)."
+        )
+    elif _placeholder(token):
+        problems.append(
+            f"SLACK_BOT_TOKEN in {_DOTENV} is still .env.example's placeholder {token!r}: "
+            "replace it with the Bot User OAuth Token (the app's OAuth & Permissions page)."
+        )
+    if role != "scheduler":
+        if settings.socket_mode:
+            app_token = settings.slack_app_token or ""
+            if _placeholder(app_token) or not app_token.startswith("xapp-"):
+                problems.append(
+                    f"SLACK_APP_TOKEN in {_DOTENV} must be an app-level token starting with "
+                    "xapp- (the app's Basic Information > App-Level Tokens, scope "
+                    "connections:write); unset it to use HTTP mode."
+                )
+        elif not settings.slack_signing_secret:
+            problems.append(
+                f"SLACK_SIGNING_SECRET is missing (HTTP mode needs it): set it in {_DOTENV} "
+                "from the app's Basic Information > App Credentials, or set SLACK_APP_TOKEN "
+                "for Socket Mode."
+            )
+    for name in ("slack_signing_secret", *(f for f in Settings.model_fields if "alexa" in f)):
+        if _placeholder(getattr(settings, name)):
+            problems.append(
+                f"{name.upper()} in {_DOTENV} is still .env.example's placeholder: set the "
+                "real value, or comment the line out."
+            )
+    return problems
+
+
+def example_values(config: SkillsFile, source: str, *, slack_itself: bool) -> list[str]:
+    """The example file's values still in ``config``: the all-zero skill id always; its
+    Slack ids only when the bot talks to Slack itself (the stand-ins know them)."""
+    problems = [
+        f"{source}: skills.{name}.alexa_skill_id is the example's all-zero id: set the "
+        "skill's id (Alexa developer console > your skill > Copy Skill ID)."
+        for name, entry in config.skills.items()
+        if entry.alexa_skill_id == EXAMPLE_SKILL_ID
+    ]
+    if not slack_itself:
+        return problems
+    for key, ids in (("operators", config.operators), ("approvers", config.approvers)):
+        if shown := [i for i in ids if i in EXAMPLE_IDS]:
+            problems.append(
+                f"{source}: {key} {', '.join(shown)}: the example's people, not members of "
+                "your workspace; put their Slack member ids (a profile > ⋮ > Copy member ID)."
+            )
+    channels = {"announce_channel": config.announce_channel}
+    channels |= {f"skills.{n}.channel": e.channel for n, e in config.skills.items() if e.channel}
+    for key, channel in channels.items():
+        if channel in EXAMPLE_IDS:
+            problems.append(
+                f"{source}: {key} {channel}: the example's channel; put your channel's id "
+                "(the channel's details, at the bottom)."
+            )
+    return problems
+
+
+def load_for_start(role: str, env_file: str | Path | None = ".env") -> tuple[Settings, SkillsFile]:
+    """Settings and skills file for a start as ``role`` (all, web, scheduler), or one
+    :class:`ConfigError` naming every problem with where to fix it."""
+    try:
+        settings = load_settings(env_file)
+    except ConfigError as err:
+        raise ConfigError(err.message, hint=START_HINT) from None
+    problems = settings_problems(settings, role)
+    config: SkillsFile | None = None
+    try:
+        config = load_skills_file(settings.skillbot_config)
+    except ConfigError as err:
+        problems.append(f"{err.message} {err.hint}")
+    else:
+        problems += example_values(
+            config, settings.skillbot_config, slack_itself=talks_to_slack_itself(settings)
+        )
+    if problems or config is None:
+        if len(problems) == 1:
+            raise ConfigError(problems[0], hint=START_HINT)
+        listed = "\n".join(f"  - {p}" for p in problems)
+        raise ConfigError(f"{len(problems)} problems:\n{listed}", hint=START_HINT)
+    return settings, config

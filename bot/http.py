@@ -7,23 +7,102 @@ same server without the scheduler.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import logging
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from slack_bolt import App
-from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
+from slack_bolt.adapter.wsgi.http_response import WsgiHttpResponse
+from slack_bolt.request import BoltRequest
+from slack_sdk.signature import SignatureVerifier
+
+log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+#: Slack's payloads are a few KiB; anything near this is not from Slack
+MAX_BODY_BYTES = 1024 * 1024
+
+
+class RawBodyVerifier(SignatureVerifier):
+    """slack_sdk's verifier (5-minute window, constant-time comparison) over the raw
+    bytes: the library decodes them as UTF-8 first, which fails on the very bodies that
+    must be refused."""
+
+    def generate_signature(self, *, timestamp: str, body: str | bytes) -> str | None:
+        if timestamp is None:
+            return None
+        raw = body.encode() if isinstance(body, str) else body
+        message = b"v0:" + timestamp.encode() + b":" + raw
+        digest = hmac.new(self.signing_secret.encode(), message, hashlib.sha256).hexdigest()
+        return f"v0={digest}"
+
+
+def _plain(start_response: Callable[..., Any], status: str, text: str) -> list[bytes]:
+    body = text.encode()
+    start_response(status, [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def slack_events(
+    app: App, signing_secret: str
+) -> Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]:
+    """``POST /slack/events``: the size is checked before the body is read, the signature
+    on the raw bytes before anything parses them; only then does Bolt see the request."""
+    verifier = RawBodyVerifier(signing_secret) if signing_secret else None
+
+    def events(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return _plain(start_response, "400 Bad Request", "bad Content-Length\n")
+        if length > MAX_BODY_BYTES:
+            return _plain(start_response, "413 Request Entity Too Large", "too large\n")
+        raw = environ["wsgi.input"].read(length) if length > 0 else b""
+        request = WsgiHttpRequest(environ)
+        headers = request.get_headers()
+        if verifier is not None and not _signed(verifier, raw, headers):
+            return _plain(start_response, "401 Unauthorized", "invalid signature\n")
+        try:
+            bolt_request = BoltRequest(
+                body=raw.decode("utf-8"), query=request.query_string, headers=headers
+            )
+        except (UnicodeDecodeError, ValueError, AttributeError, TypeError):
+            log.info("a signed request whose body does not parse was refused (400)")
+            return _plain(start_response, "400 Bad Request", "unparseable body\n")
+        bolt = app.dispatch(bolt_request)
+        response = WsgiHttpResponse(status=bolt.status, headers=bolt.headers, body=bolt.body)
+        start_response(response.status, response.get_headers())
+        return response.get_body()
+
+    return events
+
+
+def _signed(verifier: SignatureVerifier, raw: bytes, headers: dict[str, Any]) -> bool:
+    timestamp = headers.get("x-slack-request-timestamp")
+    signature = headers.get("x-slack-signature")
+    try:
+        return verifier.is_valid(raw, str(timestamp), str(signature)) if signature else False
+    except ValueError:  # a timestamp that is not a number
+        return False
 
 
 def wsgi_app(
-    app: App, ready: threading.Event, healthy: Callable[[], bool] = lambda: True
+    app: App,
+    ready: threading.Event,
+    healthy: Callable[[], bool] = lambda: True,
+    *,
+    signing_secret: str,
 ) -> Callable[..., Iterable[bytes]]:
-    """Route the two paths; everything else is 404, other methods 405. ``/healthz`` is
-    200 once ``ready`` is set and while ``healthy()`` holds (the database is usable)."""
-    slack = SlackRequestHandler(app, path=EVENTS_PATH)
+    """Route the two paths; everything else is 404, other methods 405. Slack requests
+    must carry ``signing_secret``'s signature (an empty secret leaves it to Bolt).
+    ``/healthz`` is 200 once ``ready`` is set and while ``healthy()`` holds (the database
+    is usable)."""
+    slack = slack_events(app, signing_secret)
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -60,5 +139,7 @@ def serve(application: Callable[..., Iterable[bytes]], port: int, *, threads: in
         backlog=2048,
         connection_limit=1000,
         channel_timeout=30,
+        # waitress refuses (413) a larger body before buffering it
+        max_request_body_size=MAX_BODY_BYTES,
         ident="skillbot",
     )

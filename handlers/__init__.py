@@ -8,6 +8,8 @@ lazy listener, so AWS or the database never delay the acknowledgement, and repli
 
 from __future__ import annotations
 
+import re
+
 from slack_bolt import App
 
 from bot import blocks
@@ -16,6 +18,9 @@ from handlers.actions import PlanButtons
 from handlers.canary import CanaryButtons
 from handlers.commands import SkillCommand
 from handlers.events import AppHome, ReactionPromotion
+from handlers.unhandled import Unhandled
+
+ANYTHING = re.compile(r".*", re.DOTALL)
 
 
 def register(app: App, services: Services) -> None:
@@ -38,6 +43,14 @@ def register(app: App, services: Services) -> None:
 
     reactions = ReactionPromotion(services)
     app.event("reaction_added")(ack=reactions.ack, lazy=[reactions.added])
+
+    # last: Bolt tries listeners in order, so these only get what nothing above handles
+    unhandled = Unhandled()
+    app.event(ANYTHING)(unhandled.event)
+    app.command(ANYTHING)(unhandled.command)
+    app.action(ANYTHING)(unhandled.action)
+    app.shortcut(ANYTHING)(unhandled.other)
+    app.view(ANYTHING)(unhandled.other)
 
 
 def build_app(services: Services) -> App:

@@ -49,8 +49,26 @@ class DelayedProgress:
             self._done = True
 
 
+NO_PLAN = (
+    "That button carried no plan, so nothing was changed. Ask for a fresh plan "
+    "(`/skill hotfix`, `/skill certify`, `/skill doctor`, …) and use its buttons."
+)
+
+
 def _clicked(body: dict[str, Any]) -> tuple[str, str]:
-    return body["user"]["id"], body["actions"][0]["value"]
+    """Who clicked and the button's value ("" when Slack sent none)."""
+    actions = body.get("actions") or [{}]
+    return str((body.get("user") or {}).get("id", "")), str(actions[0].get("value") or "")
+
+
+def _carries_a_plan(user: str, value: str, respond: Respond) -> bool:
+    if user and value:
+        return True
+    try:
+        respond(text=NO_PLAN, response_type="ephemeral", replace_original=False)
+    except (ValueError, TypeError):  # no response_url to answer on
+        log.info("a button without a plan or a user was ignored")
+    return False
 
 
 class PlanButtons:
@@ -62,20 +80,24 @@ class PlanButtons:
 
     def confirm(self, body: dict[str, Any], respond: Respond) -> None:
         user, plan_id = _clicked(body)
-        self._apply(plan_id, user, respond)
+        if _carries_a_plan(user, plan_id, respond):
+            self._apply(plan_id, user, respond)
 
     def confirm_and_submit(self, body: dict[str, Any], respond: Respond) -> None:
         """certify, then submit the skill to Alexa for certification (manual publishing)."""
         user, plan_id = _clicked(body)
-        self._apply(plan_id, user, respond, submit=True)
+        if _carries_a_plan(user, plan_id, respond):
+            self._apply(plan_id, user, respond, submit=True)
 
     def fix_all(self, body: dict[str, Any], respond: Respond) -> None:
         user, value = _clicked(body)
-        lines = []
+        if not _carries_a_plan(user, value, respond):
+            return
+        lines: dict[str, None] = {}  # a refusal that applies to every fix is said once
         for plan_id in value.split(","):
             line = self._apply(plan_id, user, respond, final=False)
             if line:
-                lines.append(line)
+                lines[line] = None
         if lines:
             respond(text="\n".join(lines), replace_original=True, response_type="ephemeral")
 
@@ -108,6 +130,8 @@ class PlanButtons:
 
     def dismiss(self, body: dict[str, Any], respond: Respond) -> None:
         user, value = _clicked(body)
+        if not _carries_a_plan(user, value, respond):
+            return
         try:
             dismissed = [
                 plan

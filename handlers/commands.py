@@ -15,6 +15,26 @@ from bot.domain.errors import SkillbotError
 log = logging.getLogger(__name__)
 
 PLANNED = {"hotfix", "certify", "rollback", "cancel"}
+#: what "Could not …" says for each subcommand, e.g. "Could not read the status of trivia"
+DOING = {
+    "status": "read the status of {skill}",
+    "history": "read the history of {skill}",
+    "doctor": "check {skill}",
+    "hotfix": "plan a hotfix of {skill}",
+    "certify": "plan a certification of {skill}",
+    "rollback": "plan a rollback of {skill}",
+    "cancel": "plan cancelling the certification of {skill}",
+    "promote": "promote {skill}",
+}
+
+
+def doing(cmd: Command) -> str:
+    """The verb phrase of a failed subcommand.
+
+    >>> doing(Command("status", "trivia", None, ""))
+    'read the status of trivia'
+    """
+    return DOING.get(cmd.name, "run `{name} {skill}`").format(name=cmd.name, skill=cmd.skill)
 
 
 class SkillCommand:
@@ -60,7 +80,7 @@ class SkillCommand:
         try:
             text, body = self.dispatch(parsed, user)
         except SkillbotError as err:
-            text, body = blocks.error_message(err, doing=f"{parsed.name} {parsed.skill}")
+            text, body = blocks.error_message(err, doing=doing(parsed))
         except Exception:
             log.exception("/skill %s failed", parsed.name)
             text, body = (

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from slack_bolt import Ack, BoltContext
 
 from bot.bootstrap import Services
 from bot.service.rotation import Reaction
+
+log = logging.getLogger(__name__)
 
 
 class ReactionPromotion:
@@ -19,6 +22,9 @@ class ReactionPromotion:
 
     def added(self, body: dict[str, Any], event: dict[str, Any], context: BoltContext) -> None:
         item = event.get("item") or {}
+        if not (event.get("user") and item.get("channel") and item.get("ts")):
+            log.info("a reaction_added without user or item was ignored")
+            return
         reaction = Reaction(
             user=event.get("user", ""),
             reaction=event.get("reaction", ""),
@@ -40,4 +46,8 @@ class AppHome:
     def opened(self, event: dict[str, Any]) -> None:
         if event.get("tab", "home") != "home":
             return
-        self.services.home.opened(event["user"])
+        user = event.get("user")
+        if not user:
+            log.info("an app_home_opened without a user was ignored")
+            return
+        self.services.home.opened(user)

@@ -47,6 +47,30 @@ def lambda_client_config(max_attempts: int = 5, timeout: float = 10.0) -> Config
     )
 
 
+#: what AWS answers when the credentials themselves are expired, unknown or mis-signed
+CREDENTIALS_REFUSED = frozenset(
+    {
+        "ExpiredTokenException",
+        "ExpiredToken",
+        "InvalidClientTokenId",
+        "UnrecognizedClientException",
+        "InvalidSignatureException",
+        "SignatureDoesNotMatch",
+    }
+)
+
+
+def refused_credentials(code: str, message: str, action: str) -> Forbidden:
+    """The error for credentials AWS does not accept: say so, and how to refresh them."""
+    return Forbidden(
+        f"AWS refused the bot's credentials for {action}: they are expired or wrong "
+        f"({code}: {message}).",
+        hint="Nothing was changed. Refresh them: `aws sso login` for an SSO profile, a new "
+        "AWS_SESSION_TOKEN for temporary keys, or check the role the bot runs as and "
+        "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY; then try again.",
+    )
+
+
 def _error_code(err: ClientError) -> str:
     return str(err.response.get("Error", {}).get("Code", ""))
 
@@ -65,6 +89,8 @@ def aws_errors(action: str, function: str) -> Iterator[None]:
         # a missing alias or policy is often the answer we look for, not a failure
         level = logging.DEBUG if code == "ResourceNotFoundException" else logging.WARNING
         log.log(level, "lambda %s on %s failed: %s %s", action, function, code, msg)
+        if code in CREDENTIALS_REFUSED:
+            raise refused_credentials(code, msg, f"{action} on {function}") from err
         if code == "ResourceNotFoundException":
             raise NotFound(
                 f"AWS says {function} has no such resource ({action}): {msg}",
@@ -92,7 +118,7 @@ def aws_errors(action: str, function: str) -> Iterator[None]:
                 f"AWS throttled {action} on {function} even after retries.",
                 hint="Nothing was changed. Try again in a minute.",
             ) from err
-        if code in ("AccessDeniedException", "AccessDenied", "UnrecognizedClientException"):
+        if code in ("AccessDeniedException", "AccessDenied"):
             raise Forbidden(
                 f"The bot's AWS credentials may not {action} on {function}: {msg}",
                 hint="Grant the permissions of iam-policy.json to the bot's role.",

@@ -42,6 +42,18 @@ _OPTION = re.compile(r"^(?:--|—|–|−−)([a-z]+)(?:=(.*))?$", re.IGNORECASE
 _PERCENT = re.compile(r"^(\d{1,3}(?:\.\d+)?)\s*%?$")
 _DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$", re.IGNORECASE)
 
+#: how much of what someone typed is echoed back in an answer
+SHOWN_MAX = 200
+
+
+def shown(text: str, limit: int = SHOWN_MAX) -> str:
+    """Text someone typed, as an answer may echo it: at most ``limit`` characters.
+
+    >>> shown("x" * 300)[-3:], len(shown("x" * 300))
+    ('xx…', 200)
+    """
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
 
 @dataclass(frozen=True)
 class Command:

@@ -21,6 +21,9 @@ LiveEndpoints = Callable[[Skill], list[str] | None]
 #: the endpoint Alexa must call for each alias of a skill (its ARN, or its HTTPS URL)
 AliasEndpoints = Callable[[Skill], dict[str, str]]
 
+#: where a function is looked for, in words ("in region us-east-1, account 1234…")
+FunctionLocation = Callable[[str], str]
+
 
 @dataclass(frozen=True)
 class DoctorReport:
@@ -41,6 +44,7 @@ class Planning:
         live_endpoints: LiveEndpoints | None = None,
         alias_endpoints: AliasEndpoints | None = None,
         gateway: GatewayChecks | None = None,
+        function_location: FunctionLocation | None = None,
     ):
         self.ctx = ctx
         self.live_endpoints = live_endpoints
@@ -49,6 +53,7 @@ class Planning:
         )
         #: the API Gateway variant's checks (integrations and permissions)
         self.gateway = gateway
+        self.function_location = function_location
 
     def plan_hotfix(
         self, name: str, *, actor: str, reason: str = "", version: str | None = None
@@ -226,7 +231,16 @@ class Planning:
         ctx = self.ctx
         skill = ctx.skill(name)
         lam = ctx.lambda_
-        recorded = lam.read_live_alias(skill.function)
+        try:
+            recorded = lam.read_live_alias(skill.function)
+        except NotFound as err:
+            where = f" {self.function_location(skill.function)}" if self.function_location else ""
+            raise NotFound(
+                f"The Lambda function {skill.function} of {skill.name} was not found{where}.",
+                hint=f"Check skills.{skill.name}.function in the skills file (a name in "
+                "AWS_REGION, or the function's ARN), AWS_REGION, and the account of the "
+                "bot's AWS credentials.",
+            ) from err
         roles = rotation.resolve_roles(skill, recorded)
         aliases = {a: lam.get_alias(skill.function, a) for a in skill.aliases}
         triggers = {a: lam.alexa_triggers(skill.function, a) for a in skill.aliases if aliases[a]}

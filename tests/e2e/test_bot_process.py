@@ -120,3 +120,38 @@ def test_sigterm_stops_the_process_cleanly(bot):
     assert b.process.kill(signal.SIGTERM) == 0
     assert "signal 15: shutting down" in b.process.log()
     assert "Traceback" not in b.process.log()
+
+
+def raw_post(url: str, head: bytes, body: bytes, content_length: int) -> int:
+    """POST with a Content-Length of our choosing, sending only ``body``; the status."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
+        sock.sendall(
+            f"POST {parts.path} HTTP/1.1\r\nHost: {parts.hostname}\r\n".encode()
+            + head
+            + f"Content-Length: {content_length}\r\nConnection: close\r\n\r\n".encode()
+            + body
+        )
+        answer = sock.recv(200)
+    return int(answer.split()[1])
+
+
+def test_hostile_requests_cannot_hurt_the_real_process(bot):
+    b, client = bot
+    url = f"{b.url}/slack/events"
+    form = b"Content-Type: application/x-www-form-urlencoded\r\n"
+    # 20 MiB announced: refused from the headers alone
+    assert raw_post(url, form, b"text=AAAA", 20 * 1024 * 1024) == 413
+    # unsigned garbage that is not even UTF-8
+    assert raw_post(url, form, b"\xff\xfe\x00garbage", 10) == 401
+    # an event type no listener handles: acknowledged, so Slack does not retry it
+    unknown = event_body({"type": "channel_rename", "channel": {"id": CHANNEL}})
+    assert post(url, unknown, sign(unknown, SECRET))[0] == 200
+    assert "channel_rename" in b.process.wait_for_log("channel_rename")
+    # and the bot still works
+    assert "PROD1 (live) v1" in b.command("status")["text"]
+    assert "Traceback" not in b.process.log()
+    assert aliases(client) == ("1", "2")

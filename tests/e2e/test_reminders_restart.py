@@ -23,7 +23,7 @@ PERIOD = 2  # seconds: reminder_schedule = "2s"
 THREAD = "1700000000.000100"
 
 
-def test_a_killed_scheduler_catches_up_once_and_keeps_the_cadence(tmp_path: Path):
+def test_a_killed_scheduler_catches_up_once_and_keeps_the_cadence(tmp_path: Path, moto_endpoint):
     url = f"sqlite:///{tmp_path / 'skillbot.db'}"
     store = open_store(url)
     # started 1.5 s ago: the first slot is half a second away
@@ -38,7 +38,13 @@ def test_a_killed_scheduler_catches_up_once_and_keeps_the_cadence(tmp_path: Path
         return (started + timedelta(seconds=PERIOD * slot)).timestamp()
 
     with FakeSlack() as fake:
-        env = bot_env(slack_api_url=fake.api_url, database_url=url, config=config, token="xoxb-1")
+        env = bot_env(
+            slack_api_url=fake.api_url,
+            database_url=url,
+            config=config,
+            token="xoxb-1",
+            aws_endpoint_url=moto_endpoint,  # the start checks the AWS credentials
+        )
 
         def thread(f: FakeSlack) -> list[dict]:
             return f.thread_replies("C0TRIVIA", THREAD)

@@ -24,7 +24,7 @@ SKILLS = {f"skill{i}": f"C0SKILL{i}" for i in range(8)}
 TOKENS = ("xoxb-replica-a", "xoxb-replica-b")
 
 
-def test_two_scheduler_processes_send_each_reminder_exactly_once(tmp_path: Path):
+def test_two_scheduler_processes_send_each_reminder_exactly_once(tmp_path: Path, moto_endpoint):
     config = skills_toml(tmp_path / "skillbot.toml", SKILLS, f"{PERIOD}s")
     with postgres_schema_url() as url, FakeSlack() as fake:
         store = open_store(url)  # migrated once here; the replicas find it done
@@ -32,7 +32,11 @@ def test_two_scheduler_processes_send_each_reminder_exactly_once(tmp_path: Path)
         try:
             for index, token in enumerate(TOKENS):
                 env = bot_env(
-                    slack_api_url=fake.api_url, database_url=url, config=config, token=token
+                    slack_api_url=fake.api_url,
+                    database_url=url,
+                    config=config,
+                    token=token,
+                    aws_endpoint_url=moto_endpoint,  # the start checks the AWS credentials
                 )
                 log = tmp_path / f"replica{index}.log"
                 processes.append(start_bot("scheduler", env, log))

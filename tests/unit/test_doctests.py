@@ -12,9 +12,11 @@ MODULES = [
     "bot.domain.rotation",
     "bot.domain.commands",
     "bot.domain.alexa",
+    "bot.domain.locations",
     "bot.schedules",
     "bot.service.access",
     "bot.adapters.lambda_aws",
+    "bot.adapters.startup_checks",
     "bot.cli",
 ]
 
