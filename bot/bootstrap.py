@@ -43,6 +43,7 @@ from bot.service.promotion import Promotion
 from bot.service.reading import Reading
 from bot.service.recovery import Recovery
 from bot.service.reminders import Pacing, ReminderService
+from bot.service.requests import PlanRequests
 from bot.service.rotation import RotationService
 
 log = logging.getLogger(__name__)
@@ -197,7 +198,9 @@ def compose(
         skills,
         lambda_,
         store,
-        AccessPolicy(frozenset(config.operators), frozenset(config.approvers)),
+        AccessPolicy(
+            frozenset(config.operators), frozenset(config.approvers), frozenset(config.pipelines)
+        ),
         clock,
         lock_timeout=lock_timeout,
     )
@@ -255,7 +258,16 @@ def compose(
         alias_endpoints=lambda skill: {a: e.uri for a, e in endpoints.by_alias(skill).items()},
         gateway=gateway_checks,
     )
-    rotation = RotationService(ctx, planning, applying, promotion, reading, alexa, endpoints)
+    rotation = RotationService(
+        ctx,
+        planning,
+        applying,
+        promotion,
+        reading,
+        alexa,
+        endpoints,
+        requests=PlanRequests(ctx, notifier),
+    )
     outbox = Outbox(store, announcer, retries, clock)
     recovery = Recovery(store, lambda_, applying, promotion, announcer, outbox, clock)
     reminders = ReminderService(

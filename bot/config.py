@@ -10,9 +10,11 @@ the skills file is TOML validated by pydantic models. Anything wrong raises
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -30,6 +32,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.domain import actors
 from bot.domain.endpoints import parse_execute_api_url
 from bot.domain.errors import ConfigError
 from bot.domain.model import Skill
@@ -119,6 +122,8 @@ class SkillsFile(BaseModel):
     announce_channel: SlackId
     operators: list[SlackId] = Field(min_length=1)
     approvers: list[SlackId] = Field(min_length=1)
+    #: CD pipelines that may apply from the command line (``github:ORG/REPO``, …)
+    pipelines: list[str] = Field(default_factory=list)
     promote_reaction: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_+'-]+$")] = (
         "white_check_mark"
     )
@@ -135,6 +140,17 @@ class SkillsFile(BaseModel):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"{value!r} is not an IANA time zone like 'Europe/Berlin'") from None
+        return value
+
+    @field_validator("pipelines")
+    @classmethod
+    def _pipeline_identities(cls, value: list[str]) -> list[str]:
+        for identity in value:
+            if not actors.is_pipeline(identity):
+                raise ValueError(
+                    f"{identity!r} is not a pipeline identity like 'github:ORG/REPO' or "
+                    "'codebuild:PROJECT'"
+                )
         return value
 
     @field_validator("reminder_schedule")
@@ -229,6 +245,8 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     # AWS_REGION is honoured even where the SDK only reads AWS_DEFAULT_REGION
     aws_region: str | None = None
+    #: who the command line acts as: a Slack user id, or a pipeline identity
+    skillbot_actor: str | None = None
 
     @property
     def socket_mode(self) -> bool:
@@ -270,3 +288,42 @@ def load_settings(env_file: str | Path | None = ".env") -> Settings:
             f"{'.'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in err.errors()
         )
         raise ConfigError(f"Bad environment: {problems}.", hint=ENV_HINT) from None
+
+
+@dataclass(frozen=True)
+class PipelineRun:
+    """The CD pipeline this process runs in: its identity and a link to the run."""
+
+    identity: str
+    run_url: str | None
+    #: the person or event that started the run, when the pipeline says
+    started_by: str | None = None
+
+
+def pipeline_run(environ: Mapping[str, str] | None = None) -> PipelineRun | None:
+    """The pipeline of the environment, if any: GitHub Actions (``GITHUB_ACTOR``,
+    ``GITHUB_RUN_ID``, ``GITHUB_REPOSITORY``, ``GITHUB_SERVER_URL``) or AWS CodeBuild
+    (``CODEBUILD_BUILD_ARN``, ``CODEBUILD_BUILD_URL``). Read from the process only: a
+    ``.env`` file never makes a terminal pass for a pipeline.
+
+    >>> pipeline_run({"GITHUB_ACTOR": "octocat", "GITHUB_RUN_ID": "42",
+    ...               "GITHUB_REPOSITORY": "acme/trivia"}).run_url
+    'https://github.com/acme/trivia/actions/runs/42'
+    """
+    env = os.environ if environ is None else environ
+    repository, run_id = env.get("GITHUB_REPOSITORY"), env.get("GITHUB_RUN_ID")
+    if env.get("GITHUB_ACTOR") and repository and run_id:
+        server = (env.get("GITHUB_SERVER_URL") or "https://github.com").rstrip("/")
+        return PipelineRun(
+            actors.github_identity(repository),
+            f"{server}/{repository}/actions/runs/{run_id}",
+            env["GITHUB_ACTOR"],
+        )
+    build_arn = env.get("CODEBUILD_BUILD_ARN")
+    if build_arn:
+        return PipelineRun(
+            actors.codebuild_identity(build_arn),
+            env.get("CODEBUILD_BUILD_URL") or None,
+            env.get("CODEBUILD_INITIATOR") or None,
+        )
+    return None

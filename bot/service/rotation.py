@@ -18,12 +18,15 @@ from bot.service.context import RotationContext
 from bot.service.planning import DoctorReport, Planning
 from bot.service.promotion import Promotion, Reaction
 from bot.service.reading import AliasView, Reading, StatusView
+from bot.service.requests import PlanOutcome, PlanRequests, PostedRequest
 
 __all__ = [
     "AliasView",
     "AlreadyHandled",
     "DoctorReport",
     "PlanOffer",
+    "PlanOutcome",
+    "PostedRequest",
     "Reaction",
     "RotationService",
     "StatusView",
@@ -52,8 +55,11 @@ class RotationService:
         reading: Reading,
         alexa: AlexaTracking | None = None,
         endpoints: EndpointBook | None = None,
+        *,
+        requests: PlanRequests,
     ) -> None:
         self.ctx = ctx
+        self.requests = requests
         self.planning = planning
         self.applying = applying
         self.promotion = promotion
@@ -81,29 +87,64 @@ class RotationService:
 
     # -- planning -----------------------------------------------------------------------
     def plan_hotfix(
-        self, name: str, *, actor: str, reason: str = "", version: str | None = None
+        self,
+        name: str,
+        *,
+        actor: str,
+        reason: str = "",
+        version: str | None = None,
+        run_url: str | None = None,
     ) -> Plan:
-        return self.planning.plan_hotfix(name, actor=actor, reason=reason, version=version)
+        return self.planning.plan_hotfix(
+            name, actor=actor, reason=reason, version=version, run_url=run_url
+        )
 
     def plan_certify(
-        self, name: str, *, actor: str, reason: str = "", version: str | None = None
+        self,
+        name: str,
+        *,
+        actor: str,
+        reason: str = "",
+        version: str | None = None,
+        run_url: str | None = None,
     ) -> Plan:
-        return self.planning.plan_certify(name, actor=actor, reason=reason, version=version)
+        return self.planning.plan_certify(
+            name, actor=actor, reason=reason, version=version, run_url=run_url
+        )
 
     def plan_rollback(
-        self, name: str, *, actor: str, reason: str = "", version: str | None = None
+        self,
+        name: str,
+        *,
+        actor: str,
+        reason: str = "",
+        version: str | None = None,
+        run_url: str | None = None,
     ) -> Plan:
-        return self.planning.plan_rollback(name, actor=actor, reason=reason, version=version)
+        return self.planning.plan_rollback(
+            name, actor=actor, reason=reason, version=version, run_url=run_url
+        )
 
-    def plan_cancel(self, name: str, *, actor: str, reason: str = "") -> Plan:
-        return self.planning.plan_cancel(name, actor=actor, reason=reason)
+    def plan_cancel(
+        self, name: str, *, actor: str, reason: str = "", run_url: str | None = None
+    ) -> Plan:
+        return self.planning.plan_cancel(name, actor=actor, reason=reason, run_url=run_url)
 
     def propose(
-        self, operation: str, name: str, *, actor: str, reason: str = "", version: str | None = None
+        self,
+        operation: str,
+        name: str,
+        *,
+        actor: str,
+        reason: str = "",
+        version: str | None = None,
+        run_url: str | None = None,
     ) -> PlanOffer:
-        """Plan ``operation`` (hotfix, certify, rollback or cancel) and say how to offer it."""
+        """Plan ``operation`` (hotfix, certify, rollback or cancel) and say how to offer it.
+
+        ``run_url`` links the pipeline run asking, when ``actor`` is a pipeline."""
         if operation == "cancel":
-            plan = self.plan_cancel(name, actor=actor, reason=reason)
+            plan = self.plan_cancel(name, actor=actor, reason=reason, run_url=run_url)
             note = self.alexa.withdraw_note(plan.certification_id) if self.alexa else ""
             return PlanOffer(plan, note=note)
         planners: dict[str, Callable[..., Plan]] = {
@@ -111,13 +152,28 @@ class RotationService:
             "certify": self.plan_certify,
             "rollback": self.plan_rollback,
         }
-        plan = planners[operation](name, actor=actor, reason=reason, version=version)
+        plan = planners[operation](
+            name, actor=actor, reason=reason, version=version, run_url=run_url
+        )
         certify = operation == "certify"
         note = ""
         if certify and plan.alias is not None:  # which endpoint certification must call
             skill = self.ctx.skill(plan.skill)
             note = self.endpoints.plan_note(skill, plan.alias, smapi=self.alexa is not None)
         return PlanOffer(plan, offer_submit=certify and self.alexa is not None, note=note)
+
+    # -- plans confirmed in Slack, asked for elsewhere ------------------------------------
+    def request(self, offer: PlanOffer) -> PostedRequest:
+        """Post the offered plan in its skill's channel, for an operator to confirm there."""
+        return self.requests.post(offer.plan, note=offer.note, offer_submit=offer.offer_submit)
+
+    def plan_outcome(self, plan_id: str) -> PlanOutcome:
+        """What became of a saved plan (pending, applied, dismissed, stale, …)."""
+        return self.requests.outcome(plan_id)
+
+    def withdraw_request(self, posted: PostedRequest, why: str) -> bool:
+        """Close a posted request nobody confirmed; False when it was decided meanwhile."""
+        return self.requests.withdraw(posted, why)
 
     def doctor(self, name: str, *, actor: str) -> DoctorReport:
         return self.planning.doctor(name, actor=actor)
