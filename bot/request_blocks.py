@@ -18,7 +18,8 @@ def plan_request(
 ) -> tuple[str, list[Block]]:
     """The plan, who asks (a pipeline with its run link, or a person) and the buttons."""
     who = display(plan.requested_by, plan.run_url)
-    asks = f"{who} asks an operator to confirm this plan; nothing changes until then."
+    asks = "_Asked for from the command line: an operator's Confirm applies it; nothing "
+    asks += "changes until then._"
     extra = "\n".join(line for line in (note, asks) if line)
     _, body = plan_message(plan, extra=extra, offer_submit=offer_submit)
     return f"{who} asks an operator to confirm: {plan.summary()}", body
