@@ -16,6 +16,9 @@ MODULES = [
     "bot.service.access",
     "bot.adapters.lambda_aws",
     "bot.cli",
+    "bot.cli.exit_codes",
+    "bot.config",
+    "bot.domain.actors",
 ]
 
 
