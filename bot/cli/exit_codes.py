@@ -7,7 +7,14 @@ answer (retrying is safe).
 
 from __future__ import annotations
 
-from bot.domain.errors import Busy, ConfigError, Forbidden, SkillbotError, Unavailable
+from bot.domain.errors import (
+    AppliedNotRecorded,
+    Busy,
+    ConfigError,
+    Forbidden,
+    SkillbotError,
+    Unavailable,
+)
 
 EXIT_OK = 0
 EXIT_REFUSED = 1
@@ -36,5 +43,7 @@ def exit_code(err: SkillbotError) -> int:
     if isinstance(err, ConfigError | Forbidden):  # the bot's settings or credentials
         return EXIT_USAGE
     if isinstance(err, Unavailable | Busy):  # transient: the same command may be run again
+        return EXIT_UNAVAILABLE
+    if isinstance(err, AppliedNotRecorded):  # made in AWS; the database did not answer
         return EXIT_UNAVAILABLE
     return EXIT_REFUSED

@@ -16,180 +16,15 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 
-from bot.cli.exit_codes import EXIT_OK, EXIT_REFUSED, SUMMARY, UsageError, exit_code
-from bot.cli.render import Output, change_json, event_json, plan_json
+from bot.cli.exit_codes import EXIT_OK, EXIT_REFUSED, SUMMARY, UsageError
+from bot.cli.options import Subparsers, guarded, options
+from bot.cli.reading import add_history, add_status
+from bot.cli.render import Output, change_json, change_line, plan_json
 from bot.cli.session import Session
 from bot.cli.waiting import request_confirmation
-from bot.domain.errors import SkillbotError
-from bot.domain.model import Change, version_label
-from bot.schedules import parse_duration
-
-Handler = Callable[[argparse.Namespace, Output, dict[str, Any]], int]
-Subparsers = Any  # argparse's private _SubParsersAction
-
-
-def guarded(command: Handler) -> Callable[[argparse.Namespace], int]:
-    """Run ``command``; a refusal or an unavailable service becomes its exit code, with
-    what to do instead (and, with --json, the error in the one JSON object)."""
-
-    def run(args: argparse.Namespace) -> int:
-        out = Output(json_mode=args.json)
-        payload: dict[str, Any] = {"command": args.operation}
-        try:
-            return command(args, out, payload)
-        except SkillbotError as err:
-            code = exit_code(err)
-            outcome = {1: "refused", 2: "error", 3: "unavailable"}[code]
-            return out.error(err, {**payload, "outcome": outcome}, code)
-
-    return run
-
-
-def options(*, changing: bool = False) -> argparse.ArgumentParser:
-    """Options every rotation command takes (and those of a command that changes AWS)."""
-    parent = argparse.ArgumentParser(add_help=False)
-    parent.add_argument("--json", action="store_true", help="print one JSON object on stdout")
-    parent.add_argument(
-        "--as",
-        dest="as_",
-        metavar="ACTOR",
-        help="act as this Slack member id (else SKILLBOT_ACTOR, else the CD pipeline's identity)",
-    )
-    if changing:
-        parent.add_argument("--reason", default="", help="why: shown in Slack and the audit log")
-        mode = parent.add_mutually_exclusive_group()
-        mode.add_argument("--yes", action="store_true", help="apply the plan, not just show it")
-        mode.add_argument(
-            "--request",
-            action="store_true",
-            help="post the plan to the skill's Slack channel for an operator to confirm",
-        )
-        parent.add_argument(
-            "--wait",
-            type=duration,
-            metavar="DURATION",
-            help="with --request: wait this long (e.g. 30m) for the operator, and exit with "
-            "the outcome (default: do not wait)",
-        )
-    return parent
-
-
-def duration(text: str) -> timedelta:
-    found = parse_duration(text)
-    if found is None:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a duration like 90s, 30m or 2h")
-    return found
-
-
-# --- reading ---------------------------------------------------------------------------
-
-
-def add_status(commands: Subparsers) -> None:
-    status = commands.add_parser(
-        "status",
-        parents=[options()],
-        help="aliases, versions, roles and the pending certification of a skill",
-        description="What /skill status shows: each alias with its version and role, "
-        "and the pending certification.",
-    )
-    status.add_argument("skill", nargs="?", metavar="SKILL")
-    status.set_defaults(handler=guarded(show_status), operation="status")
-
-
-def show_status(args: argparse.Namespace, out: Output, payload: dict[str, Any]) -> int:
-    with Session(args) as session:
-        view = session.rotation.status(session.skill)
-        review = session.rotation.review_status(view)
-    skill, roles = view.skill, view.roles
-    out.say(f"{skill.name} — {skill.function}")
-    if not roles.recorded:
-        out.say(
-            f"  live role from the skills file ({roles.live_alias}); `skillbot doctor` records it"
-        )
-    aliases = []
-    for alias in view.aliases:
-        state, version = alias.state, alias.version
-        shown = "missing" if state is None else version_label(state.version)
-        if version is not None:
-            shown += f"  sha256 {version.code_sha256[:12]}…"
-        if state is not None and state.routing:
-            shown += f"  weighted routing {state.routing}"
-        last = alias.last_change
-        if last is not None:
-            shown += f"  ({last.operation} {last.at:%Y-%m-%d %H:%M} UTC by {last.actor})"
-        out.say(f"  {alias.name:<8}{alias.role:<11}{shown}")
-        aliases.append(
-            {
-                "name": alias.name,
-                "role": alias.role,
-                "version": state.version if state else None,
-                "code_sha256": version.code_sha256 if version else None,
-                "routing": state.routing if state else {},
-                "last_change": event_json(last) if last else None,
-            }
-        )
-    cert = view.pending
-    if cert is None:
-        out.say("  no certification pending")
-    else:
-        out.say(
-            f"  pending certification: {version_label(cert.version)} on {cert.alias} since "
-            f"{cert.created_at:%Y-%m-%d %H:%M} UTC, started by {cert.requested_by}"
-            + (f"; Alexa: {review}" if review else "")
-        )
-    pending = None
-    if cert is not None:
-        pending = {
-            "id": cert.id,
-            "alias": cert.alias,
-            "version": cert.version,
-            "requested_by": cert.requested_by,
-            "created_at": cert.created_at.isoformat(),
-            "alexa_review": review,
-        }
-    return out.finish(
-        {
-            **payload,
-            "skill": skill.name,
-            "function": skill.function,
-            "live_alias": roles.live_alias,
-            "candidate_alias": roles.candidate_alias,
-            "roles_recorded": roles.recorded,
-            "aliases": aliases,
-            "pending_certification": pending,
-        },
-        EXIT_OK,
-    )
-
-
-def add_history(commands: Subparsers) -> None:
-    history = commands.add_parser(
-        "history",
-        parents=[options()],
-        help="the audit log of a skill, newest first",
-        description="Every attempt on the skill (planned, applied, refused, failed), "
-        "newest first, as /skill history shows it.",
-    )
-    history.add_argument("skill", nargs="?", metavar="SKILL")
-    history.add_argument("--limit", type=int, default=20, help="how many entries (default 20)")
-    history.set_defaults(handler=guarded(show_history), operation="history")
-
-
-def show_history(args: argparse.Namespace, out: Output, payload: dict[str, Any]) -> int:
-    from bot.cli.render import event_line
-
-    with Session(args) as session:
-        events = session.rotation.history(session.skill, max(1, args.limit))
-        skill = session.skill
-    out.say(f"History of {skill} (newest first)" if events else f"{skill}: nothing recorded yet")
-    out.lines(f"  {event_line(event)}" for event in events)
-    return out.finish(
-        {**payload, "skill": skill, "events": [event_json(e) for e in events]}, EXIT_OK
-    )
-
+from bot.domain.model import Change
 
 # --- doctor ----------------------------------------------------------------------------
 
@@ -392,9 +227,11 @@ def run_apply(args: argparse.Namespace, out: Output, payload: dict[str, Any]) ->
 
 
 def applied(out: Output, payload: dict[str, Any], change: Change) -> int:
-    from bot.cli.render import change_line
-
-    out.say(("Nothing to do: " if change.noop else "Applied: ") + change_line(change))
+    if change.noop:
+        mark = "Nothing to do: "
+    else:
+        mark = "Applied: " if change.announced else "Applied, not announced in Slack yet: "
+    out.say(mark + change_line(change))
     out.lines(f"  {note}" for note in change.notes)
     outcome = "noop" if change.noop else "applied"
     return out.finish({**payload, "outcome": outcome, "result": change_json(change)}, EXIT_OK)

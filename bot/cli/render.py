@@ -49,6 +49,8 @@ def change_json(change: Change) -> dict[str, Any]:
         "code_sha256": change.code_sha256,
         "live_alias": change.live_alias,
         "noop": change.noop,
+        "announced": change.announced,
+        "confirmed_by": change.confirmed_by,
         "audit_id": change.audit_id,
         "certification_id": cert.id if cert else None,
         "notes": list(change.notes),

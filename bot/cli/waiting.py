@@ -10,19 +10,24 @@ late click can no longer apply a change the pipeline has stopped waiting for.
 
 from __future__ import annotations
 
+import signal
 import time
 from datetime import timedelta
+from types import FrameType
 from typing import Any
 
 from bot.cli.exit_codes import EXIT_OK, EXIT_REFUSED, EXIT_UNAVAILABLE
 from bot.cli.render import Output, event_json
 from bot.cli.session import Session
 from bot.domain.model import version_label
+from bot.service.rotation import PostedRequest
 
 #: how often the plan's status is read while waiting (one small query)
 POLL_EVERY = 1.0
 #: how long a Confirm already under way when the wait ends may still take
 APPLYING_GRACE = 60.0
+#: the shell's code for a command stopped by a signal (Ctrl-C, a cancelled job)
+EXIT_STOPPED = 130
 
 
 def duration_label(wait: timedelta) -> str:
@@ -48,14 +53,45 @@ def request_confirmation(
         )
         return out.finish({**payload, "outcome": "requested"}, EXIT_OK)
     label = duration_label(wait)
-    out.progress(f"Waiting up to {label} for an operator to confirm or cancel it in Slack…")
+    # a cancelled CI job is sent SIGTERM: stop waiting the same way as on Ctrl-C
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        out.progress(f"Waiting up to {label} for an operator to confirm or cancel it in Slack…")
+        return _wait(session, posted, wait, label, out, payload)
+    except KeyboardInterrupt:
+        withdrawn = rotation.withdraw_request(posted, "The command that asked stopped waiting")
+        text = (
+            "Stopped waiting: the request in Slack is withdrawn and nothing changed."
+            if withdrawn
+            else "Stopped waiting; the plan was already being applied or decided: see "
+            "`skillbot history`."
+        )
+        out.tell(text)
+        return out.finish({**payload, "outcome": "interrupted", "message": text}, EXIT_STOPPED)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def _wait(
+    session: Session,
+    posted: PostedRequest,
+    wait: timedelta,
+    label: str,
+    out: Output,
+    payload: dict[str, Any],
+) -> int:
+    rotation = session.rotation
     deadline = time.monotonic() + wait.total_seconds()
     withdrawing = False
     told_interrupted = False
     while True:
         outcome = rotation.plan_outcome(posted.plan.id)
         if outcome.decided:
-            break
+            return _decided(out, payload, outcome)
         if outcome.status == "interrupted" and not told_interrupted:
             told_interrupted = True
             detail = outcome.attempt.detail if outcome.attempt else "a transient failure"
@@ -63,7 +99,7 @@ def request_confirmation(
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             if withdrawing:
-                return _still_applying(out, payload, posted.plan.id)
+                return _still_applying(out, payload)
             if rotation.withdraw_request(posted, f"Nobody confirmed within {label}"):
                 return _unanswered(session, out, payload, label, posted.channel)
             # an operator's Confirm is being applied right now: wait for its end
@@ -71,7 +107,6 @@ def request_confirmation(
             deadline = time.monotonic() + APPLYING_GRACE
             continue
         time.sleep(min(POLL_EVERY, remaining))
-    return _decided(out, payload, outcome)
 
 
 def _decided(out: Output, payload: dict[str, Any], outcome: Any) -> int:
@@ -121,7 +156,7 @@ def _unanswered(
     )
 
 
-def _still_applying(out: Output, payload: dict[str, Any], plan_id: str) -> int:
+def _still_applying(out: Output, payload: dict[str, Any]) -> int:
     text = (
         "An operator's Confirm is still being applied after the wait ended; its outcome is "
         "not known yet."

@@ -7,6 +7,7 @@ AWS, the messages in Slack, stdout and the exit code.
 from __future__ import annotations
 
 import json
+import signal
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -268,7 +269,8 @@ def test_request_is_confirmed_in_slack_while_the_command_waits(stage, running):
         lambda f: [m for m in f.messages(CHANNEL) if m["text"].startswith("trivia: hotfix")]
     )
     assert announced[0]["text"] == (
-        f"trivia: hotfix PROD1 v1 → v3 by {PIPELINE} (run <{RUN_URL}|4242>) — crash fix"
+        f"trivia: hotfix PROD1 v1 → v3 planned by {PIPELINE} (run <{RUN_URL}|4242>), "
+        "confirmed by <@U0ALICE> — crash fix"
     )
 
 
@@ -309,4 +311,22 @@ def test_a_request_cancelled_in_slack_exits_1(stage, running):
         cli.kill()
     assert code == 1, cli.log()
     assert "An operator cancelled the plan in Slack; nothing changed." in cli.log()
+    assert stage.live() == "1"
+
+
+def test_a_cancelled_job_withdraws_its_request(stage):
+    cli = start_skillbot(
+        "hotfix", "--request", "--wait", "5m", env=stage.env(**GITHUB_RUN), cwd=stage.tmp
+    )
+    try:
+        request = posted_request(stage.fake)
+        cli.wait_for_log("Waiting up to 5m")
+        code = cli.kill(signal.SIGTERM)  # what a CI runner sends a cancelled job
+    finally:
+        cli.kill()
+    assert code == 130, cli.log()
+    assert "Stopped waiting: the request in Slack is withdrawn and nothing changed." in cli.log()
+    [closed] = stage.fake.updates(CHANNEL, request["ts"])
+    assert closed["text"].startswith("The command that asked stopped waiting; nothing changed")
+    assert "plan_confirm" not in json.dumps(closed["blocks"])
     assert stage.live() == "1"
