@@ -330,3 +330,35 @@ def test_a_cancelled_job_withdraws_its_request(stage):
     assert closed["text"].startswith("The command that asked stopped waiting; nothing changed")
     assert "plan_confirm" not in json.dumps(closed["blocks"])
     assert stage.live() == "1"
+
+
+def test_doctor_fixes_then_certify_and_cancel_from_a_pipeline(stage):
+    checked = stage.run("doctor", "--json", **GITHUB_RUN)
+    assert checked.returncode == 1, "problems remain: a pipeline gate fails"
+    report = parsed(checked)
+    assert report["outcome"] == "problems" and len(report["fixes"]) == 3
+    arn = stage.client.get_function(FunctionName=FN)["Configuration"]["FunctionArn"]
+    assert "skillbot:live-alias" not in stage.client.list_tags(Resource=arn)["Tags"]
+
+    fixed = stage.run("doctor", "--yes", **GITHUB_RUN)
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    for alias in ("PROD1", "PROD2"):
+        policy = json.loads(stage.client.get_policy(FunctionName=FN, Qualifier=alias)["Policy"])
+        assert "alexa-appkit.amazon.com" in json.dumps(policy["Statement"])
+    assert stage.client.list_tags(Resource=arn)["Tags"]["skillbot:live-alias"] == "PROD1"
+
+    certified = stage.run("certify", "--yes", "--json", "--reason", "quiz intent", **GITHUB_RUN)
+    assert certified.returncode == 0, certified.stderr
+    assert alias_version(stage.client, FN, "PROD2") == "3"
+    [message] = stage.fake.wait_for(
+        lambda f: [m for m in f.messages(CHANNEL) if "certify" in m["text"]]
+    )
+    assert message["text"] == f"trivia: certify PROD2 v2 → v3 by {PIPELINE} — quiz intent"
+    pending = parsed(stage.run("status", "--json"))["pending_certification"]
+    assert pending["requested_by"] == PIPELINE and pending["version"] == "3"
+
+    cancelled = stage.run("cancel", "--yes", "--reason", "wrong build", **GITHUB_RUN)
+    assert cancelled.returncode == 0, cancelled.stdout + cancelled.stderr
+    assert parsed(stage.run("status", "--json"))["pending_certification"] is None
+    update = stage.fake.wait_for(lambda f: f.updates(CHANNEL, message["ts"]))[-1]
+    assert f"cancelled by {PIPELINE}" in json.dumps(update["blocks"])
