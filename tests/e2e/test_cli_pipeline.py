@@ -19,7 +19,6 @@ from bot import blocks
 from bot.devkit.aws import alias_version, create_skill_function, deploy
 from bot.devkit.fake_slack import FakeSlack
 from bot.devkit.messages import button_value
-from bot.devkit.process import free_port
 from bot.devkit.slack_requests import block_action_body
 from tests.support.cli import (
     GITHUB_RUN,
@@ -30,7 +29,7 @@ from tests.support.cli import (
     start_skillbot,
     write_skills,
 )
-from tests.support.e2e import Bot, bot_env, start_bot
+from tests.support.e2e import Bot
 from tests.support.skills import CHANNEL
 from tests.support.users import OPERATOR, STRANGER
 
@@ -213,16 +212,12 @@ def test_status_reads_what_slack_shows(stage):
 
 
 @pytest.fixture
-def running(stage) -> Iterator[Bot]:
-    """The bot (python -m bot, HTTP mode) on the stage's database and skills file."""
-    port = free_port()
-    # bot_env writes the tests' usual skills file: no pipelines listed
-    env = bot_env(stage.fake, stage.endpoint, port, stage.tmp)
-    process = start_bot(env, stage.tmp)
-    try:
-        yield Bot(f"http://127.0.0.1:{port}", stage.fake, process)
-    finally:
-        process.kill()
+def running(bot, moto_endpoint, tmp_path) -> tuple[Stage, Bot]:
+    """The stage around the real bot process (``bot`` of conftest): its database and its
+    skills file (the tests' usual one: no pipelines listed)."""
+    running_bot, client = bot
+    deploy(client, FN, "VERSION = 3\n")
+    return Stage(client, running_bot.fake, moto_endpoint, tmp_path), running_bot
 
 
 def posted_request(fake: FakeSlack) -> dict[str, Any]:
@@ -233,7 +228,8 @@ def posted_request(fake: FakeSlack) -> dict[str, Any]:
     return message
 
 
-def test_request_is_confirmed_in_slack_while_the_command_waits(stage, running):
+def test_request_is_confirmed_in_slack_while_the_command_waits(running):
+    stage, bot = running
     cli = start_skillbot(
         "hotfix",
         "--request",
@@ -252,11 +248,11 @@ def test_request_is_confirmed_in_slack_while_the_command_waits(stage, running):
         )
         assert stage.live() == "1", "nothing moves before an operator confirms"
         # nobody else may confirm it, and their click leaves the request in place
-        refused = running.click(blocks.CONFIRM, button_value(request, blocks.CONFIRM), STRANGER)
+        refused = bot.click(blocks.CONFIRM, button_value(request, blocks.CONFIRM), STRANGER)
         assert "Only operators" in refused["text"] and not refused.get("replace_original")
         assert stage.live() == "1"
 
-        running.click(blocks.CONFIRM, button_value(request, blocks.CONFIRM), OPERATOR)
+        bot.click(blocks.CONFIRM, button_value(request, blocks.CONFIRM), OPERATOR)
         assert cli.proc is not None
         code = cli.proc.wait(timeout=60)
     finally:
@@ -274,7 +270,8 @@ def test_request_is_confirmed_in_slack_while_the_command_waits(stage, running):
     )
 
 
-def test_a_request_nobody_confirms_is_withdrawn_and_exits_1(stage, running):
+def test_a_request_nobody_confirms_is_withdrawn_and_exits_1(running):
+    stage, bot = running
     result = stage.run("hotfix", "--request", "--wait", "2s", "--json", **GITHUB_RUN)
 
     assert result.returncode == 1, result.stdout + result.stderr
@@ -285,7 +282,7 @@ def test_a_request_nobody_confirms_is_withdrawn_and_exits_1(stage, running):
     assert closed["text"].startswith("Nobody confirmed within 2s; nothing changed")
     assert "plan_confirm" not in json.dumps(closed["blocks"])
     # a late click on the old buttons applies nothing
-    status, _ = running.send(
+    status, _ = bot.send(
         block_action_body(
             blocks.CONFIRM,
             button_value(request, blocks.CONFIRM),
@@ -294,17 +291,18 @@ def test_a_request_nobody_confirms_is_withdrawn_and_exits_1(stage, running):
         )
     )
     assert status == 200
-    running.process.wait_for_log("confirmed again; ignored")
+    bot.process.wait_for_log("confirmed again; ignored")
     assert stage.live() == "1" and stage.versions() == ["1", "2"]
 
 
-def test_a_request_cancelled_in_slack_exits_1(stage, running):
+def test_a_request_cancelled_in_slack_exits_1(running):
+    stage, bot = running
     cli = start_skillbot(
         "hotfix", "--request", "--wait", "5m", env=stage.env(**GITHUB_RUN), cwd=stage.tmp
     )
     try:
         request = posted_request(stage.fake)
-        running.click(blocks.DISMISS, button_value(request, blocks.DISMISS), OPERATOR)
+        bot.click(blocks.DISMISS, button_value(request, blocks.DISMISS), OPERATOR)
         assert cli.proc is not None
         code = cli.proc.wait(timeout=60)
     finally:
