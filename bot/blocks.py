@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from bot.domain.actors import display
 from bot.domain.errors import AppliedNotRecorded, SkillbotError
 from bot.domain.model import (
     Certification,
@@ -118,9 +119,8 @@ def plan_message(
         lines.append(f"• code {short_sha(plan.code_sha256)}")
         if plan.code_last_modified:
             lines.append(f"• last modified {plan.code_last_modified}")
-    lines.append(
-        f"• asked by <@{plan.requested_by}>" + (f": {escape(plan.reason)}" if plan.reason else "")
-    )
+    who = display(plan.requested_by, plan.run_url)
+    lines.append(f"• asked by {who}" + (f": {escape(plan.reason)}" if plan.reason else ""))
     if extra:
         lines.append(extra)
     blocks = [section("\n".join(lines))]
@@ -223,15 +223,15 @@ def certification_message(
 ) -> tuple[str, list[Block]]:
     """The one top-level message of a certification; updated in place as it changes.
     ``endpoint`` is the line naming what Alexa calls for certification."""
-    pending_for = age(cert.created_at, now)
+    pending_for, ended_by = age(cert.created_at, now), display(cert.ended_by or "")
     state = {
         CertificationState.PENDING: f":hourglass_flowing_sand: pending for {pending_for}",
-        CertificationState.PROMOTED: f":white_check_mark: promoted by <@{cert.ended_by}>",
-        CertificationState.CANCELLED: f":no_entry_sign: cancelled by <@{cert.ended_by}>",
+        CertificationState.PROMOTED: f":white_check_mark: promoted by {ended_by}",
+        CertificationState.CANCELLED: f":no_entry_sign: cancelled by {ended_by}",
     }[cert.state]
     text = (
         f"{cert.skill}: certify {cert.alias} {version_label(from_version)} → "
-        f"{version_label(cert.version)} by <@{cert.requested_by}>"
+        f"{version_label(cert.version)} by {display(cert.requested_by)}"
         + (f" — {escape(cert.note)}" if cert.note else "")
     )
     lines = [
@@ -268,7 +268,8 @@ def reminder_message(
     review = f" Alexa says: {review_status}." if review_status else ""
     return (
         f":alarm_clock: Certification of {version_label(cert.version)} on {cert.alias} has been "
-        f"pending for {age(cert.created_at, now)} (started by <@{cert.requested_by}>).{review} "
+        f"pending for {age(cert.created_at, now)} (started by {display(cert.requested_by)})."
+        f"{review} "
         f"When it passes, {mentions(approvers)} can react with :{reaction}: on the message "
         "above to promote it."
     )
@@ -315,7 +316,7 @@ def status_blocks(
             body += f"\nAlexa calls `{alias.endpoint}`"
         if alias.last_change:
             ev = alias.last_change
-            body += f"\n{ev.operation} {age(ev.at, view.now)} ago by <@{ev.actor}>"
+            body += f"\n{ev.operation} {age(ev.at, view.now)} ago by {display(ev.actor)}"
         link = (
             f"<{console_url(region, skill.function, alias.name)}|{alias.name}>"
             if region
@@ -328,7 +329,7 @@ def status_blocks(
         blocks.append(
             context(
                 f"Pending certification: {version_label(cert.version)} on {cert.alias}, "
-                f"for {age(cert.created_at, view.now)}, started by <@{cert.requested_by}>"
+                f"for {age(cert.created_at, view.now)}, started by {display(cert.requested_by)}"
                 + (f"; Alexa certification: {review}" if review else "")
             )
         )

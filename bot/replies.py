@@ -20,6 +20,7 @@ from bot.blocks import (
     mentions,
     section,
 )
+from bot.domain.actors import display
 from bot.domain.model import AuditEvent, FixKind, Outcome, escape, version_label
 
 #: one history entry's most characters; a long reason is cut, never the older entries
@@ -76,7 +77,7 @@ def history_blocks(skill: str, events: Sequence[AuditEvent]) -> tuple[str, list[
         why = f" — {escape(ev.reason)}" if ev.reason else ""
         entry = (
             f"{icons[ev.outcome]} {ev.at:%Y-%m-%d %H:%M} UTC {operation_words(ev.operation)}"
-            f"{move} by <@{ev.actor}>{why} ({OUTCOME_WORDS[ev.outcome]})"
+            f"{move} by {display(ev.actor)}{why} ({OUTCOME_WORDS[ev.outcome]})"
         )
         if len(entry) > HISTORY_ENTRY_MAX:
             entry = entry[: HISTORY_ENTRY_MAX - 1] + "…"

@@ -10,7 +10,7 @@ from slack_bolt import Ack, Respond
 
 from bot import blocks
 from bot.bootstrap import Services
-from bot.domain.errors import SkillbotError
+from bot.domain.errors import NotAuthorized, SkillbotError
 from bot.domain.model import Plan
 from bot.service.rotation import AlreadyHandled
 
@@ -119,6 +119,13 @@ class PlanButtons:
             progress.finish()
             log.info("plan %s confirmed again; ignored", plan_id)
             return ""
+        except NotAuthorized as err:
+            # told privately, the plan stays: it may be a request in the channel that an
+            # operator is still to confirm
+            progress.finish()
+            text, body = blocks.error_message(err, doing="apply the plan")
+            respond(text=text, blocks=body, replace_original=False, response_type="ephemeral")
+            return text
         except SkillbotError as err:
             text, body = blocks.error_message(err, doing="apply the plan")
         else:

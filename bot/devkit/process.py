@@ -25,8 +25,17 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 
 #: what a child must not inherit: credentials or settings that could reach a real Slack
-#: workspace, AWS account or database, or change how the bot runs
-ISOLATED_PREFIXES = ("SLACK_", "AWS_", "ALEXA_", "SKILLBOT_", "DATABASE_")
+#: workspace, AWS account or database, or change how the bot runs (a CI runner's own
+#: GITHUB_* or CODEBUILD_* would make the command line act as that pipeline)
+ISOLATED_PREFIXES = (
+    "SLACK_",
+    "AWS_",
+    "ALEXA_",
+    "SKILLBOT_",
+    "DATABASE_",
+    "GITHUB_",
+    "CODEBUILD_",
+)
 ISOLATED_NAMES = frozenset({"PORT", "LOG_LEVEL"})
 REGION = "us-east-1"
 

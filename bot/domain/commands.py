@@ -68,8 +68,11 @@ class Command:
     keep: int | None = field(default=None, repr=False)
 
 
-def parse(text: str, skills: Sequence[str]) -> Command:
-    """Split ``/skill`` text into subcommand, skill, version and reason; raise on nonsense."""
+def parse(text: str, skills: Sequence[str], *, prog: str = "/skill") -> Command:
+    """Split ``/skill`` text into subcommand, skill, version and reason; raise on nonsense.
+
+    ``prog`` names the face in the hints: the command line passes ``"skillbot"``, whose
+    reason is an option rather than text after ``--``."""
     text = (text or "").translate(_QUOTES).replace("\u00a0", " ").strip()
     head, reason = _split_reason(text)
     words = head.split()
@@ -78,8 +81,8 @@ def parse(text: str, skills: Sequence[str]) -> Command:
     name = words[0].lower()
     if name not in SUBCOMMANDS:
         raise NotFound(
-            f"`{_echo(words[0])}` is not a /skill command.",
-            hint="Try one of: " + ", ".join(SUBCOMMANDS) + " (`/skill help` explains each).",
+            f"`{_echo(words[0])}` is not a {prog} command.",
+            hint="Try one of: " + ", ".join(SUBCOMMANDS) + f" (`{prog} help` explains each).",
         )
     skill: str | None = None
     version: str | None = None
@@ -93,26 +96,28 @@ def parse(text: str, skills: Sequence[str]) -> Command:
         elif word.upper() == "$LATEST" and name in TAKES_VERSION:
             raise Refused(
                 "The live and candidate aliases never point at $LATEST.",
-                hint=f"Leave VERSION out to publish $LATEST as a new version: `/skill {name}`.",
+                hint=f"Leave VERSION out to publish $LATEST as a new version: `{prog} {name}`.",
             )
         elif _VERSION.match(word) or (name not in TAKES_VERSION and skill is not None):
             raise Refused(
                 f"`{_echo(word)}` is not expected here.",
-                hint=_usage(name),
+                hint=_usage(name, prog),
             )
         else:
             raise NotFound(
                 f"There is no skill called `{_echo(word)}`.",
-                hint="Known skills: " + ", ".join(sorted(skills)) + f". Usage: {_usage(name)}",
+                hint="Known skills: "
+                + ", ".join(sorted(skills))
+                + f". Usage: {_usage(name, prog)}",
             )
     if reason and name not in TAKES_REASON:
-        raise Refused(f"`{name}` takes no reason.", hint=_usage(name))
+        raise Refused(f"`{name}` takes no reason.", hint=_usage(name, prog))
     if skill is None and name != "help":
         skill = _only(skills)
         if skill is None:
             raise NotFound(
                 f"Which skill? Several are configured: {', '.join(sorted(skills))}.",
-                hint=_usage(name),
+                hint=_usage(name, prog),
             )
     return Command(name, skill, version, reason, **options)  # type: ignore[arg-type]
 
@@ -205,8 +210,8 @@ def _only(skills: Sequence[str]) -> str | None:
     return skills[0] if len(skills) == 1 else None
 
 
-def _usage(name: str) -> str:
-    parts = ["/skill", name, "[SKILL]"]
+def _usage(name: str, prog: str = "/skill") -> str:
+    parts = [prog, name, "[SKILL]"]
     if name in TAKES_VERSION:
         parts.append("[VERSION]")
     if name == "hotfix":
@@ -214,5 +219,5 @@ def _usage(name: str) -> str:
     if name == "prune":
         parts.append("[--keep N]")
     if name in TAKES_REASON:
-        parts.append("[-- REASON]")
+        parts.append("[-- REASON]" if prog == "/skill" else "[--reason REASON]")
     return "`" + " ".join(parts) + "`"

@@ -10,6 +10,9 @@ import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from bot.domain import actors
+from bot.domain.actors import escape as escape  # typed text made inert in Slack's mrkdwn
+
 LATEST = "$LATEST"
 
 
@@ -119,16 +122,6 @@ class FixKind(enum.StrEnum):
     ADD_GATEWAY_PERMISSION = "add_gateway_permission"
 
 
-def escape(text: str) -> str:
-    """Text a person typed, made safe for Slack's ``text`` and mrkdwn: ``&``, ``<`` and
-    ``>`` become entities, so it can never ping a channel, mention someone or plant a link.
-
-    >>> escape("<!channel> & <https://evil.example|click>")
-    '&lt;!channel&gt; &amp; &lt;https://evil.example|click&gt;'
-    """
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def version_label(number: str | None) -> str:
     """``"7"`` -> ``"v7"``; ``None`` -> ``"(none)"``; ``$LATEST`` unchanged."""
     if number is None:
@@ -184,6 +177,8 @@ class Plan:
     canary_seconds: int | None = None
     #: prune: the version numbers to delete
     versions: tuple[str, ...] = ()
+    #: the pipeline run that asked for the plan (``requested_by`` is then the pipeline)
+    run_url: str | None = None
 
     @property
     def publishes(self) -> bool:
@@ -324,11 +319,12 @@ class Change:
     announced: bool = True
 
     def credit(self) -> str:
-        """`` by <@A>``, or `` planned by <@A>, confirmed by <@B>`` when two people acted."""
-        planner = self.plan.requested_by
-        if self.confirmed_by and self.confirmed_by != planner:
-            return f" planned by <@{planner}>, confirmed by <@{self.confirmed_by}>"
-        return f" by <@{planner}>"
+        """`` by <@A>``, or `` planned by <@A>, confirmed by <@B>`` when two people acted;
+        a pipeline is named, with its run (:func:`bot.domain.actors.display`)."""
+        planner = actors.display(self.plan.requested_by, self.plan.run_url)
+        if self.confirmed_by and self.confirmed_by != self.plan.requested_by:
+            return f" planned by {planner}, confirmed by {actors.display(self.confirmed_by)}"
+        return f" by {planner}"
 
     def headline(self) -> str:
         """The announcement's fallback text: skill, alias, ``vOLD → vNEW``, who, why.

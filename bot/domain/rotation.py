@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.domain import actors
 from bot.domain.canary import Canary
 from bot.domain.endpoints import (
     GatewayPermission,
@@ -77,7 +78,7 @@ def check_no_pending(pending: Certification | None, skill: str) -> None:
     if pending is not None:
         raise Refused(
             f"{skill} already has a pending certification: {version_label(pending.version)} "
-            f"on {pending.alias}, started by <@{pending.requested_by}>.",
+            f"on {pending.alias}, started by {actors.display(pending.requested_by)}.",
             hint=f"Promote it (`/skill promote {skill}`) or cancel it "
             f"(`/skill cancel {skill}`) first.",
         )

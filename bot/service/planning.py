@@ -56,26 +56,48 @@ class Planning:
         self.function_location = function_location
 
     def plan_hotfix(
-        self, name: str, *, actor: str, reason: str = "", version: str | None = None
+        self,
+        name: str,
+        *,
+        actor: str,
+        reason: str = "",
+        version: str | None = None,
+        run_url: str | None = None,
     ) -> Plan:
-        """Live alias → ``version``, or → a version newly published from ``$LATEST``."""
-        return self._planning(name, Operation.HOTFIX, actor, reason, version)
+        """Live alias → ``version``, or → a version newly published from ``$LATEST``.
+
+        ``run_url`` links the pipeline run that asks (``actor`` is then the pipeline)."""
+        return self._planning(name, Operation.HOTFIX, actor, reason, version, run_url)
 
     def plan_certify(
-        self, name: str, *, actor: str, reason: str = "", version: str | None = None
+        self,
+        name: str,
+        *,
+        actor: str,
+        reason: str = "",
+        version: str | None = None,
+        run_url: str | None = None,
     ) -> Plan:
         """Candidate alias → ``version`` or a new version; records a pending certification."""
-        return self._planning(name, Operation.CERTIFY, actor, reason, version)
+        return self._planning(name, Operation.CERTIFY, actor, reason, version, run_url)
 
     def plan_rollback(
-        self, name: str, *, actor: str, reason: str = "", version: str | None = None
+        self,
+        name: str,
+        *,
+        actor: str,
+        reason: str = "",
+        version: str | None = None,
+        run_url: str | None = None,
     ) -> Plan:
         """Live alias → its previous version (from the audit log) or ``version``."""
-        return self._planning(name, Operation.ROLLBACK, actor, reason, version)
+        return self._planning(name, Operation.ROLLBACK, actor, reason, version, run_url)
 
-    def plan_cancel(self, name: str, *, actor: str, reason: str = "") -> Plan:
+    def plan_cancel(
+        self, name: str, *, actor: str, reason: str = "", run_url: str | None = None
+    ) -> Plan:
         """Cancel the pending certification; reminders stop. No AWS change."""
-        return self._planning(name, Operation.CANCEL, actor, reason, None)
+        return self._planning(name, Operation.CANCEL, actor, reason, None, run_url)
 
     def plan_canary(
         self,
@@ -117,12 +139,13 @@ class Planning:
         actor: str,
         reason: str,
         version: str | None,
+        run_url: str | None = None,
         **extra: object,
     ) -> Plan:
         ctx = self.ctx
         skill = ctx.skill(name)
         try:
-            ctx.access.require_operator(actor, str(op))
+            ctx.access.require_planner(actor, str(op))
             plan = self._make_plan(skill, op, actor, reason, version).with_(**extra)
             if op is Operation.CANARY and (plan.noop or plan.to_version == plan.from_version):
                 raise Refused(
@@ -132,6 +155,8 @@ class Planning:
         except SkillbotError as err:
             ctx.audit(skill.name, str(op), outcome_of(err), actor, reason, detail=str(err))
             raise
+        if run_url:
+            plan = plan.with_(run_url=run_url)
         ctx.store.save_plan(plan)
         ctx.audit_plan(plan, Outcome.PLANNED, plan.summary())
         return plan

@@ -22,12 +22,15 @@ from bot.service.planning import DoctorReport, Planning
 from bot.service.promotion import Promotion, Reaction
 from bot.service.prune import PruneOffer, Pruning
 from bot.service.reading import AliasView, Reading, StatusView
+from bot.service.requests import PlanOutcome, PlanRequests, PostedRequest
 
 __all__ = [
     "AliasView",
     "AlreadyHandled",
     "DoctorReport",
     "PlanOffer",
+    "PlanOutcome",
+    "PostedRequest",
     "PruneOffer",
     "Reaction",
     "RotationService",
@@ -61,8 +64,10 @@ class RotationService:
         endpoints: EndpointBook | None = None,
         canaries: Canaries | None = None,
         pruning: Pruning | None = None,
+        requests: PlanRequests | None = None,
     ) -> None:
         self.ctx = ctx
+        self.requests = requests
         self.planning = planning
         self.applying = applying
         self.promotion = promotion
@@ -92,29 +97,64 @@ class RotationService:
 
     # -- planning -----------------------------------------------------------------------
     def plan_hotfix(
-        self, name: str, *, actor: str, reason: str = "", version: str | None = None
+        self,
+        name: str,
+        *,
+        actor: str,
+        reason: str = "",
+        version: str | None = None,
+        run_url: str | None = None,
     ) -> Plan:
-        return self.planning.plan_hotfix(name, actor=actor, reason=reason, version=version)
+        return self.planning.plan_hotfix(
+            name, actor=actor, reason=reason, version=version, run_url=run_url
+        )
 
     def plan_certify(
-        self, name: str, *, actor: str, reason: str = "", version: str | None = None
+        self,
+        name: str,
+        *,
+        actor: str,
+        reason: str = "",
+        version: str | None = None,
+        run_url: str | None = None,
     ) -> Plan:
-        return self.planning.plan_certify(name, actor=actor, reason=reason, version=version)
+        return self.planning.plan_certify(
+            name, actor=actor, reason=reason, version=version, run_url=run_url
+        )
 
     def plan_rollback(
-        self, name: str, *, actor: str, reason: str = "", version: str | None = None
+        self,
+        name: str,
+        *,
+        actor: str,
+        reason: str = "",
+        version: str | None = None,
+        run_url: str | None = None,
     ) -> Plan:
-        return self.planning.plan_rollback(name, actor=actor, reason=reason, version=version)
+        return self.planning.plan_rollback(
+            name, actor=actor, reason=reason, version=version, run_url=run_url
+        )
 
-    def plan_cancel(self, name: str, *, actor: str, reason: str = "") -> Plan:
-        return self.planning.plan_cancel(name, actor=actor, reason=reason)
+    def plan_cancel(
+        self, name: str, *, actor: str, reason: str = "", run_url: str | None = None
+    ) -> Plan:
+        return self.planning.plan_cancel(name, actor=actor, reason=reason, run_url=run_url)
 
     def propose(
-        self, operation: str, name: str, *, actor: str, reason: str = "", version: str | None = None
+        self,
+        operation: str,
+        name: str,
+        *,
+        actor: str,
+        reason: str = "",
+        version: str | None = None,
+        run_url: str | None = None,
     ) -> PlanOffer:
-        """Plan ``operation`` (hotfix, certify, rollback or cancel) and say how to offer it."""
+        """Plan ``operation`` (hotfix, certify, rollback or cancel) and say how to offer it.
+
+        ``run_url`` links the pipeline run asking, when ``actor`` is a pipeline."""
         if operation == "cancel":
-            plan = self.plan_cancel(name, actor=actor, reason=reason)
+            plan = self.plan_cancel(name, actor=actor, reason=reason, run_url=run_url)
             note = self.alexa.withdraw_note(plan.certification_id) if self.alexa else ""
             return PlanOffer(plan, note=note)
         planners: dict[str, Callable[..., Plan]] = {
@@ -122,7 +162,9 @@ class RotationService:
             "certify": self.plan_certify,
             "rollback": self.plan_rollback,
         }
-        plan = planners[operation](name, actor=actor, reason=reason, version=version)
+        plan = planners[operation](
+            name, actor=actor, reason=reason, version=version, run_url=run_url
+        )
         certify = operation == "certify"
         note = ""
         if certify and plan.alias is not None:  # which endpoint certification must call
@@ -171,6 +213,26 @@ class RotationService:
                 hint="Use a plain `/skill hotfix`, or configure AWS access for CloudWatch.",
             )
         return self.canaries
+
+    # -- plans confirmed in Slack, asked for elsewhere ------------------------------------
+    def request(self, offer: PlanOffer) -> PostedRequest:
+        """Post the offered plan in its skill's channel, for an operator to confirm there."""
+        return self._requests().post(offer.plan, note=offer.note, offer_submit=offer.offer_submit)
+
+    def plan_outcome(self, plan_id: str) -> PlanOutcome:
+        """What became of a saved plan (pending, applied, dismissed, stale, …)."""
+        return self._requests().outcome(plan_id)
+
+    def withdraw_request(self, posted: PostedRequest, why: str) -> bool:
+        """Close a posted request nobody confirmed; False when it was decided meanwhile."""
+        return self._requests().withdraw(posted, why)
+
+    def _requests(self) -> PlanRequests:
+        if self.requests is None:  # composed without a notifier (a reading-only face)
+            raise Unavailable(
+                "Posting plans to Slack is not set up here.", hint="Confirm with `--yes`."
+            )
+        return self.requests
 
     def doctor(self, name: str, *, actor: str) -> DoctorReport:
         return self.planning.doctor(name, actor=actor)

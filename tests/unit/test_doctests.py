@@ -18,6 +18,9 @@ MODULES = [
     "bot.adapters.lambda_aws",
     "bot.adapters.startup_checks",
     "bot.cli",
+    "bot.cli.exit_codes",
+    "bot.config.settings",
+    "bot.domain.actors",
 ]
 
 

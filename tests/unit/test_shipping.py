@@ -178,7 +178,7 @@ def test_image_health_check_asks_healthz_on_port_with_python_only(steps):
 
 def test_build_context_holds_what_pip_install_needs_and_no_secrets_or_state():
     context = set(build_context())
-    needed = {"pyproject.toml", "README.md", "LICENSE", "bot/__init__.py", "bot/cli.py"}
+    needed = {"pyproject.toml", "README.md", "LICENSE", "bot/__init__.py", "bot/cli/__init__.py"}
     needed |= {"handlers/__init__.py", "bot/adapters/migrations/script.py.mako"}
     assert needed <= context, needed - context
     rules = dockerignore_rules(ROOT / ".dockerignore")

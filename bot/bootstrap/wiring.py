@@ -1,13 +1,4 @@
-"""The composition root: every object of the running bot is built here, by constructor
-arguments, and nowhere else (nothing is created at import time anywhere in ``bot``).
-
-``__main__`` and the tests call :func:`build_services` with settings (and, in tests, fake
-clients in place of the real ones); the entry point then starts what its role needs::
-
-    services = build_services(load_settings(), load_skills_file("skillbot.toml"))
-    app = bolt_app(services)              # handlers.register(app, services) adds listeners
-    stop = start_scheduler(services)      # reminders, recovery, Alexa's status
-"""
+"""Every use case wired over the ports it is given (real adapters, or the tests' fakes)."""
 
 from __future__ import annotations
 
@@ -15,18 +6,11 @@ import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
-from bot.adapters.apigateway import GatewayAdapter
-from bot.adapters.cloudwatch import CloudWatchMetrics
-from bot.adapters.lambda_aws import LambdaAdapter, lambda_client_config
-from bot.adapters.scheduler import Scheduler
-from bot.adapters.slack_notifier import SlackNotifier, web_client
-from bot.adapters.smapi import SmapiClient, SmapiCredentials
-from bot.adapters.store import SqlStore, open_store
+from bot.adapters.store import SqlStore
 from bot.config import Settings, SkillsFile
-from bot.domain.errors import ConfigError
 from bot.domain.locations import function_location
 from bot.domain.model import Skill
 from bot.ports import Clock, GatewayPort, LambdaPort, MetricsPort, Notifier, SmapiPort
@@ -48,14 +32,10 @@ from bot.service.prune import Pruning
 from bot.service.reading import Reading
 from bot.service.recovery import Recovery
 from bot.service.reminders import Pacing, ReminderService
+from bot.service.requests import PlanRequests
 from bot.service.rotation import RotationService
 
 log = logging.getLogger(__name__)
-
-RECOVERY_EVERY = 60.0  # seconds; also runs once at start
-OUTBOX_EVERY = 5.0  # seconds; a refused post also waits its own pause (5 s, doubling)
-ALEXA_POLL_EVERY = 300.0  # seconds; SMAPI's review status changes over days
-DELIVERIES_KEPT = timedelta(days=7)
 
 
 def utc_now() -> datetime:
@@ -100,100 +80,6 @@ class Services:
         self.closers.clear()
 
 
-def aws_lambda_client(settings: Settings) -> Any:
-    """boto3's Lambda client: the standard credential chain, ``AWS_ENDPOINT_URL``,
-    ``AWS_REGION``; standard retries."""
-    import boto3
-    from botocore.exceptions import NoRegionError
-
-    try:
-        return boto3.client(
-            "lambda", region_name=settings.aws_region, config=lambda_client_config()
-        )
-    except NoRegionError:
-        raise ConfigError(
-            "No AWS region is configured.",
-            hint="Set AWS_REGION (or AWS_DEFAULT_REGION, or a region in your AWS profile).",
-        ) from None
-
-
-def aws_client_factory(settings: Settings) -> Callable[[str, str], Any]:
-    """boto3 clients of other services (API Gateway), per region, built like Lambda's: the
-    standard credential chain, ``AWS_ENDPOINT_URL``, standard retries."""
-    import boto3
-
-    def client(service: str, region: str) -> Any:
-        make: Any = boto3.client  # the service is named at run time
-        return make(
-            service, region_name=region or settings.aws_region, config=lambda_client_config()
-        )
-
-    return client
-
-
-def build_services(
-    settings: Settings,
-    config: SkillsFile,
-    *,
-    lambda_client: Any = None,
-    cloudwatch_client: Any = None,
-    slack_client: Any = None,
-    smapi: SmapiPort | None = None,
-    clock: Clock = utc_now,
-    pacing: Pacing | None = None,
-    aws_clients: Callable[[str, str], Any] | None = None,
-    polling: Polling | None = None,
-    aws_account: Callable[[], str | None] | None = None,
-) -> Services:
-    """Build the real adapters from settings (pass clients to replace boto3's, Slack's
-    or SMAPI's in tests), then :func:`compose` the services over them; ``aws_account``
-    gives the credentials' account (once the start's check knows it), which says where
-    functions are looked for."""
-    if lambda_client is None:
-        lambda_client = aws_lambda_client(settings)
-    region = getattr(getattr(lambda_client, "meta", None), "region_name", None)
-
-    def cloudwatch() -> Any:
-        import boto3
-
-        # the canary's figures: the same region and credentials as Lambda
-        return boto3.client(
-            "cloudwatch", region_name=region or settings.aws_region, config=lambda_client_config()
-        )
-
-    aws_endpoint = getattr(getattr(lambda_client, "meta", None), "endpoint_url", None)
-    store = open_store(settings.database_url)
-    if slack_client is None:
-        slack_client = web_client(settings.slack_bot_token, settings.slack_api_url)
-    if smapi is None and settings.smapi_enabled:
-        smapi = SmapiClient(
-            SmapiCredentials(
-                settings.alexa_lwa_client_id or "",
-                settings.alexa_lwa_client_secret or "",
-                settings.alexa_lwa_refresh_token or "",
-            ),
-            base_url=settings.alexa_smapi_url,
-            token_url=settings.alexa_lwa_token_url,
-        )
-    return compose(
-        settings,
-        config,
-        lambda_=LambdaAdapter(lambda_client),
-        store=store,
-        notifier=SlackNotifier(slack_client),
-        smapi=smapi,
-        gateway=GatewayAdapter(lambda_client, aws_clients or aws_client_factory(settings)),
-        clock=clock,
-        region=region,
-        web_client=slack_client,
-        pacing=pacing,
-        polling=polling,
-        metrics=CloudWatchMetrics(cloudwatch_client, connect=cloudwatch),
-        aws_account=aws_account,
-        aws_endpoint=aws_endpoint,
-    )
-
-
 def compose(
     settings: Settings,
     config: SkillsFile,
@@ -227,7 +113,9 @@ def compose(
         skills,
         lambda_,
         store,
-        AccessPolicy(frozenset(config.operators), frozenset(config.approvers)),
+        AccessPolicy(
+            frozenset(config.operators), frozenset(config.approvers), frozenset(config.pipelines)
+        ),
         clock,
         lock_timeout=lock_timeout,
         canaries=store.canary_book(),
@@ -332,6 +220,7 @@ def compose(
         endpoints,
         canaries=canaries,
         pruning=pruning,
+        requests=PlanRequests(ctx, notifier),
     )
     outbox = Outbox(store, announcer, retries, clock)
     recovery = Recovery(store, lambda_, applying, promotion, announcer, outbox, clock)
@@ -384,45 +273,3 @@ def bolt_app(services: Services) -> Any:
         process_before_response=True,
         listener_executor=services.listener_pool,
     )
-
-
-def start_scheduler(services: Services) -> Callable[[], None]:
-    """Start reminder passes and the maintenance jobs (crash recovery at once and every
-    minute, forgetting old Slack deliveries, Alexa's review status); returns the stop."""
-    store, clock = services.store, services.clock
-    tasks: list[tuple[str, float, Callable[[], object]]] = [
-        ("crash recovery", RECOVERY_EVERY, services.recovery.run),
-        # what Slack refused is posted again as soon as it accepts
-        ("outbox", OUTBOX_EVERY, services.outbox.run),
-        # processed Slack event ids only matter while Slack may still retry
-        (
-            "forget old deliveries",
-            3600.0,
-            lambda: store.prune_deliveries(clock() - DELIVERIES_KEPT),
-        ),
-    ]
-    canary_pass = services.canary_pass
-    if canary_pass is not None:
-        # often enough that a check is never much later than its time (checks are in the
-        # database: a pass with nothing due costs one query)
-        every = min(5.0, canary_pass.canaries.pacing.check_every / 2)
-        tasks.append(("canaries", every, canary_pass.run_pass))
-    alexa = services.alexa
-    if alexa is not None:
-        tasks.append(
-            (
-                "Alexa certification status",
-                ALEXA_POLL_EVERY,
-                lambda: alexa.poll(store.pending_certifications()),
-            )
-        )
-    scheduler = Scheduler(services.reminders, tasks, clock, timezone=services.config.timezone)
-    scheduler.start()
-    log.info(
-        "reminders: scheduled (%s, %s) as %s",
-        services.config.reminder_schedule,
-        services.config.timezone,
-        services.reminders.owner,
-    )
-    services.closers.append(scheduler.stop)
-    return scheduler.stop

@@ -1,13 +1,19 @@
-"""The ``skillbot`` command: run the bot, migrate its database, start the demo.
+"""The ``skillbot`` command: run the bot, migrate its database, start the demo, and the
+rotation itself from a terminal or a CD pipeline (:mod:`bot.cli.operations`).
 
 ::
 
     skillbot run [all|web|scheduler]   # what `python -m bot [ROLE]` does
     skillbot migrate                   # create or migrate the schema of DATABASE_URL
     skillbot demo                      # the bot against an embedded AWS and Slack
+    skillbot status|history|doctor [SKILL]
+    skillbot hotfix|certify|rollback|cancel [SKILL] [VERSION] [--reason TEXT]
+             [--yes | --request [--wait 30m]] [--json] [--as ACTOR]
+    skillbot apply PLAN_ID
     skillbot --version
 
-Exit codes: 0 done, 2 configuration or usage, 3 a service (the database) did not answer.
+Exit codes (:mod:`bot.cli.exit_codes`): 0 done, 1 refused, 2 configuration or usage,
+3 a service (AWS, Slack, the database) did not answer.
 
 A subcommand is one ``add_*`` function that registers its parser and sets ``handler``
 (a function of the parsed arguments returning the exit code); list it in
@@ -25,11 +31,9 @@ from collections.abc import Callable, Sequence
 from typing import TypeAlias
 
 from bot import __version__
+from bot.cli.exit_codes import EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE, SUMMARY
+from bot.cli.operations import OPERATIONS
 from bot.domain.errors import ConfigError, SkillbotError
-
-EXIT_OK = 0
-EXIT_USAGE = 2
-EXIT_UNAVAILABLE = 3
 
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
@@ -55,7 +59,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="skillbot",
-        description="Rotate two AWS Lambda aliases behind a live Alexa skill, from Slack.",
+        description="Rotate two AWS Lambda aliases behind a live Alexa skill, from Slack, "
+        "a terminal or a CD pipeline.",
         epilog=environment_help(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -162,6 +167,7 @@ SUBCOMMANDS: list[Callable[[Subparsers], None]] = [
     add_run,
     add_migrate,
     add_demo,
+    *OPERATIONS,
 ]
 
 
@@ -233,7 +239,12 @@ def environment_help() -> str:
     lines += [" " * (4 + width) + more for more in aws[1:]]
     lines += [
         "",
-        "exit codes: 0 done, 2 configuration or usage, 3 a service did not answer.",
+        "who acts (rotation commands): --as, else SKILLBOT_ACTOR, else the CD pipeline's",
+        "identity (GitHub Actions: GITHUB_REPOSITORY, GITHUB_RUN_ID, GITHUB_ACTOR; AWS",
+        "CodeBuild: CODEBUILD_BUILD_ARN); a pipeline applies only when listed in the skills",
+        "file's pipelines (any may show a plan, or --request an operator's Confirm in Slack).",
+        "",
+        *textwrap.wrap(SUMMARY, width=88),
     ]
     return "\n".join(lines)
 

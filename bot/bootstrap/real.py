@@ -1,0 +1,117 @@
+"""The real adapters built from settings: boto3 clients (the standard credential chain,
+``AWS_ENDPOINT_URL``, ``AWS_REGION``), the Slack Web API client, SMAPI."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from bot.adapters.apigateway import GatewayAdapter
+from bot.adapters.cloudwatch import CloudWatchMetrics
+from bot.adapters.lambda_aws import LambdaAdapter, lambda_client_config
+from bot.adapters.slack_notifier import SlackNotifier, web_client
+from bot.adapters.smapi import SmapiClient, SmapiCredentials
+from bot.adapters.store import open_store
+from bot.bootstrap.wiring import Services, compose, utc_now
+from bot.config import Settings, SkillsFile
+from bot.domain.errors import ConfigError
+from bot.ports import Clock, SmapiPort
+from bot.service.alexa_endpoints import Polling
+from bot.service.reminders import Pacing
+
+log = logging.getLogger(__name__)
+
+
+def aws_lambda_client(settings: Settings) -> Any:
+    """boto3's Lambda client: the standard credential chain, ``AWS_ENDPOINT_URL``,
+    ``AWS_REGION``; standard retries."""
+    import boto3
+    from botocore.exceptions import NoRegionError
+
+    try:
+        return boto3.client(
+            "lambda", region_name=settings.aws_region, config=lambda_client_config()
+        )
+    except NoRegionError:
+        raise ConfigError(
+            "No AWS region is configured.",
+            hint="Set AWS_REGION (or AWS_DEFAULT_REGION, or a region in your AWS profile).",
+        ) from None
+
+
+def aws_client_factory(settings: Settings) -> Callable[[str, str], Any]:
+    """boto3 clients of other services (API Gateway), per region, built like Lambda's: the
+    standard credential chain, ``AWS_ENDPOINT_URL``, standard retries."""
+    import boto3
+
+    def client(service: str, region: str) -> Any:
+        make: Any = boto3.client  # the service is named at run time
+        return make(
+            service, region_name=region or settings.aws_region, config=lambda_client_config()
+        )
+
+    return client
+
+
+def build_services(
+    settings: Settings,
+    config: SkillsFile,
+    *,
+    lambda_client: Any = None,
+    cloudwatch_client: Any = None,
+    slack_client: Any = None,
+    smapi: SmapiPort | None = None,
+    clock: Clock = utc_now,
+    pacing: Pacing | None = None,
+    aws_clients: Callable[[str, str], Any] | None = None,
+    polling: Polling | None = None,
+    aws_account: Callable[[], str | None] | None = None,
+) -> Services:
+    """Build the real adapters from settings (pass clients to replace boto3's, Slack's
+    or SMAPI's in tests), then :func:`compose` the services over them; ``aws_account``
+    gives the credentials' account (once the start's check knows it), which says where
+    functions are looked for."""
+    if lambda_client is None:
+        lambda_client = aws_lambda_client(settings)
+    region = getattr(getattr(lambda_client, "meta", None), "region_name", None)
+
+    def cloudwatch() -> Any:
+        import boto3
+
+        # the canary's figures: the same region and credentials as Lambda
+        return boto3.client(
+            "cloudwatch", region_name=region or settings.aws_region, config=lambda_client_config()
+        )
+
+    aws_endpoint = getattr(getattr(lambda_client, "meta", None), "endpoint_url", None)
+    store = open_store(settings.database_url)
+    if slack_client is None:
+        slack_client = web_client(settings.slack_bot_token, settings.slack_api_url)
+    if smapi is None and settings.smapi_enabled:
+        smapi = SmapiClient(
+            SmapiCredentials(
+                settings.alexa_lwa_client_id or "",
+                settings.alexa_lwa_client_secret or "",
+                settings.alexa_lwa_refresh_token or "",
+            ),
+            base_url=settings.alexa_smapi_url,
+            token_url=settings.alexa_lwa_token_url,
+        )
+    return compose(
+        settings,
+        config,
+        lambda_=LambdaAdapter(lambda_client),
+        store=store,
+        notifier=SlackNotifier(slack_client),
+        smapi=smapi,
+        gateway=GatewayAdapter(lambda_client, aws_clients or aws_client_factory(settings)),
+        clock=clock,
+        region=region,
+        web_client=slack_client,
+        pacing=pacing,
+        polling=polling,
+        metrics=CloudWatchMetrics(cloudwatch_client, connect=cloudwatch),
+        aws_account=aws_account,
+        aws_endpoint=aws_endpoint,
+    )

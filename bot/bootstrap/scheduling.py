@@ -1,0 +1,60 @@
+"""What the scheduler runs: reminder passes and the periodic maintenance tasks."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+
+from bot.adapters.scheduler import Scheduler
+from bot.bootstrap.wiring import Services
+
+log = logging.getLogger(__name__)
+
+
+RECOVERY_EVERY = 60.0  # seconds; also runs once at start
+OUTBOX_EVERY = 5.0  # seconds; a refused post also waits its own pause (5 s, doubling)
+ALEXA_POLL_EVERY = 300.0  # seconds; SMAPI's review status changes over days
+DELIVERIES_KEPT = timedelta(days=7)
+
+
+def start_scheduler(services: Services) -> Callable[[], None]:
+    """Start reminder passes and the maintenance jobs (crash recovery at once and every
+    minute, forgetting old Slack deliveries, Alexa's review status); returns the stop."""
+    store, clock = services.store, services.clock
+    tasks: list[tuple[str, float, Callable[[], object]]] = [
+        ("crash recovery", RECOVERY_EVERY, services.recovery.run),
+        # what Slack refused is posted again as soon as it accepts
+        ("outbox", OUTBOX_EVERY, services.outbox.run),
+        # processed Slack event ids only matter while Slack may still retry
+        (
+            "forget old deliveries",
+            3600.0,
+            lambda: store.prune_deliveries(clock() - DELIVERIES_KEPT),
+        ),
+    ]
+    canary_pass = services.canary_pass
+    if canary_pass is not None:
+        # often enough that a check is never much later than its time (checks are in the
+        # database: a pass with nothing due costs one query)
+        every = min(5.0, canary_pass.canaries.pacing.check_every / 2)
+        tasks.append(("canaries", every, canary_pass.run_pass))
+    alexa = services.alexa
+    if alexa is not None:
+        tasks.append(
+            (
+                "Alexa certification status",
+                ALEXA_POLL_EVERY,
+                lambda: alexa.poll(store.pending_certifications()),
+            )
+        )
+    scheduler = Scheduler(services.reminders, tasks, clock, timezone=services.config.timezone)
+    scheduler.start()
+    log.info(
+        "reminders: scheduled (%s, %s) as %s",
+        services.config.reminder_schedule,
+        services.config.timezone,
+        services.reminders.owner,
+    )
+    services.closers.append(scheduler.stop)
+    return scheduler.stop

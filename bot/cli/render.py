@@ -1,0 +1,153 @@
+"""What the rotation commands print: plain text for people, or with ``--json`` one JSON
+object on stdout for pipelines (progress and errors also go to stderr as text)::
+
+    out = Output(json_mode=False)
+    out.plan(plan)          # the plan, as a person checks it
+    out.finish({"outcome": "planned", "plan": plan_json(plan)}, EXIT_OK)
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable
+from typing import Any
+
+from bot.domain import actors
+from bot.domain.errors import SkillbotError
+from bot.domain.model import AuditEvent, Change, Plan, version_label
+
+
+def plan_json(plan: Plan) -> dict[str, Any]:
+    """A plan's fields; ``to_version`` is null when a new version is to be published."""
+    return {
+        "id": plan.id,
+        "skill": plan.skill,
+        "operation": str(plan.operation) if plan.fix is None else f"fix:{plan.fix}",
+        "summary": plan.summary(),
+        "alias": plan.alias,
+        "from_version": plan.from_version,
+        "to_version": plan.to_version,
+        "publishes": plan.publishes,
+        "code_sha256": plan.code_sha256,
+        "code_last_modified": plan.code_last_modified,
+        "requested_by": plan.requested_by,
+        "run_url": plan.run_url,
+        "reason": plan.reason,
+        "noop": plan.noop,
+        "created_at": plan.created_at.isoformat(),
+    }
+
+
+def change_json(change: Change) -> dict[str, Any]:
+    cert = change.certification
+    return {
+        "summary": change_line(change),
+        "alias": change.alias,
+        "from_version": change.from_version,
+        "to_version": change.to_version,
+        "code_sha256": change.code_sha256,
+        "live_alias": change.live_alias,
+        "noop": change.noop,
+        "announced": change.announced,
+        "confirmed_by": change.confirmed_by,
+        "audit_id": change.audit_id,
+        "certification_id": cert.id if cert else None,
+        "notes": list(change.notes),
+    }
+
+
+def event_json(event: AuditEvent) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "at": event.at.isoformat(),
+        "operation": event.operation,
+        "outcome": str(event.outcome),
+        "actor": event.actor,
+        "reason": event.reason,
+        "alias": event.alias,
+        "from_version": event.from_version,
+        "to_version": event.to_version,
+        "detail": event.detail,
+        "plan_id": event.plan_id,
+    }
+
+
+def error_json(err: SkillbotError) -> dict[str, Any]:
+    return {"kind": err.kind, "message": err.message, "hint": err.hint}
+
+
+def change_line(change: Change) -> str:
+    """``hotfix trivia: PROD1 v1 → v3`` (no Slack markup)."""
+    plan = change.plan
+    if plan.fix is not None or change.alias is None:
+        return plan.summary()
+    old, new = version_label(change.from_version), version_label(change.to_version)
+    return f"{plan.operation} {plan.skill}: {change.alias} {old} → {new}"
+
+
+def event_line(event: AuditEvent) -> str:
+    move = (
+        f" {event.alias} {version_label(event.from_version)} → {version_label(event.to_version)}"
+        if event.alias and event.to_version
+        else ""
+    )
+    why = f" — {event.reason}" if event.reason else ""
+    return (
+        f"{event.at:%Y-%m-%d %H:%M} UTC  {event.outcome:<8} {event.operation}{move} "
+        f"by {event.actor}{why}"
+    )
+
+
+class Output:
+    """Collects what one command prints; text goes out as it comes, JSON at the end."""
+
+    def __init__(self, *, json_mode: bool) -> None:
+        self.json_mode = json_mode
+
+    def say(self, text: str = "") -> None:
+        """A line of the human output (nothing with --json, whose object says it all)."""
+        if not self.json_mode:
+            print(text, flush=True)
+
+    def tell(self, text: str) -> None:
+        """A line people need either way: stdout as text, stderr beside the JSON."""
+        print(text, file=sys.stderr if self.json_mode else sys.stdout, flush=True)
+
+    def progress(self, text: str) -> None:
+        """Progress of a long wait: on stderr, so stdout stays one JSON object."""
+        print(text, file=sys.stderr, flush=True)
+
+    def lines(self, lines: Iterable[str]) -> None:
+        for line in lines:
+            self.say(line)
+
+    def plan(self, plan: Plan, note: str = "") -> None:
+        rows = [("plan", plan.id)]
+        if plan.alias and plan.fix is None and plan.to_version != plan.from_version:
+            rows.append(
+                ("alias", f"{plan.alias}: {version_label(plan.from_version)} → {plan.to_label}")
+            )
+        if plan.code_sha256:
+            rows.append(("code", f"sha256 {plan.code_sha256}"))
+        if plan.code_last_modified:
+            rows.append(("last modified", plan.code_last_modified))
+        rows.append(("asked by", actors.plain(plan.requested_by, plan.run_url)))
+        if plan.reason:
+            rows.append(("reason", plan.reason))
+        if note:
+            rows.append(("note", note))
+        self.say(("Nothing to do: " if plan.noop else "Plan: ") + plan.summary())
+        self.lines(f"  {name:<14}{value}" for name, value in rows)
+
+    def error(self, err: SkillbotError, payload: dict[str, Any], code: int) -> int:
+        print(f"skillbot: {err.message}", file=sys.stderr)
+        if err.hint:
+            print(err.hint, file=sys.stderr)
+        return self.finish({**payload, "error": error_json(err)}, code)
+
+    def finish(self, payload: dict[str, Any], code: int) -> int:
+        """Print the JSON object (with --json) and return the exit code."""
+        if self.json_mode:
+            print(json.dumps({**payload, "exit_code": code}, indent=2, ensure_ascii=False))
+        return code

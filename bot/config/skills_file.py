@@ -1,0 +1,233 @@
+"""The skills file (TOML), validated by pydantic models: a wrong key names the file, the
+key and the problem."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from bot.domain import actors
+from bot.domain.canary import CanaryRules
+from bot.domain.endpoints import parse_execute_api_url
+from bot.domain.errors import ConfigError
+from bot.domain.model import Skill
+from bot.schedules import ReminderSchedule
+
+SlackId = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{2,}$")]
+SkillName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
+
+
+def validate_schedule(text: str, timezone: str) -> str:
+    """A duration or a 5-field cron expression that fires (see :mod:`bot.schedules`)."""
+    ReminderSchedule.parse(text, timezone)
+    return text
+
+
+class SkillEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    function: Annotated[str, StringConstraints(min_length=1, max_length=170)]
+    alexa_skill_id: Annotated[str, StringConstraints(pattern=r"^amzn1\.ask\.skill\.[0-9a-f-]+$")]
+    aliases: tuple[str, str] = ("PROD1", "PROD2")
+    live_alias: str | None = None
+    channel: SlackId | None = None
+    reminder_schedule: str | None = None
+    #: the API Gateway variant: what Alexa calls for each alias, instead of its ARN
+    endpoints: dict[str, str] | None = None
+    ssl_certificate_type: Literal["Wildcard", "Trusted", "SelfSigned"] | None = None
+
+    @field_validator("aliases")
+    @classmethod
+    def _two_distinct(cls, value: tuple[str, str]) -> tuple[str, str]:
+        for alias in value:
+            if not re.fullmatch(r"(?!^[0-9]+$)[a-zA-Z0-9-_]{1,128}", alias):
+                raise ValueError(f"{alias!r} is not a valid Lambda alias name")
+        if value[0] == value[1]:
+            raise ValueError("the two aliases must differ")
+        return value
+
+    @model_validator(mode="after")
+    def _live_is_one_of_them(self) -> SkillEntry:
+        if self.live_alias is not None and self.live_alias not in self.aliases:
+            raise ValueError(
+                f"live_alias {self.live_alias!r} is not one of aliases {list(self.aliases)}"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _endpoints_per_alias(self) -> SkillEntry:
+        if self.endpoints is None:
+            if self.ssl_certificate_type is not None:
+                raise ValueError("ssl_certificate_type applies only together with endpoints")
+            return self
+        problem = endpoints_problem(self.endpoints, self.aliases)
+        if problem:
+            raise ValueError(f"endpoints: {problem}")
+        on_execute_api = all(
+            parse_execute_api_url(url) is not None for url in self.endpoints.values()
+        )
+        if self.ssl_certificate_type is None and not on_execute_api:
+            raise ValueError(
+                "ssl_certificate_type is required for endpoints outside execute-api "
+                "(Wildcard, Trusted or SelfSigned, as in the Alexa developer console)"
+            )
+        return self
+
+
+def endpoints_problem(endpoints: Mapping[str, str], aliases: tuple[str, str]) -> str | None:
+    """What is wrong with a skill's ``endpoints`` table (None when nothing is)."""
+    if set(endpoints) != set(aliases):
+        return f"the keys must be the skill's two aliases {list(aliases)}, not {sorted(endpoints)}"
+    for alias, url in endpoints.items():
+        parts = urlsplit(url)
+        if parts.scheme != "https" or not parts.hostname:
+            return f"{alias} = {url!r} is not an https:// URL"
+    if len(set(endpoints.values())) != len(endpoints):
+        return "the two aliases need two different URLs (one API Gateway endpoint each)"
+    return None
+
+
+class SkillsFile(BaseModel):
+    """The TOML skills file (SPEC §5)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    announce_channel: SlackId
+    operators: list[SlackId] = Field(min_length=1)
+    approvers: list[SlackId] = Field(min_length=1)
+    #: CD pipelines that may apply from the command line (``github:ORG/REPO``, …)
+    pipelines: list[str] = Field(default_factory=list)
+    promote_reaction: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_+'-]+$")] = (
+        "white_check_mark"
+    )
+    #: the person who started a certification cannot promote it
+    four_eyes: bool = True
+    timezone: str = "UTC"  # before reminder_schedule: its validator reads it
+    reminder_schedule: str = "0 10 * * MON-FRI"
+    skills: dict[SkillName, SkillEntry] = Field(min_length=1)
+    # canaries: abort when the new version's error rate exceeds the old one's by more
+    # than this many points (with at least canary_min_invocations of the new version)
+    canary_max_error_rate_increase: float = Field(default=1.0, ge=0, le=100)
+    canary_min_invocations: int = Field(default=10, ge=1)
+    canary_complete_without_traffic: bool = False
+    #: seconds: CloudWatch's metric period (1, 5, 10, 30 or a multiple of 60)
+    canary_period: int = 60
+
+    @field_validator("canary_period")
+    @classmethod
+    def _metric_period(cls, value: int) -> int:
+        if value in (1, 5, 10, 30) or (value > 0 and value % 60 == 0):
+            return value
+        raise ValueError(f"{value} is not a CloudWatch period: use 1, 5, 10, 30 or 60, 120, …")
+
+    def canary_rules(self) -> CanaryRules:
+        return CanaryRules(
+            max_error_rate_increase=self.canary_max_error_rate_increase,
+            min_invocations=self.canary_min_invocations,
+            complete_without_traffic=self.canary_complete_without_traffic,
+        )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone like 'Europe/Berlin'") from None
+        return value
+
+    @field_validator("pipelines")
+    @classmethod
+    def _pipeline_identities(cls, value: list[str]) -> list[str]:
+        for identity in value:
+            if not actors.is_pipeline(identity):
+                raise ValueError(
+                    f"{identity!r} is not a pipeline identity like 'github:ORG/REPO' or "
+                    "'codebuild:PROJECT'"
+                )
+        return value
+
+    @field_validator("reminder_schedule")
+    @classmethod
+    def _schedule(cls, value: str, info: ValidationInfo) -> str:
+        return validate_schedule(value, info.data.get("timezone", "UTC"))
+
+    @model_validator(mode="after")
+    def _skill_schedules(self) -> SkillsFile:
+        for name, entry in self.skills.items():
+            if entry.reminder_schedule is not None:
+                try:
+                    validate_schedule(entry.reminder_schedule, self.timezone)
+                except ValueError as err:
+                    raise ValueError(f"skills.{name}.reminder_schedule: {err}") from None
+        return self
+
+    def to_skills(self) -> dict[str, Skill]:
+        return {
+            name: Skill(
+                name=name,
+                function=entry.function,
+                alexa_skill_id=entry.alexa_skill_id,
+                aliases=entry.aliases,
+                initial_live_alias=entry.live_alias or entry.aliases[0],
+                channel=entry.channel or self.announce_channel,
+                reminder_schedule=entry.reminder_schedule,
+                endpoints=dict(entry.endpoints or {}),
+                ssl_certificate_type=(
+                    entry.ssl_certificate_type or ("Wildcard" if entry.endpoints else None)
+                ),
+            )
+            for name, entry in self.skills.items()
+        }
+
+
+def load_skills_file(path: str | Path) -> SkillsFile:
+    """Read and validate the skills file; :class:`ConfigError` names file, key, problem."""
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: the skills file does not exist.",
+            hint="Copy skillbot.example.toml to skillbot.toml, or set SKILLBOT_CONFIG.",
+        ) from None
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path}: not valid TOML: {err}.", hint="Fix the syntax.") from None
+    return parse_skills(raw, source=str(path))
+
+
+def parse_skills(raw: Mapping[str, Any], source: str = "skills file") -> SkillsFile:
+    try:
+        return SkillsFile.model_validate(raw)
+    except ValidationError as err:
+        problems = "; ".join(_describe(e) for e in err.errors())
+        raise ConfigError(
+            f"{source}: {problems}.",
+            hint="See skillbot.example.toml for every key with an example.",
+        ) from None
+
+
+def _describe(error: Any) -> str:
+    key = ".".join(str(p) for p in error["loc"]) or "(top level)"
+    if error["type"] == "missing":
+        return f"{key}: required key is missing"
+    if error["type"] == "extra_forbidden":
+        return f"{key}: unknown key"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return f"{key}: {message}"

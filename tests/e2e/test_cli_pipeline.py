@@ -1,0 +1,362 @@
+"""``skillbot hotfix|apply|status|…`` as a terminal or a CD pipeline runs them: the
+installed entry point in a subprocess, against moto_server and the fake Slack, on the
+database the bot uses. What is asserted is what a person would check: the aliases in
+AWS, the messages in Slack, stdout and the exit code.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot import blocks
+from bot.devkit.aws import alias_version, create_skill_function, deploy
+from bot.devkit.fake_slack import FakeSlack
+from bot.devkit.messages import button_value
+from bot.devkit.slack_requests import block_action_body
+from tests.support.cli import (
+    GITHUB_RUN,
+    PIPELINE,
+    RUN_URL,
+    cli_env,
+    skillbot,
+    start_skillbot,
+    write_skills,
+)
+from tests.support.e2e import Bot
+from tests.support.skills import CHANNEL
+from tests.support.users import OPERATOR, STRANGER
+
+FN = "trivia-skill"
+
+
+@dataclass
+class Stage:
+    """moto_server with the trivia function (PROD1 → v1 live, PROD2 → v2, new code on
+    $LATEST), the fake Slack, and the bot's database and skills file in ``tmp``."""
+
+    client: Any
+    fake: FakeSlack
+    endpoint: str
+    tmp: Path
+
+    def env(self, **extra: str) -> dict[str, str]:
+        return cli_env(self.fake, self.endpoint, self.tmp, **extra)
+
+    def run(self, *args: str, **extra: str) -> Any:
+        return skillbot(*args, env=self.env(**extra), cwd=self.tmp)
+
+    def live(self) -> str:
+        return alias_version(self.client, FN, "PROD1")
+
+    def versions(self) -> list[str]:
+        listed = self.client.list_versions_by_function(FunctionName=FN)["Versions"]
+        return [v["Version"] for v in listed if v["Version"] != "$LATEST"]
+
+
+@pytest.fixture
+def stage(moto_endpoint, tmp_path) -> Iterator[Stage]:
+    client = create_skill_function(FN, moto_endpoint)
+    deploy(client, FN, "VERSION = 3\n")
+    write_skills(tmp_path, pipelines=[PIPELINE])
+    with FakeSlack() as fake:
+        stage = Stage(client, fake, moto_endpoint, tmp_path)
+        migrated = stage.run("migrate")
+        assert migrated.returncode == 0, migrated.stderr
+        yield stage
+
+
+def parsed(result: Any) -> dict[str, Any]:
+    """The one JSON object on stdout."""
+    return json.loads(result.stdout)
+
+
+def test_a_plan_without_yes_changes_nothing(stage):
+    result = stage.run("hotfix", "--reason", "crash on launch", SKILLBOT_ACTOR=OPERATOR)
+
+    assert result.returncode == 0, result.stderr
+    assert "Plan: hotfix trivia: PROD1 v1 → a new version from $LATEST" in result.stdout
+    assert "asked by      U0ALICE" in result.stdout
+    assert "Nothing changed. Apply exactly this plan with `skillbot apply " in result.stdout
+    assert stage.live() == "1"
+    assert stage.versions() == ["1", "2"], "a plan publishes nothing"
+    assert stage.fake.messages() == []
+
+
+def test_yes_applies_once_and_announces_the_pipeline_with_its_run(stage):
+    result = stage.run(
+        "hotfix", "--yes", "--json", "--reason", "crash <!channel> & fix", **GITHUB_RUN
+    )
+
+    assert result.returncode == 0, result.stderr
+    out = parsed(result)
+    assert out["outcome"] == "applied" and out["exit_code"] == 0
+    assert out["actor"] == {
+        "identity": PIPELINE,
+        "run_url": RUN_URL,
+        "source": out["actor"]["source"],
+    }
+    assert out["plan"]["requested_by"] == PIPELINE and out["plan"]["publishes"] is True
+    assert (out["plan"]["alias"], out["plan"]["from_version"]) == ("PROD1", "1")
+    assert out["result"]["from_version"] == "1" and out["result"]["to_version"] == "3"
+    assert stage.live() == "3"
+    assert stage.versions() == ["1", "2", "3"]
+    [announcement] = stage.fake.wait_for(lambda f: f.messages(CHANNEL))
+    assert announcement["text"] == (
+        f"trivia: hotfix PROD1 v1 → v3 by {PIPELINE} (run <{RUN_URL}|4242>)"
+        " — crash &lt;!channel&gt; &amp; fix"
+    )
+
+    history = parsed(stage.run("history", "--json", **GITHUB_RUN))
+    applied = [e for e in history["events"] if e["outcome"] == "applied"]
+    assert [(e["actor"], e["to_version"]) for e in applied] == [(PIPELINE, "3")]
+
+    again = stage.run("hotfix", "--yes", "--json", **GITHUB_RUN)
+    assert again.returncode == 0, again.stderr
+    assert parsed(again)["outcome"] == "noop"
+    assert stage.versions() == ["1", "2", "3"] and len(stage.fake.messages(CHANNEL)) == 1
+
+
+def test_apply_of_a_plan_whose_alias_moved_since_is_refused_as_stale(stage):
+    shown = stage.run("hotfix", "--json", "--as", OPERATOR)
+    assert shown.returncode == 0, shown.stderr
+    plan_id = parsed(shown)["plan"]["id"]
+    # someone else moves the live alias between the plan and its confirmation
+    stage.client.update_alias(FunctionName=FN, Name="PROD1", FunctionVersion="2")
+
+    result = stage.run("apply", plan_id, "--as", OPERATOR)
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "moved" in result.stderr and "again" in result.stderr
+    assert stage.live() == "2"
+    assert stage.fake.messages() == []
+    # the plan is spent: applying it once more does not reach AWS either
+    twice = stage.run("apply", plan_id, "--as", OPERATOR, "--json")
+    assert twice.returncode == 1 and parsed(twice)["error"]["kind"] == "refused"
+    assert stage.live() == "2"
+
+
+@pytest.mark.parametrize(
+    ("who", "refusal"),
+    [
+        (GITHUB_RUN, "The pipeline github:acme/trivia may not confirm a hotfix"),
+        ({"SKILLBOT_ACTOR": STRANGER}, "Only operators may hotfix"),
+    ],
+)
+def test_an_unauthorized_actor_is_refused_with_exit_1(stage, who, refusal):
+    write_skills(stage.tmp)  # no pipelines listed
+    result = stage.run("hotfix", "--yes", "--json", **who)
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert parsed(result)["error"]["kind"] == "not_authorized"
+    assert refusal in result.stderr
+    assert "--request" in result.stderr or "Ask one of" in result.stderr
+    assert stage.live() == "1"
+    assert stage.fake.messages() == []
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "named"),
+    [
+        (
+            ["hotfix", "--yes"],
+            {"SLACK_BOT_TOKEN": "", "SKILLBOT_ACTOR": OPERATOR},
+            "SLACK_BOT_TOKEN",
+        ),
+        (["hotfix"], {}, "--as"),
+        (["hotfix", "quiz"], {"SKILLBOT_ACTOR": OPERATOR}, "no skill called `quiz`"),
+        (["hotfix", "--wait", "30m"], {"SKILLBOT_ACTOR": OPERATOR}, "--request"),
+        (["hotfix", "--as", "alice"], {}, "neither a Slack user id nor a pipeline"),
+        (["status"], {"DATABASE_URL": "sqlite:///elsewhere.db"}, "bot's own database"),
+    ],
+)
+def test_a_configuration_or_usage_error_exits_2_and_changes_nothing(stage, args, env, named):
+    result = stage.run(*args, **env)
+
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert named in result.stderr
+    assert stage.live() == "1" and stage.versions() == ["1", "2"]
+
+
+def test_aws_unreachable_exits_3(stage):
+    result = stage.run(
+        "hotfix", "--json", AWS_ENDPOINT_URL="http://127.0.0.1:9", SKILLBOT_ACTOR=OPERATOR
+    )
+
+    assert result.returncode == 3, result.stdout + result.stderr
+    out = parsed(result)
+    assert out["outcome"] == "unavailable" and out["error"]["kind"] == "unavailable"
+    assert "retry" in result.stderr.lower() or "try again" in result.stderr.lower()
+
+
+def test_status_reads_what_slack_shows(stage):
+    result = stage.run("status", "--json")
+
+    assert result.returncode == 0, result.stderr
+    out = parsed(result)
+    assert (out["live_alias"], out["candidate_alias"]) == ("PROD1", "PROD2")
+    assert [(a["name"], a["role"], a["version"]) for a in out["aliases"]] == [
+        ("PROD1", "live", "1"),
+        ("PROD2", "candidate", "2"),
+    ]
+    assert out["pending_certification"] is None
+
+
+# --- --request: an operator confirms in Slack, through the running bot --------------------
+
+
+@pytest.fixture
+def running(bot, moto_endpoint, tmp_path) -> tuple[Stage, Bot]:
+    """The stage around the real bot process (``bot`` of conftest): its database and its
+    skills file (the tests' usual one: no pipelines listed)."""
+    running_bot, client = bot
+    deploy(client, FN, "VERSION = 3\n")
+    return Stage(client, running_bot.fake, moto_endpoint, tmp_path), running_bot
+
+
+def posted_request(fake: FakeSlack) -> dict[str, Any]:
+    """The plan the command line posted in the channel, once it is there."""
+    [message] = fake.wait_for(
+        lambda f: [m for m in f.messages(CHANNEL) if "asks an operator" in m["text"]], timeout=30
+    )
+    return message
+
+
+def test_request_is_confirmed_in_slack_while_the_command_waits(running):
+    stage, bot = running
+    cli = start_skillbot(
+        "hotfix",
+        "--request",
+        "--wait",
+        "5m",
+        "--reason",
+        "crash fix",
+        env=stage.env(**GITHUB_RUN),
+        cwd=stage.tmp,
+    )
+    try:
+        request = posted_request(stage.fake)
+        assert request["text"] == (
+            f"{PIPELINE} (run <{RUN_URL}|4242>) asks an operator to confirm: "
+            "hotfix trivia: PROD1 v1 → a new version from $LATEST"
+        )
+        assert stage.live() == "1", "nothing moves before an operator confirms"
+        # nobody else may confirm it, and their click leaves the request in place
+        refused = bot.click(blocks.CONFIRM, button_value(request, blocks.CONFIRM), STRANGER)
+        assert "Only operators" in refused["text"] and not refused.get("replace_original")
+        assert stage.live() == "1"
+
+        bot.click(blocks.CONFIRM, button_value(request, blocks.CONFIRM), OPERATOR)
+        assert cli.proc is not None
+        code = cli.proc.wait(timeout=60)
+    finally:
+        cli.kill()
+    output = cli.log()
+    assert code == 0, output
+    assert "Applied by U0ALICE: hotfix trivia: PROD1 v1 → v3" in output
+    assert stage.live() == "3"
+    announced = stage.fake.wait_for(
+        lambda f: [m for m in f.messages(CHANNEL) if m["text"].startswith("trivia: hotfix")]
+    )
+    assert announced[0]["text"] == (
+        f"trivia: hotfix PROD1 v1 → v3 planned by {PIPELINE} (run <{RUN_URL}|4242>), "
+        "confirmed by <@U0ALICE> — crash fix"
+    )
+
+
+def test_a_request_nobody_confirms_is_withdrawn_and_exits_1(running):
+    stage, bot = running
+    result = stage.run("hotfix", "--request", "--wait", "2s", "--json", **GITHUB_RUN)
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    out = parsed(result)
+    assert out["outcome"] == "timeout" and "Nobody confirmed the plan within 2s" in out["message"]
+    request = posted_request(stage.fake)
+    [closed] = stage.fake.updates(CHANNEL, request["ts"])
+    assert closed["text"].startswith("Nobody confirmed within 2s; nothing changed")
+    assert "plan_confirm" not in json.dumps(closed["blocks"])
+    # a late click on the old buttons applies nothing
+    status, _ = bot.send(
+        block_action_body(
+            blocks.CONFIRM,
+            button_value(request, blocks.CONFIRM),
+            user_id=OPERATOR,
+            response_url=stage.fake.response_url(),
+        )
+    )
+    assert status == 200
+    bot.process.wait_for_log("confirmed again; ignored")
+    assert stage.live() == "1" and stage.versions() == ["1", "2"]
+
+
+def test_a_request_cancelled_in_slack_exits_1(running):
+    stage, bot = running
+    cli = start_skillbot(
+        "hotfix", "--request", "--wait", "5m", env=stage.env(**GITHUB_RUN), cwd=stage.tmp
+    )
+    try:
+        request = posted_request(stage.fake)
+        bot.click(blocks.DISMISS, button_value(request, blocks.DISMISS), OPERATOR)
+        assert cli.proc is not None
+        code = cli.proc.wait(timeout=60)
+    finally:
+        cli.kill()
+    assert code == 1, cli.log()
+    assert "An operator cancelled the plan in Slack; nothing changed." in cli.log()
+    assert stage.live() == "1"
+
+
+def test_a_cancelled_job_withdraws_its_request(stage):
+    cli = start_skillbot(
+        "hotfix", "--request", "--wait", "5m", env=stage.env(**GITHUB_RUN), cwd=stage.tmp
+    )
+    try:
+        request = posted_request(stage.fake)
+        cli.wait_for_log("Waiting up to 5m")
+        code = cli.kill(signal.SIGTERM)  # what a CI runner sends a cancelled job
+    finally:
+        cli.kill()
+    assert code == 130, cli.log()
+    assert "Stopped waiting: the request in Slack is withdrawn and nothing changed." in cli.log()
+    [closed] = stage.fake.updates(CHANNEL, request["ts"])
+    assert closed["text"].startswith("The command that asked stopped waiting; nothing changed")
+    assert "plan_confirm" not in json.dumps(closed["blocks"])
+    assert stage.live() == "1"
+
+
+def test_doctor_fixes_then_certify_and_cancel_from_a_pipeline(stage):
+    checked = stage.run("doctor", "--json", **GITHUB_RUN)
+    assert checked.returncode == 1, "problems remain: a pipeline gate fails"
+    report = parsed(checked)
+    assert report["outcome"] == "problems" and len(report["fixes"]) == 3
+    arn = stage.client.get_function(FunctionName=FN)["Configuration"]["FunctionArn"]
+    assert "skillbot:live-alias" not in stage.client.list_tags(Resource=arn)["Tags"]
+
+    fixed = stage.run("doctor", "--yes", **GITHUB_RUN)
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    for alias in ("PROD1", "PROD2"):
+        policy = json.loads(stage.client.get_policy(FunctionName=FN, Qualifier=alias)["Policy"])
+        assert "alexa-appkit.amazon.com" in json.dumps(policy["Statement"])
+    assert stage.client.list_tags(Resource=arn)["Tags"]["skillbot:live-alias"] == "PROD1"
+
+    certified = stage.run("certify", "--yes", "--json", "--reason", "quiz intent", **GITHUB_RUN)
+    assert certified.returncode == 0, certified.stderr
+    assert alias_version(stage.client, FN, "PROD2") == "3"
+    [message] = stage.fake.wait_for(
+        lambda f: [m for m in f.messages(CHANNEL) if "certify" in m["text"]]
+    )
+    assert message["text"] == f"trivia: certify PROD2 v2 → v3 by {PIPELINE} — quiz intent"
+    pending = parsed(stage.run("status", "--json"))["pending_certification"]
+    assert pending["requested_by"] == PIPELINE and pending["version"] == "3"
+
+    cancelled = stage.run("cancel", "--yes", "--reason", "wrong build", **GITHUB_RUN)
+    assert cancelled.returncode == 0, cancelled.stdout + cancelled.stderr
+    assert parsed(stage.run("status", "--json"))["pending_certification"] is None
+    update = stage.fake.wait_for(lambda f: f.updates(CHANNEL, message["ts"]))[-1]
+    assert f"cancelled by {PIPELINE}" in json.dumps(update["blocks"])

@@ -1,0 +1,62 @@
+"""The ``skillbot`` command line as a pipeline runs it: the installed entry point in a
+subprocess, with an environment of the test's choosing (nothing of the developer's)::
+
+    env = cli_env(fake, moto_endpoint, tmp_path, SKILLBOT_ACTOR=OPERATOR)
+    result = skillbot("hotfix", "--yes", env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from bot.devkit.fake_slack import FakeSlack
+from bot.devkit.process import Child, isolated_env
+from bot.devkit.skills_file import write_skills_file
+from tests.support.skills import skills_config
+from tests.support.slack_world import TOKEN
+
+SCRIPT = Path(sys.executable).with_name("skillbot")
+#: a GitHub Actions run of the repository acme/trivia
+GITHUB_RUN = {
+    "GITHUB_ACTOR": "octocat",
+    "GITHUB_REPOSITORY": "acme/trivia",
+    "GITHUB_RUN_ID": "4242",
+    "GITHUB_SERVER_URL": "https://github.com",
+}
+PIPELINE = "github:acme/trivia"
+RUN_URL = "https://github.com/acme/trivia/actions/runs/4242"
+
+
+def cli_env(fake: FakeSlack, aws_endpoint: str, tmp_path: Path, **extra: str) -> dict[str, str]:
+    """The command line's environment: the bot's database and skills file in
+    ``tmp_path``, the fake Slack, moto_server."""
+    settings = {
+        "SLACK_BOT_TOKEN": TOKEN,
+        "SLACK_API_URL": fake.api_url,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'skillbot.db'}",
+        "SKILLBOT_CONFIG": str(tmp_path / "skillbot.toml"),
+        "AWS_ENDPOINT_URL": aws_endpoint,
+    }
+    return isolated_env(**{**settings, **extra})
+
+
+def write_skills(tmp_path: Path, **overrides: Any) -> Path:
+    """The tests' skills file (trivia; operators Alice and Bob) at ``tmp_path``."""
+    return write_skills_file(tmp_path / "skillbot.toml", skills_config(**overrides))
+
+
+def skillbot(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run ``skillbot ARGS`` to its end."""
+    assert SCRIPT.exists(), f"{SCRIPT} is missing: install the project (pip install -e .)"
+    return subprocess.run(
+        [str(SCRIPT), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def start_skillbot(*args: str, env: dict[str, str], cwd: Path) -> Child:
+    """Start ``skillbot ARGS`` (stdout and stderr together, read line by line)."""
+    return Child([str(SCRIPT), *args], env, cwd=cwd, name="skillbot").start()
