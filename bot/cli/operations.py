@@ -25,6 +25,7 @@ from bot.cli.render import Output, change_json, change_line, plan_json
 from bot.cli.session import Session
 from bot.cli.waiting import request_confirmation
 from bot.domain.model import Change
+from bot.service.rotation import PlanOffer
 
 # --- doctor ----------------------------------------------------------------------------
 
@@ -165,6 +166,35 @@ def add_cancel(commands: Subparsers) -> None:
     )
 
 
+def add_prune(commands: Subparsers) -> None:
+    prune = planned(
+        commands,
+        "prune",
+        help="delete old versions nothing refers to",
+        description="Delete old published versions to free code storage. Never a version "
+        "an alias points at or weights, the pending candidate's, $LATEST, or one of the "
+        "--keep most recent.",
+        takes_version=False,
+    )
+    prune.add_argument(
+        "--keep", type=int, default=None, metavar="N", help="keep the N most recent (10)"
+    )
+    prune.set_defaults(propose=propose_prune)
+
+
+def propose_prune(session: Session, args: argparse.Namespace) -> PlanOffer:
+    """The prune plan, its versions and the space it frees as the plan's note."""
+    if args.keep is not None and args.keep < 0:
+        raise UsageError("--keep takes a number of versions, 0 or more.", hint="e.g. --keep 5")
+    offer = session.rotation.propose_prune(
+        session.skill, actor=session.actor.identity, keep=args.keep
+    )
+    freed = sum(v.code_size or 0 for v in offer.versions)
+    lines = [f"deletes v{v.number} ({(v.code_size or 0) / 1e6:.1f} MB)" for v in offer.versions]
+    note = "\n".join([*lines, f"frees {freed / 1e6:.1f} MB; keeps the {offer.keep} most recent"])
+    return PlanOffer(offer.plan, note=note)
+
+
 def run_planned(args: argparse.Namespace, out: Output, payload: dict[str, Any]) -> int:
     if args.wait is not None and not args.request:
         raise UsageError(
@@ -245,5 +275,6 @@ OPERATIONS: list[Callable[[Subparsers], None]] = [
     add_certify,
     add_rollback,
     add_cancel,
+    add_prune,
     add_apply,
 ]

@@ -360,3 +360,18 @@ def test_doctor_fixes_then_certify_and_cancel_from_a_pipeline(stage):
     assert parsed(stage.run("status", "--json"))["pending_certification"] is None
     update = stage.fake.wait_for(lambda f: f.updates(CHANNEL, message["ts"]))[-1]
     assert f"cancelled by {PIPELINE}" in json.dumps(update["blocks"])
+
+
+def test_prune_from_a_pipeline_deletes_only_what_nothing_refers_to(stage):
+    for n in (4, 5):  # more published versions than the aliases use
+        deploy(stage.client, FN, f"VERSION = {n}\n")
+        stage.client.publish_version(FunctionName=FN)
+    assert stage.versions() == ["1", "2", "3", "4"]
+    shown = stage.run("prune", "--keep", "1", **GITHUB_RUN)
+    assert shown.returncode == 0, shown.stderr
+    assert "deletes v3" in shown.stdout and stage.versions() == ["1", "2", "3", "4"]
+    result = stage.run("prune", "--keep", "1", "--yes", "--json", **GITHUB_RUN)
+    assert result.returncode == 0, result.stderr
+    assert parsed(result)["outcome"] == "applied"
+    # PROD1 → v1 and PROD2 → v2 stay, and v4, the most recent
+    assert stage.versions() == ["1", "2", "4"]
