@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from bot.blocks import CANARY_ABORT, CANARY_COMPLETE, CONFIRM, DISMISS
+from bot.blocks import CANARY_ABORT, CANARY_COMPLETE, CONFIRM, DISMISS, button, context, section
 from bot.domain.canary import Canary, CanaryRules, CanaryState, Tally
 from bot.domain.model import AliasState, Plan, Version, duration_label, version_label
 from bot.domain.prune import size_label
@@ -24,26 +24,6 @@ Block = dict[str, Any]
 def escape(text: str) -> str:
     """``&``, ``<`` and ``>`` as Slack's mrkdwn wants them in plain text."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _section(text: str) -> Block:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}
-
-
-def _context(text: str) -> Block:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:3000]}]}
-
-
-def _button(text: str, action_id: str, value: str, style: str | None = None) -> Block:
-    button: Block = {
-        "type": "button",
-        "text": {"type": "plain_text", "text": text},
-        "action_id": action_id,
-        "value": value,
-    }
-    if style:
-        button["style"] = style
-    return button
 
 
 def _why(reason: str) -> str:
@@ -104,7 +84,7 @@ def canary_message(canary: Canary, *, now: datetime, rules: CanaryRules) -> tupl
     """The one canary message: both versions' figures side by side, time left, buttons."""
     text = start_headline(canary)
     blocks: list[Block] = [
-        _section(f"*{text}*"),
+        section(f"*{text}*"),
         {
             "type": "section",
             "fields": [
@@ -120,23 +100,23 @@ def canary_message(canary: Canary, *, now: datetime, rules: CanaryRules) -> tupl
                 },
             ],
         },
-        _section(_state_line(canary, now)),
+        section(_state_line(canary, now)),
     ]
     if canary.state in (CanaryState.COMPLETED, CanaryState.ABORTED) and canary.outcome:
-        blocks.append(_context(canary.outcome))  # skillbot's words, never typed text
+        blocks.append(context(canary.outcome))  # skillbot's words, never typed text
     if canary.state is CanaryState.RUNNING:
         blocks.append(
             {
                 "type": "actions",
                 "block_id": "canary",
                 "elements": [
-                    _button("Complete now", CANARY_COMPLETE, canary.id, "primary"),
-                    _button("Abort", CANARY_ABORT, canary.id, "danger"),
+                    button("Complete now", CANARY_COMPLETE, canary.id, "primary"),
+                    button("Abort", CANARY_ABORT, canary.id, "danger"),
                 ],
             }
         )
         blocks.append(
-            _context(
+            context(
                 f"Aborts by itself as soon as {version_label(canary.new_version)}'s error rate "
                 f"is more than {rules.max_error_rate_increase:g} points above "
                 f"{version_label(canary.old_version)}'s (with at least {rules.min_invocations} "
@@ -155,7 +135,7 @@ def end_announcement(canary: Canary) -> tuple[str, list[Block]]:
         _tally(version_label(canary.new_version), canary.weight, canary.new),
     ]
     return text, [
-        _section(f"{icon} *{text}*"),
+        section(f"{icon} *{text}*"),
         {"type": "section", "fields": [{"type": "mrkdwn", "text": f} for f in fields]},
     ]
 
@@ -192,7 +172,7 @@ def prune_plan_message(
             f"Nothing to prune in {plan.skill}: every version is in use or among the "
             f"{keep} most recent."
         )
-        return text, [_section(text)]
+        return text, [section(text)]
     text = (
         f"Plan: prune {plan.skill}: delete {len(versions)} old version(s), "
         f"{size_label(total)} freed"
@@ -205,9 +185,9 @@ def prune_plan_message(
     if len(versions) > 40:
         lines.append(f"• … and {len(versions) - 40} more")
     return text, [
-        _section(f"*{text}*"),
-        _section("\n".join(lines)),
-        _context(
+        section(f"*{text}*"),
+        section("\n".join(lines)),
+        context(
             f"Kept: $LATEST, the {keep} most recent, every version an alias points at or "
             "weights, and the pending candidate's. Asked by "
             f"<@{plan.requested_by}>."
@@ -216,9 +196,9 @@ def prune_plan_message(
             "type": "actions",
             "block_id": "plan",
             "elements": [
-                _button("Confirm", CONFIRM, plan.id, "primary"),
-                _button("Cancel", DISMISS, plan.id),
+                button("Confirm", CONFIRM, plan.id, "primary"),
+                button("Cancel", DISMISS, plan.id),
             ],
         },
-        _context("Versions are deleted one by one; one that is in use by then is skipped."),
+        context("Versions are deleted one by one; one that is in use by then is skipped."),
     ]

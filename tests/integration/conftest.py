@@ -2,9 +2,12 @@ from __future__ import annotations
 
 import os
 
+import boto3
 import pytest
+from botocore.stub import Stubber
 from moto import mock_aws
 
+from bot.adapters.lambda_aws import LambdaAdapter, lambda_client_config
 from bot.devkit.aws import create_skill_function
 from bot.devkit.fake_slack import FakeSlack
 from tests.support.slack_world import make_slack_world
@@ -30,3 +33,19 @@ def world(aws, tmp_path):
         w = make_slack_world(fake, client, f"sqlite:///{tmp_path / 'bot.db'}")
         yield w
         w.services.close()
+
+
+@pytest.fixture
+def stubbed():
+    """The Lambda adapter over a client whose answers are botocore's Stubber's: the real
+    AWS errors moto does not produce (a stale RevisionId, refused credentials, …)."""
+    client = boto3.client(
+        "lambda",
+        region_name="us-east-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+        config=lambda_client_config(max_attempts=1),
+    )
+    with Stubber(client) as stub:
+        yield LambdaAdapter(client), stub
+        stub.assert_no_pending_responses()

@@ -3,11 +3,8 @@ from every Lambda call; nothing points at AWS Health for them."""
 
 from __future__ import annotations
 
-import boto3
 import pytest
-from botocore.stub import Stubber
 
-from bot.adapters.lambda_aws import LambdaAdapter, lambda_client_config
 from bot.domain.errors import SkillbotError
 
 FN = "trivia-skill"
@@ -19,20 +16,6 @@ REFUSED_CREDENTIALS = [
     ("InvalidSignatureException", "The request signature we calculated does not match", 403),
     ("SignatureDoesNotMatch", "The request signature we calculated does not match", 403),
 ]
-
-
-@pytest.fixture
-def stubbed():
-    client = boto3.client(
-        "lambda",
-        region_name="us-east-1",
-        aws_access_key_id="x",
-        aws_secret_access_key="x",
-        config=lambda_client_config(max_attempts=1),
-    )
-    with Stubber(client) as stub:
-        yield LambdaAdapter(client), stub
-        stub.assert_no_pending_responses()
 
 
 @pytest.mark.parametrize(("code", "message", "status"), REFUSED_CREDENTIALS)

@@ -16,7 +16,6 @@ import pytest
 from botocore.stub import Stubber
 
 from bot.adapters.cloudwatch import CloudWatchMetrics
-from bot.adapters.lambda_aws import LambdaAdapter, lambda_client_config
 from bot.adapters.store import open_store
 from bot.devkit.aws import adapter, create_skill_function, deploy
 from bot.domain.canary import Tally
@@ -109,20 +108,6 @@ def test_prune_deletes_old_versions_never_a_referenced_one(aws):
 
 
 # -- what moto does not enforce: real AWS answers through botocore's Stubber ----------
-
-
-@pytest.fixture
-def stubbed():
-    client = boto3.client(
-        "lambda",
-        region_name="us-east-1",
-        aws_access_key_id="x",
-        aws_secret_access_key="x",
-        config=lambda_client_config(max_attempts=1),
-    )
-    with Stubber(client) as stub:
-        yield LambdaAdapter(client), stub
-        stub.assert_no_pending_responses()
 
 
 def test_weights_on_a_moved_alias_are_a_stale_plan(stubbed):

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import json
 
-import boto3
 import pytest
-from botocore.stub import Stubber
 
-from bot.adapters.lambda_aws import LambdaAdapter, lambda_client_config
+from bot.adapters.lambda_aws import LambdaAdapter
 from bot.devkit.aws import adapter, create_skill_function, deploy
 from bot.domain.errors import Busy, Forbidden, NotFound, StalePlan, Unavailable
 from tests.support.fakes import SKILL_ID
@@ -67,20 +65,6 @@ def test_live_role_is_a_tag_on_the_function(aws):
 
 
 # -- what moto does not enforce: real AWS answers through botocore's Stubber ----------
-
-
-@pytest.fixture
-def stubbed():
-    client = boto3.client(
-        "lambda",
-        region_name="us-east-1",
-        aws_access_key_id="x",
-        aws_secret_access_key="x",
-        config=lambda_client_config(max_attempts=1),
-    )
-    with Stubber(client) as stub:
-        yield LambdaAdapter(client), stub
-        stub.assert_no_pending_responses()
 
 
 def test_revision_mismatch_on_update_alias_is_a_stale_plan(stubbed):
