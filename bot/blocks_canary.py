@@ -17,13 +17,9 @@ from bot.blocks import CANARY_ABORT, CANARY_COMPLETE, CONFIRM, DISMISS, button, 
 from bot.domain.canary import Canary, CanaryRules, CanaryState, Tally
 from bot.domain.model import AliasState, Plan, Version, duration_label, version_label
 from bot.domain.prune import size_label
+from bot.domain.text import escape
 
 Block = dict[str, Any]
-
-
-def escape(text: str) -> str:
-    """``&``, ``<`` and ``>`` as Slack's mrkdwn wants them in plain text."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _why(reason: str) -> str:

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import re
 
+from bot.domain.text import escape
+
 #: what the skills file accepts as a Slack id (users start with U or W)
 SLACK_USER = re.compile(r"^[A-Z0-9]{2,}$")
 #: ``github:ORG/REPO`` or ``codebuild:PROJECT``
@@ -23,16 +25,6 @@ PIPELINE = re.compile(
 
 
 _RUN_ID = re.compile(r"/runs/(\d+)|/builds?/[^/:]+(?::|%3A)([0-9a-f]{8})")
-
-
-def escape(text: str) -> str:
-    """Text a person typed, made safe for Slack's ``text`` and mrkdwn: ``&``, ``<`` and
-    ``>`` become entities, so it can never ping a channel, mention someone or plant a link.
-
-    >>> escape("<!channel> & <https://evil.example|click>")
-    '&lt;!channel&gt; &amp; &lt;https://evil.example|click&gt;'
-    """
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def is_slack_user(actor: str) -> bool:

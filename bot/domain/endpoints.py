@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 from bot.domain.alexa import SkillEndpoints
 from bot.domain.model import Skill
+from bot.domain.text import escape
 
 #: SMAPI's values of ``endpoint.sslCertificateType`` for an HTTPS endpoint
 SSL_CERTIFICATE_TYPES: tuple[str, ...] = ("Wildcard", "Trusted", "SelfSigned")
@@ -81,15 +82,6 @@ def short_endpoint(uri: str) -> str:
     return uri
 
 
-def escape_mrkdwn(text: str) -> str:
-    """Text from elsewhere (a manifest someone edited, a remote error) made inert in Slack.
-
-    >>> escape_mrkdwn("<!channel> & co")
-    '&lt;!channel&gt; &amp; co'
-    """
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def name_endpoint(uri: str, by_alias: Mapping[str, Endpoint], live_alias: str) -> str:
     """``uri`` with the alias (and its role) it belongs to, for messages.
 
@@ -100,8 +92,8 @@ def name_endpoint(uri: str, by_alias: Mapping[str, Endpoint], live_alias: str) -
     for alias, endpoint in by_alias.items():
         if endpoint.uri == uri:
             role = "the live alias" if alias == live_alias else "the candidate alias"
-            return f"`{escape_mrkdwn(uri)}` ({alias}, {role})"
-    return f"`{escape_mrkdwn(uri)}` (neither alias)"
+            return f"`{escape(uri)}` ({alias}, {role})"
+    return f"`{escape(uri)}` (neither alias)"
 
 
 # -- stage manifests ---------------------------------------------------------------------

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from bot.domain import actors
-from bot.domain.actors import escape as escape  # typed text made inert in Slack's mrkdwn
+from bot.domain.text import escape as escape  # typed text made inert in Slack's mrkdwn
 
 LATEST = "$LATEST"
 

@@ -15,7 +15,6 @@ from bot.domain.canary import Canary
 from bot.domain.endpoints import (
     GatewayPermission,
     GatewayRoute,
-    escape_mrkdwn,
     invoked_function,
     parse_execute_api_url,
     permits_api,
@@ -35,6 +34,7 @@ from bot.domain.model import (
     version_label,
 )
 from bot.domain.prune import STORAGE_WARNING, size_label
+from bot.domain.text import escape
 
 
 def resolve_roles(skill: Skill, recorded_live_alias: str | None) -> Roles:
@@ -314,7 +314,7 @@ def endpoint_drift(
     described = ", ".join(
         f"{named[uri]} ({'the candidate' if named[uri] != roles.live_alias else 'live'})"
         if uri in named
-        else f"`{escape_mrkdwn(uri)}`"
+        else f"`{escape(uri)}`"
         for uri in wrong
     )
     return Finding(

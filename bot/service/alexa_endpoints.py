@@ -26,13 +26,13 @@ from bot.domain.endpoints import (
     Endpoint,
     alias_endpoint,
     describe_wrong,
-    escape_mrkdwn,
     manifest_endpoints,
     repointed,
     wrong_endpoints,
 )
 from bot.domain.errors import NotFound, Refused, SkillbotError, StalePlan, Unavailable
 from bot.domain.model import Certification, Skill
+from bot.domain.text import escape
 from bot.ports import LambdaPort, SmapiPort
 
 log = logging.getLogger(__name__)
@@ -167,7 +167,7 @@ class StageEndpoints:
             if build.status == "SUCCEEDED":
                 return
             if build.status == "FAILED":
-                said = escape_mrkdwn("; ".join(build.errors)) or "no reason given"
+                said = escape("; ".join(build.errors)) or "no reason given"
                 raise Refused(
                     f"Alexa could not build the development manifest with the endpoint "
                     f"`{target.uri}`: {said}.",

@@ -21,6 +21,7 @@ MODULES = [
     "bot.cli.exit_codes",
     "bot.config.settings",
     "bot.domain.actors",
+    "bot.domain.text",
 ]
 
 
