@@ -73,8 +73,17 @@ def event_json(event: AuditEvent) -> dict[str, Any]:
     }
 
 
+def in_terminal_words(text: str) -> str:
+    """The services' hints name Slack's commands; a terminal runs ``skillbot`` instead.
+
+    >>> in_terminal_words("Run `/skill hotfix trivia` again.")
+    'Run `skillbot hotfix trivia` again.'
+    """
+    return text.replace("`/skill ", "`skillbot ")
+
+
 def error_json(err: SkillbotError) -> dict[str, Any]:
-    return {"kind": err.kind, "message": err.message, "hint": err.hint}
+    return {"kind": err.kind, "message": err.message, "hint": in_terminal_words(err.hint)}
 
 
 def change_line(change: Change) -> str:
@@ -141,9 +150,9 @@ class Output:
         self.lines(f"  {name:<14}{value}" for name, value in rows)
 
     def error(self, err: SkillbotError, payload: dict[str, Any], code: int) -> int:
-        print(f"skillbot: {err.message}", file=sys.stderr)
+        print(f"skillbot: {in_terminal_words(err.message)}", file=sys.stderr)
         if err.hint:
-            print(err.hint, file=sys.stderr)
+            print(in_terminal_words(err.hint), file=sys.stderr)
         return self.finish({**payload, "error": error_json(err)}, code)
 
     def finish(self, payload: dict[str, Any], code: int) -> int:

@@ -134,6 +134,8 @@ def test_apply_of_a_plan_whose_alias_moved_since_is_refused_as_stale(stage):
 
     assert result.returncode == 1, result.stdout + result.stderr
     assert "moved" in result.stderr and "again" in result.stderr
+    # the hint names the terminal's command, not Slack's
+    assert "`skillbot hotfix trivia`" in result.stderr and "/skill" not in result.stderr
     assert stage.live() == "2"
     assert stage.fake.messages() == []
     # the plan is spent: applying it once more does not reach AWS either

@@ -19,6 +19,7 @@ MODULES = [
     "bot.adapters.startup_checks",
     "bot.cli",
     "bot.cli.exit_codes",
+    "bot.cli.render",
     "bot.config.settings",
     "bot.domain.actors",
     "bot.domain.text",
