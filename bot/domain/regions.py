@@ -55,8 +55,8 @@ def aws_region_of(function: str) -> str | None:
 
 def _ago(last_modified: str, now: datetime | None) -> str:
     """``deployed 3 h ago`` from Lambda's ``LastModified`` (``2026-03-01T10:00:00.000+0000``)."""
-    try:
-        when = datetime.strptime(last_modified, "%Y-%m-%dT%H:%M:%S.%f%z")
+    try:  # seconds are enough; the zone is UTC in every form AWS writes
+        when = datetime.strptime(last_modified[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)
     except ValueError:
         return f"deployed {last_modified}" if last_modified else "deployed at an unknown time"
     seconds = max(0, int(((now or datetime.now(UTC)) - when).total_seconds()))

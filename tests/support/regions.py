@@ -45,7 +45,7 @@ def regional_config(**entry: Any) -> Any:
 class RegionalWorld:
     services: Services
     lam: FakeLambda
-    clock: FakeClock
+    clock: Any
     notifier: FakeNotifier
     skill: Skill
 
@@ -69,6 +69,25 @@ class RegionalWorld:
             self.lam.deploy(function, code)
 
 
+def compose_regional(lambda_: Any, **entry: Any) -> tuple[Services, FakeNotifier, Skill]:
+    """The real composition over ``lambda_`` (the fake, or the adapter over moto) with the
+    three-region skill."""
+    notifier = FakeNotifier()
+    config = regional_config(**entry)
+    services = compose(
+        Settings(_env_file=None),  # type: ignore[call-arg]
+        config,
+        lambda_=lambda_,
+        store=open_store("sqlite://"),
+        notifier=notifier,
+        clock=FakeClock(),
+        region="us-east-1",
+        lock_timeout=2,
+        metrics=FakeMetrics(),
+    )
+    return services, notifier, config.to_skills()["trivia"]
+
+
 def make_regional_world(lam: FakeLambda | None = None, **entry: Any) -> RegionalWorld:
     """NA: v1 code-1, v2 code-2; EU: v1 code-0, v2 code-1, v3 code-2; FE like NA.
     PROD1 (live) serves code-1 everywhere, PROD2 code-2."""
@@ -82,20 +101,8 @@ def make_regional_world(lam: FakeLambda | None = None, **entry: Any) -> Regional
         lam.point(function, "PROD1", str(len(codes) - 1))
         lam.point(function, "PROD2", str(len(codes)))
     lam.calls.clear()
-    clock, notifier = FakeClock(), FakeNotifier()
-    config = regional_config(**entry)
-    services = compose(
-        Settings(_env_file=None),  # type: ignore[call-arg]
-        config,
-        lambda_=lam,
-        store=open_store("sqlite://"),
-        notifier=notifier,
-        clock=clock,
-        region="us-east-1",
-        lock_timeout=2,
-        metrics=FakeMetrics(),
-    )
-    return RegionalWorld(services, lam, clock, notifier, config.to_skills()["trivia"])
+    services, notifier, skill = compose_regional(lam, **entry)
+    return RegionalWorld(services, lam, services.clock, notifier, skill)  # type: ignore[arg-type]
 
 
 class FlakyLambda(FakeLambda):

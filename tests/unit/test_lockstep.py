@@ -56,7 +56,7 @@ def test_regions_whose_latest_code_differs_are_refused_before_anything_moves(w):
     before = versions(w)
     with pytest.raises(Refused) as refused:
         w.service.plan_hotfix("trivia", actor=OPERATOR)
-    assert f"EU has code {sha('code-3-eu')[:4]}…" in refused.value.message
+    assert f"EU has code {sha('code-3-eu')[:4]}… deployed 23 h ago" in refused.value.message
     assert f"NA has {sha('code-3')[:4]}…" in refused.value.message
     assert "Deploy the same code to every region" in refused.value.hint
     assert versions(w) == before
