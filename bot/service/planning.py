@@ -7,7 +7,7 @@ before anything moves; and doctor, whose findings come with fix plans::
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from bot.domain import rotation
@@ -21,7 +21,7 @@ from bot.service.regional_doctor import RegionalFinding, regional_findings
 #: the endpoints the live Alexa skill calls (None: never published), for the drift check
 LiveEndpoints = Callable[[Skill], list[str] | None]
 #: the endpoint Alexa must call for each alias of a skill (its ARN, or its HTTPS URL)
-AliasEndpoints = Callable[[Skill], dict[str, str]]
+AliasEndpoints = Callable[[Skill], Mapping[str, str | Sequence[str]]]
 
 #: where a function is looked for, in words ("in region us-east-1, account 1234…")
 FunctionLocation = Callable[[str], str]

@@ -69,9 +69,11 @@ class RegionalWorld:
             self.lam.deploy(function, code)
 
 
-def compose_regional(lambda_: Any, **entry: Any) -> tuple[Services, FakeNotifier, Skill]:
+def compose_regional(
+    lambda_: Any, *, smapi: Any = None, polling: Any = None, **entry: Any
+) -> tuple[Services, FakeNotifier, Skill]:
     """The real composition over ``lambda_`` (the fake, or the adapter over moto) with the
-    three-region skill."""
+    three-region skill (and SMAPI when given)."""
     notifier = FakeNotifier()
     config = regional_config(**entry)
     services = compose(
@@ -84,6 +86,8 @@ def compose_regional(lambda_: Any, **entry: Any) -> tuple[Services, FakeNotifier
         region="us-east-1",
         lock_timeout=2,
         metrics=FakeMetrics(),
+        smapi=smapi,
+        polling=polling,
     )
     return services, notifier, config.to_skills()["trivia"]
 
