@@ -17,12 +17,13 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from bench import ack, hotfix, reminders, startup
+from bench import ack, hotfix, regions, reminders, startup
 from bench.harness import sigterm_as_interrupt
 
 BENCHMARKS: dict[str, Callable[[bool], Any]] = {
     "ack": ack.run,
     "hotfix": hotfix.run,
+    "regions": regions.run,
     "startup": startup.run,
     "reminders": reminders.run,
 }

@@ -304,10 +304,19 @@ class StandIns:
     fake: Any  # bot.devkit.fake_slack.FakeSlack
     moto_url: str
 
-    def start_bot(self, aws_endpoint_url: str, role: str) -> str:
-        """The bot over a skills file of one skill, trivia (function ``trivia-skill``),
-        reaching AWS at ``aws_endpoint_url``; its base URL once it is ready."""
-        skills = bench_skills({"trivia": "C0TRIVIA"})
+    def start_bot(
+        self,
+        aws_endpoint_url: str,
+        role: str,
+        channels: Mapping[str, str] | None = None,
+        skill_keys: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> str:
+        """The bot over a skills file of one skill, trivia (function ``trivia-skill``), or
+        of ``channels``' skills with ``skill_keys`` added to their entries, reaching AWS at
+        ``aws_endpoint_url``; its base URL once it is ready."""
+        skills = bench_skills(channels or {"trivia": "C0TRIVIA"})
+        for name, keys in (skill_keys or {}).items():
+            skills["skills"][name].update(keys)
         env = bot_env(
             self.tmp,
             port=free_port(),

@@ -44,9 +44,10 @@ BUDGET_VS_CALLS = 0.75
 class BotRound:
     """One hotfix through Slack: command, plan, Confirm, announcement."""
 
-    def __init__(self, fake: Any, base_url: str) -> None:
+    def __init__(self, fake: Any, base_url: str, skill: str = "trivia") -> None:
         self.fake = fake
         self.events = f"{base_url}/slack/events"
+        self.skill = skill
 
     def _post(self, body: str) -> None:
         from bot.devkit.slack_requests import post, sign
@@ -70,7 +71,7 @@ class BotRound:
         from bot.devkit.slack_requests import block_action_body, slash_command_body
 
         url = self.fake.response_url()
-        self._post(slash_command_body(f"hotfix trivia -- bench round {n}", response_url=url))
+        self._post(slash_command_body(f"hotfix {self.skill} -- bench round {n}", response_url=url))
         plan = self._response(url, lambda r: "Plan" in r.get("text", "") and r.get("blocks"))
         plan_id = button_value(plan, blocks.CONFIRM)
         posted_before = len(self.fake.calls_to("chat.postMessage"))

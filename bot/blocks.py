@@ -20,6 +20,7 @@ from bot.domain.model import (
     Change,
     Operation,
     Plan,
+    RegionMove,
     describe_fix,
     escape,
     version_label,
@@ -112,7 +113,10 @@ def plan_message(
     """The ephemeral plan: what moves from which version to which, and Confirm/Cancel."""
     text = f"Plan: {plan.summary()}"
     lines = [f"*{plan.summary()}*"]
-    if plan.operation is not Operation.CANCEL:  # every other plan shown here moves an alias
+    if plan.operation is not Operation.CANCEL and plan.regions:
+        lines.append(f"• alias `{plan.alias}` in every region, together:")
+        lines.extend(f"    ◦ {line}" for line in region_lines(plan))
+    elif plan.operation is not Operation.CANCEL:  # every other plan here moves an alias
         lines.append(
             f"• alias `{plan.alias}`: {version_label(plan.from_version)} → {plan.to_label}"
         )
@@ -150,6 +154,33 @@ def plan_message(
         )
     )
     return text, blocks
+
+
+def region_lines(plan: Plan) -> list[str]:
+    """One line per region of a lockstep plan: ``NA: v7 → a new version, code …``."""
+    default = RegionMove(
+        plan.default_region,
+        "",
+        plan.from_version,
+        plan.to_version,
+        plan.code_sha256,
+        code_last_modified=plan.code_last_modified,
+    )
+    lines = []
+    for move in (default, *plan.regions):
+        new = (
+            "a new version from $LATEST"
+            if move.to_version is None
+            else version_label(move.to_version)
+        )
+        line = f"*{move.region}*: {version_label(move.from_version)} → {new}"
+        if move.to_version == move.from_version:
+            line += " (already there)"
+        line += f", code {short_sha(move.code_sha256)}"
+        if move.code_last_modified:
+            line += f", last modified {move.code_last_modified}"
+        lines.append(line)
+    return lines
 
 
 def result_message(change: Change) -> tuple[str, list[Block]]:
@@ -194,9 +225,21 @@ def announcement(change: Change, *, console: str | None = None) -> tuple[str, li
             f"*Live alias*\n`{change.live_alias}`",
         ]
     else:
+        moves = f"{version_label(change.from_version)} → {version_label(change.to_version)}"
+        if change.regions:
+            moves = "\n".join(
+                [
+                    f"{change.plan.default_region} {moves}",
+                    *(
+                        f"{r.region} {version_label(r.from_version)} → "
+                        f"{version_label(r.to_version)}"
+                        for r in change.regions
+                    ),
+                ]
+            )
         fields = [
             f"*Alias*\n`{change.alias}`",
-            f"*Version*\n{version_label(change.from_version)} → {version_label(change.to_version)}",
+            f"*Version{'s' if change.regions else ''}*\n{moves}",
             f"*Code*\n{short_sha(change.code_sha256)}",
             f"*Live alias*\n`{change.live_alias}`",
         ]
@@ -286,95 +329,7 @@ def mentions(users: Sequence[str]) -> str:
     return ", ".join(f"<@{u}>" for u in users) or "nobody (configure approvers)"
 
 
-# -- status, history, doctor, help ---------------------------------------------------
-
-
-def status_blocks(
-    view: Any, *, region: str | None = None, review: str | None = None
-) -> list[Block]:
-    """One skill's aliases with version, role, last change; the pending certification."""
-    skill = view.skill
-    roles = view.roles
-    header = f"*{skill.name}* — `{skill.function}`"
-    if not roles.recorded:
-        header += (
-            f"\n_live role taken from the skills file ({roles.live_alias}); "
-            f"record it with `/skill doctor {skill.name}`_"
-        )
-    blocks: list[Block] = [section(header)]
-    fields = []
-    for alias in view.aliases:
-        if alias.state is None:
-            body = "missing"
-        else:
-            body = version_label(alias.state.version)
-            if alias.version:
-                body += f" {short_sha(alias.version.code_sha256)}"
-            if alias.state.routing:
-                body += " (weighted routing!)"
-        if getattr(alias, "endpoint", None):
-            body += f"\nAlexa calls `{alias.endpoint}`"
-        if alias.last_change:
-            ev = alias.last_change
-            body += f"\n{ev.operation} {age(ev.at, view.now)} ago by {display(ev.actor)}"
-        link = (
-            f"<{console_url(region, skill.function, alias.name)}|{alias.name}>"
-            if region
-            else (alias.name)
-        )
-        fields.append(f"*{link}* ({alias.role})\n{body}")
-    blocks.append({"type": "section", "fields": [{"type": "mrkdwn", "text": f} for f in fields]})
-    if view.pending:
-        cert = view.pending
-        blocks.append(
-            context(
-                f"Pending certification: {version_label(cert.version)} on {cert.alias}, "
-                f"for {age(cert.created_at, view.now)}, started by {display(cert.requested_by)}"
-                + (f"; Alexa certification: {review}" if review else "")
-            )
-        )
-        if not cert.message_ts:
-            blocks.append(
-                context(
-                    ":warning: Its certification message is not posted yet (Slack refused it); "
-                    "it is posted as soon as Slack accepts it. Until then use `/skill promote`."
-                )
-            )
-    else:
-        blocks.append(context("No certification pending."))
-    if getattr(view, "canary_line", None):
-        blocks.append(context(view.canary_line))
-    return blocks
-
-
-def status_text(view: Any) -> str:
-    parts = [
-        f"{a.name} ({a.role}) {version_label(a.state.version) if a.state else 'missing'}"
-        for a in view.aliases
-    ]
-    pending = (
-        f"; pending certification {version_label(view.pending.version)} on {view.pending.alias}"
-        if view.pending
-        else ""
-    )
-    return f"{view.skill.name}: " + ", ".join(parts) + pending
-
-
-def home_view(
-    views: Sequence[Any],
-    errors: Sequence[str] = (),
-    *,
-    region: str | None = None,
-    review: Any = None,
-) -> dict[str, Any]:
-    blocks: list[Block] = [
-        {"type": "header", "text": {"type": "plain_text", "text": "Skills"}},
-    ]
-    for view in views:
-        status = review(view.pending) if review and view.pending else None
-        blocks.extend(status_blocks(view, region=region, review=status))
-        blocks.append({"type": "divider"})
-    for error in errors:
-        blocks.append(section(f":warning: {error}"))
-    blocks.append(context("Type `/skill help` for commands."))
-    return {"type": "home", "blocks": blocks[:100]}
+# the status view and App Home live in bot.blocks_status (named here for older callers)
+from bot.blocks_status import home_view as home_view  # noqa: E402
+from bot.blocks_status import status_blocks as status_blocks  # noqa: E402
+from bot.blocks_status import status_text as status_text  # noqa: E402

@@ -12,24 +12,19 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 from botocore.config import Config
-from botocore.exceptions import (
-    BotoCoreError,
-    ClientError,
-    NoCredentialsError,
-    ReadTimeoutError,
-)
-from botocore.exceptions import (
-    ConnectionError as BotoConnectionError,
-)
 
-from bot.domain.errors import Busy, Forbidden, NotFound, Refused, StalePlan, Unavailable
+from bot.adapters.aws_errors import CREDENTIALS_REFUSED as CREDENTIALS_REFUSED
+from bot.adapters.aws_errors import aws_errors as aws_errors
+from bot.adapters.aws_errors import refused_credentials as refused_credentials
+from bot.domain.errors import Busy, NotFound, Refused, StalePlan
 from bot.domain.model import LATEST, AlexaTrigger, AliasState, LatestCode, Version
+from bot.domain.regions import aws_region_of
 
 log = logging.getLogger(__name__)
 
@@ -45,108 +40,6 @@ def lambda_client_config(max_attempts: int = 5, timeout: float = 10.0) -> Config
         connect_timeout=timeout,
         read_timeout=timeout,
     )
-
-
-#: what AWS answers when the credentials themselves are expired, unknown or mis-signed
-CREDENTIALS_REFUSED = frozenset(
-    {
-        "ExpiredTokenException",
-        "ExpiredToken",
-        "InvalidClientTokenId",
-        "UnrecognizedClientException",
-        "InvalidSignatureException",
-        "SignatureDoesNotMatch",
-    }
-)
-
-
-def refused_credentials(code: str, message: str, action: str) -> Forbidden:
-    """The error for credentials AWS does not accept: say so, and how to refresh them."""
-    return Forbidden(
-        f"AWS refused the bot's credentials for {action}: they are expired or wrong "
-        f"({code}: {message}).",
-        hint="Nothing was changed. Refresh them: `aws sso login` for an SSO profile, a new "
-        "AWS_SESSION_TOKEN for temporary keys, or check the role the bot runs as and "
-        "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY; then try again.",
-    )
-
-
-def _error_code(err: ClientError) -> str:
-    return str(err.response.get("Error", {}).get("Code", ""))
-
-
-def _error_message(err: ClientError) -> str:
-    return str(err.response.get("Error", {}).get("Message", "")) or str(err)
-
-
-@contextmanager
-def aws_errors(action: str, function: str) -> Iterator[None]:
-    """Turn what boto3 raises during ``action`` into a domain error."""
-    try:
-        yield
-    except ClientError as err:
-        code, msg = _error_code(err), _error_message(err)
-        # a missing alias or policy is often the answer we look for, not a failure
-        level = logging.DEBUG if code == "ResourceNotFoundException" else logging.WARNING
-        log.log(level, "lambda %s on %s failed: %s %s", action, function, code, msg)
-        if code in CREDENTIALS_REFUSED:
-            raise refused_credentials(code, msg, f"{action} on {function}") from err
-        if code == "ResourceNotFoundException":
-            raise NotFound(
-                f"AWS says {function} has no such resource ({action}): {msg}",
-                hint="Check `function` and `aliases` in the skills file, "
-                "or run `/skill doctor` to create what is missing.",
-            ) from err
-        if code == "PreconditionFailedException":
-            raise StalePlan(
-                f"The alias changed in AWS after the plan was shown ({action} refused: {msg}).",
-                hint="Nothing was changed. Ask for a fresh plan and confirm that one.",
-            ) from err
-        if code == "InvalidParameterValueException" and "CodeSha256" in msg:
-            raise StalePlan(
-                f"The code in $LATEST changed since this plan was shown ({action} of "
-                f"{function} refused: {msg}).",
-                hint="Nothing was published. Ask for a fresh plan to see the new code.",
-            ) from err
-        if code in ("ResourceConflictException", "ConflictException"):
-            raise Busy(
-                f"AWS is still applying another change to {function} ({msg}).",
-                hint="Nothing was changed by skillbot. Try again in a minute.",
-            ) from err
-        if code in ("TooManyRequestsException", "ThrottlingException"):
-            raise Unavailable(
-                f"AWS throttled {action} on {function} even after retries.",
-                hint="Nothing was changed. Try again in a minute.",
-            ) from err
-        if code in ("AccessDeniedException", "AccessDenied"):
-            raise Forbidden(
-                f"The bot's AWS credentials may not {action} on {function}: {msg}",
-                hint="Grant the permissions of iam-policy.json to the bot's role.",
-            ) from err
-        if code in ("InvalidParameterValueException", "ValidationException"):
-            raise Refused(
-                f"AWS refused {action} on {function}: {msg}",
-                hint="Nothing was changed; check the skills file.",
-            ) from err
-        raise Unavailable(
-            f"AWS failed {action} on {function}: {code or 'error'} {msg}",
-            hint="Nothing was changed by skillbot. Try again; if it persists, check AWS Health.",
-        ) from err
-    except NoCredentialsError as err:
-        raise Forbidden(
-            "No AWS credentials found.",
-            hint="Set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run on a role.",
-        ) from err
-    except (ReadTimeoutError, BotoConnectionError) as err:
-        raise Unavailable(
-            f"AWS did not answer {action} on {function} in time ({type(err).__name__}).",
-            hint="The outcome is checked before anything else moves; try again shortly.",
-        ) from err
-    except BotoCoreError as err:
-        raise Unavailable(
-            f"Calling AWS for {action} on {function} failed: {err}",
-            hint="Try again; check the AWS region and endpoint settings.",
-        ) from err
 
 
 def _alias_state(resp: dict[str, Any]) -> AliasState:
@@ -215,23 +108,41 @@ class LambdaAdapter:
         update_wait_seconds: float = 120.0,
         poll_interval: float = 1.0,
         sleep: Callable[[float], None] = time.sleep,
+        regional_client: Callable[[str], Any] | None = None,
     ) -> None:
         self._client = client
+        #: a function ARN in another AWS region is called through that region's client,
+        #: built once by ``regional_client(region)``
+        self._regional_client = regional_client
+        self._regional: dict[str, Any] = {}
+        self._regional_lock = threading.Lock()
         self._update_wait = update_wait_seconds
         self._poll = poll_interval
         self._sleep = sleep
         self._arns: dict[str, str] = {}
 
+    def _c(self, function: str | None) -> Any:
+        """The client of the function's AWS region (its ARN's): the default one unless the
+        ARN names another region."""
+        region = aws_region_of(function) if function else None
+        default = getattr(getattr(self._client, "meta", None), "region_name", None)
+        if region is None or region == default or self._regional_client is None:
+            return self._client
+        with self._regional_lock:
+            if region not in self._regional:
+                self._regional[region] = self._regional_client(region)
+            return self._regional[region]
+
     def get_alias(self, function: str, alias: str) -> AliasState | None:
         try:
             with aws_errors("read alias " + alias, function):
-                return _alias_state(self._client.get_alias(FunctionName=function, Name=alias))
+                return _alias_state(self._c(function).get_alias(FunctionName=function, Name=alias))
         except NotFound:
             return None
 
     def get_latest(self, function: str) -> LatestCode:
         with aws_errors("read $LATEST", function):
-            resp = self._client.get_function_configuration(FunctionName=function)
+            resp = self._c(function).get_function_configuration(FunctionName=function)
         self._arns.setdefault(function, _unqualified_arn(resp["FunctionArn"]))
         return LatestCode(
             code_sha256=resp["CodeSha256"],
@@ -263,7 +174,7 @@ class LambdaAdapter:
     def get_version(self, function: str, version: str) -> Version | None:
         try:
             with aws_errors(f"read version {version}", function):
-                resp = self._client.get_function_configuration(
+                resp = self._c(function).get_function_configuration(
                     FunctionName=function, Qualifier=version
                 )
         except NotFound:
@@ -273,15 +184,17 @@ class LambdaAdapter:
     def list_versions(self, function: str) -> list[Version]:
         versions: list[Version] = []
         with aws_errors("list versions", function):
-            for page in self._client.get_paginator("list_versions_by_function").paginate(
-                FunctionName=function
+            for page in (
+                self._c(function)
+                .get_paginator("list_versions_by_function")
+                .paginate(FunctionName=function)
             ):
                 versions.extend(_version(v) for v in page["Versions"] if v["Version"] != LATEST)
         return versions
 
     def publish_version(self, function: str, code_sha256: str, description: str) -> Version:
         with aws_errors("publish a version", function):
-            resp = self._client.publish_version(
+            resp = self._c(function).publish_version(
                 FunctionName=function, CodeSha256=code_sha256, Description=description[:256]
             )
         return _version(resp)
@@ -298,12 +211,12 @@ class LambdaAdapter:
         if clear_routing:
             kwargs["RoutingConfig"] = {"AdditionalVersionWeights": {}}
         with aws_errors(f"move alias {alias}", function):
-            return _alias_state(self._client.update_alias(**kwargs))
+            return _alias_state(self._c(function).update_alias(**kwargs))
 
     def create_alias(self, function: str, alias: str, version: str) -> AliasState:
         try:
             with aws_errors(f"create alias {alias}", function):
-                resp = self._client.create_alias(
+                resp = self._c(function).create_alias(
                     FunctionName=function, Name=alias, FunctionVersion=version
                 )
         except Busy as err:
@@ -328,7 +241,8 @@ class LambdaAdapter:
     def alexa_triggers(self, function: str, alias: str) -> list[AlexaTrigger]:
         try:
             with aws_errors(f"read the resource policy of {alias}", function):
-                policy = self._client.get_policy(FunctionName=function, Qualifier=alias)["Policy"]
+                answer = self._c(function).get_policy(FunctionName=function, Qualifier=alias)
+                policy = answer["Policy"]
         except NotFound:
             return []  # no policy at all yet
         return parse_alexa_triggers(policy, self.alias_arn(function, alias))
@@ -341,7 +255,7 @@ class LambdaAdapter:
     def add_alexa_trigger(self, function: str, alias: str, skill_id: str) -> AlexaTrigger:
         sid = self.alexa_trigger_id(alias)
         with aws_errors(f"add the Alexa trigger to {alias}", function):
-            self._client.add_permission(
+            self._c(function).add_permission(
                 FunctionName=function,
                 Qualifier=alias,
                 StatementId=sid,
@@ -353,12 +267,12 @@ class LambdaAdapter:
 
     def read_live_alias(self, function: str) -> str | None:
         with aws_errors("read the role tag", function):
-            tags = self._client.list_tags(Resource=self.function_arn(function)).get("Tags", {})
+            tags = self._c(function).list_tags(Resource=self.function_arn(function)).get("Tags", {})
         return tags.get(LIVE_ALIAS_TAG)
 
     def write_live_alias(self, function: str, alias: str) -> None:
         with aws_errors("write the role tag", function):
-            self._client.tag_resource(
+            self._c(function).tag_resource(
                 Resource=self.function_arn(function), Tags={LIVE_ALIAS_TAG: alias}
             )
 
@@ -370,7 +284,7 @@ class LambdaAdapter:
         ``revision_id``: one ``UpdateAlias``."""
         with aws_errors(f"route traffic of alias {alias}", function):
             return _alias_state(
-                self._client.update_alias(
+                self._c(function).update_alias(
                     FunctionName=function,
                     Name=alias,
                     FunctionVersion=version,
@@ -383,7 +297,9 @@ class LambdaAdapter:
         """Every alias of the function, not only the skill's two."""
         found: list[AliasState] = []
         with aws_errors("list aliases", function):
-            for page in self._client.get_paginator("list_aliases").paginate(FunctionName=function):
+            for page in (
+                self._c(function).get_paginator("list_aliases").paginate(FunctionName=function)
+            ):
                 found.extend(_alias_state(a) for a in page["Aliases"])
         return found
 
@@ -393,17 +309,18 @@ class LambdaAdapter:
             raise Refused(f"{version!r} is not a published version.", hint="Name a number.")
         try:
             with aws_errors(f"delete version {version}", function):
-                self._client.delete_function(FunctionName=function, Qualifier=version)
+                self._c(function).delete_function(FunctionName=function, Qualifier=version)
         except Busy as err:  # AWS: an alias (or its routing) still refers to it
             raise Refused(
                 f"AWS keeps version {version}: {err.message}",
                 hint="It is in use; nothing was deleted.",
             ) from err
 
-    def code_storage(self) -> tuple[int, int]:
-        """(bytes used, quota) of the region's function and layer code storage."""
-        with aws_errors("read the account settings", "the region"):
-            resp = self._client.get_account_settings()
+    def code_storage(self, function: str | None = None) -> tuple[int, int]:
+        """(bytes used, quota) of the function's region's function and layer code storage
+        (the default region's without a function)."""
+        with aws_errors("read the account settings", function or "the region"):
+            resp = self._c(function).get_account_settings()
         return (
             int(resp["AccountUsage"]["TotalCodeSize"]),
             int(resp["AccountLimit"]["TotalCodeSize"]),

@@ -85,6 +85,7 @@ def build_services(
         )
 
     aws_endpoint = getattr(getattr(lambda_client, "meta", None), "endpoint_url", None)
+    clients = aws_clients or aws_client_factory(settings)
     store = open_store(settings.database_url)
     if slack_client is None:
         slack_client = web_client(settings.slack_bot_token, settings.slack_api_url)
@@ -101,11 +102,13 @@ def build_services(
     return compose(
         settings,
         config,
-        lambda_=LambdaAdapter(lambda_client),
+        # functions in other regions (a skill's regional functions): one client per region,
+        # built like the default one (AWS_ENDPOINT_URL applies to each)
+        lambda_=LambdaAdapter(lambda_client, regional_client=lambda r: clients("lambda", r)),
         store=store,
         notifier=SlackNotifier(slack_client),
         smapi=smapi,
-        gateway=GatewayAdapter(lambda_client, aws_clients or aws_client_factory(settings)),
+        gateway=GatewayAdapter(lambda_client, clients),
         clock=clock,
         region=region,
         web_client=slack_client,

@@ -25,6 +25,7 @@ from bot.service.canary_pass import CanaryPass
 from bot.service.context import RotationContext
 from bot.service.gateway import GatewayChecks
 from bot.service.home import HomeTab
+from bot.service.lockstep import Lockstep
 from bot.service.outbox import Outbox, RetryBook
 from bot.service.planning import Planning
 from bot.service.promotion import Promotion
@@ -184,6 +185,9 @@ def compose(
     )
     pruning = Pruning(ctx)
     aws_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="skillbot-aws")
+    # a skill's regional functions: every region's calls of one step run side by side
+    regions_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="skillbot-regions")
+    lockstep = Lockstep(ctx, regions_pool)
     applying = Applying(
         ctx,
         announcer,
@@ -192,6 +196,7 @@ def compose(
         gateway=gateway_checks,
         canaries=canaries,
         pruning=pruning,
+        lockstep=lockstep,
     )
     promotion = Promotion(
         ctx,
@@ -204,11 +209,12 @@ def compose(
     planning = Planning(
         ctx,
         live_endpoints=alexa.live_endpoints if alexa else None,
-        alias_endpoints=lambda skill: {a: e.uri for a, e in endpoints.by_alias(skill).items()},
+        alias_endpoints=endpoints.uris_by_alias,  # every region's, for the drift check
         gateway=gateway_checks,
         function_location=lambda function: function_location(
             function, region, aws_account() if aws_account else None
         ),
+        lockstep=lockstep,
     )
     rotation = RotationService(
         ctx,
@@ -252,6 +258,7 @@ def compose(
     )
     services.closers.append(store.close)
     services.closers.append(lambda: aws_pool.shutdown(wait=True))
+    services.closers.append(lambda: regions_pool.shutdown(wait=True))
     # at shutdown, let work already acknowledged to Slack finish
     services.closers.append(lambda: listener_pool.shutdown(wait=True))
     return services

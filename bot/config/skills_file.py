@@ -30,6 +30,11 @@ from bot.domain.model import Skill
 from bot.schedules import ReminderSchedule
 
 SlackId = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{2,}$")]
+#: Alexa's endpoint regions (``manifest.apis.custom.regions``)
+ALEXA_REGIONS = ("NA", "EU", "FE")
+FUNCTION_ARN = re.compile(
+    r"arn:aws[a-z-]*:lambda:[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:function:[A-Za-z0-9_-]{1,64}"
+)
 SkillName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
 
 
@@ -51,6 +56,50 @@ class SkillEntry(BaseModel):
     #: the API Gateway variant: what Alexa calls for each alias, instead of its ARN
     endpoints: dict[str, str] | None = None
     ssl_certificate_type: Literal["Wildcard", "Trusted", "SelfSigned"] | None = None
+    #: Alexa's regional endpoints served by functions in other AWS regions (full ARNs)
+    regional_functions: dict[str, str] | None = None
+    #: the API Gateway variant per Alexa region: {region: {alias: URL}}
+    regional_endpoints: dict[str, dict[str, str]] | None = None
+
+    @field_validator("regional_functions")
+    @classmethod
+    def _regional_arns(cls, value: dict[str, str] | None) -> dict[str, str] | None:
+        for region, arn in (value or {}).items():
+            if region not in ALEXA_REGIONS:
+                raise ValueError(
+                    f"{region!r} is not an Alexa endpoint region: use {', '.join(ALEXA_REGIONS)}"
+                )
+            if not FUNCTION_ARN.fullmatch(arn):
+                raise ValueError(
+                    f"{region} = {arn!r} is not a function ARN like "
+                    "'arn:aws:lambda:eu-west-1:123456789012:function:trivia' (the AWS region "
+                    "is read from it; no alias or version qualifier)"
+                )
+        arns = list((value or {}).values())
+        if len(set(arns)) != len(arns):
+            raise ValueError("each region needs its own function: an ARN is listed twice")
+        return value
+
+    @model_validator(mode="after")
+    def _regions_apart(self) -> SkillEntry:
+        regional = self.regional_functions or {}
+        if self.function in regional.values():
+            raise ValueError(
+                "regional_functions repeats `function`: list only the other regions' functions"
+            )
+        if self.regional_endpoints is None:
+            return self
+        if self.endpoints is None:
+            raise ValueError("regional_endpoints needs endpoints (the default region's) too")
+        for region, table in self.regional_endpoints.items():
+            if region not in regional:
+                raise ValueError(
+                    f"regional_endpoints.{region}: {region} is not in regional_functions"
+                )
+            problem = endpoints_problem(table, self.aliases)
+            if problem:
+                raise ValueError(f"regional_endpoints.{region}: {problem}")
+        return self
 
     @field_validator("aliases")
     @classmethod
@@ -191,6 +240,11 @@ class SkillsFile(BaseModel):
                 endpoints=dict(entry.endpoints or {}),
                 ssl_certificate_type=(
                     entry.ssl_certificate_type or ("Wildcard" if entry.endpoints else None)
+                ),
+                regional_functions=tuple(sorted((entry.regional_functions or {}).items())),
+                regional_endpoints=tuple(
+                    (region, tuple(sorted(table.items())))
+                    for region, table in sorted((entry.regional_endpoints or {}).items())
                 ),
             )
             for name, entry in self.skills.items()

@@ -29,13 +29,15 @@ TRUST = json.dumps(
 def zipped(source: str) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr("index.py", source)
+        # a fixed timestamp: the same source is the same package (and CodeSha256) whenever
+        # and wherever it is deployed, as a reproducible build makes it
+        zf.writestr(zipfile.ZipInfo("index.py", date_time=(2026, 1, 1, 0, 0, 0)), source)
     return buf.getvalue()
 
 
-def lambda_client(endpoint_url: str | None = None) -> Any:
+def lambda_client(endpoint_url: str | None = None, region: str = REGION) -> Any:
     return boto3.client(
-        "lambda", region_name=REGION, endpoint_url=endpoint_url, config=lambda_client_config(2, 5)
+        "lambda", region_name=region, endpoint_url=endpoint_url, config=lambda_client_config(2, 5)
     )
 
 
@@ -45,6 +47,7 @@ def create_skill_function(
     *,
     with_aliases: bool = True,
     alexa_skill_id: str | None = None,
+    region: str = REGION,
 ) -> Any:
     """A function with v1 (code 1) and v2 (code 2); PROD1 → v1, PROD2 → v2.
 
@@ -55,7 +58,7 @@ def create_skill_function(
         role = iam.get_role(RoleName="skill-role")["Role"]["Arn"]
     except iam.exceptions.NoSuchEntityException:
         role = iam.create_role(RoleName="skill-role", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
-    client = lambda_client(endpoint_url)
+    client = lambda_client(endpoint_url, region)
     client.create_function(
         FunctionName=name,
         Runtime="python3.12",
@@ -73,6 +76,27 @@ def create_skill_function(
             for alias in ("PROD1", "PROD2"):
                 add_alexa_trigger(client, name, alias, alexa_skill_id)
     return client
+
+
+#: a skill's other regional functions in the tests and the demo: Alexa region → AWS region
+REGIONAL = {"EU": "eu-west-1", "FE": "us-west-2"}
+
+
+def function_arn(name: str, region: str, account: str = "123456789012") -> str:
+    return f"arn:aws:lambda:{region}:{account}:function:{name}"
+
+
+def create_regional_functions(
+    name: str = "trivia-skill", endpoint_url: str | None = None, **options: Any
+) -> dict[str, tuple[str, Any]]:
+    """The skill's function in the default region and in each of :data:`REGIONAL`'s, each
+    made by :func:`create_skill_function`: Alexa region → (function, that region's client).
+    The default one is named ``name``; the others by their ARN."""
+    functions = {"NA": (name, create_skill_function(name, endpoint_url, **options))}
+    for alexa_region, region in REGIONAL.items():
+        client = create_skill_function(name, endpoint_url, region=region, **options)
+        functions[alexa_region] = (function_arn(name, region), client)
+    return functions
 
 
 def add_alexa_trigger(client: Any, name: str, alias: str, skill_id: str) -> None:

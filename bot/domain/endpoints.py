@@ -48,6 +48,43 @@ class Endpoint:
         return self.uri.startswith("https://")
 
 
+@dataclass(frozen=True)
+class StageTarget:
+    """What every endpoint of a stage must call for one alias: the default endpoint calls
+    ``default``; a region with its own function calls that function's alias (``regional``);
+    any other region calls ``default`` too.
+
+    >>> t = StageTarget(Endpoint("P2", "arn:na:P2"), (("EU", Endpoint("P2", "arn:eu:P2")),))
+    >>> t.for_place("EU").uri, t.for_place("FE").uri
+    ('arn:eu:P2', 'arn:na:P2')
+    """
+
+    default: Endpoint
+    regional: tuple[tuple[str, Endpoint], ...] = ()
+
+    @property
+    def alias(self) -> str:
+        return self.default.alias
+
+    @property
+    def uri(self) -> str:
+        return self.default.uri
+
+    def for_place(self, place: str) -> Endpoint:
+        return dict(self.regional).get(place, self.default)
+
+    def described(self) -> str:
+        """```arn…:P2`` (P2)`` with every region's own: ``…; EU `arn…`, FE `arn…```."""
+        text = f"`{self.default.uri}` ({self.alias})"
+        if self.regional:
+            text += " and in " + ", ".join(f"{r} `{e.uri}`" for r, e in self.regional)
+        return text
+
+
+def as_target(target: Endpoint | StageTarget) -> StageTarget:
+    return target if isinstance(target, StageTarget) else StageTarget(target)
+
+
 def alias_endpoint(skill: Skill, alias: str, alias_arn: str | None) -> Endpoint:
     """The endpoint Alexa must call for ``alias`` of ``skill``.
 
@@ -89,8 +126,9 @@ def name_endpoint(uri: str, by_alias: Mapping[str, Endpoint], live_alias: str) -
     >>> name_endpoint("arn:p1", e, "PROD1"), name_endpoint("arn:x", e, "PROD1")
     ('`arn:p1` (PROD1, the live alias)', '`arn:x` (neither alias)')
     """
-    for alias, endpoint in by_alias.items():
+    for endpoint in by_alias.values():  # keyed by alias, or by alias and region
         if endpoint.uri == uri:
+            alias = endpoint.alias
             role = "the live alias" if alias == live_alias else "the candidate alias"
             return f"`{escape(uri)}` ({alias}, {role})"
     return f"`{escape(uri)}` (neither alias)"
@@ -124,14 +162,14 @@ def _uri(holder: Any) -> str | None:
     return uri if isinstance(uri, str) and uri else None
 
 
-def _endpoint_objects(custom: dict[str, Any]) -> list[dict[str, Any]]:
-    """The default endpoint object (created when missing) and every region's."""
-    objects = [custom.setdefault("endpoint", {})]
+def _endpoint_objects(custom: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """The default endpoint object (created when missing) and every region's, by place."""
+    objects = [("default", custom.setdefault("endpoint", {}))]
     regions = custom.get("regions")
-    for settings in (regions if isinstance(regions, dict) else {}).values():
+    for region, settings in (regions if isinstance(regions, dict) else {}).items():
         if isinstance(settings, dict):
-            objects.append(settings.setdefault("endpoint", {}))
-    return [o for o in objects if isinstance(o, dict)]
+            objects.append((str(region), settings.setdefault("endpoint", {})))
+    return [(place, o) for place, o in objects if isinstance(o, dict)]
 
 
 def _calls(endpoint_object: Mapping[str, Any], target: Endpoint) -> bool:
@@ -141,9 +179,10 @@ def _calls(endpoint_object: Mapping[str, Any], target: Endpoint) -> bool:
     return certificate == target.ssl_certificate_type if target.https else certificate is None
 
 
-def repointed(manifest: Mapping[str, Any], target: Endpoint) -> dict[str, Any] | None:
-    """A copy of ``manifest`` whose default and regional endpoints all call ``target``;
-    None when they already do. Nothing else in the manifest changes.
+def repointed(manifest: Mapping[str, Any], target: Endpoint | StageTarget) -> dict[str, Any] | None:
+    """A copy of ``manifest`` whose default and regional endpoints all call ``target`` (a
+    region with its own function: that function's); None when they already do. Nothing
+    else in the manifest changes.
 
     An ARN endpoint carries no ``sslCertificateType``; an HTTPS one carries the skill's.
 
@@ -158,28 +197,33 @@ def repointed(manifest: Mapping[str, Any], target: Endpoint) -> dict[str, Any] |
     edited = copy.deepcopy(dict(manifest))
     custom = custom_api(edited)
     assert custom is not None
+    stage_target = as_target(target)
     objects = _endpoint_objects(custom)
-    if all(_calls(o, target) for o in objects):
+    if all(_calls(o, stage_target.for_place(place)) for place, o in objects):
         return None
-    for endpoint_object in objects:
-        endpoint_object["uri"] = target.uri
-        if target.https:
-            endpoint_object["sslCertificateType"] = target.ssl_certificate_type
+    for place, endpoint_object in objects:
+        own = stage_target.for_place(place)
+        endpoint_object["uri"] = own.uri
+        if own.https:
+            endpoint_object["sslCertificateType"] = own.ssl_certificate_type
         else:
             endpoint_object.pop("sslCertificateType", None)
     return edited
 
 
-def wrong_endpoints(endpoints: SkillEndpoints, target: Endpoint) -> list[tuple[str, str | None]]:
-    """Where a stage does not call ``target``: ``(place, uri)`` pairs, ``place`` being
-    ``"default"`` or a region; a missing default endpoint counts as wrong.
+def wrong_endpoints(
+    endpoints: SkillEndpoints, target: Endpoint | StageTarget
+) -> list[tuple[str, str | None]]:
+    """Where a stage does not call ``target`` (each region its own): ``(place, uri)``
+    pairs, ``place`` being ``"default"`` or a region; a missing default counts as wrong.
 
     >>> wrong_endpoints(SkillEndpoints("arn:p2", {"EU": "arn:p1"}), Endpoint("PROD2", "arn:p2"))
     [('EU', 'arn:p1')]
     """
     places: list[tuple[str, str | None]] = [("default", endpoints.default)]
     places += sorted(endpoints.regional.items())
-    return [(place, uri) for place, uri in places if uri != target.uri]
+    stage_target = as_target(target)
+    return [(place, uri) for place, uri in places if uri != stage_target.for_place(place).uri]
 
 
 def describe_wrong(

@@ -91,3 +91,10 @@ class AppliedNotRecorded(SkillbotError):
     record and the announcement are completed once the database answers."""
 
     kind = "applied_not_recorded"
+
+
+class PartlyApplied(SkillbotError):
+    """Some regions of a skill moved and others did not; confirming again finishes the
+    rest without moving the finished regions again."""
+
+    kind = "partly_applied"

@@ -11,9 +11,11 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from bot.domain import actors
+from bot.domain.labels import LATEST as LATEST
+from bot.domain.labels import duration_label as duration_label
+from bot.domain.labels import version_label as version_label
+from bot.domain.regions import RegionMove as RegionMove
 from bot.domain.text import escape as escape  # typed text made inert in Slack's mrkdwn
-
-LATEST = "$LATEST"
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,31 @@ class Skill:
     endpoints: dict[str, str] = field(default_factory=dict, hash=False)
     #: SMAPI's ``sslCertificateType`` of those HTTPS endpoints
     ssl_certificate_type: str | None = None
+    #: Alexa's regional endpoints (``EU``, ``FE``, ``NA``) served by functions in other AWS
+    #: regions, as (region, function ARN) pairs; they rotate in lockstep with ``function``
+    regional_functions: tuple[tuple[str, str], ...] = ()
+    #: the API Gateway variant, per Alexa region: (region, {alias: URL}) pairs
+    regional_endpoints: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
+
+    @property
+    def default_region(self) -> str:
+        """How people call the default function's region: ``NA`` unless NA has its own."""
+        return "default" if any(r == "NA" for r, _ in self.regional_functions) else "NA"
+
+    @property
+    def functions(self) -> tuple[tuple[str, str], ...]:
+        """Every (region, function) of the skill, the default function first.
+
+        >>> Skill("t", "f", "i", ("P1", "P2"), "P1", "C",
+        ...       regional_functions=(("EU", "arn:aws:lambda:eu-west-1:1:function:f"),)
+        ...       ).functions[0]
+        ('NA', 'f')
+        """
+        return ((self.default_region, self.function), *self.regional_functions)
+
+    def function_of(self, region: str) -> str:
+        """The function that serves Alexa's ``region`` (the default one unless listed)."""
+        return dict(self.regional_functions).get(region, self.function)
 
     def other_alias(self, alias: str) -> str:
         first, second = self.aliases
@@ -122,26 +149,6 @@ class FixKind(enum.StrEnum):
     ADD_GATEWAY_PERMISSION = "add_gateway_permission"
 
 
-def version_label(number: str | None) -> str:
-    """``"7"`` -> ``"v7"``; ``None`` -> ``"(none)"``; ``$LATEST`` unchanged."""
-    if number is None:
-        return "(none)"
-    return number if number == LATEST else f"v{number}"
-
-
-def duration_label(seconds: float) -> str:
-    """``600`` -> ``"10m"``, ``90`` -> ``"1m 30s"``, ``7200`` -> ``"2h"``."""
-    seconds = int(seconds)
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    parts = [
-        f"{hours}h" if hours else "",
-        f"{minutes}m" if minutes else "",
-        f"{secs}s" if secs else "",
-    ]
-    return " ".join(p for p in parts if p) or "0s"
-
-
 def new_id() -> str:
     return uuid.uuid4().hex
 
@@ -179,6 +186,13 @@ class Plan:
     versions: tuple[str, ...] = ()
     #: the pipeline run that asked for the plan (``requested_by`` is then the pipeline)
     run_url: str | None = None
+    #: a skill with several regional functions: the default region's name, and the other
+    #: regions' moves (the plan's own fields are the default region's move)
+    default_region: str = ""
+    regions: tuple[RegionMove, ...] = ()
+    #: a fix of one regional function: its region and function (None: the default one)
+    region: str | None = None
+    function: str | None = None
 
     @property
     def publishes(self) -> bool:
@@ -201,7 +215,7 @@ class Plan:
     def summary(self) -> str:
         """One line a person reads, e.g. ``hotfix trivia: PROD1 v7 → new version``."""
         if self.operation is Operation.FIX:
-            return f"fix {self.skill}: {describe_fix(self.fix, self.alias)}"
+            return f"fix {self.skill}: {describe_fix(self.fix, self.alias, self.region)}"
         if self.operation is Operation.CANCEL:
             return f"cancel the pending certification of {self.skill}"
         if self.operation is Operation.PROMOTE:
@@ -214,22 +228,26 @@ class Plan:
                 f"{self.to_label} for {(self.canary_weight or 0):.0%} of traffic, "
                 f"{duration_label(self.canary_seconds or 0)}"
             )
-        return (
-            f"{self.operation} {self.skill}: {self.alias} "
-            f"{version_label(self.from_version)} → {self.to_label}"
-        )
+        moves = f"{version_label(self.from_version)} → {self.to_label}"
+        if self.regions:
+            moves = ", ".join([f"{self.default_region} {moves}", *(r.line() for r in self.regions)])
+        return f"{self.operation} {self.skill}: {self.alias} {moves}"
 
     def with_(self, **changes: object) -> Plan:
         return replace(self, **changes)  # type: ignore[arg-type]
 
 
-def describe_fix(fix: FixKind | None, alias: str | None) -> str:
+def describe_fix(fix: FixKind | None, alias: str | None, region: str | None = None) -> str:
+    """What a fix does, e.g. ``create alias PROD2`` (``… in EU`` for a regional function)."""
+    where = f" in {region}" if region else ""
     return {
-        FixKind.CREATE_ALIAS: f"create alias {alias}",
-        FixKind.ADD_TRIGGER: f"add the Alexa Skills Kit trigger (skill-id verified) on {alias}",
-        FixKind.CLEAR_ROUTING: f"remove weighted routing from {alias}",
-        FixKind.RECORD_ROLES: f"record {alias} as live on the function (tag)",
-        FixKind.ADD_GATEWAY_PERMISSION: f"let its API Gateway endpoint invoke {alias}",
+        FixKind.CREATE_ALIAS: f"create alias {alias}{where}",
+        FixKind.ADD_TRIGGER: (
+            f"add the Alexa Skills Kit trigger (skill-id verified) on {alias}{where}"
+        ),
+        FixKind.CLEAR_ROUTING: f"remove weighted routing from {alias}{where}",
+        FixKind.RECORD_ROLES: f"record {alias} as live on the function{where} (tag)",
+        FixKind.ADD_GATEWAY_PERMISSION: f"let its API Gateway endpoint invoke {alias}{where}",
         None: "nothing",
     }[fix]
 
@@ -317,6 +335,8 @@ class Change:
     confirmed_by: str | None = None
     #: False when Slack has not taken the announcement yet (the outbox keeps trying)
     announced: bool = True
+    #: the other regions' moves as made (a lockstep change; the fields above: the default's)
+    regions: tuple[RegionMove, ...] = ()
 
     def credit(self) -> str:
         """`` by <@A>``, or `` planned by <@A>, confirmed by <@B>`` when two people acted;
@@ -338,16 +358,28 @@ class Change:
         if p.operation is Operation.PROMOTE:
             return (
                 f"{p.skill}: promoted — live {self.previous_live_alias} {old} → "
-                f"{self.alias} {new}{who}{why}"
+                f"{self.alias} {new}{self._regions_after(old, new)}{who}{why}"
             )
         if p.operation is Operation.CANCEL:
             return f"{p.skill}: certification of {new} on {self.alias} cancelled{who}{why}"
         if p.operation is Operation.FIX:
-            return f"{p.skill}: {describe_fix(p.fix, p.alias)}{who}"
+            return f"{p.skill}: {describe_fix(p.fix, p.alias, p.region)}{who}"
         if p.operation is Operation.PRUNE:
             return f"{p.skill}: prune deleted {len(p.versions)} old version(s){who}"
         if p.operation is Operation.CANARY:
             share, window = p.canary_weight or 0, duration_label(p.canary_seconds or 0)
             traffic = f"at {share:.0%} for {window}"
             return f"{p.skill}: canary {self.alias} {old} → {new} {traffic}{who}{why}"
-        return f"{p.skill}: {p.operation} {self.alias} {old} → {new}{who}{why}"
+        moves = f"{old} → {new}{self._regions_after(old, new)}"
+        return f"{p.skill}: {p.operation} {self.alias} {moves}{who}{why}"
+
+    def _regions_after(self, old: str, new: str) -> str:
+        """`` (NA), EU v3 → v5, FE v2 → v4``: every other region's move, after the
+        default region's (named in brackets)."""
+        if not self.regions:
+            return ""
+        others = ", ".join(
+            f"{r.region} {version_label(r.from_version)} → {version_label(r.to_version)}"
+            for r in self.regions
+        )
+        return f" ({self.plan.default_region or 'default'}), {others}"

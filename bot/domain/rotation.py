@@ -6,7 +6,7 @@ what would change; nothing here performs I/O, so every guard is unit-tested dire
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -297,20 +297,22 @@ def storage_finding(used: int | None, limit: int | None, skill: str, problem: st
 
 
 def endpoint_drift(
-    skill: Skill, roles: Roles, live_endpoints: list[str] | None, endpoints: dict[str, str]
+    skill: Skill,
+    roles: Roles,
+    live_endpoints: list[str] | None,
+    endpoints: Mapping[str, str | Sequence[str]],
 ) -> Finding:
     """Does the published (live) Alexa skill call the alias skillbot believes is live?
-
-    ``endpoints`` maps each alias to the endpoint Alexa must call for it (its ARN, or its
-    HTTPS URL in the API Gateway variant)."""
+    ``endpoints``: each alias's endpoint (ARN or HTTPS URL), or every region's (default first)."""
     check = "live Alexa endpoint"
     if live_endpoints is None:
         return Finding(check, True, "the skill has no live stage yet (never published)")
-    expected = endpoints[roles.live_alias]
-    wrong = [uri for uri in live_endpoints if uri != expected]
+    uris = {a: [u] if isinstance(u, str) else list(u) for a, u in endpoints.items()}
+    expected = uris[roles.live_alias][0]
+    wrong = [uri for uri in live_endpoints if uri not in uris[roles.live_alias]]
     if not wrong:
         return Finding(check, True, f"the live skill calls {roles.live_alias}")
-    named = {uri: alias for alias, uri in endpoints.items()}
+    named = {uri: alias for alias, every in uris.items() for uri in every}
     described = ", ".join(
         f"{named[uri]} ({'the candidate' if named[uri] != roles.live_alias else 'live'})"
         if uri in named

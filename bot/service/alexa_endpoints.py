@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from bot.domain.endpoints import (
     Endpoint,
+    StageTarget,
     alias_endpoint,
     describe_wrong,
     manifest_endpoints,
@@ -54,6 +55,37 @@ class EndpointBook:
     def by_alias(self, skill: Skill) -> dict[str, Endpoint]:
         return {alias: self.endpoint(skill, alias) for alias in skill.aliases}
 
+    def target(self, skill: Skill, alias: str) -> StageTarget:
+        """What a stage must call for ``alias``: the default endpoint, and each region
+        with its own function that function's ``alias`` (or its HTTPS endpoint)."""
+        regional = []
+        urls = {region: dict(table) for region, table in skill.regional_endpoints}
+        for region, function in skill.regional_functions:
+            if region in urls:
+                own = Endpoint(alias, urls[region][alias], skill.ssl_certificate_type)
+            else:
+                own = Endpoint(alias, self.lambda_.alias_arn(function, alias))
+            regional.append((region, own))
+        return StageTarget(self.endpoint(skill, alias), tuple(regional))
+
+    def every_endpoint(self, skill: Skill) -> dict[str, Endpoint]:
+        """Every endpoint of every alias (default and regional), to name what a stage
+        calls in messages."""
+        named: dict[str, Endpoint] = {}
+        for alias in skill.aliases:
+            target = self.target(skill, alias)
+            named[alias] = target.default
+            named.update({f"{alias} {region}": e for region, e in target.regional})
+        return named
+
+    def uris_by_alias(self, skill: Skill) -> dict[str, list[str]]:
+        """Every URI Alexa may call for each alias (the default's first)."""
+        return {
+            alias: [t.default.uri, *(e.uri for _, e in t.regional)]
+            for alias in skill.aliases
+            for t in [self.target(skill, alias)]
+        }
+
     def uri_or_none(self, skill: Skill, alias: str) -> str | None:
         """For views: the endpoint, or None when AWS cannot say right now."""
         try:
@@ -64,31 +96,37 @@ class EndpointBook:
 
     def plan_note(self, skill: Skill, alias: str, *, smapi: bool) -> str:
         """What a certify plan says about the endpoint certification must call."""
-        uri = self.uri_or_none(skill, alias)
+        uri = self._described_or_none(skill, alias)
         if uri is None:
             return ""
         if smapi:
             return (
                 f"• *Confirm and submit to Alexa* points the development stage (default and "
-                f"every region) at `{uri}` ({alias}), waits for the manifest build, then "
+                f"every region) at {uri}, waits for the manifest build, then "
                 "submits; *Confirm* alone leaves Alexa as it is"
             )
         return (
-            f"• for certification Alexa must call `{uri}` ({alias}): enter it in "
+            f"• for certification Alexa must call {uri}: enter it in "
             f"{CONSOLE_ENDPOINT} before you submit"
         )
 
     def certification_line(self, cert: Certification, skill: Skill, *, smapi: bool) -> str | None:
         """The certification message's line naming the endpoint certification calls."""
-        uri = self.uri_or_none(skill, cert.alias)
+        uri = self._described_or_none(skill, cert.alias)
         if uri is None:
             return None
         if smapi:
-            return f"Certification must call `{uri}` ({cert.alias})"
+            return f"Certification must call {uri}"
         return (
-            f"Endpoint for certification: `{uri}` ({cert.alias}); enter it in "
-            f"{CONSOLE_ENDPOINT} before submitting"
+            f"Endpoint for certification: {uri}; enter it in {CONSOLE_ENDPOINT} before submitting"
         )
+
+    def _described_or_none(self, skill: Skill, alias: str) -> str | None:
+        try:
+            return self.target(skill, alias).described()
+        except SkillbotError as err:
+            log.warning("endpoint of %s %s unknown: %s", skill.name, alias, err)
+            return None
 
 
 @dataclass(frozen=True)
@@ -124,8 +162,8 @@ class StageEndpoints:
         """Point every endpoint of the development stage at ``alias`` and wait for the
         manifest build; returns what was done. Raises when the stage cannot be made to
         call it (then nothing may be submitted)."""
-        target = self.book.endpoint(skill, alias)
-        by_alias = self.book.by_alias(skill)
+        target = self.book.target(skill, alias)
+        by_alias = self.book.every_endpoint(skill)
         for attempt in (1, 2):
             stage = self.smapi.stage_manifest(skill.alexa_skill_id, "development")
             try:
@@ -138,7 +176,7 @@ class StageEndpoints:
                     f"`{target.uri}` in {CONSOLE_ENDPOINT}, then submit there.",
                 ) from None
             if edited is None:
-                return f"The development stage already calls `{target.uri}` ({alias})."
+                return f"The development stage already calls {target.described()}."
             wrong = wrong_endpoints(manifest_endpoints(stage.manifest), target)
             before = describe_wrong(wrong, by_alias, live_alias) or "its certificate type differed"
             try:
@@ -155,11 +193,11 @@ class StageEndpoints:
                 log.info("development manifest of %s changed meanwhile; reading it again", skill)
         self._wait_for_build(skill, target)
         return (
-            f"Pointed the development stage at `{target.uri}` ({alias}); before, {before}. "
+            f"Pointed the development stage at {target.described()}; before, {before}. "
             "The manifest build succeeded."
         )
 
-    def _wait_for_build(self, skill: Skill, target: Endpoint) -> None:
+    def _wait_for_build(self, skill: Skill, target: StageTarget) -> None:
         deadline = self.monotonic() + self.build_timeout
         delay = self.first_poll
         while True:
@@ -188,12 +226,12 @@ class StageEndpoints:
     # -- before publishing ---------------------------------------------------------------
     def check_certification(self, skill: Skill, cert: Certification, *, live_alias: str) -> None:
         """Refuse unless every endpoint of the certification stage calls the candidate."""
-        target = self.book.endpoint(skill, cert.alias)
+        target = self.book.target(skill, cert.alias)
         stage = self.smapi.stage_manifest(skill.alexa_skill_id, "certification")
         wrong = wrong_endpoints(manifest_endpoints(stage.manifest), target)
         if not wrong:
             return
-        what = describe_wrong(wrong, self.book.by_alias(skill), live_alias)
+        what = describe_wrong(wrong, self.book.every_endpoint(skill), live_alias)
         raise Refused(
             f"Not published: in the version Alexa certified, {what}, not `{target.uri}` "
             f"({cert.alias}). Publishing it would make the live skill call another alias "
@@ -210,7 +248,7 @@ class StageEndpoints:
 
         The live stage changes once the publication is processed, so it is read again
         for a while before anything is said."""
-        target = self.book.endpoint(skill, alias)
+        target = self.book.target(skill, alias)
         deadline = self.monotonic() + self.live_timeout
         delay = self.first_poll
         while True:
@@ -229,7 +267,7 @@ class StageEndpoints:
                 break
             self.sleep(delay)
             delay = min(delay * 2, self.max_poll)
-        what = describe_wrong(wrong, self.book.by_alias(skill), previous_live)
+        what = describe_wrong(wrong, self.book.every_endpoint(skill), previous_live)
         return (
             f":rotating_light: After publishing, in the live skill {what}, not "
             f"`{target.uri}` ({alias}), which is now recorded as live: the live skill does not "

@@ -43,6 +43,7 @@ from bot.domain.model import (
 from bot.service.announcing import POSTED, Announcer
 from bot.service.context import RotationContext
 from bot.service.fixes import apply_fix
+from bot.service.lockstep import Lockstep
 
 if TYPE_CHECKING:
     from bot.service.alexa import AlexaTracking
@@ -68,6 +69,7 @@ class Applying:
         gateway: GatewayChecks | None = None,
         canaries: Canaries | None = None,
         pruning: Pruning | None = None,
+        lockstep: Lockstep | None = None,
     ) -> None:
         self.ctx = ctx
         self.announcer = announcer
@@ -76,6 +78,7 @@ class Applying:
         self.canaries, self.pruning = canaries, pruning
         # the publish and the alias read of a Confirm run side by side
         self.pool = pool or ThreadPoolExecutor(max_workers=4, thread_name_prefix="skillbot-aws")
+        self.lockstep = lockstep or Lockstep(ctx)  # skills served from several regions
 
     # -- the use case -------------------------------------------------------------------
     def apply(
@@ -232,6 +235,10 @@ class Applying:
             rotation.check_no_pending(pending, skill.name)
         elif plan.code_sha256:
             rotation.check_not_candidate_code(plan.code_sha256, plan.to_label, pending)
+        if plan.regions:
+            return self.lockstep.apply(
+                skill, plan, actor, resumed=resumed, alias_change=self._alias_change
+            )
         alias_read = ctx.lambda_.get_alias
         reading: Future[AliasState | None] = self.pool.submit(
             alias_read, skill.function, plan.alias
@@ -379,7 +386,14 @@ class Applying:
 
     # -- recovery after a crash (the caller holds the skill lock) -------------------------
     def complete_interrupted(self, skill: Skill, plan: Plan, current: AliasState) -> Change | None:
-        """The change of a plan cut short by a crash, if AWS already shows it."""
+        """The change of a plan cut short by a crash, if AWS already shows it; a regional
+        plan some region of which moved is finished in every region."""
+        if plan.regions:
+            if not self.lockstep.started(skill, plan):
+                return None
+            return self.lockstep.apply(
+                skill, plan, plan.requested_by, resumed=True, alias_change=self._alias_change
+            )
         return self._already_done(skill, plan, current)
 
     def record_recovered(self, change: Change) -> Change:

@@ -9,6 +9,8 @@ A fix whose change a lost attempt already made completes as "nothing to do"::
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.domain import rotation
 from bot.domain.errors import StalePlan
 from bot.domain.model import Change, FixKind, Plan, Roles, Skill
@@ -23,6 +25,14 @@ def apply_fix(
     alias = plan.alias
     assert alias is not None and plan.fix is not None
     roles = ctx.roles(skill)
+    if plan.function is not None:  # a fix of one of the skill's regional functions
+        regional = replace(skill, function=plan.function)
+        if plan.fix is FixKind.RECORD_ROLES:
+            if lam.read_live_alias(plan.function) == alias:
+                return _fix_change(plan, roles, noop=True)
+            lam.write_live_alias(plan.function, alias)
+            return _fix_change(plan, roles, noop=False)
+        skill = regional
     state = lam.get_alias(skill.function, alias)
     if plan.fix is FixKind.CREATE_ALIAS:
         if state is not None and state.version == plan.to_version:

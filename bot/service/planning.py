@@ -7,7 +7,7 @@ before anything moves; and doctor, whose findings come with fix plans::
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from bot.domain import rotation
@@ -15,11 +15,13 @@ from bot.domain.errors import NotFound, Refused, SkillbotError
 from bot.domain.model import Operation, Outcome, Plan, Skill, new_id, version_label
 from bot.service.context import RotationContext, outcome_of
 from bot.service.gateway import GatewayChecks
+from bot.service.lockstep import Lockstep
+from bot.service.regional_doctor import RegionalFinding, regional_findings
 
 #: the endpoints the live Alexa skill calls (None: never published), for the drift check
 LiveEndpoints = Callable[[Skill], list[str] | None]
 #: the endpoint Alexa must call for each alias of a skill (its ARN, or its HTTPS URL)
-AliasEndpoints = Callable[[Skill], dict[str, str]]
+AliasEndpoints = Callable[[Skill], Mapping[str, str | Sequence[str]]]
 
 #: where a function is looked for, in words ("in region us-east-1, account 1234…")
 FunctionLocation = Callable[[str], str]
@@ -45,8 +47,11 @@ class Planning:
         alias_endpoints: AliasEndpoints | None = None,
         gateway: GatewayChecks | None = None,
         function_location: FunctionLocation | None = None,
+        lockstep: Lockstep | None = None,
     ):
         self.ctx = ctx
+        #: a skill's other regional functions move with the default one
+        self.lockstep = lockstep or Lockstep(ctx)
         self.live_endpoints = live_endpoints
         self.alias_endpoints = alias_endpoints or (
             lambda skill: {a: ctx.lambda_.alias_arn(skill.function, a) for a in skill.aliases}
@@ -124,8 +129,8 @@ class Planning:
     def canary_choice(self, hotfix: Plan, *, weight: float, seconds: int) -> Plan | None:
         """The hotfix plan's "Canary" twin: same code and revision, saved beside it.
         Whichever is confirmed first moves the alias, so the other one goes stale."""
-        if hotfix.noop or hotfix.operation is not Operation.HOTFIX:
-            return None
+        if hotfix.noop or hotfix.operation is not Operation.HOTFIX or hotfix.regions:
+            return None  # a canary runs in one region: a regional skill has none
         plan = hotfix.with_(
             id=new_id(), operation=Operation.CANARY, canary_weight=weight, canary_seconds=seconds
         )
@@ -208,6 +213,7 @@ class Planning:
                     + ctx.recent_versions(skill)
                     + ".",
                 )
+        from_latest = version is None
         if version is not None:
             version = version.lstrip("vV")
             rotation.check_published(version, alias)
@@ -231,7 +237,7 @@ class Planning:
             noop = on_alias is not None and on_alias.code_sha256 == sha and not current.routing
             if noop:
                 to_version = current.version
-        return Plan(
+        plan = Plan(
             alias=alias,
             from_version=current.version,
             to_version=to_version,
@@ -242,6 +248,7 @@ class Planning:
             last_promotion=ctx.last_promotion(skill),
             **base,  # type: ignore[arg-type]
         )
+        return self.lockstep.plan_regions(skill, plan, from_latest=from_latest)
 
     def _storage(self, skill: Skill) -> rotation.Finding:
         """The region's code storage against its quota (never fails the doctor)."""
@@ -285,14 +292,18 @@ class Planning:
                     skill, roles, self.live_endpoints(skill), self.alias_endpoints(skill)
                 )
             )
+        located: list[RegionalFinding] = [
+            (f, None, None, aliases.get(f.alias or "")) for f in findings
+        ]
+        located += regional_findings(ctx, skill, roles)  # a skill's other regions
+        findings = [f for f, *_ in located]
         fixes = []
-        for finding in findings:
+        for finding, region, function, state in located:
             if finding.fix is None:
                 continue
-            state = aliases.get(finding.alias or "")
             plan = rotation.fix_plan(
                 finding, skill, actor, ctx.clock(), new_id(), state.revision_id if state else None
-            )
+            ).with_(region=region, function=function)
             if state is not None:
                 plan = plan.with_(from_version=state.version, to_version=state.version)
             ctx.store.save_plan(plan)

@@ -24,6 +24,7 @@ from bot.domain.model import (
     Change,
     Operation,
     Plan,
+    RegionMove,
     Skill,
     new_id,
     version_label,
@@ -182,6 +183,7 @@ class Promotion:
             reason=reason,
             created_at=ctx.clock(),
             certification_id=cert.id,
+            default_region=skill.default_region if skill.regional_functions else "",
         )
         fresh = ctx.store.get_certification(cert.id)
         roles = ctx.roles(skill)
@@ -217,12 +219,15 @@ class Promotion:
                     hint=f"Move {cert.alias} back to {version_label(cert.version)}, or cancel "
                     "and certify again.",
                 )
+            regional = self._regional_candidates(skill, cert)
             # a trace first, then the tag: if we crash before the database write,
             # recovery (or promoting again) finds the roles swapped and completes the record
             ctx.store.mark_promoting(cert.id, ctx.clock())
             try:
                 if self.before_promotion is not None:
                     alerts = tuple(self.before_promotion(cert))
+                # the other regions' tags first: the default function's tag is the role
+                self._record_everywhere(skill, cert.alias)
                 lam.write_live_alias(skill.function, cert.alias)
             except SkillbotError:
                 ctx.store.mark_promoting(cert.id, None)
@@ -230,6 +235,8 @@ class Promotion:
         else:
             old_live = skill.other_alias(cert.alias)
             old_live_state = lam.get_alias(skill.function, old_live)
+            regional = self._regional_candidates(skill, cert, check=False)
+            self._record_everywhere(skill, cert.alias)  # a promotion cut short finishes here
         ctx.store.end_certification(cert.id, CertificationState.PROMOTED, actor, ctx.clock())
         return Change(
             plan=plan,
@@ -241,4 +248,49 @@ class Promotion:
             previous_live_alias=old_live,
             certification=ctx.store.get_certification(cert.id),
             alerts=alerts,
+            regions=regional,
         )
+
+    # -- a skill served from several regions ------------------------------------------------
+    def _regional_candidates(
+        self, skill: Skill, cert: Certification, *, check: bool = True
+    ) -> tuple[RegionMove, ...]:
+        """Every other region's move of the live role (old live version → candidate's);
+        ``check`` refuses a region whose candidate does not serve the certified code."""
+        lam = self.ctx.lambda_
+        moves = []
+        old_live = skill.other_alias(cert.alias)
+        for region, function in skill.regional_functions:
+            candidate = lam.get_alias(function, cert.alias)
+            serving = (
+                lam.get_version(function, candidate.version)
+                if candidate and candidate.version.isdigit()
+                else None
+            )
+            if check and (serving is None or serving.code_sha256 != cert.code_sha256):
+                now = version_label(candidate.version) if candidate else "nothing"
+                raise Refused(
+                    f"In {region}, {cert.alias} serves {now}, not the certified code "
+                    f"({cert.code_sha256[:12]}…); promoting would put uncertified code live "
+                    f"there. Nothing was changed in any region.",
+                    hint=f"Cancel and certify again (`/skill cancel {skill.name}`, then "
+                    f"`/skill certify {skill.name}`): every region moves together.",
+                )
+            before = lam.get_alias(function, old_live)
+            moves.append(
+                RegionMove(
+                    region,
+                    function,
+                    before.version if before else None,
+                    candidate.version if candidate else None,
+                    cert.code_sha256,
+                )
+            )
+        return tuple(moves)
+
+    def _record_everywhere(self, skill: Skill, live_alias: str) -> None:
+        """The live role on every regional function whose tag says otherwise."""
+        lam = self.ctx.lambda_
+        for _region, function in skill.regional_functions:
+            if lam.read_live_alias(function) != live_alias:
+                lam.write_live_alias(function, live_alias)

@@ -12,7 +12,15 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot import blocks_canary
-from bot.domain.model import LATEST, AliasState, AuditEvent, Certification, Roles, Skill, Version
+from bot.domain.model import (
+    LATEST,
+    AliasState,
+    AuditEvent,
+    Certification,
+    Roles,
+    Skill,
+    Version,
+)
 from bot.service.context import RotationContext
 
 
@@ -36,6 +44,20 @@ class StatusView:
     now: datetime
     #: the running canary, as one line (None: none runs)
     canary_line: str | None = None
+    #: a skill served from several regions: the other regions' aliases, and how the
+    #: regions disagree (None: they agree)
+    regions: tuple[RegionView, ...] = ()
+    disagreement: str | None = None
+
+
+@dataclass(frozen=True)
+class RegionView:
+    """The aliases of one more region's function."""
+
+    region: str
+    function: str
+    aliases: list[AliasView]
+    recorded_live: str | None
 
 
 class Reading:
@@ -49,19 +71,16 @@ class Reading:
         ctx = self.ctx
         skill = ctx.skill(name)
         roles = ctx.roles(skill)
-        views = []
-        for alias in skill.aliases:
-            state = ctx.lambda_.get_alias(skill.function, alias)
-            version = (
-                ctx.lambda_.get_version(skill.function, state.version)
-                if state and state.version != LATEST
-                else None
+        views = self._aliases(skill, skill.function, roles, with_history=True)
+        regions = tuple(
+            RegionView(
+                region,
+                function,
+                self._aliases(skill, function, roles),
+                ctx.lambda_.read_live_alias(function),
             )
-            moves = ctx.store.alias_moves(skill.name, alias, limit=1)
-            role = "live" if alias == roles.live_alias else "candidate"
-            endpoint = self.endpoint_of(skill, alias) if self.endpoint_of else None
-            last = moves[0] if moves else None
-            views.append(AliasView(alias, role, state, version, last, endpoint))
+            for region, function in skill.regional_functions
+        )
         canary = ctx.active_canary(skill)
         return StatusView(
             skill,
@@ -70,7 +89,58 @@ class Reading:
             ctx.store.pending_certification(skill.name),
             ctx.clock(),
             blocks_canary.canary_status(canary, ctx.clock()) if canary else None,
+            regions,
+            disagreement(skill, roles, views, regions) if regions else None,
         )
+
+    def _aliases(
+        self, skill: Skill, function: str, roles: Roles, *, with_history: bool = False
+    ) -> list[AliasView]:
+        ctx = self.ctx
+        views = []
+        for alias in skill.aliases:
+            state = ctx.lambda_.get_alias(function, alias)
+            version = (
+                ctx.lambda_.get_version(function, state.version)
+                if state and state.version != LATEST
+                else None
+            )
+            moves = ctx.store.alias_moves(skill.name, alias, limit=1) if with_history else []
+            role = "live" if alias == roles.live_alias else "candidate"
+            endpoint = self.endpoint_of(skill, alias) if self.endpoint_of and with_history else None
+            last = moves[0] if moves else None
+            views.append(AliasView(alias, role, state, version, last, endpoint))
+        return views
 
     def history(self, name: str, limit: int = 20) -> list[AuditEvent]:
         return self.ctx.store.audit(self.ctx.skill(name).name, limit)
+
+
+def disagreement(
+    skill: Skill, roles: Roles, default: list[AliasView], regions: tuple[RegionView, ...]
+) -> str | None:
+    """How a skill's regions disagree (each alias's code, the recorded live alias), in
+    words; None when every region agrees."""
+    problems = []
+    for index, alias in enumerate(skill.aliases):
+        codes = [(skill.default_region, _code(default[index]))]
+        codes += [(r.region, _code(r.aliases[index])) for r in regions]
+        if len({code for _, code in codes}) > 1:
+            problems.append(
+                f"{alias} serves " + ", ".join(f"{code} in {region}" for region, code in codes)
+            )
+    tags = [(r.region, r.recorded_live) for r in regions if r.recorded_live != roles.live_alias]
+    if tags and roles.recorded:
+        problems.append(
+            f"{roles.live_alias} is recorded as live in {skill.default_region}, but "
+            + ", ".join(f"{tag or 'nothing'} in {region}" for region, tag in tags)
+        )
+    return "; ".join(problems) or None
+
+
+def _code(view: AliasView) -> str:
+    if view.state is None:
+        return "no alias"
+    if view.version is None:
+        return view.state.version
+    return view.version.code_sha256[:8] + "…"

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from bot.domain.errors import Busy, SkillbotError
-from bot.domain.model import CertificationState, Change, Operation, Plan
+from bot.domain.model import CertificationState, Change, Operation, Outcome, Plan
 from bot.ports import Clock, LambdaPort, Store
 from bot.service.announcing import Announcer
 from bot.service.applying import Applying
@@ -101,7 +101,16 @@ class Recovery:
         if plan.operation in (Operation.HOTFIX, Operation.CERTIFY, Operation.ROLLBACK):
             assert plan.alias is not None
             current = self.lambda_.get_alias(skill.function, plan.alias)
-            if current is not None and current.version != plan.from_version:
+            if plan.regions and current is not None:
+                # some region may have moved (any one): the confirmed plan is finished
+                try:
+                    change = self.applying.complete_interrupted(skill, plan, current)
+                except SkillbotError as err:
+                    self.store.finish_plan(plan.id, "interrupted")
+                    self.ctx.audit_plan(plan, Outcome.FAILED, f"after a restart: {err}")
+                    report.interrupted.append(plan.summary())
+                    return
+            elif current is not None and current.version != plan.from_version:
                 change = self.applying.complete_interrupted(skill, plan, current)
         elif plan.operation is Operation.CANARY:
             assert plan.alias is not None  # did the weights get set? (the alias stays put)

@@ -153,6 +153,8 @@ class FakeLambda:
         return fn.aliases[alias]
 
     def alias_arn(self, function: str, alias: str) -> str:
+        if function.startswith("arn:"):
+            return f"{function}:{alias}"
         return f"arn:aws:lambda:eu-west-1:123456789012:function:{function}:{alias}"
 
     def alexa_triggers(self, function: str, alias: str) -> list[AlexaTrigger]:
@@ -203,7 +205,7 @@ class FakeLambda:
         if fn.versions.pop(version, None) is None:
             raise NotFound(f"no version {version}")
 
-    def code_storage(self) -> tuple[int, int]:
+    def code_storage(self, function: str | None = None) -> tuple[int, int]:
         used = sum(v.code_size for f in self.functions.values() for v in f.versions.values())
         return used + self.storage_used, self.storage_limit
 

@@ -20,7 +20,9 @@ ACCOUNT_LEVEL = {"lambda:GetAccountSettings", "cloudwatch:GetMetricData"}
 
 def called_apis(module: object, service: str, client: str = "_client") -> set[str]:
     source = Path(module.__file__).read_text()  # type: ignore[attr-defined]
-    calls = set(re.findall(rf"self\.{client}\.([a-z_]+)\(", source)) - {"get_paginator"}
+    # the Lambda adapter calls through the client of the function's region: self._c(function)
+    calls = set(re.findall(rf"self\.(?:{client}|_c\(\w*\))\.([a-z_]+)\(", source))
+    calls -= {"get_paginator"}
     calls |= set(re.findall(r'get_paginator\("([a-z_]+)"\)', source))
     return {f"{service}:" + "".join(p.capitalize() for p in name.split("_")) for name in calls}
 
@@ -52,10 +54,12 @@ def test_iam_policy_allows_exactly_the_aws_calls_the_bot_makes():
             if arn == "*":
                 assert actions <= ACCOUNT_LEVEL, f"{actions - ACCOUNT_LEVEL} on every resource"
             elif all(a.startswith("apigateway:") for a in actions):
-                # reads of the REST and HTTP APIs only, in the bot's region
-                assert re.fullmatch(r"arn:aws:apigateway:REGION::/(restapis|apis)(/\*)?", arn)
+                # reads of the REST and HTTP APIs only (in every region a skill is served from)
+                assert re.fullmatch(r"arn:aws:apigateway:\*::/(restapis|apis)(/\*)?", arn)
             else:
-                assert ":function:" in arn and "*" not in arn.split(":function:")[0], arn
+                # the skill's functions in any region (regional endpoints), of one account
+                pattern = r"arn:aws:lambda:\*:ACCOUNT_ID:function:[\w-]+(:\*)?"
+                assert re.fullmatch(pattern, arn), arn
     assert allowed == called_aws_apis()
 
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from bot.adapters.store.engine import Database
 from bot.adapters.store.schema import plans
-from bot.domain.model import FixKind, Operation, Plan
+from bot.domain.model import FixKind, Operation, Plan, RegionMove
 
 
 def plan_to_json(plan: Plan) -> str:
@@ -25,6 +25,7 @@ def plan_from_json(text: str) -> Plan:
     data["operation"] = Operation(data["operation"])
     data["fix"] = FixKind(data["fix"]) if data.get("fix") else None
     data["versions"] = tuple(data.get("versions") or ())
+    data["regions"] = tuple(RegionMove(**move) for move in data.get("regions") or ())
     return Plan(**data)
 
 

@@ -1,0 +1,136 @@
+"""A skill served from three AWS regions through the real process (``python -m bot`` over
+moto_server, which serves every region from one endpoint, and the fake Slack): doctor's
+Fix, certify, the approver's reaction, hotfix and rollback, each region's aliases and role
+tag asserted after every step, and one announcement per change naming every region."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from bot import blocks
+from bot.devkit import process as devkit_process
+from bot.devkit import skills_file
+from bot.devkit.aws import create_regional_functions, deploy
+from bot.devkit.fake_slack import FakeSlack
+from bot.devkit.messages import button_value
+from bot.devkit.process import free_port
+from tests.support.e2e import Bot, start_bot
+from tests.support.skills import CHANNEL, skills_config
+from tests.support.slack_world import SECRET, TOKEN
+from tests.support.users import APPROVER
+
+FN = "trivia-skill"
+TAG = "skillbot:live-alias"
+
+
+@pytest.fixture
+def regional_bot(moto_endpoint, tmp_path) -> Iterator[tuple[Bot, dict]]:
+    functions = create_regional_functions(FN, moto_endpoint)
+    config = skills_config(
+        skill_keys={"trivia": {"regional_functions": {r: functions[r][0] for r in ("EU", "FE")}}}
+    )
+    path = skills_file.write_skills_file(tmp_path / "skillbot.toml", config)
+    port = free_port()
+    with FakeSlack() as fake:
+        env = devkit_process.bot_env(
+            slack_api_url=fake.api_url,
+            database_url=f"sqlite:///{tmp_path / 'skillbot.db'}",
+            config=path,
+            token=TOKEN,
+            signing_secret=SECRET,
+            port=port,
+            aws_endpoint_url=moto_endpoint,
+        )
+        process = start_bot(env, tmp_path)
+        try:
+            yield Bot(f"http://127.0.0.1:{port}", fake, process), functions
+        finally:
+            process.kill()
+
+
+def aliases(functions) -> dict[str, tuple[str, str]]:
+    """Each region's (PROD1, PROD2) versions."""
+    return {
+        region: tuple(
+            client.get_alias(FunctionName=fn, Name=a)["FunctionVersion"] for a in ("PROD1", "PROD2")
+        )
+        for region, (fn, client) in functions.items()
+    }
+
+
+def tags(functions) -> set[str | None]:
+    found = set()
+    for fn, client in functions.values():
+        arn = client.get_function_configuration(FunctionName=fn)["FunctionArn"]
+        found.add(client.list_tags(Resource=arn)["Tags"].get(TAG))
+    return found
+
+
+def deploy_everywhere(functions, source: str) -> None:
+    for fn, client in functions.values():
+        deploy(client, fn, source)
+
+
+def announced(b: Bot, needle: str) -> list[dict]:
+    return b.fake.wait_for(
+        lambda f: [m for m in f.messages(CHANNEL) if needle in m["text"] and not m.get("thread_ts")]
+    )
+
+
+def test_a_three_region_skill_through_a_whole_cycle(regional_bot):
+    b, functions = regional_bot
+    assert aliases(functions) == {r: ("1", "2") for r in ("NA", "EU", "FE")}
+
+    # doctor → Fix all: triggers on both aliases in every region, the role on every function
+    report = b.command("doctor")
+    assert "EU: Alexa trigger on PROD1" in str(report)
+    done = b.click(blocks.FIX_ALL, button_value(report, blocks.FIX_ALL))
+    assert done["text"].count("Done") == 9, done["text"]
+    assert tags(functions) == {"PROD1"}
+
+    # certify → Confirm: PROD2 v3 in every region, one certification message
+    deploy_everywhere(functions, "VERSION = 3\n")
+    plan = b.command("certify -- quiz intent")
+    assert "EU" in str(plan) and "FE" in str(plan)
+    b.click(blocks.CONFIRM, button_value(plan, blocks.CONFIRM))
+    assert aliases(functions) == {r: ("1", "3") for r in ("NA", "EU", "FE")}
+    [cert_msg] = announced(b, "certify")
+
+    # the approver's reaction: PROD2 live in every region, no alias moved
+    b.react(APPROVER, cert_msg["ts"])
+    [promoted] = announced(b, "promoted")
+    assert "PROD2 v3 (NA), EU v1 → v3, FE v1 → v3" in promoted["text"]
+    assert tags(functions) == {"PROD2"}
+    assert aliases(functions) == {r: ("1", "3") for r in ("NA", "EU", "FE")}
+
+    # hotfix → Confirm: v4 onto PROD2 in every region, one announcement naming each
+    deploy_everywhere(functions, "VERSION = 4\n")
+    plan = b.command("hotfix -- quiz crash")
+    result = b.click(blocks.CONFIRM, button_value(plan, blocks.CONFIRM))
+    assert result["text"].startswith("Done: trivia: hotfix PROD2 v3 → v4 (NA), EU v3 → v4")
+    assert aliases(functions) == {r: ("1", "4") for r in ("NA", "EU", "FE")}
+    [hotfix] = announced(b, "hotfix")
+    assert hotfix["text"] == (
+        "trivia: hotfix PROD2 v3 → v4 (NA), EU v3 → v4, FE v3 → v4 by <@U0ALICE> — quiz crash"
+    )
+
+    # rollback → Confirm: back to v3 in every region
+    plan = b.command("rollback -- v4 slower")
+    b.click(blocks.CONFIRM, button_value(plan, blocks.CONFIRM))
+    assert aliases(functions) == {r: ("1", "3") for r in ("NA", "EU", "FE")}
+    [rollback] = announced(b, "rollback")
+    assert "PROD2 v4 → v3 (NA), EU v4 → v3, FE v4 → v3" in rollback["text"]
+    assert tags(functions) == {"PROD2"}
+    assert "Traceback" not in b.process.log()
+
+
+def test_regions_out_of_sync_are_refused_before_anything_moves(regional_bot):
+    b, functions = regional_bot
+    deploy_everywhere(functions, "VERSION = 3\n")
+    deploy(functions["EU"][1], functions["EU"][0], "VERSION = 3  # eu only\n")
+    refused = b.command("hotfix -- crash")
+    assert "EU has code" in refused["text"] and "Deploy the same code" in refused["text"]
+    assert aliases(functions) == {r: ("1", "2") for r in ("NA", "EU", "FE")}
+    assert b.fake.messages(CHANNEL) == []
