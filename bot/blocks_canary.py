@@ -16,7 +16,7 @@ from typing import Any
 from bot.blocks import CANARY_ABORT, CANARY_COMPLETE, CONFIRM, DISMISS, button, context, section
 from bot.domain.canary import Canary, CanaryRules, CanaryState, Tally
 from bot.domain.model import AliasState, Plan, Version, duration_label, version_label
-from bot.domain.prune import size_label
+from bot.domain.prune import RegionPrune, size_label
 from bot.domain.text import escape
 
 Block = dict[str, Any]
@@ -159,33 +159,49 @@ def canary_status(canary: Canary, now: datetime) -> str:
 
 
 def prune_plan_message(
-    plan: Plan, versions: Sequence[Version], keep: int
+    plan: Plan,
+    versions: Sequence[Version],
+    keep: int,
+    regions: Sequence[RegionPrune] = (),
 ) -> tuple[str, list[Block]]:
-    """The prune plan: each version with its code size, the total freed, Confirm/Cancel."""
-    total = sum(v.code_size for v in versions)
-    if not versions:
+    """The prune plan: each version with its code size, the total freed, Confirm/Cancel;
+    for a skill in several regions, each region's versions and the space freed there."""
+    regional = len(regions) > 1
+    parts = list(regions) if regional else [RegionPrune("", "", tuple(versions))]
+    count = sum(len(part.versions) for part in parts)
+    total = sum(part.freed for part in parts)
+    if not count:
+        where = " in any region" if regional else ""
         text = (
-            f"Nothing to prune in {plan.skill}: every version is in use or among the "
+            f"Nothing to prune in {plan.skill}{where}: every version is in use or among the "
             f"{keep} most recent."
         )
         return text, [section(text)]
-    text = (
-        f"Plan: prune {plan.skill}: delete {len(versions)} old version(s), "
-        f"{size_label(total)} freed"
+    text = f"Plan: prune {plan.skill}: delete {count} old version(s), {size_label(total)} freed" + (
+        " in all" if regional else ""
     )
-    lines = [
-        f"• {version_label(v.number)} — {size_label(v.code_size)}"
-        + (f" — {escape(v.description)}" if v.description else "")
-        for v in versions[:40]
-    ]
-    if len(versions) > 40:
-        lines.append(f"• … and {len(versions) - 40} more")
+    blocks: list[Block] = [section(f"*{text}*")]
+    for part in parts:
+        lines = [
+            f"• {version_label(v.number)} — {size_label(v.code_size)}"
+            + (f" — {escape(v.description)}" if v.description else "")
+            for v in part.versions[:40]
+        ]
+        if len(part.versions) > 40:
+            lines.append(f"• … and {len(part.versions) - 40} more")
+        if regional:
+            head = (
+                f"*{part.region}* (`{escape(part.function)}`): {len(part.versions)} "
+                f"version(s), {size_label(part.freed)} freed"
+            )
+            lines = [head, *(lines or ["• nothing to delete"])]
+        blocks.append(section("\n".join(lines)))
+    own = " (each region's own)" if regional else ""
     return text, [
-        section(f"*{text}*"),
-        section("\n".join(lines)),
+        *blocks,
         context(
-            f"Kept: $LATEST, the {keep} most recent, every version an alias points at or "
-            "weights, and the pending candidate's. Asked by "
+            f"Kept{own}: $LATEST, the {keep} most recent, every version an alias points at "
+            "or weights, and the pending candidate's. Asked by "
             f"<@{plan.requested_by}>."
         ),
         {

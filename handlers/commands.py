@@ -115,7 +115,9 @@ class SkillCommand:
             )
         if cmd.name == "prune":
             pruning = rotation.propose_prune(cmd.skill, actor=user, keep=cmd.keep)
-            return blocks_canary.prune_plan_message(pruning.plan, pruning.versions, pruning.keep)
+            return blocks_canary.prune_plan_message(
+                pruning.plan, pruning.versions, pruning.keep, pruning.regions
+            )
         if cmd.name == "promote":
             return blocks.result_message(rotation.promote(cmd.skill, actor=user, reason=cmd.reason))
         if cmd.name == "status":

@@ -11,8 +11,11 @@ from moto.server import ThreadedMotoServer
 
 from bot.adapters.store import SqlStore, open_store
 from bot.devkit.process import free_port
+from tests.support import moto_arns
 from tests.support.db import postgres_schema_url
 from tests.support.fakes import FakeClock
+
+moto_arns.install()
 
 
 @pytest.fixture

@@ -189,9 +189,17 @@ def propose_prune(session: Session, args: argparse.Namespace) -> PlanOffer:
     offer = session.rotation.propose_prune(
         session.skill, actor=session.actor.identity, keep=args.keep
     )
-    freed = sum(v.code_size or 0 for v in offer.versions)
-    lines = [f"deletes v{v.number} ({(v.code_size or 0) / 1e6:.1f} MB)" for v in offer.versions]
-    note = "\n".join([*lines, f"frees {freed / 1e6:.1f} MB; keeps the {offer.keep} most recent"])
+    regional = len(offer.regions) > 1
+    lines = [
+        f"{part.region + ': ' if regional else ''}deletes v{v.number} "
+        f"({(v.code_size or 0) / 1e6:.1f} MB)"
+        for part in offer.regions
+        for v in part.versions
+    ]
+    lines += [f"{p.region} frees {p.freed / 1e6:.1f} MB" for p in offer.regions if regional]
+    note = "\n".join(
+        [*lines, f"frees {offer.freed / 1e6:.1f} MB; keeps the {offer.keep} most recent"]
+    )
     return PlanOffer(offer.plan, note=note)
 
 

@@ -182,8 +182,10 @@ class Plan:
     #: canary: the share of traffic (0..1) the new version gets, and for how many seconds
     canary_weight: float | None = None
     canary_seconds: int | None = None
-    #: prune: the version numbers to delete
+    #: prune: the version numbers to delete (the default function's)
     versions: tuple[str, ...] = ()
+    #: prune of a skill in several regions: the other regions' (region, version numbers)
+    regional_versions: tuple[tuple[str, tuple[str, ...]], ...] = ()
     #: the pipeline run that asked for the plan (``requested_by`` is then the pipeline)
     run_url: str | None = None
     #: a skill with several regional functions: the default region's name, and the other
@@ -193,6 +195,11 @@ class Plan:
     #: a fix of one regional function: its region and function (None: the default one)
     region: str | None = None
     function: str | None = None
+
+    @property
+    def prune_count(self) -> int:
+        """How many versions a prune deletes, in every region."""
+        return len(self.versions) + sum(len(numbers) for _, numbers in self.regional_versions)
 
     @property
     def publishes(self) -> bool:
@@ -221,7 +228,7 @@ class Plan:
         if self.operation is Operation.PROMOTE:
             return f"promote {self.skill}: {self.alias} becomes live"
         if self.operation is Operation.PRUNE:
-            return f"prune {self.skill}: delete {len(self.versions)} old version(s)"
+            return f"prune {self.skill}: delete {self.prune_count} old version(s)"
         if self.operation is Operation.CANARY:
             return (
                 f"canary {self.skill}: {self.alias} {version_label(self.from_version)} → "
@@ -365,7 +372,7 @@ class Change:
         if p.operation is Operation.FIX:
             return f"{p.skill}: {describe_fix(p.fix, p.alias, p.region)}{who}"
         if p.operation is Operation.PRUNE:
-            return f"{p.skill}: prune deleted {len(p.versions)} old version(s){who}"
+            return f"{p.skill}: prune deleted {p.prune_count} old version(s){who}"
         if p.operation is Operation.CANARY:
             share, window = p.canary_weight or 0, duration_label(p.canary_seconds or 0)
             traffic = f"at {share:.0%} for {window}"

@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from bot.domain.model import LATEST, Version
+from bot.domain.labels import version_label
+from bot.domain.model import LATEST, AliasState, Version
 
 DEFAULT_KEEP = 10
 #: doctor suggests pruning above this share of the code storage quota
@@ -53,3 +54,57 @@ def size_label(size: int) -> str:
             return f"{int(value)} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
         value /= 1024
     return f"{value:.1f} GB"  # pragma: no cover - the loop returns
+
+
+def references(
+    aliases: Iterable[AliasState],
+    versions: Iterable[Version],
+    *,
+    pending: tuple[str | None, str | None] = (None, None),
+    in_use: Iterable[str] = (),
+) -> dict[str, str]:
+    """Version → why it must stay, in one function: an alias points at or weights it, it
+    holds the pending certification's code, or a running canary uses it (``in_use``).
+
+    ``pending`` is (version number, code hash): the number names the candidate in the
+    default function; in another region's function the number differs, so every version
+    holding the certification's code is kept there.
+
+    >>> a = [AliasState("PROD1", "4", "r", {"5": 0.1})]
+    >>> vs = [Version("2", "c"), Version("3", "x")]
+    >>> sorted(references(a, vs, pending=(None, "c")))
+    ['2', '4', '5']
+    """
+    why: dict[str, str] = {}
+    for alias in aliases:
+        why.setdefault(alias.version, f"alias {alias.name} points at it")
+        for weighted in alias.routing:
+            why.setdefault(weighted, f"alias {alias.name} sends it traffic")
+    number, code = pending
+    if number is not None:
+        why.setdefault(number, "the pending certification's")
+    if code is not None:
+        for version in versions:
+            if version.code_sha256 == code:
+                why.setdefault(version.number, "the pending certification's code")
+    for used in in_use:
+        why.setdefault(used, "a running canary uses it")
+    return why
+
+
+@dataclass(frozen=True)
+class RegionPrune:
+    """One region's part of a prune: its function and the versions deleted there."""
+
+    region: str
+    function: str
+    versions: tuple[Version, ...]
+
+    @property
+    def freed(self) -> int:
+        return sum(v.code_size for v in self.versions)
+
+    def line(self) -> str:
+        """``EU: v1, v2 — 3.0 KB``."""
+        numbers = ", ".join(version_label(v.number) for v in self.versions) or "nothing"
+        return f"{self.region}: {numbers} — {size_label(self.freed)}"

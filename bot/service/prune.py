@@ -10,8 +10,9 @@ aliases again before each, so a version that became referenced meanwhile is skip
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from bot.domain.canary import Canary
 from bot.domain.errors import NotFound, Refused, SkillbotError
 from bot.domain.model import (
     Change,
@@ -23,39 +24,68 @@ from bot.domain.model import (
     new_id,
     version_label,
 )
-from bot.domain.prune import DEFAULT_KEEP, prunable, size_label
+from bot.domain.prune import DEFAULT_KEEP, RegionPrune, prunable, references, size_label
 from bot.service.context import RotationContext, outcome_of
+from bot.service.lockstep import in_region
 
 
 @dataclass(frozen=True)
 class PruneOffer:
     plan: Plan
-    #: the versions the plan deletes, with their code size
+    #: the versions the plan deletes in the default function, with their code size
     versions: list[Version]
     keep: int
+    #: every region's part, the default function's first (one for a single-region skill)
+    regions: tuple[RegionPrune, ...] = field(default=())
+
+    @property
+    def freed(self) -> int:
+        return sum(part.freed for part in self.regions)
 
 
 class Pruning:
     def __init__(self, ctx: RotationContext) -> None:
         self.ctx = ctx
 
-    def referenced(self, skill: Skill) -> dict[str, str]:
-        """Version → why it must stay: an alias points at or weights it, it is the pending
-        candidate's, or a canary uses it."""
+    def referenced(
+        self, skill: Skill, function: str | None = None, versions: list[Version] | None = None
+    ) -> dict[str, str]:
+        """Version → why it must stay in ``function`` (the default one unless given): an
+        alias of that function points at or weights it, it holds the pending candidate's
+        code, or a canary uses it. ``versions``: the function's versions, read beforehand
+        (a version's code never changes)."""
         ctx = self.ctx
-        why: dict[str, str] = {}
-        for alias in ctx.lambda_.list_aliases(skill.function):
-            why.setdefault(alias.version, f"alias {alias.name} points at it")
-            for weighted in alias.routing:
-                why.setdefault(weighted, f"alias {alias.name} sends it traffic")
+        function = function or skill.function
+        default = function == skill.function
+        if versions is None:
+            versions = ctx.lambda_.list_versions(function)
         pending = ctx.store.pending_certification(skill.name)
-        if pending is not None:
-            why.setdefault(pending.version, "the pending certification's")
         canary = ctx.active_canary(skill)
+        in_use: list[str] = []
         if canary is not None:
-            for number in (canary.old_version, canary.new_version):
-                why.setdefault(number, "a running canary uses it")
-        return why
+            in_use = canary_versions(canary, skill, function)
+        return references(
+            ctx.lambda_.list_aliases(function),
+            versions,
+            pending=(
+                (pending.version if default else None, pending.code_sha256)
+                if pending is not None
+                else (None, None)
+            ),
+            in_use=in_use,
+        )
+
+    def _region(self, skill: Skill, region: str, function: str, keep: int) -> RegionPrune:
+        try:
+            versions = self.ctx.lambda_.list_versions(function)
+            doomed = prunable(
+                versions, referenced=self.referenced(skill, function, versions), keep=keep
+            )
+        except SkillbotError as err:
+            if skill.regional_functions:
+                raise in_region(err, region) from err
+            raise
+        return RegionPrune(region, function, tuple(doomed))
 
     def plan_prune(self, name: str, *, actor: str, keep: int | None = None) -> PruneOffer:
         ctx = self.ctx
@@ -63,11 +93,11 @@ class Pruning:
         keep = DEFAULT_KEEP if keep is None else keep
         try:
             ctx.access.require_operator(actor, "prune")
-            versions = ctx.lambda_.list_versions(skill.function)
-            doomed = prunable(versions, referenced=self.referenced(skill), keep=keep)
+            parts = tuple(self._region(skill, r, f, keep) for r, f in skill.functions)
         except SkillbotError as err:
             ctx.audit(skill.name, "prune", outcome_of(err), actor, "", detail=str(err))
             raise
+        doomed = list(parts[0].versions)
         plan = Plan(
             id=new_id(),
             skill=skill.name,
@@ -82,23 +112,64 @@ class Pruning:
             reason=f"keep the {keep} most recent",
             created_at=ctx.clock(),
             versions=tuple(v.number for v in doomed),
-            noop=not doomed,
+            regional_versions=tuple(
+                (part.region, tuple(v.number for v in part.versions)) for part in parts[1:]
+            ),
         )
-        if doomed:
+        plan = plan.with_(noop=plan.prune_count == 0)
+        offer = PruneOffer(plan, doomed, keep, parts)
+        if not plan.noop:
             ctx.store.save_plan(plan)
-            freed = size_label(sum(v.code_size for v in doomed))
+            freed = size_label(offer.freed)
+            if skill.regional_functions:
+                freed = f"{freed} ({'; '.join(part.line() for part in parts)})"
             ctx.audit_plan(plan, Outcome.PLANNED, f"{plan.summary()}, {freed}")
-        return PruneOffer(plan, doomed, keep)
+        return offer
 
     def apply_locked(self, skill: Skill, plan: Plan, actor: str) -> Change:
-        """Delete the plan's versions one by one (the caller holds the skill lock)."""
+        """Delete the plan's versions one by one, region by region (the caller holds the
+        skill lock), reading that function's references again before each."""
+        regional = bool(skill.regional_functions)
+        parts = [
+            (skill.default_region, skill.function, plan.versions),
+            *((r, skill.function_of(r), numbers) for r, numbers in plan.regional_versions),
+        ]
+        notes: list[str] = []
+        deleted: dict[str, tuple[str, ...]] = {}
+        freed = 0
+        for region, function, numbers in parts:
+            done, size, said = self._delete(skill, function, numbers)
+            deleted[region] = done
+            freed += size
+            notes.extend(f"{region}: {note}" if regional else note for note in said)
+        if regional:
+            notes.append(f"{size_label(freed)} freed in all.")
+        return Change(
+            plan=plan.with_(
+                versions=deleted[parts[0][0]],
+                regional_versions=tuple((r, deleted[r]) for r, _, _ in parts[1:]),
+            ),
+            alias=None,
+            from_version=None,
+            to_version=None,
+            code_sha256=None,
+            live_alias=self.ctx.roles(skill).live_alias,
+            noop=not any(deleted.values()),
+            notes=tuple(notes),
+        )
+
+    def _delete(
+        self, skill: Skill, function: str, numbers: tuple[str, ...]
+    ) -> tuple[tuple[str, ...], int, list[str]]:
+        """One function's part: (deleted, bytes freed, what to tell the person)."""
         lam = self.ctx.lambda_
-        sizes = {v.number: v.code_size for v in lam.list_versions(skill.function)}
+        versions = lam.list_versions(function)
+        sizes = {v.number: v.code_size for v in versions}
         deleted: list[str] = []
         skipped: list[str] = []
         gone: list[str] = []
-        for number in plan.versions:
-            why = self.referenced(skill).get(number)
+        for number in numbers:
+            why = self.referenced(skill, function, versions).get(number)
             if why is not None:
                 skipped.append(f"{version_label(number)} ({why})")
                 continue
@@ -106,7 +177,7 @@ class Pruning:
                 gone.append(version_label(number))
                 continue
             try:
-                lam.delete_version(skill.function, number)
+                lam.delete_version(function, number)
             except Refused as err:
                 skipped.append(f"{version_label(number)} ({err.message})")
                 continue
@@ -114,21 +185,20 @@ class Pruning:
                 gone.append(version_label(number))
                 continue
             deleted.append(number)
+        freed = sum(sizes[n] for n in deleted)
         notes = [
             f"Deleted {', '.join(map(version_label, deleted)) or 'nothing'}; "
-            f"{size_label(sum(sizes[n] for n in deleted))} freed."
+            f"{size_label(freed)} freed."
         ]
         if skipped:
             notes.append("Kept, in use by now: " + "; ".join(skipped) + ".")
         if gone:
             notes.append("Already deleted: " + ", ".join(gone) + ".")
-        return Change(
-            plan=plan.with_(versions=tuple(deleted)),
-            alias=None,
-            from_version=None,
-            to_version=None,
-            code_sha256=None,
-            live_alias=self.ctx.roles(skill).live_alias,
-            noop=not deleted,
-            notes=tuple(notes),
-        )
+        return tuple(deleted), freed, notes
+
+
+def canary_versions(canary: Canary, skill: Skill, function: str) -> list[str]:
+    """The versions a running canary uses in ``function``."""
+    if function == skill.function:
+        return [canary.old_version, canary.new_version]
+    return []

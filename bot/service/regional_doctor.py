@@ -25,6 +25,8 @@ def regional_findings(ctx: RotationContext, skill: Skill, roles: Roles) -> list[
     """Doctor's checks in every region but the default one, each named by its region."""
     found: list[RegionalFinding] = []
     lam = ctx.lambda_
+    # code storage is an AWS region's: each AWS region is checked once
+    storage_seen = {aws_region_of(skill.function)}
     for region, function in skill.regional_functions:
         there = replace(skill, function=function)
         try:
@@ -50,7 +52,9 @@ def regional_findings(ctx: RotationContext, skill: Skill, roles: Roles) -> list[
                 finding = _role_finding(skill, region, roles, recorded)
             named = replace(finding, check=f"{region}: {finding.check}")
             found.append((named, region, function, aliases.get(finding.alias or "")))
-        found.append((_storage(ctx, skill, region, function), region, function, None))
+        if aws_region_of(function) not in storage_seen:
+            storage_seen.add(aws_region_of(function))
+            found.append((_storage(ctx, skill, region, function), region, function, None))
     return found
 
 
@@ -79,4 +83,9 @@ def _storage(ctx: RotationContext, skill: Skill, region: str, function: str) -> 
         finding = rotation.storage_finding(None, None, skill.name, err.message)
     else:
         finding = rotation.storage_finding(used, limit, skill.name)
-    return replace(finding, check=f"{region}: {finding.check}")
+    where = aws_region_of(function)
+    return replace(
+        finding,
+        check=f"{region}: {finding.check}",
+        detail=f"{where}: {finding.detail}" if where else finding.detail,
+    )

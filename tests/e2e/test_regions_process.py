@@ -134,3 +134,35 @@ def test_regions_out_of_sync_are_refused_before_anything_moves(regional_bot):
     assert "EU has code" in refused["text"] and "Deploy the same code" in refused["text"]
     assert aliases(functions) == {r: ("1", "2") for r in ("NA", "EU", "FE")}
     assert b.fake.messages(CHANNEL) == []
+
+
+def versions(functions) -> dict[str, list[str]]:
+    return {
+        region: [
+            v["Version"] for v in client.list_versions_by_function(FunctionName=fn)["Versions"]
+        ]
+        for region, (fn, client) in functions.items()
+    }
+
+
+def test_prune_deletes_old_versions_in_every_region(regional_bot):
+    b, functions = regional_bot
+    for n in (3, 4, 5):
+        deploy_everywhere(functions, f"VERSION = {n}\n")
+        for fn, client in functions.values():
+            client.publish_version(FunctionName=fn)
+    eu_fn, eu_client = functions["EU"]
+    eu_client.create_alias(FunctionName=eu_fn, Name="qa", FunctionVersion="3")
+    plan = b.command("prune --keep 1")
+    assert plan["text"].startswith("Plan: prune trivia: delete 5 old version(s)")
+    shown = str(plan["blocks"])
+    assert "*EU*" in shown and "1 version(s)" in shown and "*FE*" in shown
+    result = b.click(blocks.CONFIRM, button_value(plan, blocks.CONFIRM))
+    assert "EU: Deleted v4;" in result["text"], result["text"]
+    assert versions(functions) == {
+        "NA": ["$LATEST", "1", "2", "5"],
+        "EU": ["$LATEST", "1", "2", "3", "5"],
+        "FE": ["$LATEST", "1", "2", "5"],
+    }
+    assert aliases(functions) == {r: ("1", "2") for r in ("NA", "EU", "FE")}
+    assert "Traceback" not in b.process.log()

@@ -25,6 +25,9 @@ def plan_from_json(text: str) -> Plan:
     data["operation"] = Operation(data["operation"])
     data["fix"] = FixKind(data["fix"]) if data.get("fix") else None
     data["versions"] = tuple(data.get("versions") or ())
+    data["regional_versions"] = tuple(
+        (region, tuple(numbers)) for region, numbers in data.get("regional_versions") or ()
+    )
     data["regions"] = tuple(RegionMove(**move) for move in data.get("regions") or ())
     return Plan(**data)
 
