@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING
 from bot.domain import rotation
 from bot.domain.errors import (
     AppliedNotRecorded,
-    Busy,
     NotAuthorized,
     NotFound,
     Refused,
@@ -44,6 +43,7 @@ from bot.service.announcing import POSTED, Announcer
 from bot.service.context import RotationContext
 from bot.service.fixes import apply_fix
 from bot.service.lockstep import Lockstep
+from bot.service.publishing import code_changed, publish_guarded
 
 if TYPE_CHECKING:
     from bot.service.alexa import AlexaTracking
@@ -246,7 +246,10 @@ class Applying:
         published: Version | None = None
         try:
             if plan.publishes:
-                published = self._publish(skill, plan, actor)
+                assert plan.code_sha256 is not None
+                published = publish_guarded(
+                    ctx.lambda_, skill.function, plan.code_sha256, plan, actor
+                )
         finally:
             state = reading.result()  # also when publishing failed: nothing left running
         current = rotation.require_alias(state, skill, plan.alias)
@@ -261,7 +264,9 @@ class Applying:
         if published is not None:
             if published.code_sha256 != plan.code_sha256:
                 # AWS enforces CodeSha256 on publish; this also holds where it is not enforced
-                raise _code_changed(skill, plan, published.code_sha256, "No alias was moved.")
+                raise code_changed(
+                    plan, plan.code_sha256 or "", published.code_sha256, "No alias was moved."
+                )
             target = published.number
         assert target is not None
         rotation.check_published(target, plan.alias)
@@ -284,22 +289,6 @@ class Applying:
             certify=plan.operation is Operation.CERTIFY,
             moved=moved,
         )
-
-    def _publish(self, skill: Skill, plan: Plan, actor: str) -> Version:
-        """Publish ``$LATEST`` guarded by the plan's hash; while a deployment is still being
-        applied, wait for it and check the code again."""
-        assert plan.code_sha256 is not None
-        lam = self.ctx.lambda_
-        description = f"skillbot {plan.operation} by {actor}: {plan.reason}".strip(": ")
-        try:
-            return lam.publish_version(skill.function, plan.code_sha256, description)
-        except Busy:
-            latest = lam.wait_until_updated(skill.function)
-            if latest.code_sha256 != plan.code_sha256:
-                raise _code_changed(
-                    skill, plan, latest.code_sha256, "Nothing was published."
-                ) from None
-            return lam.publish_version(skill.function, plan.code_sha256, description)
 
     def _alias_change(
         self,
@@ -405,11 +394,3 @@ class Applying:
             Outcome.FAILED,
             "interrupted by a restart before AWS changed; confirm the plan again",
         )
-
-
-def _code_changed(skill: Skill, plan: Plan, now_sha256: str, outcome: str) -> StalePlan:
-    return StalePlan(
-        f"The code in $LATEST changed since this plan was shown "
-        f"({(plan.code_sha256 or '')[:12]}… → {now_sha256[:12]}…).",
-        hint=f"{outcome} Run `/skill {plan.command}` again to see the new code.",
-    )

@@ -12,6 +12,7 @@ from __future__ import annotations
 from bot.domain import rotation
 from bot.domain.endpoints import parse_execute_api_url, permits_api, source_arn
 from bot.domain.errors import Refused, SkillbotError
+from bot.domain.gateway_findings import gateway_findings
 from bot.domain.model import Skill
 from bot.ports import GatewayPort, LambdaPort
 
@@ -32,7 +33,7 @@ class GatewayChecks:
                 route, problem = self.gateway.route(skill.endpoints[alias]), None
             except SkillbotError as err:
                 route, problem = None, f"{err.message} {err.hint}".strip()
-            found += rotation.gateway_findings(
+            found += gateway_findings(
                 skill,
                 alias,
                 self._function_arn(skill, alias),

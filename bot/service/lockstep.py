@@ -25,7 +25,6 @@ from typing import TypeVar
 
 from bot.domain import regions, rotation
 from bot.domain.errors import (
-    Busy,
     NotFound,
     PartlyApplied,
     Refused,
@@ -44,6 +43,7 @@ from bot.domain.model import (
     version_label,
 )
 from bot.service.context import RotationContext
+from bot.service.publishing import publish_guarded
 
 log = logging.getLogger(__name__)
 
@@ -195,7 +195,13 @@ class Lockstep:
         else:
             pending = moves
         to_publish = [m for m in pending if m.to_version is None]
-        publishing = {m.region: self.pool.submit(self._publish, m, plan, actor) for m in to_publish}
+        lam = self.ctx.lambda_
+        publishing = {
+            m.region: self.pool.submit(
+                publish_guarded, lam, m.function, m.code_sha256 or "", plan, actor
+            )
+            for m in to_publish
+        }
         for read in reads.values():
             read.exception()
         for publish in publishing.values():
@@ -376,24 +382,6 @@ class Lockstep:
             if current is not None and self._done(move, current, plan):
                 return True
         return False
-
-    def _publish(self, move: RegionMove, plan: Plan, actor: str) -> Version:
-        """Publish the region's ``$LATEST`` guarded by its hash; while a deployment is
-        still being applied, wait for it and check the code again."""
-        assert move.code_sha256 is not None
-        lam = self.ctx.lambda_
-        description = f"skillbot {plan.operation} by {actor}: {plan.reason}".strip(": ")
-        try:
-            return lam.publish_version(move.function, move.code_sha256, description)
-        except Busy:
-            latest = lam.wait_until_updated(move.function)
-            if latest.code_sha256 != move.code_sha256:
-                raise StalePlan(
-                    f"The code in $LATEST changed since this plan was shown "
-                    f"({move.code_sha256[:12]}… → {latest.code_sha256[:12]}…).",
-                    hint=f"Nothing was published. Run `/skill {plan.command}` again.",
-                ) from None
-            return lam.publish_version(move.function, move.code_sha256, description)
 
 
 def _result(future: Future[T]) -> T:

@@ -23,8 +23,9 @@ from bot.domain.endpoints import (
     wrong_endpoints,
 )
 from bot.domain.errors import ConfigError
+from bot.domain.gateway_findings import gateway_findings
 from bot.domain.model import FixKind, Roles
-from bot.domain.rotation import endpoint_drift, gateway_findings
+from bot.domain.rotation import endpoint_drift
 from tests.support.world import trivia_skill
 
 FN_ARN = "arn:aws:lambda:eu-west-1:123456789012:function:trivia-skill"
