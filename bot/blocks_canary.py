@@ -43,10 +43,23 @@ def alias_text(state: AliasState | None) -> str:
     return version_label(state.version) + extra
 
 
+def _other_regions(canary: Canary, *, stays: bool = False) -> str:
+    """`` (NA), EU v5 → v6, FE v2 → v3``: a canary's other regions, after the default's."""
+    if not canary.regions:
+        return ""
+    first, *others = canary.regions
+    if stays:
+        moves = [f"{r.region} stays on {version_label(r.old_version)}" for r in others]
+    else:
+        moves = [r.moves for r in others]
+    return f" ({first.region}), " + ", ".join(moves)
+
+
 def start_headline(canary: Canary) -> str:
     return (
         f"{canary.skill}: canary {canary.alias} {version_label(canary.old_version)} → "
-        f"{version_label(canary.new_version)} for {canary.weight:.0%} of traffic, "
+        f"{version_label(canary.new_version)}{_other_regions(canary)} for "
+        f"{canary.weight:.0%} of traffic, "
         f"{duration_label(canary.seconds)}, by <@{canary.requested_by}>{_why(canary.reason)}"
     )
 
@@ -55,9 +68,10 @@ def end_headline(canary: Canary) -> str:
     """The end in one line, e.g. ``trivia: canary completed — PROD1 v7 → v8 …``."""
     old, new = version_label(canary.old_version), version_label(canary.new_version)
     if canary.state is CanaryState.COMPLETED:
-        what = f"completed — {canary.alias} {old} → {new}"
+        what = f"completed — {canary.alias} {old} → {new}{_other_regions(canary)}"
     else:
-        what = f"aborted — {canary.alias} stays on {old} ({new} → {old})"
+        others = _other_regions(canary, stays=True)
+        what = f"aborted — {canary.alias} stays on {old} ({new} → {old}){others}"
     return f"{canary.skill}: canary {what}; {canary.outcome}"
 
 
@@ -98,6 +112,8 @@ def canary_message(canary: Canary, *, now: datetime, rules: CanaryRules) -> tupl
         },
         section(_state_line(canary, now)),
     ]
+    if canary.regions:  # each marketplace's own figures (the fields above: all together)
+        blocks.append(context(_per_region(canary)))
     if canary.state in (CanaryState.COMPLETED, CanaryState.ABORTED) and canary.outcome:
         blocks.append(context(canary.outcome))  # skillbot's words, never typed text
     if canary.state is CanaryState.RUNNING:
@@ -122,6 +138,14 @@ def canary_message(canary: Canary, *, now: datetime, rules: CanaryRules) -> tupl
     return text, blocks
 
 
+def _per_region(canary: Canary) -> str:
+    return "\n".join(
+        f"*{r.region}* {r.moves}: {version_label(r.new_version)} {r.new.describe()}; "
+        f"{version_label(r.old_version)} {r.old.describe()}"
+        for r in canary.regions
+    )
+
+
 def end_announcement(canary: Canary) -> tuple[str, list[Block]]:
     """The top-level announcement of a canary's end, with the figures."""
     text = end_headline(canary)
@@ -130,10 +154,13 @@ def end_announcement(canary: Canary) -> tuple[str, list[Block]]:
         _tally(version_label(canary.old_version), 1 - canary.weight, canary.old),
         _tally(version_label(canary.new_version), canary.weight, canary.new),
     ]
-    return text, [
+    blocks = [
         section(f"{icon} *{text}*"),
         {"type": "section", "fields": [{"type": "mrkdwn", "text": f} for f in fields]},
     ]
+    if canary.regions:
+        blocks.append(context(_per_region(canary)))
+    return text, blocks
 
 
 def canary_choice(plan: Plan) -> tuple[str, str]:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bot.adapters.aws_regions import ClientsByRegion, function_client
 from bot.adapters.lambda_aws import aws_errors
 from bot.domain.canary import Figures, Period, Tally, aligned
 
@@ -39,15 +40,25 @@ def function_name(function: str) -> str:
 class CloudWatchMetrics:
     """The metrics port over a boto3 ``cloudwatch`` client."""
 
-    def __init__(self, client: Any = None, *, connect: Callable[[], Any] | None = None) -> None:
+    def __init__(
+        self,
+        client: Any = None,
+        *,
+        connect: Callable[[], Any] | None = None,
+        regional_client: Callable[[str], Any] | None = None,
+    ) -> None:
         """A boto3 client, or ``connect`` to make one at the first read (a start never
-        fails for want of CloudWatch; a check does, with an error to act on)."""
+        fails for want of CloudWatch; a check does, with an error to act on). A function
+        ARN in another region is read through ``regional_client(region)``'s client."""
         self._client = client
         self._connect = connect
+        self._regional = ClientsByRegion(regional_client) if regional_client else None
 
-    def _ensure_client(self) -> None:
+    def _c(self, function: str) -> Any:
+        """The client of the function's region (made at the first read)."""
         if self._client is None and self._connect is not None:
             self._client = self._connect()
+        return function_client(self._client, function, self._regional)
 
     def canary_figures(
         self,
@@ -86,8 +97,7 @@ class CloudWatchMetrics:
             for query_id, (side, metric) in QUERIES.items()
         ]
         with aws_errors("read the canary's metrics", function):
-            self._ensure_client()
-            resp = self._client.get_metric_data(
+            resp = self._c(function).get_metric_data(
                 MetricDataQueries=queries,
                 StartTime=first,
                 EndTime=last,

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -22,9 +21,9 @@ from botocore.config import Config
 from bot.adapters.aws_errors import CREDENTIALS_REFUSED as CREDENTIALS_REFUSED
 from bot.adapters.aws_errors import aws_errors as aws_errors
 from bot.adapters.aws_errors import refused_credentials as refused_credentials
+from bot.adapters.aws_regions import ClientsByRegion, function_client
 from bot.domain.errors import Busy, NotFound, Refused, StalePlan
 from bot.domain.model import LATEST, AlexaTrigger, AliasState, LatestCode, Version
-from bot.domain.regions import aws_region_of
 
 log = logging.getLogger(__name__)
 
@@ -113,9 +112,7 @@ class LambdaAdapter:
         self._client = client
         #: a function ARN in another AWS region is called through that region's client,
         #: built once by ``regional_client(region)``
-        self._regional_client = regional_client
-        self._regional: dict[str, Any] = {}
-        self._regional_lock = threading.Lock()
+        self._regional = ClientsByRegion(regional_client) if regional_client else None
         self._update_wait = update_wait_seconds
         self._poll = poll_interval
         self._sleep = sleep
@@ -124,14 +121,7 @@ class LambdaAdapter:
     def _c(self, function: str | None) -> Any:
         """The client of the function's AWS region (its ARN's): the default one unless the
         ARN names another region."""
-        region = aws_region_of(function) if function else None
-        default = getattr(getattr(self._client, "meta", None), "region_name", None)
-        if region is None or region == default or self._regional_client is None:
-            return self._client
-        with self._regional_lock:
-            if region not in self._regional:
-                self._regional[region] = self._regional_client(region)
-            return self._regional[region]
+        return function_client(self._client, function, self._regional)
 
     def get_alias(self, function: str, alias: str) -> AliasState | None:
         try:

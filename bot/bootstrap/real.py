@@ -114,7 +114,12 @@ def build_services(
         web_client=slack_client,
         pacing=pacing,
         polling=polling,
-        metrics=CloudWatchMetrics(cloudwatch_client, connect=cloudwatch),
+        # a regional function's figures are its own region's
+        metrics=CloudWatchMetrics(
+            cloudwatch_client,
+            connect=cloudwatch,
+            regional_client=lambda r: clients("cloudwatch", r),
+        ),
         aws_account=aws_account,
         aws_endpoint=aws_endpoint,
     )

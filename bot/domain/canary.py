@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+
+from bot.domain.labels import version_label
 
 #: the "Canary" choice on a hotfix plan: CodeDeploy's Canary10Percent… shape
 DEFAULT_WEIGHT = 0.10
@@ -170,6 +172,34 @@ def decide(figures: Figures, rules: CanaryRules, *, window_over: bool) -> Decisi
     )
 
 
+def combined(every: Sequence[Figures]) -> Figures:
+    """Several functions' figures as one: the same metric periods summed."""
+    sums: dict[datetime, Period] = {}
+    for figures in every:
+        for p in figures.periods:
+            had = sums.get(p.start, Period(p.start))
+            sums[p.start] = Period(p.start, old=had.old + p.old, new=had.new + p.new)
+    return Figures(tuple(sums[at] for at in sorted(sums)))
+
+
+def decide_regions(
+    by_region: Sequence[tuple[str, Figures]], rules: CanaryRules, *, window_over: bool
+) -> Decision:
+    """:func:`decide` for a canary in several regions: it aborts as soon as one region's
+    new version errs beyond the margin (a marketplace broken by the new code is not
+    hidden by the others' traffic), and otherwise goes by the regions' figures together::
+
+        decide_regions([("NA", na), ("EU", eu)], rules, window_over=False)
+    """
+    if len(by_region) == 1:
+        return decide(by_region[0][1], rules, window_over=window_over)
+    for region, figures in by_region:
+        alone = decide(figures, rules, window_over=False)
+        if alone.verdict is Verdict.ABORT:
+            return replace(alone, reason=f"in {region}, {alone.reason}")
+    return decide(combined([f for _, f in by_region]), rules, window_over=window_over)
+
+
 def _rate_text(rate: float | None) -> str:
     return "had no traffic" if rate is None else f"{rate:.2f} %"
 
@@ -185,6 +215,25 @@ class CanaryState(enum.StrEnum):
 
 
 ACTIVE_STATES = (CanaryState.STARTING, CanaryState.RUNNING, CanaryState.ENDING)
+
+
+@dataclass(frozen=True)
+class CanaryRegion:
+    """One regional function of a canary in several regions: its versions and figures."""
+
+    region: str
+    function: str
+    old_version: str
+    new_version: str
+    old: Tally = field(default_factory=Tally)
+    new: Tally = field(default_factory=Tally)
+
+    @property
+    def moves(self) -> str:
+        """``"EU v5 → v6"``."""
+        return (
+            f"{self.region} {version_label(self.old_version)} → {version_label(self.new_version)}"
+        )
 
 
 @dataclass(frozen=True)
@@ -219,6 +268,10 @@ class Canary:
     new: Tally = field(default_factory=Tally)
     waiting: bool = False
     audit_id: str | None = None
+    #: a skill served from several regions: every function's part, the default's first
+    #: (``old_version``/``new_version`` and the tallies above are then the default's
+    #: versions and the regions' figures together); empty for one function
+    regions: tuple[CanaryRegion, ...] = ()
 
     @property
     def active(self) -> bool:
@@ -233,12 +286,24 @@ class Canary:
         """Where the alias's main version goes when it ends."""
         return self.new_version if self.decision == Verdict.COMPLETE.value else self.old_version
 
-    def weights_are_ours(self, routing: dict[str, float]) -> bool:
-        """Whether an alias's weights are exactly the ones this canary set."""
-        return (
-            set(routing) == {self.new_version}
-            and abs(routing[self.new_version] - self.weight) < 1e-6
-        )
+    def weights_are_ours(self, routing: dict[str, float], new_version: str | None = None) -> bool:
+        """Whether an alias's weights are exactly the ones this canary set (in the region
+        whose new version is ``new_version``; the default region's by default)."""
+        new = new_version or self.new_version
+        return set(routing) == {new} and abs(routing[new] - self.weight) < 1e-6
+
+    def places(self, default_function: str) -> tuple[CanaryRegion, ...]:
+        """Every function the canary runs on (one unless the skill has regions)."""
+        if self.regions:
+            return self.regions
+        return (CanaryRegion("", default_function, self.old_version, self.new_version),)
+
+    def in_region(self, region: str) -> Canary | None:
+        """The canary as seen on one regional function (its own version numbers)."""
+        for place in self.regions:
+            if place.region == region:
+                return replace(self, old_version=place.old_version, new_version=place.new_version)
+        return None
 
 
 def period_starts(start: datetime, end: datetime, period: int) -> Sequence[datetime]:

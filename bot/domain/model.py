@@ -376,7 +376,8 @@ class Change:
         if p.operation is Operation.CANARY:
             share, window = p.canary_weight or 0, duration_label(p.canary_seconds or 0)
             traffic = f"at {share:.0%} for {window}"
-            return f"{p.skill}: canary {self.alias} {old} → {new} {traffic}{who}{why}"
+            moves = f"{old} → {new}{self._regions_after(old, new)}"
+            return f"{p.skill}: canary {self.alias} {moves} {traffic}{who}{why}"
         moves = f"{old} → {new}{self._regions_after(old, new)}"
         return f"{p.skill}: {p.operation} {self.alias} {moves}{who}{why}"
 

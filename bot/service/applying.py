@@ -40,6 +40,7 @@ from bot.domain.model import (
     new_id,
 )
 from bot.service.announcing import POSTED, Announcer
+from bot.service.canary_places import CanaryTarget
 from bot.service.context import RotationContext
 from bot.service.fixes import apply_fix
 from bot.service.lockstep import Lockstep
@@ -235,6 +236,10 @@ class Applying:
             rotation.check_no_pending(pending, skill.name)
         elif plan.code_sha256:
             rotation.check_not_candidate_code(plan.code_sha256, plan.to_label, pending)
+        if plan.regions and plan.operation is Operation.CANARY and self.canaries is not None:
+            done = self.canaries.resume(skill, plan) if resumed else None  # finish it first
+            targets = [] if done else self.lockstep.canary_targets(skill, plan, actor)
+            return done or self.canaries.start(skill, plan, actor, targets)
         if plan.regions:
             return self.lockstep.apply(
                 skill, plan, actor, resumed=resumed, alias_change=self._alias_change
@@ -271,7 +276,9 @@ class Applying:
         assert target is not None
         rotation.check_published(target, plan.alias)
         if plan.operation is Operation.CANARY and self.canaries is not None:
-            return self.canaries.start(skill, plan, actor, current, target)
+            return self.canaries.start(
+                skill, plan, actor, [CanaryTarget("", skill.function, current, target)]
+            )
         moved = target != current.version or bool(current.routing)
         if moved:
             ctx.lambda_.update_alias(
@@ -377,6 +384,8 @@ class Applying:
     def complete_interrupted(self, skill: Skill, plan: Plan, current: AliasState) -> Change | None:
         """The change of a plan cut short by a crash, if AWS already shows it; a regional
         plan some region of which moved is finished in every region."""
+        if plan.operation is Operation.CANARY:
+            return self.canaries.resume(skill, plan) if self.canaries else None
         if plan.regions:
             if not self.lockstep.started(skill, plan):
                 return None

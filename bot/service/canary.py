@@ -21,15 +21,35 @@ The checks that lead to a decision run in :mod:`bot.service.canary_pass`::
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from bot import blocks_canary
-from bot.domain.canary import Canary, CanaryRules, CanaryState, Verdict
-from bot.domain.errors import Busy, NotFound, Refused, SkillbotError
-from bot.domain.model import AliasState, AuditEvent, Change, Outcome, Plan, Skill, new_id
+from bot.domain.canary import Canary, CanaryRegion, CanaryRules, CanaryState, Verdict
+from bot.domain.errors import Busy, NotFound, Refused, SkillbotError, StalePlan
+from bot.domain.model import (
+    AuditEvent,
+    Change,
+    Outcome,
+    Plan,
+    RegionMove,
+    Skill,
+    new_id,
+)
 from bot.ports import CanaryBook, Notifier
+from bot.service.canary_places import (
+    CanaryTarget,
+    Started,
+    changed_meanwhile,
+    check_targets,
+    end_everywhere,
+    partly_started,
+    read_aliases,
+    set_weights,
+    take_back,
+)
 from bot.service.context import RotationContext
 
 log = logging.getLogger(__name__)
@@ -67,8 +87,11 @@ class Canaries:
         pacing: CanaryPacing,
         owner: str,
         refresh: Callable[[], None] = lambda: None,
+        pool: ThreadPoolExecutor | None = None,
     ) -> None:
         self.ctx = ctx
+        # every regional function's call of one step runs side by side
+        self.pool = pool or ThreadPoolExecutor(max_workers=4, thread_name_prefix="skillbot-canary")
         self.book = book
         self.notifier = notifier
         self.rules = rules
@@ -78,69 +101,103 @@ class Canaries:
         self.refresh = refresh
 
     # -- the start (the caller holds the skill lock and has claimed the plan) ---------
-    def start(self, skill: Skill, plan: Plan, actor: str, current: AliasState, new: str) -> Change:
-        """Weights {new: P} on the live alias, guarded by the revision just read."""
-        ctx = self.ctx
+    def start(
+        self, skill: Skill, plan: Plan, actor: str, targets: Sequence[CanaryTarget]
+    ) -> Change:
+        """Weights {new: P} on the live alias of every function (one, or every region's),
+        each guarded by the revision just read."""
         assert plan.alias is not None and plan.canary_weight and plan.canary_seconds
-        if current.routing:
-            raise Refused(
-                f"{plan.alias} already sends traffic to more than one version.",
-                hint=f"Run `/skill doctor {skill.name}` to clear the weights, then plan again.",
-            )
-        if new == current.version:
-            raise Refused(
-                f"{plan.alias} already serves this code; there is nothing to try.",
-                hint="Deploy new code to $LATEST, or name another version.",
-            )
+        check_targets(plan.alias, skill.name, targets)
         left = self.book.by_plan(plan.id)  # an earlier attempt that never set weights
         if left is not None and left.state is CanaryState.STARTING:
             self.book.forget(left.id, left.version)
+        first = targets[0]
+        places = tuple(
+            CanaryRegion(t.region, t.function, t.current.version, t.new_version) for t in targets
+        )
         canary = Canary(
             id=new_id(),
             skill=skill.name,
             alias=plan.alias,
-            old_version=current.version,
-            new_version=new,
+            old_version=first.current.version,
+            new_version=first.new_version,
             weight=plan.canary_weight,
             seconds=plan.canary_seconds,
             requested_by=plan.requested_by,
             confirmed_by=actor,
             reason=plan.reason,
             plan_id=plan.id,
-            created_at=ctx.clock(),
+            created_at=self.ctx.clock(),
+            regions=places if len(places) > 1 else (),
         )
         self.book.add(canary)  # refused when the skill already runs one
-        try:
-            ctx.lambda_.route(
-                skill.function,
-                plan.alias,
-                current.version,
-                {new: plan.canary_weight},
-                current.revision_id,
-            )
-        except SkillbotError as err:
-            if not err.outcome_unknown:  # surely not set: the row must not block the skill
-                self.book.forget(canary.id, canary.version)
-            raise
+        started = set_weights(self.ctx.lambda_, self.pool, canary, targets)
+        if started.failed:
+            raise self._not_started(canary, started)
         running = self._running(canary)
         return self._start_change(plan, running)
 
+    def _not_started(self, canary: Canary, started: Started) -> SkillbotError:
+        """The error of a start that failed somewhere; weights set where a region changed
+        meanwhile are taken back (a canary never runs in some regions only)."""
+        unknown = any(e.outcome_unknown for e in started.failed.values())
+        if not started.set:
+            if not unknown:  # surely not set: the row must not block the skill
+                self.book.forget(canary.id, canary.version)
+            return next(iter(started.failed.values()))
+        changed = [
+            r for r, e in started.failed.items() if isinstance(e, (StalePlan, Refused, NotFound))
+        ]
+        if not changed:
+            return partly_started(canary, started)
+        by_region = {p.region: p for p in canary.regions}
+        left = take_back(
+            self.ctx.lambda_,
+            self.pool,
+            canary.alias,
+            [(by_region[r], state) for r, state in started.set.items()],
+        )
+        if not left and not unknown:
+            self.book.forget(canary.id, canary.version)
+        return changed_meanwhile(canary, changed, left)
+
     def resume(self, skill: Skill, plan: Plan) -> Change | None:
-        """A canary plan cut short: the change, if the weights were set; else None (and
-        the row it left is dropped). The caller holds the skill lock."""
+        """A canary plan cut short: the change once every function has the weights (the
+        ones still without them get them now); None when none has them (the row it left
+        is dropped). The caller holds the skill lock."""
         canary = self.book.by_plan(plan.id)
         if canary is None:
             return None
         if canary.state is CanaryState.STARTING:
-            state = self.ctx.lambda_.get_alias(skill.function, canary.alias)
-            ours = (
-                state is not None
-                and state.version == canary.old_version
-                and canary.weights_are_ours(state.routing)
-            )
+            lam = self.ctx.lambda_
+            places = canary.places(skill.function)
+            states = read_aliases(lam, self.pool, canary.alias, places)
+            ours = {
+                p.region: s
+                for p, s in zip(places, states, strict=True)
+                if s is not None
+                and s.version == p.old_version
+                and canary.weights_are_ours(s.routing, p.new_version)
+            }
             if not ours:
                 self.book.forget(canary.id, canary.version)
                 return None
+            rest = [(p, s) for p, s in zip(places, states, strict=True) if p.region not in ours]
+            changed = [
+                p.region for p, s in rest if s is None or s.version != p.old_version or s.routing
+            ]
+            if changed:
+                raise self._not_started(
+                    canary, Started(set=ours, failed={r: StalePlan(r) for r in changed})
+                )
+            started = set_weights(
+                lam,
+                self.pool,
+                canary,
+                [CanaryTarget(p.region, p.function, s, p.new_version) for p, s in rest if s],
+            )
+            if started.failed:
+                raise partly_started(canary, Started({**ours, **started.set}, started.failed))
             canary = self._running(canary)
         return self._start_change(plan, canary)
 
@@ -159,8 +216,13 @@ class Canaries:
         return replace(canary, version=canary.version + 1, **values)  # type: ignore[arg-type]
 
     def _start_change(self, plan: Plan, canary: Canary) -> Change:
+        others = tuple(
+            RegionMove(p.region, p.function, p.old_version, p.new_version, plan.code_sha256)
+            for p in canary.regions[1:]
+        )
         return Change(
             plan=plan,
+            regions=others,
             alias=canary.alias,
             from_version=canary.old_version,
             to_version=canary.new_version,
@@ -236,7 +298,16 @@ class Canaries:
         except SkillbotError as err:
             ctx.audit(canary.skill, f"canary-{verb}", Outcome.REFUSED, actor, "", detail=str(err))
             raise
-        ended = self.end(canary.id)
+        try:
+            ended = self.end(canary.id)
+        except SkillbotError as err:  # decided: the canary pass finishes the end
+            raise type(err)(
+                f"The canary is decided ({verb}), but ending it failed for now: {err.message}",
+                hint="skillbot finishes it at its next checks, region by region; the canary "
+                "message in the channel shows when it has ended.",
+                retry_after=err.retry_after,
+                outcome_unknown=err.outcome_unknown,
+            ) from err
         return ended or canary
 
     def end(self, canary_id: str, *, lock_timeout: float | None = None) -> Canary | None:
@@ -265,28 +336,15 @@ class Canaries:
         canary = self.book.get(canary_id)
         if canary is None or canary.state is not CanaryState.ENDING:
             return None
-        state = ctx.lambda_.get_alias(skill.function, canary.alias)
-        target = canary.target
-        outcome, note = Outcome.APPLIED, ""
-        if state is not None and state.version == target and not state.routing:
-            note = ""  # done by an attempt whose answer was lost
-        elif (
-            state is not None
-            and state.version == canary.old_version
-            and canary.weights_are_ours(state.routing)
-        ):
-            ctx.lambda_.route(skill.function, canary.alias, target, {}, state.revision_id)
-        else:
-            outcome = Outcome.FAILED
-            now_on = blocks_canary.alias_text(state)
-            note = f"; {canary.alias} was changed outside skillbot ({now_on}) and is left as it is"
-        completed = canary.decision == Verdict.COMPLETE.value and outcome is Outcome.APPLIED
+        outcome, note, reached = end_everywhere(ctx.lambda_, self.pool, canary, skill.function)
+        completed = canary.decision == Verdict.COMPLETE.value and reached
         final = replace(
             canary,
             state=CanaryState.COMPLETED if completed else CanaryState.ABORTED,
             outcome=canary.outcome + note,
             ended_at=ctx.clock(),
         )
+        target = canary.target
         event = AuditEvent(
             id=new_id(),
             at=ctx.clock(),
@@ -297,7 +355,7 @@ class Canaries:
             reason=canary.reason,
             alias=canary.alias,
             from_version=canary.old_version,
-            to_version=target if outcome is Outcome.APPLIED else None,
+            to_version=target if reached else None,
             detail=blocks_canary.end_headline(final)[:2000],
             plan_id=canary.plan_id,
         )

@@ -12,9 +12,10 @@ that died ends with its lease. A check is one ``GetMetricData`` call, one decisi
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import timedelta
 
-from bot.domain.canary import Canary, CanaryState, Verdict, decide
+from bot.domain.canary import Canary, CanaryState, Verdict, combined, decide_regions
 from bot.domain.errors import SkillbotError
 from bot.ports import MetricsPort, Store
 from bot.service.canary import BY_FIGURES, Canaries
@@ -81,24 +82,37 @@ class CanaryPass:
         skill = c.ctx.skill(canary.skill)
         assert canary.started_at is not None and canary.ends_at is not None
         next_check = now + timedelta(seconds=c.pacing.check_every)
-        try:
-            figures = self.metrics.canary_figures(
-                skill.function,
-                canary.alias,
-                canary.old_version,
-                canary.new_version,
-                canary.started_at,
-                now,
-                c.pacing.period,
-            )
+        places = canary.places(skill.function)
+        try:  # one read per function (its own region's CloudWatch)
+            by_region = [
+                (
+                    place.region,
+                    self.metrics.canary_figures(
+                        place.function,
+                        canary.alias,
+                        place.old_version,
+                        place.new_version,
+                        canary.started_at,
+                        now,
+                        c.pacing.period,
+                    ),
+                )
+                for place in places
+            ]
         except SkillbotError as err:
             log.warning("canary %s: no figures this time (%s)", canary.id, err)
             c.book.change(
                 canary.id, version, next_check_at=next_check, claimed_by=None, claim_until=None
             )
             return
-        decision = decide(figures, c.rules, window_over=now >= canary.ends_at)
-        figures_now = dict(old=figures.old, new=figures.new)
+        decision = decide_regions(by_region, c.rules, window_over=now >= canary.ends_at)
+        figures = combined([f for _, f in by_region])
+        figures_now: dict[str, object] = dict(old=figures.old, new=figures.new)
+        if canary.regions:
+            figures_now["regions"] = tuple(
+                replace(place, old=f.old, new=f.new)
+                for place, (_, f) in zip(canary.regions, by_region, strict=True)
+            )
         if decision.verdict in (Verdict.CONTINUE, Verdict.WAIT):
             waiting = decision.verdict is Verdict.WAIT
             if c.book.change(

@@ -18,7 +18,7 @@ the plan's code is done and is not moved again.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import TypeVar
@@ -42,7 +42,9 @@ from bot.domain.model import (
     Version,
     version_label,
 )
+from bot.service.canary_places import CanaryTarget
 from bot.service.context import RotationContext
+from bot.service.fanout import in_region, run_each
 from bot.service.publishing import publish_guarded
 
 log = logging.getLogger(__name__)
@@ -54,27 +56,13 @@ AliasChange = Callable[..., Change]
 
 
 @dataclass(frozen=True)
-class _Region:
+class PreparedRegion:
     """One region while a plan is applied: its move and what AWS showed."""
 
     move: RegionMove
     current: AliasState | None = None
     target: str | None = None
     done: bool = False  # an earlier attempt of this plan already moved it
-
-
-def in_region(err: SkillbotError, region: str) -> SkillbotError:
-    """The same error, its message saying which region it came from."""
-    if err.message.startswith(f"{region}: "):
-        return err
-    named = type(err)(
-        f"{region}: {err.message}",
-        hint=err.hint,
-        retry_after=err.retry_after,
-        outcome_unknown=err.outcome_unknown,
-    )
-    named.__cause__ = err
-    return named
 
 
 class Lockstep:
@@ -85,27 +73,15 @@ class Lockstep:
         # every region's calls of one step run side by side
         self.pool = pool or ThreadPoolExecutor(max_workers=8, thread_name_prefix="skillbot-regions")
 
-    def _each(self, work: Callable[[T], object], items: Iterable[T]) -> list[Future[object]]:
-        futures = [self.pool.submit(work, item) for item in items]
-        for future in futures:
-            future.exception()  # wait for every one, failed or not
-        return futures
-
     # -- planning ------------------------------------------------------------------------
     def plan_regions(self, skill: Skill, plan: Plan, *, from_latest: bool) -> Plan:
         """``plan`` (the default region's move) with every other region's move; refuses
         before anything moves when the regions' code differs or a version is missing."""
         if not skill.regional_functions or plan.operation is Operation.CANCEL:
             return plan
-        if plan.operation is Operation.CANARY:
-            raise Refused(
-                f"{skill.name} is served from several regions "
-                f"({', '.join(r for r, _ in skill.functions)}); a canary runs on one "
-                "function's alias, so it would move one region only.",
-                hint=f"Use `/skill hotfix {skill.name}`: every region moves together.",
-            )
         assert plan.alias is not None and plan.code_sha256 is not None
-        futures = self._each(
+        futures = run_each(
+            self.pool,
             lambda item: self._region_move(skill, plan, item[0], item[1], from_latest),
             skill.regional_functions,
         )
@@ -185,6 +161,15 @@ class Lockstep:
         self, skill: Skill, plan: Plan, actor: str, *, resumed: bool, alias_change: AliasChange
     ) -> Change:
         """Move every region's alias as the plan says, or none when a guard refuses."""
+        states = self.prepare(skill, plan, actor, resumed=resumed)
+        return self._move(skill, plan, states, alias_change)
+
+    def prepare(
+        self, skill: Skill, plan: Plan, actor: str, *, resumed: bool
+    ) -> list[PreparedRegion]:
+        """Every region's alias read and version published (side by side), and every
+        region's guards checked: what each region moves to, or the error of a region
+        that refuses (nothing has moved then). The default region's comes first."""
         assert plan.alias is not None
         alias = plan.alias
         moves = [self.default_move(skill, plan), *plan.regions]
@@ -206,7 +191,7 @@ class Lockstep:
             read.exception()
         for publish in publishing.values():
             publish.exception()
-        states: list[_Region] = []
+        states: list[PreparedRegion] = []
         errors: dict[str, SkillbotError] = {}
         for move in moves:
             try:
@@ -217,7 +202,7 @@ class Lockstep:
                 errors[move.region] = err
         if errors:  # nothing moved in this attempt
             raise self._failed(plan, moves, states, [], errors)
-        return self._move(skill, plan, states, alias_change)
+        return states
 
     def _checked(
         self,
@@ -227,7 +212,7 @@ class Lockstep:
         current: AliasState | None,
         published: Version | None,
         resumed: bool,
-    ) -> _Region:
+    ) -> PreparedRegion:
         """One region's guards, before anything moves in any region."""
         assert plan.alias is not None
         try:
@@ -235,7 +220,7 @@ class Lockstep:
                 current, replace(skill, function=move.function), plan.alias
             )
             if resumed and self._done(move, state, plan):
-                return _Region(move, state, state.version, done=True)
+                return PreparedRegion(move, state, state.version, done=True)
             rotation.check_fresh(
                 plan.with_(from_version=move.from_version, revision_id=move.revision_id), state
             )
@@ -252,16 +237,16 @@ class Lockstep:
             rotation.check_published(target, plan.alias)
         except SkillbotError as err:
             raise in_region(err, move.region) from err
-        return _Region(move, state, target)
+        return PreparedRegion(move, state, target)
 
     def _move(
-        self, skill: Skill, plan: Plan, states: list[_Region], alias_change: AliasChange
+        self, skill: Skill, plan: Plan, states: list[PreparedRegion], alias_change: AliasChange
     ) -> Change:
         assert plan.alias is not None
         alias = plan.alias
         lam = self.ctx.lambda_
 
-        def update(state: _Region) -> object:
+        def update(state: PreparedRegion) -> object:
             assert state.current is not None and state.target is not None
             return lam.update_alias(
                 state.move.function,
@@ -278,7 +263,7 @@ class Lockstep:
             and s.current is not None
             and (s.target != s.current.version or s.current.routing)
         ]
-        futures = self._each(update, moving)
+        futures = run_each(self.pool, update, moving)
         failed: dict[str, SkillbotError] = {}
         for state, future in zip(moving, futures, strict=True):
             error = future.exception()
@@ -307,8 +292,8 @@ class Lockstep:
         self,
         plan: Plan,
         moves: list[RegionMove],
-        states: list[_Region],
-        moved_now: list[_Region],
+        states: list[PreparedRegion],
+        moved_now: list[PreparedRegion],
         failed: dict[str, SkillbotError],
     ) -> SkillbotError:
         """The error to raise when some region failed: that region's own error while no
@@ -373,6 +358,15 @@ class Lockstep:
             return self._done(move, read.result(), plan)
         except SkillbotError:
             return False
+
+    def canary_targets(self, skill: Skill, plan: Plan, actor: str) -> list[CanaryTarget]:
+        """A canary plan's functions, published and guarded: each region's live alias as
+        it is and the version its weights go to."""
+        return [
+            CanaryTarget(r.move.region, r.move.function, r.current, r.target)
+            for r in self.prepare(skill, plan, actor, resumed=False)
+            if r.current is not None and r.target is not None
+        ]
 
     def started(self, skill: Skill, plan: Plan) -> bool:
         """After a crash: did any region of the plan move already (recovery finishes it)?"""

@@ -129,8 +129,8 @@ class Planning:
     def canary_choice(self, hotfix: Plan, *, weight: float, seconds: int) -> Plan | None:
         """The hotfix plan's "Canary" twin: same code and revision, saved beside it.
         Whichever is confirmed first moves the alias, so the other one goes stale."""
-        if hotfix.noop or hotfix.operation is not Operation.HOTFIX or hotfix.regions:
-            return None  # a canary runs in one region: a regional skill has none
+        if hotfix.noop or hotfix.operation is not Operation.HOTFIX:
+            return None
         plan = hotfix.with_(
             id=new_id(), operation=Operation.CANARY, canary_weight=weight, canary_seconds=seconds
         )

@@ -26,7 +26,7 @@ from bot.domain.model import (
 )
 from bot.domain.prune import DEFAULT_KEEP, RegionPrune, prunable, references, size_label
 from bot.service.context import RotationContext, outcome_of
-from bot.service.lockstep import in_region
+from bot.service.fanout import in_region
 
 
 @dataclass(frozen=True)

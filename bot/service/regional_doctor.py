@@ -27,6 +27,7 @@ def regional_findings(ctx: RotationContext, skill: Skill, roles: Roles) -> list[
     lam = ctx.lambda_
     # code storage is an AWS region's: each AWS region is checked once
     storage_seen = {aws_region_of(skill.function)}
+    active = ctx.active_canary(skill)  # its weights are not leftovers in any region
     for region, function in skill.regional_functions:
         there = replace(skill, function=function)
         try:
@@ -47,7 +48,8 @@ def regional_findings(ctx: RotationContext, skill: Skill, roles: Roles) -> list[
         if not all(aliases.values()):
             numbers = [int(v.number) for v in lam.list_versions(function)]
             newest = str(max(numbers)) if numbers else None
-        for finding in rotation.diagnose(there, roles, recorded, aliases, triggers, newest):
+        canary = active.in_region(region) if active is not None else None
+        for finding in rotation.diagnose(there, roles, recorded, aliases, triggers, newest, canary):
             if finding.check == "role record":
                 finding = _role_finding(skill, region, roles, recorded)
             named = replace(finding, check=f"{region}: {finding.check}")

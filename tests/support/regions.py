@@ -48,6 +48,7 @@ class RegionalWorld:
     clock: Any
     notifier: FakeNotifier
     skill: Skill
+    metrics: FakeMetrics
 
     @property
     def service(self) -> RotationService:
@@ -70,7 +71,7 @@ class RegionalWorld:
 
 
 def compose_regional(
-    lambda_: Any, *, smapi: Any = None, polling: Any = None, **entry: Any
+    lambda_: Any, *, smapi: Any = None, polling: Any = None, metrics: Any = None, **entry: Any
 ) -> tuple[Services, FakeNotifier, Skill]:
     """The real composition over ``lambda_`` (the fake, or the adapter over moto) with the
     three-region skill (and SMAPI when given)."""
@@ -85,7 +86,7 @@ def compose_regional(
         clock=FakeClock(),
         region="us-east-1",
         lock_timeout=2,
-        metrics=FakeMetrics(),
+        metrics=metrics if metrics is not None else FakeMetrics(),
         smapi=smapi,
         polling=polling,
     )
@@ -105,30 +106,54 @@ def make_regional_world(lam: FakeLambda | None = None, **entry: Any) -> Regional
         lam.point(function, "PROD1", str(len(codes) - 1))
         lam.point(function, "PROD2", str(len(codes)))
     lam.calls.clear()
-    services, notifier, skill = compose_regional(lam, **entry)
-    return RegionalWorld(services, lam, services.clock, notifier, skill)  # type: ignore[arg-type]
+    metrics = FakeMetrics()
+    services, notifier, skill = compose_regional(lam, metrics=metrics, **entry)
+    return RegionalWorld(
+        services,
+        lam,
+        services.clock,  # type: ignore[arg-type]
+        notifier,
+        skill,
+        metrics,
+    )
 
 
 class FlakyLambda(FakeLambda):
-    """The fake Lambda whose next ``update_alias`` of one function fails: before AWS acts
-    (``lost=False``), or after it acted with the answer lost (``lost=True``)."""
+    """The fake Lambda whose next alias change (``update_alias``, or ``route`` for a
+    canary's weights) of one function fails: before AWS acts (``lost=False``), or after
+    it acted with the answer lost (``lost=True``)."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.failures: dict[str, tuple[Exception, bool]] = {}
+        self.failures: dict[tuple[str, str], tuple[Exception, bool]] = {}
 
     def fail_update(self, function: str, error: Exception, *, lost: bool = False) -> None:
-        self.failures[function] = (error, lost)
+        self.failures[("update_alias", function)] = (error, lost)
+
+    def fail_route(self, function: str, error: Exception, *, lost: bool = False) -> None:
+        self.failures[("route", function)] = (error, lost)
+
+    def _failing(self, call: str, function: str, change: Any) -> Any:
+        failure = self.failures.pop((call, function), None)
+        if failure is not None and not failure[1]:
+            raise failure[0]
+        state = change()
+        if failure is not None:
+            raise failure[0]
+        return state
 
     def update_alias(  # type: ignore[no-untyped-def]
         self, function, alias, version, revision_id, *, clear_routing
     ):
-        failure = self.failures.pop(function, None)
-        if failure is not None and not failure[1]:
-            raise failure[0]
-        state = super().update_alias(
-            function, alias, version, revision_id, clear_routing=clear_routing
+        change = super().update_alias
+        return self._failing(
+            "update_alias",
+            function,
+            lambda: change(function, alias, version, revision_id, clear_routing=clear_routing),
         )
-        if failure is not None:
-            raise failure[0]
-        return state
+
+    def route(self, function, alias, version, weights, revision_id):  # type: ignore[no-untyped-def]
+        change = super().route
+        return self._failing(
+            "route", function, lambda: change(function, alias, version, weights, revision_id)
+        )

@@ -171,14 +171,6 @@ def test_certify_promote_and_rollback_move_every_region_together(w):
     assert w.codes("PROD2") == {sha("code-2")}
 
 
-def test_a_canary_is_refused_for_a_skill_in_several_regions(w):
-    w.deploy("code-3")
-    with pytest.raises(Refused) as refused:
-        w.service.planning.plan_canary("trivia", actor=OPERATOR, weight=0.1, seconds=600)
-    assert "`/skill hotfix trivia`" in refused.value.hint
-    assert w.aliases("PROD1") == {"NA": "1", "EU": "2", "FE": "1"}
-
-
 def test_doctor_reports_a_region_recording_another_live_alias_and_fix_aligns_it(w):
     w.lam.write_live_alias(NA, "PROD1")
     w.lam.write_live_alias(EU, "PROD2")

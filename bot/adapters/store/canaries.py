@@ -7,7 +7,8 @@ processes; a partial unique index keeps one canary per skill that is not over.
 
 from __future__ import annotations
 
-from dataclasses import asdict
+import json
+from dataclasses import asdict, fields
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.adapters.store.engine import Database, utc
 from bot.adapters.store.schema import audit_events, canaries
-from bot.domain.canary import ACTIVE_STATES, Canary, CanaryState, Tally
+from bot.domain.canary import ACTIVE_STATES, Canary, CanaryRegion, CanaryState, Tally
 from bot.domain.errors import Refused
 from bot.domain.model import AuditEvent
 
@@ -52,12 +53,49 @@ def _canary(row: Any) -> Canary:
         new=Tally(row.new_invocations, row.new_errors),
         waiting=row.waiting,
         audit_id=row.audit_id,
+        regions=_regions(row.regions),
+    )
+
+
+def _regions(text: str | None) -> tuple[CanaryRegion, ...]:
+    if not text:
+        return ()
+    return tuple(
+        CanaryRegion(
+            r["region"],
+            r["function"],
+            r["old_version"],
+            r["new_version"],
+            Tally(*r.get("old", (0, 0))),
+            Tally(*r.get("new", (0, 0))),
+        )
+        for r in json.loads(text)
+    )
+
+
+def _regions_text(regions: tuple[CanaryRegion, ...]) -> str | None:
+    if not regions:
+        return None
+    return json.dumps(
+        [
+            {
+                "region": r.region,
+                "function": r.function,
+                "old_version": r.old_version,
+                "new_version": r.new_version,
+                "old": [r.old.invocations, r.old.errors],
+                "new": [r.new.invocations, r.new.errors],
+            }
+            for r in regions
+        ]
     )
 
 
 def _columns(values: dict[str, Any]) -> dict[str, Any]:
-    """Tallies become their four columns; states their text."""
+    """Tallies become their four columns; states their text; regions JSON."""
     out = dict(values)
+    if "regions" in out:
+        out["regions"] = _regions_text(tuple(out["regions"]))
     for side in ("old", "new"):
         tally = out.pop(side, None)
         if tally is not None:
@@ -76,9 +114,8 @@ class CanaryRecords:
 
     def add(self, canary: Canary) -> None:
         """Record a canary; :class:`Refused` when the skill has one that is not over."""
-        values = asdict(canary)
-        values.pop("old"), values.pop("new")
-        values = _columns({**values, "old": canary.old, "new": canary.new})
+        values = {f.name: getattr(canary, f.name) for f in fields(canary)}
+        values = _columns(values)
         try:
             with self.db.begin() as conn:
                 conn.execute(canaries.insert().values(**values))

@@ -156,6 +156,8 @@ canaries = sa.Table(
     sa.Column("new_invocations", sa.Integer, nullable=False),
     sa.Column("new_errors", sa.Integer, nullable=False),
     sa.Column("waiting", sa.Boolean, nullable=False),
+    #: a skill in several regions: each function's versions and figures (JSON), else NULL
+    sa.Column("regions", sa.Text),
     # at most one canary per skill that is not over, enforced by the database itself
     sa.Index(
         "ux_canary_one_active",
