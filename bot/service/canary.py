@@ -28,7 +28,7 @@ from datetime import timedelta
 
 from bot import blocks_canary
 from bot.domain.canary import Canary, CanaryRegion, CanaryRules, CanaryState, Verdict
-from bot.domain.errors import Busy, NotFound, Refused, SkillbotError, StalePlan
+from bot.domain.errors import Busy, NotFound, Refused, SkillbotError, StalePlan, Unavailable
 from bot.domain.model import (
     AuditEvent,
     Change,
@@ -323,8 +323,13 @@ class Canaries:
         try:
             timeout = ctx.lock_timeout if lock_timeout is None else lock_timeout
             with ctx.store.skill_lock(skill.name, timeout):
-                ended = self._end_locked(skill, canary_id)
-        except Busy as err:
+                try:
+                    ended = self._end_locked(skill, canary_id)
+                except Busy as err:  # AWS's conflict, not the lock: the end failed
+                    raise Unavailable(
+                        err.message, hint=err.hint, outcome_unknown=err.outcome_unknown
+                    ) from err
+        except Busy as err:  # the skill is locked: a later pass ends it
             log.info("canary %s: ending later (%s)", canary_id, err.message)
             return None
         if ended is not None:

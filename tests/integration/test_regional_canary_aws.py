@@ -15,7 +15,8 @@ from botocore.stub import Stubber
 from bot.adapters.cloudwatch import CloudWatchMetrics
 from bot.adapters.lambda_aws import LambdaAdapter
 from bot.devkit.aws import REGIONAL, create_regional_functions, deploy
-from bot.domain.errors import StalePlan
+from bot.domain.errors import SkillbotError, StalePlan
+from tests.support.faults import KINDS, inject
 from tests.support.regions import compose_regional
 from tests.support.users import OPERATOR
 
@@ -129,3 +130,42 @@ def test_a_stale_revision_in_eu_takes_back_the_weights_set_in_na_and_fe(regional
     assert "was not started: EU changed since the plan was shown" in stale.value.message
     assert routing(functions) == {r: ("1", {}) for r in functions}, "NA and FE taken back"
     assert services.store.canary_book().active("trivia") is None
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_eus_weights_failing_at_the_start_are_reported_and_confirm_again_converges(regional, kind):
+    services, notifier, functions = regional
+    plan = services.rotation.propose_canary("trivia", actor=OPERATOR, weight=0.1, seconds=600).plan
+    eu_client = functions["EU"][1]
+    with inject(eu_client, "UpdateAlias", kind) as hits, pytest.raises(SkillbotError) as err:
+        services.rotation.apply(plan.id, actor=OPERATOR)
+    assert hits[0] == 1
+    assert "Weights set: NA (v3 at 10%), FE (v3 at 10%)" in err.value.message
+    assert "Not set: EU: " in err.value.message and "Press Confirm again" in err.value.hint
+    weights = routing(functions)
+    assert weights["NA"] == weights["FE"] == ("1", {"3": 0.1})
+    assert weights["EU"] == ("1", {"3": 0.1} if kind == "lost" else {}), "a lost answer set it"
+    assert not [p for p in notifier.posted if "canary" in p.text], "no canary message yet"
+
+    services.rotation.apply(plan.id, actor=OPERATOR)  # Confirm again
+    assert routing(functions) == {r: ("1", {"3": 0.1}) for r in functions}
+    assert len([p for p in notifier.posted if p.text.startswith("trivia: canary PROD1")]) == 1
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_an_abort_failing_in_fe_is_finished_by_the_next_check(regional, kind):
+    services, notifier, functions = regional
+    plan = services.rotation.propose_canary("trivia", actor=OPERATOR, weight=0.1, seconds=600).plan
+    services.rotation.apply(plan.id, actor=OPERATOR)
+    canary = services.store.canary_book().active("trivia")
+    with inject(functions["FE"][1], "UpdateAlias", kind), pytest.raises(SkillbotError) as err:
+        services.rotation.end_canary(canary.id, actor=OPERATOR, complete=False)
+    assert "decided (abort), but ending it failed for now: FE: " in err.value.message
+    assert routing(functions)["NA"] == routing(functions)["EU"] == ("1", {})
+    assert not [p for p in notifier.posted if "canary aborted" in p.text]
+
+    services.clock.advance(minutes=3)  # the button's claim on the end has run out
+    assert services.canary_pass is not None
+    services.canary_pass.run_pass()
+    assert routing(functions) == {r: ("1", {}) for r in functions}
+    assert len([p for p in notifier.posted if "canary aborted" in p.text]) == 1
