@@ -15,7 +15,7 @@ from typing import Any
 
 from bot.domain import actors
 from bot.domain.errors import SkillbotError
-from bot.domain.model import AuditEvent, Change, Plan, version_label
+from bot.domain.model import AuditEvent, Change, Plan, RegionMove, version_label
 
 
 def plan_json(plan: Plan) -> dict[str, Any]:
@@ -36,6 +36,21 @@ def plan_json(plan: Plan) -> dict[str, Any]:
         "reason": plan.reason,
         "noop": plan.noop,
         "created_at": plan.created_at.isoformat(),
+        # a skill in several regions: the default region's part is the fields above
+        "default_region": plan.default_region,
+        "regions": [region_json(m) for m in plan.regions],
+    }
+
+
+def region_json(move: RegionMove) -> dict[str, Any]:
+    """One more region's part of a lockstep plan or change."""
+    return {
+        "region": move.region,
+        "function": move.function,
+        "from_version": move.from_version,
+        "to_version": move.to_version,
+        "code_sha256": move.code_sha256,
+        "noop": move.noop,
     }
 
 
@@ -54,6 +69,7 @@ def change_json(change: Change) -> dict[str, Any]:
         "audit_id": change.audit_id,
         "certification_id": cert.id if cert else None,
         "notes": list(change.notes),
+        "regions": [region_json(m) for m in change.regions],
     }
 
 
@@ -141,6 +157,9 @@ class Output:
             rows.append(("code", f"sha256 {plan.code_sha256}"))
         if plan.code_last_modified:
             rows.append(("last modified", plan.code_last_modified))
+        for move in plan.regions:  # every other region's part of a lockstep plan
+            code = f", code sha256 {move.code_sha256}" if move.code_sha256 else ""
+            rows.append((f"region {move.region}", f"{plan.alias}: {move.line()}{code}"))
         rows.append(("asked by", actors.plain(plan.requested_by, plan.run_url)))
         if plan.reason:
             rows.append(("reason", plan.reason))

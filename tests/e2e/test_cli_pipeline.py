@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from bot import blocks
-from bot.devkit.aws import alias_version, create_skill_function, deploy
+from bot.devkit.aws import alias_version, create_regional_functions, create_skill_function, deploy
 from bot.devkit.fake_slack import FakeSlack
 from bot.devkit.messages import button_value
 from bot.devkit.slack_requests import block_action_body
@@ -377,3 +377,38 @@ def test_prune_from_a_pipeline_deletes_only_what_nothing_refers_to(stage):
     assert parsed(result)["outcome"] == "applied"
     # PROD1 → v1 and PROD2 → v2 stay, and v4, the most recent
     assert stage.versions() == ["1", "2", "4"]
+
+
+def test_a_pipeline_hotfixes_every_region_of_a_skill_and_reads_each_regions_move(
+    moto_endpoint, tmp_path
+):
+    functions = create_regional_functions(FN, moto_endpoint)
+    for fn, client in functions.values():
+        deploy(client, fn, "VERSION = 3\n")
+    regional = {r: functions[r][0] for r in ("EU", "FE")}
+    write_skills(
+        tmp_path, pipelines=[PIPELINE], skill_keys={"trivia": {"regional_functions": regional}}
+    )
+    with FakeSlack() as fake:
+        env = cli_env(fake, moto_endpoint, tmp_path, **GITHUB_RUN)
+        assert skillbot("migrate", cwd=tmp_path, env=env).returncode == 0
+        shown = skillbot("hotfix", cwd=tmp_path, env=env)
+        assert shown.returncode == 0, shown.stderr
+        assert "  region EU     PROD1: EU v1 → a new version, code sha256 " in shown.stdout
+        assert "  region FE     PROD1: FE v1 → a new version, code sha256 " in shown.stdout
+
+        done = skillbot("hotfix", "--yes", "--json", "--reason", "crash", cwd=tmp_path, env=env)
+        assert done.returncode == 0, done.stderr
+        result = parsed(done)
+        assert result["plan"]["default_region"] == "NA"
+        assert [(m["region"], m["function"]) for m in result["plan"]["regions"]] == [
+            ("EU", regional["EU"]),
+            ("FE", regional["FE"]),
+        ]
+        moved = [
+            (m["region"], m["from_version"], m["to_version"]) for m in result["result"]["regions"]
+        ]
+        assert moved == [("EU", "1", "3"), ("FE", "1", "3")]
+        assert {alias_version(c, fn, "PROD1") for fn, c in functions.values()} == {"3"}
+        [announced] = [m for m in fake.messages(CHANNEL) if "hotfix" in m["text"]]
+        assert "(NA), EU v1 → v3, FE v1 → v3 by github:acme/trivia (run <" in announced["text"]
