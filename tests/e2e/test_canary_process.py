@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from bot.devkit.aws import create_skill_function, deploy
 from bot.devkit.fake_slack import FakeSlack
 from bot.devkit.messages import button_value
 from bot.devkit.process import BotProcess, free_port
+from tests.support.canary import publish_lambda_metrics
 from tests.support.e2e import Bot, start_bot
 from tests.support.skills import CHANNEL, skills_config
 from tests.support.slack_world import SECRET, TOKEN
@@ -53,24 +53,7 @@ class Rig:
 
     def traffic(self, version: str, invocations: int, errors: int = 0) -> None:
         """What Lambda publishes for the weighted alias PROD1, now."""
-        dims = [
-            {"Name": "FunctionName", "Value": FN},
-            {"Name": "Resource", "Value": f"{FN}:PROD1"},
-            {"Name": "ExecutedVersion", "Value": version},
-        ]
-        now = datetime.now(UTC)
-        self.cloudwatch.put_metric_data(
-            Namespace="AWS/Lambda",
-            MetricData=[
-                {
-                    "MetricName": "Invocations",
-                    "Dimensions": dims,
-                    "Value": invocations,
-                    "Timestamp": now,
-                },
-                {"MetricName": "Errors", "Dimensions": dims, "Value": errors, "Timestamp": now},
-            ],
-        )
+        publish_lambda_metrics(self.cloudwatch, version, invocations, errors, function=FN)
 
     def messages(self, needle: str) -> list[dict]:
         return [m for m in self.fake.messages(CHANNEL) if needle in m["text"]]

@@ -6,7 +6,6 @@ tag asserted after every step, and one announcement per change naming every regi
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 
 import boto3
 import pytest
@@ -18,6 +17,7 @@ from bot.devkit.aws import create_regional_functions, deploy
 from bot.devkit.fake_slack import FakeSlack
 from bot.devkit.messages import button_value
 from bot.devkit.process import free_port
+from tests.support.canary import publish_lambda_metrics
 from tests.support.e2e import Bot, start_bot
 from tests.support.skills import CHANNEL, skills_config
 from tests.support.slack_world import SECRET, TOKEN
@@ -148,19 +148,7 @@ def traffic(functions, region: str, version: str, invocations: int, errors: int 
     cloudwatch = boto3.client(
         "cloudwatch", region_name=client.meta.region_name, endpoint_url=client.meta.endpoint_url
     )
-    dims = [
-        {"Name": "FunctionName", "Value": FN},
-        {"Name": "Resource", "Value": f"{FN}:PROD1"},
-        {"Name": "ExecutedVersion", "Value": version},
-    ]
-    now = datetime.now(UTC)
-    cloudwatch.put_metric_data(
-        Namespace="AWS/Lambda",
-        MetricData=[
-            {"MetricName": m, "Dimensions": dims, "Value": v, "Timestamp": now}
-            for m, v in (("Invocations", invocations), ("Errors", errors))
-        ],
-    )
+    publish_lambda_metrics(cloudwatch, version, invocations, errors, function=FN)
 
 
 def test_a_canary_runs_in_every_region_and_errors_in_one_abort_it_everywhere(regional_bot):

@@ -21,43 +21,29 @@ from bot.devkit.aws import adapter, create_skill_function, deploy
 from bot.domain.canary import Tally
 from bot.domain.errors import Refused, StalePlan, Unavailable
 from bot.domain.model import Outcome
+from tests.support.canary import publish_lambda_metrics
 from tests.support.fakes import FakeClock
+from tests.support.faults import refuse_revision
 from tests.support.users import OPERATOR
 from tests.support.world import compose_over, make_world
 
 FN = "trivia-skill"
 
 
-def put(cw, at, version, invocations, errors=0, alias="PROD1", function=FN):
-    dims = [
-        {"Name": "FunctionName", "Value": function},
-        {"Name": "Resource", "Value": f"{function}:{alias}"},
-        {"Name": "ExecutedVersion", "Value": version},
-    ]
-    cw.put_metric_data(
-        Namespace="AWS/Lambda",
-        MetricData=[
-            {
-                "MetricName": "Invocations",
-                "Dimensions": dims,
-                "Value": invocations,
-                "Timestamp": at,
-            },
-            {"MetricName": "Errors", "Dimensions": dims, "Value": errors, "Timestamp": at},
-        ],
-    )
-
-
 def test_figures_per_version_and_period_in_one_call(aws):
     cw = boto3.client("cloudwatch", region_name="us-east-1")
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=3)
     start -= timedelta(seconds=start.second)
-    put(cw, start + timedelta(seconds=10), "1", 500, 1)
-    put(cw, start + timedelta(seconds=20), "3", 50, 0)
-    put(cw, start + timedelta(seconds=70), "1", 400, 0)
-    put(cw, start + timedelta(seconds=75), "3", 40, 6)
-    put(cw, start + timedelta(seconds=75), "2", 999, 999)  # another version: not counted
-    put(cw, start + timedelta(seconds=75), "3", 999, 999, alias="PROD2")  # another alias
+    publish_lambda_metrics(cw, "1", 500, 1, at=start + timedelta(seconds=10))
+    publish_lambda_metrics(cw, "3", 50, 0, at=start + timedelta(seconds=20))
+    publish_lambda_metrics(cw, "1", 400, 0, at=start + timedelta(seconds=70))
+    publish_lambda_metrics(cw, "3", 40, 6, at=start + timedelta(seconds=75))
+    publish_lambda_metrics(
+        cw, "2", 999, 999, at=start + timedelta(seconds=75)
+    )  # another version: not counted
+    publish_lambda_metrics(
+        cw, "3", 999, 999, at=start + timedelta(seconds=75), alias="PROD2"
+    )  # another alias
     metrics = CloudWatchMetrics(cw)
     figures = metrics.canary_figures(
         FN, "PROD1", "1", "3", start, start + timedelta(seconds=90), 60
@@ -112,18 +98,13 @@ def test_prune_deletes_old_versions_never_a_referenced_one(aws):
 
 def test_weights_on_a_moved_alias_are_a_stale_plan(stubbed):
     lam, stub = stubbed
-    stub.add_client_error(
-        "update_alias",
-        service_error_code="PreconditionFailedException",
-        service_message="The Revision Id provided does not match the latest Revision Id.",
-        http_status_code=412,
-        expected_params={
-            "FunctionName": FN,
-            "Name": "PROD1",
-            "FunctionVersion": "1",
-            "RevisionId": "rev-old",
-            "RoutingConfig": {"AdditionalVersionWeights": {"3": 0.1}},
-        },
+    refuse_revision(
+        stub,
+        FunctionName=FN,
+        Name="PROD1",
+        FunctionVersion="1",
+        RevisionId="rev-old",
+        RoutingConfig={"AdditionalVersionWeights": {"3": 0.1}},
     )
     with pytest.raises(StalePlan, match="changed in AWS after the plan was shown"):
         lam.route(FN, "PROD1", "1", {"3": 0.1}, "rev-old")

@@ -10,6 +10,7 @@ from bot.adapters.lambda_aws import LambdaAdapter
 from bot.devkit.aws import adapter, create_skill_function, deploy
 from bot.domain.errors import Busy, Forbidden, NotFound, StalePlan, Unavailable
 from tests.support.fakes import SKILL_ID
+from tests.support.faults import refuse_revision
 
 FN = "trivia-skill"
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:trivia-skill"
@@ -69,18 +70,7 @@ def test_live_role_is_a_tag_on_the_function(aws):
 
 def test_revision_mismatch_on_update_alias_is_a_stale_plan(stubbed):
     lam, stub = stubbed
-    stub.add_client_error(
-        "update_alias",
-        "PreconditionFailedException",
-        "The Revision Id provided does not match the latest Revision Id.",
-        412,
-        expected_params={
-            "FunctionName": FN,
-            "Name": "PROD1",
-            "FunctionVersion": "3",
-            "RevisionId": "rev-old",
-        },
-    )
+    refuse_revision(stub, FunctionName=FN, Name="PROD1", FunctionVersion="3", RevisionId="rev-old")
     with pytest.raises(StalePlan, match="alias changed in AWS") as err:
         lam.update_alias(FN, "PROD1", "3", "rev-old", clear_routing=False)
     assert "Nothing was changed" in err.value.hint

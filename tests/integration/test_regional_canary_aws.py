@@ -10,14 +10,13 @@ from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
-from botocore.stub import Stubber
 
 from bot.adapters.cloudwatch import CloudWatchMetrics
-from bot.adapters.lambda_aws import LambdaAdapter
 from bot.devkit.aws import REGIONAL, create_regional_functions, deploy
 from bot.domain.errors import SkillbotError, StalePlan
-from tests.support.faults import KINDS, inject
-from tests.support.regions import compose_regional
+from tests.support.canary import publish_lambda_metrics
+from tests.support.faults import KINDS, inject, refuse_revision
+from tests.support.regions import compose_regional, moto_regional_adapter, stub_eu_publish
 from tests.support.users import OPERATOR
 
 DEFAULT_REGION = "us-east-1"
@@ -26,10 +25,7 @@ DEFAULT_REGION = "us-east-1"
 @pytest.fixture
 def regional(aws):
     functions = create_regional_functions("trivia")
-    clients = {client.meta.region_name: client for _, client in functions.values()}
-    adapter = LambdaAdapter(
-        functions["NA"][1], poll_interval=0.01, regional_client=clients.__getitem__
-    )
+    adapter = moto_regional_adapter(functions)
     metrics = CloudWatchMetrics(
         boto3.client("cloudwatch", region_name=DEFAULT_REGION),
         regional_client=lambda region: boto3.client("cloudwatch", region_name=region),
@@ -56,23 +52,9 @@ def routing(functions):
 
 
 def put(region, at, version, invocations, errors):
-    dims = [
-        {"Name": "FunctionName", "Value": "trivia"},  # the same name in every region
-        {"Name": "Resource", "Value": "trivia:PROD1"},
-        {"Name": "ExecutedVersion", "Value": version},
-    ]
-    boto3.client("cloudwatch", region_name=region).put_metric_data(
-        Namespace="AWS/Lambda",
-        MetricData=[
-            {
-                "MetricName": "Invocations",
-                "Dimensions": dims,
-                "Value": invocations,
-                "Timestamp": at,
-            },
-            {"MetricName": "Errors", "Dimensions": dims, "Value": errors, "Timestamp": at},
-        ],
-    )
+    """Lambda's figures of ``trivia`` (the same name in every region) in ``region``."""
+    cloudwatch = boto3.client("cloudwatch", region_name=region)
+    publish_lambda_metrics(cloudwatch, version, invocations, errors, at=at, function="trivia")
 
 
 def test_errors_in_eus_own_cloudwatch_abort_the_canary_in_every_region(regional):
@@ -99,30 +81,17 @@ def test_errors_in_eus_own_cloudwatch_abort_the_canary_in_every_region(regional)
 def test_a_stale_revision_in_eu_takes_back_the_weights_set_in_na_and_fe(regional):
     services, _notifier, functions = regional
     plan = services.rotation.propose_canary("trivia", actor=OPERATOR, weight=0.1, seconds=600).plan
-    eu_fn, eu_client = functions["EU"]
-    alias = eu_client.get_alias(FunctionName=eu_fn, Name="PROD1")
+    eu_fn, _eu_client = functions["EU"]
     [eu_move] = [m for m in plan.regions if m.region == "EU"]
-    published = {
-        "FunctionName": eu_fn,
-        "Version": "3",
-        "CodeSha256": eu_move.code_sha256,
-        "LastModified": "2026-03-01T10:00:00.000+0000",
-    }
-    with Stubber(eu_client) as stub:
-        stub.add_response("get_alias", alias, {"FunctionName": eu_fn, "Name": "PROD1"})
-        stub.add_response("publish_version", published)
-        stub.add_client_error(
-            "update_alias",
-            service_error_code="PreconditionFailedException",
-            service_message="The Revision Id provided does not match the latest Revision Id.",
-            http_status_code=412,
-            expected_params={
-                "FunctionName": eu_fn,
-                "Name": "PROD1",
-                "FunctionVersion": "1",
-                "RevisionId": alias["RevisionId"],
-                "RoutingConfig": {"AdditionalVersionWeights": {"3": 0.1}},
-            },
+    stub, revision = stub_eu_publish(functions, eu_move.code_sha256 or "")
+    with stub:
+        refuse_revision(
+            stub,
+            FunctionName=eu_fn,
+            Name="PROD1",
+            FunctionVersion="1",
+            RevisionId=revision,
+            RoutingConfig={"AdditionalVersionWeights": {"3": 0.1}},
         )
         with pytest.raises(StalePlan) as stale:
             services.rotation.apply(plan.id, actor=OPERATOR)

@@ -9,11 +9,10 @@ from __future__ import annotations
 import pytest
 from botocore.stub import ANY, Stubber
 
-from bot.adapters.lambda_aws import LambdaAdapter
 from bot.devkit.aws import create_regional_functions, deploy
 from bot.domain.errors import SkillbotError, StalePlan
-from tests.support.faults import inject
-from tests.support.regions import compose_regional
+from tests.support.faults import inject, refuse_revision
+from tests.support.regions import compose_regional, moto_regional_adapter, stub_eu_publish
 from tests.support.users import OPERATOR
 
 REGIONS = ("NA", "EU", "FE")
@@ -22,9 +21,7 @@ REGIONS = ("NA", "EU", "FE")
 @pytest.fixture
 def regional(aws):
     functions = create_regional_functions("trivia")
-    clients = {client.meta.region_name: client for _, client in functions.values()}
-    na_client = functions["NA"][1]
-    adapter = LambdaAdapter(na_client, poll_interval=0.01, regional_client=clients.__getitem__)
+    adapter = moto_regional_adapter(functions)
     services, notifier, _skill = compose_regional(
         adapter,
         function="trivia",
@@ -126,29 +123,12 @@ def test_an_eu_alias_moved_meanwhile_is_caught_by_its_revision_id_and_replanned(
     services, notifier, functions = regional
     deploy_everywhere(functions)
     plan = services.rotation.plan_hotfix("trivia", actor=OPERATOR)
-    eu_fn, eu_client = functions["EU"]
-    alias = eu_client.get_alias(FunctionName=eu_fn, Name="PROD1")
+    eu_fn, _eu_client = functions["EU"]
     [eu_move] = [m for m in plan.regions if m.region == "EU"]
-    published = {
-        "FunctionName": eu_fn,
-        "Version": "3",
-        "CodeSha256": eu_move.code_sha256,
-        "LastModified": "2026-03-01T10:00:00.000+0000",
-    }
-    with Stubber(eu_client) as stub:
-        stub.add_response("get_alias", alias, {"FunctionName": eu_fn, "Name": "PROD1"})
-        stub.add_response("publish_version", published)
-        stub.add_client_error(
-            "update_alias",
-            service_error_code="PreconditionFailedException",
-            service_message="The Revision Id provided does not match the latest Revision Id.",
-            http_status_code=412,
-            expected_params={
-                "FunctionName": eu_fn,
-                "Name": "PROD1",
-                "FunctionVersion": "3",
-                "RevisionId": alias["RevisionId"],
-            },
+    stub, revision = stub_eu_publish(functions, eu_move.code_sha256 or "")
+    with stub:
+        refuse_revision(
+            stub, FunctionName=eu_fn, Name="PROD1", FunctionVersion="3", RevisionId=revision
         )
         with pytest.raises(StalePlan) as stale:
             services.rotation.apply(plan.id, actor=OPERATOR)

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.adapters.lambda_aws import LambdaAdapter
 from bot.devkit.aws import create_regional_functions, deploy
-from tests.support.regions import compose_regional
+from tests.support.regions import compose_regional, moto_regional_adapter
 from tests.support.users import OPERATOR
 
 
@@ -16,10 +15,7 @@ from tests.support.users import OPERATOR
 def regional(aws):
     """v1 (PROD1), v2 (PROD2) and v3..v6 in every region."""
     functions = create_regional_functions("trivia")
-    clients = {client.meta.region_name: client for _, client in functions.values()}
-    adapter = LambdaAdapter(
-        functions["NA"][1], poll_interval=0.01, regional_client=clients.__getitem__
-    )
+    adapter = moto_regional_adapter(functions)
     for n in range(3, 7):
         for fn, client in functions.values():
             deploy(client, fn, f"VERSION = {n}\n")

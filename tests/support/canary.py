@@ -3,7 +3,8 @@ summed per aligned metric period like ``GetMetricData`` sums them."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from bot.domain.canary import Figures, Period, Tally, aligned
 
@@ -55,3 +56,38 @@ class FakeMetrics:
                 for at, found in sorted(sums.items())
             )
         )
+
+
+def publish_lambda_metrics(
+    cloudwatch: Any,
+    version: str,
+    invocations: int,
+    errors: int = 0,
+    *,
+    at: datetime | None = None,
+    function: str = "trivia-skill",
+    alias: str = "PROD1",
+) -> None:
+    """What Lambda publishes for a weighted alias (moto publishes nothing itself):
+    ``Invocations`` and ``Errors`` of one executed version, at ``at`` (now)."""
+    dims = [
+        {"Name": "FunctionName", "Value": function},
+        {"Name": "Resource", "Value": f"{function}:{alias}"},
+        {"Name": "ExecutedVersion", "Value": version},
+    ]
+    when = at or datetime.now(UTC)
+    cloudwatch.put_metric_data(
+        Namespace="AWS/Lambda",
+        MetricData=[
+            {"MetricName": name, "Dimensions": dims, "Value": value, "Timestamp": when}
+            for name, value in (("Invocations", invocations), ("Errors", errors))
+        ],
+    )
+
+
+def run_canary_pass(services: Any, clock: Any = None, **advance: float) -> None:
+    """One canary pass, after moving ``clock`` on by ``advance`` (if given)."""
+    if advance:
+        clock.advance(**advance)
+    assert services.canary_pass is not None
+    services.canary_pass.run_pass()

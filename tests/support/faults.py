@@ -61,3 +61,16 @@ def inject(client: Any, operation: str, kind: str, times: int = 1) -> Iterator[l
         yield hits
     finally:
         client.meta.events.unregister(event, unique_id=f"fault-{operation}")
+
+
+def refuse_revision(stub: Any, **expected: Any) -> None:
+    """Queue AWS's answer to an ``UpdateAlias`` whose ``RevisionId`` is no longer the
+    alias's (412 PreconditionFailedException, which moto never gives), for a call made
+    with exactly ``expected``."""
+    stub.add_client_error(
+        "update_alias",
+        service_error_code="PreconditionFailedException",
+        service_message="The Revision Id provided does not match the latest Revision Id.",
+        http_status_code=412,
+        expected_params=expected,
+    )

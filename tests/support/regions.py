@@ -157,3 +157,34 @@ class FlakyLambda(FakeLambda):
         return self._failing(
             "route", function, lambda: change(function, alias, version, weights, revision_id)
         )
+
+
+def moto_regional_adapter(functions: dict[str, tuple[str, Any]]) -> Any:
+    """The Lambda adapter over moto's regional clients (from ``create_regional_functions``):
+    NA's client by default, each other region's through its own."""
+    from bot.adapters.lambda_aws import LambdaAdapter
+
+    clients = {client.meta.region_name: client for _, client in functions.values()}
+    return LambdaAdapter(
+        functions["NA"][1], poll_interval=0.01, regional_client=clients.__getitem__
+    )
+
+
+def stub_eu_publish(functions: dict[str, tuple[str, Any]], code_sha256: str) -> tuple[Any, str]:
+    """A Stubber on EU's client holding the alias read and the publish (v3) a Confirm
+    makes there before it moves anything; returns it (not yet active) and the alias's
+    RevisionId."""
+    from botocore.stub import Stubber
+
+    eu_fn, eu_client = functions["EU"]
+    alias = eu_client.get_alias(FunctionName=eu_fn, Name="PROD1")
+    stub = Stubber(eu_client)
+    stub.add_response("get_alias", alias, {"FunctionName": eu_fn, "Name": "PROD1"})
+    published = {
+        "FunctionName": eu_fn,
+        "Version": "3",
+        "CodeSha256": code_sha256,
+        "LastModified": "2026-03-01T10:00:00.000+0000",
+    }
+    stub.add_response("publish_version", published)
+    return stub, str(alias["RevisionId"])

@@ -10,6 +10,7 @@ import pytest
 from bot.domain.canary import CanaryState
 from bot.domain.errors import NotAuthorized, Refused, StalePlan, Unavailable
 from bot.domain.model import Outcome
+from tests.support.canary import run_canary_pass
 from tests.support.fakes import FakeLambda
 from tests.support.users import APPROVER, OPERATOR, STRANGER
 from tests.support.world import make_world
@@ -32,10 +33,7 @@ def start_canary(w, *, seconds=600, weight=0.1, reason="crash fix"):
 
 
 def run_pass(w, **advance):
-    if advance:
-        w.clock.advance(**advance)
-    assert w.services.canary_pass is not None
-    w.services.canary_pass.run_pass()
+    run_canary_pass(w.services, w.clock, **advance)
 
 
 def routing(w):

@@ -12,6 +12,7 @@ import pytest
 from bot.domain.canary import CanaryState
 from bot.domain.errors import PartlyApplied, Refused, StalePlan, Unavailable
 from bot.domain.model import Outcome
+from tests.support.canary import run_canary_pass
 from tests.support.regions import EU, FE, NA, FlakyLambda, make_regional_world
 from tests.support.users import OPERATOR
 
@@ -46,10 +47,7 @@ def start(w):
 
 
 def run_pass(w, **advance):
-    if advance:
-        w.clock.advance(**advance)
-    assert w.services.canary_pass is not None
-    w.services.canary_pass.run_pass()
+    run_canary_pass(w.services, w.clock, **advance)
 
 
 def channel(w):
