@@ -13,6 +13,7 @@ from bot.domain.endpoints import (
     Endpoint,
     GatewayPermission,
     GatewayRoute,
+    StageTarget,
     alias_endpoint,
     describe_wrong,
     invoked_function,
@@ -25,7 +26,7 @@ from bot.domain.endpoints import (
 from bot.domain.errors import ConfigError
 from bot.domain.gateway_findings import gateway_findings
 from bot.domain.model import FixKind, Roles
-from bot.domain.rotation import endpoint_drift
+from bot.domain.stage_drift import live_stage_drift
 from tests.support.world import trivia_skill
 
 FN_ARN = "arn:aws:lambda:eu-west-1:123456789012:function:trivia-skill"
@@ -94,9 +95,11 @@ def test_wrong_endpoints_are_named_with_their_alias_and_role():
 
 def test_drift_compares_the_live_stage_with_the_endpoint_of_the_live_alias():
     roles = Roles("PROD1", "PROD2")
-    endpoints = {"PROD1": URL1, "PROD2": URL2}
-    assert endpoint_drift(GATEWAY_SKILL, roles, [URL1], endpoints).ok
-    drift = endpoint_drift(GATEWAY_SKILL, roles, [URL2], endpoints)
+    targets = {
+        a: StageTarget(Endpoint(a, u, "Wildcard")) for a, u in [("PROD1", URL1), ("PROD2", URL2)]
+    }
+    assert live_stage_drift(GATEWAY_SKILL, roles, SkillEndpoints(URL1), targets).ok
+    drift = live_stage_drift(GATEWAY_SKILL, roles, SkillEndpoints(URL2), targets)
     assert not drift.ok and "PROD2 (the candidate)" in drift.detail and URL1 in drift.detail
 
 
