@@ -5,7 +5,8 @@ an endpoint's route is integrated with — a REST API (``apigateway``: the stage
 resources and the method's integration) or an HTTP API (``apigatewayv2``: stages, routes,
 integrations) — and the alias's resource policy; Fix adds a permission for
 ``apigateway.amazonaws.com``. The API Gateway clients are made per region (the URL's),
-by the factory the composition root passes::
+and so are the Lambda clients of functions in other regions (the function ARN's), by the
+factory the composition root passes::
 
     gateway = GatewayAdapter(lambda_client, lambda service, region: boto3.client(service, …))
     gateway.route("https://abc.execute-api.eu-west-1.amazonaws.com/prod1").integration_uri
@@ -24,6 +25,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from bot.adapters.lambda_aws import aws_errors
 from bot.domain.endpoints import GatewayPermission, GatewayRoute, parse_execute_api_url
 from bot.domain.errors import Forbidden, NotFound, Refused, Unavailable
+from bot.domain.regions import aws_region_of
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +113,15 @@ class GatewayAdapter:
         if key not in self._clients:
             self._clients[key] = self._client_for(service, region)
         return self._clients[key]
+
+    def _lambda_for(self, function: str) -> Any:
+        """The Lambda client of the function's AWS region (its ARN's): a regional
+        function's policy lives there; a bare name is the default region's."""
+        region = aws_region_of(function)
+        default = getattr(getattr(self._lambda, "meta", None), "region_name", None)
+        if region is None or region == default:
+            return self._lambda
+        return self._client("lambda", region)
 
     # -- routes -------------------------------------------------------------------------
     def route(self, url: str) -> GatewayRoute:
@@ -208,7 +219,8 @@ class GatewayAdapter:
     def gateway_permissions(self, function: str, alias: str) -> list[GatewayPermission]:
         try:
             with aws_errors(f"read the resource policy of {alias}", function):
-                policy = self._lambda.get_policy(FunctionName=function, Qualifier=alias)["Policy"]
+                client = self._lambda_for(function)
+                policy = client.get_policy(FunctionName=function, Qualifier=alias)["Policy"]
         except NotFound:
             return []  # no policy at all yet
         return parse_gateway_permissions(policy, alias)
@@ -218,7 +230,7 @@ class GatewayAdapter:
     ) -> GatewayPermission:
         sid = self.gateway_permission_id(alias)
         with aws_errors(f"let API Gateway invoke {alias}", function):
-            self._lambda.add_permission(
+            self._lambda_for(function).add_permission(
                 FunctionName=function,
                 Qualifier=alias,
                 StatementId=sid,

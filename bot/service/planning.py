@@ -295,6 +295,8 @@ class Planning:
             (f, None, None, aliases.get(f.alias or "")) for f in findings
         ]
         located += regional_findings(ctx, skill, roles)  # a skill's other regions
+        if self.gateway is not None and skill.regional_endpoints:
+            located += [(f, r, fn, None) for f, r, fn in self.gateway.regional_findings(skill)]
         findings = [f for f, *_ in located]
         fixes = []
         for finding, region, function, state in located:

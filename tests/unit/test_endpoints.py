@@ -164,6 +164,33 @@ def test_gateway_findings_name_each_fault():
     assert missing.alias == "PROD1"
 
 
+def test_a_regions_gateway_findings_are_checked_against_that_regions_function():
+    eu_arn = "arn:aws:lambda:eu-central-1:123456789012:function:trivia"
+    eu_url = "https://eu456.execute-api.eu-central-1.amazonaws.com/prod1"
+    skill = replace(
+        GATEWAY_SKILL,
+        regional_functions=(("EU", eu_arn),),
+        regional_endpoints=(("EU", (("PROD1", eu_url), ("PROD2", eu_url + "x"))),),
+    )
+    eu_api = [GatewayPermission("s", "PROD1", "arn:aws:execute-api:eu-central-1:1:eu456/*")]
+    ok = gateway_findings(skill, "PROD1", eu_arn, route_to(f"{eu_arn}:PROD1"), None, eu_api, "EU")
+    assert [(f.check, f.ok) for f in ok] == [
+        ("EU: API Gateway integration of PROD1", True),
+        ("EU: API Gateway may invoke PROD1", True),
+    ]
+    # EU's URL invoking the default function's PROD1: the right alias, the wrong region
+    wrong, unpermitted = gateway_findings(skill, "PROD1", eu_arn, route_to(P1), None, [], "EU")
+    assert not wrong.ok and wrong.fix is None
+    assert f"invokes `{P1}`, another function than EU's function `{eu_arn}`" in wrong.detail
+    assert eu_url in wrong.detail
+    # the default API's permission does not let EU's API invoke EU's function
+    default_api = [GatewayPermission("s", "PROD1", "arn:aws:execute-api:eu-west-1:1:abc123/*")]
+    _, still = gateway_findings(skill, "PROD1", eu_arn, route_to(P1), None, default_api, "EU")
+    assert not still.ok and still.fix is FixKind.ADD_GATEWAY_PERMISSION
+    assert f"PROD1 of EU's function `{eu_arn}`" in still.detail and "eu456" in still.detail
+    assert unpermitted.check == "EU: API Gateway may invoke PROD1"
+
+
 BASE = {"announce_channel": "C0A", "operators": ["U0A"], "approvers": ["U0B"]}
 
 
