@@ -145,7 +145,7 @@ def live_stage_drift(
     expected = targets[roles.live_alias]
     wrong = misplaced(live, expected)
     if not wrong:
-        every = " (the default and every region its own region's)" if live.regional else ""
+        every = ", each region its own function's" if live.regional else ""
         return Finding(check, True, f"the live skill calls {roles.live_alias}{every}")
     names = endpoint_names(skill, targets, roles.live_alias)
     parts = [
@@ -153,9 +153,9 @@ def live_stage_drift(
         for m in wrong
     ]
     enter = addresses_to_enter(live, expected)
-    candidate = targets[roles.candidate_alias]
-    if all(m.calls == candidate.for_place(m.place).uri for m in wrong):
-        # the whole stage moved to the candidate: most likely the certified model went live
+    if not misplaced(live, targets[roles.candidate_alias]):
+        # the whole stage calls the candidate: most likely the certified model went live
+        # without a promotion; a stage only partly on it is an edit to undo, not to promote
         advice = (
             f"If the certified model is live, promote it (`/skill promote {skill.name}`); "
             f"otherwise enter {enter} in {CONSOLE}, certify and publish that."

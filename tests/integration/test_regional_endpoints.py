@@ -107,6 +107,11 @@ def test_doctor_names_a_region_left_on_the_candidate(world, smapi):
     assert not finding.ok
     assert f"region FE calls PROD2 FE (the candidate), not `{live['FE']}`" in finding.detail
     assert "PROD1 is recorded as live" in finding.detail
+    # only FE moved: promoting would put the other regions on the candidate too
+    assert "/skill promote" not in finding.detail
+    assert f"enter the default `{live['default']}`, EU `{live['EU']}`, FE `{live['FE']}`" in (
+        finding.detail
+    )
 
 
 def certify_and_submit(w: RegionalWorld, smapi: FakeSmapi) -> None:
