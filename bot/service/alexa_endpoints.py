@@ -236,8 +236,9 @@ class StageEndpoints:
         enter = addresses_to_enter(certified, target)
         raise Refused(
             f"Not published: in the version Alexa certified, {what}. Publishing it would "
-            f"make the live skill call another alias than {cert.alias}, which skillbot would "
-            "record as live. Nothing was published; the roles are unchanged.",
+            f"make those places of the live skill call something other than their own "
+            f"{cert.alias}, while skillbot would record {cert.alias} as live. Nothing was "
+            "published; the roles are unchanged.",
             hint=f"Cancel (`/skill cancel {skill.name}`) and certify again with *Confirm and "
             f"submit to Alexa*, which points the development stage at {target.described()}; "
             f"or enter {enter} in {CONSOLE_ENDPOINT} and submit again there.",
