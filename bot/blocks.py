@@ -221,7 +221,7 @@ def announcement(change: Change, *, console: str | None = None) -> tuple[str, li
         # a setup fix moves no version: say what changed instead
         fields = [
             f"*Alias*\n`{change.alias}`",
-            f"*Changed*\n{describe_fix(change.plan.fix, change.alias)}",
+            f"*Changed*\n{describe_fix(change.plan.fix, change.alias, change.plan.region)}",
             f"*Live alias*\n`{change.live_alias}`",
         ]
     else:

@@ -5,7 +5,8 @@ an endpoint's route is integrated with — a REST API (``apigateway``: the stage
 resources and the method's integration) or an HTTP API (``apigatewayv2``: stages, routes,
 integrations) — and the alias's resource policy; Fix adds a permission for
 ``apigateway.amazonaws.com``. The API Gateway clients are made per region (the URL's),
-by the factory the composition root passes::
+and so are the Lambda clients of functions in other regions (the function ARN's), by the
+factory the composition root passes::
 
     gateway = GatewayAdapter(lambda_client, lambda service, region: boto3.client(service, …))
     gateway.route("https://abc.execute-api.eu-west-1.amazonaws.com/prod1").integration_uri
@@ -21,6 +22,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from bot.adapters.aws_regions import ClientsByRegion, function_client
 from bot.adapters.lambda_aws import aws_errors
 from bot.domain.endpoints import GatewayPermission, GatewayRoute, parse_execute_api_url
 from bot.domain.errors import Forbidden, NotFound, Refused, Unavailable
@@ -104,6 +106,7 @@ class GatewayAdapter:
     def __init__(self, lambda_client: Any, client_for: ClientFactory) -> None:
         self._lambda = lambda_client
         self._client_for = client_for
+        self._regional_lambda = ClientsByRegion(lambda region: self._client("lambda", region))
         self._clients: dict[tuple[str, str], Any] = {}
 
     def _client(self, service: str, region: str) -> Any:
@@ -111,6 +114,11 @@ class GatewayAdapter:
         if key not in self._clients:
             self._clients[key] = self._client_for(service, region)
         return self._clients[key]
+
+    def _c(self, function: str) -> Any:
+        """The Lambda client of the function's AWS region (its ARN's): a regional
+        function's policy lives there; a bare name is the default region's."""
+        return function_client(self._lambda, function, self._regional_lambda)
 
     # -- routes -------------------------------------------------------------------------
     def route(self, url: str) -> GatewayRoute:
@@ -208,7 +216,8 @@ class GatewayAdapter:
     def gateway_permissions(self, function: str, alias: str) -> list[GatewayPermission]:
         try:
             with aws_errors(f"read the resource policy of {alias}", function):
-                policy = self._lambda.get_policy(FunctionName=function, Qualifier=alias)["Policy"]
+                policy = self._c(function).get_policy(FunctionName=function, Qualifier=alias)
+                policy = policy["Policy"]
         except NotFound:
             return []  # no policy at all yet
         return parse_gateway_permissions(policy, alias)
@@ -218,7 +227,7 @@ class GatewayAdapter:
     ) -> GatewayPermission:
         sid = self.gateway_permission_id(alias)
         with aws_errors(f"let API Gateway invoke {alias}", function):
-            self._lambda.add_permission(
+            self._c(function).add_permission(
                 FunctionName=function,
                 Qualifier=alias,
                 StatementId=sid,

@@ -209,7 +209,7 @@ def compose(
     planning = Planning(
         ctx,
         live_endpoints=alexa.live_endpoints if alexa else None,
-        alias_endpoints=endpoints.uris_by_alias,  # every region's, for the drift check
+        stage_targets=endpoints.targets,  # every region's, for the drift check
         gateway=gateway_checks,
         function_location=lambda function: function_location(
             function, region, aws_account() if aws_account else None

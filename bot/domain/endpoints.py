@@ -120,17 +120,17 @@ def short_endpoint(uri: str) -> str:
 
 
 def name_endpoint(uri: str, by_alias: Mapping[str, Endpoint], live_alias: str) -> str:
-    """``uri`` with the alias (and its role) it belongs to, for messages.
+    """``uri`` with the alias (or ``"PROD1 EU"``: alias and region, as keyed) and its role
+    it belongs to, for messages.
 
     >>> e = {"PROD1": Endpoint("PROD1", "arn:p1"), "PROD2": Endpoint("PROD2", "arn:p2")}
     >>> name_endpoint("arn:p1", e, "PROD1"), name_endpoint("arn:x", e, "PROD1")
     ('`arn:p1` (PROD1, the live alias)', '`arn:x` (neither alias)')
     """
-    for endpoint in by_alias.values():  # keyed by alias, or by alias and region
+    for name, endpoint in by_alias.items():  # keyed by alias, or by alias and region
         if endpoint.uri == uri:
-            alias = endpoint.alias
-            role = "the live alias" if alias == live_alias else "the candidate alias"
-            return f"`{escape(uri)}` ({alias}, {role})"
+            role = "the live alias" if endpoint.alias == live_alias else "the candidate alias"
+            return f"`{escape(uri)}` ({name}, {role})"
     return f"`{escape(uri)}` (neither alias)"
 
 

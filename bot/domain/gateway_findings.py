@@ -1,8 +1,11 @@
 """Doctor's checks of the API Gateway variant: each alias's HTTPS endpoint must reach the
 function through an integration qualified with *that* alias, and the alias must let that
-API invoke it. Pure: the routes and permissions are read by the gateway use case."""
+API invoke it; in a skill served from several regions, each region's URLs reach *that
+region's* function. Pure: the routes and permissions are read by the gateway use case."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from bot.domain.endpoints import (
     GatewayPermission,
@@ -18,6 +21,19 @@ from bot.domain.model import (
 from bot.domain.rotation import Finding
 
 
+def region_urls(skill: Skill, region: str | None) -> dict[str, str]:
+    """The URL of each alias in Alexa's ``region`` (None: the default endpoint's).
+
+    >>> s = Skill("t", "f", "i", ("P1", "P2"), "P1", "C", endpoints={"P1": "https://a/1"},
+    ...           regional_endpoints=(("EU", (("P1", "https://b/1"),)),))
+    >>> region_urls(s, "EU"), region_urls(s, None)
+    ({'P1': 'https://b/1'}, {'P1': 'https://a/1'})
+    """
+    if region is None:
+        return dict(skill.endpoints)
+    return dict(dict(skill.regional_endpoints).get(region, ()))
+
+
 def gateway_findings(
     skill: Skill,
     alias: str,
@@ -25,27 +41,34 @@ def gateway_findings(
     route: GatewayRoute | None,
     route_problem: str | None,
     permissions: list[GatewayPermission],
+    region: str | None = None,
 ) -> list[Finding]:
-    """The API Gateway variant, for one alias: its endpoint's integration invokes the
-    function qualified with that alias, and a permission lets that API invoke the alias.
+    """The API Gateway variant, for one alias (in Alexa's ``region``, None: the default
+    endpoint): its endpoint's integration invokes ``function_arn`` (that region's function)
+    qualified with that alias, and a permission on it lets that API invoke the alias.
 
-    A crossed integration (one alias's URL invoking the other) is reported for a person to
-    fix in API Gateway; only a missing permission has a Fix."""
-    url = skill.endpoints[alias]
+    A crossed integration (one alias's URL invoking the other, or another region's
+    function) is reported for a person to fix in API Gateway; only a missing permission
+    has a Fix. A region's findings carry its name (``EU: API Gateway …``)."""
+    url = region_urls(skill, region)[alias]
     other = skill.other_alias(alias)
     expected = f"{function_arn}:{alias}"
+    owner = f"{region}'s function" if region else "the skill's function"
     check = f"API Gateway integration of {alias}"
     parsed = parse_execute_api_url(url)
     if parsed is None:
-        return [
-            Finding(
-                check,
-                False,
-                f"`{url}` is not an execute-api URL (a custom domain?), so it cannot be "
-                f"checked here: make sure it invokes `{expected}`.",
-                alias=alias,
-            )
-        ]
+        return _in_region(
+            region,
+            [
+                Finding(
+                    check,
+                    False,
+                    f"`{url}` is not an execute-api URL (a custom domain?), so it cannot be "
+                    f"checked here: make sure it invokes `{expected}`.",
+                    alias=alias,
+                )
+            ],
+        )
     if route is None:
         findings = [Finding(check, False, f"`{url}`: {route_problem}", alias=alias)]
     else:
@@ -66,23 +89,38 @@ def gateway_findings(
         elif invoked == function_arn:
             detail = f"{where} invokes the unqualified function ($LATEST), not {alias}. {fix_it}"
             findings = [Finding(check, False, detail, alias=alias)]
+        elif invoked and invoked.rsplit(":", 1)[-1] in skill.aliases:
+            # the right kind of target, but another function (e.g. another region's)
+            detail = (
+                f"{where} invokes `{invoked}`, another function than {owner} "
+                f"`{function_arn}`: Alexa's requests to it run elsewhere. {fix_it}"
+            )
+            findings = [Finding(check, False, detail, alias=alias)]
         else:
             what = f"`{invoked}`" if invoked else "no Lambda function"
             detail = f"{where} invokes {what}, not {alias}. {fix_it}"
             findings = [Finding(check, False, detail, alias=alias)]
     check = f"API Gateway may invoke {alias}"
+    of = f" of {owner} `{function_arn}`" if region else ""
     if any(permits_api(p, parsed) for p in permissions):
-        findings.append(Finding(check, True, f"API {parsed.api_id} may invoke {alias}"))
+        findings.append(Finding(check, True, f"API {parsed.api_id} may invoke {alias}{of}"))
     else:
         findings.append(
             Finding(
                 check,
                 False,
-                f"{alias} has no resource policy statement letting API Gateway "
+                f"{alias}{of} has no resource policy statement letting API Gateway "
                 f"(API {parsed.api_id}) invoke it: Alexa's calls to `{url}` fail; "
                 "Fix adds one.",
                 FixKind.ADD_GATEWAY_PERMISSION,
                 alias,
             )
         )
-    return findings
+    return _in_region(region, findings)
+
+
+def _in_region(region: str | None, findings: list[Finding]) -> list[Finding]:
+    """A region's findings are named by it, like doctor's other regional checks."""
+    if region is None:
+        return findings
+    return [replace(f, check=f"{region}: {f.check}") for f in findings]

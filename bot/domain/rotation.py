@@ -6,7 +6,7 @@ what would change; nothing here performs I/O, so every guard is unit-tested dire
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -27,7 +27,6 @@ from bot.domain.model import (
     version_label,
 )
 from bot.domain.prune import STORAGE_WARNING, size_label
-from bot.domain.text import escape
 
 
 def resolve_roles(skill: Skill, recorded_live_alias: str | None) -> Roles:
@@ -286,39 +285,6 @@ def storage_finding(used: int | None, limit: int | None, skill: str, problem: st
         False,
         f"{detail}: publishing fails when it is full. Delete old versions with "
         f"`/skill prune {skill}`.",
-    )
-
-
-def endpoint_drift(
-    skill: Skill,
-    roles: Roles,
-    live_endpoints: list[str] | None,
-    endpoints: Mapping[str, str | Sequence[str]],
-) -> Finding:
-    """Does the published (live) Alexa skill call the alias skillbot believes is live?
-    ``endpoints``: each alias's endpoint (ARN or HTTPS URL), or every region's (default first)."""
-    check = "live Alexa endpoint"
-    if live_endpoints is None:
-        return Finding(check, True, "the skill has no live stage yet (never published)")
-    uris = {a: [u] if isinstance(u, str) else list(u) for a, u in endpoints.items()}
-    expected = uris[roles.live_alias][0]
-    wrong = [uri for uri in live_endpoints if uri not in uris[roles.live_alias]]
-    if not wrong:
-        return Finding(check, True, f"the live skill calls {roles.live_alias}")
-    named = {uri: alias for alias, every in uris.items() for uri in every}
-    described = ", ".join(
-        f"{named[uri]} ({'the candidate' if named[uri] != roles.live_alias else 'live'})"
-        if uri in named
-        else f"`{escape(uri)}`"
-        for uri in wrong
-    )
-    return Finding(
-        check,
-        False,
-        f"the live skill calls {described}, but {roles.live_alias} is recorded as live. "
-        f"If the certified model is live, promote it (`/skill promote {skill.name}`); "
-        "otherwise set the endpoint in the Alexa console back to "
-        f"{expected}.",
     )
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.domain.alexa import CertificationReview, Review, withdraw_reason
+from bot.domain.alexa import CertificationReview, Review, SkillEndpoints, withdraw_reason
 from bot.domain.errors import Refused, SkillbotError
 from bot.domain.model import Certification, Skill, version_label
 from bot.ports import Clock, ReviewStore, SmapiPort
@@ -228,6 +228,6 @@ class AlexaTracking:
         return f":leftwards_arrow_with_hook: Withdrawn from Alexa certification ({reason})."
 
     # -- drift -----------------------------------------------------------------------------
-    def live_endpoints(self, skill: Skill) -> list[str] | None:
-        """Endpoints of the live stage; None when the skill was never published."""
-        return self.stages.live_uris(skill)
+    def live_endpoints(self, skill: Skill) -> SkillEndpoints | None:
+        """The live stage's endpoints, place by place; None when never published."""
+        return self.stages.live_stage(skill)

@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot.domain.alexa import SkillEndpoints
 from bot.domain.endpoints import (
     Endpoint,
     StageTarget,
@@ -33,6 +34,7 @@ from bot.domain.endpoints import (
 )
 from bot.domain.errors import NotFound, Refused, SkillbotError, StalePlan, Unavailable
 from bot.domain.model import Certification, Skill
+from bot.domain.stage_drift import addresses_to_enter, describe_misplaced, misplaced
 from bot.domain.text import escape
 from bot.ports import LambdaPort, SmapiPort
 
@@ -68,6 +70,10 @@ class EndpointBook:
             regional.append((region, own))
         return StageTarget(self.endpoint(skill, alias), tuple(regional))
 
+    def targets(self, skill: Skill) -> dict[str, StageTarget]:
+        """What a stage must call for each alias, place by place (the drift check's)."""
+        return {alias: self.target(skill, alias) for alias in skill.aliases}
+
     def every_endpoint(self, skill: Skill) -> dict[str, Endpoint]:
         """Every endpoint of every alias (default and regional), to name what a stage
         calls in messages."""
@@ -77,14 +83,6 @@ class EndpointBook:
             named[alias] = target.default
             named.update({f"{alias} {region}": e for region, e in target.regional})
         return named
-
-    def uris_by_alias(self, skill: Skill) -> dict[str, list[str]]:
-        """Every URI Alexa may call for each alias (the default's first)."""
-        return {
-            alias: [t.default.uri, *(e.uri for _, e in t.regional)]
-            for alias in skill.aliases
-            for t in [self.target(skill, alias)]
-        }
 
     def uri_or_none(self, skill: Skill, alias: str) -> str | None:
         """For views: the endpoint, or None when AWS cannot say right now."""
@@ -225,21 +223,25 @@ class StageEndpoints:
 
     # -- before publishing ---------------------------------------------------------------
     def check_certification(self, skill: Skill, cert: Certification, *, live_alias: str) -> None:
-        """Refuse unless every endpoint of the certification stage calls the candidate."""
+        """Refuse unless every endpoint of the certification stage calls the candidate
+        (each region its own region's); the refusal names, per wrong place, the address
+        that place must call."""
         target = self.book.target(skill, cert.alias)
         stage = self.smapi.stage_manifest(skill.alexa_skill_id, "certification")
-        wrong = wrong_endpoints(manifest_endpoints(stage.manifest), target)
+        certified = manifest_endpoints(stage.manifest)
+        wrong = misplaced(certified, target)
         if not wrong:
             return
-        what = describe_wrong(wrong, self.book.every_endpoint(skill), live_alias)
+        what = describe_misplaced(wrong, self.book.every_endpoint(skill), live_alias)
+        enter = addresses_to_enter(certified, target)
         raise Refused(
-            f"Not published: in the version Alexa certified, {what}, not `{target.uri}` "
-            f"({cert.alias}). Publishing it would make the live skill call another alias "
-            f"than {cert.alias}, which skillbot would record as live. Nothing was published; "
-            "the roles are unchanged.",
+            f"Not published: in the version Alexa certified, {what}. Publishing it would "
+            f"make those places of the live skill call something other than their own "
+            f"{cert.alias}, while skillbot would record {cert.alias} as live. Nothing was "
+            "published; the roles are unchanged.",
             hint=f"Cancel (`/skill cancel {skill.name}`) and certify again with *Confirm and "
-            f"submit to Alexa*, which points the development stage at `{target.uri}`; or "
-            f"enter `{target.uri}` in {CONSOLE_ENDPOINT} and submit again there.",
+            f"submit to Alexa*, which points the development stage at {target.described()}; "
+            f"or enter {enter} in {CONSOLE_ENDPOINT} and submit again there.",
         )
 
     # -- after publishing ------------------------------------------------------------------
@@ -260,25 +262,26 @@ class StageEndpoints:
                     f"check that it calls {alias}: {err.message} Run `/skill doctor "
                     f"{skill.name}` to check it."
                 )
-            wrong = wrong_endpoints(live, target)
+            wrong = misplaced(live, target)
             if not wrong:
                 return None
             if self.monotonic() + delay > deadline:
                 break
             self.sleep(delay)
             delay = min(delay * 2, self.max_poll)
-        what = describe_wrong(wrong, self.book.every_endpoint(skill), previous_live)
+        what = describe_misplaced(wrong, self.book.every_endpoint(skill), previous_live)
         return (
-            f":rotating_light: After publishing, in the live skill {what}, not "
-            f"`{target.uri}` ({alias}), which is now recorded as live: the live skill does not "
-            f"run the certified code. Enter `{target.uri}` in {CONSOLE_ENDPOINT}, certify "
-            f"and publish it; `/skill doctor {skill.name}` reports this until it is fixed."
+            f":rotating_light: After publishing, in the live skill {what}; {alias} is now "
+            "recorded as live, so there the live skill does not run the certified code. "
+            f"Enter {addresses_to_enter(live, target)} in {CONSOLE_ENDPOINT}, certify and "
+            f"publish it; `/skill doctor {skill.name}` reports this until it is fixed."
         )
 
     # -- drift -------------------------------------------------------------------------------
-    def live_uris(self, skill: Skill) -> list[str] | None:
-        """Endpoints of the live stage; None when the skill was never published."""
+    def live_stage(self, skill: Skill) -> SkillEndpoints | None:
+        """The live stage's endpoints, place by place (the default and each region's);
+        None when the skill was never published."""
         try:
-            return list(self.smapi.live_endpoints(skill.alexa_skill_id).all_uris())
+            return self.smapi.live_endpoints(skill.alexa_skill_id)
         except NotFound:
             return None

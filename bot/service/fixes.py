@@ -61,7 +61,8 @@ def apply_fix(
             return _fix_change(plan, roles, noop=True)
         lam.write_live_alias(skill.function, alias)
     elif plan.fix is FixKind.ADD_GATEWAY_PERMISSION:
-        added = gateway is not None and gateway.add_permission(skill, alias)
+        # a region's own URLs: the permission goes on that region's function
+        added = gateway is not None and gateway.add_permission(skill, alias, region=plan.region)
         return _fix_change(plan, roles, noop=not added)
     return _fix_change(plan, roles, noop=False)
 

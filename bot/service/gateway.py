@@ -1,10 +1,13 @@
 """The API Gateway variant in ``doctor``: each alias's HTTPS endpoint must be integrated
 with the function qualified by that alias, and API Gateway must be allowed to invoke the
-alias. Fix adds a missing permission (one change); a crossed integration is only reported::
+alias — in every region the skill is served from, each region's URLs with that region's
+function. Fix adds a missing permission (one change, on the right region's function); a
+crossed integration is only reported::
 
     checks = GatewayChecks(gateway, lambda_)
     checks.findings(skill)            # [Finding('API Gateway integration of PROD1', True, …), …]
-    checks.add_permission(skill, "PROD2")
+    checks.regional_findings(skill)   # [(Finding('EU: API Gateway …', …), 'EU', 'arn:…'), …]
+    checks.add_permission(skill, "PROD2", region="EU")
 """
 
 from __future__ import annotations
@@ -12,9 +15,12 @@ from __future__ import annotations
 from bot.domain import rotation
 from bot.domain.endpoints import parse_execute_api_url, permits_api, source_arn
 from bot.domain.errors import Refused, SkillbotError
-from bot.domain.gateway_findings import gateway_findings
+from bot.domain.gateway_findings import gateway_findings, region_urls
 from bot.domain.model import Skill
 from bot.ports import GatewayPort, LambdaPort
+
+#: a region's finding with the region and the function it is about
+RegionFinding = tuple[rotation.Finding, str, str]
 
 
 class GatewayChecks:
@@ -22,40 +28,62 @@ class GatewayChecks:
         self.gateway = gateway
         self.lambda_ = lambda_
 
-    def _function_arn(self, skill: Skill, alias: str) -> str:
-        return self.lambda_.alias_arn(skill.function, alias).rsplit(":", 1)[0]
+    def _function_arn(self, function: str, alias: str) -> str:
+        return self.lambda_.alias_arn(function, alias).rsplit(":", 1)[0]
 
     def findings(self, skill: Skill) -> list[rotation.Finding]:
-        """Integration and permission findings for both aliases ([] without endpoints)."""
+        """Integration and permission findings of the default endpoint's URLs, both
+        aliases ([] without endpoints)."""
         found: list[rotation.Finding] = []
         for alias in skill.aliases if skill.endpoints else ():
-            try:
-                route, problem = self.gateway.route(skill.endpoints[alias]), None
-            except SkillbotError as err:
-                route, problem = None, f"{err.message} {err.hint}".strip()
-            found += gateway_findings(
-                skill,
-                alias,
-                self._function_arn(skill, alias),
-                route,
-                problem,
-                self.gateway.gateway_permissions(skill.function, alias),
-            )
+            found += self._alias_findings(skill, alias, None)
         return found
 
-    def add_permission(self, skill: Skill, alias: str) -> bool:
-        """Let the API of ``alias``'s endpoint invoke it; False when it already may
+    def regional_findings(self, skill: Skill) -> list[RegionFinding]:
+        """The same checks for every region with its own URLs (``regional_endpoints``):
+        each URL against that region's function, each permission on that function."""
+        found: list[RegionFinding] = []
+        for region, _urls in skill.regional_endpoints:
+            function = skill.function_of(region)
+            for alias in skill.aliases:
+                found += [(f, region, function) for f in self._alias_findings(skill, alias, region)]
+        return found
+
+    def _alias_findings(
+        self, skill: Skill, alias: str, region: str | None
+    ) -> list[rotation.Finding]:
+        function = skill.function_of(region) if region else skill.function
+        url = region_urls(skill, region)[alias]
+        try:
+            route, problem = self.gateway.route(url), None
+        except SkillbotError as err:
+            route, problem = None, f"{err.message} {err.hint}".strip()
+        return gateway_findings(
+            skill,
+            alias,
+            self._function_arn(function, alias),
+            route,
+            problem,
+            self.gateway.gateway_permissions(function, alias),
+            region,
+        )
+
+    def add_permission(self, skill: Skill, alias: str, *, region: str | None = None) -> bool:
+        """Let the API of ``alias``'s endpoint (in Alexa's ``region``; None: the default
+        endpoint's) invoke that alias of the region's function; False when it already may
         (e.g. added by an attempt whose answer was lost)."""
-        url = parse_execute_api_url(skill.endpoints.get(alias, ""))
+        where = f" in {region}" if region else ""
+        url = parse_execute_api_url(region_urls(skill, region).get(alias, ""))
         if url is None:
             raise Refused(
-                f"{alias} of {skill.name} has no execute-api endpoint in the skills file.",
+                f"{alias} of {skill.name} has no execute-api endpoint{where} in the skills file.",
                 hint=f"Run `/skill doctor {skill.name}` again for fresh findings.",
             )
+        function = skill.function_of(region) if region else skill.function
         ours = self.gateway.gateway_permission_id(alias)
-        present = self.gateway.gateway_permissions(skill.function, alias)
+        present = self.gateway.gateway_permissions(function, alias)
         if any(permits_api(p, url) or p.statement_id == ours for p in present):
             return False
-        arn = source_arn(url, self._function_arn(skill, alias))
-        self.gateway.add_gateway_permission(skill.function, alias, arn)
+        arn = source_arn(url, self._function_arn(function, alias))
+        self.gateway.add_gateway_permission(function, alias, arn)
         return True

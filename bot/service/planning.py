@@ -7,21 +7,25 @@ before anything moves; and doctor, whose findings come with fix plans::
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from bot.domain import rotation
+from bot.domain.alexa import SkillEndpoints
+from bot.domain.endpoints import StageTarget
 from bot.domain.errors import NotFound, Refused, SkillbotError
 from bot.domain.model import Operation, Outcome, Plan, Skill, new_id, version_label
+from bot.domain.stage_drift import live_stage_drift
+from bot.service.alexa_endpoints import EndpointBook
 from bot.service.context import RotationContext, outcome_of
 from bot.service.gateway import GatewayChecks
 from bot.service.lockstep import Lockstep
 from bot.service.regional_doctor import RegionalFinding, regional_findings
 
-#: the endpoints the live Alexa skill calls (None: never published), for the drift check
-LiveEndpoints = Callable[[Skill], list[str] | None]
-#: the endpoint Alexa must call for each alias of a skill (its ARN, or its HTTPS URL)
-AliasEndpoints = Callable[[Skill], Mapping[str, str | Sequence[str]]]
+#: what the live Alexa skill calls, place by place (None: never published), for the drift check
+LiveEndpoints = Callable[[Skill], SkillEndpoints | None]
+#: what a stage must call for each alias of a skill, place by place (default and regions)
+StageTargets = Callable[[Skill], Mapping[str, StageTarget]]
 
 #: where a function is looked for, in words ("in region us-east-1, account 1234…")
 FunctionLocation = Callable[[str], str]
@@ -44,7 +48,7 @@ class Planning:
         ctx: RotationContext,
         *,
         live_endpoints: LiveEndpoints | None = None,
-        alias_endpoints: AliasEndpoints | None = None,
+        stage_targets: StageTargets | None = None,
         gateway: GatewayChecks | None = None,
         function_location: FunctionLocation | None = None,
         lockstep: Lockstep | None = None,
@@ -53,9 +57,7 @@ class Planning:
         #: a skill's other regional functions move with the default one
         self.lockstep = lockstep or Lockstep(ctx)
         self.live_endpoints = live_endpoints
-        self.alias_endpoints = alias_endpoints or (
-            lambda skill: {a: ctx.lambda_.alias_arn(skill.function, a) for a in skill.aliases}
-        )
+        self.stage_targets = stage_targets or EndpointBook(ctx.lambda_).targets
         #: the API Gateway variant's checks (integrations and permissions)
         self.gateway = gateway
         self.function_location = function_location
@@ -287,15 +289,14 @@ class Planning:
             findings += self.gateway.findings(skill)
         findings.append(self._storage(skill))
         if self.live_endpoints is not None:
-            findings.append(
-                rotation.endpoint_drift(
-                    skill, roles, self.live_endpoints(skill), self.alias_endpoints(skill)
-                )
-            )
+            live = self.live_endpoints(skill)
+            findings.append(live_stage_drift(skill, roles, live, self.stage_targets(skill)))
         located: list[RegionalFinding] = [
             (f, None, None, aliases.get(f.alias or "")) for f in findings
         ]
         located += regional_findings(ctx, skill, roles)  # a skill's other regions
+        if self.gateway is not None and skill.regional_endpoints:
+            located += [(f, r, fn, None) for f, r, fn in self.gateway.regional_findings(skill)]
         findings = [f for f, *_ in located]
         fixes = []
         for finding, region, function, state in located:

@@ -11,30 +11,12 @@ from bot.devkit.aws import create_skill_function, deploy
 from bot.devkit.fake_slack import FakeSlack
 from bot.devkit.fake_smapi import FakeSmapi
 from bot.devkit.messages import button_value
-from bot.service.alexa_endpoints import Polling
-from tests.support.fakes import SKILL_ID
+from tests.support.fakes import SKILL_ID, Waits
 from tests.support.skills import CHANNEL
 from tests.support.slack_world import make_slack_world
 from tests.support.users import APPROVER
 
 FN = "trivia-skill"
-
-
-class Waits:
-    """The bot's waits for SMAPI, on a clock that only moves when the bot sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.slept: list[float] = []
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
-
-    def polling(self) -> Polling:
-        return Polling(
-            build_timeout=30.0, live_timeout=10.0, sleep=self.sleep, monotonic=lambda: self.now
-        )
 
 
 @pytest.fixture

@@ -130,8 +130,14 @@ def test_doctor_reports_a_drifted_live_endpoint(world, smapi):
     smapi.set_live_endpoint(SKILL_ID, f"{arn}:PROD1", regional={"FE": f"{arn}:PROD2"})
     report = world.services.rotation.doctor("trivia", actor="U0ALICE")
     [drift] = [f for f in report.findings if f.check == "live Alexa endpoint"]
-    assert not drift.ok and "PROD2 (the candidate)" in drift.detail
-    assert "/skill promote trivia" in drift.detail
+    assert not drift.ok and "region FE calls PROD2 (the candidate)" in drift.detail
+    # only FE moved (a publication moves every place): undo the edit, promoting is no fix
+    assert "/skill promote" not in drift.detail
+    assert f"FE `{arn}:PROD1`" in drift.detail
+    smapi.set_live_endpoint(SKILL_ID, f"{arn}:PROD2", regional={"FE": f"{arn}:PROD2"})
+    report = world.services.rotation.doctor("trivia", actor="U0ALICE")
+    [drift] = [f for f in report.findings if f.check == "live Alexa endpoint"]
+    assert not drift.ok and "/skill promote trivia" in drift.detail
     smapi.set_live_endpoint(SKILL_ID, f"{arn}:PROD1")
     report = world.services.rotation.doctor("trivia", actor="U0ALICE")
     assert [f.ok for f in report.findings if f.check == "live Alexa endpoint"] == [True]

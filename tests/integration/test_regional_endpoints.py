@@ -1,6 +1,7 @@
 """Alexa's regional endpoints of a skill in three regions (the fake SMAPI over HTTP): the
 development stage is re-pointed region by region, each region at its own function's
-candidate alias; the publication guard and the drift check compare region by region."""
+candidate alias; the publication guard, the check after publishing and doctor's drift
+check compare region by region and name, per wrong region, the address it must call."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ from bot.adapters.smapi import SmapiClient, SmapiCredentials
 from bot.devkit.fake_smapi import FakeSmapi
 from bot.domain.alexa import SkillEndpoints
 from bot.domain.endpoints import Endpoint, StageTarget, wrong_endpoints
+from bot.domain.errors import Refused
 from bot.service.alexa_endpoints import Polling
-from tests.support.fakes import SKILL_ID, FakeLambda
-from tests.support.regions import EU, FE, NA, make_regional_world
-from tests.support.users import OPERATOR
+from tests.support.fakes import SKILL_ID, FakeLambda, Waits
+from tests.support.regions import EU, FE, NA, RegionalWorld, make_regional_world
+from tests.support.users import APPROVER, OPERATOR
 
 NA_ARN = f"arn:aws:lambda:eu-west-1:123456789012:function:{NA}"
 
@@ -33,9 +35,9 @@ def smapi():
         yield fake
 
 
-def test_certify_and_submit_points_each_region_at_its_own_candidate(smapi):
+def smapi_client(smapi: FakeSmapi) -> SmapiClient:
     env = smapi.env()
-    client = SmapiClient(
+    return SmapiClient(
         SmapiCredentials(
             env["ALEXA_LWA_CLIENT_ID"],
             env["ALEXA_LWA_CLIENT_SECRET"],
@@ -44,9 +46,12 @@ def test_certify_and_submit_points_each_region_at_its_own_candidate(smapi):
         base_url=env["ALEXA_SMAPI_URL"],
         token_url=env["ALEXA_LWA_TOKEN_URL"],
     )
+
+
+def test_certify_and_submit_points_each_region_at_its_own_candidate(smapi):
     w = make_regional_world(
         FakeLambda(),
-        smapi=client,
+        smapi=smapi_client(smapi),
         polling=Polling(build_timeout=5, sleep=lambda s: None),
     )
     w.deploy("code-3")
@@ -67,3 +72,96 @@ def test_a_region_calling_another_regions_alias_is_wrong():
         regional={"NA": arns("PROD2")["default"], "EU": arns("PROD2")["default"]},
     )
     assert wrong_endpoints(calls, target) == [("EU", arns("PROD2")["default"])]
+
+
+# -- each region compared with its own region's address -----------------------------------
+
+
+@pytest.fixture
+def world(smapi):
+    return make_regional_world(FakeLambda(), smapi=smapi_client(smapi), polling=Waits().polling())
+
+
+def drift(w: RegionalWorld):
+    report = w.service.doctor("trivia", actor=OPERATOR)
+    [finding] = [f for f in report.findings if f.check == "live Alexa endpoint"]
+    return finding
+
+
+def test_doctor_reports_a_region_calling_the_default_functions_live_alias(world, smapi):
+    live = arns("PROD1")
+    smapi.set_live_endpoint(SKILL_ID, live["default"], {"EU": live["EU"], "FE": live["FE"]})
+    assert drift(world).ok
+    # EU's endpoint calls the live alias, but the NA function's: EU's customers run NA's code
+    smapi.set_live_endpoint(SKILL_ID, live["default"], {"EU": live["default"], "FE": live["FE"]})
+    finding = drift(world)
+    assert not finding.ok
+    assert f"region EU calls PROD1 NA (live), not `{live['EU']}` (PROD1 EU)" in finding.detail
+    assert "region FE" not in finding.detail and "the default endpoint" not in finding.detail
+
+
+def test_doctor_names_a_region_left_on_the_candidate(world, smapi):
+    live, candidate = arns("PROD1"), arns("PROD2")
+    smapi.set_live_endpoint(SKILL_ID, live["default"], {"EU": live["EU"], "FE": candidate["FE"]})
+    finding = drift(world)
+    assert not finding.ok
+    assert f"region FE calls PROD2 FE (the candidate), not `{live['FE']}`" in finding.detail
+    assert "PROD1 is recorded as live" in finding.detail
+    # only FE moved: promoting would put the other regions on the candidate too
+    assert "/skill promote" not in finding.detail
+    assert f"enter the default `{live['default']}`, EU `{live['EU']}`, FE `{live['FE']}`" in (
+        finding.detail
+    )
+
+
+def certify_and_submit(w: RegionalWorld, smapi: FakeSmapi) -> None:
+    w.deploy("code-3")
+    plan = w.service.plan_certify("trivia", actor=OPERATOR)
+    w.service.apply(plan.id, actor=OPERATOR, submit=True)
+    assert smapi.stage_uris(SKILL_ID, "certification") == arns("PROD2")
+    smapi.set_certification(SKILL_ID, "SUCCEEDED", published_countries=["DE", "JP", "US"])
+
+
+def test_publication_is_refused_naming_the_address_the_wrong_region_must_call(world, smapi):
+    certify_and_submit(world, smapi)
+    candidate, live = arns("PROD2"), arns("PROD1")
+    # someone put EU back on the live alias in the version in certification
+    smapi.set_stage_endpoint(
+        SKILL_ID,
+        "certification",
+        candidate["default"],
+        {"EU": live["EU"], "FE": candidate["FE"]},
+    )
+    with pytest.raises(Refused) as refused:
+        world.service.promote("trivia", actor=APPROVER)
+    message = refused.value.message
+    assert (
+        f"region EU calls `{live['EU']}` (PROD1 EU, the live alias), not "
+        f"`{candidate['EU']}` (PROD2 EU)" in message
+    )
+    assert "the default endpoint" not in message and "region FE" not in message
+    assert "Nothing was published; the roles are unchanged." in message
+    hint = refused.value.hint
+    assert f"EU `{candidate['EU']}`" in hint and f"the default `{candidate['default']}`" in hint
+    assert smapi.skill(SKILL_ID).publications == []
+    assert world.service.status("trivia").roles.live_alias == "PROD1"
+
+
+def test_after_publishing_a_region_left_behind_is_named_with_its_own_address(world, smapi):
+    certify_and_submit(world, smapi)
+    candidate, live = arns("PROD2"), arns("PROD1")
+    smapi.live_follows_publication = False  # EU's part of the publication never arrives
+    smapi.set_live_endpoint(
+        SKILL_ID, candidate["default"], {"EU": live["EU"], "FE": candidate["FE"]}
+    )
+    change = world.service.promote("trivia", actor=APPROVER)
+    [alert] = change.alerts
+    assert (
+        f"region EU calls `{live['EU']}` (PROD1 EU, the live alias), not "
+        f"`{candidate['EU']}` (PROD2 EU)" in alert
+    )
+    assert "the default endpoint" not in alert and "region FE" not in alert
+    assert f"EU `{candidate['EU']}`" in alert
+    assert len(smapi.skill(SKILL_ID).publications) == 1
+    finding = drift(world)  # doctor keeps naming it, now that PROD2 is live
+    assert not finding.ok and "region EU calls PROD1 EU (the candidate)" in finding.detail

@@ -17,6 +17,7 @@ from typing import Any
 from bot.devkit.skills_file import alexa_skill_id
 from bot.domain.errors import NotFound, Refused, StalePlan
 from bot.domain.model import LATEST, AlexaTrigger, AliasState, LatestCode, Version
+from bot.service.alexa_endpoints import Polling
 
 #: trivia's, the first skill of a skills config
 SKILL_ID = alexa_skill_id(1)
@@ -34,6 +35,23 @@ class FakeClock:
     def advance(self, **delta: float) -> datetime:
         self.now += timedelta(**delta)
         return self.now
+
+
+class Waits:
+    """The bot's waits for SMAPI, on a clock that only moves when the bot sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.slept: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+    def polling(self) -> Polling:
+        return Polling(
+            build_timeout=30.0, live_timeout=10.0, sleep=self.sleep, monotonic=lambda: self.now
+        )
 
 
 def sha(code: str) -> str:

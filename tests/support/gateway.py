@@ -1,8 +1,9 @@
 """API Gateway endpoints in front of a function's two aliases, on moto (in-process or
 moto_server), for the API Gateway variant::
 
-    urls = rest_api_for_aliases(FN)                  # {"PROD1": "https://…/prod1", …}
+    urls = rest_api_for_aliases(lambda_client, FN)   # {"PROD1": "https://…/prod1", …}
     allow_gateway(lambda_client, FN, "PROD1", urls["PROD1"])
+    rest_api_for_aliases(eu_client, EU_ARN, region="eu-west-1")  # another region's API
 """
 
 from __future__ import annotations
@@ -27,10 +28,12 @@ def rest_api_for_aliases(
     endpoint_url: str | None = None,
     *,
     crossed: bool = False,
+    region: str = REGION,
 ) -> dict[str, str]:
-    """A REST API with stages ``prod1``/``prod2`` whose POST / invokes the function with
-    the alias named by the stage variable ``alias`` (swapped when ``crossed``)."""
-    client = boto3.client("apigateway", region_name=REGION, endpoint_url=endpoint_url)
+    """A REST API (in ``region``) with stages ``prod1``/``prod2`` whose POST / invokes the
+    function with the alias named by the stage variable ``alias`` (swapped when
+    ``crossed``)."""
+    client = boto3.client("apigateway", region_name=region, endpoint_url=endpoint_url)
     api_id = client.create_rest_api(name=f"{function}-alexa")["id"]
     [root] = [r for r in client.get_resources(restApiId=api_id)["items"] if r["path"] == "/"]
     client.put_method(
@@ -43,7 +46,7 @@ def rest_api_for_aliases(
         httpMethod="POST",
         type="AWS_PROXY",
         integrationHttpMethod="POST",
-        uri=f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/"
+        uri=f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/"
         f"{arn}:${{stageVariables.alias}}/invocations",
     )
     targets = tuple(reversed(ALIASES)) if crossed else ALIASES
@@ -54,16 +57,16 @@ def rest_api_for_aliases(
         client.create_stage(
             restApiId=api_id, stageName=stage, deploymentId=deployment, variables={"alias": target}
         )
-        urls[alias] = f"https://{api_id}.execute-api.{REGION}.amazonaws.com/{stage}"
+        urls[alias] = f"https://{api_id}.execute-api.{region}.amazonaws.com/{stage}"
     return urls
 
 
 def http_api_for_aliases(
-    lambda_client: Any, function: str, endpoint_url: str | None = None
+    lambda_client: Any, function: str, endpoint_url: str | None = None, *, region: str = REGION
 ) -> dict[str, str]:
-    """An HTTP API on its ``$default`` stage: route ``POST /prod1`` invokes PROD1 and
-    ``POST /prod2`` invokes PROD2 (alias-qualified ARNs)."""
-    client = boto3.client("apigatewayv2", region_name=REGION, endpoint_url=endpoint_url)
+    """An HTTP API (in ``region``) on its ``$default`` stage: route ``POST /prod1`` invokes
+    PROD1 and ``POST /prod2`` invokes PROD2 (alias-qualified ARNs)."""
+    client = boto3.client("apigatewayv2", region_name=region, endpoint_url=endpoint_url)
     api_id = client.create_api(Name=f"{function}-alexa-http", ProtocolType="HTTP")["ApiId"]
     arn = _function_arn(lambda_client, function)
     urls = {}
@@ -78,13 +81,14 @@ def http_api_for_aliases(
         client.create_route(
             ApiId=api_id, RouteKey=f"POST {path}", Target=f"integrations/{integration}"
         )
-        urls[alias] = f"https://{api_id}.execute-api.{REGION}.amazonaws.com{path}"
+        urls[alias] = f"https://{api_id}.execute-api.{region}.amazonaws.com{path}"
     client.create_stage(ApiId=api_id, StageName="$default")
     return urls
 
 
 def allow_gateway(lambda_client: Any, function: str, alias: str, url: str) -> None:
-    """The permission a careful person adds: this API may invoke this alias."""
+    """The permission a careful person adds: this API (in its region) may invoke this
+    alias of the function (``lambda_client``: of the function's region)."""
     parsed = parse_execute_api_url(url)
     assert parsed is not None
     account = _function_arn(lambda_client, function).split(":")[4]
@@ -94,7 +98,7 @@ def allow_gateway(lambda_client: Any, function: str, alias: str, url: str) -> No
         StatementId=f"apigateway-{alias}",
         Action="lambda:InvokeFunction",
         Principal="apigateway.amazonaws.com",
-        SourceArn=f"arn:aws:execute-api:{REGION}:{account}:{parsed.api_id}/*",
+        SourceArn=f"arn:aws:execute-api:{parsed.region}:{account}:{parsed.api_id}/*",
     )
 
 

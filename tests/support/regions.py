@@ -71,10 +71,16 @@ class RegionalWorld:
 
 
 def compose_regional(
-    lambda_: Any, *, smapi: Any = None, polling: Any = None, metrics: Any = None, **entry: Any
+    lambda_: Any,
+    *,
+    smapi: Any = None,
+    polling: Any = None,
+    metrics: Any = None,
+    gateway: Any = None,
+    **entry: Any,
 ) -> tuple[Services, FakeNotifier, Skill]:
     """The real composition over ``lambda_`` (the fake, or the adapter over moto) with the
-    three-region skill (and SMAPI when given)."""
+    three-region skill (and SMAPI, API Gateway when given)."""
     notifier = FakeNotifier()
     config = regional_config(**entry)
     services = compose(
@@ -89,6 +95,7 @@ def compose_regional(
         metrics=metrics if metrics is not None else FakeMetrics(),
         smapi=smapi,
         polling=polling,
+        gateway=gateway,
     )
     return services, notifier, config.to_skills()["trivia"]
 

@@ -13,6 +13,7 @@ from bot.domain.endpoints import (
     Endpoint,
     GatewayPermission,
     GatewayRoute,
+    StageTarget,
     alias_endpoint,
     describe_wrong,
     invoked_function,
@@ -25,7 +26,7 @@ from bot.domain.endpoints import (
 from bot.domain.errors import ConfigError
 from bot.domain.gateway_findings import gateway_findings
 from bot.domain.model import FixKind, Roles
-from bot.domain.rotation import endpoint_drift
+from bot.domain.stage_drift import live_stage_drift
 from tests.support.world import trivia_skill
 
 FN_ARN = "arn:aws:lambda:eu-west-1:123456789012:function:trivia-skill"
@@ -94,9 +95,11 @@ def test_wrong_endpoints_are_named_with_their_alias_and_role():
 
 def test_drift_compares_the_live_stage_with_the_endpoint_of_the_live_alias():
     roles = Roles("PROD1", "PROD2")
-    endpoints = {"PROD1": URL1, "PROD2": URL2}
-    assert endpoint_drift(GATEWAY_SKILL, roles, [URL1], endpoints).ok
-    drift = endpoint_drift(GATEWAY_SKILL, roles, [URL2], endpoints)
+    targets = {
+        a: StageTarget(Endpoint(a, u, "Wildcard")) for a, u in [("PROD1", URL1), ("PROD2", URL2)]
+    }
+    assert live_stage_drift(GATEWAY_SKILL, roles, SkillEndpoints(URL1), targets).ok
+    drift = live_stage_drift(GATEWAY_SKILL, roles, SkillEndpoints(URL2), targets)
     assert not drift.ok and "PROD2 (the candidate)" in drift.detail and URL1 in drift.detail
 
 
@@ -159,6 +162,33 @@ def test_gateway_findings_name_each_fault():
     assert not missing_route.ok and "no route for POST /prod1" in missing_route.detail
     assert not missing.ok and missing.fix is FixKind.ADD_GATEWAY_PERMISSION
     assert missing.alias == "PROD1"
+
+
+def test_a_regions_gateway_findings_are_checked_against_that_regions_function():
+    eu_arn = "arn:aws:lambda:eu-central-1:123456789012:function:trivia"
+    eu_url = "https://eu456.execute-api.eu-central-1.amazonaws.com/prod1"
+    skill = replace(
+        GATEWAY_SKILL,
+        regional_functions=(("EU", eu_arn),),
+        regional_endpoints=(("EU", (("PROD1", eu_url), ("PROD2", eu_url + "x"))),),
+    )
+    eu_api = [GatewayPermission("s", "PROD1", "arn:aws:execute-api:eu-central-1:1:eu456/*")]
+    ok = gateway_findings(skill, "PROD1", eu_arn, route_to(f"{eu_arn}:PROD1"), None, eu_api, "EU")
+    assert [(f.check, f.ok) for f in ok] == [
+        ("EU: API Gateway integration of PROD1", True),
+        ("EU: API Gateway may invoke PROD1", True),
+    ]
+    # EU's URL invoking the default function's PROD1: the right alias, the wrong region
+    wrong, unpermitted = gateway_findings(skill, "PROD1", eu_arn, route_to(P1), None, [], "EU")
+    assert not wrong.ok and wrong.fix is None
+    assert f"invokes `{P1}`, another function than EU's function `{eu_arn}`" in wrong.detail
+    assert eu_url in wrong.detail
+    # the default API's permission does not let EU's API invoke EU's function
+    default_api = [GatewayPermission("s", "PROD1", "arn:aws:execute-api:eu-west-1:1:abc123/*")]
+    _, still = gateway_findings(skill, "PROD1", eu_arn, route_to(P1), None, default_api, "EU")
+    assert not still.ok and still.fix is FixKind.ADD_GATEWAY_PERMISSION
+    assert f"PROD1 of EU's function `{eu_arn}`" in still.detail and "eu456" in still.detail
+    assert unpermitted.check == "EU: API Gateway may invoke PROD1"
 
 
 BASE = {"announce_channel": "C0A", "operators": ["U0A"], "approvers": ["U0B"]}
