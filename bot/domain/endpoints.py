@@ -181,8 +181,8 @@ def _calls(endpoint_object: Mapping[str, Any], target: Endpoint) -> bool:
 
 def repointed(manifest: Mapping[str, Any], target: Endpoint | StageTarget) -> dict[str, Any] | None:
     """A copy of ``manifest`` whose default and regional endpoints all call ``target`` (a
-    region with its own function: that function's); None when they already do. Nothing
-    else in the manifest changes.
+    region with its own function: that function's, its endpoint added when the manifest
+    has none); None when they already do. Nothing else in the manifest changes.
 
     An ARN endpoint carries no ``sslCertificateType``; an HTTPS one carries the skill's.
 
@@ -199,8 +199,19 @@ def repointed(manifest: Mapping[str, Any], target: Endpoint | StageTarget) -> di
     assert custom is not None
     stage_target = as_target(target)
     objects = _endpoint_objects(custom)
-    if all(_calls(o, stage_target.for_place(place)) for place, o in objects):
+    present = {place for place, _ in objects}
+    missing = [region for region, _ in stage_target.regional if region not in present]
+    if not missing and all(_calls(o, stage_target.for_place(place)) for place, o in objects):
         return None
+    # a region with its own function but no endpoint of its own would send that
+    # marketplace's customers to the default endpoint: it gets its own
+    regions = custom.get("regions")
+    if missing and not isinstance(regions, dict):
+        regions = custom["regions"] = {}
+    for region in missing:
+        assert isinstance(regions, dict)
+        settings = regions.setdefault(region, {})
+        objects.append((region, settings.setdefault("endpoint", {})))
     for place, endpoint_object in objects:
         own = stage_target.for_place(place)
         endpoint_object["uri"] = own.uri

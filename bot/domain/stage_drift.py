@@ -145,6 +145,9 @@ def live_stage_drift(
     expected = targets[roles.live_alias]
     wrong = misplaced(live, expected)
     if not wrong:
+        absent = [(r, e) for r, e in expected.regional if r not in live.regional]
+        if absent:
+            return _without_own_endpoint(skill, absent, expected)
         every = ", each region its own function's" if live.regional else ""
         return Finding(check, True, f"the live skill calls {roles.live_alias}{every}")
     names = endpoint_names(skill, targets, roles.live_alias)
@@ -170,4 +173,24 @@ def live_stage_drift(
         False,
         f"in the live skill {'; '.join(parts)}, but {roles.live_alias} is recorded as live. "
         + advice,
+    )
+
+
+def _without_own_endpoint(
+    skill: Skill, absent: Sequence[tuple[str, Endpoint]], expected: StageTarget
+) -> Finding:
+    """Regions with their own function that the live skill gives no endpoint: Alexa sends
+    those marketplaces' customers to the default endpoint, far from their function."""
+    regions = ", ".join(region for region, _ in absent)
+    enter = ", ".join(f"{region} `{escape(e.uri)}`" for region, e in absent)
+    return Finding(
+        "live Alexa endpoint",
+        False,
+        f"the live skill has no endpoint for {regions}, which the skills file serves from "
+        f"{'its own function' if len(absent) == 1 else 'their own functions'}: Alexa sends "
+        f"{regions} customers to the default endpoint `{escape(expected.uri)}`. The next "
+        "certification submitted with *Confirm and submit to Alexa* adds "
+        f"{'it' if len(absent) == 1 else 'them'}; or enter {enter} in {CONSOLE}, "
+        f"certify and publish. `/skill doctor {skill.name}` reports "
+        "this until then.",
     )

@@ -165,3 +165,30 @@ def test_after_publishing_a_region_left_behind_is_named_with_its_own_address(wor
     assert len(smapi.skill(SKILL_ID).publications) == 1
     finding = drift(world)  # doctor keeps naming it, now that PROD2 is live
     assert not finding.ok and "region EU calls PROD1 EU (the candidate)" in finding.detail
+
+
+def test_a_development_stage_without_eus_endpoint_gets_one_calling_eus_candidate(smapi):
+    w = make_regional_world(
+        FakeLambda(),
+        smapi=smapi_client(smapi),
+        polling=Polling(build_timeout=5, sleep=lambda s: None),
+    )
+    live = arns("PROD1")
+    # the skill was published before EU had its own function: only FE has an endpoint
+    smapi.set_stage_endpoint(SKILL_ID, "development", live["default"], {"FE": live["FE"]})
+    w.deploy("code-3")
+    plan = w.service.plan_certify("trivia", actor=OPERATOR)
+    w.service.apply(plan.id, actor=OPERATOR, submit=True)
+    assert smapi.stage_uris(SKILL_ID, "development") == arns("PROD2"), "EU added, on EU's own"
+
+
+def test_doctor_reports_a_live_skill_without_an_endpoint_for_a_region_with_its_own_function(
+    world, smapi
+):
+    live = arns("PROD1")
+    smapi.set_live_endpoint(SKILL_ID, live["default"], {"FE": live["FE"]})
+    finding = drift(world)
+    assert not finding.ok
+    assert "the live skill has no endpoint for EU" in finding.detail
+    assert f"Alexa sends EU customers to the default endpoint `{live['default']}`" in finding.detail
+    assert f"enter EU `{live['EU']}`" in finding.detail
