@@ -175,8 +175,11 @@ class StageEndpoints:
                 ) from None
             if edited is None:
                 return f"The development stage already calls {target.described()}."
-            wrong = wrong_endpoints(manifest_endpoints(stage.manifest), target)
-            before = describe_wrong(wrong, by_alias, live_alias) or "its certificate type differed"
+            calls = manifest_endpoints(stage.manifest)
+            wrong = wrong_endpoints(calls, target)
+            added = [f"region {r} had none" for r, _ in target.regional if r not in calls.regional]
+            said = [describe_wrong(wrong, by_alias, live_alias), *added]
+            before = "; ".join(p for p in said if p) or "its certificate type differed"
             try:
                 self.smapi.update_manifest(skill.alexa_skill_id, "development", edited, stage.etag)
                 break

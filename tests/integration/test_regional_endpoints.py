@@ -178,8 +178,10 @@ def test_a_development_stage_without_eus_endpoint_gets_one_calling_eus_candidate
     smapi.set_stage_endpoint(SKILL_ID, "development", live["default"], {"FE": live["FE"]})
     w.deploy("code-3")
     plan = w.service.plan_certify("trivia", actor=OPERATOR)
-    w.service.apply(plan.id, actor=OPERATOR, submit=True)
+    change = w.service.apply(plan.id, actor=OPERATOR, submit=True)
     assert smapi.stage_uris(SKILL_ID, "development") == arns("PROD2"), "EU added, on EU's own"
+    [note] = [n for n in change.notes if "Pointed the development stage at" in n]
+    assert "region EU had none" in note
 
 
 def test_doctor_reports_a_live_skill_without_an_endpoint_for_a_region_with_its_own_function(
