@@ -109,7 +109,7 @@ def _summary_row(
 def run(quick: bool = False) -> dict[str, Any]:
     from bot.devkit.aws import create_skill_function
 
-    bursts_per_target = 2 if quick else 6
+    bursts_per_target = 2 if quick else 12
     role = "all"
     heading(
         f"ack: {CONCURRENCY} concurrent /skill status|hotfix, every AWS call +{AWS_DELAY:.0f} s"

@@ -11,6 +11,7 @@ The Slack listener uses Socket Mode when ``SLACK_APP_TOKEN`` is set, else HTTP o
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import signal
 import sys
@@ -152,12 +153,24 @@ def recover_once(services: Services) -> None:
         log.exception("crash recovery failed; the scheduler process runs it again")
 
 
+def settle_memory() -> None:
+    """Move everything built at start out of the garbage collector's sight.
+
+    The bot holds a large, long-lived heap (boto3's service models, SQLAlchemy, Bolt);
+    each full collection walked all of it — 139 ms in one ack benchmark, stopping every
+    thread while 50 commands waited for their ack. After ``gc.freeze()`` a full
+    collection sees only what was allocated since, a few milliseconds."""
+    gc.collect()
+    gc.freeze()
+
+
 def serve_slack(services: Services, started: float, after_ready: Callable[[], None]) -> int:
     # the entry point is the one place in bot/ that knows the listeners (handlers/)
     from handlers import build_app
 
     app = build_app(services)
     settings = services.settings
+    settle_memory()
     if settings.socket_mode:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
