@@ -30,7 +30,6 @@ from bot.domain.errors import (
 from bot.domain.model import (
     AliasState,
     Certification,
-    CertificationState,
     Change,
     Operation,
     Outcome,
@@ -41,6 +40,7 @@ from bot.domain.model import (
 )
 from bot.service.announcing import POSTED, Announcer
 from bot.service.canary_places import CanaryTarget
+from bot.service.cancelling import apply_cancel
 from bot.service.context import RotationContext
 from bot.service.fixes import apply_fix
 from bot.service.lockstep import Lockstep
@@ -215,7 +215,7 @@ class Applying:
     ) -> Change:
         ctx = self.ctx
         if plan.operation is Operation.CANCEL:
-            return self._apply_cancel(skill, plan, actor)
+            return apply_cancel(ctx, skill, plan, actor)
         if plan.operation is Operation.FIX:
             return apply_fix(self.ctx, skill, plan, gateway=self.gateway)
         if plan.operation is Operation.PRUNE and self.pruning is not None:
@@ -355,30 +355,6 @@ class Applying:
             and self.ctx.store.pending_certification(skill.name) is None
         )
         return self._alias_change(skill, plan, plan.from_version, current.version, certify=certify)
-
-    def _apply_cancel(self, skill: Skill, plan: Plan, actor: str) -> Change:
-        ctx = self.ctx
-        assert plan.certification_id is not None
-        cert = ctx.store.get_certification(plan.certification_id)
-        if cert is None or not ctx.store.end_certification(
-            cert.id, CertificationState.CANCELLED, actor, ctx.clock()
-        ):
-            raise StalePlan(
-                "That certification is no longer pending.",
-                hint=f"`/skill status {skill.name}` shows the current state.",
-            )
-        return self.cancel_change(skill, plan, ctx.store.get_certification(cert.id) or cert)
-
-    def cancel_change(self, skill: Skill, plan: Plan, cert: Certification) -> Change:
-        return Change(
-            plan=plan,
-            alias=cert.alias,
-            from_version=cert.version,
-            to_version=cert.version,
-            code_sha256=cert.code_sha256,
-            live_alias=self.ctx.roles(skill).live_alias,
-            certification=cert,
-        )
 
     # -- recovery after a crash (the caller holds the skill lock) -------------------------
     def complete_interrupted(self, skill: Skill, plan: Plan, current: AliasState) -> Change | None:

@@ -28,6 +28,7 @@ from bot.domain.model import CertificationState, Change, Operation, Outcome, Pla
 from bot.ports import Clock, LambdaPort, Store
 from bot.service.announcing import Announcer
 from bot.service.applying import Applying
+from bot.service.cancelling import cancel_change
 from bot.service.outbox import Outbox
 from bot.service.promotion import Promotion
 
@@ -120,7 +121,7 @@ class Recovery:
         elif plan.operation is Operation.CANCEL and plan.certification_id:
             cert = self.store.get_certification(plan.certification_id)
             if cert is not None and cert.state is CertificationState.CANCELLED:
-                change = self.applying.cancel_change(skill, plan, cert)
+                change = cancel_change(self.applying.ctx, skill, plan, cert)
         if change is None:
             self.store.finish_plan(plan.id, "interrupted")
             self.applying.record_interruption(plan)
