@@ -25,6 +25,7 @@ from bot.domain.model import (
     escape,
     version_label,
 )
+from bot.domain.words import Words, render
 
 Block = dict[str, Any]
 
@@ -196,14 +197,24 @@ def result_message(change: Change) -> tuple[str, list[Block]]:
     return "\n".join([text, *change.notes]), body
 
 
+def say(said: Words) -> str:
+    """Words as Slack shows them: ``/skill`` commands, mentions, typed text escaped."""
+    return render(
+        said,
+        command=lambda run: f"`/skill {run.line}`",
+        person=display,
+        typed=escape,
+    )
+
+
 def error_message(err: SkillbotError, *, doing: str = "") -> tuple[str, list[Block]]:
     # a change made but not yet recorded was not a failure to do it
     prefix = f"Could not {doing}: " if doing and not isinstance(err, AppliedNotRecorded) else ""
-    text = f"{prefix}{err.message}"
+    text, hint = f"{prefix}{say(err.said)}", say(err.todo)
     blocks = [section(f":warning: {text}")]
-    if err.hint:
-        blocks.append(context(err.hint))
-    return f"{text} {err.hint}".strip(), blocks
+    if hint:
+        blocks.append(context(hint))
+    return f"{text} {hint}".strip(), blocks
 
 
 def dismissed_message(plan: Plan, user: str) -> tuple[str, list[Block]]:

@@ -16,6 +16,7 @@ from typing import Any
 from bot.domain import actors
 from bot.domain.errors import SkillbotError
 from bot.domain.model import AuditEvent, Change, Plan, RegionMove, version_label
+from bot.domain.words import Words, render
 
 
 def plan_json(plan: Plan) -> dict[str, Any]:
@@ -98,8 +99,14 @@ def in_terminal_words(text: str) -> str:
     return text.replace("`/skill ", "`skillbot ")
 
 
+def say(said: Words) -> str:
+    """Words as a terminal shows them: ``skillbot`` commands, people by id or name."""
+    text = render(said, command=lambda run: f"`skillbot {run.line}`", person=actors.plain)
+    return in_terminal_words(text)
+
+
 def error_json(err: SkillbotError) -> dict[str, Any]:
-    return {"kind": err.kind, "message": err.message, "hint": in_terminal_words(err.hint)}
+    return {"kind": err.kind, "message": say(err.said), "hint": say(err.todo)}
 
 
 def change_line(change: Change) -> str:
@@ -169,9 +176,9 @@ class Output:
         self.lines(f"  {name:<14}{value}" for name, value in rows)
 
     def error(self, err: SkillbotError, payload: dict[str, Any], code: int) -> int:
-        print(f"skillbot: {in_terminal_words(err.message)}", file=sys.stderr)
-        if err.hint:
-            print(in_terminal_words(err.hint), file=sys.stderr)
+        print(f"skillbot: {say(err.said)}", file=sys.stderr)
+        if err.todo:
+            print(say(err.todo), file=sys.stderr)
         return self.finish({**payload, "error": error_json(err)}, code)
 
     def finish(self, payload: dict[str, Any], code: int) -> int:

@@ -6,10 +6,16 @@ shows both; nothing else needs to know where the error came from (AWS, the store
 SMAPI)::
 
     raise StalePlan("PROD1 moved from v7 to v8 since the plan was shown",
-                    hint="Run `/skill hotfix` again to see a fresh plan.")
+                    hint=words("Run ", Run("hotfix", "trivia"), " again to see a fresh plan."))
+
+Message and hint are plain text or :mod:`bot.domain.words` (commands to run, people):
+each face renders the words its own way (``said`` and ``todo``); ``message`` and
+``hint`` are the plain form, for logs and the audit log.
 """
 
 from __future__ import annotations
+
+from bot.domain.words import Words, as_words, plain
 
 
 class SkillbotError(Exception):
@@ -20,15 +26,18 @@ class SkillbotError(Exception):
 
     def __init__(
         self,
-        message: str,
+        message: str | Words,
         *,
-        hint: str = "",
+        hint: str | Words = "",
         retry_after: float | None = None,
         outcome_unknown: bool = False,
     ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
+        #: what happened, and what to do instead, as words a face renders
+        self.said: Words = as_words(message)
+        self.todo: Words = as_words(hint)
+        self.message = plain(self.said)
+        self.hint = plain(self.todo)
+        super().__init__(self.message)
         #: seconds the remote side asked to wait before trying again (a rate limit)
         self.retry_after = retry_after
         #: the request went out and no answer came back: it may or may not have happened
