@@ -84,10 +84,10 @@ def worker(database_url: str, skills_file: str, slack_api_url: str) -> dict[str,
     def new_service() -> Any:
         # built as bot.bootstrap builds it, new: a fresh start follows schedule changes once
         return ReminderService(
-            services.store.reminder_book(),
-            services.store,
-            services.notifier,
-            build_schedules(config, services.skills),
+            services.runtime.store.reminder_book(),
+            services.runtime.store,
+            services.runtime.notifier,
+            build_schedules(config, services.runtime.skills),
             clock=clock,
             approvers=config.approvers,
             reaction=config.promote_reaction,

@@ -26,8 +26,10 @@ from bot.config import Settings, SkillsFile, load_for_start
 from bot.domain.errors import ConfigError
 
 if TYPE_CHECKING:
+    from slack_bolt import App
+
     from bot.adapters.startup_checks import AwsIdentity, SlackIdentity
-    from bot.bootstrap import Services
+    from bot.bootstrap import Composed, Runtime
 
 log = logging.getLogger("skillbot")
 
@@ -57,12 +59,12 @@ def main(argv: list[str] | None = None) -> int:
     from bot.adapters.startup_checks import StartupFailure, connections_line
 
     try:
-        slack, aws, services = build_checked(settings, config)
+        slack, aws, (cases, runtime) = build_checked(settings, config)
     except StartupFailure as err:
         return cannot_start(err.message, err.hint, err.exit_code)
     except ConfigError as err:
         return cannot_start(err.message, err.hint, 2)
-    log.info(connections_line(settings, args.role, slack, aws, services.aws_endpoint))
+    log.info(connections_line(settings, args.role, slack, aws, runtime.aws_endpoint))
 
     stop = threading.Event()
 
@@ -78,22 +80,26 @@ def main(argv: list[str] | None = None) -> int:
             from bot.bootstrap import start_scheduler
 
             # reminders, crash recovery (at once, then every minute), Alexa's status
-            start_scheduler(services)
+            start_scheduler(runtime)
         else:
             # a web replica without a scheduler still repairs what a crash left, once
-            threading.Thread(target=recover_once, args=(services,), daemon=True).start()
+            threading.Thread(target=recover_once, args=(runtime,), daemon=True).start()
         if args.role == "scheduler":
             log.info("scheduler ready in %.2f s", time.monotonic() - started)
-            check_functions(services, aws)
+            check_functions(runtime, aws)
             stop.wait()
             return 0
-        return serve_slack(services, started, lambda: check_functions(services, aws))
+        # the entry point is the one place in bot/ that knows the listeners (handlers/)
+        from handlers import build_app
+
+        app = build_app(cases, runtime)
+        return serve_slack(app, runtime, started, lambda: check_functions(runtime, aws))
     except ConfigError as err:
         return cannot_start(err.message, err.hint, 2)
     except SystemExit:
         return 0
     finally:
-        services.close()
+        runtime.close()
 
 
 def cannot_start(message: str, hint: str, code: int) -> int:
@@ -112,7 +118,7 @@ def configure_logging(level: str) -> None:
 
 def build_checked(
     settings: Settings, config: SkillsFile
-) -> tuple[SlackIdentity, AwsIdentity, Services]:
+) -> tuple[SlackIdentity, AwsIdentity, Composed]:
     """Slack's auth.test and AWS's GetCallerIdentity, side by side with building the
     services (which need neither); both failures are told together (exit 2 if either is
     a configuration problem)."""
@@ -122,13 +128,13 @@ def build_checked(
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="skillbot-start") as pool:
         slack = pool.submit(check_slack, settings.slack_bot_token, settings.slack_api_url)
         aws = pool.submit(check_aws, settings.aws_region)
-        services = build_services(
+        composed = build_services(
             settings, config, aws_account=lambda: aws.result().account if aws.done() else None
         )
     failures = [e for e in (slack.exception(), aws.exception()) if e is not None]
     if not failures:
-        return slack.result(), aws.result(), services
-    services.close()
+        return slack.result(), aws.result(), composed
+    composed.close()
     told = [f for f in failures if isinstance(f, StartupFailure)]
     if len(told) < len(failures):
         slack.result(), aws.result()  # re-raises what no check foresaw
@@ -138,17 +144,17 @@ def build_checked(
     raise StartupFailure(f"{len(told)} problems:\n{listed}", "", min(f.exit_code for f in told))
 
 
-def check_functions(services: Services, aws: AwsIdentity) -> None:
+def check_functions(runtime: Runtime, aws: AwsIdentity) -> None:
     """After ready: every configured function is looked up, in the background."""
     from bot.adapters.startup_checks import FunctionCheck
 
-    check = FunctionCheck(services.lambda_, services.skills.values(), aws).start()
-    services.closers.append(check.stop)
+    check = FunctionCheck(runtime.lambda_, runtime.skills.values(), aws).start()
+    runtime.closers.append(check.stop)
 
 
-def recover_once(services: Services) -> None:
+def recover_once(runtime: Runtime) -> None:
     try:
-        services.recovery.run()
+        runtime.recovery.run()
     except Exception:
         log.exception("crash recovery failed; the scheduler process runs it again")
 
@@ -165,12 +171,8 @@ def settle_memory() -> None:
     gc.freeze()
 
 
-def serve_slack(services: Services, started: float, after_ready: Callable[[], None]) -> int:
-    # the entry point is the one place in bot/ that knows the listeners (handlers/)
-    from handlers import build_app
-
-    app = build_app(services)
-    settings = services.settings
+def serve_slack(app: App, runtime: Runtime, started: float, after_ready: Callable[[], None]) -> int:
+    settings = runtime.settings
     settle_memory()
     if settings.socket_mode:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -187,7 +189,7 @@ def serve_slack(services: Services, started: float, after_ready: Callable[[], No
         wsgi_app(
             app,
             ready,
-            services.store.healthy,
+            runtime.store.healthy,
             signing_secret=settings.slack_signing_secret or "",
         ),
         settings.port,

@@ -38,23 +38,6 @@ CONFIRM_CANARY = "plan_confirm_canary"
 CANARY_COMPLETE = "canary_complete"
 CANARY_ABORT = "canary_abort"
 
-COMMANDS_HELP = (
-    "`/skill help` — this help\n"
-    "`/skill status [SKILL]` — aliases, roles, pending certification\n"
-    "`/skill hotfix [SKILL] [VERSION] [-- REASON]` — move the live alias "
-    "(to VERSION, or to a version published from $LATEST)\n"
-    "`/skill certify [SKILL] [VERSION] [-- NOTE]` — move the candidate alias and track "
-    "the certification\n"
-    "`/skill promote [SKILL]` — certification passed: the candidate becomes live\n"
-    "`/skill rollback [SKILL] [VERSION] [-- REASON]` — live alias back to its previous version\n"
-    "`/skill cancel [SKILL] [-- REASON]` — stop tracking the pending certification\n"
-    "`/skill history [SKILL]` — the audit log\n"
-    "`/skill doctor [SKILL]` — check aliases, Alexa triggers, routing and roles; offers Fix\n"
-    "`/skill hotfix [SKILL] [VERSION] --canary 10% [--for 10m] [-- REASON]` — send a share "
-    "of live traffic to the new version; completes or aborts by itself on its error rate\n"
-    "`/skill prune [SKILL] [--keep N]` — delete old versions nothing uses (keeps 10)"
-)
-
 
 def section(text: str) -> Block:
     return {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}

@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.blocks import (
-    COMMANDS_HELP,
     DISMISS,
     FIX_ALL,
     Block,
@@ -126,6 +125,7 @@ def doctor_blocks(report: Any) -> tuple[str, list[Block]]:
 
 def help_blocks(
     skills: Sequence[str],
+    commands: str,
     *,
     operators: Sequence[str] = (),
     approvers: Sequence[str] = (),
@@ -145,7 +145,7 @@ def help_blocks(
         f"Approvers (promote): {mentions(approvers)}."
     )
     return text, [
-        section(COMMANDS_HELP),
+        section(commands),
         section(promotion),
         context(who),
         context(f"Skills: {names}{one}"),

@@ -3,7 +3,7 @@
 Each listener acks at once (Slack's 3-second limit), then calls one use case in a Bolt
 lazy listener, so AWS or the database never delay the acknowledgement, and replies::
 
-    app = build_app(services)      # bot.bootstrap's Bolt app with every listener
+    app = build_app(cases, runtime)      # bot.bootstrap's Bolt app with every listener
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import re
 from slack_bolt import App
 
 from bot import blocks
-from bot.bootstrap import Services, bolt_app
+from bot.bootstrap import Runtime, UseCases, bolt_app
 from handlers.actions import PlanButtons
 from handlers.canary import CanaryButtons
 from handlers.commands import SkillCommand
@@ -23,25 +23,25 @@ from handlers.unhandled import Unhandled
 ANYTHING = re.compile(r".*", re.DOTALL)
 
 
-def register(app: App, services: Services) -> None:
-    command = SkillCommand(services)
+def register(app: App, cases: UseCases) -> None:
+    command = SkillCommand(cases)
     app.command("/skill")(ack=command.ack, lazy=[command.run])
 
-    buttons = PlanButtons(services)
+    buttons = PlanButtons(cases)
     app.action(blocks.CONFIRM)(ack=buttons.ack, lazy=[buttons.confirm])
     app.action(blocks.CONFIRM_AND_SUBMIT)(ack=buttons.ack, lazy=[buttons.confirm_and_submit])
     app.action(blocks.DISMISS)(ack=buttons.ack, lazy=[buttons.dismiss])
     app.action(blocks.FIX_ALL)(ack=buttons.ack, lazy=[buttons.fix_all])
     app.action(blocks.CONFIRM_CANARY)(ack=buttons.ack, lazy=[buttons.confirm])
 
-    canary = CanaryButtons(services)
+    canary = CanaryButtons(cases)
     app.action(blocks.CANARY_COMPLETE)(ack=canary.ack, lazy=[canary.complete])
     app.action(blocks.CANARY_ABORT)(ack=canary.ack, lazy=[canary.abort])
 
-    home = AppHome(services)
+    home = AppHome(cases)
     app.event("app_home_opened")(ack=home.ack, lazy=[home.opened])
 
-    reactions = ReactionPromotion(services)
+    reactions = ReactionPromotion(cases)
     app.event("reaction_added")(ack=reactions.ack, lazy=[reactions.added])
 
     # last: Bolt tries listeners in order, so these only get what nothing above handles
@@ -53,8 +53,8 @@ def register(app: App, services: Services) -> None:
     app.view(ANYTHING)(unhandled.other)
 
 
-def build_app(services: Services) -> App:
+def build_app(cases: UseCases, runtime: Runtime) -> App:
     """The Bolt app of :func:`bot.bootstrap.bolt_app` with every listener registered."""
-    app = bolt_app(services)
-    register(app, services)
+    app = bolt_app(runtime)
+    register(app, cases)
     return app

@@ -9,10 +9,10 @@ from typing import Any
 from slack_bolt import Ack, Respond
 
 from bot import blocks
-from bot.bootstrap import Services
+from bot.bootstrap import UseCases
 from bot.domain.errors import NotAuthorized, SkillbotError
 from bot.domain.model import Plan
-from bot.service.rotation import AlreadyHandled
+from bot.service.applying import AlreadyHandled
 
 log = logging.getLogger(__name__)
 
@@ -72,8 +72,8 @@ def _carries_a_plan(user: str, value: str, respond: Respond) -> bool:
 
 
 class PlanButtons:
-    def __init__(self, services: Services) -> None:
-        self.services = services
+    def __init__(self, cases: UseCases) -> None:
+        self.cases = cases
 
     def ack(self, ack: Ack) -> None:
         ack()
@@ -112,7 +112,7 @@ class PlanButtons:
     ) -> str:
         progress = DelayedProgress(respond)
         try:
-            change = self.services.rotation.apply(
+            change = self.cases.applying.apply(
                 plan_id, actor=user, on_claimed=progress.start, submit=submit
             )
         except AlreadyHandled:
@@ -143,7 +143,7 @@ class PlanButtons:
             dismissed = [
                 plan
                 for plan_id in value.split(",")
-                if (plan := self.services.rotation.dismiss(plan_id, actor=user)) is not None
+                if (plan := self.cases.applying.dismiss(plan_id, actor=user)) is not None
             ]
         except SkillbotError as err:
             text, err_blocks = blocks.error_message(err, doing="cancel the plan")

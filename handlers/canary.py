@@ -7,13 +7,13 @@ from typing import Any
 from slack_bolt import Ack, Respond
 
 from bot import blocks
-from bot.bootstrap import Services
+from bot.bootstrap import UseCases
 from bot.domain.errors import SkillbotError
 
 
 class CanaryButtons:
-    def __init__(self, services: Services) -> None:
-        self.services = services
+    def __init__(self, cases: UseCases) -> None:
+        self.cases = cases
 
     def ack(self, ack: Ack) -> None:
         ack()
@@ -28,7 +28,7 @@ class CanaryButtons:
         user, canary_id = body["user"]["id"], body["actions"][0]["value"]
         doing = "complete the canary" if complete else "abort the canary"
         try:
-            canary = self.services.rotation.end_canary(canary_id, actor=user, complete=complete)
+            canary = self.cases.offers.end_canary(canary_id, actor=user, complete=complete)
         except SkillbotError as err:
             text, err_blocks = blocks.error_message(err, doing=doing)
             # the canary message is the channel's: answer the person privately

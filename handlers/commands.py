@@ -1,4 +1,5 @@
-"""``/skill``: parse and ack at once; plan, read or promote after the ack."""
+"""``/skill``: parse and ack at once; after the ack, call the subcommand's use case (from
+:data:`bot.commands.TABLE`) and show what it returns, by its kind."""
 
 from __future__ import annotations
 
@@ -8,41 +9,26 @@ from typing import Any
 from slack_bolt import Ack, Respond
 
 from bot import blocks, blocks_canary, replies
-from bot.bootstrap import Services
-from bot.domain.commands import Command, parse
+from bot.bootstrap import UseCases
+from bot.commands import HELP, TABLE, doing, parse
+from bot.domain.commands import Command
 from bot.domain.errors import SkillbotError
+from bot.domain.model import Change
+from bot.service.offers import PlanOffer, StatusReport
+from bot.service.planning import DoctorReport
+from bot.service.prune import PruneOffer
 
 log = logging.getLogger(__name__)
 
-PLANNED = {"hotfix", "certify", "rollback", "cancel"}
-#: what "Could not …" says for each subcommand, e.g. "Could not read the status of trivia"
-DOING = {
-    "status": "read the status of {skill}",
-    "history": "read the history of {skill}",
-    "doctor": "check {skill}",
-    "hotfix": "plan a hotfix of {skill}",
-    "certify": "plan a certification of {skill}",
-    "rollback": "plan a rollback of {skill}",
-    "cancel": "plan cancelling the certification of {skill}",
-    "promote": "promote {skill}",
-}
-
-
-def doing(cmd: Command) -> str:
-    """The verb phrase of a failed subcommand.
-
-    >>> doing(Command("status", "trivia", None, ""))
-    'read the status of trivia'
-    """
-    return DOING.get(cmd.name, "run `{name} {skill}`").format(name=cmd.name, skill=cmd.skill)
+Reply = tuple[str, list[blocks.Block] | None]
 
 
 class SkillCommand:
-    def __init__(self, services: Services) -> None:
-        self.services = services
+    def __init__(self, cases: UseCases) -> None:
+        self.cases = cases
 
     def _parse(self, text: str) -> Command:
-        return parse(text, list(self.services.skills))
+        return parse(text, list(self.cases.skills))
 
     def ack(self, ack: Ack, command: dict[str, Any]) -> None:
         """Answer within Slack's limit: help and bad input right away, else 'working on it'."""
@@ -53,9 +39,10 @@ class SkillCommand:
             ack(text=text, blocks=body, response_type="ephemeral")
             return
         if parsed.name == "help":
-            config = self.services.config
+            config = self.cases.config
             text, body = replies.help_blocks(
-                list(self.services.skills),
+                list(self.cases.skills),
+                HELP,
                 operators=config.operators,
                 approvers=config.approvers,
                 reaction=config.promote_reaction,
@@ -74,11 +61,11 @@ class SkillCommand:
             parsed = self._parse(command.get("text", ""))
         except SkillbotError:
             return  # already answered in ack
-        if parsed.name == "help":
+        call = TABLE[parsed.name].call
+        if call is None:  # help: answered in the ack
             return
-        user = command["user_id"]
         try:
-            text, body = self.dispatch(parsed, user)
+            text, body = self.reply(parsed, call(self.cases, parsed, command["user_id"], None))
         except SkillbotError as err:
             text, body = blocks.error_message(err, doing=doing(parsed))
         except Exception:
@@ -90,43 +77,24 @@ class SkillCommand:
             )
         respond(text=text, blocks=body, response_type="ephemeral", replace_original=True)
 
-    def dispatch(self, cmd: Command, user: str) -> tuple[str, list[blocks.Block] | None]:
-        rotation = self.services.rotation
-        assert cmd.skill is not None
-        if cmd.name == "hotfix" and cmd.canary_weight is not None:
-            offer = rotation.propose_canary(
-                cmd.skill,
-                actor=user,
-                weight=cmd.canary_weight,
-                seconds=cmd.canary_seconds or 0,
-                reason=cmd.reason,
-                version=cmd.version,
-            )
-            return blocks.plan_message(offer.plan)
-        if cmd.name in PLANNED:
-            offer = rotation.propose(
-                cmd.name, cmd.skill, actor=user, reason=cmd.reason, version=cmd.version
-            )
+    def reply(self, cmd: Command, result: object) -> Reply:
+        """What a use case returned, as Slack shows it."""
+        if isinstance(result, PlanOffer):
+            choice = blocks_canary.canary_choice(result.canary) if result.canary else None
             return blocks.plan_message(
-                offer.plan,
-                offer_submit=offer.offer_submit,
-                extra=offer.note,
-                canary=blocks_canary.canary_choice(offer.canary) if offer.canary else None,
+                result.plan, offer_submit=result.offer_submit, extra=result.note, canary=choice
             )
-        if cmd.name == "prune":
-            pruning = rotation.propose_prune(cmd.skill, actor=user, keep=cmd.keep)
+        if isinstance(result, PruneOffer):
             return blocks_canary.prune_plan_message(
-                pruning.plan, pruning.versions, pruning.keep, pruning.regions
+                result.plan, result.versions, result.keep, result.regions
             )
-        if cmd.name == "promote":
-            return blocks.result_message(rotation.promote(cmd.skill, actor=user, reason=cmd.reason))
-        if cmd.name == "status":
-            view = rotation.status(cmd.skill)
-            return blocks.status_text(view), blocks.status_blocks(
-                view, region=self.services.region, review=rotation.review_status(view)
+        if isinstance(result, Change):
+            return blocks.result_message(result)
+        if isinstance(result, StatusReport):
+            return blocks.status_text(result.view), blocks.status_blocks(
+                result.view, region=self.cases.region, review=result.review
             )
-        if cmd.name == "history":
-            return replies.history_blocks(cmd.skill, rotation.history(cmd.skill))
-        if cmd.name == "doctor":
-            return replies.doctor_blocks(rotation.doctor(cmd.skill, actor=user))
-        raise AssertionError(cmd.name)
+        if isinstance(result, DoctorReport):
+            return replies.doctor_blocks(result)
+        assert cmd.skill is not None and isinstance(result, list), cmd.name
+        return replies.history_blocks(cmd.skill, result)

@@ -7,15 +7,15 @@ from typing import Any
 
 from slack_bolt import Ack, BoltContext
 
-from bot.bootstrap import Services
-from bot.service.rotation import Reaction
+from bot.bootstrap import UseCases
+from bot.service.promotion import Reaction
 
 log = logging.getLogger(__name__)
 
 
 class ReactionPromotion:
-    def __init__(self, services: Services) -> None:
-        self.services = services
+    def __init__(self, cases: UseCases) -> None:
+        self.cases = cases
 
     def ack(self, ack: Ack) -> None:
         ack()
@@ -33,12 +33,12 @@ class ReactionPromotion:
             item_type=item.get("type", ""),
             event_id=body.get("event_id"),
         )
-        self.services.rotation.promote_by_reaction(reaction, bot_user=context.bot_user_id)
+        self.cases.promotion.by_reaction(reaction, bot_user=context.bot_user_id)
 
 
 class AppHome:
-    def __init__(self, services: Services) -> None:
-        self.services = services
+    def __init__(self, cases: UseCases) -> None:
+        self.cases = cases
 
     def ack(self, ack: Ack) -> None:
         ack()
@@ -50,4 +50,4 @@ class AppHome:
         if not user:
             log.info("an app_home_opened without a user was ignored")
             return
-        self.services.home.opened(user)
+        self.cases.home.opened(user)

@@ -13,7 +13,7 @@ from bot.adapters.lambda_aws import LambdaAdapter, lambda_client_config
 from bot.adapters.slack_notifier import SlackNotifier, web_client
 from bot.adapters.smapi import SmapiClient, SmapiCredentials
 from bot.adapters.store import open_store
-from bot.bootstrap.wiring import Services, compose, utc_now
+from bot.bootstrap.wiring import Composed, compose, utc_now
 from bot.config import Settings, SkillsFile
 from bot.domain.errors import ConfigError
 from bot.ports import Clock, SmapiPort
@@ -67,7 +67,7 @@ def build_services(
     aws_clients: Callable[[str, str], Any] | None = None,
     polling: Polling | None = None,
     aws_account: Callable[[], str | None] | None = None,
-) -> Services:
+) -> Composed:
     """Build the real adapters from settings (pass clients to replace boto3's, Slack's
     or SMAPI's in tests), then :func:`compose` the services over them; ``aws_account``
     gives the credentials' account (once the start's check knows it), which says where

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from bot.adapters.scheduler import Scheduler
-from bot.bootstrap.wiring import Services
+from bot.bootstrap.wiring import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -18,7 +18,7 @@ ALEXA_POLL_EVERY = 300.0  # seconds; SMAPI's review status changes over days
 DELIVERIES_KEPT = timedelta(days=7)
 
 
-def start_scheduler(services: Services) -> Callable[[], None]:
+def start_scheduler(services: Runtime) -> Callable[[], None]:
     """Start reminder passes and the maintenance jobs (crash recovery at once and every
     minute, forgetting old Slack deliveries, Alexa's review status); returns the stop."""
     store, clock = services.store, services.clock

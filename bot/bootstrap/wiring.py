@@ -1,4 +1,10 @@
-"""Every use case wired over the ports it is given (real adapters, or the tests' fakes)."""
+"""The composition root: every use case wired over the ports it is given (real adapters,
+or the tests' fakes), and the runtime that owns what must be stopped::
+
+    cases, runtime = compose(settings, config, lambda_=..., store=..., notifier=...)
+    cases.offers.propose("hotfix", "trivia", actor="U0ALICE")   # what the faces call
+    runtime.close()                                             # pools, the store, …
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from bot.adapters.store import SqlStore
 from bot.config import Settings, SkillsFile
@@ -18,7 +24,7 @@ from bot.schedules import build_schedules
 from bot.service.access import AccessPolicy
 from bot.service.alexa import AlexaTracking, ReviewLines
 from bot.service.alexa_endpoints import EndpointBook, Polling, StageEndpoints
-from bot.service.announcing import Announcer, ReviewStatus, no_review
+from bot.service.announcing import Announcer, no_review
 from bot.service.applying import Applying
 from bot.service.canary import Canaries, CanaryPacing
 from bot.service.canary_pass import CanaryPass
@@ -26,6 +32,7 @@ from bot.service.context import RotationContext
 from bot.service.gateway import GatewayChecks
 from bot.service.home import HomeTab
 from bot.service.lockstep import Lockstep
+from bot.service.offers import Offers
 from bot.service.outbox import Outbox, RetryBook
 from bot.service.planning import Planning
 from bot.service.promotion import Promotion
@@ -34,7 +41,6 @@ from bot.service.reading import Reading
 from bot.service.recovery import Recovery
 from bot.service.reminders import Pacing, ReminderService
 from bot.service.requests import PlanRequests
-from bot.service.rotation import RotationService
 
 log = logging.getLogger(__name__)
 
@@ -51,33 +57,47 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+@dataclass(frozen=True)
+class UseCases:
+    """What the faces (Slack's listeners, the command line) call; nothing else."""
+
+    config: SkillsFile
+    skills: dict[str, Skill]
+    region: str | None
+    reading: Reading
+    planning: Planning
+    offers: Offers
+    pruning: Pruning
+    applying: Applying
+    promotion: Promotion
+    requests: PlanRequests
+    home: HomeTab
+
+
 @dataclass
-class Services:
-    """Everything the faces (Slack, the command line) and the scheduler use, built once."""
+class Runtime:
+    """What runs beside the faces and must be stopped: the scheduler's jobs, the thread
+    pools, the store; :meth:`close` stops them all, newest first."""
 
     settings: Settings
     config: SkillsFile
     skills: dict[str, Skill]
+    clock: Clock
     store: SqlStore
     lambda_: LambdaPort
     notifier: Notifier
     announcer: Announcer
-    rotation: RotationService
-    home: HomeTab
     recovery: Recovery
     outbox: Outbox
     reminders: ReminderService
-    clock: Clock
-    region: str | None
+    alexa: AlexaTracking | None
+    #: checks and ends canaries (None without CloudWatch)
+    canary_pass: CanaryPass | None
     #: the thread pool Bolt runs slow listeners on (after the ack)
     listener_pool: ThreadPoolExecutor
     web_client: Any = None
-    alexa: AlexaTracking | None = None
-    #: checks and ends canaries (None without CloudWatch)
-    canary_pass: CanaryPass | None = None
     #: where Lambda calls go (AWS_ENDPOINT_URL or AWS's own), for the start-up line
     aws_endpoint: str | None = None
-    #: things to stop at shutdown, newest first
     closers: list[Callable[[], None]] = field(default_factory=list)
 
     def close(self) -> None:
@@ -87,6 +107,14 @@ class Services:
             except Exception:  # shutting down: report, go on with the rest
                 log.exception("error while shutting down")
         self.closers.clear()
+
+
+class Composed(NamedTuple):
+    cases: UseCases
+    runtime: Runtime
+
+    def close(self) -> None:
+        self.runtime.close()
 
 
 def compose(
@@ -109,184 +137,118 @@ def compose(
     canary_pacing: CanaryPacing | None = None,
     aws_account: Callable[[], str | None] | None = None,
     aws_endpoint: str | None = None,
-) -> Services:
+) -> Composed:
     """Wire every use case over the given ports (real ones, or the tests' fakes)."""
-    skills = config.to_skills()
-    approvers = list(config.approvers)
+    skills, approvers, reaction = (
+        config.to_skills(),
+        list(config.approvers),
+        config.promote_reaction,
+    )
     reviews = store.reviews()
-    review_status: ReviewStatus = ReviewLines(reviews) if smapi is not None else no_review
+    review_status = ReviewLines(reviews) if smapi is not None else no_review
     endpoints = EndpointBook(lambda_)
     gateway_checks = GatewayChecks(gateway, lambda_) if gateway is not None else None
-
+    policy = AccessPolicy(*map(frozenset, (config.operators, approvers, config.pipelines)))
     ctx = RotationContext(
         skills,
         lambda_,
         store,
-        AccessPolicy(
-            frozenset(config.operators), frozenset(config.approvers), frozenset(config.pipelines)
-        ),
+        policy,
         clock,
         lock_timeout=lock_timeout,
         canaries=store.canary_book(),
     )
     reading = Reading(ctx, endpoint_of=endpoints.uri_or_none)
+    shown_to = [*config.operators, *approvers]
     home = HomeTab(
-        reading,
-        notifier,
-        always_shown_to=[*config.operators, *config.approvers],
-        region=region,
-        review_status=review_status,
+        reading, notifier, always_shown_to=shown_to, region=region, review_status=review_status
     )
     retries = RetryBook(clock)
     announcer = Announcer(
-        notifier,
-        store,
-        skills,
-        approvers=approvers,
-        reaction=config.promote_reaction,
-        region=region,
-        clock=clock,
-        review_status=review_status,
-        after_change=[home.refresh_after_change],
-        retries=retries,
-        endpoint_line=lambda cert: endpoints.certification_line(
+        notifier, store, skills, approvers=approvers, reaction=reaction, region=region,
+        clock=clock, review_status=review_status, after_change=[home.refresh_after_change],
+        retries=retries, endpoint_line=lambda cert: endpoints.certification_line(
             cert, skills[cert.skill], smapi=smapi is not None
         ),
-    )
-    alexa = (
-        AlexaTracking(
-            smapi,
-            reviews,
-            skills,
-            clock,
-            announcer,
-            StageEndpoints(smapi, endpoints, polling),
-            approvers=approvers,
-            reaction=config.promote_reaction,
-        )
-        if smapi is not None
-        else None
-    )
+    )  # fmt: skip
+    alexa = None
+    if smapi is not None:
+        stages = StageEndpoints(smapi, endpoints, polling)
+        alexa = AlexaTracking(
+            smapi, reviews, skills, clock, announcer, stages, approvers=approvers,
+            reaction=reaction,
+        )  # fmt: skip
     reminders = ReminderService(
-        store.reminder_book(),
-        store,
-        notifier,
-        build_schedules(config, skills),
-        clock=clock,
-        approvers=approvers,
-        reaction=config.promote_reaction,
-        review_status=review_status,
-        pacing=pacing,
-    )
-    canaries = (
-        Canaries(
-            ctx,
-            store.canary_book(),
-            notifier,
-            rules=config.canary_rules(),
-            pacing=canary_pacing or CanaryPacing.for_period(config.canary_period),
-            owner=reminders.owner,
-            refresh=home.refresh,
-        )
-        if metrics is not None
-        else None
-    )
-    pruning = Pruning(ctx)
+        store.reminder_book(), store, notifier, build_schedules(config, skills), clock=clock,
+        approvers=approvers, reaction=reaction, review_status=review_status, pacing=pacing,
+    )  # fmt: skip
     aws_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="skillbot-aws")
     # a skill's regional functions: every region's calls of one step run side by side
     regions_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="skillbot-regions")
+
+    # -- the rotation's use cases ----------------------------------------------------------
+    canaries = None
+    if metrics is not None:
+        pace = canary_pacing or CanaryPacing.for_period(config.canary_period)
+        canaries = Canaries(
+            ctx, store.canary_book(), notifier, rules=config.canary_rules(), pacing=pace,
+            owner=reminders.owner, refresh=home.refresh, pool=regions_pool,
+        )  # fmt: skip
+    pruning = Pruning(ctx)
     lockstep = Lockstep(ctx, regions_pool)
     applying = Applying(
-        ctx,
-        announcer,
-        alexa=alexa,
-        pool=aws_pool,
-        gateway=gateway_checks,
-        canaries=canaries,
-        pruning=pruning,
-        lockstep=lockstep,
-    )
+        ctx, announcer, alexa=alexa, pool=aws_pool, gateway=gateway_checks, canaries=canaries,
+        pruning=pruning, lockstep=lockstep,
+    )  # fmt: skip
     promotion = Promotion(
-        ctx,
-        announcer,
-        reaction=config.promote_reaction,
-        approvers=approvers,
-        four_eyes=config.four_eyes,
+        ctx, announcer, reaction=reaction, approvers=approvers, four_eyes=config.four_eyes,
         before_promotion=alexa.publish_before_promotion if alexa else None,
-    )
+    )  # fmt: skip
     planning = Planning(
-        ctx,
-        live_endpoints=alexa.live_endpoints if alexa else None,
+        ctx, live_endpoints=alexa.live_endpoints if alexa else None,
         stage_targets=endpoints.targets,  # every region's, for the drift check
-        gateway=gateway_checks,
+        gateway=gateway_checks, lockstep=lockstep,
         function_location=lambda function: function_location(
             function, region, aws_account() if aws_account else None
         ),
-        lockstep=lockstep,
-    )
-    rotation = RotationService(
-        ctx,
-        planning,
-        applying,
-        promotion,
-        reading,
-        alexa,
-        endpoints,
-        canaries=canaries,
-        pruning=pruning,
-        requests=PlanRequests(ctx, notifier),
-    )
+    )  # fmt: skip
+    # -- end of the rotation's use cases ---------------------------------------------------
+
+    offers = Offers(ctx, planning, reading, endpoints, alexa, canaries)
     outbox = Outbox(store, announcer, retries, clock)
     recovery = Recovery(store, lambda_, applying, promotion, announcer, outbox, clock)
     # the work after each ack; few threads, so a burst of commands is acknowledged before
     # their AWS calls compete with the acks for the interpreter (see LAZY_WORKERS)
     listener_pool = ThreadPoolExecutor(max_workers=lazy_workers, thread_name_prefix="skillbot-lazy")
-    services = Services(
-        settings=settings,
-        config=config,
-        skills=skills,
-        store=store,
-        lambda_=lambda_,
-        notifier=notifier,
-        announcer=announcer,
-        rotation=rotation,
-        home=home,
-        recovery=recovery,
-        outbox=outbox,
-        reminders=reminders,
-        clock=clock,
-        region=region,
-        listener_pool=listener_pool,
-        web_client=web_client,
-        alexa=alexa,
-        canary_pass=(
-            CanaryPass(canaries, metrics, store)
-            if canaries is not None and metrics is not None
-            else None
-        ),
-        aws_endpoint=aws_endpoint,
-    )
-    services.closers.append(store.close)
-    services.closers.append(lambda: aws_pool.shutdown(wait=True))
-    services.closers.append(lambda: regions_pool.shutdown(wait=True))
-    # at shutdown, let work already acknowledged to Slack finish
-    services.closers.append(lambda: listener_pool.shutdown(wait=True))
-    return services
+    cases = UseCases(
+        config, skills, region, reading, planning, offers, pruning, applying, promotion,
+        PlanRequests(ctx, notifier), home,
+    )  # fmt: skip
+    canary_pass = CanaryPass(canaries, metrics, store) if canaries and metrics else None
+    runtime = Runtime(
+        settings, config, skills, clock, store, lambda_, notifier, announcer, recovery, outbox,
+        reminders, alexa, canary_pass, listener_pool, web_client, aws_endpoint,
+    )  # fmt: skip
+    # at shutdown, let work already acknowledged to Slack finish first (closed newest first)
+    for pool in (aws_pool, regions_pool, listener_pool):
+        runtime.closers.append(lambda pool=pool: pool.shutdown(wait=True))  # type: ignore[misc]
+    runtime.closers.insert(0, store.close)
+    return Composed(cases, runtime)
 
 
-def bolt_app(services: Services) -> Any:
+def bolt_app(runtime: Runtime) -> Any:
     """The Bolt app, without listeners (``handlers.register`` adds them); HTTP mode
     verifies Slack's signature."""
     from slack_bolt import App
 
-    settings = services.settings
+    settings = runtime.settings
     return App(
-        client=services.web_client,
+        client=runtime.web_client,
         signing_secret=settings.slack_signing_secret or "",
         # Socket Mode connections are authenticated by the app token, not signatures
         request_verification_enabled=not settings.socket_mode,
         # the ack (parsing only) answers in the request's own thread; the slow work goes
         # to the lazy pool, so a busy pool never delays an acknowledgement
         process_before_response=True,
-        listener_executor=services.listener_pool,
+        listener_executor=runtime.listener_pool,
     )

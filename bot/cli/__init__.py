@@ -15,9 +15,10 @@ rotation itself from a terminal or a CD pipeline (:mod:`bot.cli.operations`).
 Exit codes (:mod:`bot.cli.exit_codes`): 0 done, 1 refused, 2 configuration or usage,
 3 a service (AWS, Slack, the database) did not answer.
 
-A subcommand is one ``add_*`` function that registers its parser and sets ``handler``
-(a function of the parsed arguments returning the exit code); list it in
-:data:`SUBCOMMANDS`. One that hands its arguments on untouched sets ``passthrough``.
+The rotation's subcommands come from :data:`bot.commands.TABLE`
+(:func:`bot.cli.operations.add_operations`); the others here are one ``add_*`` function
+each that registers its parser and sets ``handler`` (a function of the parsed arguments
+returning the exit code). One that hands its arguments on untouched sets ``passthrough``.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from typing import TypeAlias
 
 from bot import __version__
 from bot.cli.exit_codes import EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE, SUMMARY
-from bot.cli.operations import OPERATIONS
+from bot.cli.operations import add_operations
 from bot.domain.errors import ConfigError, SkillbotError
 
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
@@ -167,7 +168,7 @@ SUBCOMMANDS: list[Callable[[Subparsers], None]] = [
     add_run,
     add_migrate,
     add_demo,
-    *OPERATIONS,
+    add_operations,
 ]
 
 

@@ -1,6 +1,6 @@
-"""The rotation from a terminal or a CD pipeline: the same facade as Slack's listeners
-(:class:`bot.service.rotation.RotationService`), so the same guards, lock, audit log and
-announcements::
+"""The rotation from a terminal or a CD pipeline: one ``skillbot`` subcommand for each of
+:data:`bot.commands.TABLE`, calling the same use cases as Slack's listeners, so the same
+guards, lock, audit log and announcements::
 
     skillbot status [SKILL]
     skillbot hotfix [SKILL] [VERSION] [--reason TEXT]      # shows the plan, changes nothing
@@ -8,45 +8,163 @@ announcements::
     skillbot apply PLAN_ID                                 # applies a plan shown earlier
     skillbot hotfix --request --wait 30m                   # an operator confirms in Slack
 
-Each operation is one ``add_*`` function; a planned one is :func:`planned` plus, when it
-plans differently, a ``propose`` default (see :func:`propose_operation`).
+How a subcommand runs follows its kind: ``read`` prints, ``check`` prints findings and
+applies fixes with --yes, ``plan`` shows a plan, applies it (--yes) or asks (--request).
 """
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
-from bot.cli.exit_codes import EXIT_OK, EXIT_REFUSED, SUMMARY, UsageError
-from bot.cli.options import Subparsers, guarded, options
-from bot.cli.reading import add_history, add_status
+from bot.cli.exit_codes import EXIT_OK, EXIT_REFUSED, SUMMARY, UsageError, exit_code
+from bot.cli.reading import show_history, show_status
 from bot.cli.render import Output, change_json, change_line, plan_json
 from bot.cli.session import Session
 from bot.cli.waiting import request_confirmation
+from bot.commands import TABLE
+from bot.domain.commands import CLI, Subcommand
+from bot.domain.errors import AppliedNotRecorded, SkillbotError
 from bot.domain.model import Change
-from bot.service.rotation import PlanOffer
+from bot.schedules import parse_duration
+from bot.service.offers import PlanOffer, StatusReport
+from bot.service.planning import DoctorReport
+from bot.service.prune import PruneOffer
 
-# --- doctor ----------------------------------------------------------------------------
+Handler = Callable[[argparse.Namespace, Output, dict[str, Any]], int]
+Subparsers = Any  # argparse's private _SubParsersAction
+
+PLANNED = (
+    " Shows the plan and changes nothing unless --yes (apply it) or --request (post it to "
+    "the skill's Slack channel for an operator to confirm)."
+)
 
 
-def add_doctor(commands: Subparsers) -> None:
-    doctor = commands.add_parser(
-        "doctor",
-        parents=[options()],
-        help="check aliases, Alexa triggers, routing and roles; --yes applies the fixes",
-        description="The checks of /skill doctor. Exits 1 while a problem remains, so a "
-        "pipeline can run it before deploying; --yes applies each fix (one change each).",
+def add_operations(commands: Subparsers) -> None:
+    """A parser for every subcommand of the table the command line has, then ``apply``."""
+    for spec in TABLE.values():
+        if CLI in spec.faces:
+            add_subcommand(commands, spec)
+    apply = commands.add_parser(
+        "apply",
+        parents=[options("read")],
+        help="apply a plan shown earlier (refused if anything moved since)",
+        description="Confirm a plan a rotation command printed, exactly as it was shown: "
+        "refused (exit 1) if its alias moved or $LATEST changed since.",
+        epilog=SUMMARY,
     )
-    doctor.add_argument("skill", nargs="?", metavar="SKILL")
-    doctor.add_argument("--yes", action="store_true", help="apply the fixes offered")
-    doctor.set_defaults(handler=guarded(run_doctor), operation="doctor")
+    apply.add_argument("plan_id", metavar="PLAN_ID")
+    apply.add_argument(
+        "--submit", action="store_true", help="certify: also submit the skill to Alexa"
+    )
+    apply.set_defaults(handler=guarded(run_apply), operation="apply")
+
+
+def add_subcommand(commands: Subparsers, spec: Subcommand) -> None:
+    who = "" if spec.who == "anyone" else f" Who may: {spec.who}."
+    parser = commands.add_parser(
+        spec.name,
+        parents=[options(spec.kind)],
+        help=spec.help,
+        description=spec.detail + (PLANNED if spec.kind == "plan" else "") + who,
+        epilog=SUMMARY if spec.kind == "plan" else None,
+    )
+    if spec.skill:
+        parser.add_argument(
+            "skill", nargs="?", metavar="SKILL", help="may be left out with one skill"
+        )
+    if spec.version:
+        parser.add_argument("version", nargs="?", metavar="VERSION", help="e.g. 9 or v9")
+    for option in spec.options_of(CLI):
+        dest = f"option_{option.name}"
+        if option.flag:
+            parser.add_argument(
+                f"--{option.name}", dest=dest, action="store_true", help=option.help
+            )
+        else:
+            parser.add_argument(
+                f"--{option.name}", dest=dest, metavar=option.metavar, help=option.help
+            )
+    parser.set_defaults(handler=guarded(RUNS[spec.kind]), operation=spec.name, spec=spec)
+
+
+def options(kind: str) -> argparse.ArgumentParser:
+    """Options every rotation command takes, and those of one that changes AWS."""
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    parent.add_argument(
+        "--as",
+        dest="as_",
+        metavar="ACTOR",
+        help="act as this Slack member id (else SKILLBOT_ACTOR, else the CD pipeline's identity)",
+    )
+    if kind == "check":
+        parent.add_argument("--yes", action="store_true", help="apply the fixes offered")
+    if kind in ("plan", "change"):
+        parent.add_argument("--reason", default="", help="why: shown in Slack and the audit log")
+    if kind != "plan":
+        return parent
+    mode = parent.add_mutually_exclusive_group()
+    mode.add_argument("--yes", action="store_true", help="apply the plan, not just show it")
+    mode.add_argument(
+        "--request",
+        action="store_true",
+        help="post the plan to the skill's Slack channel for an operator to confirm",
+    )
+    parent.add_argument(
+        "--wait",
+        type=duration,
+        metavar="DURATION",
+        help="with --request: wait this long (e.g. 30m) for the operator, and exit with "
+        "the outcome (default: do not wait)",
+    )
+    return parent
+
+
+def duration(text: str) -> timedelta:
+    found = parse_duration(text)
+    if found is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a duration like 90s, 30m or 2h")
+    return found
+
+
+def guarded(command: Handler) -> Callable[[argparse.Namespace], int]:
+    """Run ``command``; a refusal or an unavailable service becomes its exit code, with
+    what to do instead (and, with --json, the error in the one JSON object)."""
+
+    def run(args: argparse.Namespace) -> int:
+        out = Output(json_mode=args.json)
+        payload: dict[str, Any] = {"command": args.operation}
+        try:
+            return command(args, out, payload)
+        except SkillbotError as err:
+            code = exit_code(err)
+            outcome = {1: "refused", 2: "error", 3: "unavailable"}[code]
+            if isinstance(err, AppliedNotRecorded):
+                outcome = "applied_not_recorded"  # in AWS; recorded once the database answers
+            return out.error(err, {**payload, "outcome": outcome}, code)
+
+    return run
+
+
+# --- the kinds -------------------------------------------------------------------------
+
+
+def run_read(args: argparse.Namespace, out: Output, payload: dict[str, Any]) -> int:
+    with Session(args) as session:
+        actor = session.acting.identity if session.acting else ""
+        result = session.call(actor)
+    if isinstance(result, StatusReport):
+        return show_status(out, payload, result)
+    return show_history(out, payload, session.command.skill or "", result)
 
 
 def run_doctor(args: argparse.Namespace, out: Output, payload: dict[str, Any]) -> int:
     applied: list[Change] = []
     with Session(args, needs_actor=True, needs_slack=args.yes) as session:
-        report = session.rotation.doctor(session.skill, actor=session.actor.identity)
+        report: DoctorReport = session.call(session.actor.identity)
         problems = [f for f in report.findings if not f.ok]
         out.say(
             f"Doctor for {report.skill.name}: "
@@ -55,7 +173,7 @@ def run_doctor(args: argparse.Namespace, out: Output, payload: dict[str, Any]) -
         out.lines(f"  {'ok ' if f.ok else 'BAD'} {f.check}: {f.detail}" for f in report.findings)
         if report.fixes and args.yes:
             for fix in report.fixes:
-                change = session.rotation.apply(fix.id, actor=session.actor.identity)
+                change = session.cases.applying.apply(fix.id, actor=session.actor.identity)
                 applied.append(change)
                 out.say(f"Applied: {fix.summary()}")
         elif report.fixes:
@@ -83,124 +201,20 @@ def run_doctor(args: argparse.Namespace, out: Output, payload: dict[str, Any]) -
     )
 
 
-# --- changes -----------------------------------------------------------------------------
-
-
-def propose_operation(session: Session, args: argparse.Namespace) -> Any:
-    """The plan of ``args.operation`` through the facade (a PlanOffer)."""
-    actor = session.actor
-    return session.rotation.propose(
-        args.operation,
-        session.skill,
-        actor=actor.identity,
-        reason=args.reason,
-        version=session.version,
-        run_url=actor.run_url,
-    )
-
-
-def planned(
-    commands: Subparsers, name: str, *, help: str, description: str, takes_version: bool = True
-) -> argparse.ArgumentParser:
-    """The parser of an operation that plans, then applies (--yes) or asks (--request)."""
-    parser = commands.add_parser(
-        name,
-        parents=[options(changing=True)],
-        help=help,
-        description=description
-        + " Shows the plan and changes nothing unless --yes (apply it) or --request (post "
-        "it to the skill's Slack channel for an operator to confirm).",
-        epilog=SUMMARY,
-    )
-    parser.add_argument("skill", nargs="?", metavar="SKILL", help="may be left out with one skill")
-    if takes_version:
-        parser.add_argument("version", nargs="?", metavar="VERSION", help="e.g. 9 or v9")
-    parser.set_defaults(
-        handler=guarded(run_planned), operation=name, propose=propose_operation, submit=False
-    )
-    return parser
-
-
-def add_hotfix(commands: Subparsers) -> None:
-    planned(
-        commands,
-        "hotfix",
-        help="move the live alias to VERSION, or to a version published from $LATEST",
-        description="Re-point the live alias: no recertification. Refused for the pending "
-        "candidate's code.",
-    )
-
-
-def add_certify(commands: Subparsers) -> None:
-    certify = planned(
-        commands,
-        "certify",
-        help="move the candidate alias and track the certification",
-        description="Put VERSION (or a version published from $LATEST) on the candidate "
-        "alias and record a pending certification; --reason is its note.",
-    )
-    certify.add_argument(
-        "--submit",
-        action="store_true",
-        help="with --yes: also submit the skill to Alexa (needs the SMAPI settings)",
-    )
-
-
-def add_rollback(commands: Subparsers) -> None:
-    planned(
-        commands,
-        "rollback",
-        help="move the live alias back to its previous version (or VERSION)",
-        description="Re-point the live alias to the version it had before (from the audit "
-        "log), or to VERSION.",
-    )
-
-
-def add_cancel(commands: Subparsers) -> None:
-    planned(
-        commands,
-        "cancel",
-        help="stop tracking the pending certification",
-        description="Cancel the pending certification; its reminders stop. No alias moves.",
-        takes_version=False,
-    )
-
-
-def add_prune(commands: Subparsers) -> None:
-    prune = planned(
-        commands,
-        "prune",
-        help="delete old versions nothing refers to",
-        description="Delete old published versions to free code storage. Never a version "
-        "an alias points at or weights, the pending candidate's, $LATEST, or one of the "
-        "--keep most recent.",
-        takes_version=False,
-    )
-    prune.add_argument(
-        "--keep", type=int, default=None, metavar="N", help="keep the N most recent (10)"
-    )
-    prune.set_defaults(propose=propose_prune)
-
-
-def propose_prune(session: Session, args: argparse.Namespace) -> PlanOffer:
-    """The prune plan, its versions and the space it frees as the plan's note."""
-    if args.keep is not None and args.keep < 0:
-        raise UsageError("--keep takes a number of versions, 0 or more.", hint="e.g. --keep 5")
-    offer = session.rotation.propose_prune(
-        session.skill, actor=session.actor.identity, keep=args.keep
-    )
-    regional = len(offer.regions) > 1
+def offered(result: PlanOffer | PruneOffer) -> PlanOffer:
+    """A prune plan as any plan is offered: its versions and the space it frees as the note."""
+    if isinstance(result, PlanOffer):
+        return result
+    regional = len(result.regions) > 1
     lines = [
         f"{part.region + ': ' if regional else ''}deletes v{v.number} "
         f"({(v.code_size or 0) / 1e6:.1f} MB)"
-        for part in offer.regions
+        for part in result.regions
         for v in part.versions
     ]
-    lines += [f"{p.region} frees {p.freed / 1e6:.1f} MB" for p in offer.regions if regional]
-    note = "\n".join(
-        [*lines, f"frees {offer.freed / 1e6:.1f} MB; keeps the {offer.keep} most recent"]
-    )
-    return PlanOffer(offer.plan, note=note)
+    lines += [f"{p.region} frees {p.freed / 1e6:.1f} MB" for p in result.regions if regional]
+    lines.append(f"frees {result.freed / 1e6:.1f} MB; keeps the {result.keep} most recent")
+    return PlanOffer(result.plan, note="\n".join(lines))
 
 
 def run_planned(args: argparse.Namespace, out: Output, payload: dict[str, Any]) -> int:
@@ -209,7 +223,8 @@ def run_planned(args: argparse.Namespace, out: Output, payload: dict[str, Any]) 
             "--wait only applies with --request.", hint="Add --request, or drop --wait."
         )
     with Session(args, needs_actor=True, needs_slack=args.yes or args.request) as session:
-        if args.submit and session.services.alexa is None:
+        submit = bool(session.command.option("submit"))
+        if submit and session.cases.offers.alexa is None:
             raise UsageError(
                 "--submit needs the Alexa Skill Management API, which is not configured.",
                 hint="Set ALEXA_LWA_CLIENT_ID, ALEXA_LWA_CLIENT_SECRET and "
@@ -221,7 +236,7 @@ def run_planned(args: argparse.Namespace, out: Output, payload: dict[str, Any]) 
             "run_url": actor.run_url,
             "source": actor.source,
         }
-        offer = args.propose(session, args)
+        offer = offered(session.call(actor.identity, actor.run_url))
         plan = offer.plan
         payload["plan"] = plan_json(plan)
         out.plan(plan, offer.note)
@@ -235,29 +250,13 @@ def run_planned(args: argparse.Namespace, out: Output, payload: dict[str, Any]) 
                 "or run the command again with --yes."
             )
             return out.finish({**payload, "outcome": "planned"}, EXIT_OK)
-        change = session.rotation.apply(plan.id, actor=actor.identity, submit=args.submit)
+        change = session.cases.applying.apply(plan.id, actor=actor.identity, submit=submit)
     return applied(out, payload, change)
-
-
-def add_apply(commands: Subparsers) -> None:
-    apply = commands.add_parser(
-        "apply",
-        parents=[options()],
-        help="apply a plan shown earlier (refused if anything moved since)",
-        description="Confirm a plan a rotation command printed, exactly as it was shown: "
-        "refused (exit 1) if its alias moved or $LATEST changed since.",
-        epilog=SUMMARY,
-    )
-    apply.add_argument("plan_id", metavar="PLAN_ID")
-    apply.add_argument(
-        "--submit", action="store_true", help="certify: also submit the skill to Alexa"
-    )
-    apply.set_defaults(handler=guarded(run_apply), operation="apply")
 
 
 def run_apply(args: argparse.Namespace, out: Output, payload: dict[str, Any]) -> int:
     with Session(args, needs_actor=True, needs_slack=True) as session:
-        change = session.rotation.apply(
+        change = session.cases.applying.apply(
             args.plan_id, actor=session.actor.identity, submit=args.submit
         )
     payload["plan"] = plan_json(change.plan)
@@ -275,14 +274,15 @@ def applied(out: Output, payload: dict[str, Any], change: Change) -> int:
     return out.finish({**payload, "outcome": outcome, "result": change_json(change)}, EXIT_OK)
 
 
-OPERATIONS: list[Callable[[Subparsers], None]] = [
-    add_status,
-    add_history,
-    add_doctor,
-    add_hotfix,
-    add_certify,
-    add_rollback,
-    add_cancel,
-    add_prune,
-    add_apply,
-]
+def run_change(args: argparse.Namespace, out: Output, payload: dict[str, Any]) -> int:
+    with Session(args, needs_actor=True, needs_slack=True) as session:
+        change = session.call(session.actor.identity)
+    return applied(out, payload, change)
+
+
+RUNS: dict[str, Handler] = {
+    "read": run_read,
+    "check": run_doctor,
+    "plan": run_planned,
+    "change": run_change,
+}

@@ -1,36 +1,18 @@
-"""``skillbot status`` and ``skillbot history``: what ``/skill status`` and ``/skill
-history`` show, read through the facade, as text or one JSON object."""
+"""What ``skillbot status`` and ``skillbot history`` print: what ``/skill status`` and
+``/skill history`` show, as text or one JSON object."""
 
 from __future__ import annotations
 
-import argparse
 from typing import Any
 
 from bot.cli.exit_codes import EXIT_OK
-from bot.cli.options import Subparsers, guarded, options
 from bot.cli.render import Output, event_json, event_line
-from bot.cli.session import Session
-from bot.domain.model import version_label
-
-# --- reading ---------------------------------------------------------------------------
+from bot.domain.model import AuditEvent, version_label
+from bot.service.offers import StatusReport
 
 
-def add_status(commands: Subparsers) -> None:
-    status = commands.add_parser(
-        "status",
-        parents=[options()],
-        help="aliases, versions, roles and the pending certification of a skill",
-        description="What /skill status shows: each alias with its version and role, "
-        "and the pending certification.",
-    )
-    status.add_argument("skill", nargs="?", metavar="SKILL")
-    status.set_defaults(handler=guarded(show_status), operation="status")
-
-
-def show_status(args: argparse.Namespace, out: Output, payload: dict[str, Any]) -> int:
-    with Session(args) as session:
-        view = session.rotation.status(session.skill)
-        review = session.rotation.review_status(view)
+def show_status(out: Output, payload: dict[str, Any], report: StatusReport) -> int:
+    view, review = report.view, report.review
     skill, roles = view.skill, view.roles
     out.say(f"{skill.name} — {skill.function}")
     if not roles.recorded:
@@ -93,23 +75,7 @@ def show_status(args: argparse.Namespace, out: Output, payload: dict[str, Any]) 
     )
 
 
-def add_history(commands: Subparsers) -> None:
-    history = commands.add_parser(
-        "history",
-        parents=[options()],
-        help="the audit log of a skill, newest first",
-        description="Every attempt on the skill (planned, applied, refused, failed), "
-        "newest first, as /skill history shows it.",
-    )
-    history.add_argument("skill", nargs="?", metavar="SKILL")
-    history.add_argument("--limit", type=int, default=20, help="how many entries (default 20)")
-    history.set_defaults(handler=guarded(show_history), operation="history")
-
-
-def show_history(args: argparse.Namespace, out: Output, payload: dict[str, Any]) -> int:
-    with Session(args) as session:
-        events = session.rotation.history(session.skill, max(1, args.limit))
-        skill = session.skill
+def show_history(out: Output, payload: dict[str, Any], skill: str, events: list[AuditEvent]) -> int:
     out.say(f"History of {skill} (newest first)" if events else f"{skill}: nothing recorded yet")
     out.lines(f"  {event_line(event)}" for event in events)
     return out.finish(

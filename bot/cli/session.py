@@ -1,22 +1,23 @@
 """What one run of a rotation command needs: the settings, the skills file, who acts, and
-the services built over the bot's own database — no scheduler, no HTTP server::
+the use cases built over the bot's own database — no scheduler, no HTTP server::
 
     with Session(args, needs_actor=True, needs_slack=True) as session:
-        session.rotation.propose("hotfix", session.skill, actor=session.actor.identity)
+        offer = session.call(session.actor.identity)     # the subcommand's use case
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from bot.cli.exit_codes import UsageError
+from bot.commands import TABLE, parse
 from bot.config import ENV_HINT, Settings, load_settings, load_skills_file, pipeline_run
 from bot.domain import actors
-from bot.domain.commands import parse
+from bot.domain.commands import Command
 from bot.domain.errors import ConfigError, SkillbotError
 
 
@@ -78,7 +79,7 @@ def require_existing_database(url: str) -> None:
 
 
 class Session:
-    """Settings, skills file, actor and services for one command; closes what it opened."""
+    """Settings, skills file, actor and use cases for one command; closes what it opened."""
 
     def __init__(
         self, args: argparse.Namespace, *, needs_actor: bool = False, needs_slack: bool = False
@@ -86,7 +87,7 @@ class Session:
         self.args = args
         self.needs_actor = needs_actor
         self.needs_slack = needs_slack
-        self.services: Any = None
+        self.composed: Any = None
 
     def __enter__(self) -> Session:
         logging.basicConfig(level=logging.WARNING, format="skillbot: %(levelname)s %(message)s")
@@ -104,38 +105,44 @@ class Session:
                 "asks for is posted in the skill's Slack channel).",
                 hint=ENV_HINT,
             )
-        self.skill = self._skill()
+        self.command = self._command()
         require_existing_database(settings.database_url)
         from bot.bootstrap import build_services
 
-        self.services = build_services(settings, self.config)
+        self.composed = build_services(settings, self.config)
+        self.cases = self.composed.cases
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.services is not None:
-            self.services.close()
+        if self.composed is not None:
+            self.composed.close()
 
-    @property
-    def rotation(self) -> Any:
-        return self.services.rotation
+    def call(self, actor: str, run_url: str | None = None) -> Any:
+        """The subcommand's use case, as :data:`bot.commands.TABLE` names it."""
+        call = TABLE[self.command.name].call
+        assert call is not None
+        return call(self.cases, self.command, actor, run_url)
 
     @property
     def actor(self) -> Acting:
         assert self.acting is not None
         return self.acting
 
-    def _skill(self) -> str | None:
-        """SKILL and VERSION as ``/skill`` reads them: SKILL may be left out when one skill
-        is configured, VERSION is ``9`` or ``v9``."""
-        self.version: str | None = None
-        command = getattr(self.args, "operation", None)
-        if command is None or not hasattr(self.args, "skill"):
-            return None
-        words = [getattr(self.args, "skill", None), getattr(self.args, "version", None)]
-        text = " ".join([command, *(w for w in words if w)])
+    def _command(self) -> Command:
+        """The arguments as ``/skill`` reads them: SKILL may be left out when one skill is
+        configured, VERSION is ``9`` or ``v9``, options are checked the same way."""
+        args, spec = self.args, getattr(self.args, "spec", None)
+        if spec is None:  # apply: a plan id, no subcommand of the table
+            return Command(args.operation, None, None, "")
+        words = [spec.name, getattr(args, "skill", None), getattr(args, "version", None)]
+        for option in spec.options:
+            value = getattr(args, f"option_{option.name}", None)
+            if value:
+                words.append(f"--{option.name}" + ("" if option.flag else f" {value}"))
         try:
-            parsed = parse(text, list(self.config.skills), prog="skillbot")
+            parsed = parse(
+                " ".join(w for w in words if w), list(self.config.skills), prog="skillbot"
+            )
         except SkillbotError as err:
-            raise UsageError(err.message, hint=err.hint) from None
-        self.version = parsed.version
-        return parsed.skill
+            raise UsageError(err.said, hint=err.todo) from None
+        return replace(parsed, reason=getattr(args, "reason", ""))

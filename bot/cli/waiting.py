@@ -1,6 +1,6 @@
 """``--request``: the plan goes to the skill's Slack channel, where an operator confirms
 (or cancels) it with the usual buttons; the command waits for that outcome by reading
-the plan's status through the facade, and exits with it::
+the plan's status, and exits with it::
 
     skillbot hotfix --request --wait 30m   # 0 applied, 1 cancelled, stale, refused or unanswered
 
@@ -20,7 +20,8 @@ from bot.cli.exit_codes import EXIT_OK, EXIT_REFUSED, EXIT_UNAVAILABLE
 from bot.cli.render import Output, event_json
 from bot.cli.session import Session
 from bot.domain.model import version_label
-from bot.service.rotation import PostedRequest
+from bot.service.offers import PlanOffer
+from bot.service.requests import PostedRequest
 
 #: how often the plan's status is read while waiting (one small query)
 POLL_EVERY = 1.0
@@ -40,10 +41,10 @@ def duration_label(wait: timedelta) -> str:
 
 
 def request_confirmation(
-    session: Session, offer: Any, wait: timedelta | None, out: Output, payload: dict[str, Any]
+    session: Session, offer: PlanOffer, wait: timedelta | None, out: Output, payload: dict[str, Any]
 ) -> int:
-    rotation = session.rotation
-    posted = rotation.request(offer)
+    requests = session.cases.requests
+    posted = requests.post(offer.plan, note=offer.note, offer_submit=offer.offer_submit)
     payload["request"] = {"channel": posted.channel, "ts": posted.ts}
     out.say(f"Posted to Slack channel {posted.channel} for an operator to confirm.")
     if wait is None:
@@ -59,7 +60,7 @@ def request_confirmation(
         out.progress(f"Waiting up to {label} for an operator to confirm or cancel it in Slack…")
         return _wait(session, posted, wait, label, out, payload)
     except KeyboardInterrupt:
-        withdrawn = rotation.withdraw_request(posted, "The command that asked stopped waiting")
+        withdrawn = requests.withdraw(posted, "The command that asked stopped waiting")
         text = (
             "Stopped waiting: the request in Slack is withdrawn and nothing changed."
             if withdrawn
@@ -84,12 +85,12 @@ def _wait(
     out: Output,
     payload: dict[str, Any],
 ) -> int:
-    rotation = session.rotation
+    requests = session.cases.requests
     deadline = time.monotonic() + wait.total_seconds()
     withdrawing = False
     told_interrupted = False
     while True:
-        outcome = rotation.plan_outcome(posted.plan.id)
+        outcome = requests.outcome(posted.plan.id)
         if outcome.decided:
             return _decided(out, payload, outcome)
         if outcome.status == "interrupted" and not told_interrupted:
@@ -100,7 +101,7 @@ def _wait(
         if remaining <= 0:
             if withdrawing:
                 return _still_applying(out, payload)
-            if rotation.withdraw_request(posted, f"Nobody confirmed within {label}"):
+            if requests.withdraw(posted, f"Nobody confirmed within {label}"):
                 return _unanswered(session, out, payload, label, posted.channel)
             # an operator's Confirm is being applied right now: wait for its end
             withdrawing = True

@@ -1,37 +1,31 @@
-"""Parsing the text of ``/skill`` (SPEC §4), tolerant of what Slack clients do to it.
+"""What a subcommand is (:class:`Subcommand`, declared once in :mod:`bot.commands`), and
+parsing the text of ``/skill`` against those declarations (SPEC §4), tolerant of what
+Slack clients do to it.
 
->>> parse("Hotfix  trivia v9 — “crash on launch”", ["trivia", "quiz"])
+>>> table = {s.name: s for s in (Subcommand("help", "this help", skill=False),
+...     Subcommand("status", "aliases", "read the status of {skill}"),
+...     Subcommand("hotfix", "move the live alias", "plan a hotfix of {skill}",
+...                version=True, reason="REASON"))}
+>>> parse("Hotfix  trivia v9 — “crash on launch”", ["trivia", "quiz"], table)
 Command(name='hotfix', skill='trivia', version='9', reason='crash on launch')
->>> parse("status", ["trivia"])
+>>> parse("status", ["trivia"], table)
 Command(name='status', skill='trivia', version=None, reason='')
+>>> usage(table["hotfix"])
+'`/skill hotfix [SKILL] [VERSION] [-- REASON]`'
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from bot.domain.canary import DEFAULT_SECONDS, SECONDS_RANGE, WEIGHT_RANGE
 from bot.domain.errors import NotFound, Refused
 from bot.domain.model import escape
 
-SUBCOMMANDS = (
-    "help",
-    "status",
-    "hotfix",
-    "certify",
-    "promote",
-    "rollback",
-    "cancel",
-    "history",
-    "doctor",
-    "prune",
-)
-TAKES_VERSION = ("hotfix", "certify", "rollback")
-#: options (``--name VALUE``) each subcommand accepts
-OPTIONS = {"hotfix": ("canary", "for"), "prune": ("keep",)}
-TAKES_REASON = ("hotfix", "certify", "rollback", "cancel", "promote")
+SLACK, CLI = "slack", "cli"
 
 # Slack clients turn "--" into an em or en dash, and quotes into curly quotes
 _DASHES = re.compile(r"(?:^|\s)(?:--|—|–|−−)(?:\s|$)")
@@ -46,6 +40,60 @@ _DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$", re.IGNORECASE)
 SHOWN_MAX = 200
 
 
+@dataclass(frozen=True)
+class Option:
+    """``--NAME VALUE`` (or a ``flag``); ``read`` turns the text into its value or refuses
+    it (``None`` when the option it ``requires`` is given and this one is not)."""
+
+    name: str
+    metavar: str
+    help: str
+    read: Callable[[str | None], Any] = str
+    requires: str | None = None
+    flag: bool = False
+    faces: tuple[str, ...] = (SLACK, CLI)
+
+
+@dataclass(frozen=True)
+class Subcommand:
+    """One subcommand of ``/skill`` and ``skillbot``, as :mod:`bot.commands` lists them.
+
+    ``kind`` says how it acts: ``read`` shows, ``plan`` saves a plan to confirm, ``check``
+    finds problems and offers fixes, ``change`` changes at once. ``call`` is the use case:
+    ``call(cases, command, actor, run_url)`` returns what the faces render."""
+
+    name: str
+    help: str
+    doing: str = ""
+    call: Callable[..., Any] | None = None
+    kind: str = "read"
+    skill: bool = True
+    version: bool = False
+    #: what the text after ``--`` is called in the help ("REASON", "NOTE"); "" for none
+    reason: str = ""
+    options: tuple[Option, ...] = ()
+    who: str = "anyone"
+    #: the command line's longer description
+    detail: str = ""
+    faces: tuple[str, ...] = (SLACK, CLI)
+
+    def options_of(self, face: str) -> tuple[Option, ...]:
+        return tuple(o for o in self.options if face in o.faces)
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    skill: str | None
+    version: str | None
+    reason: str
+    #: the values of the options given, by option name (``{"keep": 3}``)
+    options: Mapping[str, Any] = field(default_factory=dict, repr=False)
+
+    def option(self, name: str) -> Any:
+        return self.options.get(name)
+
+
 def shown(text: str, limit: int = SHOWN_MAX) -> str:
     """Text someone typed, as an answer may echo it: at most ``limit`` characters.
 
@@ -55,21 +103,11 @@ def shown(text: str, limit: int = SHOWN_MAX) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-@dataclass(frozen=True)
-class Command:
-    name: str
-    skill: str | None
-    version: str | None
-    reason: str
-    #: hotfix --canary P% [--for D]: the new version's share of traffic (0..1) and seconds
-    canary_weight: float | None = field(default=None, repr=False)
-    canary_seconds: int | None = field(default=None, repr=False)
-    #: prune --keep N
-    keep: int | None = field(default=None, repr=False)
-
-
-def parse(text: str, skills: Sequence[str], *, prog: str = "/skill") -> Command:
-    """Split ``/skill`` text into subcommand, skill, version and reason; raise on nonsense.
+def parse(
+    text: str, skills: Sequence[str], table: Mapping[str, Subcommand], *, prog: str = "/skill"
+) -> Command:
+    """Split ``/skill`` text into subcommand, skill, version, options and reason; raise on
+    nonsense.
 
     ``prog`` names the face in the hints: the command line passes ``"skillbot"``, whose
     reason is an option rather than text after ``--``."""
@@ -78,54 +116,61 @@ def parse(text: str, skills: Sequence[str], *, prog: str = "/skill") -> Command:
     words = head.split()
     if not words:
         return Command("help", None, None, "")
-    name = words[0].lower()
-    if name not in SUBCOMMANDS:
+    face = SLACK if prog == "/skill" else CLI
+    spec = table.get(words[0].lower())
+    if spec is None or face not in spec.faces:
+        names = [s.name for s in table.values() if face in s.faces]
         raise NotFound(
             f"`{_echo(words[0])}` is not a {prog} command.",
-            hint="Try one of: " + ", ".join(SUBCOMMANDS) + f" (`{prog} help` explains each).",
+            hint="Try one of: " + ", ".join(names) + f" (`{prog} help` explains each).",
         )
-    skill: str | None = None
-    version: str | None = None
-    lowered = {s.lower(): s for s in skills}
-    words, options = _options(name, words)
-    for word in words[1:]:
-        if word.lower() in lowered and skill is None:
-            skill = lowered[word.lower()]
-        elif _VERSION.match(word) and version is None and name in TAKES_VERSION:
-            version = _VERSION.match(word).group(1)  # type: ignore[union-attr]
-        elif word.upper() == "$LATEST" and name in TAKES_VERSION:
-            raise Refused(
-                "The live and candidate aliases never point at $LATEST.",
-                hint=f"Leave VERSION out to publish $LATEST as a new version: `{prog} {name}`.",
-            )
-        elif _VERSION.match(word) or (name not in TAKES_VERSION and skill is not None):
-            raise Refused(
-                f"`{_echo(word)}` is not expected here.",
-                hint=_usage(name, prog),
-            )
-        else:
-            raise NotFound(
-                f"There is no skill called `{_echo(word)}`.",
-                hint="Known skills: "
-                + ", ".join(sorted(skills))
-                + f". Usage: {_usage(name, prog)}",
-            )
-    if reason and name not in TAKES_REASON:
-        raise Refused(f"`{name}` takes no reason.", hint=_usage(name, prog))
-    if skill is None and name != "help":
-        skill = _only(skills)
+    words, options = _options(spec, words, face)
+    skill, version = _skill_and_version(spec, words[1:], skills, prog)
+    if reason and not spec.reason:
+        raise Refused(f"`{spec.name}` takes no reason.", hint=usage(spec, prog))
+    if skill is None and spec.skill:
+        skill = skills[0] if len(skills) == 1 else None
         if skill is None:
             raise NotFound(
                 f"Which skill? Several are configured: {', '.join(sorted(skills))}.",
-                hint=_usage(name, prog),
+                hint=usage(spec, prog),
             )
-    return Command(name, skill, version, reason, **options)  # type: ignore[arg-type]
+    return Command(spec.name, skill, version, reason, options)
 
 
-def _options(name: str, words: list[str]) -> tuple[list[str], dict[str, float | int]]:
-    """Take ``--canary 10%``, ``--for 10m`` and ``--keep N`` out of ``words``."""
+def _skill_and_version(
+    spec: Subcommand, words: list[str], skills: Sequence[str], prog: str
+) -> tuple[str | None, str | None]:
+    skill: str | None = None
+    version: str | None = None
+    lowered = {s.lower(): s for s in skills}
+    for word in words:
+        number = _VERSION.match(word)
+        if word.lower() in lowered and skill is None:
+            skill = lowered[word.lower()]
+        elif number and version is None and spec.version:
+            version = number.group(1)
+        elif word.upper() == "$LATEST" and spec.version:
+            raise Refused(
+                "The live and candidate aliases never point at $LATEST.",
+                hint=f"Leave VERSION out to publish $LATEST as a new version: "
+                f"`{prog} {spec.name}`.",
+            )
+        elif number or (not spec.version and skill is not None):
+            raise Refused(f"`{_echo(word)}` is not expected here.", hint=usage(spec, prog))
+        else:
+            raise NotFound(
+                f"There is no skill called `{_echo(word)}`.",
+                hint="Known skills: " + ", ".join(sorted(skills)) + f". Usage: {usage(spec, prog)}",
+            )
+    return skill, version
+
+
+def _options(spec: Subcommand, words: list[str], face: str) -> tuple[list[str], dict[str, Any]]:
+    """Take ``--canary 10%``, ``--for 10m``, ``--keep N``, … out of ``words``."""
+    known = {o.name: o for o in spec.options_of(face)}
     rest: list[str] = []
-    found: dict[str, str] = {}
+    found: dict[str, str | None] = {}
     index = 0
     while index < len(words):
         word = words[index]
@@ -134,35 +179,62 @@ def _options(name: str, words: list[str]) -> tuple[list[str], dict[str, float | 
         if not match:
             rest.append(word)
             continue
-        option = match.group(1).lower()
-        if option not in OPTIONS.get(name, ()):
-            raise Refused(f"`{word}` is not an option of `{name}`.", hint=_usage(name))
+        option = known.get(match.group(1).lower())
+        if option is None:
+            raise Refused(f"`{word}` is not an option of `{spec.name}`.", hint=usage(spec))
         value = match.group(2)
+        if option.flag:
+            found[option.name] = None
+            continue
         if value is None and index < len(words) and not _OPTION.match(words[index]):
             value = words[index]
             index += 1
         if not value:
-            raise Refused(f"`{word}` needs a value.", hint=_usage(name))
-        found[option] = value
-    if "for" in found and "canary" not in found:
-        raise Refused("`--for` sets how long a canary runs.", hint=_usage(name))
-    options: dict[str, float | int] = {}
-    if "canary" in found:
-        options["canary_weight"] = canary_weight(found["canary"])
-        options["canary_seconds"] = canary_seconds(found.get("for"))
-    if "keep" in found:
-        if not found["keep"].isdigit() or not 1 <= int(found["keep"]) <= 1000:
-            raise Refused(
-                f"`--keep {found['keep']}` is not a number of versions.",
-                hint="Give how many of the most recent versions to keep, e.g. `--keep 10`.",
-            )
-        options["keep"] = int(found["keep"])
-    return rest, options
+            raise Refused(f"`{word}` needs a value.", hint=usage(spec))
+        found[option.name] = value
+    values: dict[str, Any] = {}
+    for option in known.values():
+        if option.name in found:
+            if option.requires is not None and option.requires not in found:
+                raise Refused(f"`--{option.name}` {option.help}.", hint=usage(spec))
+            given = found[option.name]
+            values[option.name] = True if option.flag else option.read(given)
+        elif option.requires in found:
+            values[option.name] = option.read(None)
+    return rest, values
 
 
-def canary_weight(text: str) -> float:
+def usage(spec: Subcommand, prog: str = "/skill") -> str:
+    """``/skill hotfix [SKILL] [VERSION] [--canary 10% [--for 10m]] [-- REASON]``."""
+    face = SLACK if prog == "/skill" else CLI
+    options = spec.options_of(face)
+
+    def option(o: Option) -> str:
+        inner = "".join(" " + option(n) for n in options if n.requires == o.name)
+        return f"[--{o.name}{'' if o.flag else ' ' + o.metavar}{inner}]"
+
+    parts = [prog, spec.name]
+    parts += ["[SKILL]"] if spec.skill else []
+    parts += ["[VERSION]"] if spec.version else []
+    parts += [option(o) for o in options if o.requires is None]
+    if spec.reason:
+        parts.append("[-- REASON]" if face == SLACK else "[--reason REASON]")
+    return "`" + " ".join(parts) + "`"
+
+
+def help_lines(table: Mapping[str, Subcommand]) -> str:
+    """``/skill help``'s list: each subcommand's usage and what it does."""
+    lines = []
+    for spec in table.values():
+        if SLACK in spec.faces:
+            shown_usage = usage(spec).replace("[-- REASON]", f"[-- {spec.reason}]")
+            lines.append(f"{shown_usage} — {spec.help}")
+    return "\n".join(lines)
+
+
+def canary_weight(text: str | None) -> float:
     """``"10%"`` -> ``0.1``; a share between 1 and 50 percent."""
-    match = _PERCENT.match(text.strip())
+    match = _PERCENT.match((text or "").strip())
     low, high = WEIGHT_RANGE
     if not match or not low <= float(match.group(1)) <= high:
         raise Refused(
@@ -191,6 +263,18 @@ def canary_seconds(text: str | None) -> int:
     return seconds
 
 
+def count(name: str, what: str, hint: str) -> Callable[[str | None], int]:
+    """A reader of ``--NAME N``, a whole number from 1 to 1000."""
+
+    def read(text: str | None) -> int:
+        text = text or ""
+        if not text.isdigit() or not 1 <= int(text) <= 1000:
+            raise Refused(f"`--{name} {text}` is not {what}.", hint=hint)
+        return int(text)
+
+    return read
+
+
 def _echo(word: str) -> str:
     """A word the person typed, shown back safely (escaped, and cut when absurdly long)."""
     return escape(word if len(word) <= 60 else word[:59] + "…")
@@ -204,20 +288,3 @@ def _split_reason(text: str) -> tuple[str, str]:
     if len(reason) >= 2 and reason[0] == reason[-1] and reason[0] in "\"'":
         reason = reason[1:-1].strip()
     return text[: match.start()].strip(), reason
-
-
-def _only(skills: Sequence[str]) -> str | None:
-    return skills[0] if len(skills) == 1 else None
-
-
-def _usage(name: str, prog: str = "/skill") -> str:
-    parts = [prog, name, "[SKILL]"]
-    if name in TAKES_VERSION:
-        parts.append("[VERSION]")
-    if name == "hotfix":
-        parts.append("[--canary 10% [--for 10m]]")
-    if name == "prune":
-        parts.append("[--keep N]")
-    if name in TAKES_REASON:
-        parts.append("[-- REASON]" if prog == "/skill" else "[--reason REASON]")
-    return "`" + " ".join(parts) + "`"

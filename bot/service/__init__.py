@@ -11,7 +11,7 @@
 - :mod:`~bot.service.reminders`: reminder passes and deliveries;
 - :mod:`~bot.service.alexa`: Alexa's side (SMAPI): submit, review status, publish, withdraw;
 - :mod:`~bot.service.recovery`: what a crash left behind;
-- :mod:`~bot.service.rotation`: the one entry the faces (Slack, the command line) call.
+- :mod:`~bot.service.offers`: plans as the faces offer them (notes, canary twin, submit).
 
 Services import the domain, the ports and :mod:`bot.blocks`; never an adapter or Slack.
 """

@@ -197,8 +197,8 @@ def test_publication_is_refused_when_the_certification_stage_calls_the_live_alia
     assert "Nothing was published; the roles are unchanged" in told
     assert "/skill cancel trivia" in told and "Confirm and submit to Alexa" in told
     assert smapi.skill(SKILL_ID).publications == []
-    assert world.services.store.pending_certification("trivia") is not None
-    assert world.services.rotation.status("trivia").roles.live_alias == "PROD1"
+    assert world.services.runtime.store.pending_certification("trivia") is not None
+    assert world.services.cases.reading.status("trivia").roles.live_alias == "PROD1"
 
 
 def test_after_publishing_the_live_stage_is_checked_and_a_wrong_one_announced(world, smapi):
@@ -214,7 +214,7 @@ def test_after_publishing_the_live_stage_is_checked_and_a_wrong_one_announced(wo
     assert f"calls `{arn_of(world, 'PROD1')}` (PROD1" in promoted["text"]
     world.fake.wait_for(lambda f: [t for t in thread(world, message) if ":rotating_light:" in t])
     assert len(smapi.skill(SKILL_ID).publications) == 1
-    report = world.services.rotation.doctor("trivia", actor="U0ALICE")
+    report = world.services.cases.planning.doctor("trivia", actor="U0ALICE")
     [drift] = [f for f in report.findings if f.check == "live Alexa endpoint"]
     assert not drift.ok and "PROD2 is recorded as live" in drift.detail
 
@@ -228,7 +228,7 @@ def test_a_publication_that_reaches_the_live_stage_is_announced_without_alarm(wo
     )
     assert ":rotating_light:" not in str(promoted)
     assert smapi.stage_uris(SKILL_ID, "live") == {"default": arn_of(world, "PROD2")}
-    report = world.services.rotation.doctor("trivia", actor="U0ALICE")
+    report = world.services.cases.planning.doctor("trivia", actor="U0ALICE")
     assert [f.ok for f in report.findings if f.check == "live Alexa endpoint"] == [True]
 
 

@@ -62,8 +62,8 @@ def test_certify_submits_with_manual_publishing_and_says_so_in_the_thread(world,
 
 def test_passed_review_is_announced_and_the_reaction_publishes_then_swaps(world, smapi):
     message, _ = certify_and_submit(world)
-    alexa = world.services.alexa
-    pending = world.services.store.pending_certifications()
+    alexa = world.services.runtime.alexa
+    pending = world.services.runtime.store.pending_certifications()
     assert alexa.poll(pending) == 1  # IN_PROGRESS recorded
     assert alexa.poll(pending) == 0  # nothing new
     smapi.set_certification(SKILL_ID, "SUCCEEDED", published_countries=[])
@@ -91,14 +91,14 @@ def test_a_failed_publish_swaps_nothing_and_the_thread_says_why(world, smapi):
     assert "Publishing the skill on Alexa failed" in told[0]["text"]
     assert "no certified version" in told[0]["text"]
     assert live_tag(world) is None
-    assert world.services.store.pending_certification("trivia") is not None
+    assert world.services.runtime.store.pending_certification("trivia") is not None
     assert smapi.skill(SKILL_ID).publications == []
 
 
 def test_failed_review_is_announced_with_what_to_do(world, smapi):
     message, _ = certify_and_submit(world)
     smapi.set_certification(SKILL_ID, "FAILED")
-    world.services.alexa.poll(world.services.store.pending_certifications())
+    world.services.runtime.alexa.poll(world.services.runtime.store.pending_certifications())
     failed = [
         r
         for r in world.fake.thread_replies(CHANNEL, message["ts"])
@@ -128,25 +128,25 @@ def test_cancel_withdraws_the_submission_with_smapis_reason(world, smapi):
 def test_doctor_reports_a_drifted_live_endpoint(world, smapi):
     arn = world.lambda_client.get_function_configuration(FunctionName=FN)["FunctionArn"]
     smapi.set_live_endpoint(SKILL_ID, f"{arn}:PROD1", regional={"FE": f"{arn}:PROD2"})
-    report = world.services.rotation.doctor("trivia", actor="U0ALICE")
+    report = world.services.cases.planning.doctor("trivia", actor="U0ALICE")
     [drift] = [f for f in report.findings if f.check == "live Alexa endpoint"]
     assert not drift.ok and "region FE calls PROD2 (the candidate)" in drift.detail
     # only FE moved (a publication moves every place): undo the edit, promoting is no fix
     assert "/skill promote" not in drift.detail
     assert f"FE `{arn}:PROD1`" in drift.detail
     smapi.set_live_endpoint(SKILL_ID, f"{arn}:PROD2", regional={"FE": f"{arn}:PROD2"})
-    report = world.services.rotation.doctor("trivia", actor="U0ALICE")
+    report = world.services.cases.planning.doctor("trivia", actor="U0ALICE")
     [drift] = [f for f in report.findings if f.check == "live Alexa endpoint"]
     assert not drift.ok and "/skill promote trivia" in drift.detail
     smapi.set_live_endpoint(SKILL_ID, f"{arn}:PROD1")
-    report = world.services.rotation.doctor("trivia", actor="U0ALICE")
+    report = world.services.cases.planning.doctor("trivia", actor="U0ALICE")
     assert [f.ok for f in report.findings if f.check == "live Alexa endpoint"] == [True]
 
 
 def test_status_view_shows_alexas_status(world, smapi):
     certify_and_submit(world)
     smapi.set_certification(SKILL_ID, "IN_PROGRESS")
-    world.services.alexa.poll(world.services.store.pending_certifications())
+    world.services.runtime.alexa.poll(world.services.runtime.store.pending_certifications())
     world.command("status")
     status = world.final_response(lambda r: r.get("blocks"))
     assert "Alexa certification: in review" in str(status["blocks"])
@@ -156,7 +156,7 @@ def test_without_credentials_nothing_calls_smapi(aws, tmp_path, smapi):
     client = create_skill_function(FN)
     with FakeSlack() as fake:
         w = make_slack_world(fake, client, f"sqlite:///{tmp_path / 'bot.db'}")
-        assert w.services.alexa is None
+        assert w.services.runtime.alexa is None
         deploy(client, FN, "VERSION = 3\n")
         w.command("certify")
         plan = w.final_response(lambda r: r.get("blocks") and "Plan" in r["text"])

@@ -78,17 +78,17 @@ def test_prune_deletes_old_versions_never_a_referenced_one(aws):
         FunctionName=FN, Name="PROD2", RoutingConfig={"AdditionalVersionWeights": {"4": 0.05}}
     )
     services = compose_over(adapter(client), open_store("sqlite://"), FakeClock())
-    offer = services.rotation.propose_prune("trivia", actor=OPERATOR, keep=2)
+    offer = services.cases.pruning.plan_prune("trivia", actor=OPERATOR, keep=2)
     # v1, v2 (PROD1, PROD2), v3 (staging), v4 (weighted), v7, v8 (the two most recent) stay
     assert [v.number for v in offer.versions] == ["5", "6"]
     assert all(v.code_size > 0 for v in offer.versions)
     client.create_alias(FunctionName=FN, Name="qa", FunctionVersion="6")  # meanwhile
-    change = services.rotation.apply(offer.plan.id, actor=OPERATOR)
+    change = services.cases.applying.apply(offer.plan.id, actor=OPERATOR)
     left = [v["Version"] for v in client.list_versions_by_function(FunctionName=FN)["Versions"]]
     assert left == ["$LATEST", "1", "2", "3", "4", "6", "7", "8"]
     assert change.notes[0].startswith("Deleted v5;")
     assert change.notes[1] == "Kept, in use by now: v6 (alias qa points at it)."
-    event = services.store.audit("trivia", 1)[0]
+    event = services.runtime.store.audit("trivia", 1)[0]
     assert (event.operation, event.outcome) == ("prune", Outcome.APPLIED)
     services.close()
 
@@ -149,7 +149,7 @@ def test_doctor_reports_code_storage_and_survives_without_it(aws):
         __import__("bot.adapters.store", fromlist=["x"]).open_store("sqlite://"),
         FakeClock(),
     )
-    report = services.rotation.doctor("trivia", actor=OPERATOR)
+    report = services.cases.planning.doctor("trivia", actor=OPERATOR)
     [storage] = [f for f in report.findings if f.check == "code storage"]
     assert storage.ok and storage.detail.startswith("not known (AWS failed read the account")
     services.close()
@@ -159,14 +159,18 @@ def test_doctor_suggests_prune_above_80_percent():
     w = make_world()
     w.lam.storage_used = int(0.85 * w.lam.storage_limit)
     [storage] = [
-        f for f in w.service.doctor("trivia", actor=OPERATOR).findings if f.check == "code storage"
+        f
+        for f in w.cases.planning.doctor("trivia", actor=OPERATOR).findings
+        if f.check == "code storage"
     ]
     assert (
         not storage.ok and "`/skill prune trivia`" in storage.detail and "(85%)" in storage.detail
     )
     w.lam.storage_used = 0
     [storage] = [
-        f for f in w.service.doctor("trivia", actor=OPERATOR).findings if f.check == "code storage"
+        f
+        for f in w.cases.planning.doctor("trivia", actor=OPERATOR).findings
+        if f.check == "code storage"
     ]
     assert storage.ok and storage.detail.endswith("(0%)")
 

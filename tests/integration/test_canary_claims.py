@@ -65,15 +65,15 @@ def test_replicas_racing_check_once_and_end_once(url):
         compose_over(world.lam, open_store(url), clock, notifier, metrics=metrics) for _ in range(2)
     ]
     world.lam.deploy("trivia-skill", "code-3")
-    offer = world.service.propose_canary("trivia", actor=OPERATOR, weight=0.1, seconds=600)
-    world.service.apply(offer.plan.id, actor=OPERATOR)
+    offer = world.cases.offers.propose_canary("trivia", actor=OPERATOR, weight=0.1, seconds=600)
+    world.cases.applying.apply(offer.plan.id, actor=OPERATOR)
 
     def race() -> None:
         barrier = threading.Barrier(len(replicas))
 
         def one(services) -> None:
             barrier.wait()
-            services.canary_pass.run_pass()
+            services.runtime.canary_pass.run_pass()
 
         threads = [threading.Thread(target=one, args=(s,)) for s in replicas]
         for t in threads:
@@ -101,15 +101,15 @@ def test_message_posted_once_by_racing_replicas(url):
     notifier, metrics, clock = FakeNotifier(), FakeMetrics(), FakeClock()
     world = make_world(open_store(url), clock)
     world.lam.deploy("trivia-skill", "code-3")
-    offer = world.service.propose_canary("trivia", actor=OPERATOR, weight=0.1, seconds=600)
+    offer = world.cases.offers.propose_canary("trivia", actor=OPERATOR, weight=0.1, seconds=600)
     # applied and recorded, but its process died before posting the canary message
-    world.services.rotation.applying.apply_only(offer.plan.id, actor=OPERATOR)
+    world.services.cases.applying.apply_only(offer.plan.id, actor=OPERATOR)
     replicas = [
         compose_over(world.lam, open_store(url), clock, notifier, metrics=metrics) for _ in range(3)
     ]
     for services in replicas:
-        services.canary_pass.run_pass()
+        services.runtime.canary_pass.run_pass()
     assert len(notifier.top_level("C0TRIVIA")) == 1
-    assert world.services.store.canary_book().active("trivia").message_ts
+    assert world.services.runtime.store.canary_book().active("trivia").message_ts
     for services in replicas:
         services.close()

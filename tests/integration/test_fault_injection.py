@@ -11,10 +11,10 @@ from dataclasses import dataclass
 import pytest
 
 from bot.adapters.store import open_store
+from bot.bootstrap import UseCases
 from bot.devkit.aws import adapter, create_skill_function, deploy
 from bot.domain.errors import SkillbotError
 from bot.domain.model import FixKind, Outcome
-from bot.service.rotation import RotationService
 from tests.support.fakes import FakeClock
 from tests.support.faults import FAULTS, inject
 from tests.support.users import APPROVER, OPERATOR
@@ -30,7 +30,7 @@ MUTATING = {"PublishVersion", "UpdateAlias", "TagResource", "AddPermission", "Cr
 class Case:
     operation: str
     call_sites: tuple[str, ...]
-    prepare: Callable[[RotationService, object], Callable[[], object]]
+    prepare: Callable[[UseCases, object], Callable[[], object]]
 
 
 def snapshot(client, svc) -> dict:
@@ -51,43 +51,43 @@ def snapshot(client, svc) -> dict:
         "live": client.list_tags(Resource=arn)["Tags"].get("skillbot:live-alias"),
         "triggers": sorted(s["Resource"].rsplit(":", 1)[-1] for s in statements),
         "versions": len(versions),
-        "pending": [(c.alias, c.version) for c in svc.ctx.store.pending_certifications()],
+        "pending": [(c.alias, c.version) for c in svc.reading.ctx.store.pending_certifications()],
     }
 
 
 def apply_plan(svc, plan):
-    return lambda: svc.apply(plan.id, actor=OPERATOR)
+    return lambda: svc.applying.apply(plan.id, actor=OPERATOR)
 
 
 def hotfix_latest(svc, client):
     deploy(client, FN, "VERSION = 3\n")
-    return apply_plan(svc, svc.plan_hotfix("trivia", actor=OPERATOR, reason="crash"))
+    return apply_plan(svc, svc.planning.plan_hotfix("trivia", actor=OPERATOR, reason="crash"))
 
 
 def hotfix_version(svc, client):
-    return apply_plan(svc, svc.plan_hotfix("trivia", actor=OPERATOR, version="2"))
+    return apply_plan(svc, svc.planning.plan_hotfix("trivia", actor=OPERATOR, version="2"))
 
 
 def certify(svc, client):
     deploy(client, FN, "VERSION = 3\n")
-    return apply_plan(svc, svc.plan_certify("trivia", actor=OPERATOR, reason="new model"))
+    return apply_plan(svc, svc.planning.plan_certify("trivia", actor=OPERATOR, reason="new model"))
 
 
 def rollback(svc, client):
-    return apply_plan(svc, svc.plan_rollback("trivia", actor=OPERATOR, version="2"))
+    return apply_plan(svc, svc.planning.plan_rollback("trivia", actor=OPERATOR, version="2"))
 
 
 def promote(svc, client):
     deploy(client, FN, "VERSION = 3\n")
-    svc.apply(svc.plan_certify("trivia", actor=OPERATOR).id, actor=OPERATOR)
-    return lambda: svc.promote("trivia", actor=APPROVER)
+    svc.applying.apply(svc.planning.plan_certify("trivia", actor=OPERATOR).id, actor=OPERATOR)
+    return lambda: svc.promotion.promote("trivia", actor=APPROVER)
 
 
 def fix(kind: FixKind, before: Callable | None = None):
     def prepare(svc, client):
         if before:
             before(client)
-        report = svc.doctor("trivia", actor=OPERATOR)
+        report = svc.planning.doctor("trivia", actor=OPERATOR)
         plan = next(p for p in report.fixes if p.fix is kind)
         return apply_plan(svc, plan)
 
@@ -132,9 +132,9 @@ def expected_state(case: Case, tmp_path) -> dict:
     return state
 
 
-def service(client, db_path) -> RotationService:
+def service(client, db_path) -> UseCases:
     store = open_store(f"sqlite:///{db_path}")
-    return compose_over(adapter(client), store, FakeClock(), function=FN, lock_timeout=5).rotation
+    return compose_over(adapter(client), store, FakeClock(), function=FN, lock_timeout=5).cases
 
 
 @pytest.mark.parametrize(
@@ -160,7 +160,7 @@ def test_fault_point(aws, tmp_path, case, site, kind):
     assert hits[0] == 1, f"{site} is not called by {case.operation}"
     assert err.value.message and err.value.hint, "the person is told what happened and what to do"
     assert "Traceback" not in str(err.value)
-    assert svc.ctx.store.audit("trivia", 1)[0].outcome is Outcome.FAILED
+    assert svc.reading.ctx.store.audit("trivia", 1)[0].outcome is Outcome.FAILED
 
     after = snapshot(client, svc)
     in_aws = {k: after[k] for k in ("aliases", "live", "triggers")}

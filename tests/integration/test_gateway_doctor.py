@@ -52,7 +52,7 @@ def test_a_correct_setup_passes(aws, tmp_path, fake_slack, make_api):
         allow_gateway(client, FN, alias, url)
     world = world_with(tmp_path, client, urls, fake_slack)
     try:
-        report = world.services.rotation.doctor("trivia", actor=OPERATOR)
+        report = world.services.cases.planning.doctor("trivia", actor=OPERATOR)
         found = gateway_findings(report)
         assert set(found) == {
             "API Gateway integration of PROD1",
@@ -74,23 +74,23 @@ def test_a_missing_permission_is_named_and_fix_adds_it(aws, tmp_path, fake_slack
     allow_gateway(client, FN, "PROD1", urls["PROD1"])
     world = world_with(tmp_path, client, urls, fake_slack)
     try:
-        rotation = world.services.rotation
-        found = gateway_findings(rotation.doctor("trivia", actor=OPERATOR))
+        cases = world.services.cases
+        found = gateway_findings(cases.planning.doctor("trivia", actor=OPERATOR))
         missing = found["API Gateway may invoke PROD2"]
         assert not missing.ok and "PROD2 has no resource policy statement" in missing.detail
         assert found["API Gateway may invoke PROD1"].ok
-        report = rotation.doctor("trivia", actor=OPERATOR)
+        report = cases.planning.doctor("trivia", actor=OPERATOR)
         [plan] = [p for p in report.fixes if p.fix is FixKind.ADD_GATEWAY_PERMISSION]
         assert plan.alias == "PROD2"
 
-        change = rotation.apply(plan.id, actor=OPERATOR)
+        change = cases.applying.apply(plan.id, actor=OPERATOR)
         assert not change.noop
         [added] = gateway_statements(client, FN, "PROD2")
         api_id = urls["PROD2"].split("//", 1)[1].split(".", 1)[0]
         source = added["Condition"]["ArnLike"]["AWS:SourceArn"]
         assert source == f"arn:aws:execute-api:us-east-1:123456789012:{api_id}/*"
         assert added["Sid"] == "skillbot-apigateway-PROD2"
-        found = gateway_findings(rotation.doctor("trivia", actor=OPERATOR))
+        found = gateway_findings(cases.planning.doctor("trivia", actor=OPERATOR))
         assert all(f.ok for f in found.values())
     finally:
         world.services.close()
@@ -103,7 +103,7 @@ def test_a_crossed_integration_is_named_and_not_fixed(aws, tmp_path, fake_slack)
         allow_gateway(client, FN, alias, url)
     world = world_with(tmp_path, client, urls, fake_slack)
     try:
-        report = world.services.rotation.doctor("trivia", actor=OPERATOR)
+        report = world.services.cases.planning.doctor("trivia", actor=OPERATOR)
         found = gateway_findings(report)
         crossed = found["API Gateway integration of PROD1"]
         assert not crossed.ok and crossed.fix is None
@@ -123,7 +123,7 @@ def test_an_endpoint_whose_api_does_not_exist_is_named(aws, tmp_path, fake_slack
     }
     world = world_with(tmp_path, client, urls, fake_slack)
     try:
-        found = gateway_findings(world.services.rotation.doctor("trivia", actor=OPERATOR))
+        found = gateway_findings(world.services.cases.planning.doctor("trivia", actor=OPERATOR))
         detail = found["API Gateway integration of PROD1"].detail
         assert "no REST API or HTTP API nope111" in detail and "skills file" in detail
     finally:

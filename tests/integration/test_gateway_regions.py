@@ -61,7 +61,7 @@ def test_every_region_wired_to_its_own_function_passes(functions, make_api):
             allow_gateway(client, function, alias, url)
     services = make_world(functions, urls)
     try:
-        report = services.rotation.doctor("trivia", actor=OPERATOR)
+        report = services.cases.planning.doctor("trivia", actor=OPERATOR)
     finally:
         services.close()
     found = gateway_findings(report)
@@ -88,7 +88,7 @@ def test_a_region_integrated_with_another_regions_function_is_named(functions):
             allow_gateway(client, function, alias, url)
     services = make_world(functions, urls)
     try:
-        found = gateway_findings(services.rotation.doctor("trivia", actor=OPERATOR))
+        found = gateway_findings(services.cases.planning.doctor("trivia", actor=OPERATOR))
     finally:
         services.close()
     wrong = found["EU: API Gateway integration of PROD1"]
@@ -115,14 +115,14 @@ def test_a_missing_permission_in_one_region_is_fixed_on_that_regions_function(fu
     na_before = gateway_statements(na_client, na_fn, "PROD2")
     services = make_world(functions, urls)
     try:
-        report = services.rotation.doctor("trivia", actor=OPERATOR)
+        report = services.cases.planning.doctor("trivia", actor=OPERATOR)
         missing = gateway_findings(report)["EU: API Gateway may invoke PROD2"]
         assert not missing.ok and f"PROD2 of EU's function `{eu_fn}`" in missing.detail
         [plan] = [p for p in report.fixes if p.fix is FixKind.ADD_GATEWAY_PERMISSION]
         assert (plan.alias, plan.region, plan.function) == ("PROD2", "EU", eu_fn)
         assert "in EU" in plan.summary()
 
-        change = services.rotation.apply(plan.id, actor=OPERATOR)
+        change = services.cases.applying.apply(plan.id, actor=OPERATOR)
         assert not change.noop
         [added] = gateway_statements(eu_client, eu_fn, "PROD2")
         api_id = urls["EU"]["PROD2"].split("//", 1)[1].split(".", 1)[0]
@@ -131,7 +131,7 @@ def test_a_missing_permission_in_one_region_is_fixed_on_that_regions_function(fu
         assert added["Sid"] == "skillbot-apigateway-PROD2"
         assert gateway_statements(na_client, na_fn, "PROD2") == na_before  # NA untouched
 
-        again = services.rotation.doctor("trivia", actor=OPERATOR)
+        again = services.cases.planning.doctor("trivia", actor=OPERATOR)
     finally:
         services.close()
     assert all(f.ok for f in gateway_findings(again).values())

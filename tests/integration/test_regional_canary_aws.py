@@ -36,7 +36,7 @@ def regional(aws):
         function="trivia",
         regional_functions={r: functions[r][0] for r in ("EU", "FE")},
     )
-    services.clock.now = datetime.now(UTC).replace(microsecond=0)  # CloudWatch's time
+    services.runtime.clock.now = datetime.now(UTC).replace(microsecond=0)  # CloudWatch's time
     for fn, client in functions.values():
         deploy(client, fn, "VERSION = 3\n")
     return services, notifier, functions
@@ -59,18 +59,20 @@ def put(region, at, version, invocations, errors):
 
 def test_errors_in_eus_own_cloudwatch_abort_the_canary_in_every_region(regional):
     services, notifier, functions = regional
-    plan = services.rotation.propose_canary("trivia", actor=OPERATOR, weight=0.1, seconds=600).plan
-    services.rotation.apply(plan.id, actor=OPERATOR)
+    plan = services.cases.offers.propose_canary(
+        "trivia", actor=OPERATOR, weight=0.1, seconds=600
+    ).plan
+    services.cases.applying.apply(plan.id, actor=OPERATOR)
     assert routing(functions) == {r: ("1", {"3": 0.1}) for r in functions}
 
-    at = services.clock() + timedelta(seconds=5)
+    at = services.runtime.clock() + timedelta(seconds=5)
     put(DEFAULT_REGION, at, "1", 900, 0)
     put(DEFAULT_REGION, at, "3", 100, 0)
     put(REGIONAL["EU"], at, "1", 90, 0)
     put(REGIONAL["EU"], at, "3", 20, 8)  # only eu-west-1 sees the errors
-    services.clock.advance(seconds=31)
-    assert services.canary_pass is not None
-    services.canary_pass.run_pass()
+    services.runtime.clock.advance(seconds=31)
+    assert services.runtime.canary_pass is not None
+    services.runtime.canary_pass.run_pass()
 
     assert routing(functions) == {r: ("1", {}) for r in functions}
     ended = [p.text for p in notifier.posted if "canary aborted" in p.text]
@@ -80,7 +82,9 @@ def test_errors_in_eus_own_cloudwatch_abort_the_canary_in_every_region(regional)
 
 def test_a_stale_revision_in_eu_takes_back_the_weights_set_in_na_and_fe(regional):
     services, _notifier, functions = regional
-    plan = services.rotation.propose_canary("trivia", actor=OPERATOR, weight=0.1, seconds=600).plan
+    plan = services.cases.offers.propose_canary(
+        "trivia", actor=OPERATOR, weight=0.1, seconds=600
+    ).plan
     eu_fn, _eu_client = functions["EU"]
     [eu_move] = [m for m in plan.regions if m.region == "EU"]
     stub, revision = stub_eu_publish(functions, eu_move.code_sha256 or "")
@@ -94,20 +98,22 @@ def test_a_stale_revision_in_eu_takes_back_the_weights_set_in_na_and_fe(regional
             RoutingConfig={"AdditionalVersionWeights": {"3": 0.1}},
         )
         with pytest.raises(StalePlan) as stale:
-            services.rotation.apply(plan.id, actor=OPERATOR)
+            services.cases.applying.apply(plan.id, actor=OPERATOR)
         stub.assert_no_pending_responses()
     assert "was not started: EU changed since the plan was shown" in stale.value.message
     assert routing(functions) == {r: ("1", {}) for r in functions}, "NA and FE taken back"
-    assert services.store.canary_book().active("trivia") is None
+    assert services.runtime.store.canary_book().active("trivia") is None
 
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_eus_weights_failing_at_the_start_are_reported_and_confirm_again_converges(regional, kind):
     services, notifier, functions = regional
-    plan = services.rotation.propose_canary("trivia", actor=OPERATOR, weight=0.1, seconds=600).plan
+    plan = services.cases.offers.propose_canary(
+        "trivia", actor=OPERATOR, weight=0.1, seconds=600
+    ).plan
     eu_client = functions["EU"][1]
     with inject(eu_client, "UpdateAlias", kind) as hits, pytest.raises(SkillbotError) as err:
-        services.rotation.apply(plan.id, actor=OPERATOR)
+        services.cases.applying.apply(plan.id, actor=OPERATOR)
     assert hits[0] == 1
     assert "Weights set: NA (v3 at 10%), FE (v3 at 10%)" in err.value.message
     assert "Not set: EU: " in err.value.message and "Press Confirm again" in err.value.hint
@@ -116,7 +122,7 @@ def test_eus_weights_failing_at_the_start_are_reported_and_confirm_again_converg
     assert weights["EU"] == ("1", {"3": 0.1} if kind == "lost" else {}), "a lost answer set it"
     assert not [p for p in notifier.posted if "canary" in p.text], "no canary message yet"
 
-    services.rotation.apply(plan.id, actor=OPERATOR)  # Confirm again
+    services.cases.applying.apply(plan.id, actor=OPERATOR)  # Confirm again
     assert routing(functions) == {r: ("1", {"3": 0.1}) for r in functions}
     assert len([p for p in notifier.posted if p.text.startswith("trivia: canary PROD1")]) == 1
 
@@ -124,17 +130,19 @@ def test_eus_weights_failing_at_the_start_are_reported_and_confirm_again_converg
 @pytest.mark.parametrize("kind", KINDS)
 def test_an_abort_failing_in_fe_is_finished_by_the_next_check(regional, kind):
     services, notifier, functions = regional
-    plan = services.rotation.propose_canary("trivia", actor=OPERATOR, weight=0.1, seconds=600).plan
-    services.rotation.apply(plan.id, actor=OPERATOR)
-    canary = services.store.canary_book().active("trivia")
+    plan = services.cases.offers.propose_canary(
+        "trivia", actor=OPERATOR, weight=0.1, seconds=600
+    ).plan
+    services.cases.applying.apply(plan.id, actor=OPERATOR)
+    canary = services.runtime.store.canary_book().active("trivia")
     with inject(functions["FE"][1], "UpdateAlias", kind), pytest.raises(SkillbotError) as err:
-        services.rotation.end_canary(canary.id, actor=OPERATOR, complete=False)
+        services.cases.offers.end_canary(canary.id, actor=OPERATOR, complete=False)
     assert "decided (abort), but ending it failed for now: FE: " in err.value.message
     assert routing(functions)["NA"] == routing(functions)["EU"] == ("1", {})
     assert not [p for p in notifier.posted if "canary aborted" in p.text]
 
-    services.clock.advance(minutes=3)  # the button's claim on the end has run out
-    assert services.canary_pass is not None
-    services.canary_pass.run_pass()
+    services.runtime.clock.advance(minutes=3)  # the button's claim on the end has run out
+    assert services.runtime.canary_pass is not None
+    services.runtime.canary_pass.run_pass()
     assert routing(functions) == {r: ("1", {}) for r in functions}
     assert len([p for p in notifier.posted if "canary aborted" in p.text]) == 1

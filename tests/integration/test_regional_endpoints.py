@@ -55,8 +55,8 @@ def test_certify_and_submit_points_each_region_at_its_own_candidate(smapi):
         polling=Polling(build_timeout=5, sleep=lambda s: None),
     )
     w.deploy("code-3")
-    plan = w.service.plan_certify("trivia", actor=OPERATOR)
-    change = w.service.apply(plan.id, actor=OPERATOR, submit=True)
+    plan = w.cases.planning.plan_certify("trivia", actor=OPERATOR)
+    change = w.cases.applying.apply(plan.id, actor=OPERATOR, submit=True)
     assert smapi.stage_uris(SKILL_ID, "development") == arns("PROD2")
     assert any("Pointed the development stage at" in n for n in change.notes), change.notes
     assert w.aliases("PROD2") == {"NA": "3", "EU": "4", "FE": "3"}
@@ -83,7 +83,7 @@ def world(smapi):
 
 
 def drift(w: RegionalWorld):
-    report = w.service.doctor("trivia", actor=OPERATOR)
+    report = w.cases.planning.doctor("trivia", actor=OPERATOR)
     [finding] = [f for f in report.findings if f.check == "live Alexa endpoint"]
     return finding
 
@@ -116,8 +116,8 @@ def test_doctor_names_a_region_left_on_the_candidate(world, smapi):
 
 def certify_and_submit(w: RegionalWorld, smapi: FakeSmapi) -> None:
     w.deploy("code-3")
-    plan = w.service.plan_certify("trivia", actor=OPERATOR)
-    w.service.apply(plan.id, actor=OPERATOR, submit=True)
+    plan = w.cases.planning.plan_certify("trivia", actor=OPERATOR)
+    w.cases.applying.apply(plan.id, actor=OPERATOR, submit=True)
     assert smapi.stage_uris(SKILL_ID, "certification") == arns("PROD2")
     smapi.set_certification(SKILL_ID, "SUCCEEDED", published_countries=["DE", "JP", "US"])
 
@@ -133,7 +133,7 @@ def test_publication_is_refused_naming_the_address_the_wrong_region_must_call(wo
         {"EU": live["EU"], "FE": candidate["FE"]},
     )
     with pytest.raises(Refused) as refused:
-        world.service.promote("trivia", actor=APPROVER)
+        world.cases.promotion.promote("trivia", actor=APPROVER)
     message = refused.value.message
     assert (
         f"region EU calls `{live['EU']}` (PROD1 EU, the live alias), not "
@@ -144,7 +144,7 @@ def test_publication_is_refused_naming_the_address_the_wrong_region_must_call(wo
     hint = refused.value.hint
     assert f"EU `{candidate['EU']}`" in hint and f"the default `{candidate['default']}`" in hint
     assert smapi.skill(SKILL_ID).publications == []
-    assert world.service.status("trivia").roles.live_alias == "PROD1"
+    assert world.cases.reading.status("trivia").roles.live_alias == "PROD1"
 
 
 def test_after_publishing_a_region_left_behind_is_named_with_its_own_address(world, smapi):
@@ -154,7 +154,7 @@ def test_after_publishing_a_region_left_behind_is_named_with_its_own_address(wor
     smapi.set_live_endpoint(
         SKILL_ID, candidate["default"], {"EU": live["EU"], "FE": candidate["FE"]}
     )
-    change = world.service.promote("trivia", actor=APPROVER)
+    change = world.cases.promotion.promote("trivia", actor=APPROVER)
     [alert] = change.alerts
     assert (
         f"region EU calls `{live['EU']}` (PROD1 EU, the live alias), not "
@@ -177,8 +177,8 @@ def test_a_development_stage_without_eus_endpoint_gets_one_calling_eus_candidate
     # the skill was published before EU had its own function: only FE has an endpoint
     smapi.set_stage_endpoint(SKILL_ID, "development", live["default"], {"FE": live["FE"]})
     w.deploy("code-3")
-    plan = w.service.plan_certify("trivia", actor=OPERATOR)
-    change = w.service.apply(plan.id, actor=OPERATOR, submit=True)
+    plan = w.cases.planning.plan_certify("trivia", actor=OPERATOR)
+    change = w.cases.applying.apply(plan.id, actor=OPERATOR, submit=True)
     assert smapi.stage_uris(SKILL_ID, "development") == arns("PROD2"), "EU added, on EU's own"
     [note] = [n for n in change.notes if "Pointed the development stage at" in n]
     assert "region EU had none" in note

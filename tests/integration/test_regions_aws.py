@@ -63,8 +63,8 @@ def announcements(notifier):
 def test_a_hotfix_moves_the_live_alias_in_every_aws_region(regional):
     services, notifier, functions = regional
     deploy_everywhere(functions)
-    plan = services.rotation.plan_hotfix("trivia", actor=OPERATOR)
-    services.rotation.apply(plan.id, actor=OPERATOR)
+    plan = services.cases.planning.plan_hotfix("trivia", actor=OPERATOR)
+    services.cases.applying.apply(plan.id, actor=OPERATOR)
     assert state(functions) == {"NA": "3", "EU": "3", "FE": "3"}
     assert len(code(functions)) == 1
     assert state(functions, "PROD2") == {"NA": "2", "EU": "2", "FE": "2"}
@@ -76,10 +76,10 @@ def test_a_hotfix_moves_the_live_alias_in_every_aws_region(regional):
 def test_the_second_regions_update_alias_failing_is_reported_and_a_retry_converges(regional, kind):
     services, notifier, functions = regional
     deploy_everywhere(functions)
-    plan = services.rotation.plan_hotfix("trivia", actor=OPERATOR, reason="crash")
+    plan = services.cases.planning.plan_hotfix("trivia", actor=OPERATOR, reason="crash")
     eu_client = functions["EU"][1]
     with inject(eu_client, "UpdateAlias", kind) as hits, pytest.raises(SkillbotError) as err:
-        services.rotation.apply(plan.id, actor=OPERATOR)
+        services.cases.applying.apply(plan.id, actor=OPERATOR)
     assert hits[0] == 1
     assert "Moved: NA v1 → v3, FE v1 → v3" in err.value.message
     assert "Not moved: EU" in err.value.message and "Press Confirm again" in err.value.hint
@@ -89,7 +89,7 @@ def test_the_second_regions_update_alias_failing_is_reported_and_a_retry_converg
     assert announcements(notifier) == [], "not announced while a region is behind"
     counts = version_counts(functions)
 
-    services.rotation.apply(plan.id, actor=OPERATOR)  # Confirm again
+    services.cases.applying.apply(plan.id, actor=OPERATOR)  # Confirm again
     assert state(functions) == {"NA": "3", "EU": "3", "FE": "3"}
     assert len(code(functions)) == 1
     assert version_counts(functions) == counts, "nothing published again"
@@ -100,7 +100,7 @@ def test_the_second_regions_update_alias_failing_is_reported_and_a_retry_converg
 def test_an_eu_publish_refused_for_its_code_hash_moves_no_region(regional):
     services, notifier, functions = regional
     deploy_everywhere(functions)
-    plan = services.rotation.plan_hotfix("trivia", actor=OPERATOR)
+    plan = services.cases.planning.plan_hotfix("trivia", actor=OPERATOR)
     eu_fn, eu_client = functions["EU"]
     alias = eu_client.get_alias(FunctionName=eu_fn, Name="PROD1")
     with Stubber(eu_client) as stub:
@@ -113,7 +113,7 @@ def test_an_eu_publish_refused_for_its_code_hash_moves_no_region(regional):
             expected_params={"FunctionName": eu_fn, "CodeSha256": ANY, "Description": ANY},
         )
         with pytest.raises(StalePlan) as stale:
-            services.rotation.apply(plan.id, actor=OPERATOR)
+            services.cases.applying.apply(plan.id, actor=OPERATOR)
     assert stale.value.message.startswith("EU: The code in $LATEST changed")
     assert state(functions) == {"NA": "1", "EU": "1", "FE": "1"}
     assert announcements(notifier) == []
@@ -122,7 +122,7 @@ def test_an_eu_publish_refused_for_its_code_hash_moves_no_region(regional):
 def test_an_eu_alias_moved_meanwhile_is_caught_by_its_revision_id_and_replanned(regional):
     services, notifier, functions = regional
     deploy_everywhere(functions)
-    plan = services.rotation.plan_hotfix("trivia", actor=OPERATOR)
+    plan = services.cases.planning.plan_hotfix("trivia", actor=OPERATOR)
     eu_fn, _eu_client = functions["EU"]
     [eu_move] = [m for m in plan.regions if m.region == "EU"]
     stub, revision = stub_eu_publish(functions, eu_move.code_sha256 or "")
@@ -131,17 +131,17 @@ def test_an_eu_alias_moved_meanwhile_is_caught_by_its_revision_id_and_replanned(
             stub, FunctionName=eu_fn, Name="PROD1", FunctionVersion="3", RevisionId=revision
         )
         with pytest.raises(StalePlan) as stale:
-            services.rotation.apply(plan.id, actor=OPERATOR)
+            services.cases.applying.apply(plan.id, actor=OPERATOR)
     assert "Moved: NA v1 → v3, FE v1 → v3" in stale.value.message
     assert "Not moved: EU" in stale.value.message
     assert state(functions) == {"NA": "3", "EU": "1", "FE": "3"}
     assert announcements(notifier) == []
-    status = services.rotation.status("trivia")
+    status = services.cases.reading.status("trivia")
     assert status.disagreement and "PROD1 serves" in status.disagreement
 
-    again = services.rotation.plan_hotfix("trivia", actor=OPERATOR)
+    again = services.cases.planning.plan_hotfix("trivia", actor=OPERATOR)
     assert [(m.region, m.noop) for m in again.regions] == [("EU", False), ("FE", True)]
-    services.rotation.apply(again.id, actor=OPERATOR)
+    services.cases.applying.apply(again.id, actor=OPERATOR)
     assert state(functions) == {"NA": "3", "EU": "3", "FE": "3"}
     assert len(code(functions)) == 1
-    assert services.rotation.status("trivia").disagreement is None
+    assert services.cases.reading.status("trivia").disagreement is None

@@ -38,7 +38,7 @@ def test_prune_deletes_in_every_region_keeping_each_regions_own_references(regio
     services, functions = regional
     eu_fn, eu_client = functions["EU"]
     eu_client.create_alias(FunctionName=eu_fn, Name="qa", FunctionVersion="4")
-    offer = services.rotation.propose_prune("trivia", actor=OPERATOR, keep=1)
+    offer = services.cases.pruning.plan_prune("trivia", actor=OPERATOR, keep=1)
     parts = {p.region: [v.number for v in p.versions] for p in offer.regions}
     assert parts == {"NA": ["3", "4", "5"], "EU": ["3", "5"], "FE": ["3", "4", "5"]}
     assert all(v.code_size > 0 for p in offer.regions for v in p.versions)
@@ -49,7 +49,7 @@ def test_prune_deletes_in_every_region_keeping_each_regions_own_references(regio
     fe_client.update_alias(
         FunctionName=fe_fn, Name="PROD1", RoutingConfig={"AdditionalVersionWeights": {"3": 0.05}}
     )
-    change = services.rotation.apply(offer.plan.id, actor=OPERATOR)
+    change = services.cases.applying.apply(offer.plan.id, actor=OPERATOR)
     assert versions(functions, "NA") == ["$LATEST", "1", "2", "6"]
     assert versions(functions, "EU") == ["$LATEST", "1", "2", "4", "6"]
     assert versions(functions, "FE") == ["$LATEST", "1", "2", "3", "6"]
@@ -59,7 +59,7 @@ def test_prune_deletes_in_every_region_keeping_each_regions_own_references(regio
 
 def test_doctor_reads_the_code_storage_of_each_aws_region(regional):
     services, _functions = regional
-    report = services.rotation.doctor("trivia", actor=OPERATOR)
+    report = services.cases.planning.doctor("trivia", actor=OPERATOR)
     storage = {f.check: f.detail for f in report.findings if f.check.endswith("code storage")}
     assert set(storage) == {"code storage", "EU: code storage", "FE: code storage"}
     assert storage["EU: code storage"].startswith("eu-west-1: ")

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.adapters import scheduler as jobs
-from bot.bootstrap import Services, start_scheduler
+from bot.bootstrap import Composed, start_scheduler
 from bot.devkit.fake_slack import FakeSlack
 from bot.domain.errors import ConfigError
 from bot.domain.model import CertificationState
@@ -28,12 +28,12 @@ def fake() -> Iterator[FakeSlack]:
 
 
 @pytest.fixture
-def running(fake: FakeSlack, tmp_path: Path) -> Iterator[Callable[..., Services]]:
+def running(fake: FakeSlack, tmp_path: Path) -> Iterator[Callable[..., Composed]]:
     """Start a scheduler over skills (name -> channel) and a schedule; stopped after."""
     stops: list[Callable[[], None]] = []
-    built: list[Services] = []
+    built: list[Composed] = []
 
-    def start(skills: dict[str, str], schedule: str, *, scheduler: bool = True) -> Services:
+    def start(skills: dict[str, str], schedule: str, *, scheduler: bool = True) -> Composed:
         services = scheduler_services(
             fake.api_url,
             f"sqlite:///{tmp_path / 'skillbot.db'}",
@@ -41,7 +41,7 @@ def running(fake: FakeSlack, tmp_path: Path) -> Iterator[Callable[..., Services]
         )
         built.append(services)
         if scheduler:
-            stops.append(start_scheduler(services))
+            stops.append(start_scheduler(services.runtime))
         return services
 
     yield start
@@ -72,11 +72,11 @@ def replies_in(fake: FakeSlack, channel: str) -> list[dict]:
 def test_reminders_arrive_in_the_thread_on_schedule_and_stop_at_cancel(fake, running):
     services = running({"trivia": "C0TRIVIA"}, "1s", scheduler=False)
     cert = seed_certification(
-        services.store,
+        services.runtime.store,
         created_at=datetime.now(UTC) - timedelta(seconds=0.5),
         message_ts="1700000000.000100",
     )
-    stop = start_scheduler(services)
+    stop = start_scheduler(services.runtime)
     try:
 
         def thread(f: FakeSlack) -> list[dict]:
@@ -88,7 +88,7 @@ def test_reminders_arrive_in_the_thread_on_schedule_and_stop_at_cancel(fake, run
         assert [pending_seconds(m["text"]) for m in thread(fake)[:2]] == [1, 2]
         assert 0.5 < times[1] - times[0] < 1.8  # one a second, as configured
 
-        services.store.end_certification(
+        services.runtime.store.end_certification(
             cert.id, CertificationState.CANCELLED, REQUESTER, datetime.now(UTC)
         )
         cancelled_with = len(thread(fake))
@@ -104,17 +104,17 @@ def test_a_429_is_waited_out_for_its_retry_after_and_holds_back_other_reminders(
     services = running({"trivia": "C0TRIVIA", "quiz": "C0QUIZ"}, "1h", scheduler=False)
     due_soon = datetime.now(UTC) - timedelta(hours=1) + timedelta(seconds=0.3)
     seed_certification(
-        services.store, skill="trivia", created_at=due_soon, message_ts="1700000000.000100"
+        services.runtime.store, skill="trivia", created_at=due_soon, message_ts="1700000000.000100"
     )
     seed_certification(
-        services.store,
+        services.runtime.store,
         skill="quiz",
         created_at=due_soon + timedelta(milliseconds=1),
         channel="C0QUIZ",
         message_ts="1700000000.000200",
     )
     fake.fail_next("chat.postMessage", status=429, retry_after=1)
-    stop = start_scheduler(services)
+    stop = start_scheduler(services.runtime)
     try:
         fake.wait_for(lambda f: f.calls_to("chat.postMessage"))
         limited_at = time.monotonic()
@@ -136,8 +136,10 @@ def test_reminders_due_at_the_same_moment_are_spread_a_second_apart_per_channel(
     services = running({**shared, **solo}, "1h", scheduler=False)
     due_soon = datetime.now(UTC) - timedelta(hours=1) + timedelta(seconds=0.3)
     for skill, channel in {**shared, **solo}.items():
-        seed_certification(services.store, skill=skill, created_at=due_soon, channel=channel)
-    stop = start_scheduler(services)
+        seed_certification(
+            services.runtime.store, skill=skill, created_at=due_soon, channel=channel
+        )
+    stop = start_scheduler(services.runtime)
     try:
         shared_times = arrivals(fake, lambda f: len(replies_in(f, "C0SHARED")), 3)
     finally:

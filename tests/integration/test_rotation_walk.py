@@ -18,7 +18,7 @@ FN = "trivia-skill"
 
 
 def service_for(client, store, clock=None):
-    return compose_over(adapter(client), store, clock or FakeClock(), lock_timeout=20).rotation
+    return compose_over(adapter(client), store, clock or FakeClock(), lock_timeout=20).cases
 
 
 def aliases(client):
@@ -36,27 +36,27 @@ def test_whole_rotation(aws, store, clock):
     assert aliases(client) == ("1", "2")
 
     deploy(client, FN, "VERSION = 3  # new interaction model\n")
-    plan = svc.plan_certify("trivia", actor=OPERATOR, reason="adds the quiz intent")
-    svc.apply(plan.id, actor=OPERATOR)
+    plan = svc.planning.plan_certify("trivia", actor=OPERATOR, reason="adds the quiz intent")
+    svc.applying.apply(plan.id, actor=OPERATOR)
     assert aliases(client) == ("1", "3")
     pending = store.pending_certification("trivia")
     assert (pending.alias, pending.version) == ("PROD2", "3")
 
     clock.advance(days=3)
-    svc.promote("trivia", actor=APPROVER, reason="certification passed")
+    svc.promotion.promote("trivia", actor=APPROVER, reason="certification passed")
     assert aliases(client) == ("1", "3"), "promotion moves no alias"
     assert live_tag(client) == "PROD2"
     assert store.pending_certification("trivia") is None
 
     deploy(client, FN, "VERSION = 4  # fix for the quiz intent\n")
-    plan = svc.plan_hotfix("trivia", actor="U0BOB", reason="quiz crashes")
+    plan = svc.planning.plan_hotfix("trivia", actor="U0BOB", reason="quiz crashes")
     assert plan.alias == "PROD2"
-    svc.apply(plan.id, actor="U0BOB")
+    svc.applying.apply(plan.id, actor="U0BOB")
     assert aliases(client) == ("1", "4")
 
-    plan = svc.plan_rollback("trivia", actor=OPERATOR, reason="v4 is slower")
+    plan = svc.planning.plan_rollback("trivia", actor=OPERATOR, reason="v4 is slower")
     assert (plan.from_version, plan.to_version) == ("4", "3")
-    svc.apply(plan.id, actor=OPERATOR)
+    svc.applying.apply(plan.id, actor=OPERATOR)
     assert aliases(client) == ("1", "3")
 
     applied = [
@@ -76,10 +76,10 @@ def test_a_hotfix_with_the_candidates_code_changes_nothing(aws, store):
     client = create_skill_function(FN)
     svc = service_for(client, store)
     deploy(client, FN, "VERSION = 3\n")
-    svc.apply(svc.plan_certify("trivia", actor=OPERATOR).id, actor=OPERATOR)
+    svc.applying.apply(svc.planning.plan_certify("trivia", actor=OPERATOR).id, actor=OPERATOR)
     versions = client.list_versions_by_function(FunctionName=FN)["Versions"]
     with pytest.raises(Refused, match="uncertified"):
-        svc.plan_hotfix("trivia", actor=OPERATOR, reason="oops")
+        svc.planning.plan_hotfix("trivia", actor=OPERATOR, reason="oops")
     assert aliases(client) == ("1", "3")
     assert client.list_versions_by_function(FunctionName=FN)["Versions"] == versions
     assert store.audit("trivia", 1)[0].outcome is Outcome.REFUSED
@@ -99,7 +99,7 @@ def test_two_concurrent_hotfixes_one_applies_the_other_is_told(aws, store, tmp_p
     def confirm(name, svc, plan, actor):
         start.wait()
         try:
-            results[name] = svc.apply(plan.id, actor=actor)
+            results[name] = svc.applying.apply(plan.id, actor=actor)
         except StalePlan as err:
             results[name] = err
 

@@ -34,7 +34,7 @@ def test_a_full_scenario_logs_no_secret(aws, tmp_path, caplog, monkeypatch):
             world.final_response(lambda r: r["text"].startswith("Done"))
             [message] = fake.messages(CHANNEL)
             smapi.set_certification(SKILL_ID, "SUCCEEDED")
-            world.services.alexa.poll(world.services.store.pending_certifications())
+            world.services.runtime.alexa.poll(world.services.runtime.store.pending_certifications())
             world.react(APPROVER, message["ts"])
             fake.wait_for(lambda f: [m for m in f.messages(CHANNEL) if "promoted" in m["text"]])
             world.command("status")

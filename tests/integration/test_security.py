@@ -33,7 +33,7 @@ def state(world):
         alias_version(client, FN, "PROD1"),
         alias_version(client, FN, "PROD2"),
         client.list_tags(Resource=arn)["Tags"].get("skillbot:live-alias"),
-        [c.id for c in world.services.store.pending_certifications()],
+        [c.id for c in world.services.runtime.store.pending_certifications()],
     )
 
 
@@ -84,7 +84,7 @@ def test_strangers_commands_are_refused_and_audited(world, text):
     assert reply["response_type"] == "ephemeral"
     assert "<@U0ALICE>" in reply["text"] or "<@U0CAROL>" in reply["text"]
     assert state(world) == before
-    audit = world.services.store.audit("trivia", 1)[0]
+    audit = world.services.runtime.store.audit("trivia", 1)[0]
     assert (audit.actor, audit.outcome) == (STRANGER, Outcome.REFUSED)
 
 
@@ -117,5 +117,5 @@ def test_a_strangers_reaction_promotes_nothing_and_is_audited(world):
     world.react(OPERATOR, message["ts"])  # an operator is not an approver
     world.fake.wait_for(lambda f: f.ephemerals(OPERATOR))  # told privately who may
     assert state(world) == before
-    audit = world.services.store.audit("trivia", 1)[0]
+    audit = world.services.runtime.store.audit("trivia", 1)[0]
     assert (audit.operation, audit.actor, audit.outcome) == ("promote", OPERATOR, Outcome.REFUSED)

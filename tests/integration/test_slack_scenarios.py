@@ -76,7 +76,7 @@ def test_a_double_click_applies_once(world):
     world.fake.wait_for(lambda f: f.messages(CHANNEL))
     versions = world.lambda_client.list_versions_by_function(FunctionName=FN)["Versions"]
     assert [v["Version"] for v in versions] == ["$LATEST", "1", "2", "3"]
-    applied = [e for e in world.services.store.audit("trivia") if e.outcome == "applied"]
+    applied = [e for e in world.services.runtime.store.audit("trivia") if e.outcome == "applied"]
     assert len(applied) == 1
     assert len(world.fake.messages(CHANNEL)) == 1
 
@@ -109,7 +109,9 @@ def test_strangers_are_refused_with_who_may(world):
         in world.final_response(lambda r: "approvers" in r["text"])["text"]
     )
     assert aliases(world) == ("1", "2")
-    assert [e.actor for e in world.services.store.audit("trivia") if e.outcome == "refused"] == [
+    assert [
+        e.actor for e in world.services.runtime.store.audit("trivia") if e.outcome == "refused"
+    ] == [
         OPERATOR,
         STRANGER,
     ]
@@ -128,7 +130,7 @@ def test_certify_posts_exactly_one_certification_message(world):
     message = certify(world)
     assert message["text"] == ("trivia: certify PROD2 v2 → v3 by <@U0ALICE> — new quiz intent")
     assert ":white_check_mark:" in str(message["blocks"]) and "<@U0CAROL>" in str(message["blocks"])
-    cert = world.services.store.pending_certification("trivia")
+    cert = world.services.runtime.store.pending_certification("trivia")
     assert (cert.channel, cert.message_ts) == (CHANNEL, message["ts"])
     assert aliases(world) == ("1", "3")
     assert len(world.fake.messages()) == 1
@@ -143,7 +145,7 @@ def test_only_an_approvers_reaction_promotes(world):
     world.react(STRANGER, ts)  # told once only
     world.react("UBOT", ts)  # the bot's own reaction is ignored
     world.react(APPROVER, ts, reaction="thumbsup")  # another emoji does nothing
-    assert world.services.store.pending_certification("trivia") is not None
+    assert world.services.runtime.store.pending_certification("trivia") is not None
 
     world.react(APPROVER, ts, event_id="EvPROMOTE")
     world.react(APPROVER, ts, event_id="EvPROMOTE", headers=retry_headers())
@@ -161,9 +163,9 @@ def test_only_an_approvers_reaction_promotes(world):
     )
     assert tags["Tags"]["skillbot:live-alias"] == "PROD2"
     assert aliases(world) == ("1", "3")
-    promotes = [e for e in world.services.store.audit("trivia") if e.operation == "promote"]
+    promotes = [e for e in world.services.runtime.store.audit("trivia") if e.operation == "promote"]
     assert [e.outcome for e in promotes].count("applied") == 1
-    cert = world.services.store.certification_by_message(CHANNEL, ts)
+    cert = world.services.runtime.store.certification_by_message(CHANNEL, ts)
     assert cert.state is CertificationState.PROMOTED
 
 
@@ -175,7 +177,7 @@ def test_cancel_updates_the_certification_message_and_its_thread(world):
     assert "cancelled by <@U0ALICE>" in str(update["blocks"])
     [reply] = world.fake.wait_for(lambda f: f.thread_replies(CHANNEL, message["ts"]))
     assert "cancelled" in reply["text"]
-    assert world.services.store.pending_certification("trivia") is None
+    assert world.services.runtime.store.pending_certification("trivia") is None
 
 
 def test_doctor_then_fix_adds_the_alexa_triggers(world):

@@ -89,5 +89,5 @@ def run_canary_pass(services: Any, clock: Any = None, **advance: float) -> None:
     """One canary pass, after moving ``clock`` on by ``advance`` (if given)."""
     if advance:
         clock.advance(**advance)
-    assert services.canary_pass is not None
-    services.canary_pass.run_pass()
+    assert services.runtime.canary_pass is not None
+    services.runtime.canary_pass.run_pass()

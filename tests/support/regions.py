@@ -8,10 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.adapters.store import open_store
-from bot.bootstrap import Services, compose
+from bot.bootstrap import Composed, UseCases, compose
 from bot.config import Settings, parse_skills
 from bot.domain.model import Skill
-from bot.service.rotation import RotationService
 from tests.support.canary import FakeMetrics
 from tests.support.fakes import SKILL_ID, FakeClock, FakeLambda, FakeNotifier
 from tests.support.users import APPROVER, OPERATOR
@@ -43,7 +42,7 @@ def regional_config(**entry: Any) -> Any:
 
 @dataclass
 class RegionalWorld:
-    services: Services
+    services: Composed
     lam: FakeLambda
     clock: Any
     notifier: FakeNotifier
@@ -51,8 +50,8 @@ class RegionalWorld:
     metrics: FakeMetrics
 
     @property
-    def service(self) -> RotationService:
-        return self.services.rotation
+    def cases(self) -> UseCases:
+        return self.services.cases
 
     def aliases(self, alias: str) -> dict[str, str]:
         """``alias``'s version in each region."""
@@ -78,7 +77,7 @@ def compose_regional(
     metrics: Any = None,
     gateway: Any = None,
     **entry: Any,
-) -> tuple[Services, FakeNotifier, Skill]:
+) -> tuple[Composed, FakeNotifier, Skill]:
     """The real composition over ``lambda_`` (the fake, or the adapter over moto) with the
     three-region skill (and SMAPI, API Gateway when given)."""
     notifier = FakeNotifier()
@@ -118,7 +117,7 @@ def make_regional_world(lam: FakeLambda | None = None, **entry: Any) -> Regional
     return RegionalWorld(
         services,
         lam,
-        services.clock,  # type: ignore[arg-type]
+        services.runtime.clock,  # type: ignore[arg-type]
         notifier,
         skill,
         metrics,

@@ -11,7 +11,7 @@ from typing import Any
 
 from bot.adapters.slack_notifier import web_client
 from bot.adapters.store import SqlStore
-from bot.bootstrap import Services, build_services
+from bot.bootstrap import Composed, build_services
 from bot.config import Settings, parse_skills
 from bot.domain.model import Certification, new_id
 from bot.schedules import ReminderSchedule, Schedules
@@ -112,7 +112,7 @@ class ReminderWorld:
 
 def scheduler_services(
     slack_api_url: str, database_url: str, config: dict[str, Any], token: str = "xoxb-test"
-) -> Services:
+) -> Composed:
     """What ``python -m bot scheduler`` builds, in process, against a fake Slack."""
     settings = Settings(  # type: ignore[call-arg]
         _env_file=None, slack_bot_token=token, database_url=database_url

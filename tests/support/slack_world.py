@@ -18,7 +18,7 @@ from slack_bolt import App
 from slack_bolt.response import BoltResponse
 
 from bot.adapters.slack_notifier import web_client
-from bot.bootstrap import Services, build_services
+from bot.bootstrap import Composed, build_services
 from bot.config import Settings, parse_skills
 from bot.devkit.fake_slack import FakeSlack
 from bot.devkit.slack_requests import (
@@ -51,7 +51,7 @@ def settings_for(fake: FakeSlack, database_url: str, **extra: Any) -> Settings:
 @dataclass
 class SlackWorld:
     app: App
-    services: Services
+    services: Composed
     fake: FakeSlack
     lambda_client: Any
     clock: FakeClock
@@ -123,4 +123,4 @@ def make_slack_world(
         clock=clock,
         polling=polling,
     )
-    return SlackWorld(build_app(services), services, fake, lambda_client, clock)
+    return SlackWorld(build_app(*services), services, fake, lambda_client, clock)

@@ -10,10 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.adapters.store import SqlStore, open_store
-from bot.bootstrap import Services, compose
+from bot.bootstrap import Composed, UseCases, compose
 from bot.config import Settings, parse_skills
 from bot.domain.model import Skill
-from bot.service.rotation import RotationService
 from tests.support.canary import FakeMetrics
 from tests.support.fakes import SKILL_ID, FakeClock, FakeLambda, FakeNotifier
 from tests.support.users import APPROVER, OPERATOR
@@ -54,7 +53,7 @@ def compose_over(
     smapi: Any = None,
     metrics: Any = None,
     **config_overrides: Any,
-) -> Services:
+) -> Composed:
     """The real composition over the given Lambda (a fake, or the adapter over moto)."""
     return compose(
         Settings(_env_file=None),  # type: ignore[call-arg]
@@ -72,7 +71,7 @@ def compose_over(
 
 @dataclass
 class World:
-    services: Services
+    services: Composed
     lam: FakeLambda
     store: SqlStore
     clock: FakeClock
@@ -81,8 +80,8 @@ class World:
     metrics: FakeMetrics
 
     @property
-    def service(self) -> RotationService:
-        return self.services.rotation
+    def cases(self) -> UseCases:
+        return self.services.cases
 
     def alias(self, name: str) -> str:
         return self.lam.functions[self.skill.function].aliases[name].version
@@ -108,7 +107,7 @@ def make_world(
     return World(services, lam, store, clock, skill, notifier, metrics)
 
 
-def services_for(world: World, notifier: Any = None) -> Services:
+def services_for(world: World, notifier: Any = None) -> Composed:
     """The world's services, or the same composition posting to ``notifier``."""
     if notifier is None or notifier is world.notifier:
         return world.services

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.commands import parse
 from bot.domain.canary import CanaryRules, Figures, Period, Tally, Verdict, aligned, decide
-from bot.domain.commands import parse
 from bot.domain.errors import Refused
 from bot.domain.model import Version
 from bot.domain.prune import prunable
@@ -104,7 +104,7 @@ def test_prune_keeps_latest_the_referenced_and_the_most_recent():
 )
 def test_canary_options(text, weight, seconds):
     command = parse(text, ["trivia"])
-    assert (command.canary_weight, command.canary_seconds) == (weight, seconds)
+    assert (command.option("canary"), command.option("for")) == (weight, seconds)
 
 
 @pytest.mark.parametrize(
@@ -124,5 +124,5 @@ def test_bad_options_are_refused_with_what_to_type(text, hint):
 
 
 def test_prune_keep():
-    assert parse("prune trivia --keep 3", ["trivia"]).keep == 3
-    assert parse("prune", ["trivia"]).keep is None
+    assert parse("prune trivia --keep 3", ["trivia"]).option("keep") == 3
+    assert parse("prune", ["trivia"]).option("keep") is None

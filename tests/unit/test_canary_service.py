@@ -25,11 +25,11 @@ def w():
 
 def start_canary(w, *, seconds=600, weight=0.1, reason="crash fix"):
     w.lam.deploy(FN, "code-3")
-    offer = w.service.propose_canary(
+    offer = w.cases.offers.propose_canary(
         "trivia", actor=OPERATOR, weight=weight, seconds=seconds, reason=reason
     )
-    w.service.apply(offer.plan.id, actor=OPERATOR)
-    return w.services.store.canary_book().active("trivia")
+    w.cases.applying.apply(offer.plan.id, actor=OPERATOR)
+    return w.services.runtime.store.canary_book().active("trivia")
 
 
 def run_pass(w, **advance):
@@ -82,7 +82,7 @@ def test_completes_at_the_end_of_the_window_on_good_figures(w):
         "3",
     )
     # a rollback after a completed canary goes back to the old version
-    assert w.service.plan_rollback("trivia", actor=OPERATOR).to_version == "1"
+    assert w.cases.planning.plan_rollback("trivia", actor=OPERATOR).to_version == "1"
 
 
 def test_aborts_early_when_the_new_version_errs_more(w):
@@ -94,7 +94,7 @@ def test_aborts_early_when_the_new_version_errs_more(w):
     aborted = channel_posts(w)[-1]
     assert aborted.startswith("trivia: canary aborted — PROD1 stays on v1 (v3 → v1); aborted:")
     assert "8 errors in 40 invocations (20.00 %)" in aborted
-    assert w.services.store.canary_book().active("trivia") is None
+    assert w.services.runtime.store.canary_book().active("trivia") is None
 
 
 def test_a_quiet_window_waits_and_says_so(w):
@@ -121,20 +121,20 @@ def test_a_quiet_window_completes_when_allowed():
 def test_abort_button_by_an_operator_and_refused_to_others(w):
     canary = start_canary(w)
     with pytest.raises(NotAuthorized):
-        w.service.end_canary(canary.id, actor=STRANGER, complete=False)
+        w.cases.offers.end_canary(canary.id, actor=STRANGER, complete=False)
     assert routing(w) == ("1", {"3": 0.1})
-    ended = w.service.end_canary(canary.id, actor=OPERATOR, complete=False)
+    ended = w.cases.offers.end_canary(canary.id, actor=OPERATOR, complete=False)
     assert ended.state is CanaryState.ABORTED and routing(w) == ("1", {})
     assert "aborted by <@U0ALICE>" in channel_posts(w)[-1]
     with pytest.raises(Refused, match="This canary is aborted"):
-        w.service.end_canary(canary.id, actor=OPERATOR, complete=True)
+        w.cases.offers.end_canary(canary.id, actor=OPERATOR, complete=True)
     assert routing(w) == ("1", {})
     assert len([t for t in channel_posts(w) if "canary aborted" in t]) == 1
 
 
 def test_complete_now(w):
     canary = start_canary(w)
-    w.service.end_canary(canary.id, actor=OPERATOR, complete=True)
+    w.cases.offers.end_canary(canary.id, actor=OPERATOR, complete=True)
     assert routing(w) == ("3", {})
 
 
@@ -142,52 +142,52 @@ def test_changes_to_the_live_alias_are_refused_while_it_runs(w):
     start_canary(w)
     w.lam.deploy(FN, "code-4")
     for plan in (
-        lambda: w.service.plan_hotfix("trivia", actor=OPERATOR),
-        lambda: w.service.plan_rollback("trivia", actor=OPERATOR, version="2"),
-        lambda: w.service.propose_canary("trivia", actor=OPERATOR, weight=0.1, seconds=60),
+        lambda: w.cases.planning.plan_hotfix("trivia", actor=OPERATOR),
+        lambda: w.cases.planning.plan_rollback("trivia", actor=OPERATOR, version="2"),
+        lambda: w.cases.offers.propose_canary("trivia", actor=OPERATOR, weight=0.1, seconds=60),
     ):
         with pytest.raises(Refused, match="A canary runs on trivia's PROD1") as err:
             plan()
         assert "Complete now" in err.value.hint
     # certify moves the candidate alias: allowed; promoting would swap the roles: refused
-    cert = w.service.plan_certify("trivia", actor=OPERATOR)
-    w.service.apply(cert.id, actor=OPERATOR)
+    cert = w.cases.planning.plan_certify("trivia", actor=OPERATOR)
+    w.cases.applying.apply(cert.id, actor=OPERATOR)
     with pytest.raises(Refused, match="promoting"):
-        w.service.promote("trivia", actor=APPROVER)
+        w.cases.promotion.promote("trivia", actor=APPROVER)
     assert routing(w) == ("1", {"3": 0.1}) and w.lam.read_live_alias(FN) is None
 
 
 def test_a_plan_made_before_the_canary_is_refused_at_confirm(w):
     w.lam.deploy(FN, "code-3")
-    rollback = w.service.plan_rollback("trivia", actor=OPERATOR, version="2")
+    rollback = w.cases.planning.plan_rollback("trivia", actor=OPERATOR, version="2")
     start_canary(w)
     with pytest.raises(Refused, match="A canary runs"):
-        w.service.apply(rollback.id, actor=OPERATOR)
+        w.cases.applying.apply(rollback.id, actor=OPERATOR)
     assert routing(w) == ("1", {"3": 0.1})
 
 
 def test_doctor_knows_the_canary_and_still_reports_foreign_weights(w):
     start_canary(w)
-    report = w.service.doctor("trivia", actor=OPERATOR)
+    report = w.cases.planning.doctor("trivia", actor=OPERATOR)
     [routing_check] = [f for f in report.findings if f.check == "PROD1 has no weighted routing"]
     assert routing_check.ok and "runs a canary" in routing_check.detail
     assert not [p for p in report.fixes if p.fix and p.fix.value == "clear_routing"]
     # weights someone else set
     state = w.lam.functions[FN].aliases["PROD2"]
     w.lam.route(FN, "PROD2", state.version, {"1": 0.3}, state.revision_id)
-    report = w.service.doctor("trivia", actor=OPERATOR)
+    report = w.cases.planning.doctor("trivia", actor=OPERATOR)
     [foreign] = [f for f in report.findings if f.check == "PROD2 has no weighted routing"]
     assert not foreign.ok and "v1 30%" in foreign.detail
 
 
 def test_status_and_app_home_show_the_running_canary(w):
     start_canary(w)
-    view = w.service.status("trivia")
+    view = w.cases.reading.status("trivia")
     assert (
         view.canary_line
         and "Canary on PROD1: v3 takes 10% of traffic beside v1" in view.canary_line
     )
-    w.services.home.opened(OPERATOR)
+    w.services.cases.home.opened(OPERATOR)
     assert "Canary on PROD1" in str(w.notifier.homes[OPERATOR])
 
 
@@ -196,7 +196,7 @@ def test_two_replicas_check_and_end_each_canary_once(w):
 
     start_canary(w)
     other = compose_over(w.lam, w.store, w.clock, w.notifier, metrics=w.metrics)
-    passes = [w.services.canary_pass, other.canary_pass]
+    passes = [w.services.runtime.canary_pass, other.runtime.canary_pass]
     w.clock.advance(seconds=31)
     for p in passes:
         p.run_pass()
@@ -212,7 +212,7 @@ def test_two_replicas_check_and_end_each_canary_once(w):
 
 def test_an_end_decided_by_a_process_that_died_is_finished_by_the_next(w):
     canary = start_canary(w)
-    book = w.services.store.canary_book()
+    book = w.services.runtime.store.canary_book()
     # decided, claimed, then the process died before the alias change
     assert book.change(
         canary.id,
@@ -249,12 +249,12 @@ def test_a_start_whose_answer_was_lost_is_found_running_by_the_pass():
 
     services = compose_over(lost, w.store, w.clock, w.notifier, metrics=w.metrics)
     w.lam.deploy(FN, "code-3")
-    offer = services.rotation.propose_canary("trivia", actor=OPERATOR, weight=0.1, seconds=600)
+    offer = services.cases.offers.propose_canary("trivia", actor=OPERATOR, weight=0.1, seconds=600)
     with pytest.raises(Unavailable):
-        services.rotation.apply(offer.plan.id, actor=OPERATOR)
-    book = services.store.canary_book()
+        services.cases.applying.apply(offer.plan.id, actor=OPERATOR)
+    book = services.runtime.store.canary_book()
     assert book.active("trivia").state is CanaryState.STARTING
-    services.canary_pass.run_pass()
+    services.runtime.canary_pass.run_pass()
     assert book.active("trivia").state is CanaryState.RUNNING
     assert w.store.plan_status(offer.plan.id) == "applied"
     assert len(w.notifier.top_level("C0TRIVIA")) == 1, "its canary message"
@@ -262,21 +262,21 @@ def test_a_start_whose_answer_was_lost_is_found_running_by_the_pass():
 
 def test_a_refused_start_leaves_nothing_behind(w):
     w.lam.deploy(FN, "code-3")
-    offer = w.service.propose_canary("trivia", actor=OPERATOR, weight=0.1, seconds=600)
+    offer = w.cases.offers.propose_canary("trivia", actor=OPERATOR, weight=0.1, seconds=600)
     state = w.lam.functions[FN].aliases["PROD1"]
     w.lam.route(FN, "PROD1", "2", {}, state.revision_id)  # moved elsewhere meanwhile
     with pytest.raises(StalePlan, match=r"Run `/skill hotfix trivia --canary 10%` again"):
-        w.service.apply(offer.plan.id, actor=OPERATOR)
-    assert w.services.store.canary_book().active("trivia") is None
-    w.service.plan_hotfix("trivia", actor=OPERATOR)  # nothing blocks the skill
+        w.cases.applying.apply(offer.plan.id, actor=OPERATOR)
+    assert w.services.runtime.store.canary_book().active("trivia") is None
+    w.cases.planning.plan_hotfix("trivia", actor=OPERATOR)  # nothing blocks the skill
 
 
 def test_the_hotfix_plan_offers_a_canary_twin_and_only_one_applies(w):
     w.lam.deploy(FN, "code-3")
-    offer = w.service.propose("hotfix", "trivia", actor=OPERATOR)
+    offer = w.cases.offers.propose("hotfix", "trivia", actor=OPERATOR)
     assert offer.canary is not None and offer.canary.canary_weight == 0.1
-    w.service.apply(offer.canary.id, actor=OPERATOR)
+    w.cases.applying.apply(offer.canary.id, actor=OPERATOR)
     assert routing(w) == ("1", {"3": 0.1})
     with pytest.raises(Refused):
-        w.service.apply(offer.plan.id, actor=OPERATOR)
+        w.cases.applying.apply(offer.plan.id, actor=OPERATOR)
     assert routing(w) == ("1", {"3": 0.1})

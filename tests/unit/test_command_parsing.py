@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.domain.commands import Command, parse
+from bot.commands import parse
+from bot.domain.commands import Command
 from bot.domain.errors import NotFound, Refused
 
 ONE = ["trivia"]

@@ -11,6 +11,7 @@ MODULES = [
     "bot.domain.model",
     "bot.domain.rotation",
     "bot.domain.commands",
+    "bot.commands",
     "bot.domain.alexa",
     "bot.domain.locations",
     "bot.schedules",

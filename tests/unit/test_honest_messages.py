@@ -10,6 +10,7 @@ import pytest
 
 from bot import blocks, replies
 from bot.adapters.store import open_store
+from bot.commands import HELP
 from bot.domain.errors import AppliedNotRecorded, ConfigError, NotAuthorized, Unavailable
 from bot.domain.model import FixKind, Outcome
 from tests.support.users import APPROVER, OPERATOR
@@ -25,10 +26,10 @@ def w():
 
 def test_typed_text_can_neither_ping_nor_mention_nor_link(w):
     w.lam.deploy("trivia-skill", "code-3")
-    plan = w.service.plan_hotfix("trivia", actor=OPERATOR, reason=EVIL)
+    plan = w.cases.planning.plan_hotfix("trivia", actor=OPERATOR, reason=EVIL)
     plan_text = str(blocks.plan_message(plan))
-    change = w.service.apply(plan.id, actor=OPERATOR)
-    history = str(replies.history_blocks("trivia", w.service.history("trivia")))
+    change = w.cases.applying.apply(plan.id, actor=OPERATOR)
+    history = str(replies.history_blocks("trivia", w.cases.reading.history("trivia")))
     [announcement] = w.notifier.top_level()
     for shown in (
         plan_text,
@@ -45,15 +46,15 @@ def test_typed_text_can_neither_ping_nor_mention_nor_link(w):
 
 def test_a_certification_note_is_escaped_in_its_message(w):
     w.lam.deploy("trivia-skill", "code-3")
-    plan = w.service.plan_certify("trivia", actor=OPERATOR, reason=EVIL)
-    w.service.apply(plan.id, actor=OPERATOR)
+    plan = w.cases.planning.plan_certify("trivia", actor=OPERATOR, reason=EVIL)
+    w.cases.applying.apply(plan.id, actor=OPERATOR)
     [message] = w.notifier.top_level()
     assert "<!channel>" not in message.text + str(message.blocks)
     assert "&lt;!channel&gt;" in message.text
 
 
 def test_an_unknown_word_is_echoed_escaped():
-    from bot.domain.commands import parse
+    from bot.commands import parse
     from bot.domain.errors import SkillbotError
 
     with pytest.raises(SkillbotError) as err:
@@ -62,8 +63,8 @@ def test_an_unknown_word_is_echoed_escaped():
 
 
 def test_a_plan_confirmed_by_another_operator_credits_both(w):
-    plan = w.service.plan_rollback("trivia", actor=OPERATOR, version="2", reason="slow")
-    change = w.service.apply(plan.id, actor="U0BOB")
+    plan = w.cases.planning.plan_rollback("trivia", actor=OPERATOR, version="2", reason="slow")
+    change = w.cases.applying.apply(plan.id, actor="U0BOB")
     expected = "trivia: rollback PROD1 v1 → v2 planned by <@U0ALICE>, confirmed by <@U0BOB> — slow"
     assert change.headline() == expected
     assert w.notifier.top_level()[0].text == expected
@@ -75,22 +76,22 @@ def test_the_starter_of_a_certification_cannot_promote_it():
     w = make_world()
     services = compose_over(w.lam, w.store, w.clock, approvers=[OPERATOR, APPROVER])
     w.lam.deploy("trivia-skill", "code-3")
-    plan = services.rotation.plan_certify("trivia", actor=OPERATOR)
-    services.rotation.apply(plan.id, actor=OPERATOR)
+    plan = services.cases.planning.plan_certify("trivia", actor=OPERATOR)
+    services.cases.applying.apply(plan.id, actor=OPERATOR)
     with pytest.raises(NotAuthorized, match="someone else must promote") as err:
-        services.rotation.promote("trivia", actor=OPERATOR)
+        services.cases.promotion.promote("trivia", actor=OPERATOR)
     assert "<@U0CAROL>" in err.value.hint and "four_eyes = false" in err.value.hint
     assert w.lam.read_live_alias("trivia-skill") is None
-    assert services.rotation.promote("trivia", actor=APPROVER).live_alias == "PROD2"
+    assert services.cases.promotion.promote("trivia", actor=APPROVER).live_alias == "PROD2"
 
 
 def test_a_one_person_team_can_turn_four_eyes_off():
     w = make_world()
     services = compose_over(w.lam, w.store, w.clock, approvers=[OPERATOR], four_eyes=False)
     w.lam.deploy("trivia-skill", "code-3")
-    plan = services.rotation.plan_certify("trivia", actor=OPERATOR)
-    services.rotation.apply(plan.id, actor=OPERATOR)
-    assert services.rotation.promote("trivia", actor=OPERATOR).live_alias == "PROD2"
+    plan = services.cases.planning.plan_certify("trivia", actor=OPERATOR)
+    services.cases.applying.apply(plan.id, actor=OPERATOR)
+    assert services.cases.promotion.promote("trivia", actor=OPERATOR).live_alias == "PROD2"
 
 
 class StallingStore:
@@ -113,9 +114,9 @@ def test_a_database_stall_after_the_alias_moved_says_the_change_is_made():
     w = make_world()
     stalling = StallingStore(w.store)
     services = compose_over(w.lam, stalling, w.clock)
-    plan = services.rotation.plan_rollback("trivia", actor=OPERATOR, version="2")
+    plan = services.cases.planning.plan_rollback("trivia", actor=OPERATOR, version="2")
     with pytest.raises(AppliedNotRecorded) as err:
-        services.rotation.apply(plan.id, actor=OPERATOR)
+        services.cases.applying.apply(plan.id, actor=OPERATOR)
     text, _ = blocks.error_message(err.value, doing="apply the plan")
     assert w.alias("PROD1") == "2"
     assert "The change is made" in text and "Do not confirm again" in text
@@ -123,17 +124,19 @@ def test_a_database_stall_after_the_alias_moved_says_the_change_is_made():
     # once the database answers, recovery records and announces it
     stalling.stalled = False
     w.clock.advance(minutes=1)
-    report = services.recovery.run()
+    report = services.runtime.recovery.run()
     assert report.completed == [plan.summary()]
-    assert any("rollback PROD1 v1 → v2" in p.text for p in services.notifier.top_level())
+    assert any("rollback PROD1 v1 → v2" in p.text for p in services.runtime.notifier.top_level())
 
 
 def test_one_long_reason_never_hides_older_history(w):
     for n in range(3):
-        plan = w.service.plan_rollback("trivia", actor=OPERATOR, version="2", reason=f"old {n}")
-        w.service.dismiss(plan.id, actor=OPERATOR)
-    w.service.plan_rollback("trivia", actor=OPERATOR, version="2", reason="x" * 3500)
-    _, body = replies.history_blocks("trivia", w.service.history("trivia"))
+        plan = w.cases.planning.plan_rollback(
+            "trivia", actor=OPERATOR, version="2", reason=f"old {n}"
+        )
+        w.cases.applying.dismiss(plan.id, actor=OPERATOR)
+    w.cases.planning.plan_rollback("trivia", actor=OPERATOR, version="2", reason="x" * 3500)
+    _, body = replies.history_blocks("trivia", w.cases.reading.history("trivia"))
     texts = [b["text"]["text"] for b in body]
     assert all(len(t) <= 3000 for t in texts)
     shown = "\n".join(texts)
@@ -142,20 +145,22 @@ def test_one_long_reason_never_hides_older_history(w):
 
 
 def test_history_and_fix_announcements_speak_words_not_ids(w):
-    report = w.service.doctor("trivia", actor=OPERATOR)
+    report = w.cases.planning.doctor("trivia", actor=OPERATOR)
     fix = next(p for p in report.fixes if p.fix is FixKind.ADD_TRIGGER)
-    w.service.apply(fix.id, actor=OPERATOR)
+    w.cases.applying.apply(fix.id, actor=OPERATOR)
     announcement = w.notifier.top_level()[-1]
     body = str(announcement.blocks)
     assert "v1 → v1" not in body and "*Code*" not in body
     assert "add the Alexa Skills Kit trigger" in body
-    shown = str(replies.history_blocks("trivia", w.service.history("trivia")))
+    shown = str(replies.history_blocks("trivia", w.cases.reading.history("trivia")))
     assert "fix:add_trigger" not in shown and "fix: add the Alexa trigger" in shown
     assert "(noop)" not in shown
 
 
 def test_doctor_shows_the_routing_check_on_its_own_line(w):
-    lines = replies.doctor_blocks(w.service.doctor("trivia", actor=OPERATOR))[1][1]["text"]["text"]
+    lines = replies.doctor_blocks(w.cases.planning.doctor("trivia", actor=OPERATOR))[1][1]["text"][
+        "text"
+    ]
     assert ":white_check_mark: PROD1 has no weighted routing" in lines
     assert ":white_check_mark: PROD2 has no weighted routing" in lines
 
@@ -163,7 +168,11 @@ def test_doctor_shows_the_routing_check_on_its_own_line(w):
 def test_help_says_how_promotion_works_and_who_may_do_what():
     text = str(
         replies.help_blocks(
-            ["trivia"], operators=[OPERATOR], approvers=[APPROVER], reaction="white_check_mark"
+            ["trivia"],
+            HELP,
+            operators=[OPERATOR],
+            approvers=[APPROVER],
+            reaction="white_check_mark",
         )
     )
     assert "reacts with :white_check_mark:" in text
@@ -180,7 +189,7 @@ def test_a_deleted_database_file_refuses_every_change(tmp_path):
             os.unlink(f"{path}{suffix}")
     assert not store.healthy()
     with pytest.raises(Unavailable, match="deleted or replaced") as err:
-        w.service.plan_rollback("trivia", actor=OPERATOR, version="2")
+        w.cases.planning.plan_rollback("trivia", actor=OPERATOR, version="2")
     assert "Restart the bot" in err.value.hint
     assert w.alias("PROD1") == "1"
 
@@ -195,6 +204,6 @@ def test_a_file_that_is_not_a_database_is_one_clear_error(tmp_path):
 
 def test_change_fields_default_to_announced():
     w = make_world()
-    plan = w.service.plan_rollback("trivia", actor=OPERATOR, version="2")
-    change = w.service.apply(plan.id, actor=OPERATOR)
+    plan = w.cases.planning.plan_rollback("trivia", actor=OPERATOR, version="2")
+    change = w.cases.applying.apply(plan.id, actor=OPERATOR)
     assert change.announced and replace(change, announced=False).announced is False

@@ -8,7 +8,7 @@ import pytest
 from bot import blocks
 from bot.devkit.messages import button_value
 from bot.domain.errors import NotAuthorized
-from bot.service.rotation import AlreadyHandled
+from bot.service.applying import AlreadyHandled
 from tests.support.users import OPERATOR, STRANGER
 from tests.support.world import compose_over, make_world
 
@@ -25,13 +25,15 @@ def w():
 
 def listed(w):
     """The world's services with the pipeline listed in ``pipelines``."""
-    return compose_over(w.lam, w.store, w.clock, w.notifier, pipelines=[PIPELINE]).rotation
+    return compose_over(w.lam, w.store, w.clock, w.notifier, pipelines=[PIPELINE]).cases
 
 
 def test_a_listed_pipeline_applies_and_is_announced_by_name_with_its_run(w):
     rotation = listed(w)
-    offer = rotation.propose("hotfix", "trivia", actor=PIPELINE, reason="<!here> fix", run_url=RUN)
-    rotation.apply(offer.plan.id, actor=PIPELINE)
+    offer = rotation.offers.propose(
+        "hotfix", "trivia", actor=PIPELINE, reason="<!here> fix", run_url=RUN
+    )
+    rotation.applying.apply(offer.plan.id, actor=PIPELINE)
 
     assert w.alias("PROD1") == "3"
     [announcement] = w.notifier.top_level("C0TRIVIA")
@@ -43,9 +45,9 @@ def test_a_listed_pipeline_applies_and_is_announced_by_name_with_its_run(w):
 
 
 def test_an_unlisted_pipeline_may_plan_but_not_apply(w):
-    offer = w.service.propose("hotfix", "trivia", actor=PIPELINE, run_url=RUN)
+    offer = w.cases.offers.propose("hotfix", "trivia", actor=PIPELINE, run_url=RUN)
     with pytest.raises(NotAuthorized) as refused:
-        w.service.apply(offer.plan.id, actor=PIPELINE)
+        w.cases.applying.apply(offer.plan.id, actor=PIPELINE)
     assert "not listed in `pipelines`" in refused.value.message
     assert "--request" in refused.value.hint
     assert w.alias("PROD1") == "1" and w.notifier.posted == []
@@ -53,12 +55,14 @@ def test_an_unlisted_pipeline_may_plan_but_not_apply(w):
 
 def test_a_person_who_is_no_operator_still_may_not_plan(w):
     with pytest.raises(NotAuthorized):
-        w.service.propose("hotfix", "trivia", actor=STRANGER)
+        w.cases.offers.propose("hotfix", "trivia", actor=STRANGER)
 
 
 def test_a_request_is_posted_with_the_buttons_and_applied_by_an_operator(w):
-    offer = w.service.propose("hotfix", "trivia", actor=PIPELINE, reason="a <b> & c", run_url=RUN)
-    posted = w.service.request(offer)
+    offer = w.cases.offers.propose(
+        "hotfix", "trivia", actor=PIPELINE, reason="a <b> & c", run_url=RUN
+    )
+    posted = w.cases.requests.post(offer.plan, note=offer.note, offer_submit=offer.offer_submit)
 
     [message] = w.notifier.top_level("C0TRIVIA")
     assert (posted.channel, posted.ts) == ("C0TRIVIA", message.ts)
@@ -67,43 +71,43 @@ def test_a_request_is_posted_with_the_buttons_and_applied_by_an_operator(w):
     assert button_value(as_sent, blocks.CONFIRM) == offer.plan.id
     assert button_value(as_sent, blocks.DISMISS) == offer.plan.id
     assert "a &lt;b&gt; &amp; c" in str(message.blocks) and "<b>" not in str(message.blocks)
-    assert w.service.plan_outcome(offer.plan.id).status == "pending"
+    assert w.cases.requests.outcome(offer.plan.id).status == "pending"
 
-    w.service.apply(offer.plan.id, actor=OPERATOR)
+    w.cases.applying.apply(offer.plan.id, actor=OPERATOR)
 
-    outcome = w.service.plan_outcome(offer.plan.id)
+    outcome = w.cases.requests.outcome(offer.plan.id)
     assert outcome.decided and outcome.applied
     assert outcome.attempt is not None and outcome.attempt.actor == OPERATOR
     assert (outcome.attempt.from_version, outcome.attempt.to_version) == ("1", "3")
-    assert w.service.withdraw_request(posted, "too late") is False
+    assert w.cases.requests.withdraw(posted, "too late") is False
     assert w.notifier.updated == []
 
 
 def test_a_withdrawn_request_can_no_longer_be_confirmed(w):
-    offer = w.service.propose("hotfix", "trivia", actor=PIPELINE)
-    posted = w.service.request(offer)
+    offer = w.cases.offers.propose("hotfix", "trivia", actor=PIPELINE)
+    posted = w.cases.requests.post(offer.plan, note=offer.note, offer_submit=offer.offer_submit)
 
-    assert w.service.withdraw_request(posted, "Nobody confirmed within 30m") is True
+    assert w.cases.requests.withdraw(posted, "Nobody confirmed within 30m") is True
 
     [closed] = w.notifier.updated
     assert closed.ts == posted.ts and closed.text.startswith("Nobody confirmed within 30m")
     assert "plan_confirm" not in str(closed.blocks)
-    assert w.service.plan_outcome(offer.plan.id).status == "expired"
+    assert w.cases.requests.outcome(offer.plan.id).status == "expired"
     with pytest.raises(AlreadyHandled):
-        w.service.apply(offer.plan.id, actor=OPERATOR)
+        w.cases.applying.apply(offer.plan.id, actor=OPERATOR)
     assert w.alias("PROD1") == "1"
 
 
 def test_the_outcome_of_a_refused_or_dismissed_plan_says_so(w):
-    offer = w.service.propose("hotfix", "trivia", actor=OPERATOR)
+    offer = w.cases.offers.propose("hotfix", "trivia", actor=OPERATOR)
     w.lam.point("trivia-skill", "PROD1", "2")  # moved elsewhere: the plan is stale
     with pytest.raises(Exception, match="moved"):
-        w.service.apply(offer.plan.id, actor=OPERATOR)
-    stale = w.service.plan_outcome(offer.plan.id)
+        w.cases.applying.apply(offer.plan.id, actor=OPERATOR)
+    stale = w.cases.requests.outcome(offer.plan.id)
     assert (stale.status, stale.decided, stale.applied) == ("stale", True, False)
     assert stale.attempt is not None and "moved" in stale.attempt.detail
 
-    dismissed = w.service.propose("hotfix", "trivia", actor=OPERATOR)
-    w.service.dismiss(dismissed.plan.id, actor=OPERATOR)
-    assert w.service.plan_outcome(dismissed.plan.id).status == "dismissed"
-    assert w.service.plan_outcome("no-such-plan").status == "unknown"
+    dismissed = w.cases.offers.propose("hotfix", "trivia", actor=OPERATOR)
+    w.cases.applying.dismiss(dismissed.plan.id, actor=OPERATOR)
+    assert w.cases.requests.outcome(dismissed.plan.id).status == "dismissed"
+    assert w.cases.requests.outcome("no-such-plan").status == "unknown"

@@ -64,7 +64,7 @@ class Recorder:
 @given(text=texts, user=st.sampled_from([OPERATOR, "U0CAROL", "U0MALLORY"]))
 def test_any_text_gets_one_clear_reply(text, user):
     world = make_world()
-    command = SkillCommand(services_for(world, FakeNotifier()))
+    command = SkillCommand(services_for(world, FakeNotifier()).cases)
     ack, respond = Recorder(), Recorder()
     body = {"text": text, "user_id": user}
     command.ack(ack, body)
@@ -80,7 +80,7 @@ OPS = ["hotfix-latest", "hotfix-v2", "rollback-v1", "certify"]
 
 
 def plan(world, op, actor):
-    svc = world.service
+    svc = world.cases.planning
     if op == "hotfix-latest":
         return svc.plan_hotfix("trivia", actor=actor)
     if op == "hotfix-v2":
@@ -118,7 +118,7 @@ def test_no_interleaving_of_two_operations_loses_an_update(op_a, op_b, order, de
                 if deploy_between:
                     world.lam.deploy("trivia-skill", f"code-{len(plans) + 3}")
             elif who in plans:
-                results[who] = world.service.apply(plans[who].id, actor=OPERATOR)
+                results[who] = world.cases.applying.apply(plans[who].id, actor=OPERATOR)
         except SkillbotError as err:
             results[who] = err
     # every applied move started from where the alias really was: a chain, no lost update

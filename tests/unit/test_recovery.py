@@ -25,24 +25,24 @@ def crash_after_aws(world, plan):
 def test_a_plan_whose_change_reached_aws_is_completed_and_announced_once(env):
     world, services, notifier = env
     world.lam.deploy("trivia-skill", "code-3")
-    plan = world.service.plan_hotfix("trivia", actor=OPERATOR, reason="crash")
+    plan = world.cases.planning.plan_hotfix("trivia", actor=OPERATOR, reason="crash")
     crash_after_aws(world, plan)
-    report = services.recovery.run()
+    report = services.runtime.recovery.run()
     assert report.completed == [plan.summary()]
     assert world.store.plan_status(plan.id) == "applied"
     assert [p.text for p in notifier.top_level()] == [
         "trivia: hotfix PROD1 v1 → v3 by <@U0ALICE> — crash"
     ]
-    assert not services.recovery.run(), "a second run finds nothing"
+    assert not services.runtime.recovery.run(), "a second run finds nothing"
     assert len(notifier.top_level()) == 1
 
 
 def test_a_certify_cut_short_records_the_certification_and_posts_its_message(env):
     world, services, notifier = env
     world.lam.deploy("trivia-skill", "code-3")
-    plan = world.service.plan_certify("trivia", actor=OPERATOR, reason="quiz")
+    plan = world.cases.planning.plan_certify("trivia", actor=OPERATOR, reason="quiz")
     crash_after_aws(world, plan)
-    services.recovery.run()
+    services.runtime.recovery.run()
     cert = world.store.pending_certification("trivia")
     assert (cert.alias, cert.version, cert.requested_by) == ("PROD2", "3", OPERATOR)
     [message] = notifier.top_level()
@@ -52,36 +52,36 @@ def test_a_certify_cut_short_records_the_certification_and_posts_its_message(env
 
 def test_a_plan_that_never_reached_aws_is_released_and_can_be_confirmed_again(env):
     world, services, notifier = env
-    plan = world.service.plan_rollback("trivia", actor=OPERATOR, version="2")
+    plan = world.cases.planning.plan_rollback("trivia", actor=OPERATOR, version="2")
     world.store.claim_plan(plan.id)  # claimed, then the process died before AWS
-    report = services.recovery.run()
+    report = services.runtime.recovery.run()
     assert report.interrupted == [plan.summary()]
     assert world.store.audit("trivia", 1)[0].outcome is Outcome.FAILED
     assert notifier.posted == []
-    world.service.apply(plan.id, actor=OPERATOR)
+    world.cases.applying.apply(plan.id, actor=OPERATOR)
     assert world.alias("PROD1") == "2"
 
 
 def test_a_live_owner_is_left_alone(env):
     world, services, _ = env
-    plan = world.service.plan_rollback("trivia", actor=OPERATOR, version="2")
+    plan = world.cases.planning.plan_rollback("trivia", actor=OPERATOR, version="2")
     world.store.claim_plan(plan.id)
     with world.store.skill_lock("trivia", timeout=1):  # the owner is still applying
-        assert not services.recovery.run()
+        assert not services.runtime.recovery.run()
     assert world.store.plan_status(plan.id) == "applying"
 
 
 def test_a_promotion_cut_short_after_the_tag_is_completed(env):
     world, services, notifier = env
     world.lam.deploy("trivia-skill", "code-3")
-    change = world.service.apply(
-        world.service.plan_certify("trivia", actor=OPERATOR).id, actor=OPERATOR
+    change = world.cases.applying.apply(
+        world.cases.planning.plan_certify("trivia", actor=OPERATOR).id, actor=OPERATOR
     )
-    services.announcer.change_applied(change)
+    services.runtime.announcer.change_applied(change)
     # what promote leaves when killed right after the tag: its trace, and the tag
     world.store.mark_promoting(change.certification.id, world.clock())
     world.lam.write_live_alias("trivia-skill", "PROD2")
-    report = services.recovery.run()
+    report = services.runtime.recovery.run()
     assert report.promotions == ["trivia PROD2"]
     cert = world.store.get_certification(change.certification.id)
     assert cert.state is CertificationState.PROMOTED
@@ -90,33 +90,33 @@ def test_a_promotion_cut_short_after_the_tag_is_completed(env):
 
 def test_an_unannounced_change_is_announced_after_the_grace_period(env):
     world, services, notifier = env
-    plan = world.service.plan_rollback("trivia", actor=OPERATOR, version="2", reason="slow")
-    world.service.applying.apply_only(plan.id, actor=OPERATOR)  # then kill -9 before announcing
-    assert not services.recovery.run(), "too recent: its owner may still announce it"
+    plan = world.cases.planning.plan_rollback("trivia", actor=OPERATOR, version="2", reason="slow")
+    world.cases.applying.apply_only(plan.id, actor=OPERATOR)  # then kill -9 before announcing
+    assert not services.runtime.recovery.run(), "too recent: its owner may still announce it"
     world.clock.advance(minutes=1)
-    report = services.recovery.run()
+    report = services.runtime.recovery.run()
     assert report.announcements == ["trivia: rollback PROD1 v1 → v2 by <@U0ALICE> — slow"]
     assert [p.text for p in notifier.top_level()] == report.announcements
-    assert not services.recovery.run()
+    assert not services.runtime.recovery.run()
 
 
 def test_an_announced_change_is_not_announced_again(env):
     world, services, notifier = env
-    plan = world.service.plan_rollback("trivia", actor=OPERATOR, version="2")
-    services.announcer.change_applied(world.service.apply(plan.id, actor=OPERATOR))
+    plan = world.cases.planning.plan_rollback("trivia", actor=OPERATOR, version="2")
+    services.runtime.announcer.change_applied(world.cases.applying.apply(plan.id, actor=OPERATOR))
     world.clock.advance(minutes=5)
-    assert not services.recovery.run()
+    assert not services.runtime.recovery.run()
     assert len(notifier.top_level()) == 1
 
 
 def test_a_promotion_that_died_before_the_tag_only_loses_its_trace(env):
     world, services, _notifier = env
     world.lam.deploy("trivia-skill", "code-3")
-    change = world.service.apply(
-        world.service.plan_certify("trivia", actor=OPERATOR).id, actor=OPERATOR
+    change = world.cases.applying.apply(
+        world.cases.planning.plan_certify("trivia", actor=OPERATOR).id, actor=OPERATOR
     )
     world.store.mark_promoting(change.certification.id, world.clock())  # then kill -9
-    assert not services.recovery.run().promotions
+    assert not services.runtime.recovery.run().promotions
     assert world.store.promotions_under_way() == []
     assert world.store.pending_certification("trivia") is not None
     assert world.lam.read_live_alias("trivia-skill") is None
@@ -125,10 +125,10 @@ def test_a_promotion_that_died_before_the_tag_only_loses_its_trace(env):
 def test_a_certification_message_lost_in_a_crash_is_posted_once(env):
     world, services, notifier = env
     world.lam.deploy("trivia-skill", "code-3")
-    plan = world.service.plan_certify("trivia", actor=OPERATOR)
-    world.service.applying.apply_only(plan.id, actor=OPERATOR)  # then kill -9 before posting
-    assert not services.recovery.run().messages, "too recent: its owner may still post it"
+    plan = world.cases.planning.plan_certify("trivia", actor=OPERATOR)
+    world.cases.applying.apply_only(plan.id, actor=OPERATOR)  # then kill -9 before posting
+    assert not services.runtime.recovery.run().messages, "too recent: its owner may still post it"
     world.clock.advance(minutes=1)
-    assert services.recovery.run().messages == ["trivia"]
-    assert services.recovery.run().messages == []
+    assert services.runtime.recovery.run().messages == ["trivia"]
+    assert services.runtime.recovery.run().messages == []
     assert len(notifier.top_level()) == 1

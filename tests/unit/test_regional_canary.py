@@ -36,14 +36,14 @@ def routing(w, alias="PROD1"):
 
 def canary_plan(w, **extra):
     w.deploy("code-3")
-    return w.service.propose_canary(
+    return w.cases.offers.propose_canary(
         "trivia", actor=OPERATOR, weight=0.1, seconds=600, reason="crash", **extra
     ).plan
 
 
 def start(w):
-    w.service.apply(canary_plan(w).id, actor=OPERATOR)
-    return w.services.store.canary_book().active("trivia")
+    w.cases.applying.apply(canary_plan(w).id, actor=OPERATOR)
+    return w.services.runtime.store.canary_book().active("trivia")
 
 
 def run_pass(w, **advance):
@@ -76,7 +76,7 @@ def test_the_plan_shows_every_region_and_the_hotfix_offers_a_canary_twin(w):
         ("EU", "2", None),
         ("FE", "1", None),
     ], "each region publishes its own version from $LATEST"
-    offer = w.service.propose("hotfix", "trivia", actor=OPERATOR)
+    offer = w.cases.offers.propose("hotfix", "trivia", actor=OPERATOR)
     assert offer.canary is not None and offer.canary.regions == offer.plan.regions
 
 
@@ -108,7 +108,7 @@ def test_one_region_erring_aborts_it_everywhere_though_all_together_look_fine(w)
         "FE stays on v1; aborted: in EU, the new version's error rate"
     )
     assert "6 errors in 20 invocations (30.00 %)" in ended
-    assert w.services.store.canary_book().active("trivia") is None
+    assert w.services.runtime.store.canary_book().active("trivia") is None
 
 
 def test_good_figures_everywhere_complete_it_in_every_region(w):
@@ -124,7 +124,7 @@ def test_good_figures_everywhere_complete_it_in_every_region(w):
     assert channel(w)[-1].startswith(
         "trivia: canary completed — PROD1 v1 → v3 (NA), EU v2 → v4, FE v1 → v3;"
     )
-    event = w.services.store.audit("trivia", 1)[0]
+    event = w.services.runtime.store.audit("trivia", 1)[0]
     assert (event.operation, event.outcome) == ("canary-complete", Outcome.APPLIED)
 
 
@@ -135,15 +135,15 @@ def test_a_region_failing_to_get_its_weights_is_finished_by_confirming_again(w, 
         EU, Unavailable("AWS throttled move alias PROD1 even after retries."), lost=lost
     )
     with pytest.raises(PartlyApplied) as partly:
-        w.service.apply(plan.id, actor=OPERATOR)
+        w.cases.applying.apply(plan.id, actor=OPERATOR)
     assert "Weights set: NA (v3 at 10%), FE (v3 at 10%)" in partly.value.message
     assert "Not set: EU: AWS throttled" in partly.value.message
     assert "Press Confirm again" in partly.value.hint
     assert channel(w) == [], "no canary message while a region is without its weights"
-    book = w.services.store.canary_book()
+    book = w.services.runtime.store.canary_book()
     assert book.active("trivia").state is CanaryState.STARTING
 
-    w.service.apply(plan.id, actor=OPERATOR)  # Confirm again
+    w.cases.applying.apply(plan.id, actor=OPERATOR)  # Confirm again
     assert routing(w) == {r: (OLD[r], {NEW[r]: 0.1}) for r in FUNCTIONS}
     assert book.active("trivia").state is CanaryState.RUNNING
     assert len(channel(w)) == 1
@@ -153,22 +153,22 @@ def test_the_canary_pass_finishes_a_partly_started_canary_by_itself(w):
     plan = canary_plan(w)
     w.lam.fail_route(FE, Unavailable("AWS did not answer move alias PROD1 in time."))
     with pytest.raises(PartlyApplied):
-        w.service.apply(plan.id, actor=OPERATOR)
+        w.cases.applying.apply(plan.id, actor=OPERATOR)
     run_pass(w)
     assert routing(w) == {r: (OLD[r], {NEW[r]: 0.1}) for r in FUNCTIONS}
-    assert w.services.store.canary_book().active("trivia").state is CanaryState.RUNNING
-    assert w.services.store.plan_status(plan.id) == "applied"
+    assert w.services.runtime.store.canary_book().active("trivia").state is CanaryState.RUNNING
+    assert w.services.runtime.store.plan_status(plan.id) == "applied"
 
 
 def test_a_region_changed_meanwhile_takes_back_the_weights_set_elsewhere(w):
     plan = canary_plan(w)
     w.lam.fail_route(EU, StalePlan("PreconditionFailedException: revision id mismatch"))
     with pytest.raises(StalePlan) as stale:
-        w.service.apply(plan.id, actor=OPERATOR)
+        w.cases.applying.apply(plan.id, actor=OPERATOR)
     assert "was not started: EU changed since the plan was shown" in stale.value.message
     assert "taken back" in stale.value.message
     assert routing(w) == {r: (OLD[r], {}) for r in FUNCTIONS}, "no region runs it alone"
-    assert w.services.store.canary_book().active("trivia") is None
+    assert w.services.runtime.store.canary_book().active("trivia") is None
     assert channel(w) == []
 
 
@@ -176,7 +176,7 @@ def test_regions_out_of_sync_refuse_the_canary_before_anything_changes(w):
     for function in (NA, FE):
         w.lam.deploy(function, "code-3")
     with pytest.raises(Refused) as refused:
-        w.service.propose_canary("trivia", actor=OPERATOR, weight=0.1, seconds=600)
+        w.cases.offers.propose_canary("trivia", actor=OPERATOR, weight=0.1, seconds=600)
     assert "EU" in refused.value.message
     assert routing(w) == {r: (OLD[r], {}) for r in FUNCTIONS}
 
@@ -185,14 +185,14 @@ def test_an_end_failing_in_one_region_is_finished_by_the_next_pass(w):
     canary = start(w)
     w.lam.fail_route(FE, Unavailable("AWS throttled move alias PROD1 even after retries."))
     with pytest.raises(Unavailable) as failed:
-        w.service.end_canary(canary.id, actor=OPERATOR, complete=False)
+        w.cases.offers.end_canary(canary.id, actor=OPERATOR, complete=False)
     assert "decided (abort), but ending it failed for now: FE: AWS throttled" in str(failed.value)
     assert routing(w)["FE"] == ("1", {"3": 0.1}), "FE failed this time"
     assert routing(w)["NA"] == ("1", {}) and routing(w)["EU"] == ("2", {})
-    assert w.services.store.canary_book().get(canary.id).state is CanaryState.ENDING
+    assert w.services.runtime.store.canary_book().get(canary.id).state is CanaryState.ENDING
     run_pass(w, minutes=3)  # after the claim's lease
     assert routing(w) == {r: (OLD[r], {}) for r in FUNCTIONS}
-    assert w.services.store.canary_book().get(canary.id).state is CanaryState.ABORTED
+    assert w.services.runtime.store.canary_book().get(canary.id).state is CanaryState.ABORTED
     assert sum("canary aborted" in t for t in channel(w)) == 1
 
 
@@ -200,18 +200,18 @@ def test_a_region_changed_outside_is_left_as_it_is_and_named(w):
     canary = start(w)
     eu = w.lam.functions[EU].aliases["PROD1"]
     w.lam.route(EU, "PROD1", "3", {}, eu.revision_id)  # someone in the console
-    w.service.end_canary(canary.id, actor=OPERATOR, complete=True)
+    w.cases.offers.end_canary(canary.id, actor=OPERATOR, complete=True)
     assert routing(w)["NA"] == ("3", {}) and routing(w)["FE"] == ("3", {})
     assert routing(w)["EU"] == ("3", {})
-    ended = w.services.store.canary_book().get(canary.id)
+    ended = w.services.runtime.store.canary_book().get(canary.id)
     assert ended.state is CanaryState.COMPLETED
     assert "EU's PROD1 was changed outside skillbot (v3) and is left as it is" in ended.outcome
-    assert w.services.store.audit("trivia", 1)[0].outcome is Outcome.FAILED
+    assert w.services.runtime.store.audit("trivia", 1)[0].outcome is Outcome.FAILED
 
 
 def test_doctor_reports_the_canarys_weights_in_every_region_as_the_canary(w):
     start(w)
-    report = w.service.doctor("trivia", actor=OPERATOR)
+    report = w.cases.planning.doctor("trivia", actor=OPERATOR)
     routing_checks = [f for f in report.findings if "weighted routing" in f.check]
     assert routing_checks and all(f.ok for f in routing_checks), [
         (f.check, f.detail) for f in routing_checks if not f.ok
@@ -223,12 +223,12 @@ def test_recovery_finishes_a_regional_canary_start_a_crash_cut_short(w):
     plan = canary_plan(w)
     w.lam.fail_route(EU, Unavailable("no answer"))
     with pytest.raises(PartlyApplied):
-        w.service.apply(plan.id, actor=OPERATOR)
+        w.cases.applying.apply(plan.id, actor=OPERATOR)
     # as if the process had died while applying: the plan is left "applying"
-    assert w.services.store.claim_plan(plan.id)
-    report = w.services.recovery.run()
+    assert w.services.runtime.store.claim_plan(plan.id)
+    report = w.services.runtime.recovery.run()
     assert report.completed == [plan.summary()]
     assert routing(w) == {r: (OLD[r], {NEW[r]: 0.1}) for r in FUNCTIONS}
-    assert w.services.store.canary_book().active("trivia").state is CanaryState.RUNNING
+    assert w.services.runtime.store.canary_book().active("trivia").state is CanaryState.RUNNING
     [message] = channel(w)
     assert "(NA), EU v2 → v4, FE v1 → v3" in message

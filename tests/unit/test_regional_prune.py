@@ -36,7 +36,7 @@ def left(w, function):
 
 
 def test_the_plan_lists_each_regions_versions_with_its_own_references_and_totals(w):
-    offer = w.service.propose_prune("trivia", actor=OPERATOR, keep=1)
+    offer = w.cases.pruning.plan_prune("trivia", actor=OPERATOR, keep=1)
     parts = {p.region: p for p in offer.regions}
     assert list(parts) == ["NA", "EU", "FE"]
     # each region keeps its own aliases' versions and its own most recent one
@@ -59,15 +59,15 @@ def test_the_plan_lists_each_regions_versions_with_its_own_references_and_totals
 
 def test_the_pending_candidates_version_is_kept_in_each_region_by_its_code(w):
     w.deploy("code-7")
-    certify = w.service.plan_certify("trivia", actor=OPERATOR, reason="new model")
-    w.service.apply(certify.id, actor=OPERATOR)
+    certify = w.cases.planning.plan_certify("trivia", actor=OPERATOR, reason="new model")
+    w.cases.applying.apply(certify.id, actor=OPERATOR)
     assert w.aliases("PROD2") == {"NA": "7", "EU": "8", "FE": "7"}
     # EU's candidate alias is moved by hand; its version with the certification's code stays
     w.lam.point(EU, "PROD2", "3")
     w.deploy("code-8")
     for function in (NA, EU, FE):
         w.lam.publish_now(function)
-    offer = w.service.propose_prune("trivia", actor=OPERATOR, keep=1)
+    offer = w.cases.pruning.plan_prune("trivia", actor=OPERATOR, keep=1)
     parts = {p.region: numbers(p) for p in offer.regions}
     assert "8" not in parts["EU"] and "7" in parts["EU"]
     assert "7" not in parts["NA"] and "7" not in parts["FE"]
@@ -75,9 +75,9 @@ def test_the_pending_candidates_version_is_kept_in_each_region_by_its_code(w):
 
 
 def test_confirm_deletes_one_by_one_per_region_rechecking_each_regions_references(w):
-    offer = w.service.propose_prune("trivia", actor=OPERATOR, keep=1)
+    offer = w.cases.pruning.plan_prune("trivia", actor=OPERATOR, keep=1)
     w.lam.point(EU, "qa", "5")  # meanwhile, in EU only
-    change = w.service.apply(offer.plan.id, actor=OPERATOR)
+    change = w.cases.applying.apply(offer.plan.id, actor=OPERATOR)
     assert left(w, NA) == ["1", "2", "6"]
     assert left(w, EU) == ["2", "3", "5", "7"]
     assert left(w, FE) == ["1", "2", "6"]
@@ -88,18 +88,18 @@ def test_confirm_deletes_one_by_one_per_region_rechecking_each_regions_reference
     assert "EU: Kept, in use by now: v5 (alias qa points at it)." in change.notes
     assert change.notes[-1] == f"{size_label(35000)} freed in all."
     assert change.plan.regional_versions == (("EU", ("1", "4", "6")), ("FE", ("3", "4", "5")))
-    event = w.services.store.audit("trivia", 1)[0]
+    event = w.services.runtime.store.audit("trivia", 1)[0]
     assert (event.operation, event.outcome) == ("prune", Outcome.APPLIED)
 
 
 def test_nothing_to_prune_in_any_region_saves_no_plan(w):
-    offer = w.service.propose_prune("trivia", actor=OPERATOR, keep=10)
+    offer = w.cases.pruning.plan_prune("trivia", actor=OPERATOR, keep=10)
     assert offer.plan.noop and offer.freed == 0
     text, _ = blocks_canary.prune_plan_message(
         offer.plan, offer.versions, offer.keep, offer.regions
     )
     assert text.startswith("Nothing to prune in trivia in any region")
-    assert w.services.store.get_plan(offer.plan.id) is None
+    assert w.services.runtime.store.get_plan(offer.plan.id) is None
 
 
 class StorageLambda(FakeLambda):
@@ -114,7 +114,7 @@ class StorageLambda(FakeLambda):
 
 def test_doctor_reads_code_storage_in_each_aws_region():
     w = make_regional_world(StorageLambda())
-    report = w.service.doctor("trivia", actor=OPERATOR)
+    report = w.cases.planning.doctor("trivia", actor=OPERATOR)
     storage = {f.check: f for f in report.findings if f.check.endswith("code storage")}
     assert set(storage) == {"code storage", "EU: code storage", "FE: code storage"}
     assert storage["code storage"].ok and storage["FE: code storage"].ok
@@ -128,6 +128,6 @@ def test_doctor_reads_an_aws_regions_storage_once_when_two_functions_share_it():
     same = "arn:aws:lambda:eu-west-1:123456789012:function:trivia-fe"
     w = make_regional_world(StorageLambda(), regional_functions={"EU": EU, "FE": same})
     w.lam.add_function(same, "code-1")
-    report = w.service.doctor("trivia", actor=OPERATOR)
+    report = w.cases.planning.doctor("trivia", actor=OPERATOR)
     checks = [f.check for f in report.findings if f.check.endswith("code storage")]
     assert checks == ["code storage", "EU: code storage"]

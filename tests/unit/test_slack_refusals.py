@@ -22,8 +22,8 @@ def w():
 
 def hotfix(w, reason="crash"):
     w.lam.deploy("trivia-skill", "code-3")
-    plan = w.service.plan_hotfix("trivia", actor=OPERATOR, reason=reason)
-    return w.service.apply(plan.id, actor=OPERATOR)
+    plan = w.cases.planning.plan_hotfix("trivia", actor=OPERATOR, reason=reason)
+    return w.cases.applying.apply(plan.id, actor=OPERATOR)
 
 
 def test_a_refused_announcement_is_told_and_posted_once_slack_accepts(w):
@@ -37,15 +37,15 @@ def test_a_refused_announcement_is_told_and_posted_once_slack_accepts(w):
 
     w.notifier.refuse(NOT_IN_CHANNEL)  # still refused at the first retry
     w.clock.advance(seconds=6)
-    assert w.services.outbox.run().announcements == []
+    assert w.services.runtime.outbox.run().announcements == []
     w.clock.advance(seconds=4)  # the pause doubled: 10 s
-    assert w.services.outbox.run().announcements == []
+    assert w.services.runtime.outbox.run().announcements == []
     w.clock.advance(seconds=7)
-    posted = w.services.outbox.run().announcements
+    posted = w.services.runtime.outbox.run().announcements
     assert posted == ["trivia: hotfix PROD1 v1 → v3 by <@U0ALICE> — crash"]
     assert [p.text for p in w.notifier.top_level()] == posted
     w.clock.advance(minutes=10)
-    assert w.services.outbox.run().announcements == [], "posted once"
+    assert w.services.runtime.outbox.run().announcements == [], "posted once"
     assert len(w.notifier.top_level()) == 1
 
 
@@ -53,10 +53,10 @@ def test_slacks_retry_after_is_waited_out_before_trying_again(w):
     w.notifier.refuse(Unavailable("Slack: ratelimited.", retry_after=30.0))
     hotfix(w)
     w.clock.advance(seconds=20)
-    assert w.services.outbox.run().announcements == []
+    assert w.services.runtime.outbox.run().announcements == []
     assert w.notifier.attempts == 1
     w.clock.advance(seconds=11)
-    assert len(w.services.outbox.run().announcements) == 1
+    assert len(w.services.runtime.outbox.run().announcements) == 1
 
 
 def test_a_post_whose_outcome_is_unknown_is_never_repeated(w):
@@ -65,25 +65,25 @@ def test_a_post_whose_outcome_is_unknown_is_never_repeated(w):
     text, _ = blocks.result_message(change)
     assert "may have been posted" in text and "not repeated" in text
     w.clock.advance(hours=1)
-    assert w.services.outbox.run().announcements == []
+    assert w.services.runtime.outbox.run().announcements == []
     assert w.notifier.attempts == 1
 
 
 def test_a_refused_certification_message_is_shown_in_status_and_posted_later(w):
     w.lam.deploy("trivia-skill", "code-3")
     w.notifier.refuse(NOT_IN_CHANNEL)
-    plan = w.service.plan_certify("trivia", actor=OPERATOR, reason="quiz")
-    change = w.service.apply(plan.id, actor=OPERATOR)
+    plan = w.cases.planning.plan_certify("trivia", actor=OPERATOR, reason="quiz")
+    change = w.cases.applying.apply(plan.id, actor=OPERATOR)
     text, _ = blocks.result_message(change)
     assert "certification message" in text and "/skill promote trivia" in text
     cert = w.store.pending_certification("trivia")
     assert cert.message_ts is None
-    view = w.service.status("trivia")
+    view = w.cases.reading.status("trivia")
     status = str(blocks.status_blocks(view))
     assert "certification message is not posted yet" in status
 
     w.clock.advance(seconds=6)
-    assert w.services.outbox.run().messages == ["trivia"]
+    assert w.services.runtime.outbox.run().messages == ["trivia"]
     [message] = w.notifier.top_level()
     assert w.store.pending_certification("trivia").message_ts == message.ts
-    assert w.services.outbox.run().messages == []
+    assert w.services.runtime.outbox.run().messages == []

@@ -1,0 +1,208 @@
+"""The one table of subcommands: ``/skill`` in Slack and ``skillbot`` in a terminal are
+both derived from it (parsing, help, acks, dispatch and the command line's argparse).
+
+A subcommand is one :class:`~bot.domain.commands.Subcommand`: its name, what ``help``
+says, what "Could not …" says (``doing``), its arguments and options, who may run it, and
+the use case it calls with ``(cases, command, actor, run_url)``::
+
+    command = parse("hotfix trivia 9 -- crash", ["trivia"])
+    result = TABLE[command.name].call(cases, command, "U0ALICE", None)   # a PlanOffer
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from bot.domain import commands
+from bot.domain.commands import (
+    CLI,
+    SLACK,
+    Command,
+    Option,
+    Subcommand,
+    canary_seconds,
+    canary_weight,
+    count,
+)
+
+if TYPE_CHECKING:
+    from bot.bootstrap.wiring import UseCases
+
+
+def _hotfix(cases: UseCases, cmd: Command, actor: str, run_url: str | None) -> Any:
+    assert cmd.skill is not None
+    if cmd.option("canary") is None:
+        return _propose(cases, cmd, actor, run_url)
+    return cases.offers.propose_canary(
+        cmd.skill,
+        actor=actor,
+        weight=cmd.option("canary"),
+        seconds=cmd.option("for"),
+        reason=cmd.reason,
+        version=cmd.version,
+    )
+
+
+def _propose(cases: UseCases, cmd: Command, actor: str, run_url: str | None) -> Any:
+    assert cmd.skill is not None
+    return cases.offers.propose(
+        cmd.name, cmd.skill, actor=actor, reason=cmd.reason, version=cmd.version, run_url=run_url
+    )
+
+
+_SUBCOMMANDS = (
+    Subcommand("help", "this help", skill=False, faces=(SLACK,)),
+    Subcommand(
+        "status",
+        "aliases, roles, pending certification",
+        "read the status of {skill}",
+        lambda cases, cmd, actor, url: cases.offers.status(cmd.skill),
+        detail="What /skill status shows: each alias with its version and role, and the "
+        "pending certification.",
+    ),
+    Subcommand(
+        "hotfix",
+        "move the live alias (to VERSION, or to a version published from $LATEST); with "
+        "`--canary 10%`, send that share of live traffic to it first: it completes or "
+        "aborts by itself on its error rate",
+        "plan a hotfix of {skill}",
+        _hotfix,
+        kind="plan",
+        version=True,
+        reason="REASON",
+        who="operators",
+        options=(
+            Option("canary", "10%", "the new version's share of live traffic", canary_weight),
+            Option("for", "10m", "sets how long a canary runs", canary_seconds, "canary"),
+        ),
+        detail="Re-point the live alias: no recertification. Refused for the pending "
+        "candidate's code.",
+    ),
+    Subcommand(
+        "certify",
+        "move the candidate alias and track the certification",
+        "plan a certification of {skill}",
+        _propose,
+        kind="plan",
+        version=True,
+        reason="NOTE",
+        who="operators",
+        options=(
+            Option(
+                "submit",
+                "",
+                "with --yes: also submit the skill to Alexa (needs the SMAPI settings)",
+                flag=True,
+                faces=(CLI,),
+            ),
+        ),
+        detail="Put VERSION (or a version published from $LATEST) on the candidate alias "
+        "and record a pending certification; --reason is its note.",
+    ),
+    Subcommand(
+        "promote",
+        "certification passed: the candidate becomes live",
+        "promote {skill}",
+        lambda cases, cmd, actor, url: cases.promotion.promote(
+            cmd.skill, actor=actor, reason=cmd.reason
+        ),
+        kind="change",
+        reason="REASON",
+        who="approvers",
+        faces=(SLACK,),
+    ),
+    Subcommand(
+        "rollback",
+        "live alias back to its previous version",
+        "plan a rollback of {skill}",
+        _propose,
+        kind="plan",
+        version=True,
+        reason="REASON",
+        who="operators",
+        detail="Re-point the live alias to the version it had before (from the audit log), "
+        "or to VERSION.",
+    ),
+    Subcommand(
+        "cancel",
+        "stop tracking the pending certification",
+        "plan cancelling the certification of {skill}",
+        _propose,
+        kind="plan",
+        reason="REASON",
+        who="operators",
+        detail="Cancel the pending certification; its reminders stop. No alias moves.",
+    ),
+    Subcommand(
+        "history",
+        "the audit log",
+        "read the history of {skill}",
+        lambda cases, cmd, actor, url: cases.reading.history(cmd.skill, cmd.option("limit") or 20),
+        options=(
+            Option(
+                "limit",
+                "N",
+                "how many entries (default 20)",
+                count("limit", "a number of entries", "e.g. `--limit 50`."),
+            ),
+        ),
+        detail="Every attempt on the skill (planned, applied, refused, failed), newest "
+        "first, as /skill history shows it.",
+    ),
+    Subcommand(
+        "doctor",
+        "check aliases, Alexa triggers, routing and roles; offers Fix",
+        "check {skill}",
+        lambda cases, cmd, actor, url: cases.planning.doctor(cmd.skill, actor=actor),
+        kind="check",
+        detail="The checks of /skill doctor. Exits 1 while a problem remains, so a pipeline "
+        "can run it before deploying; --yes applies each fix (one change each).",
+    ),
+    Subcommand(
+        "prune",
+        "delete old versions nothing uses (keeps 10)",
+        "run `prune {skill}`",
+        lambda cases, cmd, actor, url: cases.pruning.plan_prune(
+            cmd.skill, actor=actor, keep=cmd.option("keep")
+        ),
+        kind="plan",
+        who="operators",
+        options=(
+            Option(
+                "keep",
+                "N",
+                "keep the N most recent (10)",
+                count(
+                    "keep",
+                    "a number of versions",
+                    "Give how many of the most recent versions to keep, e.g. `--keep 10`.",
+                ),
+            ),
+        ),
+        detail="Delete old published versions to free code storage. Never a version an "
+        "alias points at or weights, the pending candidate's, $LATEST, or one of the --keep "
+        "most recent.",
+    ),
+)
+
+TABLE: dict[str, Subcommand] = {s.name: s for s in _SUBCOMMANDS}
+HELP = commands.help_lines(TABLE)
+
+
+def parse(text: str, skills: Sequence[str], *, prog: str = "/skill") -> Command:
+    """``/skill`` text (or the command line's words) against :data:`TABLE`.
+
+    >>> parse("prune trivia --keep 3", ["trivia"]).option("keep")
+    3
+    """
+    return commands.parse(text, skills, TABLE, prog=prog)
+
+
+def doing(cmd: Command) -> str:
+    """The verb phrase of a failed subcommand.
+
+    >>> doing(Command("status", "trivia", None, ""))
+    'read the status of trivia'
+    """
+    return TABLE[cmd.name].doing.format(skill=cmd.skill)
