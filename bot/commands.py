@@ -30,161 +30,86 @@ if TYPE_CHECKING:
     from bot.bootstrap.wiring import UseCases
 
 
-def _hotfix(cases: UseCases, cmd: Command, actor: str, run_url: str | None) -> Any:
-    assert cmd.skill is not None
-    if cmd.option("canary") is None:
-        return _propose(cases, cmd, actor, run_url)
-    return cases.offers.propose_canary(
-        cmd.skill,
-        actor=actor,
-        weight=cmd.option("canary"),
-        seconds=cmd.option("for"),
-        reason=cmd.reason,
-        version=cmd.version,
-    )
-
-
 def _propose(cases: UseCases, cmd: Command, actor: str, run_url: str | None) -> Any:
+    """hotfix (``--canary``: a canary hotfix), certify, rollback and cancel."""
     assert cmd.skill is not None
+    if cmd.option("canary") is not None:
+        return cases.offers.propose_canary(
+            cmd.skill, actor=actor, weight=cmd.option("canary"), seconds=cmd.option("for"),
+            reason=cmd.reason, version=cmd.version,
+        )  # fmt: skip
     return cases.offers.propose(
         cmd.name, cmd.skill, actor=actor, reason=cmd.reason, version=cmd.version, run_url=run_url
     )
 
 
+KEEP = count("keep", "a number of versions",
+             "Give how many of the most recent versions to keep, e.g. `--keep 10`.")  # fmt: skip
+LIMIT = count("limit", "a number of entries", "e.g. `--limit 50`.")
+OPERATORS = "operators"
+
+# fmt: off
 _SUBCOMMANDS = (
     Subcommand("help", "this help", skill=False, faces=(SLACK,)),
     Subcommand(
-        "status",
-        "aliases, roles, pending certification",
-        "read the status of {skill}",
+        "status", "aliases, roles, pending certification", "read the status of {skill}",
         lambda cases, cmd, actor, url: cases.offers.status(cmd.skill),
         detail="What /skill status shows: each alias with its version and role, and the "
-        "pending certification.",
-    ),
+        "pending certification."),
     Subcommand(
-        "hotfix",
-        "move the live alias (to VERSION, or to a version published from $LATEST); with "
-        "`--canary 10%`, send that share of live traffic to it first: it completes or "
-        "aborts by itself on its error rate",
-        "plan a hotfix of {skill}",
-        _hotfix,
-        kind="plan",
-        version=True,
-        reason="REASON",
-        who="operators",
-        options=(
+        "hotfix", "move the live alias (to VERSION, or to a version published from $LATEST); "
+        "`--canary 10%` sends that share of live traffic first, ended by its error rate",
+        "plan a hotfix of {skill}", _propose, "plan", version=True, reason="REASON",
+        who=OPERATORS, options=(
             Option("canary", "10%", "the new version's share of live traffic", canary_weight),
-            Option("for", "10m", "sets how long a canary runs", canary_seconds, "canary"),
-        ),
+            Option("for", "10m", "sets how long a canary runs", canary_seconds, "canary")),
         detail="Re-point the live alias: no recertification. Refused for the pending "
-        "candidate's code.",
-    ),
+        "candidate's code."),
     Subcommand(
-        "certify",
-        "move the candidate alias and track the certification",
-        "plan a certification of {skill}",
-        _propose,
-        kind="plan",
-        version=True,
-        reason="NOTE",
-        who="operators",
-        options=(
-            Option(
-                "submit",
-                "",
-                "with --yes: also submit the skill to Alexa (needs the SMAPI settings)",
-                flag=True,
-                faces=(CLI,),
-            ),
-        ),
+        "certify", "move the candidate alias and track the certification",
+        "plan a certification of {skill}", _propose, "plan", version=True, reason="NOTE",
+        who=OPERATORS, options=(
+            Option("submit", "", "with --yes: also submit the skill to Alexa (needs the SMAPI "
+                   "settings)", flag=True, faces=(CLI,)),),
         detail="Put VERSION (or a version published from $LATEST) on the candidate alias "
-        "and record a pending certification; --reason is its note.",
-    ),
+        "and record a pending certification; --reason is its note."),
     Subcommand(
-        "promote",
-        "certification passed: the candidate becomes live",
-        "promote {skill}",
+        "promote", "certification passed: the candidate becomes live", "promote {skill}",
         lambda cases, cmd, actor, url: cases.promotion.promote(
-            cmd.skill, actor=actor, reason=cmd.reason
-        ),
-        kind="change",
-        reason="REASON",
-        who="approvers",
-        faces=(SLACK,),
-    ),
+            cmd.skill, actor=actor, reason=cmd.reason),
+        "change", reason="REASON", who="approvers", faces=(SLACK,)),
     Subcommand(
-        "rollback",
-        "live alias back to its previous version",
-        "plan a rollback of {skill}",
-        _propose,
-        kind="plan",
-        version=True,
-        reason="REASON",
-        who="operators",
+        "rollback", "live alias back to its previous version", "plan a rollback of {skill}",
+        _propose, "plan", version=True, reason="REASON", who=OPERATORS,
         detail="Re-point the live alias to the version it had before (from the audit log), "
-        "or to VERSION.",
-    ),
+        "or to VERSION."),
     Subcommand(
-        "cancel",
-        "stop tracking the pending certification",
-        "plan cancelling the certification of {skill}",
-        _propose,
-        kind="plan",
-        reason="REASON",
-        who="operators",
-        detail="Cancel the pending certification; its reminders stop. No alias moves.",
-    ),
+        "cancel", "stop tracking the pending certification",
+        "plan cancelling the certification of {skill}", _propose, "plan", reason="REASON",
+        who=OPERATORS,
+        detail="Cancel the pending certification; its reminders stop. No alias moves."),
     Subcommand(
-        "history",
-        "the audit log",
-        "read the history of {skill}",
+        "history", "the audit log", "read the history of {skill}",
         lambda cases, cmd, actor, url: cases.reading.history(cmd.skill, cmd.option("limit") or 20),
-        options=(
-            Option(
-                "limit",
-                "N",
-                "how many entries (default 20)",
-                count("limit", "a number of entries", "e.g. `--limit 50`."),
-            ),
-        ),
+        options=(Option("limit", "N", "how many entries (default 20)", LIMIT),),
         detail="Every attempt on the skill (planned, applied, refused, failed), newest "
-        "first, as /skill history shows it.",
-    ),
+        "first, as /skill history shows it."),
     Subcommand(
-        "doctor",
-        "check aliases, Alexa triggers, routing and roles; offers Fix",
-        "check {skill}",
-        lambda cases, cmd, actor, url: cases.planning.doctor(cmd.skill, actor=actor),
-        kind="check",
+        "doctor", "check aliases, Alexa triggers, routing and roles; offers Fix", "check {skill}",
+        lambda cases, cmd, actor, url: cases.planning.doctor(cmd.skill, actor=actor), "check",
         detail="The checks of /skill doctor. Exits 1 while a problem remains, so a pipeline "
-        "can run it before deploying; --yes applies each fix (one change each).",
-    ),
+        "can run it before deploying; --yes applies each fix (one change each)."),
     Subcommand(
-        "prune",
-        "delete old versions nothing uses (keeps 10)",
-        "run `prune {skill}`",
+        "prune", "delete old versions nothing uses (keeps 10)", "run `prune {skill}`",
         lambda cases, cmd, actor, url: cases.pruning.plan_prune(
-            cmd.skill, actor=actor, keep=cmd.option("keep")
-        ),
-        kind="plan",
-        who="operators",
-        options=(
-            Option(
-                "keep",
-                "N",
-                "keep the N most recent (10)",
-                count(
-                    "keep",
-                    "a number of versions",
-                    "Give how many of the most recent versions to keep, e.g. `--keep 10`.",
-                ),
-            ),
-        ),
+            cmd.skill, actor=actor, keep=cmd.option("keep")),
+        "plan", who=OPERATORS,
+        options=(Option("keep", "N", "keep the N most recent (10)", KEEP),),
         detail="Delete old published versions to free code storage. Never a version an "
         "alias points at or weights, the pending candidate's, $LATEST, or one of the --keep "
-        "most recent.",
-    ),
+        "most recent."),
 )
+# fmt: on
 
 TABLE: dict[str, Subcommand] = {s.name: s for s in _SUBCOMMANDS}
 HELP = commands.help_lines(TABLE)

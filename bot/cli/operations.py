@@ -67,7 +67,7 @@ def add_subcommand(commands: Subparsers, spec: Subcommand) -> None:
     parser = commands.add_parser(
         spec.name,
         parents=[options(spec.kind)],
-        help=spec.help,
+        help=escaped(spec.help),
         description=spec.detail + (PLANNED if spec.kind == "plan" else "") + who,
         epilog=SUMMARY if spec.kind == "plan" else None,
     )
@@ -85,9 +85,17 @@ def add_subcommand(commands: Subparsers, spec: Subcommand) -> None:
             )
         else:
             parser.add_argument(
-                f"--{option.name}", dest=dest, metavar=option.metavar, help=option.help
+                f"--{option.name}",
+                dest=dest,
+                metavar=option.metavar,
+                help=escaped(option.help),
             )
     parser.set_defaults(handler=guarded(RUNS[spec.kind]), operation=spec.name, spec=spec)
+
+
+def escaped(text: str) -> str:
+    """Help text as argparse takes it (it formats help with ``%``)."""
+    return text.replace("%", "%%")
 
 
 def options(kind: str) -> argparse.ArgumentParser:

@@ -1,16 +1,11 @@
 """What a subcommand is (:class:`Subcommand`, declared once in :mod:`bot.commands`), and
-parsing the text of ``/skill`` against those declarations (SPEC §4), tolerant of what
-Slack clients do to it.
+parsing ``/skill`` text against those declarations (SPEC §4), tolerant of what Slack
+clients do to it.
 
->>> table = {s.name: s for s in (Subcommand("help", "this help", skill=False),
-...     Subcommand("status", "aliases", "read the status of {skill}"),
-...     Subcommand("hotfix", "move the live alias", "plan a hotfix of {skill}",
-...                version=True, reason="REASON"))}
->>> parse("Hotfix  trivia v9 — “crash on launch”", ["trivia", "quiz"], table)
+>>> hotfix = Subcommand("hotfix", "move the live alias", version=True, reason="REASON")
+>>> parse("Hotfix  trivia v9 — “crash on launch”", ["trivia", "quiz"], {"hotfix": hotfix})
 Command(name='hotfix', skill='trivia', version='9', reason='crash on launch')
->>> parse("status", ["trivia"], table)
-Command(name='status', skill='trivia', version=None, reason='')
->>> usage(table["hotfix"])
+>>> usage(hotfix)
 '`/skill hotfix [SKILL] [VERSION] [-- REASON]`'
 """
 

@@ -91,8 +91,8 @@ def test_two_concurrent_hotfixes_one_applies_the_other_is_told(aws, store, tmp_p
     url = store.engine.url.render_as_string(hide_password=False)
     replica_a, replica_b = service_for(client, store), service_for(client, open_store(url))
     deploy(client, FN, "VERSION = 3\n")
-    plan_a = replica_a.plan_hotfix("trivia", actor=OPERATOR, reason="a")
-    plan_b = replica_b.plan_hotfix("trivia", actor="U0BOB", reason="b", version="2")
+    plan_a = replica_a.planning.plan_hotfix("trivia", actor=OPERATOR, reason="a")
+    plan_b = replica_b.planning.plan_hotfix("trivia", actor="U0BOB", reason="b", version="2")
     results: dict[str, object] = {}
     start = threading.Barrier(2)
 
