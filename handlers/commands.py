@@ -96,5 +96,8 @@ class SkillCommand:
             )
         if isinstance(result, DoctorReport):
             return replies.doctor_blocks(result)
+        if isinstance(result, tuple):  # words: what a small use case answers
+            text = blocks.say(result)
+            return text, [blocks.section(text)]
         assert cmd.skill is not None and isinstance(result, list), cmd.name
         return replies.history_blocks(cmd.skill, result)

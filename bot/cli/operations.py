@@ -21,7 +21,7 @@ from typing import Any
 
 from bot.cli.exit_codes import EXIT_OK, EXIT_REFUSED, SUMMARY, UsageError, exit_code
 from bot.cli.reading import show_history, show_status
-from bot.cli.render import Output, change_json, change_line, plan_json
+from bot.cli.render import Output, change_json, change_line, plan_json, say
 from bot.cli.session import Session
 from bot.cli.waiting import request_confirmation
 from bot.commands import TABLE
@@ -284,8 +284,11 @@ def applied(out: Output, payload: dict[str, Any], change: Change) -> int:
 
 def run_change(args: argparse.Namespace, out: Output, payload: dict[str, Any]) -> int:
     with Session(args, needs_actor=True, needs_slack=True) as session:
-        change = session.call(session.actor.identity)
-    return applied(out, payload, change)
+        result = session.call(session.actor.identity)
+    if isinstance(result, Change):
+        return applied(out, payload, result)
+    out.say(say(result))  # words: what a small use case answers
+    return out.finish({**payload, "outcome": "done", "message": say(result)}, EXIT_OK)
 
 
 RUNS: dict[str, Handler] = {
