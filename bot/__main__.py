@@ -1,4 +1,4 @@
-"""Start skillbot: ``python -m bot [all|web|scheduler]``.
+"""Start skillbot: ``python -m bot [all|web|scheduler]``, as ``skillbot run`` does.
 
 - ``all`` (default): Slack listener and reminder scheduler in one process;
 - ``web``: only the Slack listener (several replicas behind a load balancer);
@@ -10,7 +10,6 @@ The Slack listener uses Socket Mode when ``SLACK_APP_TOKEN`` is set, else HTTP o
 
 from __future__ import annotations
 
-import argparse
 import gc
 import logging
 import signal
@@ -38,21 +37,19 @@ CHATTY = ("alembic", "apscheduler")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "role", nargs="?", default="all", choices=["all", "web", "scheduler", "demo"]
-    )
-    parser.add_argument("demo_options", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    if args.role == "demo":
-        from bot.demo import main as demo
+    """``python -m bot ROLE`` is ``skillbot run ROLE``; ``python -m bot demo …`` is
+    ``skillbot demo …``."""
+    from bot.cli import main as skillbot
 
-        return demo(args.demo_options)
-    if args.demo_options:
-        parser.error(f"unrecognized arguments: {' '.join(args.demo_options)}")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    return skillbot(argv if argv[:1] == ["demo"] else ["run", *argv])
+
+
+def start(role: str) -> int:
+    """Start ``role`` (all, web or scheduler) and serve until a signal stops it."""
     started = time.monotonic()
     try:
-        settings, config = load_for_start(args.role)
+        settings, config = load_for_start(role)
     except ConfigError as err:
         return cannot_start(err.message, err.hint, 2)
     configure_logging(settings.log_level)
@@ -64,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         return cannot_start(err.message, err.hint, err.exit_code)
     except ConfigError as err:
         return cannot_start(err.message, err.hint, 2)
-    log.info(connections_line(settings, args.role, slack, aws, runtime.aws_endpoint))
+    log.info(connections_line(settings, role, slack, aws, runtime.aws_endpoint))
 
     stop = threading.Event()
 
@@ -76,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     try:
-        if args.role in ("all", "scheduler"):
+        if role in ("all", "scheduler"):
             from bot.bootstrap import start_scheduler
 
             # reminders, crash recovery (at once, then every minute), Alexa's status
@@ -84,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             # a web replica without a scheduler still repairs what a crash left, once
             threading.Thread(target=recover_once, args=(runtime,), daemon=True).start()
-        if args.role == "scheduler":
+        if role == "scheduler":
             log.info("scheduler ready in %.2f s", time.monotonic() - started)
             check_functions(runtime, aws)
             stop.wait()

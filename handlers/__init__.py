@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from slack_bolt import App
+from slack_bolt import Ack, App
 
 from bot import blocks
 from bot.bootstrap import Runtime, UseCases, bolt_app
@@ -23,26 +23,31 @@ from handlers.unhandled import Unhandled
 ANYTHING = re.compile(r".*", re.DOTALL)
 
 
+def ack_only(ack: Ack) -> None:
+    """The ack of a listener whose answer comes after it (buttons, events)."""
+    ack()
+
+
 def register(app: App, cases: UseCases) -> None:
     command = SkillCommand(cases)
     app.command("/skill")(ack=command.ack, lazy=[command.run])
 
     buttons = PlanButtons(cases)
-    app.action(blocks.CONFIRM)(ack=buttons.ack, lazy=[buttons.confirm])
-    app.action(blocks.CONFIRM_AND_SUBMIT)(ack=buttons.ack, lazy=[buttons.confirm_and_submit])
-    app.action(blocks.DISMISS)(ack=buttons.ack, lazy=[buttons.dismiss])
-    app.action(blocks.FIX_ALL)(ack=buttons.ack, lazy=[buttons.fix_all])
-    app.action(blocks.CONFIRM_CANARY)(ack=buttons.ack, lazy=[buttons.confirm])
+    app.action(blocks.CONFIRM)(ack=ack_only, lazy=[buttons.confirm])
+    app.action(blocks.CONFIRM_AND_SUBMIT)(ack=ack_only, lazy=[buttons.confirm_and_submit])
+    app.action(blocks.DISMISS)(ack=ack_only, lazy=[buttons.dismiss])
+    app.action(blocks.FIX_ALL)(ack=ack_only, lazy=[buttons.fix_all])
+    app.action(blocks.CONFIRM_CANARY)(ack=ack_only, lazy=[buttons.confirm])
 
     canary = CanaryButtons(cases)
-    app.action(blocks.CANARY_COMPLETE)(ack=canary.ack, lazy=[canary.complete])
-    app.action(blocks.CANARY_ABORT)(ack=canary.ack, lazy=[canary.abort])
+    app.action(blocks.CANARY_COMPLETE)(ack=ack_only, lazy=[canary.complete])
+    app.action(blocks.CANARY_ABORT)(ack=ack_only, lazy=[canary.abort])
 
     home = AppHome(cases)
-    app.event("app_home_opened")(ack=home.ack, lazy=[home.opened])
+    app.event("app_home_opened")(ack=ack_only, lazy=[home.opened])
 
     reactions = ReactionPromotion(cases)
-    app.event("reaction_added")(ack=reactions.ack, lazy=[reactions.added])
+    app.event("reaction_added")(ack=ack_only, lazy=[reactions.added])
 
     # last: Bolt tries listeners in order, so these only get what nothing above handles
     unhandled = Unhandled()

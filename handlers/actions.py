@@ -6,7 +6,7 @@ import logging
 import threading
 from typing import Any
 
-from slack_bolt import Ack, Respond
+from slack_bolt import Respond
 
 from bot import blocks
 from bot.bootstrap import UseCases
@@ -74,9 +74,6 @@ def _carries_a_plan(user: str, value: str, respond: Respond) -> bool:
 class PlanButtons:
     def __init__(self, cases: UseCases) -> None:
         self.cases = cases
-
-    def ack(self, ack: Ack) -> None:
-        ack()
 
     def confirm(self, body: dict[str, Any], respond: Respond) -> None:
         user, plan_id = _clicked(body)

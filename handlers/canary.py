@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, Respond
+from slack_bolt import Respond
 
 from bot import blocks
 from bot.bootstrap import UseCases
@@ -14,9 +14,6 @@ from bot.domain.errors import SkillbotError
 class CanaryButtons:
     def __init__(self, cases: UseCases) -> None:
         self.cases = cases
-
-    def ack(self, ack: Ack) -> None:
-        ack()
 
     def complete(self, body: dict[str, Any], respond: Respond) -> None:
         self._end(body, respond, complete=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt import Ack, BoltContext
+from slack_bolt import BoltContext
 
 from bot.bootstrap import UseCases
 from bot.service.promotion import Reaction
@@ -16,9 +16,6 @@ log = logging.getLogger(__name__)
 class ReactionPromotion:
     def __init__(self, cases: UseCases) -> None:
         self.cases = cases
-
-    def ack(self, ack: Ack) -> None:
-        ack()
 
     def added(self, body: dict[str, Any], event: dict[str, Any], context: BoltContext) -> None:
         item = event.get("item") or {}
@@ -39,9 +36,6 @@ class ReactionPromotion:
 class AppHome:
     def __init__(self, cases: UseCases) -> None:
         self.cases = cases
-
-    def ack(self, ack: Ack) -> None:
-        ack()
 
     def opened(self, event: dict[str, Any]) -> None:
         if event.get("tab", "home") != "home":

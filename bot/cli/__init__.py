@@ -1,24 +1,14 @@
-"""The ``skillbot`` command: run the bot, migrate its database, start the demo, and the
-rotation itself from a terminal or a CD pipeline (:mod:`bot.cli.operations`).
-
-::
-
-    skillbot run [all|web|scheduler]   # what `python -m bot [ROLE]` does
-    skillbot migrate                   # create or migrate the schema of DATABASE_URL
-    skillbot demo                      # the bot against an embedded AWS and Slack
-    skillbot status|history|doctor [SKILL]
-    skillbot hotfix|certify|rollback|cancel [SKILL] [VERSION] [--reason TEXT]
-             [--yes | --request [--wait 30m]] [--json] [--as ACTOR]
-    skillbot apply PLAN_ID
-    skillbot --version
+"""The ``skillbot`` command: run the bot (``skillbot run [all|web|scheduler]``), migrate
+its database, start the demo, and the rotation itself from a terminal or a CD pipeline:
+one subcommand for each of :data:`bot.commands.TABLE` (:mod:`bot.cli.operations`), plus
+``skillbot apply PLAN_ID``.
 
 Exit codes (:mod:`bot.cli.exit_codes`): 0 done, 1 refused, 2 configuration or usage,
 3 a service (AWS, Slack, the database) did not answer.
 
-The rotation's subcommands come from :data:`bot.commands.TABLE`
-(:func:`bot.cli.operations.add_operations`); the others here are one ``add_*`` function
-each that registers its parser and sets ``handler`` (a function of the parsed arguments
-returning the exit code). One that hands its arguments on untouched sets ``passthrough``.
+Every other subcommand is one ``add_*`` function that registers its parser and sets
+``handler`` (a function of the parsed arguments returning the exit code); one that hands
+its arguments on untouched sets ``passthrough``.
 """
 
 from __future__ import annotations
@@ -90,9 +80,9 @@ def add_run(commands: Subparsers) -> None:
 
 
 def run_bot(args: argparse.Namespace) -> int:
-    from bot.__main__ import main as start
+    from bot.__main__ import start
 
-    return start([args.role])
+    return start(args.role)
 
 
 def add_migrate(commands: Subparsers) -> None:

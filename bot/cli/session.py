@@ -29,10 +29,6 @@ class Acting:
     run_url: str | None
     source: str
 
-    @property
-    def shown(self) -> str:
-        return actors.plain(self.identity, self.run_url)
-
 
 def resolve_actor(explicit: str | None, settings: Settings) -> Acting | None:
     """``--as``, else ``SKILLBOT_ACTOR``, else the CD pipeline this runs in, else None.

@@ -150,11 +150,7 @@ def _unanswered(
         f"Ask an operator ({operators}) to watch that channel and run the command again, "
         "or give --wait more time."
     )
-    out.tell(text)
-    out.tell(hint)
-    return out.finish(
-        {**payload, "outcome": "timeout", "message": text, "hint": hint}, EXIT_REFUSED
-    )
+    return _told(out, payload, "timeout", text, hint, EXIT_REFUSED)
 
 
 def _still_applying(out: Output, payload: dict[str, Any]) -> int:
@@ -163,8 +159,12 @@ def _still_applying(out: Output, payload: dict[str, Any]) -> int:
         "not known yet."
     )
     hint = "See `skillbot history` or the skill's Slack channel in a minute; nothing is retried."
+    return _told(out, payload, "unknown", text, hint, EXIT_UNAVAILABLE)
+
+
+def _told(
+    out: Output, payload: dict[str, Any], outcome: str, text: str, hint: str, code: int
+) -> int:
     out.tell(text)
     out.tell(hint)
-    return out.finish(
-        {**payload, "outcome": "unknown", "message": text, "hint": hint}, EXIT_UNAVAILABLE
-    )
+    return out.finish({**payload, "outcome": outcome, "message": text, "hint": hint}, code)

@@ -43,14 +43,9 @@ class StatusReport:
 
 class Offers:
     def __init__(
-        self,
-        ctx: RotationContext,
-        planning: Planning,
-        reading: Reading,
-        endpoints: EndpointBook,
-        alexa: AlexaTracking | None = None,
-        canaries: Canaries | None = None,
-    ) -> None:
+        self, ctx: RotationContext, planning: Planning, reading: Reading,
+        endpoints: EndpointBook, alexa: AlexaTracking | None, canaries: Canaries | None,
+    ) -> None:  # fmt: skip
         self.ctx = ctx
         self.planning = planning
         self.reading = reading
@@ -67,15 +62,9 @@ class Offers:
         return StatusReport(view, review)
 
     def propose(
-        self,
-        operation: Operation | str,
-        name: str,
-        *,
-        actor: str,
-        reason: str = "",
-        version: str | None = None,
-        run_url: str | None = None,
-    ) -> PlanOffer:
+        self, operation: Operation | str, name: str, *, actor: str, reason: str = "",
+        version: str | None = None, run_url: str | None = None,
+    ) -> PlanOffer:  # fmt: skip
         """Plan ``operation`` (hotfix, certify, rollback or cancel) and say how to offer it.
 
         ``run_url`` links the pipeline run asking, when ``actor`` is a pipeline."""
@@ -103,15 +92,9 @@ class Offers:
         )
 
     def propose_canary(
-        self,
-        name: str,
-        *,
-        actor: str,
-        weight: float,
-        seconds: int,
-        reason: str = "",
+        self, name: str, *, actor: str, weight: float, seconds: int, reason: str = "",
         version: str | None = None,
-    ) -> PlanOffer:
+    ) -> PlanOffer:  # fmt: skip
         """Plan a canary hotfix: ``weight`` of live traffic to the new code for ``seconds``."""
         self._canaries()
         plan = self.planning.plan_canary(
