@@ -43,8 +43,9 @@ def _propose(cases: UseCases, cmd: Command, actor: str, run_url: str | None) -> 
     )
 
 
+#: 0 keeps none but what an alias, a weight or the pending candidate refers to
 KEEP = count("keep", "a number of versions",
-             "Give how many of the most recent versions to keep, e.g. `--keep 10`.")  # fmt: skip
+             "Give how many of the most recent versions to keep, e.g. `--keep 10`.", 0)  # fmt: skip
 LIMIT = count("limit", "a number of entries", "e.g. `--limit 50`.")
 OPERATORS = "operators"
 

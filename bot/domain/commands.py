@@ -258,12 +258,12 @@ def canary_seconds(text: str | None) -> int:
     return seconds
 
 
-def count(name: str, what: str, hint: str) -> Callable[[str | None], int]:
-    """A reader of ``--NAME N``, a whole number from 1 to 1000."""
+def count(name: str, what: str, hint: str, low: int = 1) -> Callable[[str | None], int]:
+    """A reader of ``--NAME N``, a whole number from ``low`` to 1000."""
 
     def read(text: str | None) -> int:
         text = text or ""
-        if not text.isdigit() or not 1 <= int(text) <= 1000:
+        if not text.isdigit() or not low <= int(text) <= 1000:
             raise Refused(f"`--{name} {text}` is not {what}.", hint=hint)
         return int(text)
 
