@@ -185,6 +185,7 @@ def compose(
     aws_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="skillbot-aws")
     # a skill's regional functions: every region's calls of one step run side by side
     regions_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="skillbot-regions")
+    canary_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="skillbot-canary")
 
     # -- the rotation's use cases ----------------------------------------------------------
     canaries = None
@@ -192,7 +193,7 @@ def compose(
         pace = canary_pacing or CanaryPacing.for_period(config.canary_period)
         canaries = Canaries(
             ctx, store.canary_book(), notifier, rules=config.canary_rules(), pacing=pace,
-            owner=reminders.owner, refresh=home.refresh, pool=regions_pool,
+            owner=reminders.owner, refresh=home.refresh, pool=canary_pool,
         )  # fmt: skip
     pruning = Pruning(ctx)
     lockstep = Lockstep(ctx, regions_pool)
@@ -230,7 +231,7 @@ def compose(
         reminders, alexa, canary_pass, listener_pool, web_client, aws_endpoint,
     )  # fmt: skip
     # at shutdown, let work already acknowledged to Slack finish first (closed newest first)
-    for pool in (aws_pool, regions_pool, listener_pool):
+    for pool in (aws_pool, regions_pool, canary_pool, listener_pool):
         runtime.closers.append(lambda pool=pool: pool.shutdown(wait=True))  # type: ignore[misc]
     runtime.closers.insert(0, store.close)
     return Composed(cases, runtime)
