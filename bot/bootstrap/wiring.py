@@ -139,11 +139,7 @@ def compose(
     aws_endpoint: str | None = None,
 ) -> Composed:
     """Wire every use case over the given ports (real ones, or the tests' fakes)."""
-    skills, approvers, reaction = (
-        config.to_skills(),
-        list(config.approvers),
-        config.promote_reaction,
-    )
+    skills, approvers, reaction = config.to_skills(), config.approvers, config.promote_reaction
     reviews = store.reviews()
     review_status = ReviewLines(reviews) if smapi is not None else no_review
     endpoints = EndpointBook(lambda_)
