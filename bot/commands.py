@@ -7,6 +7,10 @@ the use case it calls with ``(cases, command, actor, run_url)``::
 
     command = parse("hotfix trivia 9 -- crash", ["trivia"])
     result = TABLE[command.name].call(cases, command, "U0ALICE", None)   # a PlanOffer
+
+A new subcommand is an entry here, its use case and its tests. The faces show what the
+use case returns by its type (a plan offer, a change, a status, findings, or words), so
+neither needs a line more; a new use-case class is also built once in ``compose()``.
 """
 
 from __future__ import annotations
