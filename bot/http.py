@@ -108,13 +108,10 @@ def wsgi_app(
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
         if path == HEALTH_PATH and method in ("GET", "HEAD"):
-            ok = ready.is_set() and healthy()
-            body = b"ok\n" if ok else (b"unhealthy\n" if ready.is_set() else b"starting\n")
-            start_response(
-                "200 OK" if ok else "503 Service Unavailable",
-                [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))],
-            )
-            return [body]
+            if ready.is_set() and healthy():
+                return _plain(start_response, "200 OK", "ok\n")
+            body = "unhealthy\n" if ready.is_set() else "starting\n"
+            return _plain(start_response, "503 Service Unavailable", body)
         if path == EVENTS_PATH:
             if method != "POST":
                 start_response("405 Method Not Allowed", [("Allow", "POST")])
