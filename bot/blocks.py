@@ -20,7 +20,6 @@ from bot.domain.model import (
     Change,
     Operation,
     Plan,
-    RegionMove,
     describe_fix,
     escape,
     version_label,
@@ -142,16 +141,8 @@ def plan_message(
 
 def region_lines(plan: Plan) -> list[str]:
     """One line per region of a lockstep plan: ``NA: v7 → a new version, code …``."""
-    default = RegionMove(
-        plan.default_region,
-        "",
-        plan.from_version,
-        plan.to_version,
-        plan.code_sha256,
-        code_last_modified=plan.code_last_modified,
-    )
     lines = []
-    for move in (default, *plan.regions):
+    for move in plan.moves:
         new = (
             "a new version from $LATEST"
             if move.to_version is None

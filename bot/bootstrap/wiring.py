@@ -31,7 +31,7 @@ from bot.service.canary_pass import CanaryPass
 from bot.service.context import RotationContext
 from bot.service.gateway import GatewayChecks
 from bot.service.home import HomeTab
-from bot.service.lockstep import Lockstep
+from bot.service.moves import Moves
 from bot.service.offers import Offers
 from bot.service.outbox import Outbox, RetryBook
 from bot.service.planning import Planning
@@ -178,8 +178,7 @@ def compose(
         store.reminder_book(), store, notifier, build_schedules(config, skills), clock=clock,
         approvers=approvers, reaction=reaction, review_status=review_status, pacing=pacing,
     )  # fmt: skip
-    aws_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="skillbot-aws")
-    # a skill's regional functions: every region's calls of one step run side by side
+    # every placement's calls of one step (a Confirm's publish beside its read) side by side
     regions_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="skillbot-regions")
     canary_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="skillbot-canary")
 
@@ -192,19 +191,19 @@ def compose(
             owner=reminders.owner, refresh=home.refresh, pool=canary_pool,
         )  # fmt: skip
     pruning = Pruning(ctx)
-    lockstep = Lockstep(ctx, regions_pool)
+    moves = Moves(ctx, regions_pool)
     applying = Applying(
-        ctx, announcer, alexa=alexa, pool=aws_pool, gateway=gateway_checks, canaries=canaries,
-        pruning=pruning, lockstep=lockstep,
+        ctx, announcer, moves, alexa=alexa, gateway=gateway_checks, canaries=canaries,
+        pruning=pruning,
     )  # fmt: skip
     promotion = Promotion(
         ctx, announcer, reaction=reaction, approvers=approvers, four_eyes=config.four_eyes,
         before_promotion=alexa.publish_before_promotion if alexa else None,
     )  # fmt: skip
     planning = Planning(
-        ctx, live_endpoints=alexa.live_endpoints if alexa else None,
+        ctx, moves=moves, live_endpoints=alexa.live_endpoints if alexa else None,
         stage_targets=endpoints.targets,  # every region's, for the drift check
-        gateway=gateway_checks, lockstep=lockstep,
+        gateway=gateway_checks,
         function_location=lambda function: function_location(
             function, region, aws_account() if aws_account else None
         ),
@@ -227,7 +226,7 @@ def compose(
         reminders, alexa, canary_pass, listener_pool, web_client, aws_endpoint,
     )  # fmt: skip
     # at shutdown, let work already acknowledged to Slack finish first (closed newest first)
-    for pool in (aws_pool, regions_pool, canary_pool, listener_pool):
+    for pool in (regions_pool, canary_pool, listener_pool):
         runtime.closers.append(lambda pool=pool: pool.shutdown(wait=True))  # type: ignore[misc]
     runtime.closers.insert(0, store.close)
     return Composed(cases, runtime)

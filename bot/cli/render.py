@@ -15,7 +15,7 @@ from typing import Any
 
 from bot.domain import actors
 from bot.domain.errors import SkillbotError
-from bot.domain.model import AuditEvent, Change, Plan, RegionMove, version_label
+from bot.domain.model import AuditEvent, Change, Move, Plan, version_label
 from bot.domain.words import Words, render
 
 
@@ -43,7 +43,7 @@ def plan_json(plan: Plan) -> dict[str, Any]:
     }
 
 
-def region_json(move: RegionMove) -> dict[str, Any]:
+def region_json(move: Move) -> dict[str, Any]:
     """One more region's part of a lockstep plan or change."""
     return {
         "region": move.region,

@@ -306,17 +306,6 @@ class Canary:
         return None
 
 
-def period_starts(start: datetime, end: datetime, period: int) -> Sequence[datetime]:
-    """The metric periods (aligned to multiples of ``period`` seconds) from start to end."""
-    first = aligned(start, period)
-    out = []
-    at = first
-    while at < end:
-        out.append(at)
-        at += timedelta(seconds=period)
-    return out
-
-
 def aligned(at: datetime, period: int) -> datetime:
     """``at`` rounded down to a multiple of ``period`` seconds since the epoch."""
     stamp = int(at.timestamp())

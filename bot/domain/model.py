@@ -14,8 +14,10 @@ from bot.domain import actors
 from bot.domain.labels import LATEST as LATEST
 from bot.domain.labels import duration_label as duration_label
 from bot.domain.labels import version_label as version_label
-from bot.domain.regions import RegionMove as RegionMove
+from bot.domain.placements import Move as Move
+from bot.domain.placements import Placement
 from bot.domain.text import escape as escape  # typed text made inert in Slack's mrkdwn
+from bot.domain.words import Run
 
 
 @dataclass(frozen=True)
@@ -47,19 +49,23 @@ class Skill:
 
     @property
     def default_region(self) -> str:
-        """How people call the default function's region: ``NA`` unless NA has its own."""
+        """The first placement's name: ``NA`` unless NA has its own function."""
         return "default" if any(r == "NA" for r, _ in self.regional_functions) else "NA"
 
     @property
-    def functions(self) -> tuple[tuple[str, str], ...]:
-        """Every (region, function) of the skill, the default function first.
+    def placements(self) -> tuple[Placement, ...]:
+        """Every AWS region the skill runs in, the function named first in the file first.
 
-        >>> Skill("t", "f", "i", ("P1", "P2"), "P1", "C",
-        ...       regional_functions=(("EU", "arn:aws:lambda:eu-west-1:1:function:f"),)
-        ...       ).functions[0]
-        ('NA', 'f')
+        >>> eu = (("EU", "arn:aws:lambda:eu-west-1:1:function:f"),)
+        >>> s = Skill("t", "f", "i", ("P", "Q"), "P", "C", regional_functions=eu)
+        >>> [p.region for p in s.placements]
+        ['NA', 'EU']
         """
-        return ((self.default_region, self.function), *self.regional_functions)
+        urls = dict(self.regional_endpoints)
+        return (
+            Placement(self.default_region, self.function, tuple(sorted(self.endpoints.items()))),
+            *(Placement(r, f, urls.get(r, ())) for r, f in self.regional_functions),
+        )
 
     def function_of(self, region: str) -> str:
         """The function that serves Alexa's ``region`` (the default one unless listed)."""
@@ -155,25 +161,18 @@ def new_id() -> str:
 
 @dataclass(frozen=True)
 class Plan:
-    """One change, computed and shown before anything moves; applied later, once.
-
-    ``to_version`` is None when the change publishes a new version from ``$LATEST``
-    whose hash is ``code_sha256``. ``revision_id`` is the alias revision read when
-    the plan was made: applying refuses when the alias has moved since.
-    """
+    """One change, computed and shown before anything moves; applied later, once: a header
+    (what, who, why), one :class:`Move` per placement, each with its own guards, and an
+    optional detail (a canary's weight and window, a fix)."""
 
     id: str
     skill: str
     operation: Operation
     alias: str | None
-    from_version: str | None
-    to_version: str | None
-    code_sha256: str | None
-    code_last_modified: str | None
-    revision_id: str | None
     requested_by: str
     reason: str
     created_at: datetime
+    moves: tuple[Move, ...] = ()
     fix: FixKind | None = None
     certification_id: str | None = None
     noop: bool = False
@@ -182,24 +181,45 @@ class Plan:
     #: canary: the share of traffic (0..1) the new version gets, and for how many seconds
     canary_weight: float | None = None
     canary_seconds: int | None = None
-    #: prune: the version numbers to delete (the default function's)
-    versions: tuple[str, ...] = ()
-    #: prune of a skill in several regions: the other regions' (region, version numbers)
-    regional_versions: tuple[tuple[str, tuple[str, ...]], ...] = ()
     #: the pipeline run that asked for the plan (``requested_by`` is then the pipeline)
     run_url: str | None = None
-    #: a skill with several regional functions: the default region's name, and the other
-    #: regions' moves (the plan's own fields are the default region's move)
-    default_region: str = ""
-    regions: tuple[RegionMove, ...] = ()
-    #: a fix of one regional function: its region and function (None: the default one)
-    region: str | None = None
-    function: str | None = None
+
+    # the first move's fields, as the presenters name them
+    @property
+    def from_version(self) -> str | None:
+        return self.moves[0].from_version if self.moves else None
+
+    @property
+    def to_version(self) -> str | None:
+        return self.moves[0].to_version if self.moves else None
+
+    @property
+    def code_sha256(self) -> str | None:
+        return self.moves[0].code_sha256 if self.moves else None
+
+    @property
+    def code_last_modified(self) -> str | None:
+        return self.moves[0].code_last_modified if self.moves else None
+
+    @property
+    def regions(self) -> tuple[Move, ...]:
+        """Every placement's move after the first (empty for a one-region skill)."""
+        return self.moves[1:]
+
+    @property
+    def default_region(self) -> str:
+        """The first placement's name when the plan moves several (display only)."""
+        return self.moves[0].region if len(self.moves) > 1 else ""
+
+    @property
+    def region(self) -> str | None:
+        """A fix: the region it changes (None: the first placement's, named by none)."""
+        return (self.moves[0].region or None) if self.moves else None
 
     @property
     def prune_count(self) -> int:
         """How many versions a prune deletes, in every region."""
-        return len(self.versions) + sum(len(numbers) for _, numbers in self.regional_versions)
+        return sum(len(m.versions) for m in self.moves)
 
     @property
     def publishes(self) -> bool:
@@ -214,6 +234,13 @@ class Plan:
         if self.operation is Operation.CANARY:
             return f"hotfix {self.skill} --canary {(self.canary_weight or 0):.0%}"
         return f"{self.operation} {self.skill}"
+
+    @property
+    def run(self) -> Run:
+        """The subcommand that plans this again, e.g. ``Run("hotfix", "trivia")``."""
+        if self.operation is Operation.CANARY:
+            return Run("hotfix", self.skill, f"--canary {(self.canary_weight or 0):.0%}")
+        return Run(str(self.operation), self.skill)
 
     @property
     def to_label(self) -> str:
@@ -342,8 +369,7 @@ class Change:
     confirmed_by: str | None = None
     #: False when Slack has not taken the announcement yet (the outbox keeps trying)
     announced: bool = True
-    #: the other regions' moves as made (a lockstep change; the fields above: the default's)
-    regions: tuple[RegionMove, ...] = ()
+    regions: tuple[Move, ...] = ()  # the other placements' moves as made
 
     def credit(self) -> str:
         """`` by <@A>``, or `` planned by <@A>, confirmed by <@B>`` when two people acted;

@@ -19,18 +19,6 @@ DEFAULT_KEEP = 10
 STORAGE_WARNING = 0.8
 
 
-@dataclass(frozen=True)
-class CodeStorage:
-    """The region's code storage: bytes used and the quota (``GetAccountSettings``)."""
-
-    used: int
-    limit: int
-
-    @property
-    def share(self) -> float:
-        return self.used / self.limit if self.limit else 0.0
-
-
 def prunable(versions: Sequence[Version], *, referenced: Iterable[str], keep: int) -> list[Version]:
     """The versions prune may delete, oldest first: never ``$LATEST``, never one in
     ``referenced`` (an alias points at or weights it, the pending candidate's), never one

@@ -1,42 +1,16 @@
 """Skills served from several AWS regions: one rotation over every regional function, in
 lockstep. The rules, as pure functions over values read beforehand::
 
-    >>> m = RegionMove("EU", "arn:aws:lambda:eu-west-1:1:function:f", "3", "5")
-    >>> m.line()
-    'EU v3 → v5'
+    >>> version_with_code([("3", "a"), ("5", "b")], "b")
+    '5'
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bot.domain.errors import NotFound, Refused
-from bot.domain.labels import version_label
-
-
-@dataclass(frozen=True)
-class RegionMove:
-    """One more region's part of a lockstep plan (the default region's part is the plan's
-    own fields): its function, its alias's move, and what guards it.
-
-    ``to_version`` None: a version is published there from ``$LATEST`` (``code_sha256``).
-    """
-
-    region: str
-    function: str
-    from_version: str | None
-    to_version: str | None
-    code_sha256: str | None = None
-    revision_id: str | None = None
-    code_last_modified: str | None = None
-    noop: bool = False
-
-    def line(self) -> str:
-        """``EU v3 → v5``."""
-        new = "a new version" if self.to_version is None else version_label(self.to_version)
-        return f"{self.region} {version_label(self.from_version)} → {new}"
 
 
 def aws_region_of(function: str) -> str | None:

@@ -20,6 +20,7 @@ from bot.domain.model import (
     AuditEvent,
     Certification,
     FixKind,
+    Move,
     Operation,
     Plan,
     Roles,
@@ -122,12 +123,14 @@ def previous_version(current: str, moves: Sequence[AuditEvent]) -> str | None:
     return None
 
 
-def check_fresh(plan: Plan, current: AliasState) -> None:
-    """Refuse a plan whose alias moved since it was shown (version or revision)."""
-    if current.version != plan.from_version or current.revision_id != plan.revision_id:
+def check_fresh(plan: Plan, current: AliasState, move: Move | None = None) -> None:
+    """Refuse a plan whose alias moved since it was shown (version or revision), at
+    ``move``'s placement (the plan's first move unless given)."""
+    shown = move or plan.moves[0]
+    if current.version != shown.from_version or current.revision_id != shown.revision_id:
         moved = (
-            f"from {version_label(plan.from_version)} to {version_label(current.version)}"
-            if current.version != plan.from_version
+            f"from {version_label(shown.from_version)} to {version_label(current.version)}"
+            if current.version != shown.from_version
             else "(its configuration changed)"
         )
         raise StalePlan(
@@ -289,19 +292,15 @@ def storage_finding(used: int | None, limit: int | None, skill: str, problem: st
 
 
 def fix_plan(
-    finding: Finding, skill: Skill, actor: str, now: datetime, plan_id: str, revision_id: str | None
+    finding: Finding, skill: Skill, actor: str, now: datetime, plan_id: str, move: Move
 ) -> Plan:
-    """The plan that applies one finding's fix."""
+    """The plan that applies one finding's fix: one move, at the placement it fixes."""
     return Plan(
         id=plan_id,
         skill=skill.name,
         operation=Operation.FIX,
         alias=finding.alias,
-        from_version=None,
-        to_version=finding.fix_version,
-        code_sha256=None,
-        code_last_modified=None,
-        revision_id=revision_id,
+        moves=(move,),
         requested_by=actor,
         reason=finding.detail,
         created_at=now,

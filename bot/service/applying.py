@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -27,24 +26,13 @@ from bot.domain.errors import (
     SkillbotError,
     StalePlan,
 )
-from bot.domain.model import (
-    AliasState,
-    Certification,
-    Change,
-    Operation,
-    Outcome,
-    Plan,
-    Skill,
-    Version,
-    new_id,
-)
+from bot.domain.model import Certification, Change, Operation, Outcome, Plan, Skill, new_id
+from bot.domain.words import words
 from bot.service.announcing import POSTED, Announcer
-from bot.service.canary_places import CanaryTarget
 from bot.service.cancelling import apply_cancel
 from bot.service.context import RotationContext
 from bot.service.fixes import apply_fix
-from bot.service.lockstep import Lockstep
-from bot.service.publishing import code_changed, publish_guarded
+from bot.service.moves import Moves
 
 if TYPE_CHECKING:
     from bot.service.alexa import AlexaTracking
@@ -64,22 +52,19 @@ class Applying:
         self,
         ctx: RotationContext,
         announcer: Announcer,
+        moves: Moves,
         *,
         alexa: AlexaTracking | None = None,
-        pool: ThreadPoolExecutor | None = None,
         gateway: GatewayChecks | None = None,
         canaries: Canaries | None = None,
         pruning: Pruning | None = None,
-        lockstep: Lockstep | None = None,
     ) -> None:
         self.ctx = ctx
         self.announcer = announcer
+        self.moves = moves  # every placement's alias, side by side
         self.alexa = alexa
         self.gateway = gateway  # the API Gateway variant's Fix
         self.canaries, self.pruning = canaries, pruning
-        # the publish and the alias read of a Confirm run side by side
-        self.pool = pool or ThreadPoolExecutor(max_workers=4, thread_name_prefix="skillbot-aws")
-        self.lockstep = lockstep or Lockstep(ctx)  # skills served from several regions
 
     # -- the use case -------------------------------------------------------------------
     def apply(
@@ -213,13 +198,30 @@ class Applying:
     def _apply_locked(
         self, skill: Skill, plan: Plan, actor: str, *, resumed: bool = False
     ) -> Change:
-        ctx = self.ctx
+        """One loop for every plan that moves an alias: guard every placement's move,
+        publish in every one, move every alias, and record the change."""
         if plan.operation is Operation.CANCEL:
-            return apply_cancel(ctx, skill, plan, actor)
+            return apply_cancel(self.ctx, skill, plan, actor)
         if plan.operation is Operation.FIX:
             return apply_fix(self.ctx, skill, plan, gateway=self.gateway)
         if plan.operation is Operation.PRUNE and self.pruning is not None:
             return self.pruning.apply_locked(skill, plan, actor)
+        self._check_still_valid(skill, plan)
+        if plan.operation is Operation.CANARY and self.canaries is not None:
+            done = self.canaries.resume(skill, plan) if resumed else None  # finish it first
+            if done is not None:
+                return done
+            return self.canaries.start(
+                skill, plan, actor, self.moves.canary_targets(skill, plan, actor)
+            )
+        return self.moves.apply(
+            skill, plan, actor, resumed=resumed, alias_change=self._alias_change
+        )
+
+    def _check_still_valid(self, skill: Skill, plan: Plan) -> None:
+        """What may have changed since the plan was shown, outside its alias: a canary
+        started, the roles rotated, a certification became pending."""
+        ctx = self.ctx
         if plan.operation is not Operation.CERTIFY:
             ctx.check_no_canary(skill, plan.alias, f"this {plan.operation}", plan.id)
         # A promotion since the plan swapped the roles. It is read from the audit log, not
@@ -228,74 +230,13 @@ class Applying:
             raise StalePlan(
                 f"The roles rotated since this plan was shown: {plan.alias} is no longer "
                 f"the {'candidate' if plan.operation is Operation.CERTIFY else 'live'} alias.",
-                hint=f"Nothing was changed. Run `/skill {plan.command}` again.",
+                hint=words("Nothing was changed. Run ", plan.run, " again."),
             )
-        assert plan.alias is not None
         pending = ctx.store.pending_certification(skill.name)
         if plan.operation is Operation.CERTIFY:
             rotation.check_no_pending(pending, skill.name)
         elif plan.code_sha256:
             rotation.check_not_candidate_code(plan.code_sha256, plan.to_label, pending)
-        if plan.regions and plan.operation is Operation.CANARY and self.canaries is not None:
-            done = self.canaries.resume(skill, plan) if resumed else None  # finish it first
-            targets = [] if done else self.lockstep.canary_targets(skill, plan, actor)
-            return done or self.canaries.start(skill, plan, actor, targets)
-        if plan.regions:
-            return self.lockstep.apply(
-                skill, plan, actor, resumed=resumed, alias_change=self._alias_change
-            )
-        alias_read = ctx.lambda_.get_alias
-        reading: Future[AliasState | None] = self.pool.submit(
-            alias_read, skill.function, plan.alias
-        )
-        published: Version | None = None
-        try:
-            if plan.publishes:
-                assert plan.code_sha256 is not None
-                published = publish_guarded(
-                    ctx.lambda_, skill.function, plan.code_sha256, plan, actor
-                )
-        finally:
-            state = reading.result()  # also when publishing failed: nothing left running
-        current = rotation.require_alias(state, skill, plan.alias)
-        try:
-            rotation.check_fresh(plan, current)
-        except StalePlan:
-            done = self._already_done(skill, plan, current) if resumed else None
-            if done is None:
-                raise
-            return done
-        target = plan.to_version
-        if published is not None:
-            if published.code_sha256 != plan.code_sha256:
-                # AWS enforces CodeSha256 on publish; this also holds where it is not enforced
-                raise code_changed(
-                    plan, plan.code_sha256 or "", published.code_sha256, "No alias was moved."
-                )
-            target = published.number
-        assert target is not None
-        rotation.check_published(target, plan.alias)
-        if plan.operation is Operation.CANARY and self.canaries is not None:
-            return self.canaries.start(
-                skill, plan, actor, [CanaryTarget("", skill.function, current, target)]
-            )
-        moved = target != current.version or bool(current.routing)
-        if moved:
-            ctx.lambda_.update_alias(
-                skill.function,
-                plan.alias,
-                target,
-                current.revision_id,
-                clear_routing=bool(current.routing),
-            )
-        return self._alias_change(
-            skill,
-            plan,
-            current.version,
-            target,
-            certify=plan.operation is Operation.CERTIFY,
-            moved=moved,
-        )
 
     def _alias_change(
         self,
@@ -336,39 +277,17 @@ class Applying:
             noop=not moved and cert is None,
         )
 
-    def _already_done(self, skill: Skill, plan: Plan, current: AliasState) -> Change | None:
-        """The alias already serves the plan's code: an earlier attempt of this plan moved
-        it and the answer was lost (timeout, crash). Complete the record instead of
-        refusing, so a retry converges."""
-        assert plan.alias is not None
-        if plan.operation is Operation.CANARY:
-            return self.canaries.resume(skill, plan) if self.canaries else None
-        if plan.to_version is not None:
-            done = current.version == plan.to_version
-        else:
-            serving = self.ctx.lambda_.get_version(skill.function, current.version)
-            done = serving is not None and serving.code_sha256 == plan.code_sha256
-        if not done:
-            return None
-        certify = (
-            plan.operation is Operation.CERTIFY
-            and self.ctx.store.pending_certification(skill.name) is None
-        )
-        return self._alias_change(skill, plan, plan.from_version, current.version, certify=certify)
-
     # -- recovery after a crash (the caller holds the skill lock) -------------------------
-    def complete_interrupted(self, skill: Skill, plan: Plan, current: AliasState) -> Change | None:
-        """The change of a plan cut short by a crash, if AWS already shows it; a regional
-        plan some region of which moved is finished in every region."""
+    def complete_interrupted(self, skill: Skill, plan: Plan) -> Change | None:
+        """The change of a plan cut short by a crash, if AWS shows some placement moved:
+        it is finished in every placement."""
         if plan.operation is Operation.CANARY:
             return self.canaries.resume(skill, plan) if self.canaries else None
-        if plan.regions:
-            if not self.lockstep.started(skill, plan):
-                return None
-            return self.lockstep.apply(
-                skill, plan, plan.requested_by, resumed=True, alias_change=self._alias_change
-            )
-        return self._already_done(skill, plan, current)
+        if not self.moves.started(plan):
+            return None
+        return self.moves.apply(
+            skill, plan, plan.requested_by, resumed=True, alias_change=self._alias_change
+        )
 
     def record_recovered(self, change: Change) -> Change:
         return self.ctx.record_change(change, change.plan.requested_by, finish_plan=True)

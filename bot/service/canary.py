@@ -32,9 +32,9 @@ from bot.domain.errors import Busy, NotFound, Refused, SkillbotError, StalePlan,
 from bot.domain.model import (
     AuditEvent,
     Change,
+    Move,
     Outcome,
     Plan,
-    RegionMove,
     Skill,
     new_id,
 )
@@ -86,12 +86,12 @@ class Canaries:
         rules: CanaryRules,
         pacing: CanaryPacing,
         owner: str,
+        pool: ThreadPoolExecutor,
         refresh: Callable[[], None] = lambda: None,
-        pool: ThreadPoolExecutor | None = None,
     ) -> None:
         self.ctx = ctx
-        # every regional function's call of one step runs side by side
-        self.pool = pool or ThreadPoolExecutor(max_workers=4, thread_name_prefix="skillbot-canary")
+        # every placement's call of one step runs side by side
+        self.pool = pool
         self.book = book
         self.notifier = notifier
         self.rules = rules
@@ -217,7 +217,7 @@ class Canaries:
 
     def _start_change(self, plan: Plan, canary: Canary) -> Change:
         others = tuple(
-            RegionMove(p.region, p.function, p.old_version, p.new_version, plan.code_sha256)
+            Move(p.region, p.function, p.old_version, p.new_version, plan.code_sha256)
             for p in canary.regions[1:]
         )
         return Change(

@@ -109,7 +109,10 @@ class RotationContext:
         detail: str,
         actor: str | None = None,
         plan_status: str | None = None,
+        change: Change | None = None,
     ) -> str:
+        """Audit an event of ``plan`` (with the versions ``change`` moved between, if given)."""
+        moved = change or plan
         return self.audit(
             plan.skill,
             str(plan.operation) if plan.fix is None else f"fix:{plan.fix}",
@@ -117,8 +120,8 @@ class RotationContext:
             actor or plan.requested_by,
             plan.reason,
             alias=plan.alias,
-            from_version=plan.from_version,
-            to_version=plan.to_version,
+            from_version=moved.from_version,
+            to_version=moved.to_version,
             detail=detail,
             plan_id=plan.id,
             plan_status=plan_status,
@@ -129,11 +132,12 @@ class RotationContext:
         announcement be claimed exactly once."""
         plan = change.plan
         audit_id = self.audit_plan(
-            plan.with_(from_version=change.from_version, to_version=change.to_version),
+            plan,
             Outcome.NOOP if change.noop else Outcome.APPLIED,
             change.headline(),
             actor=actor,
             plan_status=("noop" if change.noop else "applied") if finish_plan else None,
+            change=change,
         )
         return replace(change, audit_id=audit_id)
 

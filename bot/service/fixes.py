@@ -1,6 +1,6 @@
-"""Doctor's fixes, each one change: create a missing alias, add the verified Alexa trigger,
-clear leftover weighted routing, record the live role on the function, let API Gateway
-invoke an alias.
+"""Doctor's fixes, each one change at one placement: create a missing alias, add the
+verified Alexa trigger, clear leftover weighted routing, record the live role on the
+function, let API Gateway invoke an alias.
 
 A fix whose change a lost attempt already made completes as "nothing to do"::
 
@@ -9,65 +9,29 @@ A fix whose change a lost attempt already made completes as "nothing to do"::
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from bot.domain import rotation
 from bot.domain.errors import StalePlan
-from bot.domain.model import Change, FixKind, Plan, Roles, Skill
+from bot.domain.model import Change, FixKind, Plan, Skill
+from bot.domain.words import Run, words
 from bot.service.context import RotationContext
 from bot.service.gateway import GatewayChecks
+
+#: one fix at one placement: (ctx, the skill as that placement sees it, plan, gateway) →
+#: True when it changed AWS, False when there was nothing left to do
+Fix = Callable[[RotationContext, Skill, Plan, GatewayChecks | None], bool]
 
 
 def apply_fix(
     ctx: RotationContext, skill: Skill, plan: Plan, *, gateway: GatewayChecks | None = None
 ) -> Change:
-    lam = ctx.lambda_
-    alias = plan.alias
-    assert alias is not None and plan.fix is not None
+    assert plan.alias is not None and plan.fix is not None
     roles = ctx.roles(skill)
-    if plan.function is not None:  # a fix of one of the skill's regional functions
-        regional = replace(skill, function=plan.function)
-        if plan.fix is FixKind.RECORD_ROLES:
-            if lam.read_live_alias(plan.function) == alias:
-                return _fix_change(plan, roles, noop=True)
-            lam.write_live_alias(plan.function, alias)
-            return _fix_change(plan, roles, noop=False)
-        skill = regional
-    state = lam.get_alias(skill.function, alias)
-    if plan.fix is FixKind.CREATE_ALIAS:
-        if state is not None and state.version == plan.to_version:
-            return _fix_change(plan, roles, noop=True)  # created by a lost attempt
-        if state is not None:
-            raise StalePlan(f"{alias} exists now.", hint=f"Run `/skill doctor {skill.name}` again.")
-        assert plan.to_version is not None
-        rotation.check_published(plan.to_version, alias)
-        lam.create_alias(skill.function, alias, plan.to_version)
-    elif plan.fix is FixKind.ADD_TRIGGER:
-        rotation.require_alias(state, skill, alias)
-        triggers = lam.alexa_triggers(skill.function, alias)
-        ours = lam.alexa_trigger_id(alias)
-        if any(t.skill_id == skill.alexa_skill_id or t.statement_id == ours for t in triggers):
-            return _fix_change(plan, roles, noop=True)  # e.g. added by a lost attempt
-        lam.add_alexa_trigger(skill.function, alias, skill.alexa_skill_id)
-    elif plan.fix is FixKind.CLEAR_ROUTING:
-        ctx.check_no_canary(skill, alias, "clearing its weights")
-        current = rotation.require_alias(state, skill, alias)
-        rotation.check_fresh(plan, current)
-        lam.update_alias(
-            skill.function, alias, current.version, current.revision_id, clear_routing=True
-        )
-    elif plan.fix is FixKind.RECORD_ROLES:
-        if lam.read_live_alias(skill.function) in skill.aliases:
-            return _fix_change(plan, roles, noop=True)
-        lam.write_live_alias(skill.function, alias)
-    elif plan.fix is FixKind.ADD_GATEWAY_PERMISSION:
-        # a region's own URLs: the permission goes on that region's function
-        added = gateway is not None and gateway.add_permission(skill, alias, region=plan.region)
-        return _fix_change(plan, roles, noop=not added)
-    return _fix_change(plan, roles, noop=False)
-
-
-def _fix_change(plan: Plan, roles: Roles, *, noop: bool) -> Change:
+    move = plan.moves[0]
+    there = replace(skill, function=move.function)
+    changed = FIXES[plan.fix](ctx, there, plan, gateway)
     return Change(
         plan=plan,
         alias=plan.alias,
@@ -75,5 +39,71 @@ def _fix_change(plan: Plan, roles: Roles, *, noop: bool) -> Change:
         to_version=plan.to_version,
         code_sha256=None,
         live_alias=roles.live_alias,
-        noop=noop,
+        noop=not changed,
     )
+
+
+def _create_alias(ctx: RotationContext, skill: Skill, plan: Plan, _: GatewayChecks | None) -> bool:
+    lam, alias = ctx.lambda_, plan.alias or ""
+    state = lam.get_alias(skill.function, alias)
+    if state is not None and state.version == plan.to_version:
+        return False  # created by a lost attempt
+    if state is not None:
+        raise StalePlan(
+            f"{alias} exists now.", hint=words("Run ", Run("doctor", skill.name), " again.")
+        )
+    assert plan.to_version is not None
+    rotation.check_published(plan.to_version, alias)
+    lam.create_alias(skill.function, alias, plan.to_version)
+    return True
+
+
+def _add_trigger(ctx: RotationContext, skill: Skill, plan: Plan, _: GatewayChecks | None) -> bool:
+    lam, alias = ctx.lambda_, plan.alias or ""
+    rotation.require_alias(lam.get_alias(skill.function, alias), skill, alias)
+    ours = lam.alexa_trigger_id(alias)
+    triggers = lam.alexa_triggers(skill.function, alias)
+    if any(t.skill_id == skill.alexa_skill_id or t.statement_id == ours for t in triggers):
+        return False  # e.g. added by a lost attempt
+    lam.add_alexa_trigger(skill.function, alias, skill.alexa_skill_id)
+    return True
+
+
+def _clear_routing(ctx: RotationContext, skill: Skill, plan: Plan, _: GatewayChecks | None) -> bool:
+    lam, alias = ctx.lambda_, plan.alias or ""
+    ctx.check_no_canary(skill, alias, "clearing its weights")
+    current = rotation.require_alias(lam.get_alias(skill.function, alias), skill, alias)
+    rotation.check_fresh(plan, current)
+    lam.update_alias(
+        skill.function, alias, current.version, current.revision_id, clear_routing=True
+    )
+    return True
+
+
+def _record_roles(ctx: RotationContext, skill: Skill, plan: Plan, _: GatewayChecks | None) -> bool:
+    lam, alias = ctx.lambda_, plan.alias or ""
+    recorded = lam.read_live_alias(skill.function)
+    # the first placement's tag is the role: any recorded one stands; another placement
+    # must record the same live alias
+    if recorded == alias or (plan.region is None and recorded in skill.aliases):
+        return False
+    lam.write_live_alias(skill.function, alias)
+    return True
+
+
+def _gateway_permission(
+    ctx: RotationContext, skill: Skill, plan: Plan, gateway: GatewayChecks | None
+) -> bool:
+    # a region's own URLs: the permission goes on that region's function
+    return gateway is not None and gateway.add_permission(
+        skill, plan.alias or "", region=plan.region
+    )
+
+
+FIXES: dict[FixKind, Fix] = {
+    FixKind.CREATE_ALIAS: _create_alias,
+    FixKind.ADD_TRIGGER: _add_trigger,
+    FixKind.CLEAR_ROUTING: _clear_routing,
+    FixKind.RECORD_ROLES: _record_roles,
+    FixKind.ADD_GATEWAY_PERMISSION: _gateway_permission,
+}

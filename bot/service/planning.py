@@ -14,12 +14,11 @@ from bot.domain import rotation
 from bot.domain.alexa import SkillEndpoints
 from bot.domain.endpoints import StageTarget
 from bot.domain.errors import NotFound, Refused, SkillbotError
-from bot.domain.model import Operation, Outcome, Plan, Skill, new_id, version_label
+from bot.domain.model import Move, Operation, Outcome, Plan, Skill, new_id, version_label
 from bot.domain.stage_drift import live_stage_drift
-from bot.service.alexa_endpoints import EndpointBook
 from bot.service.context import RotationContext, outcome_of
 from bot.service.gateway import GatewayChecks
-from bot.service.lockstep import Lockstep
+from bot.service.moves import Moves
 from bot.service.regional_doctor import RegionalFinding, regional_findings
 
 #: what the live Alexa skill calls, place by place (None: never published), for the drift check
@@ -47,17 +46,17 @@ class Planning:
         self,
         ctx: RotationContext,
         *,
+        moves: Moves,
+        stage_targets: StageTargets,
         live_endpoints: LiveEndpoints | None = None,
-        stage_targets: StageTargets | None = None,
         gateway: GatewayChecks | None = None,
         function_location: FunctionLocation | None = None,
-        lockstep: Lockstep | None = None,
     ):
         self.ctx = ctx
-        #: a skill's other regional functions move with the default one
-        self.lockstep = lockstep or Lockstep(ctx)
+        #: every placement of a skill moves with the first
+        self.moves = moves
         self.live_endpoints = live_endpoints
-        self.stage_targets = stage_targets or EndpointBook(ctx.lambda_).targets
+        self.stage_targets = stage_targets
         #: the API Gateway variant's checks (integrations and permissions)
         self.gateway = gateway
         self.function_location = function_location
@@ -187,13 +186,13 @@ class Planning:
                     f"{skill.name} has no pending certification to cancel.",
                     hint=f"`/skill status {skill.name}` shows what is live and pending.",
                 )
+            first = skill.placements[0]
+            move = Move(
+                first.region, first.function, pending.version, pending.version, pending.code_sha256
+            )
             return Plan(
                 alias=pending.alias,
-                from_version=pending.version,
-                to_version=pending.version,
-                code_sha256=pending.code_sha256,
-                code_last_modified=None,
-                revision_id=None,
+                moves=(move,),
                 certification_id=pending.id,
                 **base,  # type: ignore[arg-type]
             )
@@ -239,18 +238,25 @@ class Planning:
             noop = on_alias is not None and on_alias.code_sha256 == sha and not current.routing
             if noop:
                 to_version = current.version
+        first = skill.placements[0]
+        move = Move(
+            first.region,
+            first.function,
+            current.version,
+            to_version,
+            sha,
+            current.revision_id,
+            modified,
+            noop=noop and op is not Operation.CERTIFY,
+        )
         plan = Plan(
             alias=alias,
-            from_version=current.version,
-            to_version=to_version,
-            code_sha256=sha,
-            code_last_modified=modified,
-            revision_id=current.revision_id,
-            noop=noop and op is not Operation.CERTIFY,
+            moves=(move,),
+            noop=move.noop,
             last_promotion=ctx.last_promotion(skill),
             **base,  # type: ignore[arg-type]
         )
-        return self.lockstep.plan_regions(skill, plan, from_latest=from_latest)
+        return self.moves.plan_placements(skill, plan, from_latest=from_latest)
 
     def _storage(self, skill: Skill) -> rotation.Finding:
         """The region's code storage against its quota (never fails the doctor)."""
@@ -302,11 +308,15 @@ class Planning:
         for finding, region, function, state in located:
             if finding.fix is None:
                 continue
-            plan = rotation.fix_plan(
-                finding, skill, actor, ctx.clock(), new_id(), state.revision_id if state else None
-            ).with_(region=region, function=function)
-            if state is not None:
-                plan = plan.with_(from_version=state.version, to_version=state.version)
+            # at its placement ("": the first one's, which names no region)
+            move = Move(
+                region or "",
+                function or skill.function,
+                state.version if state else None,
+                state.version if state else finding.fix_version,
+                revision_id=state.revision_id if state else None,
+            )
+            plan = rotation.fix_plan(finding, skill, actor, ctx.clock(), new_id(), move)
             ctx.store.save_plan(plan)
             fixes.append(plan)
         ctx.audit(

@@ -22,9 +22,9 @@ from bot.domain.model import (
     Certification,
     CertificationState,
     Change,
+    Move,
     Operation,
     Plan,
-    RegionMove,
     Skill,
     new_id,
     version_label,
@@ -174,16 +174,15 @@ class Promotion:
             skill=skill.name,
             operation=Operation.PROMOTE,
             alias=cert.alias,
-            from_version=None,
-            to_version=cert.version,
-            code_sha256=cert.code_sha256,
-            code_last_modified=None,
-            revision_id=None,
             requested_by=actor,
             reason=reason,
             created_at=ctx.clock(),
+            # the role moves everywhere; the first placement's alias to the certified version
+            moves=tuple(
+                Move(p.region, p.function, None, None if i else cert.version, cert.code_sha256)
+                for i, p in enumerate(skill.placements)
+            ),
             certification_id=cert.id,
-            default_region=skill.default_region if skill.regional_functions else "",
         )
         fresh = ctx.store.get_certification(cert.id)
         roles = ctx.roles(skill)
@@ -254,7 +253,7 @@ class Promotion:
     # -- a skill served from several regions ------------------------------------------------
     def _regional_candidates(
         self, skill: Skill, cert: Certification, *, check: bool = True
-    ) -> tuple[RegionMove, ...]:
+    ) -> tuple[Move, ...]:
         """Every other region's move of the live role (old live version → candidate's);
         ``check`` refuses a region whose candidate does not serve the certified code."""
         lam = self.ctx.lambda_
@@ -278,7 +277,7 @@ class Promotion:
                 )
             before = lam.get_alias(function, old_live)
             moves.append(
-                RegionMove(
+                Move(
                     region,
                     function,
                     before.version if before else None,

@@ -10,12 +10,13 @@ aliases again before each, so a version that became referenced meanwhile is skip
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bot.domain.canary import Canary
 from bot.domain.errors import NotFound, Refused, SkillbotError
 from bot.domain.model import (
     Change,
+    Move,
     Operation,
     Outcome,
     Plan,
@@ -93,7 +94,7 @@ class Pruning:
         keep = DEFAULT_KEEP if keep is None else keep
         try:
             ctx.access.require_operator(actor, "prune")
-            parts = tuple(self._region(skill, r, f, keep) for r, f in skill.functions)
+            parts = tuple(self._region(skill, p.region, p.function, keep) for p in skill.placements)
         except SkillbotError as err:
             ctx.audit(skill.name, "prune", outcome_of(err), actor, "", detail=str(err))
             raise
@@ -103,17 +104,18 @@ class Pruning:
             skill=skill.name,
             operation=Operation.PRUNE,
             alias=None,
-            from_version=None,
-            to_version=None,
-            code_sha256=None,
-            code_last_modified=None,
-            revision_id=None,
             requested_by=actor,
             reason=f"keep the {keep} most recent",
             created_at=ctx.clock(),
-            versions=tuple(v.number for v in doomed),
-            regional_versions=tuple(
-                (part.region, tuple(v.number for v in part.versions)) for part in parts[1:]
+            moves=tuple(
+                Move(
+                    part.region,
+                    part.function,
+                    None,
+                    None,
+                    versions=tuple(v.number for v in part.versions),
+                )
+                for part in parts
             ),
         )
         plan = plan.with_(noop=plan.prune_count == 0)
@@ -129,32 +131,25 @@ class Pruning:
     def apply_locked(self, skill: Skill, plan: Plan, actor: str) -> Change:
         """Delete the plan's versions one by one, region by region (the caller holds the
         skill lock), reading that function's references again before each."""
-        regional = bool(skill.regional_functions)
-        parts = [
-            (skill.default_region, skill.function, plan.versions),
-            *((r, skill.function_of(r), numbers) for r, numbers in plan.regional_versions),
-        ]
+        regional = len(plan.moves) > 1
         notes: list[str] = []
-        deleted: dict[str, tuple[str, ...]] = {}
+        deleted: list[Move] = []
         freed = 0
-        for region, function, numbers in parts:
-            done, size, said = self._delete(skill, function, numbers)
-            deleted[region] = done
+        for move in plan.moves:
+            done, size, said = self._delete(skill, move.function, move.versions)
+            deleted.append(replace(move, versions=done))
             freed += size
-            notes.extend(f"{region}: {note}" if regional else note for note in said)
+            notes.extend(f"{move.region}: {note}" if regional else note for note in said)
         if regional:
             notes.append(f"{size_label(freed)} freed in all.")
         return Change(
-            plan=plan.with_(
-                versions=deleted[parts[0][0]],
-                regional_versions=tuple((r, deleted[r]) for r, _, _ in parts[1:]),
-            ),
+            plan=plan.with_(moves=tuple(deleted)),
             alias=None,
             from_version=None,
             to_version=None,
             code_sha256=None,
             live_alias=self.ctx.roles(skill).live_alias,
-            noop=not any(deleted.values()),
+            noop=not any(m.versions for m in deleted),
             notes=tuple(notes),
         )
 

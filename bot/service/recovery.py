@@ -99,25 +99,20 @@ class Recovery:
             return  # finished by its owner meanwhile
         skill = self.ctx.skill(plan.skill)
         change: Change | None = None
-        if plan.operation in (Operation.HOTFIX, Operation.CERTIFY, Operation.ROLLBACK):
-            assert plan.alias is not None
-            current = self.lambda_.get_alias(skill.function, plan.alias)
-            if plan.regions and current is not None:
-                # some region may have moved (any one): the confirmed plan is finished
-                try:
-                    change = self.applying.complete_interrupted(skill, plan, current)
-                except SkillbotError as err:
-                    self.store.finish_plan(plan.id, "interrupted")
-                    self.ctx.audit_plan(plan, Outcome.FAILED, f"after a restart: {err}")
-                    report.interrupted.append(plan.summary())
-                    return
-            elif current is not None and current.version != plan.from_version:
-                change = self.applying.complete_interrupted(skill, plan, current)
-        elif plan.operation is Operation.CANARY:
-            assert plan.alias is not None  # did the weights get set? (the alias stays put)
-            current = self.lambda_.get_alias(skill.function, plan.alias)
-            if current is not None:
-                change = self.applying.complete_interrupted(skill, plan, current)
+        if plan.operation in (
+            Operation.HOTFIX,
+            Operation.CERTIFY,
+            Operation.ROLLBACK,
+            Operation.CANARY,
+        ):
+            # some placement may have moved (any one): the confirmed plan is finished
+            try:
+                change = self.applying.complete_interrupted(skill, plan)
+            except SkillbotError as err:
+                self.store.finish_plan(plan.id, "interrupted")
+                self.ctx.audit_plan(plan, Outcome.FAILED, f"after a restart: {err}")
+                report.interrupted.append(plan.summary())
+                return
         elif plan.operation is Operation.CANCEL and plan.certification_id:
             cert = self.store.get_certification(plan.certification_id)
             if cert is not None and cert.state is CertificationState.CANCELLED:

@@ -119,7 +119,7 @@ def test_a_missing_permission_in_one_region_is_fixed_on_that_regions_function(fu
         missing = gateway_findings(report)["EU: API Gateway may invoke PROD2"]
         assert not missing.ok and f"PROD2 of EU's function `{eu_fn}`" in missing.detail
         [plan] = [p for p in report.fixes if p.fix is FixKind.ADD_GATEWAY_PERMISSION]
-        assert (plan.alias, plan.region, plan.function) == ("PROD2", "EU", eu_fn)
+        assert (plan.alias, plan.region, plan.moves[0].function) == ("PROD2", "EU", eu_fn)
         assert "in EU" in plan.summary()
 
         change = services.cases.applying.apply(plan.id, actor=OPERATOR)

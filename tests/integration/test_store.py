@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -15,6 +16,7 @@ from bot.domain.model import (
     AuditEvent,
     Certification,
     CertificationState,
+    Move,
     Operation,
     Outcome,
     Plan,
@@ -30,11 +32,7 @@ def plan(**kw) -> Plan:
         skill="trivia",
         operation=Operation.HOTFIX,
         alias="PROD1",
-        from_version="1",
-        to_version=None,
-        code_sha256="abc",
-        code_last_modified="x",
-        revision_id="r",
+        moves=(Move("NA", "trivia-skill", "1", None, "abc", "r", "x"),),
         requested_by="U1",
         reason="why",
         created_at=NOW,
@@ -177,3 +175,73 @@ def test_old_deliveries_are_forgotten(store):
     assert store.prune_deliveries(NOW - timedelta(days=7)) == 1
     assert store.first_delivery("event:old", NOW) is True
     assert store.first_delivery("event:new", NOW) is False
+
+
+def test_plans_saved_before_moves_are_converted_and_retired(tmp_path):
+    """Revision 0005: a plan of the old shape (one region's move in its own fields) is
+    rewritten as moves; one not yet applied can no longer be confirmed (stale)."""
+    from alembic import command
+    from alembic.config import Config
+
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0004")
+    old = dict(
+        skill="trivia",
+        operation="hotfix",
+        alias="PROD1",
+        from_version="1",
+        to_version=None,
+        code_sha256="abc",
+        code_last_modified="x",
+        revision_id="r",
+        requested_by="U1",
+        reason="why",
+        created_at=NOW.isoformat(),
+        default_region="NA",
+        regions=[
+            dict(
+                region="EU",
+                function="arn:aws:lambda:eu-west-1:1:function:t",
+                from_version="3",
+                to_version=None,
+                code_sha256="abc",
+                revision_id="e",
+                code_last_modified="y",
+                noop=False,
+            )
+        ],
+        versions=[],
+        regional_versions=[],
+    )
+    with engine.begin() as conn:
+        for plan_id, status in (("p-pending", "pending"), ("p-applied", "applied")):
+            conn.execute(
+                sa.text(
+                    "INSERT INTO plans (id, skill, status, payload, created_at) "
+                    "VALUES (:id, 'trivia', :status, :payload, :at)"
+                ),
+                {
+                    "id": plan_id,
+                    "status": status,
+                    "payload": json.dumps({**old, "id": plan_id}),
+                    "at": NOW,
+                },
+            )
+    engine.dispose()
+    store = open_store(f"sqlite:///{tmp_path / 'old.db'}")
+    try:
+        pending = store.get_plan("p-pending")
+        assert pending is not None and pending.summary() == (
+            "hotfix trivia: PROD1 NA v1 → a new version from $LATEST, EU v3 → a new version"
+        )
+        assert [m.revision_id for m in pending.moves] == ["r", "e"]
+        assert store.plan_status("p-pending") == "stale"
+        assert store.claim_plan("p-pending") is False  # a Confirm says: run it again
+        assert store.plan_status("p-applied") == "applied"
+        assert store.get_plan("p-applied").moves[0].from_version == "1"
+    finally:
+        store.close()

@@ -11,14 +11,16 @@ from tests.support.regions import EU, FE, NA, regional_config
 
 def test_regional_functions_become_the_skills_functions_default_first():
     skill = regional_config().to_skills()["trivia"]
-    assert skill.functions == (("NA", NA), ("EU", EU), ("FE", FE))
+    functions = tuple((p.region, p.function) for p in skill.placements)
+    assert functions == (("NA", NA), ("EU", EU), ("FE", FE))
     assert skill.function_of("EU") == EU and skill.function_of("NA") == NA
 
 
 def test_a_skill_listing_na_itself_calls_its_default_function_default():
     na = "arn:aws:lambda:us-east-1:123456789012:function:trivia-na"
     skill = regional_config(regional_functions={"NA": na, "EU": EU}).to_skills()["trivia"]
-    assert skill.functions[0] == ("default", NA)
+    first = skill.placements[0]
+    assert (first.region, first.function) == ("default", NA)
     assert skill.function_of("NA") == na
 
 

@@ -14,6 +14,7 @@ from bot.domain.model import (
     AuditEvent,
     Certification,
     FixKind,
+    Move,
     Operation,
     Outcome,
     Plan,
@@ -83,9 +84,8 @@ def test_previous_version_steps_back_through_history():
 
 
 def test_a_plan_is_stale_when_its_alias_moved():
-    plan = Plan(
-        "p", "trivia", Operation.HOTFIX, "PROD1", "7", None, "abc", None, "rev-1", "U", "", NOW
-    )
+    move = Move("NA", "trivia-skill", "7", None, "abc", "rev-1")
+    plan = Plan("p", "trivia", Operation.HOTFIX, "PROD1", "U", "", NOW, moves=(move,))
     rotation.check_fresh(plan, AliasState("PROD1", "7", "rev-1"))
     with pytest.raises(StalePlan, match="moved from v7 to v8"):
         rotation.check_fresh(plan, AliasState("PROD1", "8", "rev-2"))

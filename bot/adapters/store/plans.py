@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from bot.adapters.store.engine import Database
 from bot.adapters.store.schema import plans
-from bot.domain.model import FixKind, Operation, Plan, RegionMove
+from bot.domain.model import FixKind, Move, Operation, Plan
 
 
 def plan_to_json(plan: Plan) -> str:
@@ -24,11 +24,9 @@ def plan_from_json(text: str) -> Plan:
     data["created_at"] = datetime.fromisoformat(data["created_at"])
     data["operation"] = Operation(data["operation"])
     data["fix"] = FixKind(data["fix"]) if data.get("fix") else None
-    data["versions"] = tuple(data.get("versions") or ())
-    data["regional_versions"] = tuple(
-        (region, tuple(numbers)) for region, numbers in data.get("regional_versions") or ()
+    data["moves"] = tuple(
+        Move(**{**move, "versions": tuple(move.get("versions") or ())}) for move in data["moves"]
     )
-    data["regions"] = tuple(RegionMove(**move) for move in data.get("regions") or ())
     return Plan(**data)
 
 
