@@ -108,17 +108,6 @@ def alias_endpoint(skill: Skill, alias: str, alias_arn: str | None) -> Endpoint:
     return Endpoint(alias, alias_arn)
 
 
-def short_endpoint(uri: str) -> str:
-    """An endpoint as people read it: an ARN keeps ``function:NAME:ALIAS``; a URL stays.
-
-    >>> short_endpoint("arn:aws:lambda:eu-west-1:123456789012:function:trivia:PROD2")
-    'function:trivia:PROD2'
-    """
-    if uri.startswith("arn:"):
-        return ":".join(uri.split(":")[5:])
-    return uri
-
-
 def name_endpoint(uri: str, by_alias: Mapping[str, Endpoint], live_alias: str) -> str:
     """``uri`` with the alias (or ``"PROD1 EU"``: alias and region, as keyed) and its role
     it belongs to, for messages.

@@ -229,13 +229,6 @@ class Plan:
         )
 
     @property
-    def command(self) -> str:
-        """What to type after ``/skill`` to plan this again, e.g. ``hotfix trivia``."""
-        if self.operation is Operation.CANARY:
-            return f"hotfix {self.skill} --canary {(self.canary_weight or 0):.0%}"
-        return f"{self.operation} {self.skill}"
-
-    @property
     def run(self) -> Run:
         """The subcommand that plans this again, e.g. ``Run("hotfix", "trivia")``."""
         if self.operation is Operation.CANARY:

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from bot.domain.errors import NotFound, Refused
+from bot.domain.words import Run, Words, words
 
 
 def aws_region_of(function: str) -> str | None:
@@ -43,7 +44,7 @@ def _ago(last_modified: str, now: datetime | None) -> str:
 
 def check_same_code(
     skill: str,
-    command: str,
+    run: Run,
     codes: Sequence[tuple[str, str, str]],
     now: datetime | None = None,
 ) -> None:
@@ -51,7 +52,7 @@ def check_same_code(
     hash, last modified), the default region first. Refuse before anything moves, naming
     the regions that differ from the default one.
 
-    >>> check_same_code("t", "hotfix t", [("NA", "9c1b", ""), ("EU", "9c1b", "")])
+    >>> check_same_code("t", Run("hotfix", "t"), [("NA", "9c1b", ""), ("EU", "9c1b", "")])
     """
     first_region, first_sha, first_modified = codes[0]
     differing = [c for c in codes[1:] if c[1] != first_sha]
@@ -64,8 +65,11 @@ def check_same_code(
         f"The regions of {skill} do not hold the same code in $LATEST: {described}, "
         f"{first_region} has {first_sha[:4]}… {_ago(first_modified, now)}. Nothing was "
         "changed in any region.",
-        hint=f"Deploy the same code to every region's function, then run `/skill {command}` "
-        "again; or name a version that every region has.",
+        hint=words(
+            "Deploy the same code to every region's function, then run ",
+            run,
+            " again; or name a version that every region has.",
+        ),
     )
 
 
@@ -84,8 +88,11 @@ def missing_version(skill: str, region: str, label: str, code_sha256: str) -> No
     return NotFound(
         f"{region} has no version with the code of {label} ({code_sha256[:12]}…), so "
         f"{skill}'s regions cannot move together. Nothing was changed in any region.",
-        hint=f"Deploy that code to {region}'s function, or leave the version out "
-        f"(`/skill hotfix {skill}`) to publish $LATEST in every region.",
+        hint=words(
+            f"Deploy that code to {region}'s function, or leave the version out (",
+            Run("hotfix", skill),
+            ") to publish $LATEST in every region.",
+        ),
     )
 
 
@@ -93,10 +100,10 @@ def partly_applied(
     summary: str,
     moved: Sequence[str],
     waiting: Sequence[tuple[str, str]],
-    command: str,
+    run: Run,
     *,
     replan: bool = False,
-) -> tuple[str, str]:
+) -> tuple[str, Words]:
     """(message, hint) after some regions moved and others did not: ``moved`` are
     ``EU v3 → v5`` lines, ``waiting`` (region, why) pairs. ``replan``: a region changed
     meanwhile, so a new plan (not this one again) finishes the rest."""
@@ -104,14 +111,17 @@ def partly_applied(
     behind = "; ".join(f"{region}: {why}" for region, why in waiting)
     regions = ", ".join(region for region, _ in waiting)
     if replan:
-        hint = (
-            f"Run `/skill {command}` again: the new plan moves only the regions still "
-            f"behind ({regions}); the regions already moved stay as they are."
+        hint = words(
+            "Run ",
+            run,
+            " again: the new plan moves only the regions still "
+            f"behind ({regions}); the regions already moved stay as they are.",
         )
     else:
-        hint = (
-            f"Press Confirm again (or run `/skill {command}` again) to finish {regions}: "
-            "the regions already moved are not moved again."
+        hint = words(
+            "Press Confirm again (or run ",
+            run,
+            f" again) to finish {regions}: the regions already moved are not moved again.",
         )
     return (
         f"{summary} is only partly applied. Moved: {done}. Not moved: {behind}. The "

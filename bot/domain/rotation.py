@@ -28,6 +28,7 @@ from bot.domain.model import (
     version_label,
 )
 from bot.domain.prune import STORAGE_WARNING, size_label
+from bot.domain.words import Run, words
 
 
 def resolve_roles(skill: Skill, recorded_live_alias: str | None) -> Roles:
@@ -72,8 +73,13 @@ def check_no_pending(pending: Certification | None, skill: str) -> None:
         raise Refused(
             f"{skill} already has a pending certification: {version_label(pending.version)} "
             f"on {pending.alias}, started by {actors.display(pending.requested_by)}.",
-            hint=f"Promote it (`/skill promote {skill}`) or cancel it "
-            f"(`/skill cancel {skill}`) first.",
+            hint=words(
+                "Promote it (",
+                Run("promote", skill),
+                ") or cancel it (",
+                Run("cancel", skill),
+                ") first.",
+            ),
         )
 
 
@@ -95,6 +101,7 @@ def require_alias(state: AliasState | None, skill: Skill, alias: str) -> AliasSt
     if state is None:
         raise NotFound(
             f"Alias {alias} of {skill.function} does not exist.",
+            # a promotion by reaction says it in the thread as plain text
             hint=f"Run `/skill doctor {skill.name}` and press Fix to create it.",
         )
     return state
@@ -136,7 +143,7 @@ def check_fresh(plan: Plan, current: AliasState, move: Move | None = None) -> No
         raise StalePlan(
             f"{plan.alias} moved {moved} since this plan was shown "
             f"at {plan.created_at:%H:%M:%S} UTC.",
-            hint=f"Nothing was changed. Run `/skill {plan.command}` again to see a fresh plan.",
+            hint=words("Nothing was changed. Run ", plan.run, " again to see a fresh plan."),
         )
 
 

@@ -38,6 +38,7 @@ from bot.domain.model import (
     Skill,
     new_id,
 )
+from bot.domain.words import Run, words
 from bot.ports import CanaryBook, Notifier
 from bot.service.canary_places import (
     CanaryTarget,
@@ -211,7 +212,7 @@ class Canaries:
         if not self.book.change(canary.id, canary.version, **values):
             raise Busy(  # only this lock holder writes a starting row
                 "The canary record changed while it was starting.",
-                hint="Look at `/skill status`; nothing else was changed.",
+                hint=words("Look at ", Run("status"), "; nothing else was changed."),
             )
         return replace(canary, version=canary.version + 1, **values)  # type: ignore[arg-type]
 
@@ -273,7 +274,7 @@ class Canaries:
         if canary is None:
             raise NotFound(
                 "This canary is not known (it may come from another installation).",
-                hint="`/skill status` shows what runs.",
+                hint=words(Run("status"), " shows what runs."),
             )
         verb = "complete" if verdict is Verdict.COMPLETE else "abort"
         try:
@@ -327,7 +328,7 @@ class Canaries:
                     ended = self._end_locked(skill, canary_id)
                 except Busy as err:  # AWS's conflict, not the lock: the end failed
                     raise Unavailable(
-                        err.message, hint=err.hint, outcome_unknown=err.outcome_unknown
+                        err.said, hint=err.todo, outcome_unknown=err.outcome_unknown
                     ) from err
         except Busy as err:  # the skill is locked: a later pass ends it
             log.info("canary %s: ending later (%s)", canary_id, err.message)

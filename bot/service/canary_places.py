@@ -22,6 +22,7 @@ from bot.blocks_canary import alias_text
 from bot.domain.canary import Canary, CanaryRegion, Verdict
 from bot.domain.errors import PartlyApplied, Refused, SkillbotError, StalePlan
 from bot.domain.model import AliasState, Outcome, version_label
+from bot.domain.words import Run, words
 from bot.ports import LambdaPort
 from bot.service.fanout import in_region, run_each
 
@@ -53,7 +54,7 @@ def check_targets(alias: str, skill: str, targets: Sequence[CanaryTarget]) -> No
         if t.current.routing:
             raise Refused(
                 f"{where}{alias} already sends traffic to more than one version.",
-                hint=f"Run `/skill doctor {skill}` to clear the weights, then plan again.",
+                hint=words("Run ", Run("doctor", skill), " to clear the weights, then plan again."),
             )
         if t.new_version == t.current.version:
             raise Refused(
@@ -149,12 +150,12 @@ def changed_meanwhile(canary: Canary, regions: Iterable[str], left: Sequence[str
     return StalePlan(
         f"The canary on {canary.skill}'s {canary.alias} was not started: "
         f"{', '.join(regions)} changed since the plan was shown.{kept}",
-        hint=f"Nothing runs. Run `/skill {canary_command(canary)}` again for a new plan.",
+        hint=words("Nothing runs. Run ", canary_run(canary), " again for a new plan."),
     )
 
 
-def canary_command(canary: Canary) -> str:
-    return f"hotfix {canary.skill} --canary {canary.weight:.0%}"
+def canary_run(canary: Canary) -> Run:
+    return Run("hotfix", canary.skill, f"--canary {canary.weight:.0%}")
 
 
 def end_everywhere(

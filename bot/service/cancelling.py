@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from bot.domain.errors import StalePlan
 from bot.domain.model import Certification, CertificationState, Change, Plan, Skill
+from bot.domain.words import Run, words
 from bot.service.context import RotationContext
 
 
@@ -20,7 +21,7 @@ def apply_cancel(ctx: RotationContext, skill: Skill, plan: Plan, actor: str) -> 
     ):
         raise StalePlan(
             "That certification is no longer pending.",
-            hint=f"`/skill status {skill.name}` shows the current state.",
+            hint=words(Run("status", skill.name), " shows the current state."),
         )
     return cancel_change(ctx, skill, plan, ctx.store.get_certification(cert.id) or cert)
 

@@ -14,6 +14,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
 
 from bot.domain.errors import SkillbotError
+from bot.domain.words import words
 
 T = TypeVar("T")
 
@@ -25,8 +26,8 @@ def in_region(err: BaseException, region: str) -> SkillbotError:
     if not region or err.message.startswith(f"{region}: "):
         return err
     named = type(err)(
-        f"{region}: {err.message}",
-        hint=err.hint,
+        words(f"{region}: ", err.said),
+        hint=err.todo,
         retry_after=err.retry_after,
         outcome_unknown=err.outcome_unknown,
     )

@@ -17,6 +17,7 @@ from bot.domain.endpoints import parse_execute_api_url, permits_api, source_arn
 from bot.domain.errors import Refused, SkillbotError
 from bot.domain.gateway_findings import gateway_findings, region_urls
 from bot.domain.model import Skill
+from bot.domain.words import Run, words
 from bot.ports import GatewayPort, LambdaPort
 
 #: a region's finding with the region and the function it is about
@@ -77,7 +78,7 @@ class GatewayChecks:
         if url is None:
             raise Refused(
                 f"{alias} of {skill.name} has no execute-api endpoint{where} in the skills file.",
-                hint=f"Run `/skill doctor {skill.name}` again for fresh findings.",
+                hint=words("Run ", Run("doctor", skill.name), " again for fresh findings."),
             )
         function = skill.function_of(region) if region else skill.function
         ours = self.gateway.gateway_permission_id(alias)

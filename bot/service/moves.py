@@ -92,7 +92,7 @@ class Moves:
             codes = [(m.region, m.code_sha256 or "", m.code_last_modified or "") for m in moves]
             first_code = (first.region, first.code_sha256 or "", first.code_last_modified or "")
             regions.check_same_code(
-                skill.name, plan.command, [first_code, *codes], now=self.ctx.clock()
+                skill.name, plan.run, [first_code, *codes], now=self.ctx.clock()
             )
         noop = plan.noop and all(m.noop for m in moves)
         return plan.with_(moves=(first, *moves), noop=noop)
@@ -279,7 +279,7 @@ class Moves:
             f"{plan.operation} {plan.skill} ({plan.alias})",
             lines,
             waiting,
-            plan.command,
+            plan.run,
             replan=replan,
         )
         log.warning("%s", message)

@@ -16,6 +16,7 @@ from bot.domain.endpoints import StageTarget
 from bot.domain.errors import NotFound, Refused, SkillbotError
 from bot.domain.model import Move, Operation, Outcome, Plan, Skill, new_id, version_label
 from bot.domain.stage_drift import live_stage_drift
+from bot.domain.words import Run, words
 from bot.service.context import RotationContext, outcome_of
 from bot.service.gateway import GatewayChecks
 from bot.service.moves import Moves
@@ -184,7 +185,7 @@ class Planning:
             if pending is None:
                 raise Refused(
                     f"{skill.name} has no pending certification to cancel.",
-                    hint=f"`/skill status {skill.name}` shows what is live and pending.",
+                    hint=words(Run("status", skill.name), " shows what is live and pending."),
                 )
             first = skill.placements[0]
             move = Move(
@@ -210,9 +211,11 @@ class Planning:
             if version is None:
                 raise Refused(
                     f"No earlier version of {alias} is on record.",
-                    hint=f"Name one: `/skill rollback {skill.name} VERSION`; recent versions: "
-                    + ctx.recent_versions(skill)
-                    + ".",
+                    hint=words(
+                        "Name one: ",
+                        Run("rollback", skill.name, "VERSION"),
+                        f"; recent versions: {ctx.recent_versions(skill)}.",
+                    ),
                 )
         from_latest = version is None
         if version is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from bot.domain.errors import Busy, StalePlan
 from bot.domain.model import Plan, Version
+from bot.domain.words import words
 from bot.ports import LambdaPort
 
 
@@ -17,7 +18,7 @@ def code_changed(plan: Plan, shown_sha256: str, now_sha256: str, outcome: str) -
     return StalePlan(
         f"The code in $LATEST changed since this plan was shown "
         f"({shown_sha256[:12]}… → {now_sha256[:12]}…).",
-        hint=f"{outcome} Run `/skill {plan.command}` again to see the new code.",
+        hint=words(f"{outcome} Run ", plan.run, " again to see the new code."),
     )
 
 

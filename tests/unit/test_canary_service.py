@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from bot.blocks import say
 from bot.domain.canary import CanaryState
 from bot.domain.errors import NotAuthorized, Refused, StalePlan, Unavailable
 from bot.domain.model import Outcome
@@ -265,8 +266,9 @@ def test_a_refused_start_leaves_nothing_behind(w):
     offer = w.cases.offers.propose_canary("trivia", actor=OPERATOR, weight=0.1, seconds=600)
     state = w.lam.functions[FN].aliases["PROD1"]
     w.lam.route(FN, "PROD1", "2", {}, state.revision_id)  # moved elsewhere meanwhile
-    with pytest.raises(StalePlan, match=r"Run `/skill hotfix trivia --canary 10%` again"):
+    with pytest.raises(StalePlan) as refused:  # as Slack shows its hint
         w.cases.applying.apply(offer.plan.id, actor=OPERATOR)
+    assert "Run `/skill hotfix trivia --canary 10%` again" in say(refused.value.todo)
     assert w.services.runtime.store.canary_book().active("trivia") is None
     w.cases.planning.plan_hotfix("trivia", actor=OPERATOR)  # nothing blocks the skill
 
