@@ -15,12 +15,13 @@ from bot.domain.alexa import SkillEndpoints
 from bot.domain.endpoints import StageTarget
 from bot.domain.errors import NotFound, Refused, SkillbotError
 from bot.domain.model import Move, Operation, Outcome, Plan, Skill, new_id, version_label
+from bot.domain.regions import aws_region_of
 from bot.domain.stage_drift import live_stage_drift
 from bot.domain.words import Run, words
 from bot.service.context import RotationContext, outcome_of
+from bot.service.doctor import at, placement_findings, storage_finding
 from bot.service.gateway import GatewayChecks
 from bot.service.moves import Moves
-from bot.service.regional_doctor import RegionalFinding, regional_findings
 
 #: what the live Alexa skill calls, place by place (None: never published), for the drift check
 LiveEndpoints = Callable[[Skill], SkillEndpoints | None]
@@ -261,67 +262,40 @@ class Planning:
         )
         return self.moves.plan_placements(skill, plan, from_latest=from_latest)
 
-    def _storage(self, skill: Skill) -> rotation.Finding:
-        """The region's code storage against its quota (never fails the doctor)."""
-        try:
-            used, limit = self.ctx.lambda_.code_storage()
-        except SkillbotError as err:
-            return rotation.storage_finding(None, None, skill.name, err.message)
-        return rotation.storage_finding(used, limit, skill.name)
-
     def doctor(self, name: str, *, actor: str) -> DoctorReport:
-        """Check the skill's setup; every finding with a fix gets a saved plan."""
+        """Check the skill's setup at every placement; every finding with a fix gets a
+        saved plan that changes that placement only."""
         ctx = self.ctx
         skill = ctx.skill(name)
-        lam = ctx.lambda_
-        try:
-            recorded = lam.read_live_alias(skill.function)
-        except NotFound as err:
-            where = f" {self.function_location(skill.function)}" if self.function_location else ""
-            raise NotFound(
-                f"The Lambda function {skill.function} of {skill.name} was not found{where}.",
-                hint=f"Check skills.{skill.name}.function in the skills file (a name in "
-                "AWS_REGION, or the function's ARN), AWS_REGION, and the account of the "
-                "bot's AWS credentials.",
-            ) from err
+        first, *others = skill.placements
+        recorded = self._recorded_role(skill)
         roles = rotation.resolve_roles(skill, recorded)
-        aliases = {a: lam.get_alias(skill.function, a) for a in skill.aliases}
-        triggers = {a: lam.alexa_triggers(skill.function, a) for a in skill.aliases if aliases[a]}
-        newest = None
-        if not all(aliases.values()):
-            numbers = [int(v.number) for v in lam.list_versions(skill.function)]
-            newest = str(max(numbers)) if numbers else None
-        findings = rotation.diagnose(
-            skill, roles, recorded, aliases, triggers, newest, ctx.active_canary(skill)
+        located, aliases = placement_findings(
+            ctx, skill, roles, first, first=True, recorded=recorded
         )
-        if self.gateway is not None and skill.endpoints:
-            findings += self.gateway.findings(skill)
-        findings.append(self._storage(skill))
+        extra = self.gateway.findings(skill) if self.gateway is not None and skill.endpoints else []
+        extra.append(storage_finding(ctx, skill, first, first=True))
         if self.live_endpoints is not None:
             live = self.live_endpoints(skill)
-            findings.append(live_stage_drift(skill, roles, live, self.stage_targets(skill)))
-        located: list[RegionalFinding] = [
-            (f, None, None, aliases.get(f.alias or "")) for f in findings
-        ]
-        located += regional_findings(ctx, skill, roles)  # a skill's other regions
+            extra.append(live_stage_drift(skill, roles, live, self.stage_targets(skill)))
+        located += [at("", first.function, f, aliases) for f in extra]
+        storage_seen = {aws_region_of(first.function)}  # each AWS region's, once
+        for placement in others:
+            found, there = placement_findings(ctx, skill, roles, placement, first=False)
+            located += found
+            if there and aws_region_of(placement.function) not in storage_seen:  # {}: no function
+                storage_seen.add(aws_region_of(placement.function))
+                storage = storage_finding(ctx, skill, placement, first=False)
+                located.append(at(placement.region, placement.function, storage, {}))
         if self.gateway is not None and skill.regional_endpoints:
-            located += [(f, r, fn, None) for f, r, fn in self.gateway.regional_findings(skill)]
-        findings = [f for f, *_ in located]
+            located += [at(r, fn, f, {}) for f, r, fn in self.gateway.regional_findings(skill)]
         fixes = []
-        for finding, region, function, state in located:
-            if finding.fix is None:
-                continue
-            # at its placement ("": the first one's, which names no region)
-            move = Move(
-                region or "",
-                function or skill.function,
-                state.version if state else None,
-                state.version if state else finding.fix_version,
-                revision_id=state.revision_id if state else None,
-            )
-            plan = rotation.fix_plan(finding, skill, actor, ctx.clock(), new_id(), move)
-            ctx.store.save_plan(plan)
-            fixes.append(plan)
+        for finding, move in located:
+            if finding.fix is not None:
+                plan = rotation.fix_plan(finding, skill, actor, ctx.clock(), new_id(), move)
+                ctx.store.save_plan(plan)
+                fixes.append(plan)
+        findings = [f for f, _ in located]
         ctx.audit(
             skill.name,
             "doctor",
@@ -331,3 +305,16 @@ class Planning:
             detail=f"{sum(not f.ok for f in findings)} problem(s), {len(fixes)} fix(es) offered",
         )
         return DoctorReport(skill, findings, fixes)
+
+    def _recorded_role(self, skill: Skill) -> str | None:
+        """The live alias recorded on the first placement's function (the role)."""
+        try:
+            return self.ctx.lambda_.read_live_alias(skill.function)
+        except NotFound as err:
+            where = f" {self.function_location(skill.function)}" if self.function_location else ""
+            raise NotFound(
+                f"The Lambda function {skill.function} of {skill.name} was not found{where}.",
+                hint=f"Check skills.{skill.name}.function in the skills file (a name in "
+                "AWS_REGION, or the function's ARN), AWS_REGION, and the account of the "
+                "bot's AWS credentials.",
+            ) from err
