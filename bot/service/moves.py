@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from typing import TypeVar, cast
 
 from bot.domain import regions, rotation
-from bot.domain.errors import NotFound, PartlyApplied, Refused, SkillbotError, StalePlan
+from bot.domain.errors import Busy, NotFound, PartlyApplied, Refused, SkillbotError, StalePlan
 from bot.domain.model import (
     LATEST,
     AliasState,
@@ -34,10 +34,11 @@ from bot.domain.model import (
     Version,
     version_label,
 )
+from bot.domain.words import words
+from bot.ports import LambdaPort
 from bot.service.canary_places import CanaryTarget
 from bot.service.context import RotationContext
 from bot.service.fanout import in_region, run_each
-from bot.service.publishing import code_changed, publish_guarded
 
 log = logging.getLogger(__name__)
 
@@ -321,6 +322,32 @@ class Moves:
         return any(
             self._done(m, self.ctx.lambda_.get_alias(m.function, plan.alias)) for m in plan.moves
         )
+
+
+def code_changed(plan: Plan, shown_sha256: str, now_sha256: str, outcome: str) -> StalePlan:
+    """The refusal of a plan whose ``$LATEST`` changed since it was shown."""
+    return StalePlan(
+        f"The code in $LATEST changed since this plan was shown "
+        f"({shown_sha256[:12]}… → {now_sha256[:12]}…).",
+        hint=words(f"{outcome} Run ", plan.run, " again to see the new code."),
+    )
+
+
+def publish_guarded(
+    lam: LambdaPort, function: str, code_sha256: str, plan: Plan, actor: str
+) -> Version:
+    """Publish ``function``'s ``$LATEST`` only if its hash is ``code_sha256``; while a
+    deployment is still being applied, wait for it and check the code again."""
+    description = f"skillbot {plan.operation} by {actor}: {plan.reason}".strip(": ")
+    try:
+        return lam.publish_version(function, code_sha256, description)
+    except Busy:
+        latest = lam.wait_until_updated(function)
+        if latest.code_sha256 != code_sha256:
+            raise code_changed(
+                plan, code_sha256, latest.code_sha256, "Nothing was published."
+            ) from None
+        return lam.publish_version(function, code_sha256, description)
 
 
 def _result(future: Future[T]) -> T:

@@ -13,7 +13,7 @@ announcements are claimed in the database):
 
 Runs at start and then periodically (the scheduler's maintenance jobs)::
 
-    Recovery(store, lambda_, applying, promotion, announcer, outbox, clock).run()
+    Recovery(store, applying, promotion, announcer, outbox, clock).run()
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from functools import partial
 
 from bot.domain.errors import Busy, SkillbotError
 from bot.domain.model import CertificationState, Change, Operation, Outcome, Plan
-from bot.ports import Clock, LambdaPort, Store
+from bot.ports import Clock, Store
 from bot.service.announcing import Announcer
 from bot.service.applying import Applying
 from bot.service.cancelling import cancel_change
@@ -55,7 +55,6 @@ class Recovery:
     def __init__(
         self,
         store: Store,
-        lambda_: LambdaPort,
         applying: Applying,
         promotion: Promotion,
         announcer: Announcer,
@@ -63,7 +62,6 @@ class Recovery:
         clock: Clock,
     ) -> None:
         self.store = store
-        self.lambda_ = lambda_
         self.applying = applying
         self.promotion = promotion
         self.announcer = announcer
