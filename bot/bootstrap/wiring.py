@@ -27,7 +27,7 @@ from bot.service.alexa_endpoints import EndpointBook, Polling, StageEndpoints
 from bot.service.announcing import Announcer, no_review
 from bot.service.applying import Applying
 from bot.service.canary import Canaries, CanaryPacing
-from bot.service.canary_pass import CanaryPass
+from bot.service.canary.checks import CanaryPass
 from bot.service.context import RotationContext
 from bot.service.gateway import GatewayChecks
 from bot.service.home import HomeTab

@@ -36,7 +36,7 @@ from bot.domain.model import (
 )
 from bot.domain.words import words
 from bot.ports import LambdaPort
-from bot.service.canary_places import CanaryTarget
+from bot.service.canary.weights import CanaryTarget
 from bot.service.context import RotationContext
 from bot.service.fanout import in_region, run_each
 

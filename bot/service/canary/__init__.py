@@ -12,7 +12,7 @@ The start and the end are two separate guarded changes of the live alias:
   then the row and its audit event are written in one transaction. Whoever finds an
   ``ending`` row later (a restart, another replica) finishes the same decision.
 
-The checks that lead to a decision run in :mod:`bot.service.canary_pass`::
+The checks that lead to a decision run in :mod:`bot.service.canary.checks`::
 
     change = applying.apply(plan.id, actor="U0ALICE")   # a canary plan: weights set
     canaries.request_end(canary_id, actor="U0ALICE", verdict=Verdict.ABORT)
@@ -40,7 +40,7 @@ from bot.domain.model import (
 )
 from bot.domain.words import Run, words
 from bot.ports import CanaryBook, Notifier
-from bot.service.canary_places import (
+from bot.service.canary.weights import (
     CanaryTarget,
     Started,
     changed_meanwhile,
