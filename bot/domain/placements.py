@@ -13,12 +13,12 @@ was shown::
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from bot.domain.labels import version_label
 
 
-@dataclass(frozen=True)
-class Placement:
+class Placement(NamedTuple):
     """One AWS region a skill runs in: Alexa's name for it (``NA``, ``EU``, ``FE``), the
     function there, and what Alexa or API Gateway calls there per alias (empty: the
     alias-qualified ARN)."""

@@ -1,7 +1,8 @@
 """Plans: what a hotfix, certify, rollback or cancel would change, checked and saved
 before anything moves; and doctor, whose findings come with fix plans::
 
-    plan = Planning(ctx).plan_hotfix("trivia", actor="U0ALICE", reason="crash on launch")
+    planning = Planning(ctx, moves=Moves(ctx, pool), stage_targets=EndpointBook(lam).targets)
+    plan = planning.plan_hotfix("trivia", actor="U0ALICE", reason="crash on launch")
     plan.summary()   # 'hotfix trivia: PROD1 v7 → a new version from $LATEST'
 """
 

@@ -259,7 +259,8 @@ class Promotion:
         lam = self.ctx.lambda_
         moves = []
         old_live = skill.other_alias(cert.alias)
-        for region, function in skill.regional_functions:
+        for place in skill.placements[1:]:
+            region, function = place.region, place.function
             candidate = lam.get_alias(function, cert.alias)
             serving = (
                 lam.get_version(function, candidate.version)
@@ -290,6 +291,6 @@ class Promotion:
     def _record_everywhere(self, skill: Skill, live_alias: str) -> None:
         """The live role on every regional function whose tag says otherwise."""
         lam = self.ctx.lambda_
-        for _region, function in skill.regional_functions:
+        for function in (p.function for p in skill.placements[1:]):
             if lam.read_live_alias(function) != live_alias:
                 lam.write_live_alias(function, live_alias)

@@ -83,7 +83,7 @@ class Pruning:
                 versions, referenced=self.referenced(skill, function, versions), keep=keep
             )
         except SkillbotError as err:
-            if skill.regional_functions:
+            if len(skill.placements) > 1:
                 raise in_region(err, region) from err
             raise
         return RegionPrune(region, function, tuple(doomed))
@@ -123,7 +123,7 @@ class Pruning:
         if not plan.noop:
             ctx.store.save_plan(plan)
             freed = size_label(offer.freed)
-            if skill.regional_functions:
+            if len(skill.placements) > 1:
                 freed = f"{freed} ({'; '.join(part.line() for part in parts)})"
             ctx.audit_plan(plan, Outcome.PLANNED, f"{plan.summary()}, {freed}")
         return offer

@@ -79,7 +79,7 @@ class Reading:
                 self._aliases(skill, function, roles),
                 ctx.lambda_.read_live_alias(function),
             )
-            for region, function in skill.regional_functions
+            for region, function, _ in skill.placements[1:]
         )
         canary = ctx.active_canary(skill)
         return StatusView(
