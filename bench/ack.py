@@ -24,7 +24,6 @@ from typing import Any
 
 from bench.harness import (
     PYTHON,
-    SIGNING_SECRET,
     Processes,
     aws_env_in_this_process,
     base_env,
@@ -38,9 +37,11 @@ from bench.harness import (
     start_proxy,
     table,
     verdict,
-    wait_until,
+    wait_for_http,
 )
-from bot.devkit.process import Child, free_port
+from bot.devkit.json_server import free_port
+from tests.support.process import Child
+from tests.support.slack_world import SECRET
 
 CONCURRENCY = 50
 AWS_DELAY = 1.0
@@ -76,13 +77,13 @@ def _start_bare(procs: Processes, tmp: Path, slack_api_url: str) -> tuple[Child,
     env = base_env()
     env.update(
         PORT=str(port),
-        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_SIGNING_SECRET=SECRET,
         SLACK_BOT_TOKEN="xoxb-bench-bare",
         SLACK_API_URL=slack_api_url,
     )
     child = procs.start(Child([PYTHON, "-m", "bench.bare_app"], env, cwd=tmp, name="bare-bolt"))
     base = f"http://127.0.0.1:{port}"
-    wait_until(f"{base}/healthz", child, timeout=30)
+    wait_for_http(f"{base}/healthz", child, timeout=30)
     return child, base
 
 
@@ -119,7 +120,7 @@ def run(quick: bool = False) -> dict[str, Any]:
         with aws_env_in_this_process(world.moto_url):
             create_skill_function(FUNCTION, world.moto_url)
         _proxy, proxy_url = start_proxy(procs, tmp, world.moto_url, AWS_DELAY)
-        bot_base = world.start_bot(proxy_url, role)
+        bot_base = world.serve(proxy_url, role)
         _bare, bare_base = _start_bare(procs, tmp, fake.api_url)
         targets = {"bare": f"{bare_base}/slack/events", "bot": f"{bot_base}/slack/events"}
         # the floor: the same waitress and WSGI app answering 404 on another path, no Bolt
@@ -130,7 +131,7 @@ def run(quick: bool = False) -> dict[str, Any]:
             {"label": f"warm-{name}", "url": url, "commands": _commands(fake.base_url, name, 2)}
             for name, url in targets.items()
         ]
-        _load({"secret": SIGNING_SECRET, "gap": 0.2, "bursts": warm}, timeout=60)
+        _load({"secret": SECRET, "gap": 0.2, "bursts": warm}, timeout=60)
         time.sleep(1.0)
 
         order = []
@@ -146,7 +147,7 @@ def run(quick: bool = False) -> dict[str, Any]:
         ]
         started = time.monotonic()
         results = _load(
-            {"secret": SIGNING_SECRET, "gap": 1.0, "timeout": 30, "bursts": bursts},
+            {"secret": SECRET, "gap": 1.0, "timeout": 30, "bursts": bursts},
             timeout=300,
         )
         elapsed = time.monotonic() - started

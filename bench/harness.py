@@ -1,12 +1,14 @@
-"""What every benchmark needs beyond ``bot.devkit``: child processes that are always
-stopped, readiness timed over HTTP, the niced stand-ins for AWS, and statistics.
+"""What every benchmark needs beyond ``bot.devkit`` and the tests' helpers
+(``tests.support``: the bot process, its environment, skills files): child processes
+that are always stopped, readiness timed over HTTP, the niced stand-ins for AWS, and
+statistics.
 
 Children are started in a :class:`Processes` (a context manager); leaving it, normally,
 on an error or on Ctrl-C/SIGTERM, stops each child it started, by its own pid::
 
     with Processes() as procs, tempfile.TemporaryDirectory() as tmp:
         moto = start_moto(procs, Path(tmp))
-        bot = start_bot(procs, Path(tmp), env)
+        bot, base, seconds = start_timed(procs, Path(tmp), env)
 """
 
 from __future__ import annotations
@@ -27,19 +29,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.devkit import process
-from bot.devkit.process import BotProcess, Child, free_port
-from bot.devkit.skills_file import skills_config, write_skills_file
+from bot.devkit.json_server import free_port
+from tests.support.process import REGION, Child, bot_env, isolated_env, start_bot
+from tests.support.skills import skills_config, write_skills_file
 
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 BIN = Path(PYTHON).parent
-SIGNING_SECRET = "bench-signing-secret"
-BOT_TOKEN = "xoxb-bench-token"
-REGION = process.REGION
-#: the users of every benchmark's skills file
-OPERATORS = ("U0ALICE", "U0BOB")
-APPROVERS = ("U0CAROL",)
 
 
 # -- commands, signals ---------------------------------------------------------------------------
@@ -103,8 +99,9 @@ class Processes:
         self.stop_all()
 
     def start(self, child: Child) -> Child:
+        """Start ``child`` (unless it runs already) and stop it with the others."""
         self.children.append(child)
-        return child.start()
+        return child if child.alive() else child.start()
 
     def stop(self, child: Child, grace: float = 3.0) -> None:
         """SIGTERM, then SIGKILL after ``grace`` seconds."""
@@ -144,7 +141,7 @@ class NotReady(RuntimeError):
         self.waited = waited
 
 
-def wait_until(
+def wait_for_http(
     url: str,
     child: Child,
     *,
@@ -182,14 +179,9 @@ def wait_until(
 
 def base_env() -> dict[str, str]:
     """The isolated environment of a child, with the benchmarks importable."""
-    env = process.isolated_env()
+    env = isolated_env()
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     return env
-
-
-def bench_skills(channels: Mapping[str, str]) -> dict[str, Any]:
-    """A skills file (as parsed TOML) of one skill per name → channel."""
-    return skills_config(channels, operators=OPERATORS, approvers=APPROVERS)
 
 
 @contextlib.contextmanager
@@ -229,7 +221,7 @@ def start_moto(procs: Processes, tmp: Path) -> tuple[Child, str]:
     url = f"http://127.0.0.1:{port}"
     argv = [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)]
     child = procs.start(Child(argv, base_env(), cwd=tmp, name="moto_server", nice=REMOTE_NICE))
-    wait_until(f"{url}/moto-api/data.json", child, timeout=30, interval=0.05)
+    wait_for_http(f"{url}/moto-api/data.json", child, timeout=30, interval=0.05)
     return child, url
 
 
@@ -239,7 +231,7 @@ def start_proxy(procs: Processes, tmp: Path, upstream: str, delay: float) -> tup
     argv = [PYTHON, "-m", "bench.delay_proxy", upstream, str(delay), str(port)]
     child = procs.start(Child(argv, base_env(), cwd=tmp, name="delay-proxy", nice=REMOTE_NICE))
     url = f"http://127.0.0.1:{port}"
-    wait_until(f"{url}/__bench_proxy/count", child, timeout=30, interval=0.05)
+    wait_for_http(f"{url}/__bench_proxy/count", child, timeout=30, interval=0.05)
     return child, url
 
 
@@ -249,29 +241,7 @@ def proxied_requests(proxy_url: str) -> int:
         return int(response.read())
 
 
-def bot_env(
-    tmp: Path,
-    *,
-    port: int,
-    slack_api_url: str,
-    aws_endpoint_url: str,
-    skills_file: Path,
-    database_url: str | None = None,
-) -> dict[str, str]:
-    """The bot's environment for a benchmark: only warnings are logged."""
-    return process.bot_env(
-        slack_api_url=slack_api_url,
-        database_url=database_url or f"sqlite:///{tmp / 'skillbot.db'}",
-        config=skills_file,
-        token=BOT_TOKEN,
-        signing_secret=SIGNING_SECRET,
-        port=port,
-        aws_endpoint_url=aws_endpoint_url,
-        log_level="WARNING",
-    )
-
-
-def start_bot(
+def start_timed(
     procs: Processes,
     tmp: Path,
     env: dict[str, str],
@@ -287,8 +257,8 @@ def start_bot(
     base = f"http://127.0.0.1:{env['PORT']}"
     started = time.monotonic()
     # in tmp, no .env of the repository is read
-    child = procs.start(BotProcess(env, role, cwd=tmp, name=name))
-    ready = wait_until(f"{base}/healthz", child, timeout=ready_timeout)
+    child = procs.start(start_bot(env, role, cwd=tmp, name=name, ready=None))
+    ready = wait_for_http(f"{base}/healthz", child, timeout=ready_timeout)
     return child, base, ready - started
 
 
@@ -304,7 +274,7 @@ class StandIns:
     fake: Any  # bot.devkit.fake_slack.FakeSlack
     moto_url: str
 
-    def start_bot(
+    def serve(
         self,
         aws_endpoint_url: str,
         role: str,
@@ -314,17 +284,16 @@ class StandIns:
         """The bot over a skills file of one skill, trivia (function ``trivia-skill``), or
         of ``channels``' skills with ``skill_keys`` added to their entries, reaching AWS at
         ``aws_endpoint_url``; its base URL once it is ready."""
-        skills = bench_skills(channels or {"trivia": "C0TRIVIA"})
-        for name, keys in (skill_keys or {}).items():
-            skills["skills"][name].update(keys)
+        skills = skills_config(channels, skill_keys=skill_keys)
         env = bot_env(
             self.tmp,
             port=free_port(),
             slack_api_url=self.fake.api_url,
             aws_endpoint_url=aws_endpoint_url,
-            skills_file=write_skills_file(self.tmp / "skills.toml", skills),
+            config=write_skills_file(self.tmp / "skills.toml", skills),
+            log_level="WARNING",  # only warnings: the benchmark reads no log
         )
-        _child, base, _seconds = start_bot(self.procs, self.tmp, env, role=role)
+        _child, base, _seconds = start_timed(self.procs, self.tmp, env, role=role)
         return base
 
 

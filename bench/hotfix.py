@@ -22,7 +22,6 @@ import time
 from typing import Any
 
 from bench.harness import (
-    SIGNING_SECRET,
     aws_env_in_this_process,
     heading,
     median,
@@ -34,6 +33,7 @@ from bench.harness import (
     table,
     verdict,
 )
+from tests.support.slack_world import SECRET
 
 BOT_FN, DIRECT_FN = "trivia-skill", "direct-skill"
 ALIAS = "PROD1"  # live on both (the skills file's live_alias)
@@ -52,7 +52,7 @@ class BotRound:
     def _post(self, body: str) -> None:
         from bot.devkit.slack_requests import post, sign
 
-        status, text = post(self.events, body, sign(body, SIGNING_SECRET))
+        status, text = post(self.events, body, sign(body, SECRET))
         if status != 200:
             raise RuntimeError(f"the bot answered {status}: {text[:300]}")
 
@@ -67,8 +67,8 @@ class BotRound:
 
     def run(self, n: int) -> float:
         from bot import blocks
-        from bot.devkit.messages import button_value
         from bot.devkit.slack_requests import block_action_body, slash_command_body
+        from tests.support.messages import button_value
 
         url = self.fake.response_url()
         self._post(slash_command_body(f"hotfix {self.skill} -- bench round {n}", response_url=url))
@@ -137,7 +137,7 @@ def run(quick: bool = False) -> dict[str, Any]:
             direct = boto3.client("lambda", endpoint_url=aws_url, config=lambda_client_config())
             direct.get_alias(FunctionName=DIRECT_FN, Name=ALIAS)
 
-        bot_base = world.start_bot(aws_url, "all")
+        bot_base = world.serve(aws_url, "all")
         bot_round = BotRound(fake, bot_base)
 
         # warm-up round of each, not measured

@@ -34,7 +34,7 @@ def run(quick: bool = False) -> dict[str, Any]:
         with aws_env_in_this_process(world.moto_url):
             one = create_skill_function("trivia-skill", world.moto_url)
             three = create_regional_functions("quiz-skill", world.moto_url)
-        base = world.start_bot(
+        base = world.serve(
             aws_url,
             "all",
             channels={"trivia": "C0TRIVIA", "quiz": "C0QUIZ"},

@@ -37,8 +37,8 @@ from bench.harness import (
     verdict,
 )
 from bench.startup import SKILLS, many_skills, seed_pending
-from bot.devkit.process import free_port
-from bot.devkit.skills_file import write_skills_file
+from bot.devkit.json_server import free_port
+from tests.support.skills import write_skills_file
 
 BUDGET_PASS = 0.100
 BUDGET_RSS_MB = 150.0

@@ -22,8 +22,6 @@ from typing import Any
 
 from bench.harness import (
     NotReady,
-    bench_skills,
-    bot_env,
     heading,
     median,
     ms,
@@ -31,13 +29,14 @@ from bench.harness import (
     ratio,
     rss_mb,
     stand_ins,
-    start_bot,
     start_proxy,
+    start_timed,
     table,
     verdict,
 )
-from bot.devkit.process import free_port
-from bot.devkit.skills_file import write_skills_file
+from bot.devkit.json_server import free_port
+from tests.support.process import bot_env
+from tests.support.skills import skills_config, write_skills_file
 
 SKILLS = 10_000
 BUDGET_READY = 2.0
@@ -50,7 +49,7 @@ def skill_name(i: int) -> str:
 
 def many_skills(count: int) -> dict[str, Any]:
     """A valid skills file of ``count`` skills (one function and channel each)."""
-    return bench_skills({skill_name(i): f"C{i:08d}" for i in range(count)})
+    return skills_config({skill_name(i): f"C{i:08d}" for i in range(count)})
 
 
 def seed_pending(database_url: str, count: int) -> None:
@@ -105,12 +104,13 @@ def _starts(world: dict[str, Any], skills_file: Path, database_url: str, role: s
             port=free_port(),
             slack_api_url=world["slack"],
             aws_endpoint_url=proxy,
-            skills_file=skills_file,
+            config=skills_file,
             database_url=database_url,
+            log_level="WARNING",  # only warnings: a start's own logging is not timed
         )
         calls_before = proxied_requests(proxy)
         try:
-            child, _base, seconds = start_bot(
+            child, _base, seconds = start_timed(
                 procs, tmp, env, role=role, name=f"bot-{role}-{n}", ready_timeout=world["cap"]
             )
         except NotReady as err:

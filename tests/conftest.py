@@ -10,7 +10,7 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from bot.adapters.store import SqlStore, open_store
-from bot.devkit.process import free_port
+from bot.devkit.json_server import free_port
 from tests.support import moto_arns
 from tests.support.db import postgres_schema_url
 from tests.support.fakes import FakeClock

@@ -115,7 +115,7 @@ def _start(
     from bot.demo.playground import Playground
     from bot.devkit.fake_slack import FakeSlack
     from bot.devkit.fake_smapi import FakeSmapi
-    from bot.devkit.process import free_port
+    from bot.devkit.json_server import free_port
 
     # the demo's own boto3 clients (seeding, the page's AWS view, deploys) use these too
     aws_env = {

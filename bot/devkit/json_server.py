@@ -11,10 +11,19 @@ out in two writes, so Nagle's algorithm is off (else each answer waits ~40 ms)::
 from __future__ import annotations
 
 import json
+import socket
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
 
 Handle = Callable[[str, str, dict[str, str], bytes], tuple[int, dict[str, str], Any]]
 

@@ -9,8 +9,9 @@ import pytest
 
 from bot.devkit.aws import create_skill_function
 from bot.devkit.fake_slack import FakeSlack
-from bot.devkit.process import free_port
-from tests.support.e2e import Bot, bot_env, start_bot
+from bot.devkit.json_server import free_port
+from tests.support.e2e import Bot
+from tests.support.process import bot_env, start_bot
 
 
 @pytest.fixture
@@ -20,7 +21,10 @@ def bot(moto_endpoint, tmp_path) -> Iterator[tuple[Bot, object]]:
     client = create_skill_function("trivia-skill", moto_endpoint)
     port = free_port()
     with FakeSlack() as fake:
-        process = start_bot(bot_env(fake, moto_endpoint, port, tmp_path), tmp_path)
+        process = start_bot(
+            bot_env(tmp_path, fake.api_url, moto_endpoint, port=port),
+            cwd=tmp_path,
+        )
         try:
             yield Bot(f"http://127.0.0.1:{port}", fake, process), client
         finally:

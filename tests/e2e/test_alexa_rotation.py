@@ -13,17 +13,15 @@ import boto3
 import pytest
 
 from bot import blocks
-from bot.devkit import process as devkit_process
 from bot.devkit.aws import REGION, create_skill_function, deploy
 from bot.devkit.fake_slack import FakeSlack
 from bot.devkit.fake_smapi import FakeSmapi
-from bot.devkit.messages import button_value
-from bot.devkit.process import free_port
-from bot.devkit.skills_file import alexa_skill_id, write_skills_file
-from tests.support.e2e import Bot, start_bot
+from bot.devkit.json_server import free_port
+from tests.support.e2e import Bot
 from tests.support.gateway import allow_gateway, gateway_statements, rest_api_for_aliases
-from tests.support.skills import CHANNEL, skills_config
-from tests.support.slack_world import SECRET, TOKEN
+from tests.support.messages import button_value
+from tests.support.process import bot_env, start_bot
+from tests.support.skills import CHANNEL, alexa_skill_id, skills_config, write_skills_file
 from tests.support.users import APPROVER
 
 FN = "trivia-skill"
@@ -37,17 +35,9 @@ def start(
         tmp_path / "skillbot.toml", skills_config(skill_keys={"trivia": skill_keys})
     )
     port = free_port()
-    env = devkit_process.bot_env(
-        slack_api_url=fake.api_url,
-        database_url=f"sqlite:///{tmp_path / 'skillbot.db'}",
-        config=config,
-        token=TOKEN,
-        signing_secret=SECRET,
-        port=port,
-        aws_endpoint_url=moto,
-    )
+    env = bot_env(tmp_path, fake.api_url, moto, port=port, config=config)
     env.update(smapi.env() if smapi else {})
-    return Bot(f"http://127.0.0.1:{port}", fake, start_bot(env, tmp_path))
+    return Bot(f"http://127.0.0.1:{port}", fake, start_bot(env, cwd=tmp_path))
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ import time
 
 from bot import blocks
 from bot.devkit.aws import alias_version, deploy
-from bot.devkit.messages import button_value
 from bot.devkit.slack_requests import (
     event_body,
     get,
@@ -22,6 +21,7 @@ from bot.devkit.slack_requests import (
     sign,
     slash_command_body,
 )
+from tests.support.messages import button_value
 from tests.support.skills import CHANNEL
 from tests.support.slack_world import SECRET
 from tests.support.users import APPROVER, STRANGER

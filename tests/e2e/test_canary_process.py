@@ -17,16 +17,14 @@ import boto3
 import pytest
 
 from bot import blocks
-from bot.devkit import process as devkit_process
-from bot.devkit import skills_file
 from bot.devkit.aws import create_skill_function, deploy
 from bot.devkit.fake_slack import FakeSlack
-from bot.devkit.messages import button_value
-from bot.devkit.process import BotProcess, free_port
+from bot.devkit.json_server import free_port
 from tests.support.canary import publish_lambda_metrics
-from tests.support.e2e import Bot, start_bot
-from tests.support.skills import CHANNEL, skills_config
-from tests.support.slack_world import SECRET, TOKEN
+from tests.support.e2e import Bot
+from tests.support.messages import button_value
+from tests.support.process import BotProcess, bot_env, start_bot
+from tests.support.skills import CHANNEL, skills_config, write_skills_file
 
 FN = "trivia-skill"
 PERIOD = 5  # seconds: the metric period of these tests (checks every 2.5 s)
@@ -43,7 +41,7 @@ class Rig:
     process: BotProcess | None = None
 
     def start(self) -> Bot:
-        self.process = start_bot(self.env, self.tmp)
+        self.process = start_bot(self.env, cwd=self.tmp)
         return Bot(f"http://127.0.0.1:{self.port}", self.fake, self.process)
 
     def alias(self) -> tuple[str, dict[str, float]]:
@@ -63,21 +61,13 @@ class Rig:
 def rig(moto_endpoint, tmp_path) -> Iterator[Rig]:
     client = create_skill_function(FN, moto_endpoint)
     cloudwatch = boto3.client("cloudwatch", region_name="us-east-1", endpoint_url=moto_endpoint)
-    config = skills_file.write_skills_file(
+    config = write_skills_file(
         tmp_path / "skillbot.toml",
         skills_config(canary_period=PERIOD, canary_min_invocations=5),
     )
     with FakeSlack() as fake:
         port = free_port()
-        env = devkit_process.bot_env(
-            slack_api_url=fake.api_url,
-            database_url=f"sqlite:///{tmp_path / 'skillbot.db'}",
-            config=config,
-            token=TOKEN,
-            signing_secret=SECRET,
-            port=port,
-            aws_endpoint_url=moto_endpoint,
-        )
+        env = bot_env(tmp_path, fake.api_url, moto_endpoint, port=port, config=config)
         r = Rig(client, cloudwatch, fake, env, tmp_path, port)
         try:
             yield r

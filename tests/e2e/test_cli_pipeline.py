@@ -18,7 +18,6 @@ import pytest
 from bot import blocks
 from bot.devkit.aws import alias_version, create_regional_functions, create_skill_function, deploy
 from bot.devkit.fake_slack import FakeSlack
-from bot.devkit.messages import button_value
 from bot.devkit.slack_requests import block_action_body
 from tests.support.cli import (
     GITHUB_RUN,
@@ -30,6 +29,7 @@ from tests.support.cli import (
     write_skills,
 )
 from tests.support.e2e import Bot
+from tests.support.messages import button_value
 from tests.support.skills import CHANNEL
 from tests.support.users import OPERATOR, STRANGER
 

@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from bot.devkit.fake_slack import FakeSlack
-from bot.devkit.process import free_port
+from bot.devkit.json_server import free_port
 from tests.support.shipping import (
     ROOT,
     build_context,

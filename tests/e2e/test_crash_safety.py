@@ -13,11 +13,12 @@ import pytest
 from bot import blocks
 from bot.devkit.aws import alias_version, create_skill_function, deploy
 from bot.devkit.fake_slack import FakeSlack
-from bot.devkit.messages import button_value
-from bot.devkit.process import BotProcess, free_port
+from bot.devkit.json_server import free_port
 from bot.devkit.slack_requests import block_action_body
 from tests.support.aws_proxy import FreezingProxy
-from tests.support.e2e import Bot, bot_env, start_bot
+from tests.support.e2e import Bot
+from tests.support.messages import button_value
+from tests.support.process import BotProcess, bot_env, start_bot
 from tests.support.skills import CHANNEL
 from tests.support.users import APPROVER
 
@@ -41,7 +42,7 @@ class Rig:
 
     def start(self, *, after_crash: bool = False) -> Bot:
         """``python -m bot``; after a crash, wait until recovery (a scheduler job) ran."""
-        self.process = start_bot(self.env, self.tmp)
+        self.process = start_bot(self.env, cwd=self.tmp)
         if after_crash:
             self.process.wait_for_log("recovery: RecoveryReport(")
         return self.bot
@@ -72,7 +73,14 @@ def rig(moto_endpoint, tmp_path) -> Iterator[Rig]:
     client = create_skill_function(FN, moto_endpoint)
     with FreezingProxy(moto_endpoint) as proxy, FakeSlack() as fake:
         port = free_port()
-        r = Rig(client, proxy, fake, bot_env(fake, proxy.url, port, tmp_path), tmp_path, port)
+        r = Rig(
+            client,
+            proxy,
+            fake,
+            bot_env(tmp_path, fake.api_url, proxy.url, port=port),
+            tmp_path,
+            port,
+        )
         try:
             yield r
         finally:

@@ -18,8 +18,9 @@ import pytest
 
 from bot.devkit.aws import create_skill_function
 from bot.devkit.fake_slack import FakeSlack
-from bot.devkit.process import ROOT, Child, free_port, isolated_env
-from tests.support.e2e import Bot, bot_env, start_bot
+from bot.devkit.json_server import free_port
+from tests.support.e2e import Bot
+from tests.support.process import ROOT, Child, bot_env, isolated_env, start_bot
 from tests.support.skills import CHANNEL, skills_toml
 from tests.support.slack_world import SECRET, TOKEN
 
@@ -88,7 +89,7 @@ def test_aws_settings_in_dotenv_reach_boto3(tmp_path, moto_endpoint):
     with FakeSlack() as fake:
         env = {
             k: v
-            for k, v in bot_env(fake, moto_endpoint, port, tmp_path).items()
+            for k, v in bot_env(tmp_path, fake.api_url, moto_endpoint, port=port).items()
             if not k.startswith("AWS_")
         }
         env.update(HOME=str(tmp_path), PYTHONPATH=str(ROOT))
@@ -102,7 +103,10 @@ def test_aws_settings_in_dotenv_reach_boto3(tmp_path, moto_endpoint):
 def test_a_token_slack_refuses_stops_with_exit_2(tmp_path, moto_endpoint):
     with FakeSlack() as fake:
         fake.fail_next("auth.test", status=200, error="invalid_auth")
-        code, output = run_to_exit(bot_env(fake, moto_endpoint, free_port(), tmp_path), tmp_path)
+        code, output = run_to_exit(
+            bot_env(tmp_path, fake.api_url, moto_endpoint, port=free_port()),
+            tmp_path,
+        )
     assert code == 2, output
     assert "skillbot cannot start: " in output and "SLACK_BOT_TOKEN" in output, output
     assert "invalid_auth" in output and "Traceback" not in output
@@ -110,7 +114,7 @@ def test_a_token_slack_refuses_stops_with_exit_2(tmp_path, moto_endpoint):
 
 def test_an_unreachable_slack_stops_with_exit_3(tmp_path, moto_endpoint):
     with FakeSlack() as fake:
-        env = bot_env(fake, moto_endpoint, free_port(), tmp_path)
+        env = bot_env(tmp_path, fake.api_url, moto_endpoint, port=free_port())
     env["SLACK_API_URL"] = f"http://127.0.0.1:{free_port()}/api/"
     code, output = run_to_exit(env, tmp_path)
     assert code == 3, output
@@ -120,7 +124,7 @@ def test_an_unreachable_slack_stops_with_exit_3(tmp_path, moto_endpoint):
 
 def test_missing_aws_credentials_stop_with_exit_2(tmp_path, moto_endpoint):
     with FakeSlack() as fake:
-        env = bot_env(fake, moto_endpoint, free_port(), tmp_path)
+        env = bot_env(tmp_path, fake.api_url, moto_endpoint, port=free_port())
         del env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"]
         code, output = run_to_exit(env, tmp_path)
     assert code == 2, output
@@ -163,7 +167,10 @@ def refusing_aws() -> Iterator[str]:
 
 def test_credentials_aws_refuses_stop_with_exit_2(tmp_path, refusing_aws):
     with FakeSlack() as fake:
-        code, output = run_to_exit(bot_env(fake, refusing_aws, free_port(), tmp_path), tmp_path)
+        code, output = run_to_exit(
+            bot_env(tmp_path, fake.api_url, refusing_aws, port=free_port()),
+            tmp_path,
+        )
     assert code == 2, output
     assert "skillbot cannot start: " in output and "InvalidClientTokenId" in output, output
     assert "aws sso login" in output and "AWS Health" not in output
@@ -173,7 +180,10 @@ def test_credentials_aws_refuses_stop_with_exit_2(tmp_path, refusing_aws):
 def test_an_unreachable_aws_stops_with_exit_3(tmp_path):
     endpoint = f"http://127.0.0.1:{free_port()}"
     with FakeSlack() as fake:
-        code, output = run_to_exit(bot_env(fake, endpoint, free_port(), tmp_path), tmp_path)
+        code, output = run_to_exit(
+            bot_env(tmp_path, fake.api_url, endpoint, port=free_port()),
+            tmp_path,
+        )
     assert code == 3, output
     assert "skillbot cannot start: " in output and endpoint in output, output
     assert "Traceback" not in output
@@ -183,11 +193,11 @@ def test_the_start_says_where_it_talks_and_checks_the_functions(tmp_path, moto_e
     create_skill_function(FN, moto_endpoint)
     port = free_port()
     with FakeSlack() as fake:
-        env = bot_env(fake, moto_endpoint, port, tmp_path)
+        env = bot_env(tmp_path, fake.api_url, moto_endpoint, port=port)
         env["SKILLBOT_CONFIG"] = str(
             skills_toml(tmp_path / "skillbot.toml", {"trivia": CHANNEL, "quiz": "C0QUIZ"})
         )
-        bot = start_bot(env, tmp_path)
+        bot = start_bot(env, cwd=tmp_path)
         try:
             line = bot.wait_for_log("talking to")
             for needle in (

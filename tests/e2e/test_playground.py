@@ -24,7 +24,8 @@ from typing import Any
 import boto3
 import pytest
 
-from bot.devkit.process import ROOT, free_port
+from bot.devkit.json_server import free_port
+from tests.support.process import ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
 LAUNCH_ARGS = [

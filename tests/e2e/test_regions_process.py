@@ -11,16 +11,14 @@ import boto3
 import pytest
 
 from bot import blocks
-from bot.devkit import process as devkit_process
-from bot.devkit import skills_file
 from bot.devkit.aws import create_regional_functions, deploy
 from bot.devkit.fake_slack import FakeSlack
-from bot.devkit.messages import button_value
-from bot.devkit.process import free_port
+from bot.devkit.json_server import free_port
 from tests.support.canary import publish_lambda_metrics
-from tests.support.e2e import Bot, start_bot
-from tests.support.skills import CHANNEL, skills_config
-from tests.support.slack_world import SECRET, TOKEN
+from tests.support.e2e import Bot
+from tests.support.messages import button_value
+from tests.support.process import bot_env, start_bot
+from tests.support.skills import CHANNEL, skills_config, write_skills_file
 from tests.support.users import APPROVER
 
 FN = "trivia-skill"
@@ -36,19 +34,11 @@ def regional_bot(moto_endpoint, tmp_path) -> Iterator[tuple[Bot, dict]]:
         canary_period=CANARY_PERIOD,
         canary_min_invocations=5,
     )
-    path = skills_file.write_skills_file(tmp_path / "skillbot.toml", config)
+    path = write_skills_file(tmp_path / "skillbot.toml", config)
     port = free_port()
     with FakeSlack() as fake:
-        env = devkit_process.bot_env(
-            slack_api_url=fake.api_url,
-            database_url=f"sqlite:///{tmp_path / 'skillbot.db'}",
-            config=path,
-            token=TOKEN,
-            signing_secret=SECRET,
-            port=port,
-            aws_endpoint_url=moto_endpoint,
-        )
-        process = start_bot(env, tmp_path)
+        env = bot_env(tmp_path, fake.api_url, moto_endpoint, port=port, config=path)
+        process = start_bot(env, cwd=tmp_path)
         try:
             yield Bot(f"http://127.0.0.1:{port}", fake, process), functions
         finally:

@@ -14,8 +14,7 @@ from pathlib import Path
 
 from bot.adapters.store import open_store
 from bot.devkit.fake_slack import FakeSlack
-from bot.devkit.process import bot_env
-from tests.support.process import iter_lines, start_bot, stop_bot
+from tests.support.process import bot_env, iter_lines, start_bot
 from tests.support.reminders import seed_certification, slots_of
 from tests.support.skills import skills_toml
 
@@ -39,21 +38,23 @@ def test_a_killed_scheduler_catches_up_once_and_keeps_the_cadence(tmp_path: Path
 
     with FakeSlack() as fake:
         env = bot_env(
+            tmp_path,
             slack_api_url=fake.api_url,
             database_url=url,
             config=config,
             token="xoxb-1",
+            signing_secret=None,
             aws_endpoint_url=moto_endpoint,  # the start checks the AWS credentials
         )
 
         def thread(f: FakeSlack) -> list[dict]:
             return f.thread_replies("C0TRIVIA", THREAD)
 
-        first = start_bot("scheduler", env, log)
+        first = start_bot(env, "scheduler", cwd=tmp_path, log=log, ready=None)
         try:
             fake.wait_for(lambda f: len(thread(f)) >= 2, timeout=15)
         finally:
-            stop_bot(first, hard=True)  # kill -9: no shutdown code runs
+            first.stop(hard=True)  # kill -9: no shutdown code runs
         before = slots_of(thread(fake), PERIOD)
         assert before == [1, 2]
 
@@ -61,13 +62,13 @@ def test_a_killed_scheduler_catches_up_once_and_keeps_the_cadence(tmp_path: Path
         time.sleep(max(0.0, slot_time(5) + 0.2 - time.time()))
         assert len(thread(fake)) == 2  # nobody reminded while the bot was down
         restart = time.monotonic()
-        second = start_bot("scheduler", env, log)
+        second = start_bot(env, "scheduler", cwd=tmp_path, log=log, ready=None)
         try:
             fake.wait_for(lambda f: len(thread(f)) >= 3, timeout=15)
             catch_up_after = time.monotonic() - restart
             fake.wait_for(lambda f: len(thread(f)) >= 5, timeout=15)
         finally:
-            stop_bot(second)
+            second.stop()
         after = slots_of(thread(fake), PERIOD)[2:]
 
     output = "\n".join(iter_lines(log))

@@ -8,8 +8,8 @@ import os
 
 from bot import blocks
 from bot.devkit.aws import alias_version, deploy
-from bot.devkit.messages import button_value
 from bot.devkit.slack_requests import get
+from tests.support.messages import button_value
 from tests.support.skills import CHANNEL
 
 FN = "trivia-skill"

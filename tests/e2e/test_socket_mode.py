@@ -10,16 +10,16 @@ from urllib.parse import parse_qsl
 from bot import blocks
 from bot.devkit.aws import alias_version, create_skill_function, deploy
 from bot.devkit.fake_slack import FakeSlack
-from bot.devkit.messages import button_value
-from bot.devkit.process import BotProcess, free_port
+from bot.devkit.json_server import free_port
 from bot.devkit.slack_requests import (
     block_action_body,
     event_body,
     reaction_added_event,
     slash_command_body,
 )
-from tests.support.e2e import bot_env
 from tests.support.fake_socket_mode import FakeSocketMode
+from tests.support.messages import button_value
+from tests.support.process import BotProcess, bot_env
 from tests.support.skills import CHANNEL
 from tests.support.users import APPROVER
 
@@ -39,7 +39,7 @@ def test_socket_mode_serves_commands_buttons_and_reactions(moto_endpoint, tmp_pa
     client = create_skill_function(FN, moto_endpoint)
     with FakeSlack() as fake, FakeSocketMode() as socket:
         fake.socket_mode_url = socket.url
-        env = bot_env(fake, moto_endpoint, free_port(), tmp_path)
+        env = bot_env(tmp_path, fake.api_url, moto_endpoint, port=free_port())
         env["SLACK_APP_TOKEN"] = "xapp-1-A0APP-test"
         env.pop("SLACK_SIGNING_SECRET")
         with BotProcess(env, cwd=tmp_path) as bot:

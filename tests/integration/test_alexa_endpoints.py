@@ -10,8 +10,8 @@ from bot import blocks
 from bot.devkit.aws import create_skill_function, deploy
 from bot.devkit.fake_slack import FakeSlack
 from bot.devkit.fake_smapi import FakeSmapi
-from bot.devkit.messages import button_value
 from tests.support.fakes import SKILL_ID, Waits
+from tests.support.messages import button_value
 from tests.support.skills import CHANNEL
 from tests.support.slack_world import make_slack_world
 from tests.support.users import APPROVER

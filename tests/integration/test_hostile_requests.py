@@ -14,9 +14,9 @@ import pytest
 
 from bot import blocks
 from bot.devkit.aws import alias_version
-from bot.devkit.messages import button_value
 from bot.devkit.slack_requests import block_action_body, event_body, sign, slash_command_body
 from bot.http import MAX_BODY_BYTES, wsgi_app
+from tests.support.messages import button_value
 from tests.support.skills import CHANNEL
 from tests.support.slack_world import SECRET
 from tests.support.users import OPERATOR, STRANGER

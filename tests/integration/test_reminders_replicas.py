@@ -13,9 +13,8 @@ from pathlib import Path
 
 from bot.adapters.store import open_store
 from bot.devkit.fake_slack import FakeSlack
-from bot.devkit.process import bot_env
 from tests.support.db import postgres_schema_url
-from tests.support.process import iter_lines, start_bot, stop_bot, wait_for_line
+from tests.support.process import bot_env, iter_lines, start_bot
 from tests.support.reminders import seed_certification, slots_of
 from tests.support.skills import skills_toml
 
@@ -32,15 +31,17 @@ def test_two_scheduler_processes_send_each_reminder_exactly_once(tmp_path: Path,
         try:
             for index, token in enumerate(TOKENS):
                 env = bot_env(
+                    tmp_path,
                     slack_api_url=fake.api_url,
                     database_url=url,
                     config=config,
                     token=token,
+                    signing_secret=None,
                     aws_endpoint_url=moto_endpoint,  # the start checks the AWS credentials
                 )
                 log = tmp_path / f"replica{index}.log"
-                processes.append(start_bot("scheduler", env, log))
-                wait_for_line(log, "scheduler ready")
+                processes.append(start_bot(env, "scheduler", cwd=tmp_path, log=log, ready=None))
+                processes[-1].wait_for_log("scheduler ready", 20)
                 time.sleep(0.4)  # different pass phases, so that both replicas win claims
             # staggered starts, an eighth of a period apart, so slots fall across both phases
             now = datetime.now(UTC)
@@ -61,7 +62,7 @@ def test_two_scheduler_processes_send_each_reminder_exactly_once(tmp_path: Path,
                 )
         finally:
             for process in processes:
-                stop_bot(process)
+                process.stop()
             store.close()
 
         logs = "\n".join(

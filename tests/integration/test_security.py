@@ -10,7 +10,6 @@ from slack_bolt.request import BoltRequest
 
 from bot import blocks
 from bot.devkit.aws import alias_version, deploy
-from bot.devkit.messages import button_value
 from bot.devkit.slack_requests import (
     block_action_body,
     event_body,
@@ -19,6 +18,7 @@ from bot.devkit.slack_requests import (
     slash_command_body,
 )
 from bot.domain.model import Outcome
+from tests.support.messages import button_value
 from tests.support.skills import CHANNEL
 from tests.support.slack_world import SECRET
 from tests.support.users import APPROVER, OPERATOR, STRANGER

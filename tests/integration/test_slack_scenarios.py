@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from bot import blocks
 from bot.devkit.aws import alias_version, deploy
-from bot.devkit.messages import button_value
 from bot.devkit.slack_requests import retry_headers
 from bot.domain.model import CertificationState
+from tests.support.messages import button_value
 from tests.support.skills import CHANNEL
 from tests.support.slack_world import ack_body
 from tests.support.users import APPROVER, OPERATOR, STRANGER

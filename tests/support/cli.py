@@ -14,9 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.devkit.fake_slack import FakeSlack
-from bot.devkit.process import Child, isolated_env
-from bot.devkit.skills_file import write_skills_file
-from tests.support.skills import skills_config
+from tests.support.process import Child, isolated_env
+from tests.support.skills import skills_config, write_skills_file
 from tests.support.slack_world import TOKEN
 
 SCRIPT = Path(sys.executable).with_name("skillbot")

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from bot.devkit import process as devkit_process
 from bot.devkit.fake_slack import FakeSlack
-from bot.devkit.process import BotProcess
 from bot.devkit.slack_requests import (
     block_action_body,
     event_body,
@@ -15,8 +11,9 @@ from bot.devkit.slack_requests import (
     sign,
     slash_command_body,
 )
-from tests.support.skills import CHANNEL, skills_toml
-from tests.support.slack_world import SECRET, TOKEN
+from tests.support.process import BotProcess
+from tests.support.skills import CHANNEL
+from tests.support.slack_world import SECRET
 from tests.support.users import OPERATOR
 
 
@@ -57,23 +54,3 @@ class Bot:
             return finals[-1] if finals else None
 
         return self.fake.wait_for(done, timeout=20)
-
-
-def bot_env(fake: FakeSlack, aws_endpoint: str, port: int, tmp_path: Path) -> dict[str, str]:
-    """The environment of the bot serving HTTP on ``port``, with its files in ``tmp_path``."""
-    return devkit_process.bot_env(
-        slack_api_url=fake.api_url,
-        database_url=f"sqlite:///{tmp_path / 'skillbot.db'}",
-        config=skills_toml(tmp_path / "skillbot.toml"),
-        token=TOKEN,
-        signing_secret=SECRET,
-        port=port,
-        aws_endpoint_url=aws_endpoint,
-    )
-
-
-def start_bot(env: dict[str, str], cwd: Path, *args: str) -> BotProcess:
-    """``python -m bot [ARGS]``, once it serves HTTP."""
-    bot = BotProcess(env, *args, cwd=cwd).start()
-    bot.wait_for_log("ready (HTTP")
-    return bot

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.devkit.skills_file import alexa_skill_id
 from bot.domain.errors import NotFound, Refused, StalePlan
 from bot.domain.model import LATEST, AlexaTrigger, AliasState, LatestCode, Version
 from bot.service.alexa_endpoints import Polling
+from tests.support.skills import alexa_skill_id
 
 #: trivia's, the first skill of a skills config
 SKILL_ID = alexa_skill_id(1)

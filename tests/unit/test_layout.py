@@ -1,4 +1,4 @@
-"""The README's map of the code lists every module, and bench imports no test helper."""
+"""The README's map of the code lists every module, and bench shares the tests' helpers."""
 
 from __future__ import annotations
 
@@ -36,6 +36,13 @@ def test_no_module_is_over_about_400_lines():
     assert not long, long
 
 
-def test_bench_imports_the_project_never_the_tests():
+def test_bench_shares_the_tests_helpers_and_the_product_imports_neither():
+    """bench takes its helpers from tests.support (one copy each), never from a test
+    module; bot and handlers import neither tests nor bench."""
     for path in (ROOT / "bench").glob("*.py"):
-        assert not re.search(r"^\s*(from|import) tests\b", path.read_text(), re.MULTILINE), path
+        imported = re.findall(r"^\s*(?:from|import) (tests\b[\w.]*)", path.read_text(), re.M)
+        assert all(name.startswith("tests.support") for name in imported), (path, imported)
+    for package in ("bot", "handlers"):
+        for path in (ROOT / package).rglob("*.py"):
+            text = path.read_text()
+            assert not re.search(r"^\s*(from|import) (tests|bench)\b", text, re.M), path

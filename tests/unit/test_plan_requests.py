@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from bot import blocks
-from bot.devkit.messages import button_value
 from bot.domain.errors import NotAuthorized
 from bot.service.applying import AlreadyHandled
+from tests.support.messages import button_value
 from tests.support.users import OPERATOR, STRANGER
 from tests.support.world import compose_over, make_world
 
