@@ -20,7 +20,8 @@ from bench.hotfix import AWS_DELAY, BotRound
 
 
 def run(quick: bool = False) -> dict[str, Any]:
-    from bot.devkit.aws import create_regional_functions, create_skill_function, deploy
+    from bot.devkit.aws import create_skill_function, deploy
+    from tests.support.aws import create_regional_functions
 
     rounds = 5 if quick else 15
     heading(

@@ -1,4 +1,5 @@
-"""Fixtures shared by all test folders: stores on both backends, clocks, fakes."""
+"""Fixtures shared by all test folders: stores on both backends, clocks, fakes, moto
+over HTTP and the fake SMAPI."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from bot.adapters.store import SqlStore, open_store
+from bot.devkit.fake_smapi import FakeSmapi
 from bot.devkit.json_server import free_port
 from tests.support import moto_arns
 from tests.support.db import postgres_schema_url
-from tests.support.fakes import FakeClock
+from tests.support.fakes import SKILL_ID, FakeClock
 
 moto_arns.install()
 
@@ -53,3 +55,11 @@ def moto_endpoint(monkeypatch) -> Iterator[str]:
         # moto's state lives in this process; the next server must start empty
         urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST"))
         server.stop()
+
+
+@pytest.fixture
+def smapi() -> Iterator[FakeSmapi]:
+    """The fake SMAPI and Login with Amazon over HTTP, knowing the skill ``SKILL_ID``."""
+    with FakeSmapi() as fake:
+        fake.add_skill(SKILL_ID)
+        yield fake

@@ -78,27 +78,6 @@ def create_skill_function(
     return client
 
 
-#: a skill's other regional functions in the tests and the demo: Alexa region → AWS region
-REGIONAL = {"EU": "eu-west-1", "FE": "us-west-2"}
-
-
-def function_arn(name: str, region: str, account: str = "123456789012") -> str:
-    return f"arn:aws:lambda:{region}:{account}:function:{name}"
-
-
-def create_regional_functions(
-    name: str = "trivia-skill", endpoint_url: str | None = None, **options: Any
-) -> dict[str, tuple[str, Any]]:
-    """The skill's function in the default region and in each of :data:`REGIONAL`'s, each
-    made by :func:`create_skill_function`: Alexa region → (function, that region's client).
-    The default one is named ``name``; the others by their ARN."""
-    functions = {"NA": (name, create_skill_function(name, endpoint_url, **options))}
-    for alexa_region, region in REGIONAL.items():
-        client = create_skill_function(name, endpoint_url, region=region, **options)
-        functions[alexa_region] = (function_arn(name, region), client)
-    return functions
-
-
 def add_alexa_trigger(client: Any, name: str, alias: str, skill_id: str) -> None:
     """The Alexa Skills Kit trigger on one alias, with skill-id verification."""
     client.add_permission(
@@ -113,11 +92,3 @@ def add_alexa_trigger(client: Any, name: str, alias: str, skill_id: str) -> None
 
 def deploy(client: Any, name: str, source: str) -> None:
     client.update_function_code(FunctionName=name, ZipFile=zipped(source))
-
-
-def alias_version(client: Any, name: str, alias: str) -> str:
-    return str(client.get_alias(FunctionName=name, Name=alias)["FunctionVersion"])
-
-
-def adapter(client: Any) -> LambdaAdapter:
-    return LambdaAdapter(client, poll_interval=0.01)

@@ -17,11 +17,13 @@ from bot.devkit.aws import REGION, create_skill_function, deploy
 from bot.devkit.fake_slack import FakeSlack
 from bot.devkit.fake_smapi import FakeSmapi
 from bot.devkit.json_server import free_port
+from tests.support.aws import live_tag
 from tests.support.e2e import Bot
 from tests.support.gateway import allow_gateway, gateway_statements, rest_api_for_aliases
 from tests.support.messages import button_value
 from tests.support.process import bot_env, start_bot
 from tests.support.skills import CHANNEL, alexa_skill_id, skills_config, write_skills_file
+from tests.support.smapi import smapi_calls
 from tests.support.users import APPROVER
 
 FN = "trivia-skill"
@@ -41,13 +43,6 @@ def start(
 
 
 @pytest.fixture
-def smapi() -> Iterator[FakeSmapi]:
-    with FakeSmapi() as fake:
-        fake.add_skill(SKILL)
-        yield fake
-
-
-@pytest.fixture
 def with_smapi(moto_endpoint, tmp_path, smapi) -> Iterator[tuple[Bot, Any, FakeSmapi]]:
     client = create_skill_function(FN, moto_endpoint)
     with FakeSlack() as fake:
@@ -60,11 +55,6 @@ def with_smapi(moto_endpoint, tmp_path, smapi) -> Iterator[tuple[Bot, Any, FakeS
 
 def arn(client, alias: str) -> str:
     return f"{client.get_function_configuration(FunctionName=FN)['FunctionArn']}:{alias}"
-
-
-def live_tag(client) -> str | None:
-    fn_arn = client.get_function_configuration(FunctionName=FN)["FunctionArn"]
-    return client.list_tags(Resource=fn_arn)["Tags"].get("skillbot:live-alias")
 
 
 def certify_and_submit(b: Bot, client, code: str, alias: str) -> dict:
@@ -90,14 +80,6 @@ def promote(b: Bot, message: dict, new_live: str) -> dict:
         timeout=20,
     )
     return promoted
-
-
-def smapi_calls(smapi: FakeSmapi, since: int) -> list[str]:
-    return [
-        f"{r.method} {r.path.split(SKILL, 1)[1]}" + (f"?{r.query}" if r.query else "")
-        for r in smapi.requests[since:]
-        if SKILL in r.path
-    ]
 
 
 def test_two_cycles_certify_and_publish_the_right_alias_each_time(with_smapi):

@@ -12,7 +12,7 @@ import signal
 import time
 
 from bot import blocks
-from bot.devkit.aws import alias_version, deploy
+from bot.devkit.aws import deploy
 from bot.devkit.slack_requests import (
     event_body,
     get,
@@ -21,16 +21,13 @@ from bot.devkit.slack_requests import (
     sign,
     slash_command_body,
 )
+from tests.support.aws import aliases
 from tests.support.messages import button_value
 from tests.support.skills import CHANNEL
 from tests.support.slack_world import SECRET
 from tests.support.users import APPROVER, STRANGER
 
 FN = "trivia-skill"
-
-
-def aliases(client) -> tuple[str, str]:
-    return alias_version(client, FN, "PROD1"), alias_version(client, FN, "PROD2")
 
 
 def test_the_whole_story_through_the_real_process(bot):

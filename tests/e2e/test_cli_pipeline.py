@@ -16,9 +16,11 @@ from typing import Any
 import pytest
 
 from bot import blocks
-from bot.devkit.aws import alias_version, create_regional_functions, create_skill_function, deploy
+from bot.devkit.aws import create_skill_function, deploy
 from bot.devkit.fake_slack import FakeSlack
 from bot.devkit.slack_requests import block_action_body
+from tests.support import aws
+from tests.support.aws import alias_version, create_regional_functions
 from tests.support.cli import (
     GITHUB_RUN,
     PIPELINE,
@@ -56,8 +58,7 @@ class Stage:
         return alias_version(self.client, FN, "PROD1")
 
     def versions(self) -> list[str]:
-        listed = self.client.list_versions_by_function(FunctionName=FN)["Versions"]
-        return [v["Version"] for v in listed if v["Version"] != "$LATEST"]
+        return [v for v in aws.versions(self.client) if v != "$LATEST"]
 
 
 @pytest.fixture

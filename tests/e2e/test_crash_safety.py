@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 
 from bot import blocks
-from bot.devkit.aws import alias_version, create_skill_function, deploy
+from bot.devkit.aws import create_skill_function, deploy
 from bot.devkit.fake_slack import FakeSlack
 from bot.devkit.json_server import free_port
 from bot.devkit.slack_requests import block_action_body
+from tests.support import aws
 from tests.support.aws_proxy import FreezingProxy
 from tests.support.e2e import Bot
 from tests.support.messages import button_value
@@ -57,15 +58,13 @@ class Rig:
         self.proxy.release.set()
 
     def aliases(self) -> tuple[str, str]:
-        return alias_version(self.client, FN, "PROD1"), alias_version(self.client, FN, "PROD2")
+        return aws.aliases(self.client)
 
     def live_tag(self) -> str | None:
-        arn = self.client.get_function_configuration(FunctionName=FN)["FunctionArn"]
-        return self.client.list_tags(Resource=arn)["Tags"].get("skillbot:live-alias")
+        return aws.live_tag(self.client)
 
     def versions(self) -> list[str]:
-        found = self.client.list_versions_by_function(FunctionName=FN)["Versions"]
-        return [v["Version"] for v in found]
+        return aws.versions(self.client)
 
 
 @pytest.fixture

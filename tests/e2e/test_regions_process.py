@@ -11,9 +11,11 @@ import boto3
 import pytest
 
 from bot import blocks
-from bot.devkit.aws import create_regional_functions, deploy
+from bot.devkit.aws import deploy
 from bot.devkit.fake_slack import FakeSlack
 from bot.devkit.json_server import free_port
+from tests.support import aws
+from tests.support.aws import create_regional_functions, in_every_region
 from tests.support.canary import publish_lambda_metrics
 from tests.support.e2e import Bot
 from tests.support.messages import button_value
@@ -22,7 +24,6 @@ from tests.support.skills import CHANNEL, skills_config, write_skills_file
 from tests.support.users import APPROVER
 
 FN = "trivia-skill"
-TAG = "skillbot:live-alias"
 CANARY_PERIOD = 5  # seconds: the canary's metric period in these tests
 
 
@@ -47,20 +48,11 @@ def regional_bot(moto_endpoint, tmp_path) -> Iterator[tuple[Bot, dict]]:
 
 def aliases(functions) -> dict[str, tuple[str, str]]:
     """Each region's (PROD1, PROD2) versions."""
-    return {
-        region: tuple(
-            client.get_alias(FunctionName=fn, Name=a)["FunctionVersion"] for a in ("PROD1", "PROD2")
-        )
-        for region, (fn, client) in functions.items()
-    }
+    return in_every_region(functions, aws.aliases)
 
 
 def tags(functions) -> set[str | None]:
-    found = set()
-    for fn, client in functions.values():
-        arn = client.get_function_configuration(FunctionName=fn)["FunctionArn"]
-        found.add(client.list_tags(Resource=arn)["Tags"].get(TAG))
-    return found
+    return set(in_every_region(functions, aws.live_tag).values())
 
 
 def deploy_everywhere(functions, source: str) -> None:
@@ -123,12 +115,7 @@ def test_a_three_region_skill_through_a_whole_cycle(regional_bot):
 
 def routing(functions) -> dict[str, tuple[str, dict]]:
     """Each region's PROD1: its version and its weights."""
-    out = {}
-    for region, (fn, client) in functions.items():
-        found = client.get_alias(FunctionName=fn, Name="PROD1")
-        weights = (found.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}
-        out[region] = (found["FunctionVersion"], weights)
-    return out
+    return in_every_region(functions, aws.routing)
 
 
 def traffic(functions, region: str, version: str, invocations: int, errors: int = 0) -> None:
@@ -180,12 +167,7 @@ def test_regions_out_of_sync_are_refused_before_anything_moves(regional_bot):
 
 
 def versions(functions) -> dict[str, list[str]]:
-    return {
-        region: [
-            v["Version"] for v in client.list_versions_by_function(FunctionName=fn)["Versions"]
-        ]
-        for region, (fn, client) in functions.items()
-    }
+    return in_every_region(functions, aws.versions)
 
 
 def test_prune_deletes_old_versions_in_every_region(regional_bot):

@@ -7,8 +7,9 @@ from __future__ import annotations
 import os
 
 from bot import blocks
-from bot.devkit.aws import alias_version, deploy
+from bot.devkit.aws import deploy
 from bot.devkit.slack_requests import get
+from tests.support.aws import alias_version
 from tests.support.messages import button_value
 from tests.support.skills import CHANNEL
 

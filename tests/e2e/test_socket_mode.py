@@ -8,7 +8,7 @@ import json
 from urllib.parse import parse_qsl
 
 from bot import blocks
-from bot.devkit.aws import alias_version, create_skill_function, deploy
+from bot.devkit.aws import create_skill_function, deploy
 from bot.devkit.fake_slack import FakeSlack
 from bot.devkit.json_server import free_port
 from bot.devkit.slack_requests import (
@@ -17,6 +17,7 @@ from bot.devkit.slack_requests import (
     reaction_added_event,
     slash_command_body,
 )
+from tests.support.aws import alias_version
 from tests.support.fake_socket_mode import FakeSocketMode
 from tests.support.messages import button_value
 from tests.support.process import BotProcess, bot_env

@@ -9,21 +9,14 @@ import pytest
 from bot import blocks
 from bot.devkit.aws import create_skill_function, deploy
 from bot.devkit.fake_slack import FakeSlack
-from bot.devkit.fake_smapi import FakeSmapi
 from tests.support.fakes import SKILL_ID, Waits
 from tests.support.messages import button_value
 from tests.support.skills import CHANNEL
 from tests.support.slack_world import make_slack_world
+from tests.support.smapi import smapi_calls
 from tests.support.users import APPROVER
 
 FN = "trivia-skill"
-
-
-@pytest.fixture
-def smapi():
-    with FakeSmapi() as fake:
-        fake.add_skill(SKILL_ID)
-        yield fake
 
 
 @pytest.fixture
@@ -61,14 +54,6 @@ def certify(world, *, submit: bool = True):
 
 def thread(world, message) -> list[str]:
     return [r["text"] for r in world.fake.thread_replies(CHANNEL, message["ts"])]
-
-
-def smapi_calls(smapi) -> list[str]:
-    return [
-        f"{r.method} {r.path.split(SKILL_ID, 1)[1]}" + (f"?{r.query}" if r.query else "")
-        for r in smapi.requests
-        if SKILL_ID in r.path
-    ]
 
 
 def test_submit_points_every_development_endpoint_at_the_candidate_first(world, smapi):

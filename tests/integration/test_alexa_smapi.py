@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 
 from bot import blocks
-from bot.devkit.aws import alias_version, create_skill_function, deploy
+from bot.devkit.aws import create_skill_function, deploy
 from bot.devkit.fake_slack import FakeSlack
-from bot.devkit.fake_smapi import FakeSmapi
 from bot.domain.alexa import withdraw_reason
+from tests.support import aws
+from tests.support.aws import alias_version
 from tests.support.fakes import SKILL_ID
 from tests.support.messages import button_value
 from tests.support.skills import CHANNEL
@@ -16,13 +17,6 @@ from tests.support.slack_world import make_slack_world
 from tests.support.users import APPROVER
 
 FN = "trivia-skill"
-
-
-@pytest.fixture
-def smapi():
-    with FakeSmapi() as fake:
-        fake.add_skill(SKILL_ID)
-        yield fake
 
 
 @pytest.fixture
@@ -36,8 +30,7 @@ def world(aws, tmp_path, smapi):
 
 
 def live_tag(world):
-    arn = world.lambda_client.get_function_configuration(FunctionName=FN)["FunctionArn"]
-    return world.lambda_client.list_tags(Resource=arn)["Tags"].get("skillbot:live-alias")
+    return aws.live_tag(world.lambda_client)
 
 
 def certify_and_submit(world):

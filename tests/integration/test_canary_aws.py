@@ -17,10 +17,11 @@ from botocore.stub import Stubber
 
 from bot.adapters.cloudwatch import CloudWatchMetrics
 from bot.adapters.store import open_store
-from bot.devkit.aws import adapter, create_skill_function, deploy
+from bot.devkit.aws import create_skill_function, deploy
 from bot.domain.canary import Tally
 from bot.domain.errors import Refused, StalePlan, Unavailable
 from bot.domain.model import Outcome
+from tests.support.aws import adapter
 from tests.support.canary import publish_lambda_metrics
 from tests.support.fakes import FakeClock
 from tests.support.faults import refuse_revision

@@ -9,7 +9,7 @@ from moto.awslambda.policy import Policy
 
 from bot.config import parse_skills
 from bot.demo import seed
-from bot.devkit.aws import adapter, alias_version
+from tests.support.aws import adapter, alias_version
 
 
 @pytest.fixture

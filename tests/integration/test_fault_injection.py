@@ -12,9 +12,10 @@ import pytest
 
 from bot.adapters.store import open_store
 from bot.bootstrap import UseCases
-from bot.devkit.aws import adapter, create_skill_function, deploy
+from bot.devkit.aws import create_skill_function, deploy
 from bot.domain.errors import SkillbotError
 from bot.domain.model import FixKind, Outcome
+from tests.support.aws import adapter
 from tests.support.fakes import FakeClock
 from tests.support.faults import FAULTS, inject
 from tests.support.users import APPROVER, OPERATOR

@@ -10,8 +10,8 @@ import pytest
 
 from bot.adapters.apigateway import GatewayAdapter
 from bot.adapters.lambda_aws import LambdaAdapter
-from bot.devkit.aws import REGIONAL, create_regional_functions
 from bot.domain.model import FixKind
+from tests.support.aws import REGIONAL, create_regional_functions
 from tests.support.gateway import (
     allow_gateway,
     gateway_statements,

@@ -13,9 +13,9 @@ from urllib.parse import parse_qs, urlencode
 import pytest
 
 from bot import blocks
-from bot.devkit.aws import alias_version
 from bot.devkit.slack_requests import block_action_body, event_body, sign, slash_command_body
 from bot.http import MAX_BODY_BYTES, wsgi_app
+from tests.support.aws import alias_version
 from tests.support.messages import button_value
 from tests.support.skills import CHANNEL
 from tests.support.slack_world import SECRET

@@ -7,8 +7,9 @@ import json
 import pytest
 
 from bot.adapters.lambda_aws import LambdaAdapter
-from bot.devkit.aws import adapter, create_skill_function, deploy
+from bot.devkit.aws import create_skill_function, deploy
 from bot.domain.errors import Busy, Forbidden, NotFound, StalePlan, Unavailable
+from tests.support.aws import adapter
 from tests.support.fakes import SKILL_ID
 from tests.support.faults import refuse_revision
 

@@ -12,8 +12,10 @@ import boto3
 import pytest
 
 from bot.adapters.cloudwatch import CloudWatchMetrics
-from bot.devkit.aws import REGIONAL, create_regional_functions, deploy
+from bot.devkit.aws import deploy
 from bot.domain.errors import SkillbotError, StalePlan
+from tests.support import aws
+from tests.support.aws import REGIONAL, create_regional_functions, in_every_region
 from tests.support.canary import publish_lambda_metrics
 from tests.support.faults import KINDS, inject, refuse_revision
 from tests.support.regions import compose_regional, moto_regional_adapter, stub_eu_publish
@@ -43,12 +45,7 @@ def regional(aws):
 
 
 def routing(functions):
-    out = {}
-    for region, (fn, client) in functions.items():
-        alias = client.get_alias(FunctionName=fn, Name="PROD1")
-        weights = alias.get("RoutingConfig", {}).get("AdditionalVersionWeights", {})
-        out[region] = (alias["FunctionVersion"], weights)
-    return out
+    return in_every_region(functions, aws.routing)
 
 
 def put(region, at, version, invocations, errors):

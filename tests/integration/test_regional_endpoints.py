@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import pytest
 
-from bot.adapters.smapi import SmapiClient, SmapiCredentials
 from bot.devkit.fake_smapi import FakeSmapi
 from bot.domain.alexa import SkillEndpoints
 from bot.domain.endpoints import Endpoint, StageTarget, wrong_endpoints
@@ -15,6 +14,7 @@ from bot.domain.errors import Refused
 from bot.service.alexa_endpoints import Polling
 from tests.support.fakes import SKILL_ID, FakeLambda, Waits
 from tests.support.regions import EU, FE, NA, RegionalWorld, make_regional_world
+from tests.support.smapi import smapi_client
 from tests.support.users import APPROVER, OPERATOR
 
 NA_ARN = f"arn:aws:lambda:eu-west-1:123456789012:function:{NA}"
@@ -25,27 +25,12 @@ def arns(alias: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def smapi():
-    with FakeSmapi() as fake:
-        fake.add_skill(SKILL_ID)
-        live = arns("PROD1")
-        fake.set_stage_endpoint(
-            SKILL_ID, "development", live["default"], {"EU": live["EU"], "FE": live["FE"]}
-        )
-        yield fake
-
-
-def smapi_client(smapi: FakeSmapi) -> SmapiClient:
-    env = smapi.env()
-    return SmapiClient(
-        SmapiCredentials(
-            env["ALEXA_LWA_CLIENT_ID"],
-            env["ALEXA_LWA_CLIENT_SECRET"],
-            env["ALEXA_LWA_REFRESH_TOKEN"],
-        ),
-        base_url=env["ALEXA_SMAPI_URL"],
-        token_url=env["ALEXA_LWA_TOKEN_URL"],
+def smapi(smapi):
+    live = arns("PROD1")
+    smapi.set_stage_endpoint(
+        SKILL_ID, "development", live["default"], {"EU": live["EU"], "FE": live["FE"]}
     )
+    return smapi
 
 
 def test_certify_and_submit_points_each_region_at_its_own_candidate(smapi):

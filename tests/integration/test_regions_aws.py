@@ -9,8 +9,9 @@ from __future__ import annotations
 import pytest
 from botocore.stub import ANY, Stubber
 
-from bot.devkit.aws import create_regional_functions, deploy
+from bot.devkit.aws import deploy
 from bot.domain.errors import SkillbotError, StalePlan
+from tests.support.aws import create_regional_functions
 from tests.support.faults import inject, refuse_revision
 from tests.support.regions import compose_regional, moto_regional_adapter, stub_eu_publish
 from tests.support.users import OPERATOR

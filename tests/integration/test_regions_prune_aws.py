@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.devkit.aws import create_regional_functions, deploy
+from bot.devkit.aws import deploy
+from tests.support import aws
+from tests.support.aws import create_regional_functions
 from tests.support.regions import compose_regional, moto_regional_adapter
 from tests.support.users import OPERATOR
 
@@ -31,7 +33,7 @@ def regional(aws):
 
 def versions(functions, region):
     fn, client = functions[region]
-    return [v["Version"] for v in client.list_versions_by_function(FunctionName=fn)["Versions"]]
+    return aws.versions(client, fn)
 
 
 def test_prune_deletes_in_every_region_keeping_each_regions_own_references(regional):

@@ -7,9 +7,10 @@ import threading
 import pytest
 
 from bot.adapters.store import open_store
-from bot.devkit.aws import adapter, alias_version, create_skill_function, deploy
+from bot.devkit.aws import create_skill_function, deploy
 from bot.domain.errors import Refused, StalePlan
 from bot.domain.model import Outcome
+from tests.support.aws import adapter, alias_version, aliases, live_tag
 from tests.support.fakes import FakeClock
 from tests.support.users import APPROVER, OPERATOR
 from tests.support.world import compose_over
@@ -19,15 +20,6 @@ FN = "trivia-skill"
 
 def service_for(client, store, clock=None):
     return compose_over(adapter(client), store, clock or FakeClock(), lock_timeout=20).cases
-
-
-def aliases(client):
-    return alias_version(client, FN, "PROD1"), alias_version(client, FN, "PROD2")
-
-
-def live_tag(client):
-    arn = client.get_function_configuration(FunctionName=FN)["FunctionArn"]
-    return client.list_tags(Resource=arn)["Tags"].get("skillbot:live-alias")
 
 
 def test_whole_rotation(aws, store, clock):

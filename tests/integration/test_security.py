@@ -9,7 +9,7 @@ import pytest
 from slack_bolt.request import BoltRequest
 
 from bot import blocks
-from bot.devkit.aws import alias_version, deploy
+from bot.devkit.aws import deploy
 from bot.devkit.slack_requests import (
     block_action_body,
     event_body,
@@ -18,6 +18,7 @@ from bot.devkit.slack_requests import (
     slash_command_body,
 )
 from bot.domain.model import Outcome
+from tests.support.aws import alias_version
 from tests.support.messages import button_value
 from tests.support.skills import CHANNEL
 from tests.support.slack_world import SECRET

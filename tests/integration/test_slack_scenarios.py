@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from bot import blocks
-from bot.devkit.aws import alias_version, deploy
+from bot.devkit.aws import deploy
 from bot.devkit.slack_requests import retry_headers
 from bot.domain.model import CertificationState
+from tests.support import aws
 from tests.support.messages import button_value
 from tests.support.skills import CHANNEL
 from tests.support.slack_world import ack_body
@@ -15,10 +16,7 @@ FN = "trivia-skill"
 
 
 def aliases(world):
-    return (
-        alias_version(world.lambda_client, FN, "PROD1"),
-        alias_version(world.lambda_client, FN, "PROD2"),
-    )
+    return aws.aliases(world.lambda_client)
 
 
 def plan_for(world, text, user=OPERATOR):

@@ -6,7 +6,6 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
@@ -29,34 +28,24 @@ from bot.domain.errors import (
     SkillbotError,
     Unavailable,
 )
+from tests.support.fakes import SKILL_ID
+from tests.support.smapi import smapi_client
 
-SKILL = "amzn1.ask.skill.11111111-2222-3333-4444-555555555555"
+SKILL = SKILL_ID
 UNKNOWN_SKILL = "amzn1.ask.skill.99999999-0000-0000-0000-000000000000"
 PROD1 = "arn:aws:lambda:us-east-1:123456789012:function:trivia-skill:PROD1"
 PROD2 = "arn:aws:lambda:eu-west-1:123456789012:function:trivia-skill:PROD2"
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeSmapi]:
-    with FakeSmapi() as server:
-        server.add_skill(SKILL)
-        yield server
-
-
-def make_client(fake: FakeSmapi, **options: object) -> SmapiClient:
-    credentials = SmapiCredentials(fake.client_id, fake.client_secret, fake.refresh_token)
-    options.setdefault("timeout", 2.0)
-    return SmapiClient(
-        credentials,
-        base_url=fake.base_url,
-        token_url=fake.token_url,
-        **options,  # type: ignore[arg-type]
-    )
+def fake(smapi: FakeSmapi) -> FakeSmapi:
+    """The fake SMAPI of tests/conftest.py, knowing ``SKILL``."""
+    return smapi
 
 
 @pytest.fixture
 def client(fake: FakeSmapi) -> SmapiClient:
-    return make_client(fake)
+    return smapi_client(fake)
 
 
 # -- operations ------------------------------------------------------------------------------
@@ -274,7 +263,7 @@ def test_one_token_grant_serves_many_calls(fake, client):
 
 def test_token_is_renewed_shortly_before_it_expires(fake):
     now = [1000.0]
-    client = make_client(fake, clock=lambda: now[0])
+    client = smapi_client(fake, clock=lambda: now[0])
 
     client.most_recent_certification(SKILL)
     now[0] += 3000  # well within the hour LWA granted
@@ -290,7 +279,7 @@ def test_token_is_renewed_shortly_before_it_expires(fake):
 def test_short_lived_tokens_are_renewed_at_half_their_life(fake):
     fake.token_ttl = 20
     now = [0.0]
-    client = make_client(fake, clock=lambda: now[0])
+    client = smapi_client(fake, clock=lambda: now[0])
 
     client.most_recent_certification(SKILL)
     now[0] += 9
@@ -449,7 +438,7 @@ def test_smapi_failures_become_errors_a_person_can_act_on(
 
 
 def test_timeout_is_unavailable(fake):
-    client = make_client(fake, timeout=0.2)
+    client = smapi_client(fake, timeout=0.2)
     fake.hang_next("/submit", 5)
 
     started = time.monotonic()
@@ -463,7 +452,7 @@ def test_timeout_is_unavailable(fake):
 
 
 def test_timeout_of_login_with_amazon_is_unavailable(fake):
-    client = make_client(fake, timeout=0.2)
+    client = smapi_client(fake, timeout=0.2)
     fake.hang_next("/auth/o2/token", 5)
 
     with pytest.raises(Unavailable, match=r"Login with Amazon .* did not answer"):
@@ -494,7 +483,7 @@ def test_connection_refused_is_unavailable(fake):
 
 def test_no_secret_ever_reaches_logs_errors_or_reprs(fake, caplog):
     caplog.set_level(logging.DEBUG)
-    client = make_client(fake, timeout=0.3)
+    client = smapi_client(fake, timeout=0.3)
     shown: list[str] = [repr(client), repr(SmapiCredentials("id", fake.client_secret, "Atzr|x"))]
 
     def attempt(call, *args, **kwargs):

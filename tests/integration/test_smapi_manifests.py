@@ -4,31 +4,29 @@ on submit, publish and withdraw."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from bot.adapters.smapi import SmapiClient, SmapiCredentials
+from bot.adapters.smapi import SmapiClient
 from bot.devkit.fake_smapi import FakeSmapi
 from bot.domain.endpoints import manifest_endpoints
 from bot.domain.errors import NotFound, Refused, StalePlan
+from tests.support.fakes import SKILL_ID
+from tests.support.smapi import smapi_client
 
-SKILL = "amzn1.ask.skill.11111111-2222-3333-4444-555555555555"
+SKILL = SKILL_ID
 PROD1 = "arn:aws:lambda:us-east-1:123456789012:function:trivia-skill:PROD1"
 PROD2 = "arn:aws:lambda:us-east-1:123456789012:function:trivia-skill:PROD2"
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeSmapi]:
-    with FakeSmapi() as server:
-        server.add_skill(SKILL)
-        yield server
+def fake(smapi: FakeSmapi) -> FakeSmapi:
+    """The fake SMAPI of tests/conftest.py, knowing ``SKILL``."""
+    return smapi
 
 
 @pytest.fixture
 def client(fake: FakeSmapi) -> SmapiClient:
-    credentials = SmapiCredentials(fake.client_id, fake.client_secret, fake.refresh_token)
-    return SmapiClient(credentials, base_url=fake.base_url, token_url=fake.token_url, timeout=2)
+    return smapi_client(fake)
 
 
 def test_a_stage_is_read_with_its_etag_and_updated_with_it(fake, client):

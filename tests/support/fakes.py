@@ -275,3 +275,17 @@ class FakeNotifier:
 
     def thread(self, ts: str) -> list[Posted]:
         return [p for p in self.posted if p.thread_ts == ts]
+
+
+class Recorder:
+    """Stands in for Bolt's ``ack`` and ``respond``: keeps every call's keyword arguments."""
+
+    def __init__(self) -> None:
+        self.calls: list[dict[str, Any]] = []
+
+    def __call__(self, text: str | None = None, **kw: Any) -> None:
+        self.calls.append({"text": text, **kw})
+
+    @property
+    def last(self) -> dict[str, Any]:
+        return self.calls[-1]

@@ -8,22 +8,9 @@ from bot import blocks
 from handlers.actions import PlanButtons
 from handlers.commands import SkillCommand
 from handlers.events import ReactionPromotion
+from tests.support.fakes import Recorder
 from tests.support.users import APPROVER, OPERATOR, STRANGER
 from tests.support.world import make_world, services_for
-
-
-class Recorder:
-    """Stands in for Bolt's ack and respond: keeps every call's keyword arguments."""
-
-    def __init__(self):
-        self.calls = []
-
-    def __call__(self, text=None, **kw):
-        self.calls.append({"text": text, **kw})
-
-    @property
-    def last(self):
-        return self.calls[-1]
 
 
 class Ctx:

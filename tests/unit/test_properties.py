@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from bot.domain.errors import SkillbotError
 from bot.domain.model import Outcome
 from handlers.commands import SkillCommand
-from tests.support.fakes import FakeNotifier
+from tests.support.fakes import FakeNotifier, Recorder
 from tests.support.users import OPERATOR
 from tests.support.world import make_world, services_for
 
@@ -50,14 +50,6 @@ texts = st.one_of(
     st.text(max_size=60),
     st.lists(st.sampled_from(WORDS), max_size=6).map(" ".join),
 )
-
-
-class Recorder:
-    def __init__(self):
-        self.calls = []
-
-    def __call__(self, text=None, **kw):
-        self.calls.append({"text": text, **kw})
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

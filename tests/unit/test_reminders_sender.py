@@ -15,7 +15,7 @@ from bot.adapters.scheduler import ReminderSender
 from bot.service.reminders import Dispatch
 
 
-class Recorder:
+class DeliveryLog:
     """A deliver function that records when each reminder was posted."""
 
     def __init__(self, retry_after: dict[str, float] | None = None) -> None:
@@ -50,7 +50,7 @@ def dispatch(cert_id: str, channel: str, in_seconds: float = 0.0) -> Dispatch:
 def started():
     senders: list[ReminderSender] = []
 
-    def start(recorder: Recorder, spacing: float = 0.3) -> ReminderSender:
+    def start(recorder: DeliveryLog, spacing: float = 0.3) -> ReminderSender:
         sender = ReminderSender(recorder, lambda: datetime.now(UTC), channel_spacing=spacing)
         sender.start()
         senders.append(sender)
@@ -62,7 +62,7 @@ def started():
 
 
 def test_reminders_go_out_at_their_send_time_in_order(started):
-    recorder = Recorder()
+    recorder = DeliveryLog()
     sender = started(recorder)
     begin = time.monotonic()
     sender.submit([dispatch("late", "C1", 0.4), dispatch("soon", "C2", 0.2)])
@@ -79,7 +79,7 @@ def test_reminders_go_out_at_their_send_time_in_order(started):
 
 
 def test_posts_to_one_channel_keep_their_spacing_even_when_claimed_together(started):
-    recorder = Recorder()
+    recorder = DeliveryLog()
     sender = started(recorder, spacing=0.3)
     sender.submit([dispatch("a", "C1"), dispatch("b", "C1"), dispatch("c", "C2")])
 
@@ -90,7 +90,7 @@ def test_posts_to_one_channel_keep_their_spacing_even_when_claimed_together(star
 
 
 def test_a_rate_limited_post_pauses_every_post_for_retry_after(started):
-    recorder = Recorder(retry_after={"limited": 0.5})
+    recorder = DeliveryLog(retry_after={"limited": 0.5})
     sender = started(recorder, spacing=0.0)
     sender.submit([dispatch("limited", "C1")])
     recorder.wait_for(1)
@@ -103,7 +103,7 @@ def test_a_rate_limited_post_pauses_every_post_for_retry_after(started):
 
 
 def test_stopping_returns_the_claims_not_yet_posted(started):
-    recorder = Recorder()
+    recorder = DeliveryLog()
     sender = started(recorder)
     sender.submit([dispatch("now", "C1"), dispatch("later", "C2", 30)])
     recorder.wait_for(1)
