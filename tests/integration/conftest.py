@@ -8,9 +8,12 @@ from botocore.stub import Stubber
 from moto import mock_aws
 
 from bot.adapters.lambda_aws import LambdaAdapter, lambda_client_config
+from bot.adapters.smapi import SmapiClient
 from bot.devkit.aws import create_skill_function
 from bot.devkit.fake_slack import FakeSlack
+from bot.devkit.fake_smapi import FakeSmapi
 from tests.support.slack_world import make_slack_world
+from tests.support.smapi import smapi_client
 
 
 @pytest.fixture
@@ -49,3 +52,15 @@ def stubbed():
     with Stubber(client) as stub:
         yield LambdaAdapter(client), stub
         stub.assert_no_pending_responses()
+
+
+@pytest.fixture
+def fake(smapi: FakeSmapi) -> FakeSmapi:
+    """The SMAPI client tests' fake SMAPI (the ``smapi`` of tests/conftest.py)."""
+    return smapi
+
+
+@pytest.fixture
+def client(fake: FakeSmapi) -> SmapiClient:
+    """The real SMAPI client over :func:`fake`."""
+    return smapi_client(fake)

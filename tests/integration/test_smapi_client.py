@@ -19,7 +19,6 @@ from bot.adapters.smapi import (
     SmapiCredentials,
     smapi_client_from_env,
 )
-from bot.devkit.fake_smapi import FakeSmapi
 from bot.domain.errors import (
     Busy,
     Forbidden,
@@ -35,17 +34,6 @@ SKILL = SKILL_ID
 UNKNOWN_SKILL = "amzn1.ask.skill.99999999-0000-0000-0000-000000000000"
 PROD1 = "arn:aws:lambda:us-east-1:123456789012:function:trivia-skill:PROD1"
 PROD2 = "arn:aws:lambda:eu-west-1:123456789012:function:trivia-skill:PROD2"
-
-
-@pytest.fixture
-def fake(smapi: FakeSmapi) -> FakeSmapi:
-    """The fake SMAPI of tests/conftest.py, knowing ``SKILL``."""
-    return smapi
-
-
-@pytest.fixture
-def client(fake: FakeSmapi) -> SmapiClient:
-    return smapi_client(fake)
 
 
 # -- operations ------------------------------------------------------------------------------

@@ -6,27 +6,13 @@ from __future__ import annotations
 
 import pytest
 
-from bot.adapters.smapi import SmapiClient
-from bot.devkit.fake_smapi import FakeSmapi
 from bot.domain.endpoints import manifest_endpoints
 from bot.domain.errors import NotFound, Refused, StalePlan
 from tests.support.fakes import SKILL_ID
-from tests.support.smapi import smapi_client
 
 SKILL = SKILL_ID
 PROD1 = "arn:aws:lambda:us-east-1:123456789012:function:trivia-skill:PROD1"
 PROD2 = "arn:aws:lambda:us-east-1:123456789012:function:trivia-skill:PROD2"
-
-
-@pytest.fixture
-def fake(smapi: FakeSmapi) -> FakeSmapi:
-    """The fake SMAPI of tests/conftest.py, knowing ``SKILL``."""
-    return smapi
-
-
-@pytest.fixture
-def client(fake: FakeSmapi) -> SmapiClient:
-    return smapi_client(fake)
 
 
 def test_a_stage_is_read_with_its_etag_and_updated_with_it(fake, client):

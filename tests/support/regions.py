@@ -9,11 +9,11 @@ from typing import Any
 
 from bot.adapters.store import open_store
 from bot.bootstrap import Composed, UseCases, compose
-from bot.config import Settings, parse_skills
+from bot.config import Settings
 from bot.domain.model import Skill
 from tests.support.canary import FakeMetrics
-from tests.support.fakes import SKILL_ID, FakeClock, FakeLambda, FakeNotifier
-from tests.support.users import APPROVER, OPERATOR
+from tests.support.fakes import FakeClock, FakeLambda, FakeNotifier
+from tests.support.world import world_config
 
 NA = "trivia-skill"
 EU = "arn:aws:lambda:eu-west-1:123456789012:function:trivia"
@@ -22,22 +22,7 @@ FUNCTIONS = {"NA": NA, "EU": EU, "FE": FE}
 
 
 def regional_config(**entry: Any) -> Any:
-    return parse_skills(
-        {
-            "announce_channel": "C0ANNOUNCE",
-            "operators": [OPERATOR, "U0BOB"],
-            "approvers": [APPROVER],
-            "skills": {
-                "trivia": {
-                    "function": NA,
-                    "alexa_skill_id": SKILL_ID,
-                    "channel": "C0TRIVIA",
-                    "regional_functions": {"EU": EU, "FE": FE},
-                    **entry,
-                }
-            },
-        }
-    )
+    return world_config(NA, entry={"regional_functions": {"EU": EU, "FE": FE}, **entry})
 
 
 @dataclass

@@ -6,6 +6,7 @@ The services are composed exactly as a real start composes them
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,8 +23,11 @@ def trivia_skill(function: str = "trivia-skill") -> Skill:
     return Skill("trivia", function, SKILL_ID, ("PROD1", "PROD2"), "PROD1", "C0TRIVIA")
 
 
-def world_config(function: str = "trivia-skill", **overrides: Any) -> Any:
-    """The skills file of the world: one skill, operators Alice and Bob, approver Carol."""
+def world_config(
+    function: str = "trivia-skill", *, entry: Mapping[str, Any] | None = None, **overrides: Any
+) -> Any:
+    """The skills file of the world: one skill (``entry`` adds keys to its entry),
+    operators Alice and Bob, approver Carol; ``overrides`` the top-level keys."""
     skill = trivia_skill(function)
     return parse_skills(
         {
@@ -35,6 +39,7 @@ def world_config(function: str = "trivia-skill", **overrides: Any) -> Any:
                     "function": skill.function,
                     "alexa_skill_id": skill.alexa_skill_id,
                     "channel": skill.channel,
+                    **(entry or {}),
                 }
             },
             **overrides,
