@@ -39,22 +39,31 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStore]:
         s.close()
 
 
-@pytest.fixture
-def moto_endpoint(monkeypatch) -> Iterator[str]:
-    """moto_server over HTTP: the bot process reaches it through AWS_ENDPOINT_URL."""
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[str]:
+    """moto_server over HTTP in this process, one for all its tests (stopping one takes
+    half a second); its URL. Tests take it through :func:`moto_endpoint`."""
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def moto_endpoint(moto_server: str, monkeypatch) -> Iterator[str]:
+    """moto_server over HTTP, empty: the bot process reaches it through AWS_ENDPOINT_URL."""
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    url = f"http://127.0.0.1:{port}"
     try:
-        yield url
+        yield moto_server
     finally:
-        # moto's state lives in this process; the next server must start empty
-        urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST"))
-        server.stop()
+        # moto's state lives in this process; the next test must find it empty
+        reset = urllib.request.Request(f"{moto_server}/moto-api/reset", method="POST")
+        urllib.request.urlopen(reset).close()
 
 
 @pytest.fixture

@@ -35,6 +35,7 @@ from tests.support.shipping import (
     healthcheck,
     only,
     pip_install_step,
+    wheelhouse,
 )
 from tests.support.skills import skills_toml
 from tests.support.slack_world import SECRET, TOKEN
@@ -87,11 +88,14 @@ def install_as_the_dockerfile_does(root: Path) -> Path:
         (src / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / name, src / name)
     venv = root / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    # the image's pip is its base image's: this test's pip installs into the new venv
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     python = venv / "bin" / "python"
     install = pip_install_step(dockerfile(ROOT / "Dockerfile"))
+    # what the index would give, from wheels made once (see wheelhouse)
+    local = ["--no-index", "--find-links", str(wheelhouse())]
     done = subprocess.run(
-        [str(python), "-m", "pip", *install, "--quiet"],
+        [sys.executable, "-m", "pip", "--python", str(python), *install, *local, "--quiet"],
         cwd=src,
         capture_output=True,
         text=True,

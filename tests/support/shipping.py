@@ -10,14 +10,20 @@ default::
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import re
 import shlex
 import subprocess
+import sys
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+#: wheels of the project's dependencies, built once per pyproject.toml (see :func:`wheelhouse`)
+WHEELS = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "skillbot-tests"
 
 
 @dataclass(frozen=True)
@@ -137,3 +143,28 @@ _INTERPOLATION = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::?-(?P<defa
 def compose_default(value: str) -> str:
     """A Compose value with every ``${VAR:-default}`` replaced by its default."""
     return _INTERPOLATION.sub(lambda m: m["default"] or "", value)
+
+
+def wheelhouse() -> Path:
+    """A folder of wheels of everything ``pip install .`` needs (the dependencies and the
+    build backend of pyproject.toml), built from the package index once per version of
+    pyproject.toml, so that installing the build context again unpacks them instead of
+    downloading and building them again. The project itself is never in it."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    wanted = [*project["build-system"]["requires"], *project["project"]["dependencies"]]
+    key = hashlib.sha256("\n".join(wanted).encode()).hexdigest()[:16]
+    house = WHEELS / f"wheels-{key}"
+    if (house / "complete").exists():
+        return house
+    building = house.with_name(f"{house.name}.{os.getpid()}")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "-w", str(building), *wanted],
+        check=True,
+        timeout=600,
+    )
+    (building / "complete").touch()
+    try:
+        building.rename(house)
+    except OSError:  # built meanwhile by another run: theirs is as good
+        subprocess.run(["rm", "-rf", str(building)], check=False)
+    return house

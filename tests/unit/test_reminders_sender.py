@@ -13,6 +13,7 @@ import pytest
 
 from bot.adapters.scheduler import ReminderSender
 from bot.service.reminders import Dispatch
+from tests.support.process import wait_until
 
 
 class DeliveryLog:
@@ -72,10 +73,7 @@ def test_reminders_go_out_at_their_send_time_in_order(started):
 
     assert [cert for cert, _ in posted] == ["soon", "late"]
     assert posted[0][1] - begin >= 0.19 and posted[1][1] - begin >= 0.39
-    deadline = time.monotonic() + 2
-    while not sender.idle() and time.monotonic() < deadline:
-        time.sleep(0.01)  # the flag clears right after the post returns
-    assert sender.idle()
+    wait_until(sender.idle, 2)  # the flag clears right after the post returns
 
 
 def test_posts_to_one_channel_keep_their_spacing_even_when_claimed_together(started):
