@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 import re
 import signal
 import subprocess
 import sys
-import threading
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,7 +23,7 @@ import boto3
 import pytest
 
 from bot.devkit.json_server import free_port
-from tests.support.process import ROOT
+from tests.support.process import ROOT, Child
 
 CHROMIUM = Path("/usr/bin/chromium")
 LAUNCH_ARGS = [
@@ -93,41 +91,21 @@ def demo(tmp_path: Path) -> Iterator[Demo]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "AWS_", "ALEXA_"))}
     options = ["--port", str(port), "--data", str(tmp_path), "--reminder-schedule", "3s"]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "demo", *options],
-        cwd=ROOT,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    lines: queue.Queue[str | None] = queue.Queue()
-    output: list[str] = []
-
-    def read() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            output.append(line)
-            lines.put(line)
-        lines.put(None)
-
-    threading.Thread(target=read, daemon=True).start()
+    argv = [sys.executable, "-m", "bot", "demo", *options]
+    child = Child(argv, env, cwd=ROOT, name="demo").start()
+    assert child.proc is not None
     try:
-        while True:
-            line = lines.get(timeout=60)
-            assert line is not None, "the demo exited before it was ready:\n" + "".join(output)
-            match = re.search(r"skillbot demo: (http://\S+)", line)
-            if match:
-                break
+        line = child.wait_for_log("skillbot demo: http", timeout=60)
+        match = re.search(r"skillbot demo: (http://\S+)", line)
+        assert match is not None, line
         url = match.group(1)
         with urllib.request.urlopen(f"{url}/playground/config", timeout=10) as answer:
             config = json.load(answer)
-        yield Demo(url, config["aws_endpoint"], tmp_path, process, output)
+        yield Demo(url, config["aws_endpoint"], tmp_path, child.proc, child.lines)
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-            process.wait(timeout=30)
+        if child.proc.poll() is None:
+            child.proc.send_signal(signal.SIGINT)
+            child.proc.wait(timeout=30)
 
 
 def test_a_whole_rotation_through_the_page(browser: Any, demo: Demo) -> None:

@@ -14,9 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.devkit.fake_slack import FakeSlack
-from tests.support.process import Child, isolated_env
+from tests.support.process import Child, bot_env
 from tests.support.skills import skills_config, write_skills_file
-from tests.support.slack_world import TOKEN
 
 SCRIPT = Path(sys.executable).with_name("skillbot")
 #: a GitHub Actions run of the repository acme/trivia
@@ -31,16 +30,12 @@ RUN_URL = "https://github.com/acme/trivia/actions/runs/4242"
 
 
 def cli_env(fake: FakeSlack, aws_endpoint: str, tmp_path: Path, **extra: str) -> dict[str, str]:
-    """The command line's environment: the bot's database and skills file in
-    ``tmp_path``, the fake Slack, moto_server."""
-    settings = {
-        "SLACK_BOT_TOKEN": TOKEN,
-        "SLACK_API_URL": fake.api_url,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'skillbot.db'}",
-        "SKILLBOT_CONFIG": str(tmp_path / "skillbot.toml"),
-        "AWS_ENDPOINT_URL": aws_endpoint,
-    }
-    return isolated_env(**{**settings, **extra})
+    """The command line's environment: the bot's (no signing secret: no HTTP), its
+    database and skills file in ``tmp_path``, the fake Slack, moto_server."""
+    config = tmp_path / "skillbot.toml"
+    env = bot_env(tmp_path, fake.api_url, aws_endpoint, config=config, signing_secret=None)
+    env.update(extra)
+    return env
 
 
 def write_skills(tmp_path: Path, **overrides: Any) -> Path:
