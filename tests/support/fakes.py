@@ -143,17 +143,24 @@ class FakeLambda:
             )
             return fn.versions[number]
 
+    @staticmethod
+    def _guarded(fn: FakeFunction, alias: str, revision_id: str) -> AliasState:
+        """The alias about to change, checked as Lambda does: it exists, and its
+        ``RevisionId`` is the one the caller read."""
+        current = fn.aliases.get(alias)
+        if current is None:
+            raise NotFound(f"no alias {alias}")
+        if current.revision_id != revision_id:
+            raise StalePlan("PreconditionFailedException: revision id mismatch")
+        return current
+
     def update_alias(
         self, function: str, alias: str, version: str, revision_id: str, *, clear_routing: bool
     ) -> AliasState:
         self.calls.append(f"update_alias {alias} {version}")
         with self._lock:
             fn = self._fn(function)
-            current = fn.aliases.get(alias)
-            if current is None:
-                raise NotFound(f"no alias {alias}")
-            if current.revision_id != revision_id:
-                raise StalePlan("PreconditionFailedException: revision id mismatch")
+            current = self._guarded(fn, alias, revision_id)
             if version != LATEST and version not in fn.versions:
                 raise NotFound(f"no version {version}")
             routing = {} if clear_routing else current.routing
@@ -201,11 +208,7 @@ class FakeLambda:
         self.calls.append(f"route {alias} {version} {weights}")
         with self._lock:
             fn = self._fn(function)
-            current = fn.aliases.get(alias)
-            if current is None:
-                raise NotFound(f"no alias {alias}")
-            if current.revision_id != revision_id:
-                raise StalePlan("PreconditionFailedException: revision id mismatch")
+            current = self._guarded(fn, alias, revision_id)
             fn.aliases[alias] = replace(
                 current, version=version, revision_id=self._revision(), routing=dict(weights)
             )
