@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.devkit.json_server import free_port
-from tests.support.process import REGION, Child, bot_env, isolated_env, start_bot
+from tests.support.process import REGION, Child, bot_env, http_status, isolated_env, start_bot
 from tests.support.skills import skills_config, write_skills_file
 
 REPO = Path(__file__).resolve().parent.parent
@@ -118,18 +118,6 @@ class Processes:
 
 
 # -- HTTP ------------------------------------------------------------------------------
-
-
-def http_status(url: str, timeout: float = 2.0) -> int | None:
-    """Status of GET ``url``; None when nothing answers (yet)."""
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
-            response.read()
-            return int(response.status)
-    except urllib.error.HTTPError as err:
-        return int(err.code)
-    except (OSError, urllib.error.URLError):
-        return None
 
 
 class NotReady(RuntimeError):

@@ -19,7 +19,7 @@ from bot import blocks
 from bot.devkit.aws import create_skill_function, deploy
 from bot.devkit.fake_slack import FakeSlack
 from bot.devkit.slack_requests import block_action_body
-from tests.support import aws
+from tests.support import aws as aws_state
 from tests.support.aws import alias_version, create_regional_functions
 from tests.support.cli import (
     GITHUB_RUN,
@@ -58,7 +58,7 @@ class Stage:
         return alias_version(self.client, FN, "PROD1")
 
     def versions(self) -> list[str]:
-        return [v for v in aws.versions(self.client) if v != "$LATEST"]
+        return [v for v in aws_state.versions(self.client) if v != "$LATEST"]
 
 
 @pytest.fixture

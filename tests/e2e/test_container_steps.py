@@ -17,8 +17,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +25,7 @@ import pytest
 
 from bot.devkit.fake_slack import FakeSlack
 from bot.devkit.json_server import free_port
+from tests.support.process import http_status
 from tests.support.shipping import (
     ROOT,
     build_context,
@@ -105,16 +104,6 @@ def install_as_the_dockerfile_does(root: Path) -> Path:
     return venv / "bin"
 
 
-def healthz(url: str) -> int | None:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return int(response.status)
-    except urllib.error.HTTPError as err:
-        return err.code
-    except OSError:
-        return None  # not listening yet
-
-
 def test_the_image_steps_install_start_answer_healthz_and_stop_cleanly(image_root, moto_endpoint):
     steps = dockerfile(ROOT / "Dockerfile")
     command = exec_form(only(steps, "CMD"))
@@ -158,12 +147,12 @@ def test_the_image_steps_install_start_answer_healthz_and_stop_cleanly(image_roo
         url = f"http://127.0.0.1:{port}/healthz"
         try:
             deadline = time.monotonic() + READY_WITHIN
-            status = healthz(url)
+            status = http_status(url)
             while status != 200 and time.monotonic() < deadline:
                 try:
                     process.wait(timeout=0.2)  # returns at once if the bot exits
                 except subprocess.TimeoutExpired:
-                    status = healthz(url)
+                    status = http_status(url)
                     continue
                 break
             where = f"started {run_as.how}; log:\n{log_path.read_text()}"

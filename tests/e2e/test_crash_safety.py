@@ -15,7 +15,7 @@ from bot.devkit.aws import create_skill_function, deploy
 from bot.devkit.fake_slack import FakeSlack
 from bot.devkit.json_server import free_port
 from bot.devkit.slack_requests import block_action_body
-from tests.support import aws
+from tests.support import aws as aws_state
 from tests.support.aws_proxy import FreezingProxy
 from tests.support.e2e import Bot
 from tests.support.messages import button_value
@@ -58,13 +58,13 @@ class Rig:
         self.proxy.release.set()
 
     def aliases(self) -> tuple[str, str]:
-        return aws.aliases(self.client)
+        return aws_state.aliases(self.client)
 
     def live_tag(self) -> str | None:
-        return aws.live_tag(self.client)
+        return aws_state.live_tag(self.client)
 
     def versions(self) -> list[str]:
-        return aws.versions(self.client)
+        return aws_state.versions(self.client)
 
 
 @pytest.fixture

@@ -14,8 +14,8 @@ from bot import blocks
 from bot.devkit.aws import deploy
 from bot.devkit.fake_slack import FakeSlack
 from bot.devkit.json_server import free_port
-from tests.support import aws
-from tests.support.aws import create_regional_functions, in_every_region
+from tests.support import aws as aws_state
+from tests.support.aws import create_regional_functions, deploy_everywhere, in_every_region
 from tests.support.canary import publish_lambda_metrics
 from tests.support.e2e import Bot
 from tests.support.messages import button_value
@@ -48,16 +48,11 @@ def regional_bot(moto_endpoint, tmp_path) -> Iterator[tuple[Bot, dict]]:
 
 def aliases(functions) -> dict[str, tuple[str, str]]:
     """Each region's (PROD1, PROD2) versions."""
-    return in_every_region(functions, aws.aliases)
+    return in_every_region(functions, aws_state.aliases)
 
 
 def tags(functions) -> set[str | None]:
-    return set(in_every_region(functions, aws.live_tag).values())
-
-
-def deploy_everywhere(functions, source: str) -> None:
-    for fn, client in functions.values():
-        deploy(client, fn, source)
+    return set(in_every_region(functions, aws_state.live_tag).values())
 
 
 def announced(b: Bot, needle: str) -> list[dict]:
@@ -115,7 +110,7 @@ def test_a_three_region_skill_through_a_whole_cycle(regional_bot):
 
 def routing(functions) -> dict[str, tuple[str, dict]]:
     """Each region's PROD1: its version and its weights."""
-    return in_every_region(functions, aws.routing)
+    return in_every_region(functions, aws_state.routing)
 
 
 def traffic(functions, region: str, version: str, invocations: int, errors: int = 0) -> None:
@@ -167,7 +162,7 @@ def test_regions_out_of_sync_are_refused_before_anything_moves(regional_bot):
 
 
 def versions(functions) -> dict[str, list[str]]:
-    return in_every_region(functions, aws.versions)
+    return in_every_region(functions, aws_state.versions)
 
 
 def test_prune_deletes_old_versions_in_every_region(regional_bot):

@@ -8,7 +8,7 @@ from bot import blocks
 from bot.devkit.aws import create_skill_function, deploy
 from bot.devkit.fake_slack import FakeSlack
 from bot.domain.alexa import withdraw_reason
-from tests.support import aws
+from tests.support import aws as aws_state
 from tests.support.aws import alias_version
 from tests.support.fakes import SKILL_ID
 from tests.support.messages import button_value
@@ -30,7 +30,7 @@ def world(aws, tmp_path, smapi):
 
 
 def live_tag(world):
-    return aws.live_tag(world.lambda_client)
+    return aws_state.live_tag(world.lambda_client)
 
 
 def certify_and_submit(world):

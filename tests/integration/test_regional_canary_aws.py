@@ -14,11 +14,14 @@ import pytest
 from bot.adapters.cloudwatch import CloudWatchMetrics
 from bot.devkit.aws import deploy
 from bot.domain.errors import SkillbotError, StalePlan
-from tests.support import aws
-from tests.support.aws import REGIONAL, create_regional_functions, in_every_region
+from tests.support import aws as aws_state
+from tests.support.aws import REGIONAL, in_every_region
 from tests.support.canary import publish_lambda_metrics
 from tests.support.faults import KINDS, inject, refuse_revision
-from tests.support.regions import compose_regional, moto_regional_adapter, stub_eu_publish
+from tests.support.regions import (
+    regional_on_moto,
+    stub_eu_publish,
+)
 from tests.support.users import OPERATOR
 
 DEFAULT_REGION = "us-east-1"
@@ -26,18 +29,11 @@ DEFAULT_REGION = "us-east-1"
 
 @pytest.fixture
 def regional(aws):
-    functions = create_regional_functions("trivia")
-    adapter = moto_regional_adapter(functions)
     metrics = CloudWatchMetrics(
         boto3.client("cloudwatch", region_name=DEFAULT_REGION),
         regional_client=lambda region: boto3.client("cloudwatch", region_name=region),
     )
-    services, notifier, _skill = compose_regional(
-        adapter,
-        metrics=metrics,
-        function="trivia",
-        regional_functions={r: functions[r][0] for r in ("EU", "FE")},
-    )
+    services, notifier, functions = regional_on_moto(metrics=metrics)
     services.runtime.clock.now = datetime.now(UTC).replace(microsecond=0)  # CloudWatch's time
     for fn, client in functions.values():
         deploy(client, fn, "VERSION = 3\n")
@@ -45,7 +41,7 @@ def regional(aws):
 
 
 def routing(functions):
-    return in_every_region(functions, aws.routing)
+    return in_every_region(functions, aws_state.routing)
 
 
 def put(region, at, version, invocations, errors):

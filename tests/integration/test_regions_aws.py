@@ -9,11 +9,13 @@ from __future__ import annotations
 import pytest
 from botocore.stub import ANY, Stubber
 
-from bot.devkit.aws import deploy
 from bot.domain.errors import SkillbotError, StalePlan
-from tests.support.aws import create_regional_functions
+from tests.support.aws import deploy_everywhere
 from tests.support.faults import inject, refuse_revision
-from tests.support.regions import compose_regional, moto_regional_adapter, stub_eu_publish
+from tests.support.regions import (
+    regional_on_moto,
+    stub_eu_publish,
+)
 from tests.support.users import OPERATOR
 
 REGIONS = ("NA", "EU", "FE")
@@ -21,14 +23,7 @@ REGIONS = ("NA", "EU", "FE")
 
 @pytest.fixture
 def regional(aws):
-    functions = create_regional_functions("trivia")
-    adapter = moto_regional_adapter(functions)
-    services, notifier, _skill = compose_regional(
-        adapter,
-        function="trivia",
-        regional_functions={r: functions[r][0] for r in ("EU", "FE")},
-    )
-    return services, notifier, functions
+    return regional_on_moto()
 
 
 def state(functions, alias="PROD1"):
@@ -50,11 +45,6 @@ def version_counts(functions):
         r: len(client.list_versions_by_function(FunctionName=fn)["Versions"])
         for r, (fn, client) in functions.items()
     }
-
-
-def deploy_everywhere(functions, source="VERSION = 3\n"):
-    for fn, client in functions.values():
-        deploy(client, fn, source)
 
 
 def announcements(notifier):

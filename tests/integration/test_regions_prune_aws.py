@@ -7,33 +7,26 @@ from __future__ import annotations
 import pytest
 
 from bot.devkit.aws import deploy
-from tests.support import aws
-from tests.support.aws import create_regional_functions
-from tests.support.regions import compose_regional, moto_regional_adapter
+from tests.support import aws as aws_state
+from tests.support.regions import regional_on_moto
 from tests.support.users import OPERATOR
 
 
 @pytest.fixture
 def regional(aws):
     """v1 (PROD1), v2 (PROD2) and v3..v6 in every region."""
-    functions = create_regional_functions("trivia")
-    adapter = moto_regional_adapter(functions)
+    services, _notifier, functions = regional_on_moto()
     for n in range(3, 7):
         for fn, client in functions.values():
             deploy(client, fn, f"VERSION = {n}\n")
             client.publish_version(FunctionName=fn)
-    services, _notifier, _skill = compose_regional(
-        adapter,
-        function="trivia",
-        regional_functions={r: functions[r][0] for r in ("EU", "FE")},
-    )
     yield services, functions
     services.close()
 
 
 def versions(functions, region):
     fn, client = functions[region]
-    return aws.versions(client, fn)
+    return aws_state.versions(client, fn)
 
 
 def test_prune_deletes_in_every_region_keeping_each_regions_own_references(regional):

@@ -6,7 +6,7 @@ from bot import blocks
 from bot.devkit.aws import deploy
 from bot.devkit.slack_requests import retry_headers
 from bot.domain.model import CertificationState
-from tests.support import aws
+from tests.support import aws as aws_state
 from tests.support.messages import button_value
 from tests.support.skills import CHANNEL
 from tests.support.slack_world import ack_body
@@ -16,7 +16,7 @@ FN = "trivia-skill"
 
 
 def aliases(world):
-    return aws.aliases(world.lambda_client)
+    return aws_state.aliases(world.lambda_client)
 
 
 def plan_for(world, text, user=OPERATOR):

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from bot.adapters.lambda_aws import LambdaAdapter
-from bot.devkit.aws import create_skill_function
+from bot.devkit.aws import create_skill_function, deploy
 
 T = TypeVar("T")
 
@@ -77,3 +77,9 @@ def in_every_region(
 ) -> dict[str, T]:
     """``read(client, function)`` in each region of :func:`create_regional_functions`."""
     return {region: read(client, fn) for region, (fn, client) in functions.items()}
+
+
+def deploy_everywhere(functions: dict[str, tuple[str, Any]], source: str = "VERSION = 3\n") -> None:
+    """New code on ``$LATEST`` in every region of :func:`create_regional_functions`."""
+    for fn, client in functions.values():
+        deploy(client, fn, source)

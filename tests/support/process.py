@@ -20,6 +20,8 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -313,3 +315,15 @@ def wait_until(
         if time.monotonic() > deadline:
             raise AssertionError(f"not true within {timeout}s: {predicate}")
         time.sleep(interval)
+
+
+def http_status(url: str, timeout: float = 2.0) -> int | None:
+    """The status of GET ``url``; None when nothing answers (yet)."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            response.read()
+            return int(response.status)
+    except urllib.error.HTTPError as err:
+        return int(err.code)
+    except OSError:  # URLError too: not listening yet
+        return None

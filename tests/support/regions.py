@@ -179,3 +179,19 @@ def stub_eu_publish(functions: dict[str, tuple[str, Any]], code_sha256: str) -> 
     }
     stub.add_response("publish_version", published)
     return stub, str(alias["RevisionId"])
+
+
+def regional_on_moto(**options: Any) -> tuple[Composed, FakeNotifier, dict[str, tuple[str, Any]]]:
+    """The skill ``trivia`` with its function in three regions on in-process moto
+    (``create_regional_functions``), composed over the real adapter (``options`` go to
+    :func:`compose_regional`): its services, notifier and functions."""
+    from tests.support.aws import create_regional_functions
+
+    functions = create_regional_functions("trivia")
+    services, notifier, _skill = compose_regional(
+        moto_regional_adapter(functions),
+        function="trivia",
+        regional_functions={r: functions[r][0] for r in ("EU", "FE")},
+        **options,
+    )
+    return services, notifier, functions
