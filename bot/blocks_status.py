@@ -22,7 +22,7 @@ def status_blocks(
     """One skill's aliases with version, role, last change; the pending certification."""
     skill = view.skill
     roles = view.roles
-    header = f"*{skill.name}* — `{skill.function}`"
+    header = f"*{skill.name}* — `{skill.placements[0].function}`"
     if not roles.recorded:
         header += (
             f"\n_live role taken from the skills file ({roles.live_alias}); "
@@ -45,7 +45,7 @@ def status_blocks(
             ev = alias.last_change
             body += f"\n{ev.operation} {age(ev.at, view.now)} ago by {display(ev.actor)}"
         link = (
-            f"<{console_url(region, skill.function, alias.name)}|{alias.name}>"
+            f"<{console_url(region, skill.placements[0].function, alias.name)}|{alias.name}>"
             if region
             else (alias.name)
         )
@@ -53,7 +53,7 @@ def status_blocks(
     blocks.append({"type": "section", "fields": [{"type": "mrkdwn", "text": f} for f in fields]})
     regions = getattr(view, "regions", ())
     if regions:
-        lines = [f"{skill.default_region}: {_alias_line(view.aliases)}"]
+        lines = [f"{skill.placements[0].region}: {_alias_line(view.aliases)}"]
         lines += [f"{r.region} (`{r.function}`): {_alias_line(r.aliases)}" for r in regions]
         blocks.append(section("*Regions*\n" + "\n".join(lines)))
         if view.disagreement:

@@ -299,7 +299,7 @@ class FunctionCheck:
             if self.stopped.is_set():
                 return self.missing
             try:
-                self.lambda_.get_latest(skill.function)
+                self.lambda_.get_latest(skill.placements[0].function)
             except NotFound:
                 self._missing(skill)
             except SkillbotError as err:
@@ -323,13 +323,13 @@ class FunctionCheck:
         self.missing.append(skill)
         if len(self.missing) > self.LOGGED:
             return
-        where = function_location(skill.function, self.aws.region, self.aws.account)
+        where = function_location(skill.placements[0].function, self.aws.region, self.aws.account)
         log.warning(
             "skill %s: Lambda function %s not found %s; check skills.%s.function in the "
             "skills file, AWS_REGION and the credentials' account (`/skill doctor %s` says "
             "the same)",
             skill.name,
-            skill.function,
+            skill.placements[0].function,
             where,
             skill.name,
             skill.name,

@@ -14,7 +14,7 @@ from bot.service.offers import StatusReport
 def show_status(out: Output, payload: dict[str, Any], report: StatusReport) -> int:
     view, review = report.view, report.review
     skill, roles = view.skill, view.roles
-    out.say(f"{skill.name} — {skill.function}")
+    out.say(f"{skill.name} — {skill.placements[0].function}")
     if not roles.recorded:
         out.say(
             f"  live role from the skills file ({roles.live_alias}); `skillbot doctor` records it"
@@ -64,7 +64,7 @@ def show_status(out: Output, payload: dict[str, Any], report: StatusReport) -> i
         {
             **payload,
             "skill": skill.name,
-            "function": skill.function,
+            "function": skill.placements[0].function,
             "live_alias": roles.live_alias,
             "candidate_alias": roles.candidate_alias,
             "roles_recorded": roles.recorded,

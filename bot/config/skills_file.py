@@ -30,7 +30,7 @@ from bot.domain import actors
 from bot.domain.canary import CanaryRules
 from bot.domain.endpoints import parse_execute_api_url
 from bot.domain.errors import ConfigError
-from bot.domain.model import Skill
+from bot.domain.model import Placement, Skill
 from bot.schedules import ReminderSchedule
 
 SlackId = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{2,}$")]
@@ -64,6 +64,17 @@ class SkillEntry(BaseModel):
     regional_functions: dict[str, str] | None = None
     #: the API Gateway variant per Alexa region: {region: {alias: URL}}
     regional_endpoints: dict[str, dict[str, str]] | None = None
+
+    def placements(self) -> tuple[Placement, ...]:
+        """``function`` first (Alexa's default endpoint: ``NA`` unless NA has a function of
+        its own, then ``default``), then each regional function, by region."""
+        regional = sorted((self.regional_functions or {}).items())
+        urls = self.regional_endpoints or {}
+        first = "default" if "NA" in dict(regional) else "NA"
+        return (
+            Placement(first, self.function, tuple(sorted((self.endpoints or {}).items()))),
+            *(Placement(r, f, tuple(sorted(urls.get(r, {}).items()))) for r, f in regional),
+        )
 
     @field_validator("regional_functions")
     @classmethod
@@ -235,20 +246,14 @@ class SkillsFile(BaseModel):
         return {
             name: Skill(
                 name=name,
-                function=entry.function,
+                placements=entry.placements(),
                 alexa_skill_id=entry.alexa_skill_id,
                 aliases=entry.aliases,
                 initial_live_alias=entry.live_alias or entry.aliases[0],
                 channel=entry.channel or self.announce_channel,
                 reminder_schedule=entry.reminder_schedule,
-                endpoints=dict(entry.endpoints or {}),
                 ssl_certificate_type=(
                     entry.ssl_certificate_type or ("Wildcard" if entry.endpoints else None)
-                ),
-                regional_functions=tuple(sorted((entry.regional_functions or {}).items())),
-                regional_endpoints=tuple(
-                    (region, tuple(sorted(table.items())))
-                    for region, table in sorted((entry.regional_endpoints or {}).items())
                 ),
             )
             for name, entry in self.skills.items()

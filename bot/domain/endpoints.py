@@ -6,8 +6,9 @@ Lambda ARN. Plans, messages, the status view, re-pointing the development stage,
 publication guard and the drift check all ask it. The rest reads and edits stage
 manifests (plain JSON values) and API Gateway routes, without any I/O::
 
-    >>> from bot.domain.model import Skill
-    >>> s = Skill("t", "f", "amzn1.ask.skill.1", ("PROD1", "PROD2"), "PROD1", "C1")
+    >>> from bot.domain.model import Placement, Skill
+    >>> s = Skill("t", (Placement("NA", "f"),), "amzn1.ask.skill.1", ("PROD1", "PROD2"),
+    ...           "PROD1", "C1")
     >>> alias_endpoint(s, "PROD2", "arn:aws:lambda:eu-west-1:1:function:f:PROD2").uri
     'arn:aws:lambda:eu-west-1:1:function:f:PROD2'
 """
@@ -91,16 +92,16 @@ def alias_endpoint(skill: Skill, alias: str, alias_arn: str | None) -> Endpoint:
     ``alias_arn`` (the alias-qualified function ARN) is only read when the skill declares
     no HTTPS endpoints.
 
-    >>> from bot.domain.model import Skill
-    >>> s = Skill("t", "f", "i", ("PROD1", "PROD2"), "PROD1", "C",
-    ...           endpoints={"PROD1": "https://a/p1", "PROD2": "https://a/p2"},
+    >>> from bot.domain.model import Placement, Skill
+    >>> urls = (("PROD1", "https://a/p1"), ("PROD2", "https://a/p2"))
+    >>> s = Skill("t", (Placement("NA", "f", urls),), "i", ("PROD1", "PROD2"), "PROD1", "C",
     ...           ssl_certificate_type="Wildcard")
     >>> alias_endpoint(s, "PROD1", None)
     Endpoint(alias='PROD1', uri='https://a/p1', ssl_certificate_type='Wildcard')
     """
     if alias not in skill.aliases:
         raise ValueError(f"{alias!r} is not an alias of {skill.name}")
-    url = skill.endpoints.get(alias)
+    url = dict(skill.placements[0].endpoints).get(alias)
     if url:
         return Endpoint(alias, url, skill.ssl_certificate_type or "Wildcard")
     if not alias_arn:

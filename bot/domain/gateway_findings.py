@@ -24,14 +24,14 @@ from bot.domain.rotation import Finding
 def region_urls(skill: Skill, region: str | None) -> dict[str, str]:
     """The URL of each alias in Alexa's ``region`` (None: the default endpoint's).
 
-    >>> s = Skill("t", "f", "i", ("P1", "P2"), "P1", "C", endpoints={"P1": "https://a/1"},
-    ...           regional_endpoints=(("EU", (("P1", "https://b/1"),)),))
+    >>> from bot.domain.model import Placement
+    >>> places = (Placement("NA", "f", (("P1", "https://a/1"),)),
+    ...           Placement("EU", "g", (("P1", "https://b/1"),)))
+    >>> s = Skill("t", places, "i", ("P1", "P2"), "P1", "C")
     >>> region_urls(s, "EU"), region_urls(s, None)
     ({'P1': 'https://b/1'}, {'P1': 'https://a/1'})
     """
-    if region is None:
-        return dict(skill.endpoints)
-    return dict(dict(skill.regional_endpoints).get(region, ()))
+    return dict(skill.at(region).endpoints)
 
 
 def gateway_findings(

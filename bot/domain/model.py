@@ -15,61 +15,43 @@ from bot.domain.labels import LATEST as LATEST
 from bot.domain.labels import duration_label as duration_label
 from bot.domain.labels import version_label as version_label
 from bot.domain.placements import Move as Move
-from bot.domain.placements import Placement
+from bot.domain.placements import Placement as Placement
 from bot.domain.text import escape as escape  # typed text made inert in Slack's mrkdwn
 from bot.domain.words import Run
 
 
 @dataclass(frozen=True)
 class Skill:
-    """One Alexa skill behind one Lambda function with two rotating aliases.
+    """One Alexa skill, served by one Lambda function per AWS region it runs in (its
+    placements, the one named by ``function`` in the skills file first), with two rotating
+    aliases that move in lockstep everywhere.
 
-    >>> s = Skill("trivia", "trivia-skill", "amzn1.ask.skill.x", ("PROD1", "PROD2"), "PROD1", "C1")
+    >>> s = Skill("trivia", (Placement("NA", "trivia-skill"),), "amzn1.ask.skill.x",
+    ...           ("PROD1", "PROD2"), "PROD1", "C1")
     >>> s.other_alias("PROD1")
     'PROD2'
     """
 
     name: str
-    function: str
+    placements: tuple[Placement, ...]
     alexa_skill_id: str
     aliases: tuple[str, str]
     initial_live_alias: str
     channel: str
     #: optional per-skill reminder schedule overriding the global one
     reminder_schedule: str | None = None
-    #: the API Gateway variant: the HTTPS endpoint Alexa calls for each alias (else its ARN)
-    endpoints: dict[str, str] = field(default_factory=dict, hash=False)
-    #: SMAPI's ``sslCertificateType`` of those HTTPS endpoints
+    #: SMAPI's ``sslCertificateType`` of the HTTPS endpoints (API Gateway variant)
     ssl_certificate_type: str | None = None
-    #: Alexa's regional endpoints (``EU``, ``FE``, ``NA``) served by functions in other AWS
-    #: regions, as (region, function ARN) pairs; they rotate in lockstep with ``function``
-    regional_functions: tuple[tuple[str, str], ...] = ()
-    #: the API Gateway variant, per Alexa region: (region, {alias: URL}) pairs
-    regional_endpoints: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
 
     @property
-    def default_region(self) -> str:
-        """The first placement's name: ``NA`` unless NA has its own function."""
-        return "default" if any(r == "NA" for r, _ in self.regional_functions) else "NA"
+    def behind_gateway(self) -> bool:
+        """The API Gateway variant: Alexa calls an HTTPS endpoint per alias, not its ARN."""
+        return any(p.endpoints for p in self.placements)
 
-    @property
-    def placements(self) -> tuple[Placement, ...]:
-        """Every AWS region the skill runs in, the function named first in the file first.
-
-        >>> eu = (("EU", "arn:aws:lambda:eu-west-1:1:function:f"),)
-        >>> s = Skill("t", "f", "i", ("P", "Q"), "P", "C", regional_functions=eu)
-        >>> [p.region for p in s.placements]
-        ['NA', 'EU']
-        """
-        urls = dict(self.regional_endpoints)
-        return (
-            Placement(self.default_region, self.function, tuple(sorted(self.endpoints.items()))),
-            *(Placement(r, f, urls.get(r, ())) for r, f in self.regional_functions),
-        )
-
-    def function_of(self, region: str) -> str:
-        """The function that serves Alexa's ``region`` (the default one unless listed)."""
-        return dict(self.regional_functions).get(region, self.function)
+    def at(self, region: str | None) -> Placement:
+        """The placement serving Alexa's ``region`` (None, or one without its own
+        function: the one Alexa's default endpoint calls)."""
+        return next((p for p in self.placements if p.region == region), self.placements[0])
 
     def other_alias(self, alias: str) -> str:
         first, second = self.aliases

@@ -34,7 +34,8 @@ from bot.domain.words import Run, words
 def resolve_roles(skill: Skill, recorded_live_alias: str | None) -> Roles:
     """The recorded role wins; the skills file's ``live_alias`` is adopted until one is.
 
-    >>> s = Skill("t", "f", "id", ("PROD1", "PROD2"), "PROD1", "C")
+    >>> from bot.domain.model import Placement
+    >>> s = Skill("t", (Placement("NA", "f"),), "id", ("PROD1", "PROD2"), "PROD1", "C")
     >>> resolve_roles(s, "PROD2").live_alias, resolve_roles(s, None).recorded
     ('PROD2', False)
     """
@@ -97,10 +98,11 @@ def check_no_canary(canary: Canary | None, alias: str | None, doing: str) -> Non
     )
 
 
-def require_alias(state: AliasState | None, skill: Skill, alias: str) -> AliasState:
+def require_alias(state: AliasState | None, skill: Skill, alias: str, function: str) -> AliasState:
+    """``state``, the alias ``alias`` of ``function`` (one of ``skill``'s placements')."""
     if state is None:
         raise NotFound(
-            f"Alias {alias} of {skill.function} does not exist.",
+            f"Alias {alias} of {function} does not exist.",
             # a promotion by reaction says it in the thread as plain text
             hint=f"Run `/skill doctor {skill.name}` and press Fix to create it.",
         )
@@ -241,7 +243,7 @@ def diagnose(
                     f"{alias} sends all its traffic to {version_label(state.version)}",
                 )
             )
-        if not skill.endpoints:  # behind API Gateway, Alexa never invokes the alias itself
+        if not skill.behind_gateway:  # behind API Gateway, Alexa never invokes the alias itself
             findings.append(_trigger_finding(skill, alias, triggers.get(alias, [])))
     if recorded_live_alias in skill.aliases:
         findings.append(

@@ -111,14 +111,15 @@ def endpoint_names(
     """Every endpoint of every alias, named for people: ``PROD2 EU (the candidate)``; the
     default function's endpoint carries its region's name only when there are regions.
 
-    >>> s = Skill("t", "f", "i", ("PROD1", "PROD2"), "PROD1", "C")
+    >>> from bot.domain.model import Placement
+    >>> s = Skill("t", (Placement("NA", "f"),), "i", ("PROD1", "PROD2"), "PROD1", "C")
     >>> endpoint_names(s, {"PROD2": StageTarget(Endpoint("PROD2", "arn:p2"))}, "PROD1")
     {'arn:p2': 'PROD2 (the candidate)'}
     """
     names: dict[str, str] = {}
     for alias, target in targets.items():
         role = "live" if alias == live_alias else "the candidate"
-        default = f"{alias} {skill.default_region}" if target.regional else alias
+        default = f"{alias} {skill.placements[0].region}" if target.regional else alias
         names.setdefault(target.default.uri, f"{default} ({role})")
         for region, endpoint in target.regional:
             names.setdefault(endpoint.uri, f"{alias} {region} ({role})")
@@ -134,7 +135,8 @@ def live_stage_drift(
     """Does every place of the published (live) Alexa skill call *its own* region's
     endpoint of the alias skillbot believes is live? ``targets``: each alias's.
 
-    >>> s = Skill("t", "f", "i", ("PROD1", "PROD2"), "PROD1", "C")
+    >>> from bot.domain.model import Placement
+    >>> s = Skill("t", (Placement("NA", "f"),), "i", ("PROD1", "PROD2"), "PROD1", "C")
     >>> targets = {a: StageTarget(Endpoint(a, f"arn:{a}")) for a in s.aliases}
     >>> live_stage_drift(s, Roles("PROD1", "PROD2"), SkillEndpoints("arn:PROD1"), targets).ok
     True

@@ -51,7 +51,8 @@ class EndpointBook:
 
     def endpoint(self, skill: Skill, alias: str) -> Endpoint:
         """The alias's HTTPS endpoint (API Gateway variant), else its alias-qualified ARN."""
-        arn = None if skill.endpoints else self.lambda_.alias_arn(skill.function, alias)
+        first = skill.placements[0]  # what Alexa's default endpoint calls
+        arn = None if first.endpoints else self.lambda_.alias_arn(first.function, alias)
         return alias_endpoint(skill, alias, arn)
 
     def by_alias(self, skill: Skill) -> dict[str, Endpoint]:
@@ -61,10 +62,9 @@ class EndpointBook:
         """What a stage must call for ``alias``: the default endpoint, and each region
         with its own function that function's ``alias`` (or its HTTPS endpoint)."""
         regional = []
-        urls = {region: dict(table) for region, table in skill.regional_endpoints}
-        for region, function in skill.regional_functions:
-            if region in urls:
-                own = Endpoint(alias, urls[region][alias], skill.ssl_certificate_type)
+        for region, function, urls in skill.placements[1:]:
+            if urls:
+                own = Endpoint(alias, dict(urls)[alias], skill.ssl_certificate_type)
             else:
                 own = Endpoint(alias, self.lambda_.alias_arn(function, alias))
             regional.append((region, own))

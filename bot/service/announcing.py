@@ -92,7 +92,11 @@ class Announcer:
         self.endpoint_line = endpoint_line
 
     def console(self, skill: Skill, alias: str | None) -> str | None:
-        return blocks.console_url(self.region, skill.function, alias) if self.region else None
+        return (
+            blocks.console_url(self.region, skill.placements[0].function, alias)
+            if self.region
+            else None
+        )
 
     def change_applied(self, change: Change) -> Delivery:
         """Announce a change in the skill's channel (and the certification's thread)."""

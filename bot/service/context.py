@@ -42,7 +42,9 @@ class RotationContext:
             ) from None
 
     def roles(self, skill: Skill) -> Roles:
-        return rotation.resolve_roles(skill, self.lambda_.read_live_alias(skill.function))
+        return rotation.resolve_roles(
+            skill, self.lambda_.read_live_alias(skill.placements[0].function)
+        )
 
     def active_canary(self, skill: Skill) -> Canary | None:
         return self.canaries.active(skill.name) if self.canaries is not None else None
@@ -61,7 +63,9 @@ class RotationContext:
 
     def recent_versions(self, skill: Skill) -> str:
         versions = sorted(
-            (v.number for v in self.lambda_.list_versions(skill.function)), key=int, reverse=True
+            (v.number for v in self.lambda_.list_versions(skill.placements[0].function)),
+            key=int,
+            reverse=True,
         )
         return ", ".join(versions[:8]) or "none published yet"
 

@@ -63,9 +63,8 @@ def placement_findings(
     canary = ctx.active_canary(skill)  # its weights are not leftovers
     if canary is not None and not first:
         canary = canary.in_region(region)
-    there = replace(skill, function=function)
     found: list[Located] = []
-    for finding in rotation.diagnose(there, roles, recorded, aliases, triggers, newest, canary):
+    for finding in rotation.diagnose(skill, roles, recorded, aliases, triggers, newest, canary):
         if region and finding.check == "role record":
             finding = _role_finding(skill, region, roles, recorded)
         if region:
@@ -94,7 +93,7 @@ def _role_finding(
     return rotation.Finding(
         "role record",
         False,
-        f"{region}'s function {what}, {skill.default_region}'s {roles.live_alias}; Fix "
+        f"{region}'s function {what}, {skill.placements[0].region}'s {roles.live_alias}; Fix "
         f"records {roles.live_alias} there.",
         FixKind.RECORD_ROLES,
         roles.live_alias,

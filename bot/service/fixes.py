@@ -10,7 +10,6 @@ A fix whose change a lost attempt already made completes as "nothing to do"::
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 
 from bot.domain import rotation
 from bot.domain.errors import StalePlan
@@ -19,7 +18,7 @@ from bot.domain.words import Run, words
 from bot.service.context import RotationContext
 from bot.service.gateway import GatewayChecks
 
-#: one fix at one placement: (ctx, the skill as that placement sees it, plan, gateway) →
+#: one fix at its plan's one placement: (ctx, skill, plan, gateway) →
 #: True when it changed AWS, False when there was nothing left to do
 Fix = Callable[[RotationContext, Skill, Plan, GatewayChecks | None], bool]
 
@@ -29,9 +28,7 @@ def apply_fix(
 ) -> Change:
     assert plan.alias is not None and plan.fix is not None
     roles = ctx.roles(skill)
-    move = plan.moves[0]
-    there = replace(skill, function=move.function)
-    changed = FIXES[plan.fix](ctx, there, plan, gateway)
+    changed = FIXES[plan.fix](ctx, skill, plan, gateway)
     return Change(
         plan=plan,
         alias=plan.alias,
@@ -44,8 +41,8 @@ def apply_fix(
 
 
 def _create_alias(ctx: RotationContext, skill: Skill, plan: Plan, _: GatewayChecks | None) -> bool:
-    lam, alias = ctx.lambda_, plan.alias or ""
-    state = lam.get_alias(skill.function, alias)
+    lam, alias, function = ctx.lambda_, plan.alias or "", plan.moves[0].function
+    state = lam.get_alias(function, alias)
     if state is not None and state.version == plan.to_version:
         return False  # created by a lost attempt
     if state is not None:
@@ -54,40 +51,38 @@ def _create_alias(ctx: RotationContext, skill: Skill, plan: Plan, _: GatewayChec
         )
     assert plan.to_version is not None
     rotation.check_published(plan.to_version, alias)
-    lam.create_alias(skill.function, alias, plan.to_version)
+    lam.create_alias(function, alias, plan.to_version)
     return True
 
 
 def _add_trigger(ctx: RotationContext, skill: Skill, plan: Plan, _: GatewayChecks | None) -> bool:
-    lam, alias = ctx.lambda_, plan.alias or ""
-    rotation.require_alias(lam.get_alias(skill.function, alias), skill, alias)
+    lam, alias, function = ctx.lambda_, plan.alias or "", plan.moves[0].function
+    rotation.require_alias(lam.get_alias(function, alias), skill, alias, function)
     ours = lam.alexa_trigger_id(alias)
-    triggers = lam.alexa_triggers(skill.function, alias)
+    triggers = lam.alexa_triggers(function, alias)
     if any(t.skill_id == skill.alexa_skill_id or t.statement_id == ours for t in triggers):
         return False  # e.g. added by a lost attempt
-    lam.add_alexa_trigger(skill.function, alias, skill.alexa_skill_id)
+    lam.add_alexa_trigger(function, alias, skill.alexa_skill_id)
     return True
 
 
 def _clear_routing(ctx: RotationContext, skill: Skill, plan: Plan, _: GatewayChecks | None) -> bool:
-    lam, alias = ctx.lambda_, plan.alias or ""
+    lam, alias, function = ctx.lambda_, plan.alias or "", plan.moves[0].function
     ctx.check_no_canary(skill, alias, "clearing its weights")
-    current = rotation.require_alias(lam.get_alias(skill.function, alias), skill, alias)
+    current = rotation.require_alias(lam.get_alias(function, alias), skill, alias, function)
     rotation.check_fresh(plan, current)
-    lam.update_alias(
-        skill.function, alias, current.version, current.revision_id, clear_routing=True
-    )
+    lam.update_alias(function, alias, current.version, current.revision_id, clear_routing=True)
     return True
 
 
 def _record_roles(ctx: RotationContext, skill: Skill, plan: Plan, _: GatewayChecks | None) -> bool:
-    lam, alias = ctx.lambda_, plan.alias or ""
-    recorded = lam.read_live_alias(skill.function)
+    lam, alias, function = ctx.lambda_, plan.alias or "", plan.moves[0].function
+    recorded = lam.read_live_alias(function)
     # the first placement's tag is the role: any recorded one stands; another placement
     # must record the same live alias
     if recorded == alias or (plan.region is None and recorded in skill.aliases):
         return False
-    lam.write_live_alias(skill.function, alias)
+    lam.write_live_alias(function, alias)
     return True
 
 

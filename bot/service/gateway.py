@@ -5,8 +5,7 @@ function. Fix adds a missing permission (one change, on the right region's funct
 crossed integration is only reported::
 
     checks = GatewayChecks(gateway, lambda_)
-    checks.findings(skill)            # [Finding('API Gateway integration of PROD1', True, …), …]
-    checks.regional_findings(skill)   # [(Finding('EU: API Gateway …', …), 'EU', 'arn:…'), …]
+    checks.findings(skill)   # [(Finding('EU: API Gateway …', …), 'EU', 'arn:…'), …]
     checks.add_permission(skill, "PROD2", region="EU")
 """
 
@@ -32,28 +31,24 @@ class GatewayChecks:
     def _function_arn(self, function: str, alias: str) -> str:
         return self.lambda_.alias_arn(function, alias).rsplit(":", 1)[0]
 
-    def findings(self, skill: Skill) -> list[rotation.Finding]:
-        """Integration and permission findings of the default endpoint's URLs, both
-        aliases ([] without endpoints)."""
-        found: list[rotation.Finding] = []
-        for alias in skill.aliases if skill.endpoints else ():
-            found += self._alias_findings(skill, alias, None)
-        return found
-
-    def regional_findings(self, skill: Skill) -> list[RegionFinding]:
-        """The same checks for every region with its own URLs (``regional_endpoints``):
-        each URL against that region's function, each permission on that function."""
+    def findings(self, skill: Skill) -> list[RegionFinding]:
+        """Integration and permission findings of both aliases' URLs at every placement
+        with URLs, each against that placement's function; the first placement's are
+        named by no region (region "")."""
         found: list[RegionFinding] = []
-        for region, _urls in skill.regional_endpoints:
-            function = skill.function_of(region)
+        for i, place in enumerate(p for p in skill.placements if p.endpoints):
+            region = place.region if i or place is not skill.placements[0] else None
             for alias in skill.aliases:
-                found += [(f, region, function) for f in self._alias_findings(skill, alias, region)]
+                found += [
+                    (f, region or "", place.function)
+                    for f in self._alias_findings(skill, alias, region)
+                ]
         return found
 
     def _alias_findings(
         self, skill: Skill, alias: str, region: str | None
     ) -> list[rotation.Finding]:
-        function = skill.function_of(region) if region else skill.function
+        function = skill.at(region).function if region else skill.placements[0].function
         url = region_urls(skill, region)[alias]
         try:
             route, problem = self.gateway.route(url), None
@@ -80,7 +75,7 @@ class GatewayChecks:
                 f"{alias} of {skill.name} has no execute-api endpoint{where} in the skills file.",
                 hint=words("Run ", Run("doctor", skill.name), " again for fresh findings."),
             )
-        function = skill.function_of(region) if region else skill.function
+        function = skill.at(region).function if region else skill.placements[0].function
         ours = self.gateway.gateway_permission_id(alias)
         present = self.gateway.gateway_permissions(function, alias)
         if any(permits_api(p, url) or p.statement_id == ours for p in present):

@@ -105,7 +105,7 @@ class Moves:
         assert plan.alias is not None and plan.code_sha256 is not None
         try:
             current = rotation.require_alias(
-                lam.get_alias(function, plan.alias), replace(skill, function=function), plan.alias
+                lam.get_alias(function, plan.alias), skill, plan.alias, function
             )
             if from_latest:
                 latest = lam.get_latest(function)
@@ -231,9 +231,7 @@ class Moves:
         """One placement's guards, before anything moves anywhere."""
         assert plan.alias is not None
         try:
-            state = rotation.require_alias(
-                current, replace(skill, function=move.function), plan.alias
-            )
+            state = rotation.require_alias(current, skill, plan.alias, move.function)
             if resumed and self._done(move, state):
                 return Guarded(move, state, state.version, done=True)
             rotation.check_fresh(plan, state, move)

@@ -205,7 +205,10 @@ class Planning:
             ctx.check_no_canary(skill, alias, f"a {op}")
         if op is Operation.CERTIFY:
             rotation.check_no_pending(pending, skill.name)
-        current = rotation.require_alias(ctx.lambda_.get_alias(skill.function, alias), skill, alias)
+        first = skill.placements[0]
+        current = rotation.require_alias(
+            ctx.lambda_.get_alias(first.function, alias), skill, alias, first.function
+        )
         if op is Operation.ROLLBACK and version is None:
             version = rotation.previous_version(
                 current.version, ctx.store.alias_moves(skill.name, alias)
@@ -223,27 +226,26 @@ class Planning:
         if version is not None:
             version = version.lstrip("vV")
             rotation.check_published(version, alias)
-            target = ctx.lambda_.get_version(skill.function, version)
+            target = ctx.lambda_.get_version(first.function, version)
             if target is None:
                 raise NotFound(
-                    f"{skill.function} has no version {version}.",
+                    f"{first.function} has no version {version}.",
                     hint="Recent versions: " + ctx.recent_versions(skill) + ".",
                 )
             sha, modified, to_version = target.code_sha256, target.last_modified, target.number
             label = version_label(version)
         else:
-            latest = ctx.lambda_.get_latest(skill.function)
+            latest = ctx.lambda_.get_latest(first.function)
             sha, modified, to_version = latest.code_sha256, latest.last_modified, None
             label = "the code in $LATEST"
         if op is not Operation.CERTIFY:
             rotation.check_not_candidate_code(sha, label, pending)
         noop = to_version == current.version and not current.routing
         if to_version is None and op is not Operation.CERTIFY:
-            on_alias = ctx.lambda_.get_version(skill.function, current.version)
+            on_alias = ctx.lambda_.get_version(first.function, current.version)
             noop = on_alias is not None and on_alias.code_sha256 == sha and not current.routing
             if noop:
                 to_version = current.version
-        first = skill.placements[0]
         move = Move(
             first.region,
             first.function,
@@ -274,7 +276,8 @@ class Planning:
         located, aliases = placement_findings(
             ctx, skill, roles, first, first=True, recorded=recorded
         )
-        extra = self.gateway.findings(skill) if self.gateway is not None and skill.endpoints else []
+        gateway = self.gateway.findings(skill) if self.gateway is not None else []
+        extra = [f for f, region, _ in gateway if not region]
         extra.append(storage_finding(ctx, skill, first, first=True))
         if self.live_endpoints is not None:
             live = self.live_endpoints(skill)
@@ -288,8 +291,7 @@ class Planning:
                 storage_seen.add(aws_region_of(placement.function))
                 storage = storage_finding(ctx, skill, placement, first=False)
                 located.append(at(placement.region, placement.function, storage, {}))
-        if self.gateway is not None and skill.regional_endpoints:
-            located += [at(r, fn, f, {}) for f, r, fn in self.gateway.regional_findings(skill)]
+        located += [at(r, fn, f, {}) for f, r, fn in gateway if r]
         fixes = []
         for finding, move in located:
             if finding.fix is not None:
@@ -309,12 +311,13 @@ class Planning:
 
     def _recorded_role(self, skill: Skill) -> str | None:
         """The live alias recorded on the first placement's function (the role)."""
+        function = skill.placements[0].function
         try:
-            return self.ctx.lambda_.read_live_alias(skill.function)
+            return self.ctx.lambda_.read_live_alias(function)
         except NotFound as err:
-            where = f" {self.function_location(skill.function)}" if self.function_location else ""
+            where = f" {self.function_location(function)}" if self.function_location else ""
             raise NotFound(
-                f"The Lambda function {skill.function} of {skill.name} was not found{where}.",
+                f"The Lambda function {function} of {skill.name} was not found{where}.",
                 hint=f"Check skills.{skill.name}.function in the skills file (a name in "
                 "AWS_REGION, or the function's ARN), AWS_REGION, and the account of the "
                 "bot's AWS credentials.",

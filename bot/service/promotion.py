@@ -204,11 +204,12 @@ class Promotion:
             )
         old_live = roles.live_alias
         ctx.check_no_canary(skill, old_live, "promoting (the roles would swap)")
-        old_live_state = lam.get_alias(skill.function, old_live)
+        function = skill.placements[0].function  # where the role is recorded
+        old_live_state = lam.get_alias(function, old_live)
         alerts: tuple[str, ...] = ()
         if roles.live_alias != cert.alias:
             candidate = rotation.require_alias(
-                lam.get_alias(skill.function, cert.alias), skill, cert.alias
+                lam.get_alias(function, cert.alias), skill, cert.alias, function
             )
             if candidate.version != cert.version:
                 raise Refused(
@@ -227,13 +228,13 @@ class Promotion:
                     alerts = tuple(self.before_promotion(cert))
                 # the other regions' tags first: the default function's tag is the role
                 self._record_everywhere(skill, cert.alias)
-                lam.write_live_alias(skill.function, cert.alias)
+                lam.write_live_alias(function, cert.alias)
             except SkillbotError:
                 ctx.store.mark_promoting(cert.id, None)
                 raise
         else:
             old_live = skill.other_alias(cert.alias)
-            old_live_state = lam.get_alias(skill.function, old_live)
+            old_live_state = lam.get_alias(function, old_live)
             regional = self._regional_candidates(skill, cert, check=False)
             self._record_everywhere(skill, cert.alias)  # a promotion cut short finishes here
         ctx.store.end_certification(cert.id, CertificationState.PROMOTED, actor, ctx.clock())

@@ -56,8 +56,8 @@ class Pruning:
         code, or a canary uses it. ``versions``: the function's versions, read beforehand
         (a version's code never changes)."""
         ctx = self.ctx
-        function = function or skill.function
-        default = function == skill.function
+        function = function or skill.placements[0].function
+        default = function == skill.placements[0].function
         if versions is None:
             versions = ctx.lambda_.list_versions(function)
         pending = ctx.store.pending_certification(skill.name)
@@ -194,6 +194,6 @@ class Pruning:
 
 def canary_versions(canary: Canary, skill: Skill, function: str) -> list[str]:
     """The versions a running canary uses in ``function``."""
-    if function == skill.function:
+    if function == skill.placements[0].function:
         return [canary.old_version, canary.new_version]
     return []

@@ -71,7 +71,7 @@ class Reading:
         ctx = self.ctx
         skill = ctx.skill(name)
         roles = ctx.roles(skill)
-        views = self._aliases(skill, skill.function, roles, with_history=True)
+        views = self._aliases(skill, skill.placements[0].function, roles, with_history=True)
         regions = tuple(
             RegionView(
                 region,
@@ -123,7 +123,7 @@ def disagreement(
     words; None when every region agrees."""
     problems = []
     for index, alias in enumerate(skill.aliases):
-        codes = [(skill.default_region, _code(default[index]))]
+        codes = [(skill.placements[0].region, _code(default[index]))]
         codes += [(r.region, _code(r.aliases[index])) for r in regions]
         if len({code for _, code in codes}) > 1:
             problems.append(
@@ -132,7 +132,7 @@ def disagreement(
     tags = [(r.region, r.recorded_live) for r in regions if r.recorded_live != roles.live_alias]
     if tags and roles.recorded:
         problems.append(
-            f"{roles.live_alias} is recorded as live in {skill.default_region}, but "
+            f"{roles.live_alias} is recorded as live in {skill.placements[0].region}, but "
             + ", ".join(f"{tag or 'nothing'} in {region}" for region, tag in tags)
         )
     return "; ".join(problems) or None

@@ -13,14 +13,16 @@ from typing import Any
 from bot.adapters.store import SqlStore, open_store
 from bot.bootstrap import Composed, UseCases, compose
 from bot.config import Settings, parse_skills
-from bot.domain.model import Skill
+from bot.domain.model import Placement, Skill
 from tests.support.canary import FakeMetrics
 from tests.support.fakes import SKILL_ID, FakeClock, FakeLambda, FakeNotifier
 from tests.support.users import APPROVER, OPERATOR
 
 
 def trivia_skill(function: str = "trivia-skill") -> Skill:
-    return Skill("trivia", function, SKILL_ID, ("PROD1", "PROD2"), "PROD1", "C0TRIVIA")
+    return Skill(
+        "trivia", (Placement("NA", function),), SKILL_ID, ("PROD1", "PROD2"), "PROD1", "C0TRIVIA"
+    )
 
 
 def world_config(
@@ -36,7 +38,7 @@ def world_config(
             "approvers": [APPROVER],
             "skills": {
                 "trivia": {
-                    "function": skill.function,
+                    "function": skill.placements[0].function,
                     "alexa_skill_id": skill.alexa_skill_id,
                     "channel": skill.channel,
                     **(entry or {}),
@@ -89,7 +91,7 @@ class World:
         return self.services.cases
 
     def alias(self, name: str) -> str:
-        return self.lam.functions[self.skill.function].aliases[name].version
+        return self.lam.functions[self.skill.placements[0].function].aliases[name].version
 
 
 def make_world(
@@ -97,12 +99,12 @@ def make_world(
 ) -> World:
     lam = FakeLambda()
     skill = trivia_skill()
-    lam.add_function(skill.function, "code-1")
-    lam.publish_now(skill.function)  # v1
-    lam.deploy(skill.function, "code-2")
-    lam.publish_now(skill.function)  # v2
-    lam.point(skill.function, "PROD1", "1")
-    lam.point(skill.function, "PROD2", "2")
+    lam.add_function(skill.placements[0].function, "code-1")
+    lam.publish_now(skill.placements[0].function)  # v1
+    lam.deploy(skill.placements[0].function, "code-2")
+    lam.publish_now(skill.placements[0].function)  # v2
+    lam.point(skill.placements[0].function, "PROD1", "1")
+    lam.point(skill.placements[0].function, "PROD2", "2")
     lam.calls.clear()
     store = store or open_store("sqlite://")
     clock = clock or FakeClock()

@@ -13,7 +13,7 @@ def test_regional_functions_become_the_skills_functions_default_first():
     skill = regional_config().to_skills()["trivia"]
     functions = tuple((p.region, p.function) for p in skill.placements)
     assert functions == (("NA", NA), ("EU", EU), ("FE", FE))
-    assert skill.function_of("EU") == EU and skill.function_of("NA") == NA
+    assert skill.at("EU").function == EU and skill.at("NA").function == NA
 
 
 def test_a_skill_listing_na_itself_calls_its_default_function_default():
@@ -21,7 +21,7 @@ def test_a_skill_listing_na_itself_calls_its_default_function_default():
     skill = regional_config(regional_functions={"NA": na, "EU": EU}).to_skills()["trivia"]
     first = skill.placements[0]
     assert (first.region, first.function) == ("default", NA)
-    assert skill.function_of("NA") == na
+    assert skill.at("NA").function == na
 
 
 @pytest.mark.parametrize(

@@ -25,7 +25,7 @@ from bot.domain.endpoints import (
 )
 from bot.domain.errors import ConfigError
 from bot.domain.gateway_findings import gateway_findings
-from bot.domain.model import FixKind, Roles
+from bot.domain.model import FixKind, Placement, Roles
 from bot.domain.stage_drift import live_stage_drift
 from tests.support.world import trivia_skill
 
@@ -34,7 +34,9 @@ P1, P2 = f"{FN_ARN}:PROD1", f"{FN_ARN}:PROD2"
 URL1 = "https://abc123.execute-api.eu-west-1.amazonaws.com/prod1"
 URL2 = "https://abc123.execute-api.eu-west-1.amazonaws.com/prod2"
 GATEWAY_SKILL = replace(
-    trivia_skill(), endpoints={"PROD1": URL1, "PROD2": URL2}, ssl_certificate_type="Wildcard"
+    trivia_skill(),
+    placements=(Placement("NA", "trivia-skill", (("PROD1", URL1), ("PROD2", URL2))),),
+    ssl_certificate_type="Wildcard",
 )
 
 
@@ -169,8 +171,10 @@ def test_a_regions_gateway_findings_are_checked_against_that_regions_function():
     eu_url = "https://eu456.execute-api.eu-central-1.amazonaws.com/prod1"
     skill = replace(
         GATEWAY_SKILL,
-        regional_functions=(("EU", eu_arn),),
-        regional_endpoints=(("EU", (("PROD1", eu_url), ("PROD2", eu_url + "x"))),),
+        placements=(
+            *GATEWAY_SKILL.placements,
+            Placement("EU", eu_arn, (("PROD1", eu_url), ("PROD2", eu_url + "x"))),
+        ),
     )
     eu_api = [GatewayPermission("s", "PROD1", "arn:aws:execute-api:eu-central-1:1:eu456/*")]
     ok = gateway_findings(skill, "PROD1", eu_arn, route_to(f"{eu_arn}:PROD1"), None, eu_api, "EU")
@@ -229,7 +233,7 @@ def test_the_skills_file_takes_endpoints_per_alias():
     [skill] = (
         parse_skills(skills_with(endpoints={"PROD1": URL1, "PROD2": URL2})).to_skills().values()
     )
-    assert skill.endpoints == {"PROD1": URL1, "PROD2": URL2}
+    assert dict(skill.placements[0].endpoints) == {"PROD1": URL1, "PROD2": URL2}
     assert skill.ssl_certificate_type == "Wildcard"
     custom = {"PROD1": "https://a.example/1", "PROD2": "https://a.example/2"}
     [skill] = (

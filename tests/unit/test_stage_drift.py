@@ -7,7 +7,7 @@ import pytest
 
 from bot.domain.alexa import SkillEndpoints
 from bot.domain.endpoints import Endpoint, StageTarget
-from bot.domain.model import Roles, Skill
+from bot.domain.model import Placement, Roles, Skill
 from bot.domain.stage_drift import (
     addresses_to_enter,
     describe_misplaced,
@@ -20,12 +20,11 @@ EU = "arn:aws:lambda:eu-west-1:123456789012:function:trivia"
 FE = "arn:aws:lambda:us-west-2:123456789012:function:trivia"
 SKILL = Skill(
     "trivia",
-    NA,
+    (Placement("NA", NA), Placement("EU", EU), Placement("FE", FE)),
     "amzn1.ask.skill.1",
     ("PROD1", "PROD2"),
     "PROD1",
     "C0TRIVIA",
-    regional_functions=(("EU", EU), ("FE", FE)),
 )
 LIVE = Roles("PROD1", "PROD2")
 

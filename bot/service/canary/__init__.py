@@ -171,7 +171,7 @@ class Canaries:
             return None
         if canary.state is CanaryState.STARTING:
             lam = self.ctx.lambda_
-            places = canary.places(skill.function)
+            places = canary.places(skill.placements[0].function)
             states = read_aliases(lam, self.pool, canary.alias, places)
             ours = {
                 p.region: s
@@ -342,7 +342,9 @@ class Canaries:
         canary = self.book.get(canary_id)
         if canary is None or canary.state is not CanaryState.ENDING:
             return None
-        outcome, note, reached = end_everywhere(ctx.lambda_, self.pool, canary, skill.function)
+        outcome, note, reached = end_everywhere(
+            ctx.lambda_, self.pool, canary, skill.placements[0].function
+        )
         completed = canary.decision == Verdict.COMPLETE.value and reached
         final = replace(
             canary,

@@ -82,7 +82,7 @@ class CanaryPass:
         skill = c.ctx.skill(canary.skill)
         assert canary.started_at is not None and canary.ends_at is not None
         next_check = now + timedelta(seconds=c.pacing.check_every)
-        places = canary.places(skill.function)
+        places = canary.places(skill.placements[0].function)
         try:  # one read per function (its own region's CloudWatch)
             by_region = [
                 (
