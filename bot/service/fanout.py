@@ -9,7 +9,7 @@ clear weights) in every region at once::
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
 
@@ -17,6 +17,7 @@ from bot.domain.errors import SkillbotError
 from bot.domain.words import words
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 def in_region(err: BaseException, region: str) -> SkillbotError:
@@ -36,10 +37,29 @@ def in_region(err: BaseException, region: str) -> SkillbotError:
 
 
 def run_each(
-    pool: ThreadPoolExecutor, work: Callable[[T], object], items: Iterable[T]
-) -> list[Future[object]]:
+    pool: ThreadPoolExecutor, work: Callable[[T], R], items: Iterable[T]
+) -> list[Future[R]]:
     """``work`` on every item side by side; returns once every one has ended."""
     futures = [pool.submit(work, item) for item in items]
     for future in futures:
         future.exception()  # wait for every one, failed or not
     return futures
+
+
+def each(
+    pool: ThreadPoolExecutor,
+    work: Callable[[T], R],
+    items: Sequence[T],
+    region: Callable[[T], str],
+) -> list[R]:
+    """``work``'s results on every item, side by side; the first error (in the items'
+    order) is raised, named by its item's ``region``."""
+    futures = run_each(pool, work, items)
+    for item, future in zip(items, futures, strict=True):
+        error = future.exception()
+        if error is not None:
+            named = in_region(error, region(item))
+            if named is error:
+                raise error
+            raise named from error
+    return [future.result() for future in futures]

@@ -19,7 +19,7 @@ import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from typing import TypeVar, cast
+from typing import TypeVar
 
 from bot.domain import regions, rotation
 from bot.domain.errors import Busy, NotFound, PartlyApplied, Refused, SkillbotError, StalePlan
@@ -38,7 +38,7 @@ from bot.domain.words import words
 from bot.ports import LambdaPort
 from bot.service.canary.weights import CanaryTarget
 from bot.service.context import RotationContext
-from bot.service.fanout import in_region, run_each
+from bot.service.fanout import each, in_region, run_each
 
 log = logging.getLogger(__name__)
 
@@ -83,12 +83,12 @@ class Moves:
         if not others or plan.operation is Operation.CANCEL:
             return plan
         first = plan.moves[0]
-        futures = run_each(
+        moves = each(
             self.pool,
             lambda p: self._move_in(skill, plan, p.region, p.function, from_latest),
             others,
+            lambda p: p.region,
         )
-        moves = tuple(cast(Move, _result(f)) for f in futures)
         if from_latest:
             codes = [(m.region, m.code_sha256 or "", m.code_last_modified or "") for m in moves]
             first_code = (first.region, first.code_sha256 or "", first.code_last_modified or "")

@@ -48,18 +48,13 @@ class Pruning:
     def __init__(self, ctx: RotationContext) -> None:
         self.ctx = ctx
 
-    def referenced(
-        self, skill: Skill, function: str | None = None, versions: list[Version] | None = None
-    ) -> dict[str, str]:
-        """Version → why it must stay in ``function`` (the default one unless given): an
+    def referenced(self, skill: Skill, function: str, versions: list[Version]) -> dict[str, str]:
+        """Version → why it must stay in ``function`` (one of the skill's placements'): an
         alias of that function points at or weights it, it holds the pending candidate's
         code, or a canary uses it. ``versions``: the function's versions, read beforehand
         (a version's code never changes)."""
         ctx = self.ctx
-        function = function or skill.placements[0].function
         default = function == skill.placements[0].function
-        if versions is None:
-            versions = ctx.lambda_.list_versions(function)
         pending = ctx.store.pending_certification(skill.name)
         canary = ctx.active_canary(skill)
         in_use: list[str] = []

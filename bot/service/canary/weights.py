@@ -24,7 +24,7 @@ from bot.domain.errors import PartlyApplied, Refused, SkillbotError, StalePlan
 from bot.domain.model import AliasState, Outcome, version_label
 from bot.domain.words import Run, words
 from bot.ports import LambdaPort
-from bot.service.fanout import in_region, run_each
+from bot.service.fanout import each, in_region, run_each
 
 T = TypeVar("T")
 
@@ -81,9 +81,7 @@ def set_weights(
     for t, future in zip(targets, run_each(pool, route, targets), strict=True):
         error = future.exception()
         if error is None:
-            result = future.result()
-            assert isinstance(result, AliasState)
-            started.set[t.region] = result
+            started.set[t.region] = future.result()
         else:
             started.failed[t.region] = in_region(error, t.region)
     return started
@@ -93,16 +91,7 @@ def read_aliases(
     lam: LambdaPort, pool: ThreadPoolExecutor, alias: str, places: Sequence[CanaryRegion]
 ) -> list[AliasState | None]:
     """Every place's alias, read side by side (the first error is raised)."""
-    futures = run_each(pool, lambda p: lam.get_alias(p.function, alias), places)
-    out: list[AliasState | None] = []
-    for place, future in zip(places, futures, strict=True):
-        error = future.exception()
-        if error is not None:
-            raise in_region(error, place.region) from error
-        result = future.result()
-        assert result is None or isinstance(result, AliasState)
-        out.append(result)
-    return out
+    return each(pool, lambda p: lam.get_alias(p.function, alias), places, lambda p: p.region)
 
 
 def take_back(
@@ -188,15 +177,12 @@ def end_everywhere(
             f"; {where}{canary.alias} was changed outside skillbot "
             f"({alias_text(state)}) and is left as it is"
         )
-    futures = run_each(
+    each(
         pool,
         lambda m: lam.route(m[0].function, canary.alias, m[2], {}, m[1].revision_id),
         moving,
+        lambda m: m[0].region,
     )
-    for (place, _, _), future in zip(moving, futures, strict=True):
-        error = future.exception()
-        if error is not None:
-            raise in_region(error, place.region) from error
     if not outside:
         return Outcome.APPLIED, "", True
     return Outcome.FAILED, "".join(outside), len(outside) < len(places)
