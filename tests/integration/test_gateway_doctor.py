@@ -13,7 +13,7 @@ from botocore.stub import Stubber
 from bot.adapters.apigateway import GatewayAdapter
 from bot.devkit.aws import create_skill_function
 from bot.devkit.fake_slack import FakeSlack
-from bot.domain.model import FixKind
+from bot.domain.model import FixKind, Placement
 from bot.service.gateway import GatewayChecks
 from tests.support.gateway import (
     allow_gateway,
@@ -162,13 +162,11 @@ def test_a_permission_for_another_api_does_not_count(aws):
         },
     }
     policy = {"Version": "2012-10-17", "Id": "default", "Statement": [statement]}
-    skill = replace(
-        trivia_skill(),
-        endpoints={
-            "PROD1": "https://abc.execute-api.us-east-1.amazonaws.com/prod1",
-            "PROD2": "https://abc.execute-api.us-east-1.amazonaws.com/prod2",
-        },
+    urls = (
+        ("PROD1", "https://abc.execute-api.us-east-1.amazonaws.com/prod1"),
+        ("PROD2", "https://abc.execute-api.us-east-1.amazonaws.com/prod2"),
     )
+    skill = replace(trivia_skill(), placements=(Placement("NA", "trivia-skill", urls),))
     adapter = GatewayAdapter(client, lambda service, region: None)
     with Stubber(client) as stub:
         stub.add_response(
