@@ -36,9 +36,9 @@ class GatewayChecks:
         with URLs, each against that placement's function; the first placement's are
         named by no region (region "")."""
         found: list[RegionFinding] = []
-        for i, place in enumerate(p for p in skill.placements if p.endpoints):
-            region = place.region if i or place is not skill.placements[0] else None
-            for alias in skill.aliases:
+        for i, place in enumerate(skill.placements):
+            region = place.region if i else None
+            for alias in skill.aliases if place.endpoints else ():
                 found += [
                     (f, region or "", place.function)
                     for f in self._alias_findings(skill, alias, region)
@@ -48,7 +48,7 @@ class GatewayChecks:
     def _alias_findings(
         self, skill: Skill, alias: str, region: str | None
     ) -> list[rotation.Finding]:
-        function = skill.at(region).function if region else skill.placements[0].function
+        function = skill.at(region).function
         url = region_urls(skill, region)[alias]
         try:
             route, problem = self.gateway.route(url), None
@@ -75,7 +75,7 @@ class GatewayChecks:
                 f"{alias} of {skill.name} has no execute-api endpoint{where} in the skills file.",
                 hint=words("Run ", Run("doctor", skill.name), " again for fresh findings."),
             )
-        function = skill.at(region).function if region else skill.placements[0].function
+        function = skill.at(region).function
         ours = self.gateway.gateway_permission_id(alias)
         present = self.gateway.gateway_permissions(function, alias)
         if any(permits_api(p, url) or p.statement_id == ours for p in present):
