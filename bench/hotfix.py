@@ -66,17 +66,17 @@ class BotRound:
         return self.fake.wait_for(found, timeout)
 
     def run(self, n: int) -> float:
-        from bot import blocks
+        from bot.adapters.slack import kit
         from bot.devkit.slack_requests import block_action_body, slash_command_body
         from tests.support.messages import button_value
 
         url = self.fake.response_url()
         self._post(slash_command_body(f"hotfix {self.skill} -- bench round {n}", response_url=url))
         plan = self._response(url, lambda r: "Plan" in r.get("text", "") and r.get("blocks"))
-        plan_id = button_value(plan, blocks.CONFIRM)
+        plan_id = button_value(plan, kit.CONFIRM)
         posted_before = len(self.fake.calls_to("chat.postMessage"))
         click_url = self.fake.response_url()
-        click = block_action_body(blocks.CONFIRM, plan_id, response_url=click_url)
+        click = block_action_body(kit.CONFIRM, plan_id, response_url=click_url)
 
         started = time.perf_counter()
         self._post(click)

@@ -61,7 +61,7 @@ def _rss_mb() -> float:
 
 def worker(database_url: str, skills_file: str, slack_api_url: str) -> dict[str, Any]:
     """Runs in its own process: time passes, report seconds and RSS."""
-    from bot.adapters.slack_notifier import web_client
+    from bot.adapters.slack.notifier import web_client
     from bot.bootstrap import build_services
     from bot.config import Settings, load_skills_file
     from bot.schedules import build_schedules

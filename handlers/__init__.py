@@ -12,7 +12,7 @@ import re
 
 from slack_bolt import Ack, App
 
-from bot import blocks
+from bot.adapters.slack import kit
 from bot.bootstrap import Runtime, UseCases, bolt_app
 from handlers.actions import PlanButtons
 from handlers.canary import CanaryButtons
@@ -33,15 +33,15 @@ def register(app: App, cases: UseCases) -> None:
     app.command("/skill")(ack=command.ack, lazy=[command.run])
 
     buttons = PlanButtons(cases)
-    app.action(blocks.CONFIRM)(ack=ack_only, lazy=[buttons.confirm])
-    app.action(blocks.CONFIRM_AND_SUBMIT)(ack=ack_only, lazy=[buttons.confirm_and_submit])
-    app.action(blocks.DISMISS)(ack=ack_only, lazy=[buttons.dismiss])
-    app.action(blocks.FIX_ALL)(ack=ack_only, lazy=[buttons.fix_all])
-    app.action(blocks.CONFIRM_CANARY)(ack=ack_only, lazy=[buttons.confirm])
+    app.action(kit.CONFIRM)(ack=ack_only, lazy=[buttons.confirm])
+    app.action(kit.CONFIRM_AND_SUBMIT)(ack=ack_only, lazy=[buttons.confirm_and_submit])
+    app.action(kit.DISMISS)(ack=ack_only, lazy=[buttons.dismiss])
+    app.action(kit.FIX_ALL)(ack=ack_only, lazy=[buttons.fix_all])
+    app.action(kit.CONFIRM_CANARY)(ack=ack_only, lazy=[buttons.confirm])
 
     canary = CanaryButtons(cases)
-    app.action(blocks.CANARY_COMPLETE)(ack=ack_only, lazy=[canary.complete])
-    app.action(blocks.CANARY_ABORT)(ack=ack_only, lazy=[canary.abort])
+    app.action(kit.CANARY_COMPLETE)(ack=ack_only, lazy=[canary.complete])
+    app.action(kit.CANARY_ABORT)(ack=ack_only, lazy=[canary.abort])
 
     home = AppHome(cases)
     app.event("app_home_opened")(ack=ack_only, lazy=[home.opened])

@@ -8,7 +8,7 @@ from typing import Any
 
 from slack_bolt import Respond
 
-from bot import blocks
+from bot.adapters.slack import plans
 from bot.bootstrap import UseCases
 from bot.domain.errors import NotAuthorized, SkillbotError
 from bot.domain.model import Plan
@@ -120,13 +120,13 @@ class PlanButtons:
             # told privately, the plan stays: it may be a request in the channel that an
             # operator is still to confirm
             progress.finish()
-            text, body = blocks.error_message(err, doing="apply the plan")
+            text, body = plans.error_message(err, doing="apply the plan")
             respond(text=text, blocks=body, replace_original=False, response_type="ephemeral")
             return text
         except SkillbotError as err:
-            text, body = blocks.error_message(err, doing="apply the plan")
+            text, body = plans.error_message(err, doing="apply the plan")
         else:
-            text, body = blocks.result_message(change)
+            text, body = plans.result_message(change)
         progress.finish()  # a progress message, if one went out, is replaced only after it
         if final:
             respond(text=text, blocks=body, replace_original=True, response_type="ephemeral")
@@ -143,9 +143,9 @@ class PlanButtons:
                 if (plan := self.cases.applying.dismiss(plan_id, actor=user)) is not None
             ]
         except SkillbotError as err:
-            text, err_blocks = blocks.error_message(err, doing="cancel the plan")
+            text, err_blocks = plans.error_message(err, doing="cancel the plan")
             respond(text=text, blocks=err_blocks, response_type="ephemeral")
             return
         if dismissed:
-            text, body_blocks = blocks.dismissed_message(dismissed[0], user)
+            text, body_blocks = plans.dismissed_message(dismissed[0], user)
             respond(text=text, blocks=body_blocks, replace_original=True, response_type="ephemeral")

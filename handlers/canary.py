@@ -6,7 +6,7 @@ from typing import Any
 
 from slack_bolt import Respond
 
-from bot import blocks
+from bot.adapters.slack import plans
 from bot.bootstrap import UseCases
 from bot.domain.errors import SkillbotError
 
@@ -27,7 +27,7 @@ class CanaryButtons:
         try:
             canary = self.cases.offers.end_canary(canary_id, actor=user, complete=complete)
         except SkillbotError as err:
-            text, err_blocks = blocks.error_message(err, doing=doing)
+            text, err_blocks = plans.error_message(err, doing=doing)
             # the canary message is the channel's: answer the person privately
             respond(text=text, blocks=err_blocks, response_type="ephemeral", replace_original=False)
             return

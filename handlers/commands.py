@@ -8,7 +8,8 @@ from typing import Any
 
 from slack_bolt import Ack, Respond
 
-from bot import blocks, blocks_canary, replies
+from bot.adapters.slack import plans, reports
+from bot.adapters.slack.kit import Json, say
 from bot.bootstrap import UseCases
 from bot.commands import HELP, TABLE, doing, parse
 from bot.domain.commands import Command
@@ -20,7 +21,7 @@ from bot.service.prune import PruneOffer
 
 log = logging.getLogger(__name__)
 
-Reply = tuple[str, list[blocks.Block] | None]
+Reply = tuple[str, list[Json] | None]
 
 
 class SkillCommand:
@@ -35,12 +36,12 @@ class SkillCommand:
         try:
             parsed = self._parse(command.get("text", ""))
         except SkillbotError as err:
-            text, body = blocks.error_message(err)
+            text, body = plans.error_message(err)
             ack(text=text, blocks=body, response_type="ephemeral")
             return
         if parsed.name == "help":
             config = self.cases.config
-            text, body = replies.help_blocks(
+            text, body = reports.help_blocks(
                 list(self.cases.skills),
                 HELP,
                 operators=config.operators,
@@ -67,7 +68,7 @@ class SkillCommand:
         try:
             text, body = self.reply(parsed, call(self.cases, parsed, command["user_id"], None))
         except SkillbotError as err:
-            text, body = blocks.error_message(err, doing=doing(parsed))
+            text, body = plans.error_message(err, doing=doing(parsed))
         except Exception:
             log.exception("/skill %s failed", parsed.name)
             text, body = (
@@ -80,24 +81,23 @@ class SkillCommand:
     def reply(self, cmd: Command, result: object) -> Reply:
         """What a use case returned, as Slack shows it."""
         if isinstance(result, PlanOffer):
-            choice = blocks_canary.canary_choice(result.canary) if result.canary else None
-            return blocks.plan_message(
+            choice = plans.canary_choice(result.canary) if result.canary else None
+            return plans.plan_message(
                 result.plan, offer_submit=result.offer_submit, extra=result.note, canary=choice
             )
         if isinstance(result, PruneOffer):
-            return blocks_canary.prune_plan_message(
+            return plans.prune_plan_message(
                 result.plan, result.versions, result.keep, result.regions
             )
         if isinstance(result, Change):
-            return blocks.result_message(result)
+            return plans.result_message(result)
         if isinstance(result, StatusReport):
-            return blocks.status_text(result.view), blocks.status_blocks(
+            return reports.status_text(result.view), reports.status_blocks(
                 result.view, region=self.cases.region, review=result.review
             )
         if isinstance(result, DoctorReport):
-            return replies.doctor_blocks(result)
+            return plans.doctor_blocks(result)
         if isinstance(result, tuple):  # words: what a small use case answers
-            text = blocks.say(result)
-            return text, [blocks.section(text)]
+            return plans.text_message(say(result))
         assert cmd.skill is not None and isinstance(result, list), cmd.name
-        return replies.history_blocks(cmd.skill, result)
+        return reports.history_blocks(cmd.skill, result)

@@ -10,7 +10,7 @@ from typing import Any
 from bot.adapters.apigateway import GatewayAdapter
 from bot.adapters.cloudwatch import CloudWatchMetrics
 from bot.adapters.lambda_aws import LambdaAdapter, lambda_client_config
-from bot.adapters.slack_notifier import SlackNotifier, web_client
+from bot.adapters.slack.notifier import SlackNotifier, web_client
 from bot.adapters.smapi import SmapiClient, SmapiCredentials
 from bot.adapters.store import open_store
 from bot.bootstrap.wiring import Composed, compose, utc_now

@@ -33,7 +33,7 @@ from bot.service.gateway import GatewayChecks
 from bot.service.home import HomeTab
 from bot.service.moves import Moves
 from bot.service.offers import Offers
-from bot.service.outbox import Outbox, RetryBook
+from bot.service.outbox import Outbox
 from bot.service.planning import Planning
 from bot.service.promotion import Promotion
 from bot.service.prune import Pruning
@@ -41,6 +41,7 @@ from bot.service.reading import Reading
 from bot.service.recovery import Recovery
 from bot.service.reminders import Pacing, ReminderService
 from bot.service.requests import PlanRequests
+from bot.service.retries import RetryBook
 
 log = logging.getLogger(__name__)
 

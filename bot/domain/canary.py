@@ -16,8 +16,12 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from bot.domain.labels import version_label
+
+if TYPE_CHECKING:
+    from bot.domain.model import AliasState
 
 #: the "Canary" choice on a hotfix plan: CodeDeploy's Canary10Percent… shape
 DEFAULT_WEIGHT = 0.10
@@ -310,3 +314,34 @@ def aligned(at: datetime, period: int) -> datetime:
     """``at`` rounded down to a multiple of ``period`` seconds since the epoch."""
     stamp = int(at.timestamp())
     return datetime.fromtimestamp(stamp - stamp % period, tz=at.tzinfo)
+
+
+def other_regions(canary: Canary, *, stays: bool = False) -> str:
+    """`` (NA), EU v5 → v6, FE v2 → v3``: a canary's other regions, after the default's."""
+    if not canary.regions:
+        return ""
+    first, *others = canary.regions
+    if stays:
+        moves = [f"{r.region} stays on {version_label(r.old_version)}" for r in others]
+    else:
+        moves = [r.moves for r in others]
+    return f" ({first.region}), " + ", ".join(moves)
+
+
+def end_headline(canary: Canary) -> str:
+    """The end in one line, e.g. ``trivia: canary completed — PROD1 v7 → v8 …``."""
+    old, new = version_label(canary.old_version), version_label(canary.new_version)
+    if canary.state is CanaryState.COMPLETED:
+        what = f"completed — {canary.alias} {old} → {new}{other_regions(canary)}"
+    else:
+        others = other_regions(canary, stays=True)
+        what = f"aborted — {canary.alias} stays on {old} ({new} → {old}){others}"
+    return f"{canary.skill}: canary {what}; {canary.outcome}"
+
+
+def alias_text(state: AliasState | None) -> str:
+    """``"v7, v8 at 10%"``: an alias's main version and its weights."""
+    if state is None:
+        return "the alias is gone"
+    extra = "".join(f", {version_label(v)} at {w:.0%}" for v, w in state.routing.items())
+    return version_label(state.version) + extra

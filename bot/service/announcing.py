@@ -13,15 +13,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from bot import blocks
 from bot.domain.errors import SkillbotError
 from bot.domain.model import AuditEvent, Certification, Change, Operation, Skill
-from bot.ports import Clock, Notifier, Store
-
-if TYPE_CHECKING:
-    from bot.service.outbox import RetryBook
+from bot.domain.words import Words
+from bot.ports import AwsFunction, CertificationNews, Clock, Notifier, Store
+from bot.service.retries import RetryBook
 
 log = logging.getLogger(__name__)
 
@@ -91,12 +88,8 @@ class Announcer:
         #: the certification message's line naming the endpoint certification calls
         self.endpoint_line = endpoint_line
 
-    def console(self, skill: Skill, alias: str | None) -> str | None:
-        return (
-            blocks.console_url(self.region, skill.placements[0].function, alias)
-            if self.region
-            else None
-        )
+    def console(self, skill: Skill) -> AwsFunction | None:
+        return AwsFunction(self.region, skill.placements[0].function) if self.region else None
 
     def change_applied(self, change: Change) -> Delivery:
         """Announce a change in the skill's channel (and the certification's thread)."""
@@ -138,7 +131,7 @@ class Announcer:
         if skill is None:
             return POSTED  # no longer configured: nobody to tell
         try:
-            self.notifier.post(skill.channel, event.detail)
+            self.notifier.announce_recorded(skill.channel, event)
         except SkillbotError as err:
             if not err.outcome_unknown:
                 self.store.release_announcement(event.id)
@@ -166,8 +159,7 @@ class Announcer:
             self.retries.done(key)
 
     def _announce(self, skill: Skill, change: Change) -> None:
-        text, body = blocks.announcement(change, console=self.console(skill, change.alias))
-        self.notifier.post(skill.channel, text, body)
+        self.notifier.announce(skill.channel, change, self.console(skill))
 
     def post_certification_message(
         self, cert: Certification, *, from_version: str | None = None
@@ -180,20 +172,18 @@ class Announcer:
         if not self.store.first_delivery(key, self.clock()):
             return HANDLED_ELSEWHERE
         channel = self.skills[cert.skill].channel
-        text, body = self.certification_blocks(cert, from_version=from_version)
         try:
-            ts = self.notifier.post(channel, text, body)
+            ts = self.notifier.post_certification(channel, self.news(cert, from_version))
         except SkillbotError as err:
             if not err.outcome_unknown:
                 self.store.forget_delivery(key)
-            return self._refused(key, err, text)
+            return self._refused(key, err, f"the certification message of {cert.id}")
         self.store.set_certification_message(cert.id, channel, ts)
         self._posted(key)
         return POSTED
 
-    def certification_blocks(
-        self, cert: Certification, *, from_version: str | None = None
-    ) -> tuple[str, list[blocks.Block]]:
+    def news(self, cert: Certification, from_version: str | None = None) -> CertificationNews:
+        """What the certification message says of ``cert`` now."""
         skill = self.skills[cert.skill]
         if from_version is None:
             # the version the candidate alias left, from the certify record
@@ -201,15 +191,15 @@ class Announcer:
                 if event.operation == "certify" and event.to_version == cert.version:
                     from_version = event.from_version
                     break
-        return blocks.certification_message(
+        return CertificationNews(
             cert,
+            self.clock(),
+            tuple(self.approvers),
+            self.reaction,
             from_version=from_version,
-            now=self.clock(),
-            approvers=self.approvers,
-            reaction=self.reaction,
-            console=self.console(skill, cert.alias),
             review_status=self.review_status(cert),
             endpoint=self.endpoint_line(cert),
+            console=self.console(skill),
         )
 
     def certification_changed(self, cert: Certification, *, news: str | None = None) -> None:
@@ -218,22 +208,28 @@ class Announcer:
         if not (fresh.channel and fresh.message_ts):
             log.warning("certification %s has no Slack message to update", fresh.id)
             return
-        text, body = self.certification_blocks(fresh)
-        self.notifier.update(fresh.channel, fresh.message_ts, text, body)
+        self.notifier.update_certification(fresh.channel, fresh.message_ts, self.news(fresh))
         if news:
-            self.notifier.post(fresh.channel, news, None, thread_ts=fresh.message_ts)
+            self.notifier.reply_in_thread(fresh.channel, fresh.message_ts, news)
 
-    def tell(self, channel: str, user: str, text: str) -> None:
+    def tell(self, channel: str, user: str, said: str | Words) -> None:
         """A reply only ``user`` sees (an ephemeral message in ``channel``)."""
         try:
-            self.notifier.post_ephemeral(channel, user, text)
+            self.notifier.tell(channel, user, said)
         except SkillbotError as err:
             log.warning("could not tell %s in %s: %s", user, channel, err)
 
-    def thread_reply(self, cert: Certification, text: str) -> None:
+    def not_an_approver(self, channel: str, user: str) -> None:
+        """Tell ``user`` privately that only the approvers promote by reacting."""
+        try:
+            self.notifier.not_an_approver(channel, user, self.approvers, self.reaction)
+        except SkillbotError as err:
+            log.warning("could not tell %s in %s: %s", user, channel, err)
+
+    def thread_reply(self, cert: Certification, text: str | Words) -> None:
         if not (cert.channel and cert.message_ts):
             cert = self.store.get_certification(cert.id) or cert  # posted since it was read
         if cert.channel and cert.message_ts:
-            self.notifier.post(cert.channel, text, None, thread_ts=cert.message_ts)
+            self.notifier.reply_in_thread(cert.channel, cert.message_ts, text)
         else:
             log.warning("certification %s has no Slack thread for: %s", cert.id, text)

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
 
-from bot import blocks
 from bot.domain.errors import SkillbotError
 from bot.domain.model import Change
-from bot.ports import Notifier
+from bot.ports import HomeView, Notifier
 from bot.service.announcing import ReviewStatus, no_review
 from bot.service.reading import Reading
 
@@ -49,14 +47,16 @@ class HomeTab:
             users = self.viewers | set(self.always_shown_to)
         self.publish(sorted(users))
 
-    def view(self) -> dict[str, Any]:
-        views, errors = [], []
+    def view(self) -> HomeView:
+        statuses, errors = [], []
         for name in sorted(self.reading.ctx.skills):
             try:
-                views.append(self.reading.status(name))
+                view = self.reading.status(name)
             except SkillbotError as err:
                 errors.append(f"{name}: {err}")
-        return blocks.home_view(views, errors, region=self.region, review=self.review_status)
+                continue
+            statuses.append((view, self.review_status(view.pending) if view.pending else None))
+        return HomeView(tuple(statuses), tuple(errors), self.region)
 
     def publish(self, users: list[str]) -> None:
         if not users:

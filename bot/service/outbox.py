@@ -12,14 +12,13 @@ left unannounced is picked up once its owner's grace has passed::
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot.domain.errors import SkillbotError
 from bot.domain.model import Operation, Outcome
 from bot.ports import Clock, Store
 from bot.service.announcing import Announcer
+from bot.service.retries import RetryBook
 
 log = logging.getLogger(__name__)
 
@@ -36,37 +35,6 @@ ANNOUNCED_OPERATIONS = [
     "fix:clear_routing",
     "fix:record_roles",
 ]
-
-
-@dataclass
-class RetryBook:
-    """When a refused post may be tried again (this process's memory; the database keeps
-    what is still to be posted, so a restart only resets the pauses)."""
-
-    clock: Clock
-    first: float = 5.0
-    longest: float = 300.0
-    _next: dict[str, tuple[int, datetime]] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def refused(self, key: str, err: SkillbotError) -> datetime:
-        with self._lock:
-            failures = self._next.get(key, (0, self.clock()))[0] + 1
-            pause = min(self.longest, self.first * 2 ** (failures - 1))
-            pause = max(pause, err.retry_after or 0.0)
-            at = self.clock() + timedelta(seconds=pause)
-            self._next[key] = (failures, at)
-            return at
-
-    def due(self, key: str) -> bool | None:
-        """True or False for a refused post; None when this process never saw it refused."""
-        with self._lock:
-            entry = self._next.get(key)
-        return None if entry is None else entry[1] <= self.clock()
-
-    def done(self, key: str) -> None:
-        with self._lock:
-            self._next.pop(key, None)
 
 
 @dataclass

@@ -15,7 +15,6 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from bot import blocks
 from bot.domain import rotation
 from bot.domain.errors import NotAuthorized, Refused, SkillbotError
 from bot.domain.model import (
@@ -141,11 +140,7 @@ class Promotion:
             ctx.record_refusal(cert.skill, "promote", event.user, "reaction by a non-approver")
             # told once per person and certification, whichever replica sees it, privately
             if ctx.store.first_delivery(f"not-approver:{cert.id}:{event.user}", ctx.clock()):
-                self.announcer.tell(
-                    event.channel,
-                    event.user,
-                    blocks.not_an_approver(event.user, self.approvers, self.reaction),
-                )
+                self.announcer.not_an_approver(event.channel, event.user)
             return None
         try:
             return self.promote(

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot import blocks_canary
+from bot.domain.canary import Canary
 from bot.domain.model import (
     LATEST,
     AliasState,
@@ -42,8 +42,8 @@ class StatusView:
     aliases: list[AliasView]
     pending: Certification | None
     now: datetime
-    #: the running canary, as one line (None: none runs)
-    canary_line: str | None = None
+    #: the running canary (None: none runs)
+    canary: Canary | None = None
     #: a skill served from several regions: the other regions' aliases, and how the
     #: regions disagree (None: they agree)
     regions: tuple[RegionView, ...] = ()
@@ -88,7 +88,7 @@ class Reading:
             views,
             ctx.store.pending_certification(skill.name),
             ctx.clock(),
-            blocks_canary.canary_status(canary, ctx.clock()) if canary else None,
+            canary,
             regions,
             disagreement(skill, roles, views, regions) if regions else None,
         )

@@ -38,10 +38,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from bot import blocks
 from bot.domain.errors import SkillbotError, Unavailable
 from bot.domain.model import Certification
-from bot.ports import Clock, Notifier, ReminderBook
+from bot.ports import CertificationNews, Clock, Notifier, ReminderBook
 from bot.schedules import Schedules
 
 log = logging.getLogger(__name__)
@@ -301,15 +300,11 @@ class ReminderService:
             log.info("reminders: the claim on %s was taken over; not posting", cert.id)
             return None
         version += 1
-        text = blocks.reminder_message(
-            cert,
-            now=now,
-            approvers=self.approvers,
-            reaction=self.reaction,
-            review_status=self._review_status(cert),
+        news = CertificationNews(
+            cert, now, tuple(self.approvers), self.reaction, review_status=self._review_status(cert)
         )
         try:
-            self.notifier.post(cert.channel, text, None, thread_ts=cert.message_ts)
+            self.notifier.remind(cert.channel, cert.message_ts, news)
         except SkillbotError as err:
             return self._post_failed(cert, version, err, now, regular, dispatch.failures)
         except Exception:

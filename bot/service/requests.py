@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from bot import request_blocks
 from bot.domain.errors import ConfigError, NotFound, SkillbotError
 from bot.domain.model import AuditEvent, Outcome, Plan
 from bot.ports import Notifier
@@ -66,9 +65,8 @@ class PlanRequests:
     def post(self, plan: Plan, *, note: str = "", offer_submit: bool = False) -> PostedRequest:
         """Post ``plan`` as a top-level message of its skill's channel, for an operator."""
         skill = self.ctx.skill(plan.skill)
-        text, body = request_blocks.plan_request(plan, note=note, offer_submit=offer_submit)
         try:
-            ts = self.notifier.post(skill.channel, text, body)
+            ts = self.notifier.post_plan_request(skill.channel, plan, note, offer_submit)
         except NotFound as err:  # the channel of the skills file, or the bot not in it
             raise ConfigError(err.message, hint=err.hint) from err
         return PostedRequest(plan, skill.channel, ts)
@@ -93,9 +91,8 @@ class PlanRequests:
         if not store.claim_plan(posted.plan.id):
             return False
         store.finish_plan(posted.plan.id, EXPIRED)
-        text, body = request_blocks.request_closed(posted.plan, why)
         try:
-            self.notifier.update(posted.channel, posted.ts, text, body)
+            self.notifier.close_plan_request(posted.channel, posted.ts, posted.plan, why)
         except SkillbotError as err:  # the plan is closed all the same
             log.warning("could not mark the request %s as closed: %s", posted.plan.id, err)
         return True

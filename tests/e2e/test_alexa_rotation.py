@@ -12,7 +12,7 @@ from typing import Any
 import boto3
 import pytest
 
-from bot import blocks
+from bot.adapters.slack import kit
 from bot.devkit.aws import REGION, create_skill_function, deploy
 from bot.devkit.fake_slack import FakeSlack
 from bot.devkit.fake_smapi import FakeSmapi
@@ -61,7 +61,7 @@ def certify_and_submit(b: Bot, client, code: str, alias: str) -> dict:
     deploy(client, FN, code)
     plan = b.command("certify -- next model")
     assert f"at `{arn(client, alias)}` ({alias})" in str(plan["blocks"])
-    result = b.click(blocks.CONFIRM_AND_SUBMIT, button_value(plan, blocks.CONFIRM_AND_SUBMIT))
+    result = b.click(kit.CONFIRM_AND_SUBMIT, button_value(plan, kit.CONFIRM_AND_SUBMIT))
     assert "Submitted to Alexa" in result["text"], result["text"]
     [message] = b.fake.wait_for(
         lambda f: [m for m in f.messages(CHANNEL) if f"certify {alias}" in m["text"]]
@@ -177,7 +177,7 @@ def test_doctor_checks_the_api_gateway_variant(moto_endpoint, tmp_path):
                 ":x: API Gateway may invoke PROD2: PROD2 has no resource policy statement" in report
             )
 
-            done = b.click(blocks.FIX_ALL, button_value(doctor, blocks.FIX_ALL))
+            done = b.click(kit.FIX_ALL, button_value(doctor, kit.FIX_ALL))
             assert "let its API Gateway endpoint invoke PROD2" in done["text"]
             [added] = gateway_statements(client, FN, "PROD2")
             assert added["Condition"]["ArnLike"]["AWS:SourceArn"].endswith(f":{api_id}/*")

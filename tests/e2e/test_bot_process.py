@@ -11,7 +11,7 @@ import json
 import signal
 import time
 
-from bot import blocks
+from bot.adapters.slack import kit
 from bot.devkit.aws import deploy
 from bot.devkit.slack_requests import (
     event_body,
@@ -37,7 +37,7 @@ def test_the_whole_story_through_the_real_process(bot):
     # doctor → Fix: Alexa triggers on both aliases, role recorded
     report = b.command("doctor")
     assert "problem" in report["text"]
-    done = b.click(blocks.FIX_ALL, button_value(report, blocks.FIX_ALL))
+    done = b.click(kit.FIX_ALL, button_value(report, kit.FIX_ALL))
     assert done["text"].count("Done") == 3, done["text"]
     for alias in ("PROD1", "PROD2"):
         policy = json.loads(client.get_policy(FunctionName=FN, Qualifier=alias)["Policy"])
@@ -51,7 +51,7 @@ def test_the_whole_story_through_the_real_process(bot):
     plan = b.command("certify -- quiz intent")
     assert "PROD2 v2 → a new version" in plan["text"]
     assert aliases(client) == ("1", "2")
-    b.click(blocks.CONFIRM, button_value(plan, blocks.CONFIRM))
+    b.click(kit.CONFIRM, button_value(plan, kit.CONFIRM))
     assert aliases(client) == ("1", "3")
     [cert_msg] = b.fake.wait_for(
         lambda f: [m for m in f.messages(CHANNEL) if "certify" in m["text"]]
@@ -78,7 +78,7 @@ def test_the_whole_story_through_the_real_process(bot):
     # hotfix → Confirm: new code onto PROD2 (live now)
     deploy(client, FN, "VERSION = 4\n")
     plan = b.command("hotfix -- quiz crash")
-    result = b.click(blocks.CONFIRM, button_value(plan, blocks.CONFIRM))
+    result = b.click(kit.CONFIRM, button_value(plan, kit.CONFIRM))
     assert result["text"].startswith("Done: trivia: hotfix PROD2 v3 → v4")
     assert aliases(client) == ("1", "4")
     b.fake.wait_for(
@@ -88,7 +88,7 @@ def test_the_whole_story_through_the_real_process(bot):
     # rollback → Confirm: PROD2 back to v3
     plan = b.command("rollback -- v4 slower")
     assert "PROD2 v4 → v3" in plan["text"]
-    b.click(blocks.CONFIRM, button_value(plan, blocks.CONFIRM))
+    b.click(kit.CONFIRM, button_value(plan, kit.CONFIRM))
     assert aliases(client) == ("1", "3")
     [rollback] = b.fake.wait_for(
         lambda f: [m for m in f.messages(CHANNEL) if "rollback" in m["text"]]

@@ -16,7 +16,7 @@ from typing import Any
 import boto3
 import pytest
 
-from bot import blocks
+from bot.adapters.slack import kit
 from bot.devkit.aws import create_skill_function, deploy
 from bot.devkit.fake_slack import FakeSlack
 from bot.devkit.json_server import free_port
@@ -81,7 +81,7 @@ def start_canary(rig: Rig, bot: Bot, window: str) -> dict:
     deploy(rig.client, FN, "VERSION = 3\n")
     plan = bot.command(f"hotfix --canary 10% --for {window} -- crash fix")
     assert plan["text"].startswith("Plan: canary trivia: PROD1 v1 → a new version from $LATEST")
-    result = bot.click(blocks.CONFIRM, button_value(plan, blocks.CONFIRM))
+    result = bot.click(kit.CONFIRM, button_value(plan, kit.CONFIRM))
     assert result["text"].startswith("Done: trivia: canary PROD1 v1 → v3 at 10% for")
     assert rig.alias() == ("1", {"3": 0.1})
     [message] = rig.fake.wait_for(lambda f: rig.messages("trivia: canary PROD1"), timeout=10)
@@ -141,7 +141,7 @@ def test_the_abort_button_ends_it_at_once(rig):
     assert "Canary on PROD1: v3 takes 10% of traffic beside v1" in str(status["blocks"])
     refused = bot.command("rollback 2")
     assert "A canary runs on trivia's PROD1" in refused["text"]
-    bot.click(blocks.CANARY_ABORT, button_value(message, blocks.CANARY_ABORT))
+    bot.click(kit.CANARY_ABORT, button_value(message, kit.CANARY_ABORT))
     [aborted] = rig.fake.wait_for(lambda f: rig.messages("canary aborted"), timeout=20)
     assert "aborted by <@U0ALICE>" in aborted["text"]
     assert rig.alias() == ("1", {})

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from bot import blocks
+from bot.adapters.slack import kit
 from bot.devkit.aws import create_skill_function, deploy
 from bot.devkit.fake_slack import FakeSlack
 from bot.devkit.slack_requests import block_action_body
@@ -251,11 +251,11 @@ def test_request_is_confirmed_in_slack_while_the_command_waits(running):
         )
         assert stage.live() == "1", "nothing moves before an operator confirms"
         # nobody else may confirm it, and their click leaves the request in place
-        refused = bot.click(blocks.CONFIRM, button_value(request, blocks.CONFIRM), STRANGER)
+        refused = bot.click(kit.CONFIRM, button_value(request, kit.CONFIRM), STRANGER)
         assert "Only operators" in refused["text"] and not refused.get("replace_original")
         assert stage.live() == "1"
 
-        bot.click(blocks.CONFIRM, button_value(request, blocks.CONFIRM), OPERATOR)
+        bot.click(kit.CONFIRM, button_value(request, kit.CONFIRM), OPERATOR)
         assert cli.proc is not None
         code = cli.proc.wait(timeout=60)
     finally:
@@ -287,8 +287,8 @@ def test_a_request_nobody_confirms_is_withdrawn_and_exits_1(running):
     # a late click on the old buttons applies nothing
     status, _ = bot.send(
         block_action_body(
-            blocks.CONFIRM,
-            button_value(request, blocks.CONFIRM),
+            kit.CONFIRM,
+            button_value(request, kit.CONFIRM),
             user_id=OPERATOR,
             response_url=stage.fake.response_url(),
         )
@@ -305,7 +305,7 @@ def test_a_request_cancelled_in_slack_exits_1(running):
     )
     try:
         request = posted_request(stage.fake)
-        bot.click(blocks.DISMISS, button_value(request, blocks.DISMISS), OPERATOR)
+        bot.click(kit.DISMISS, button_value(request, kit.DISMISS), OPERATOR)
         assert cli.proc is not None
         code = cli.proc.wait(timeout=60)
     finally:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot import blocks
+from bot.adapters.slack import kit
 from bot.devkit.aws import create_skill_function, deploy
 from bot.devkit.fake_slack import FakeSlack
 from bot.devkit.json_server import free_port
@@ -90,7 +90,7 @@ def rig(moto_endpoint, tmp_path) -> Iterator[Rig]:
 def click_confirm_async(bot: Bot, plan: dict) -> Any:
     """Post the Confirm click; its answer comes later, through the response_url."""
     body = block_action_body(
-        blocks.CONFIRM, button_value(plan, blocks.CONFIRM), response_url=bot.fake.response_url()
+        kit.CONFIRM, button_value(plan, kit.CONFIRM), response_url=bot.fake.response_url()
     )
     return lambda: bot.send(body)
 
@@ -126,7 +126,7 @@ def test_certify_killed_after_publishing_is_confirmed_again_without_a_second_ver
 
     bot = rig.start(after_crash=True)
     assert messages_with(rig.fake, "certify") == []
-    result = bot.click(blocks.CONFIRM, button_value(plan, blocks.CONFIRM))
+    result = bot.click(kit.CONFIRM, button_value(plan, kit.CONFIRM))
     assert result["text"].startswith("Done: trivia: certify PROD2 v2 → v3")
     assert rig.aliases() == ("1", "3")
     assert rig.versions() == ["$LATEST", "1", "2", "3"], "published once"
@@ -157,7 +157,7 @@ def test_promotion_killed_after_the_tag_is_completed_on_restart(rig):
     bot = rig.start()
     deploy(rig.client, FN, "VERSION = 3\n")
     plan = bot.command("certify")
-    bot.click(blocks.CONFIRM, button_value(plan, blocks.CONFIRM))
+    bot.click(kit.CONFIRM, button_value(plan, kit.CONFIRM))
     [message] = rig.fake.wait_for(lambda f: messages_with(f, "certify"))
     rig.crash_when_aws_has_answered("POST", "/tags/", lambda: bot.react(APPROVER, message["ts"]))
     assert rig.live_tag() == "PROD2"

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import boto3
 import pytest
 
-from bot import blocks
+from bot.adapters.slack import kit
 from bot.devkit.aws import deploy
 from bot.devkit.fake_slack import FakeSlack
 from bot.devkit.json_server import free_port
@@ -68,7 +68,7 @@ def test_a_three_region_skill_through_a_whole_cycle(regional_bot):
     # doctor → Fix all: triggers on both aliases in every region, the role on every function
     report = b.command("doctor")
     assert "EU: Alexa trigger on PROD1" in str(report)
-    done = b.click(blocks.FIX_ALL, button_value(report, blocks.FIX_ALL))
+    done = b.click(kit.FIX_ALL, button_value(report, kit.FIX_ALL))
     assert done["text"].count("Done") == 9, done["text"]
     assert tags(functions) == {"PROD1"}
 
@@ -76,7 +76,7 @@ def test_a_three_region_skill_through_a_whole_cycle(regional_bot):
     deploy_everywhere(functions, "VERSION = 3\n")
     plan = b.command("certify -- quiz intent")
     assert "EU" in str(plan) and "FE" in str(plan)
-    b.click(blocks.CONFIRM, button_value(plan, blocks.CONFIRM))
+    b.click(kit.CONFIRM, button_value(plan, kit.CONFIRM))
     assert aliases(functions) == {r: ("1", "3") for r in ("NA", "EU", "FE")}
     [cert_msg] = announced(b, "certify")
 
@@ -90,7 +90,7 @@ def test_a_three_region_skill_through_a_whole_cycle(regional_bot):
     # hotfix → Confirm: v4 onto PROD2 in every region, one announcement naming each
     deploy_everywhere(functions, "VERSION = 4\n")
     plan = b.command("hotfix -- quiz crash")
-    result = b.click(blocks.CONFIRM, button_value(plan, blocks.CONFIRM))
+    result = b.click(kit.CONFIRM, button_value(plan, kit.CONFIRM))
     assert result["text"].startswith("Done: trivia: hotfix PROD2 v3 → v4 (NA), EU v3 → v4")
     assert aliases(functions) == {r: ("1", "4") for r in ("NA", "EU", "FE")}
     [hotfix] = announced(b, "hotfix")
@@ -100,7 +100,7 @@ def test_a_three_region_skill_through_a_whole_cycle(regional_bot):
 
     # rollback → Confirm: back to v3 in every region
     plan = b.command("rollback -- v4 slower")
-    b.click(blocks.CONFIRM, button_value(plan, blocks.CONFIRM))
+    b.click(kit.CONFIRM, button_value(plan, kit.CONFIRM))
     assert aliases(functions) == {r: ("1", "3") for r in ("NA", "EU", "FE")}
     [rollback] = announced(b, "rollback")
     assert "PROD2 v4 → v3 (NA), EU v4 → v3, FE v4 → v3" in rollback["text"]
@@ -128,7 +128,7 @@ def test_a_canary_runs_in_every_region_and_errors_in_one_abort_it_everywhere(reg
     deploy_everywhere(functions, "VERSION = 3\n")
     plan = b.command("hotfix --canary 10% --for 10m -- crash fix")
     assert "EU" in str(plan) and "FE" in str(plan)
-    result = b.click(blocks.CONFIRM, button_value(plan, blocks.CONFIRM))
+    result = b.click(kit.CONFIRM, button_value(plan, kit.CONFIRM))
     assert result["text"].startswith(
         "Done: trivia: canary PROD1 v1 → v3 (NA), EU v1 → v3, FE v1 → v3 at 10% for 10m"
     ), result["text"]
@@ -177,7 +177,7 @@ def test_prune_deletes_old_versions_in_every_region(regional_bot):
     assert plan["text"].startswith("Plan: prune trivia: delete 5 old version(s)")
     shown = str(plan["blocks"])
     assert "*EU*" in shown and "1 version(s)" in shown and "*FE*" in shown
-    result = b.click(blocks.CONFIRM, button_value(plan, blocks.CONFIRM))
+    result = b.click(kit.CONFIRM, button_value(plan, kit.CONFIRM))
     assert "EU: Deleted v4;" in result["text"], result["text"]
     assert versions(functions) == {
         "NA": ["$LATEST", "1", "2", "5"],

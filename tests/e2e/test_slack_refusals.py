@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 
-from bot import blocks
+from bot.adapters.slack import kit
 from bot.devkit.aws import deploy
 from bot.devkit.slack_requests import get
 from tests.support.aws import alias_version
@@ -21,7 +21,7 @@ def test_a_refused_announcement_is_told_and_arrives_after_slack_heals(bot):
     deploy(client, FN, "VERSION = 3\n")
     plan = b.command("hotfix -- crash on launch")
     b.fake.fail_next("chat.postMessage", status=200, error="not_in_channel", times=2)
-    result = b.click(blocks.CONFIRM, button_value(plan, blocks.CONFIRM))
+    result = b.click(kit.CONFIRM, button_value(plan, kit.CONFIRM))
     assert alias_version(client, FN, "PROD1") == "3"
     assert result["text"].startswith("Applied, not announced yet")
     assert "not_in_channel" in result["text"] and "/invite @skillbot" in result["text"]
@@ -40,7 +40,7 @@ def test_a_refused_certification_message_is_shown_missing_then_posted(bot):
     deploy(client, FN, "VERSION = 3\n")
     plan = b.command("certify -- quiz")
     b.fake.fail_next("chat.postMessage", status=200, error="channel_not_found")
-    result = b.click(blocks.CONFIRM, button_value(plan, blocks.CONFIRM))
+    result = b.click(kit.CONFIRM, button_value(plan, kit.CONFIRM))
     assert "certification message" in result["text"] and "/skill promote" in result["text"]
     status = b.command("status")
     assert "not posted yet" in str(status.get("blocks"))

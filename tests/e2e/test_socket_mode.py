@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from urllib.parse import parse_qsl
 
-from bot import blocks
+from bot.adapters.slack import kit
 from bot.devkit.aws import create_skill_function, deploy
 from bot.devkit.fake_slack import FakeSlack
 from bot.devkit.json_server import free_port
@@ -62,7 +62,7 @@ def test_socket_mode_serves_commands_buttons_and_reactions(moto_endpoint, tmp_pa
 
             mark = len(fake.responses())
             click = block_action_body(
-                blocks.CONFIRM, button_value(plan, blocks.CONFIRM), response_url=fake.response_url()
+                kit.CONFIRM, button_value(plan, kit.CONFIRM), response_url=fake.response_url()
             )
             socket.request("interactive", json.loads(dict(parse_qsl(click))["payload"]))
             newest(fake, mark, "Done: trivia: certify PROD2 v2 → v3")

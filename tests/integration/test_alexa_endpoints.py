@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot import blocks
+from bot.adapters.slack import kit
 from bot.devkit.aws import create_skill_function, deploy
 from bot.devkit.fake_slack import FakeSlack
 from tests.support.fakes import SKILL_ID, Waits
@@ -45,7 +45,7 @@ def certify(world, *, submit: bool = True):
     deploy(world.lambda_client, FN, "VERSION = 3\n")
     world.command("certify -- quiz intent")
     plan = world.final_response(lambda r: r.get("blocks") and "Plan" in r["text"])
-    action = blocks.CONFIRM_AND_SUBMIT if submit else blocks.CONFIRM
+    action = kit.CONFIRM_AND_SUBMIT if submit else kit.CONFIRM
     world.click(action, button_value(plan, action))
     result = world.final_response(lambda r: r["text"].startswith("Done"))
     [message] = world.fake.wait_for(lambda f: f.messages(CHANNEL))

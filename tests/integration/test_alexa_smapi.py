@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot import blocks
+from bot.adapters.slack import kit
 from bot.devkit.aws import create_skill_function, deploy
 from bot.devkit.fake_slack import FakeSlack
 from bot.domain.alexa import withdraw_reason
@@ -37,7 +37,7 @@ def certify_and_submit(world):
     deploy(world.lambda_client, FN, "VERSION = 3\n")
     world.command("certify -- quiz intent")
     plan = world.final_response(lambda r: r.get("blocks") and "Plan" in r["text"])
-    world.click(blocks.CONFIRM_AND_SUBMIT, button_value(plan, blocks.CONFIRM_AND_SUBMIT))
+    world.click(kit.CONFIRM_AND_SUBMIT, button_value(plan, kit.CONFIRM_AND_SUBMIT))
     result = world.final_response(lambda r: r["text"].startswith("Done"))
     [message] = world.fake.wait_for(lambda f: f.messages(CHANNEL))
     return message, result
@@ -105,7 +105,7 @@ def test_cancel_withdraws_the_submission_with_smapis_reason(world, smapi):
     world.command("cancel -- discovered issue: quiz crashes")
     plan = world.final_response(lambda r: r.get("blocks") and "Plan" in r["text"])
     assert "withdrawn too" in str(plan["blocks"])
-    world.click(blocks.CONFIRM, button_value(plan, blocks.CONFIRM))
+    world.click(kit.CONFIRM, button_value(plan, kit.CONFIRM))
     world.fake.wait_for(
         lambda f: [
             r
@@ -153,8 +153,8 @@ def test_without_credentials_nothing_calls_smapi(aws, tmp_path, smapi):
         deploy(client, FN, "VERSION = 3\n")
         w.command("certify")
         plan = w.final_response(lambda r: r.get("blocks") and "Plan" in r["text"])
-        assert blocks.CONFIRM_AND_SUBMIT not in str(plan["blocks"])
-        w.click(blocks.CONFIRM, button_value(plan, blocks.CONFIRM))
+        assert kit.CONFIRM_AND_SUBMIT not in str(plan["blocks"])
+        w.click(kit.CONFIRM, button_value(plan, kit.CONFIRM))
         w.final_response(lambda r: r["text"].startswith("Done"))  # message ts recorded
         [message] = fake.messages(CHANNEL)
         w.react(APPROVER, message["ts"])

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlencode
 
 import pytest
 
-from bot import blocks
+from bot.adapters.slack import kit
 from bot.devkit.slack_requests import block_action_body, event_body, sign, slash_command_body
 from bot.http import MAX_BODY_BYTES, wsgi_app
 from tests.support.aws import alias_version
@@ -170,7 +170,7 @@ def test_unknown_commands_and_buttons_are_acknowledged(world, http):
 
 
 def test_a_confirm_without_a_value_says_it_carried_no_plan(world, http, caplog):
-    body = block_action_body(blocks.CONFIRM, "v", response_url=world.fake.response_url())
+    body = block_action_body(kit.CONFIRM, "v", response_url=world.fake.response_url())
     payload = json.loads(parse_qs(body)["payload"][0])
     del payload["actions"][0]["value"]
     body = urlencode({"payload": json.dumps(payload)})
@@ -215,9 +215,9 @@ def test_a_failed_status_reads_as_a_sentence(world):
 def test_a_refused_fix_all_is_said_once(world):
     world.command("doctor")
     report = world.final_response(lambda r: r.get("blocks"))
-    value = button_value(report, blocks.FIX_ALL)
+    value = button_value(report, kit.FIX_ALL)
     assert value.count(",") >= 1, "doctor offers several fixes here"
-    world.click(blocks.FIX_ALL, value, user=STRANGER)
+    world.click(kit.FIX_ALL, value, user=STRANGER)
     reply = world.final_response(lambda r: "Only" in r["text"])
     assert reply["text"].count("Only operators") == 1, reply["text"]
     assert OPERATOR in reply["text"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from bot import blocks
+from bot.adapters.slack import kit
 from bot.devkit.aws import create_skill_function, deploy
 from bot.devkit.fake_slack import FakeSlack
 from bot.devkit.fake_smapi import FakeSmapi
@@ -30,7 +30,7 @@ def test_a_full_scenario_logs_no_secret(aws, tmp_path, caplog, monkeypatch):
             deploy(client, FN, "VERSION = 3\n")
             world.command("certify -- quiz")
             plan = world.final_response(lambda r: r.get("blocks") and "Plan" in r["text"])
-            world.click(blocks.CONFIRM_AND_SUBMIT, button_value(plan, blocks.CONFIRM_AND_SUBMIT))
+            world.click(kit.CONFIRM_AND_SUBMIT, button_value(plan, kit.CONFIRM_AND_SUBMIT))
             world.final_response(lambda r: r["text"].startswith("Done"))
             [message] = fake.messages(CHANNEL)
             smapi.set_certification(SKILL_ID, "SUCCEEDED")

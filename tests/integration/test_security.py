@@ -8,7 +8,7 @@ import time
 import pytest
 from slack_bolt.request import BoltRequest
 
-from bot import blocks
+from bot.adapters.slack import kit
 from bot.devkit.aws import deploy
 from bot.devkit.slack_requests import (
     block_action_body,
@@ -42,7 +42,7 @@ def bodies(world):
     url = world.fake.response_url()
     return {
         "command": slash_command_body("rollback 2", response_url=url),
-        "button": block_action_body(blocks.CONFIRM, "plan-id", response_url=url),
+        "button": block_action_body(kit.CONFIRM, "plan-id", response_url=url),
         "event": event_body(reaction_added_event(APPROVER, "white_check_mark", CHANNEL, "1.1")),
     }
 
@@ -89,16 +89,16 @@ def test_strangers_commands_are_refused_and_audited(world, text):
     assert (audit.actor, audit.outcome) == (STRANGER, Outcome.REFUSED)
 
 
-@pytest.mark.parametrize("action", [blocks.CONFIRM, blocks.DISMISS, blocks.FIX_ALL])
+@pytest.mark.parametrize("action", [kit.CONFIRM, kit.DISMISS, kit.FIX_ALL])
 def test_strangers_buttons_are_refused(world, action):
-    world.command("doctor" if action == blocks.FIX_ALL else "rollback 2")
+    world.command("doctor" if action == kit.FIX_ALL else "rollback 2")
     message = world.final_response(lambda r: r.get("blocks"))
     before = state(world)
     world.click(action, button_value(message, action), user=STRANGER)
     reply = refused(world)
     assert "Only operators" in reply["text"]
     assert state(world) == before
-    if action == blocks.FIX_ALL:
+    if action == kit.FIX_ALL:
         with pytest.raises(world.lambda_client.exceptions.ResourceNotFoundException):
             world.lambda_client.get_policy(FunctionName=FN, Qualifier="PROD1")
     else:
@@ -111,7 +111,7 @@ def test_a_strangers_reaction_promotes_nothing_and_is_audited(world):
     deploy(world.lambda_client, FN, "VERSION = 3\n")
     world.command("certify")
     plan = world.final_response(lambda r: r.get("blocks"))
-    world.click(blocks.CONFIRM, button_value(plan, blocks.CONFIRM))
+    world.click(kit.CONFIRM, button_value(plan, kit.CONFIRM))
     world.final_response(lambda r: r["text"].startswith("Done"))
     [message] = world.fake.messages(CHANNEL)
     before = state(world)

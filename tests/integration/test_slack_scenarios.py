@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot import blocks
+from bot.adapters.slack import kit
 from bot.devkit.aws import deploy
 from bot.devkit.slack_requests import retry_headers
 from bot.domain.model import CertificationState
@@ -51,12 +51,12 @@ def test_hotfix_plan_then_confirm_moves_live_and_announces(world):
         e
         for b in plan["blocks"]
         for e in b.get("elements", [])
-        if e.get("action_id") == blocks.CONFIRM
+        if e.get("action_id") == kit.CONFIRM
     ]
     assert confirm[0]["style"] == "primary"
     assert aliases(world) == ("1", "2"), "the plan alone changes nothing"
 
-    world.click(blocks.CONFIRM, button_value(plan, blocks.CONFIRM))
+    world.click(kit.CONFIRM, button_value(plan, kit.CONFIRM))
     result = world.final_response(lambda r: r["text"].startswith("Done"))
     assert "hotfix PROD1 v1 → v3" in result["text"] and result["replace_original"] is True
     assert aliases(world) == ("3", "2")
@@ -67,9 +67,9 @@ def test_hotfix_plan_then_confirm_moves_live_and_announces(world):
 
 def test_a_double_click_applies_once(world):
     deploy(world.lambda_client, FN, "VERSION = 3\n")
-    plan_id = button_value(plan_for(world, "hotfix"), blocks.CONFIRM)
-    world.click(blocks.CONFIRM, plan_id)
-    world.click(blocks.CONFIRM, plan_id)
+    plan_id = button_value(plan_for(world, "hotfix"), kit.CONFIRM)
+    world.click(kit.CONFIRM, plan_id)
+    world.click(kit.CONFIRM, plan_id)
     world.final_response(lambda r: r["text"].startswith("Done"))
     world.fake.wait_for(lambda f: f.messages(CHANNEL))
     versions = world.lambda_client.list_versions_by_function(FunctionName=FN)["Versions"]
@@ -82,7 +82,7 @@ def test_a_double_click_applies_once(world):
 def test_a_stale_plan_is_refused_with_the_reason(world):
     plan = plan_for(world, "rollback trivia 2 -- bad release")
     world.lambda_client.update_alias(FunctionName=FN, Name="PROD1", FunctionVersion="2")
-    world.click(blocks.CONFIRM, button_value(plan, blocks.CONFIRM))
+    world.click(kit.CONFIRM, button_value(plan, kit.CONFIRM))
     result = world.final_response(lambda r: "Could not" in r["text"])
     assert "PROD1 moved from v1 to v2" in result["text"]
     assert world.fake.messages(CHANNEL) == []
@@ -90,9 +90,9 @@ def test_a_stale_plan_is_refused_with_the_reason(world):
 
 def test_cancel_button_dismisses_the_plan(world):
     plan = plan_for(world, "rollback 2")
-    world.click(blocks.DISMISS, button_value(plan, blocks.DISMISS))
+    world.click(kit.DISMISS, button_value(plan, kit.DISMISS))
     world.final_response(lambda r: r["text"].startswith("Cancelled by"))
-    world.click(blocks.CONFIRM, button_value(plan, blocks.CONFIRM))
+    world.click(kit.CONFIRM, button_value(plan, kit.CONFIRM))
     assert aliases(world) == ("1", "2")
 
 
@@ -118,7 +118,7 @@ def test_strangers_are_refused_with_who_may(world):
 def certify(world):
     deploy(world.lambda_client, FN, "VERSION = 3\n")
     plan = plan_for(world, "certify trivia -- new quiz intent")
-    world.click(blocks.CONFIRM, button_value(plan, blocks.CONFIRM))
+    world.click(kit.CONFIRM, button_value(plan, kit.CONFIRM))
     world.final_response(lambda r: r["text"].startswith("Done"))
     [message] = world.fake.wait_for(lambda f: f.messages(CHANNEL))
     return message
@@ -170,7 +170,7 @@ def test_only_an_approvers_reaction_promotes(world):
 def test_cancel_updates_the_certification_message_and_its_thread(world):
     message = certify(world)
     plan = plan_for(world, "cancel -- model rejected")
-    world.click(blocks.CONFIRM, button_value(plan, blocks.CONFIRM))
+    world.click(kit.CONFIRM, button_value(plan, kit.CONFIRM))
     update = world.fake.wait_for(lambda f: f.updates(CHANNEL, message["ts"]))[-1]
     assert "cancelled by <@U0ALICE>" in str(update["blocks"])
     [reply] = world.fake.wait_for(lambda f: f.thread_replies(CHANNEL, message["ts"]))
@@ -182,7 +182,7 @@ def test_doctor_then_fix_adds_the_alexa_triggers(world):
     world.command("doctor")
     report = world.final_response(lambda r: r.get("blocks"))
     assert "problem" in report["text"]
-    world.click(blocks.FIX_ALL, button_value(report, blocks.FIX_ALL))
+    world.click(kit.FIX_ALL, button_value(report, kit.FIX_ALL))
     done = world.final_response(lambda r: r["text"].count("Done") >= 2)
     assert "Alexa Skills Kit trigger" in done["text"]
     for alias in ("PROD1", "PROD2"):

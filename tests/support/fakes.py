@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bot.adapters.slack.notifier import SlackNotifier
 from bot.domain.errors import NotFound, Refused, StalePlan
 from bot.domain.model import LATEST, AlexaTrigger, AliasState, LatestCode, Version
 from bot.service.alexa_endpoints import Polling
@@ -240,8 +241,9 @@ class Posted:
     ts: str = ""
 
 
-class FakeNotifier:
-    """Keeps what would have been posted to Slack, per channel and thread."""
+class FakeNotifier(SlackNotifier):
+    """The real notifier's words, kept instead of posted: what Slack would have been sent,
+    per channel and thread, and the App Home views."""
 
     def __init__(self) -> None:
         self.posted: list[Posted] = []
@@ -270,7 +272,7 @@ class FakeNotifier:
     def post_ephemeral(self, channel, user, text, blocks=None) -> None:  # type: ignore[no-untyped-def]
         self.ephemeral.append(Posted(channel, text, blocks, None, user))
 
-    def publish_home(self, user, view) -> None:  # type: ignore[no-untyped-def]
+    def publish_view(self, user, view) -> None:  # type: ignore[no-untyped-def]
         self.homes[user] = view
 
     def top_level(self, channel: str | None = None) -> list[Posted]:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.adapters.slack_notifier import web_client
+from bot.adapters.slack.notifier import web_client
 from bot.adapters.store import SqlStore
 from bot.bootstrap import Composed, build_services
 from bot.config import Settings, parse_skills

@@ -17,7 +17,7 @@ from typing import Any
 from slack_bolt import App
 from slack_bolt.response import BoltResponse
 
-from bot.adapters.slack_notifier import web_client
+from bot.adapters.slack.notifier import web_client
 from bot.bootstrap import Composed, build_services
 from bot.config import Settings, parse_skills
 from bot.devkit.fake_slack import FakeSlack

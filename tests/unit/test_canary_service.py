@@ -7,7 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from bot.blocks import say
+from bot.adapters.slack.kit import say
+from bot.adapters.slack.messages import canary_status
 from bot.domain.canary import CanaryState
 from bot.domain.errors import NotAuthorized, Refused, StalePlan, Unavailable
 from bot.domain.model import Outcome
@@ -184,10 +185,8 @@ def test_doctor_knows_the_canary_and_still_reports_foreign_weights(w):
 def test_status_and_app_home_show_the_running_canary(w):
     start_canary(w)
     view = w.cases.reading.status("trivia")
-    assert (
-        view.canary_line
-        and "Canary on PROD1: v3 takes 10% of traffic beside v1" in view.canary_line
-    )
+    line = canary_status(view.canary, view.now) if view.canary else ""
+    assert line and "Canary on PROD1: v3 takes 10% of traffic beside v1" in line
     w.services.cases.home.opened(OPERATOR)
     assert "Canary on PROD1" in str(w.notifier.homes[OPERATOR])
 

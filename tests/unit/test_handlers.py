@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot import blocks
+from bot.adapters.slack import kit
 from handlers.actions import PlanButtons
 from handlers.commands import SkillCommand
 from handlers.events import ReactionPromotion
@@ -48,7 +48,7 @@ def test_plan_reply_replaces_the_working_message(env):
     reply = respond.last
     assert reply["replace_original"] is True and reply["response_type"] == "ephemeral"
     assert reply["text"] == "Plan: hotfix trivia: PROD1 v1 → v2"
-    assert button_ids(reply["blocks"]) == [blocks.CONFIRM, blocks.CONFIRM_CANARY, blocks.DISMISS]
+    assert button_ids(reply["blocks"]) == [kit.CONFIRM, kit.CONFIRM_CANARY, kit.DISMISS]
 
 
 def button_ids(message_blocks):

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import pytest
 
-from bot import blocks, replies
+from bot.adapters.slack import plans, reports
 from bot.adapters.store import open_store
 from bot.commands import HELP
 from bot.domain.errors import AppliedNotRecorded, ConfigError, NotAuthorized, Unavailable
@@ -27,9 +27,9 @@ def w():
 def test_typed_text_can_neither_ping_nor_mention_nor_link(w):
     w.lam.deploy("trivia-skill", "code-3")
     plan = w.cases.planning.plan_hotfix("trivia", actor=OPERATOR, reason=EVIL)
-    plan_text = str(blocks.plan_message(plan))
+    plan_text = str(plans.plan_message(plan))
     change = w.cases.applying.apply(plan.id, actor=OPERATOR)
-    history = str(replies.history_blocks("trivia", w.cases.reading.history("trivia")))
+    history = str(reports.history_blocks("trivia", w.cases.reading.history("trivia")))
     [announcement] = w.notifier.top_level()
     for shown in (
         plan_text,
@@ -117,7 +117,7 @@ def test_a_database_stall_after_the_alias_moved_says_the_change_is_made():
     plan = services.cases.planning.plan_rollback("trivia", actor=OPERATOR, version="2")
     with pytest.raises(AppliedNotRecorded) as err:
         services.cases.applying.apply(plan.id, actor=OPERATOR)
-    text, _ = blocks.error_message(err.value, doing="apply the plan")
+    text, _ = plans.error_message(err.value, doing="apply the plan")
     assert w.alias("PROD1") == "2"
     assert "The change is made" in text and "Do not confirm again" in text
     assert "Could not" not in text and "retrying is safe" not in text
@@ -136,7 +136,7 @@ def test_one_long_reason_never_hides_older_history(w):
         )
         w.cases.applying.dismiss(plan.id, actor=OPERATOR)
     w.cases.planning.plan_rollback("trivia", actor=OPERATOR, version="2", reason="x" * 3500)
-    _, body = replies.history_blocks("trivia", w.cases.reading.history("trivia"))
+    _, body = reports.history_blocks("trivia", w.cases.reading.history("trivia"))
     texts = [b["text"]["text"] for b in body]
     assert all(len(t) <= 3000 for t in texts)
     shown = "\n".join(texts)
@@ -152,13 +152,13 @@ def test_history_and_fix_announcements_speak_words_not_ids(w):
     body = str(announcement.blocks)
     assert "v1 → v1" not in body and "*Code*" not in body
     assert "add the Alexa Skills Kit trigger" in body
-    shown = str(replies.history_blocks("trivia", w.cases.reading.history("trivia")))
+    shown = str(reports.history_blocks("trivia", w.cases.reading.history("trivia")))
     assert "fix:add_trigger" not in shown and "fix: add the Alexa trigger" in shown
     assert "(noop)" not in shown
 
 
 def test_doctor_shows_the_routing_check_on_its_own_line(w):
-    lines = replies.doctor_blocks(w.cases.planning.doctor("trivia", actor=OPERATOR))[1][1]["text"][
+    lines = plans.doctor_blocks(w.cases.planning.doctor("trivia", actor=OPERATOR))[1][1]["text"][
         "text"
     ]
     assert ":white_check_mark: PROD1 has no weighted routing" in lines
@@ -167,7 +167,7 @@ def test_doctor_shows_the_routing_check_on_its_own_line(w):
 
 def test_help_says_how_promotion_works_and_who_may_do_what():
     text = str(
-        replies.help_blocks(
+        reports.help_blocks(
             ["trivia"],
             HELP,
             operators=[OPERATOR],

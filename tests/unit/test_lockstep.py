@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot import blocks
+from bot.adapters.slack import plans, reports
 from bot.domain.errors import NotFound, PartlyApplied, Refused, StalePlan, Unavailable
 from bot.domain.model import FixKind, Outcome
 from tests.support.fakes import sha
@@ -30,7 +30,7 @@ def versions(w):
 def test_a_hotfix_moves_every_region_and_is_announced_once_naming_each(w):
     w.deploy("code-3")
     plan = w.cases.planning.plan_hotfix("trivia", actor=OPERATOR, reason="crash")
-    text, body = blocks.plan_message(plan)
+    text, body = plans.plan_message(plan)
     assert text == (
         "Plan: hotfix trivia: PROD1 NA v1 → a new version from $LATEST, "
         "EU v2 → a new version, FE v1 → a new version"
@@ -126,7 +126,7 @@ def test_a_region_failing_midway_is_reported_and_a_second_confirm_finishes_it(w,
     status = w.cases.reading.status("trivia")
     if not lost:
         assert status.disagreement and "PROD1 serves" in status.disagreement
-        assert "the regions disagree" in blocks.status_text(status)
+        assert "the regions disagree" in reports.status_text(status)
     moves_before = [c for c in w.lam.calls if c.startswith("update_alias")]
 
     change = w.cases.applying.apply(plan.id, actor=OPERATOR)  # Confirm again

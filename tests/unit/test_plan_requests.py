@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot import blocks
+from bot.adapters.slack import kit
 from bot.domain.errors import NotAuthorized
 from bot.service.applying import AlreadyHandled
 from tests.support.messages import button_value
@@ -68,8 +68,8 @@ def test_a_request_is_posted_with_the_buttons_and_applied_by_an_operator(w):
     assert (posted.channel, posted.ts) == ("C0TRIVIA", message.ts)
     assert message.text.startswith(f"{PIPELINE} (run <{RUN}|7>) asks an operator to confirm")
     as_sent = {"blocks": message.blocks}
-    assert button_value(as_sent, blocks.CONFIRM) == offer.plan.id
-    assert button_value(as_sent, blocks.DISMISS) == offer.plan.id
+    assert button_value(as_sent, kit.CONFIRM) == offer.plan.id
+    assert button_value(as_sent, kit.DISMISS) == offer.plan.id
     assert "a &lt;b&gt; &amp; c" in str(message.blocks) and "<b>" not in str(message.blocks)
     assert w.cases.requests.outcome(offer.plan.id).status == "pending"
 

@@ -7,7 +7,7 @@ from typing import ClassVar
 
 import pytest
 
-from bot import blocks_canary
+from bot.adapters.slack import plans
 from bot.domain.model import Outcome
 from bot.domain.prune import size_label
 from tests.support.fakes import FakeLambda
@@ -51,9 +51,7 @@ def test_the_plan_lists_each_regions_versions_with_its_own_references_and_totals
         ("EU", ("1", "4", "5", "6")),
         ("FE", ("3", "4", "5")),
     )
-    text, blocks = blocks_canary.prune_plan_message(
-        offer.plan, offer.versions, offer.keep, offer.regions
-    )
+    text, blocks = plans.prune_plan_message(offer.plan, offer.versions, offer.keep, offer.regions)
     assert text == f"Plan: prune trivia: delete 10 old version(s), {size_label(40000)} freed in all"
     shown = str(blocks)
     assert f"*EU* (`{EU}`): 4 version(s), {size_label(16000)} freed" in shown
@@ -103,9 +101,7 @@ def test_confirm_deletes_one_by_one_per_region_rechecking_each_regions_reference
 def test_nothing_to_prune_in_any_region_saves_no_plan(w):
     offer = w.cases.pruning.plan_prune("trivia", actor=OPERATOR, keep=10)
     assert offer.plan.noop and offer.freed == 0
-    text, _ = blocks_canary.prune_plan_message(
-        offer.plan, offer.versions, offer.keep, offer.regions
-    )
+    text, _ = plans.prune_plan_message(offer.plan, offer.versions, offer.keep, offer.regions)
     assert text.startswith("Nothing to prune in trivia in any region")
     assert w.services.runtime.store.get_plan(offer.plan.id) is None
 

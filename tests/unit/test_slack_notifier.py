@@ -6,7 +6,7 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
 
-from bot.adapters.slack_notifier import SlackNotifier
+from bot.adapters.slack.notifier import SlackNotifier
 from bot.domain.errors import NotFound, Unavailable
 
 

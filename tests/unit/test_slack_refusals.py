@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot import blocks
+from bot.adapters.slack import plans, reports
 from bot.domain.errors import NotFound, Unavailable
 from tests.support.users import OPERATOR
 from tests.support.world import make_world
@@ -30,7 +30,7 @@ def test_a_refused_announcement_is_told_and_posted_once_slack_accepts(w):
     w.notifier.refuse(NOT_IN_CHANNEL)
     change = hotfix(w)
     assert w.alias("PROD1") == "3", "the change itself is made"
-    text, _ = blocks.result_message(change)
+    text, _ = plans.result_message(change)
     assert not text.startswith("Done") and "not announced yet" in text
     assert "not_in_channel" in text and "/invite @skillbot" in text
     assert w.notifier.top_level() == []
@@ -62,7 +62,7 @@ def test_slacks_retry_after_is_waited_out_before_trying_again(w):
 def test_a_post_whose_outcome_is_unknown_is_never_repeated(w):
     w.notifier.refuse(Unavailable("Slack did not answer.", outcome_unknown=True))
     change = hotfix(w)
-    text, _ = blocks.result_message(change)
+    text, _ = plans.result_message(change)
     assert "may have been posted" in text and "not repeated" in text
     w.clock.advance(hours=1)
     assert w.services.runtime.outbox.run().announcements == []
@@ -74,12 +74,12 @@ def test_a_refused_certification_message_is_shown_in_status_and_posted_later(w):
     w.notifier.refuse(NOT_IN_CHANNEL)
     plan = w.cases.planning.plan_certify("trivia", actor=OPERATOR, reason="quiz")
     change = w.cases.applying.apply(plan.id, actor=OPERATOR)
-    text, _ = blocks.result_message(change)
+    text, _ = plans.result_message(change)
     assert "certification message" in text and "/skill promote trivia" in text
     cert = w.store.pending_certification("trivia")
     assert cert.message_ts is None
     view = w.cases.reading.status("trivia")
-    status = str(blocks.status_blocks(view))
+    status = str(reports.status_blocks(view))
     assert "certification message is not posted yet" in status
 
     w.clock.advance(seconds=6)

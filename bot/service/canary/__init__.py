@@ -26,8 +26,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
-from bot import blocks_canary
-from bot.domain.canary import Canary, CanaryRegion, CanaryRules, CanaryState, Verdict
+from bot.domain.canary import (
+    Canary,
+    CanaryRegion,
+    CanaryRules,
+    CanaryState,
+    Verdict,
+    end_headline,
+)
 from bot.domain.errors import Busy, NotFound, Refused, SkillbotError, StalePlan, Unavailable
 from bot.domain.model import (
     AuditEvent,
@@ -250,21 +256,18 @@ class Canaries:
         ):
             return
         channel = self.ctx.skill(canary.skill).channel
-        text, body = self.message(canary)
-        ts = self.notifier.post(channel, text, body)
+        ts = self.notifier.post_canary(channel, canary, self.ctx.clock(), self.rules)
         self.book.set_message(canary.id, channel, ts)
 
     def update_message(self, canary: Canary) -> None:
         if not (canary.channel and canary.message_ts):
             return
-        text, body = self.message(canary)
         try:
-            self.notifier.update(canary.channel, canary.message_ts, text, body)
+            self.notifier.update_canary(
+                canary.channel, canary.message_ts, canary, self.ctx.clock(), self.rules
+            )
         except SkillbotError as err:
             log.warning("canary %s: could not update its message: %s", canary.id, err)
-
-    def message(self, canary: Canary) -> tuple[str, list[blocks_canary.Block]]:
-        return blocks_canary.canary_message(canary, now=self.ctx.clock(), rules=self.rules)
 
     # -- the end --------------------------------------------------------------------------
     def request_end(self, canary_id: str, *, actor: str, verdict: Verdict) -> Canary:
@@ -364,7 +367,7 @@ class Canaries:
             alias=canary.alias,
             from_version=canary.old_version,
             to_version=target if reached else None,
-            detail=blocks_canary.end_headline(final)[:2000],
+            detail=end_headline(final)[:2000],
             plan_id=canary.plan_id,
         )
         if not self.book.finish(
@@ -388,11 +391,10 @@ class Canaries:
         ):
             return
         channel = self.ctx.skill(canary.skill).channel
-        text, body = blocks_canary.end_announcement(canary)
         try:
-            self.notifier.post(channel, text, body)
+            self.notifier.announce_canary_end(channel, canary)
         except SkillbotError as err:
-            log.error("could not announce %s: %s", text, err)
+            log.error("could not announce %s: %s", end_headline(canary), err)
         self.update_message(canary)
         self._refresh()
 

@@ -18,8 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from bot.blocks_canary import alias_text
-from bot.domain.canary import Canary, CanaryRegion, Verdict
+from bot.domain.canary import Canary, CanaryRegion, Verdict, alias_text
 from bot.domain.errors import PartlyApplied, Refused, SkillbotError, StalePlan
 from bot.domain.model import AliasState, Outcome, version_label
 from bot.domain.words import Run, words

@@ -1,0 +1,111 @@
+"""Building blocks of every message: action ids, blocks cut to Slack's limits, and how
+Slack shows words, people and ages::
+
+    section("*trivia*"), context("no certification pending"), say(err.said)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
+from bot.domain.actors import display
+from bot.domain.text import escape
+from bot.domain.words import Words, render
+
+#: a block as Slack's API takes it (``Block.to_dict()``)
+Json = dict[str, Any]
+
+# action ids: the one list handlers/__init__.py registers
+CONFIRM = "plan_confirm"
+CONFIRM_AND_SUBMIT = "plan_confirm_submit"
+DISMISS = "plan_dismiss"
+FIX_ALL = "doctor_fix_all"
+CONFIRM_CANARY = "plan_confirm_canary"
+CANARY_COMPLETE = "canary_complete"
+CANARY_ABORT = "canary_abort"
+
+#: Slack's limits: a section's or a context element's text, a field, a message's blocks
+TEXT_MAX, FIELD_MAX, MESSAGE_BLOCKS = 3000, 2000, 50
+
+
+def cut(text: str, limit: int) -> str:
+    """``text`` within ``limit`` characters, an ellipsis where it was cut.
+
+    >>> cut("abcdef", 4)
+    'abc…'
+    """
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def section(text: str) -> SectionBlock:
+    return SectionBlock(text=MarkdownTextObject(text=cut(text, TEXT_MAX)))
+
+
+def fields(texts: Sequence[str]) -> SectionBlock:
+    """Side-by-side fields (at most ten, Slack's limit)."""
+    return SectionBlock(fields=[MarkdownTextObject(text=cut(t, FIELD_MAX)) for t in texts[:10]])
+
+
+def context(*texts: str) -> ContextBlock:
+    return ContextBlock(elements=[MarkdownTextObject(text=cut(t, TEXT_MAX)) for t in texts])
+
+
+def buttons(block_id: str, *spec: tuple[str, str, str, str | None]) -> ActionsBlock:
+    """Buttons from ``(label, action id, value, style)``."""
+    return ActionsBlock(
+        block_id=block_id,
+        elements=[
+            ButtonElement(text=cut(label, 75), action_id=action, value=value, style=style)
+            for label, action, value, style in spec
+        ],
+    )
+
+
+def message(text: str, blocks: Sequence[Block]) -> tuple[str, list[Json]]:
+    """A message as Slack takes it: the fallback text and the blocks (validated)."""
+    return text, [block.to_dict() for block in blocks[:MESSAGE_BLOCKS]]
+
+
+def say(said: Words | str) -> str:
+    """Words as Slack shows them: ``/skill`` commands, mentions, typed text escaped."""
+    if isinstance(said, str):
+        return said
+    return render(said, command=lambda run: f"`/skill {run.line}`", person=display, typed=escape)
+
+
+def mentions(users: Sequence[str]) -> str:
+    return ", ".join(f"<@{u}>" for u in users) or "nobody (configure approvers)"
+
+
+def age(since: datetime, now: datetime) -> str:
+    """``"3d 4h"``, ``"2h 5m"``, ``"40s"``: how long something has been going on."""
+    seconds = max(0, int((now - since).total_seconds()))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes}m"
+    return f"{minutes}m" if minutes else f"{secs}s"
+
+
+def short_sha(code_sha256: str | None) -> str:
+    return f"`{code_sha256[:12]}…`" if code_sha256 else "—"
+
+
+def console_url(region: str, function: str, alias: str | None = None) -> str:
+    base = f"https://{region}.console.aws.amazon.com/lambda/home?region={region}#/functions/"
+    name = function.rsplit(":", 1)[-1] if function.startswith("arn:") else function
+    return base + name + (f"/aliases/{alias}" if alias else "")

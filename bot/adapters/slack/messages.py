@@ -1,0 +1,248 @@
+"""What is posted in a skill's channel: a change's announcement, the certification message
+and its reminders, the canary message and its end. Text people typed is escaped, so it
+cannot mention anyone or plant a link::
+
+    text, blocks = announcement(change, console="https://...")
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from slack_sdk.models.blocks import Block
+
+from bot.adapters.slack.kit import (
+    CANARY_ABORT,
+    CANARY_COMPLETE,
+    Json,
+    age,
+    buttons,
+    context,
+    fields,
+    mentions,
+    message,
+    section,
+    short_sha,
+)
+from bot.domain.actors import display
+from bot.domain.canary import Canary, CanaryRules, CanaryState, Tally, end_headline, other_regions
+from bot.domain.model import (
+    Certification,
+    CertificationState,
+    Change,
+    Operation,
+    describe_fix,
+    duration_label,
+    escape,
+    version_label,
+)
+
+Message = tuple[str, list[Json]]
+
+
+def announcement(change: Change, *, console: str | None = None) -> Message:
+    """Top-level channel message of an alias or role change (alerts first, loudly)."""
+    text = "\n".join([change.headline(), *change.alerts])
+    blocks: list[Block] = [
+        section(f"*{change.headline()}*"),
+        *(section(alert) for alert in change.alerts),
+        fields(_change_fields(change)),
+    ]
+    if console:
+        blocks.append(context(f"<{console}|Open the alias in the AWS console>"))
+    return message(text, blocks)
+
+
+def _change_fields(change: Change) -> list[str]:
+    if change.plan.operation is Operation.FIX:
+        # a setup fix moves no version: say what changed instead
+        fix = describe_fix(change.plan.fix, change.alias, change.plan.region)
+        return [
+            f"*Alias*\n`{change.alias}`",
+            f"*Changed*\n{fix}",
+            f"*Live alias*\n`{change.live_alias}`",
+        ]
+    moves = f"{version_label(change.from_version)} → {version_label(change.to_version)}"
+    if change.regions:
+        moves = "\n".join(
+            [
+                f"{change.plan.default_region} {moves}",
+                *(
+                    f"{r.region} {version_label(r.from_version)} → {version_label(r.to_version)}"
+                    for r in change.regions
+                ),
+            ]
+        )
+    return [
+        f"*Alias*\n`{change.alias}`",
+        f"*Version{'s' if change.regions else ''}*\n{moves}",
+        f"*Code*\n{short_sha(change.code_sha256)}",
+        f"*Live alias*\n`{change.live_alias}`",
+    ]
+
+
+def certification_message(
+    cert: Certification,
+    *,
+    from_version: str | None,
+    now: datetime,
+    approvers: Sequence[str],
+    reaction: str,
+    console: str | None = None,
+    review_status: str | None = None,
+    endpoint: str | None = None,
+) -> Message:
+    """The one top-level message of a certification; updated in place as it changes.
+    ``endpoint`` is the line naming what Alexa calls for certification."""
+    pending_for, ended_by = age(cert.created_at, now), display(cert.ended_by or "")
+    state = {
+        CertificationState.PENDING: f":hourglass_flowing_sand: pending for {pending_for}",
+        CertificationState.PROMOTED: f":white_check_mark: promoted by {ended_by}",
+        CertificationState.CANCELLED: f":no_entry_sign: cancelled by {ended_by}",
+    }[cert.state]
+    text = (
+        f"{cert.skill}: certify {cert.alias} {version_label(from_version)} → "
+        f"{version_label(cert.version)} by {display(cert.requested_by)}"
+        + (f" — {escape(cert.note)}" if cert.note else "")
+    )
+    lines = [f"*{text}*", f"State: {state}", f"Code {short_sha(cert.code_sha256)}", endpoint]
+    if review_status:
+        lines.append(f"Alexa certification: {review_status}")
+    blocks: list[Block] = [section("\n".join(line for line in lines if line))]
+    if cert.pending:
+        blocks.append(
+            context(
+                f"When certification passes, an approver ({mentions(approvers)}) reacts with "
+                f":{reaction}: to promote {cert.alias} to live."
+            )
+        )
+    if console:
+        blocks.append(context(f"<{console}|Open {cert.alias} in the AWS console>"))
+    return message(text, blocks)
+
+
+def reminder_message(
+    cert: Certification,
+    *,
+    now: datetime,
+    approvers: Sequence[str],
+    reaction: str,
+    review_status: str | None = None,
+) -> str:
+    """The thread reply of a reminder: how long, what, who started it, how to promote."""
+    review = f" Alexa says: {review_status}." if review_status else ""
+    return (
+        f":alarm_clock: Certification of {version_label(cert.version)} on {cert.alias} has been "
+        f"pending for {age(cert.created_at, now)} (started by {display(cert.requested_by)})."
+        f"{review} "
+        f"When it passes, {mentions(approvers)} can react with :{reaction}: on the message "
+        "above to promote it."
+    )
+
+
+def not_an_approver(user: str, approvers: Sequence[str], reaction: str) -> str:
+    return (
+        f"<@{user}>, only {mentions(approvers)} may promote with :{reaction}:; "
+        "your reaction changed nothing."
+    )
+
+
+# -- canaries ------------------------------------------------------------------------
+
+
+def _tally(label: str, share: float, tally: Tally) -> str:
+    shown = "—" if tally.rate is None else f"{tally.rate:.2f} %"
+    return (
+        f"*{label}* ({share:.0%} of traffic)\n{tally.invocations} invocations, "
+        f"{tally.errors} errors\nerror rate *{shown}*"
+    )
+
+
+def _figures(canary: Canary) -> list[Block]:
+    """Both versions' figures side by side (all regions together), then each region's."""
+    blocks: list[Block] = [
+        fields(
+            [
+                _tally(version_label(canary.old_version), 1 - canary.weight, canary.old),
+                _tally(version_label(canary.new_version), canary.weight, canary.new),
+            ]
+        )
+    ]
+    if canary.regions:
+        lines = (
+            f"*{r.region}* {r.moves}: {version_label(r.new_version)} {r.new.describe()}; "
+            f"{version_label(r.old_version)} {r.old.describe()}"
+            for r in canary.regions
+        )
+        blocks.append(context("\n".join(lines)))
+    return blocks
+
+
+def start_headline(canary: Canary) -> str:
+    why = f" — {escape(canary.reason)}" if canary.reason else ""
+    return (
+        f"{canary.skill}: canary {canary.alias} {version_label(canary.old_version)} → "
+        f"{version_label(canary.new_version)}{other_regions(canary)} for "
+        f"{canary.weight:.0%} of traffic, "
+        f"{duration_label(canary.seconds)}, by <@{canary.requested_by}>{why}"
+    )
+
+
+def _state_line(canary: Canary, now: datetime) -> str:
+    if canary.state is CanaryState.COMPLETED:
+        new = version_label(canary.new_version)
+        return f":white_check_mark: Completed: {canary.alias} now serves {new}."
+    if canary.state is CanaryState.ABORTED:
+        return f":x: Aborted: {canary.alias} serves {version_label(canary.old_version)} only."
+    if canary.state is CanaryState.ENDING:
+        return ":hourglass_flowing_sand: Ending…"
+    ends = canary.ends_at
+    left = max(0, int((ends - now).total_seconds())) if ends else canary.seconds
+    if canary.waiting:
+        return f":hourglass: The window is over; {canary.outcome}."
+    return f":hourglass_flowing_sand: Running, {duration_label(left)} left."
+
+
+def canary_message(canary: Canary, *, now: datetime, rules: CanaryRules) -> Message:
+    """The one canary message: both versions' figures side by side, time left, buttons."""
+    text = start_headline(canary)
+    figures = _figures(canary)
+    blocks = [section(f"*{text}*"), figures[0], section(_state_line(canary, now)), *figures[1:]]
+    if canary.state in (CanaryState.COMPLETED, CanaryState.ABORTED) and canary.outcome:
+        blocks.append(context(canary.outcome))  # skillbot's words, never typed text
+    if canary.state is CanaryState.RUNNING:
+        old, new = version_label(canary.old_version), version_label(canary.new_version)
+        blocks.append(
+            buttons(
+                "canary",
+                ("Complete now", CANARY_COMPLETE, canary.id, "primary"),
+                ("Abort", CANARY_ABORT, canary.id, "danger"),
+            )
+        )
+        blocks.append(
+            context(
+                f"Aborts by itself as soon as {new}'s error rate is more than "
+                f"{rules.max_error_rate_increase:g} points above {old}'s (with at least "
+                f"{rules.min_invocations} invocations); completes at the end of the window "
+                "otherwise."
+            )
+        )
+    return message(text, blocks)
+
+
+def end_announcement(canary: Canary) -> Message:
+    """The top-level announcement of a canary's end, with the figures."""
+    text = end_headline(canary)
+    icon = ":white_check_mark:" if canary.state is CanaryState.COMPLETED else ":x:"
+    return message(text, [section(f"{icon} *{text}*"), *_figures(canary)])
+
+
+def canary_status(canary: Canary, now: datetime) -> str:
+    """One line for the status and App Home."""
+    old, new = version_label(canary.old_version), version_label(canary.new_version)
+    return (
+        f":bird: Canary on {canary.alias}: {new} takes {canary.weight:.0%} of traffic beside "
+        f"{old} ({canary.state}). {_state_line(canary, now)} "
+        f"{new} {canary.new.describe()}, {old} {canary.old.describe()}"
+    )
