@@ -21,7 +21,7 @@ from bot.domain.alexa import (
     SkillEndpoints,
     StageManifest,
 )
-from bot.domain.canary import Canary, CanaryRules, Figures
+from bot.domain.canary import Canary, Figures
 from bot.domain.endpoints import GatewayPermission, GatewayRoute
 from bot.domain.model import (
     AlexaTrigger,
@@ -29,13 +29,12 @@ from bot.domain.model import (
     AuditEvent,
     Certification,
     CertificationState,
-    Change,
     LatestCode,
     Outcome,
     Plan,
     Version,
 )
-from bot.domain.words import Words
+from bot.domain.news import HomeView, News
 
 Clock = Callable[[], datetime]
 
@@ -157,75 +156,16 @@ class Store(Protocol):
     def close(self) -> None: ...
 
 
-@dataclass(frozen=True)
-class AwsFunction:
-    """Where a skill's function runs, for a link to it in the AWS console."""
-
-    region: str
-    function: str
-
-
-@dataclass(frozen=True)
-class CertificationNews:
-    """A certification as its message and its reminders tell it."""
-
-    cert: Certification
-    now: datetime
-    approvers: tuple[str, ...]
-    reaction: str
-    #: the version the candidate alias left (the message only)
-    from_version: str | None = None
-    #: a line on Alexa's review, and one naming what Alexa calls for certification
-    review_status: str | None = None
-    endpoint: str | None = None
-    console: AwsFunction | None = None
-
-
-@dataclass(frozen=True)
-class HomeView:
-    """The App Home tab: each skill's status (a ``StatusView``) with its Alexa review line,
-    and a line for each skill that could not be read."""
-
-    statuses: tuple[tuple[Any, str | None], ...]
-    errors: tuple[str, ...] = ()
-    region: str | None = None
-
-
 class Notifier(Protocol):
-    """Telling Slack what happened: the services say what and when, the Slack adapter
-    chooses the words. Posts return the message's ``ts``; refusals are domain errors."""
+    """Telling Slack what happened (:mod:`bot.domain.news`): the services say what and
+    when, the Slack adapter how it reads. Posts return the message's ``ts``."""
 
-    def announce(self, channel: str, change: Change, console: AwsFunction | None) -> str: ...
+    def post(self, channel: str, news: News, thread_ts: str | None = None) -> str: ...
 
-    def announce_recorded(self, channel: str, event: AuditEvent) -> str: ...
+    def update(self, channel: str, ts: str, news: News) -> None: ...
 
-    def post_certification(self, channel: str, news: CertificationNews) -> str: ...
-
-    def update_certification(self, channel: str, ts: str, news: CertificationNews) -> None: ...
-
-    def remind(self, channel: str, ts: str, news: CertificationNews) -> str: ...
-
-    def reply_in_thread(self, channel: str, ts: str, said: str | Words) -> str: ...
-
-    def tell(self, channel: str, user: str, said: str | Words) -> None: ...
-
-    def not_an_approver(
-        self, channel: str, user: str, approvers: Sequence[str], reaction: str
-    ) -> None: ...
-
-    def post_canary(
-        self, channel: str, canary: Canary, now: datetime, rules: CanaryRules
-    ) -> str: ...
-
-    def update_canary(
-        self, channel: str, ts: str, canary: Canary, now: datetime, rules: CanaryRules
-    ) -> None: ...
-
-    def announce_canary_end(self, channel: str, canary: Canary) -> str: ...
-
-    def post_plan_request(self, channel: str, plan: Plan, note: str, offer_submit: bool) -> str: ...
-
-    def close_plan_request(self, channel: str, ts: str, plan: Plan, why: str) -> None: ...
+    def tell(self, channel: str, user: str, news: News) -> None:
+        """A message only ``user`` sees."""
 
     def publish_home(self, user: str, home: HomeView) -> None: ...
 

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 
 from bot.domain.errors import SkillbotError
 from bot.domain.model import AuditEvent, Certification, Change, Operation, Skill
+from bot.domain.news import Announcement, AwsFunction, CertificationNews, News, NotAnApprover
 from bot.domain.words import Words
-from bot.ports import AwsFunction, CertificationNews, Clock, Notifier, Store
+from bot.ports import Clock, Notifier, Store
 from bot.service.retries import RetryBook
 
 log = logging.getLogger(__name__)
@@ -131,7 +132,7 @@ class Announcer:
         if skill is None:
             return POSTED  # no longer configured: nobody to tell
         try:
-            self.notifier.announce_recorded(skill.channel, event)
+            self.notifier.post(skill.channel, event.detail)
         except SkillbotError as err:
             if not err.outcome_unknown:
                 self.store.release_announcement(event.id)
@@ -159,7 +160,7 @@ class Announcer:
             self.retries.done(key)
 
     def _announce(self, skill: Skill, change: Change) -> None:
-        self.notifier.announce(skill.channel, change, self.console(skill))
+        self.notifier.post(skill.channel, Announcement(change, self.console(skill)))
 
     def post_certification_message(
         self, cert: Certification, *, from_version: str | None = None
@@ -173,7 +174,7 @@ class Announcer:
             return HANDLED_ELSEWHERE
         channel = self.skills[cert.skill].channel
         try:
-            ts = self.notifier.post_certification(channel, self.news(cert, from_version))
+            ts = self.notifier.post(channel, self.news(cert, from_version))
         except SkillbotError as err:
             if not err.outcome_unknown:
                 self.store.forget_delivery(key)
@@ -208,11 +209,11 @@ class Announcer:
         if not (fresh.channel and fresh.message_ts):
             log.warning("certification %s has no Slack message to update", fresh.id)
             return
-        self.notifier.update_certification(fresh.channel, fresh.message_ts, self.news(fresh))
+        self.notifier.update(fresh.channel, fresh.message_ts, self.news(fresh))
         if news:
-            self.notifier.reply_in_thread(fresh.channel, fresh.message_ts, news)
+            self.notifier.post(fresh.channel, news, thread_ts=fresh.message_ts)
 
-    def tell(self, channel: str, user: str, said: str | Words) -> None:
+    def tell(self, channel: str, user: str, said: News) -> None:
         """A reply only ``user`` sees (an ephemeral message in ``channel``)."""
         try:
             self.notifier.tell(channel, user, said)
@@ -221,15 +222,12 @@ class Announcer:
 
     def not_an_approver(self, channel: str, user: str) -> None:
         """Tell ``user`` privately that only the approvers promote by reacting."""
-        try:
-            self.notifier.not_an_approver(channel, user, self.approvers, self.reaction)
-        except SkillbotError as err:
-            log.warning("could not tell %s in %s: %s", user, channel, err)
+        self.tell(channel, user, NotAnApprover(user, self.approvers, self.reaction))
 
     def thread_reply(self, cert: Certification, text: str | Words) -> None:
         if not (cert.channel and cert.message_ts):
             cert = self.store.get_certification(cert.id) or cert  # posted since it was read
         if cert.channel and cert.message_ts:
-            self.notifier.reply_in_thread(cert.channel, cert.message_ts, text)
+            self.notifier.post(cert.channel, text, thread_ts=cert.message_ts)
         else:
             log.warning("certification %s has no Slack thread for: %s", cert.id, text)

@@ -7,7 +7,8 @@ import threading
 
 from bot.domain.errors import SkillbotError
 from bot.domain.model import Change
-from bot.ports import HomeView, Notifier
+from bot.domain.news import HomeView
+from bot.ports import Notifier
 from bot.service.announcing import ReviewStatus, no_review
 from bot.service.reading import Reading
 

@@ -40,7 +40,8 @@ from typing import Protocol
 
 from bot.domain.errors import SkillbotError, Unavailable
 from bot.domain.model import Certification
-from bot.ports import CertificationNews, Clock, Notifier, ReminderBook
+from bot.domain.news import Reminder
+from bot.ports import Clock, Notifier, ReminderBook
 from bot.schedules import Schedules
 
 log = logging.getLogger(__name__)
@@ -300,11 +301,9 @@ class ReminderService:
             log.info("reminders: the claim on %s was taken over; not posting", cert.id)
             return None
         version += 1
-        news = CertificationNews(
-            cert, now, tuple(self.approvers), self.reaction, review_status=self._review_status(cert)
-        )
+        news = Reminder(cert, now, self.approvers, self.reaction, self._review_status(cert))
         try:
-            self.notifier.remind(cert.channel, cert.message_ts, news)
+            self.notifier.post(cert.channel, news, thread_ts=cert.message_ts)
         except SkillbotError as err:
             return self._post_failed(cert, version, err, now, regular, dispatch.failures)
         except Exception:

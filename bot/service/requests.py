@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from bot.domain.errors import ConfigError, NotFound, SkillbotError
 from bot.domain.model import AuditEvent, Outcome, Plan
+from bot.domain.news import PlanRequest, RequestClosed
 from bot.ports import Notifier
 from bot.service.context import RotationContext
 
@@ -66,7 +67,7 @@ class PlanRequests:
         """Post ``plan`` as a top-level message of its skill's channel, for an operator."""
         skill = self.ctx.skill(plan.skill)
         try:
-            ts = self.notifier.post_plan_request(skill.channel, plan, note, offer_submit)
+            ts = self.notifier.post(skill.channel, PlanRequest(plan, note, offer_submit))
         except NotFound as err:  # the channel of the skills file, or the bot not in it
             raise ConfigError(err.message, hint=err.hint) from err
         return PostedRequest(plan, skill.channel, ts)
@@ -92,7 +93,7 @@ class PlanRequests:
             return False
         store.finish_plan(posted.plan.id, EXPIRED)
         try:
-            self.notifier.close_plan_request(posted.channel, posted.ts, posted.plan, why)
+            self.notifier.update(posted.channel, posted.ts, RequestClosed(posted.plan, why))
         except SkillbotError as err:  # the plan is closed all the same
             log.warning("could not mark the request %s as closed: %s", posted.plan.id, err)
         return True

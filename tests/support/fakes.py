@@ -14,9 +14,11 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.adapters.slack.notifier import SlackNotifier
+from bot.adapters.slack.notifier import render
+from bot.adapters.slack.reports import home_view
 from bot.domain.errors import NotFound, Refused, StalePlan
 from bot.domain.model import LATEST, AlexaTrigger, AliasState, LatestCode, Version
+from bot.domain.news import HomeView, News
 from bot.service.alexa_endpoints import Polling
 from tests.support.skills import alexa_skill_id
 
@@ -241,11 +243,12 @@ class Posted:
     ts: str = ""
 
 
-class FakeNotifier(SlackNotifier):
-    """The real notifier's words, kept instead of posted: what Slack would have been sent,
-    per channel and thread, and the App Home views."""
+class FakeNotifier:
+    """Keeps what would have been posted to Slack, per channel and thread: each piece of
+    news as it came (``news``) and as the presenter renders it (``posted``, ``homes``)."""
 
     def __init__(self) -> None:
+        self.news: list[News] = []
         self.posted: list[Posted] = []
         self.updated: list[Posted] = []
         self.ephemeral: list[Posted] = []
@@ -258,22 +261,25 @@ class FakeNotifier(SlackNotifier):
     def refuse(self, error: Exception, times: int = 1) -> None:
         self.refusals.extend([error] * times)
 
-    def post(self, channel, text, blocks=None, thread_ts=None) -> str:  # type: ignore[no-untyped-def]
+    def post(self, channel: str, news: News, thread_ts: str | None = None) -> str:
         self.attempts += 1
         if self.refusals:
             raise self.refusals.pop(0)
         ts = f"1700000000.{next(self._ts):06d}"
-        self.posted.append(Posted(channel, text, blocks, thread_ts, ts))
+        self.news.append(news)
+        self.posted.append(Posted(channel, *render(news), thread_ts, ts))
         return ts
 
-    def update(self, channel, ts, text, blocks=None) -> None:  # type: ignore[no-untyped-def]
-        self.updated.append(Posted(channel, text, blocks, None, ts))
+    def update(self, channel: str, ts: str, news: News) -> None:
+        self.news.append(news)
+        self.updated.append(Posted(channel, *render(news), None, ts))
 
-    def post_ephemeral(self, channel, user, text, blocks=None) -> None:  # type: ignore[no-untyped-def]
-        self.ephemeral.append(Posted(channel, text, blocks, None, user))
+    def tell(self, channel: str, user: str, news: News) -> None:
+        self.news.append(news)
+        self.ephemeral.append(Posted(channel, *render(news), None, user))
 
-    def publish_view(self, user, view) -> None:  # type: ignore[no-untyped-def]
-        self.homes[user] = view
+    def publish_home(self, user: str, home: HomeView) -> None:
+        self.homes[user] = home_view(home)
 
     def top_level(self, channel: str | None = None) -> list[Posted]:
         return [p for p in self.posted if p.thread_ts is None and channel in (None, p.channel)]

@@ -28,7 +28,6 @@ from bot.adapters.slack.kit import (
 from bot.domain.actors import display
 from bot.domain.canary import Canary, CanaryRules, CanaryState, Tally, end_headline, other_regions
 from bot.domain.model import (
-    Certification,
     CertificationState,
     Change,
     Operation,
@@ -37,6 +36,7 @@ from bot.domain.model import (
     escape,
     version_label,
 )
+from bot.domain.news import CertificationNews, Reminder
 
 Message = tuple[str, list[Json]]
 
@@ -82,39 +82,29 @@ def _change_fields(change: Change) -> list[str]:
     ]
 
 
-def certification_message(
-    cert: Certification,
-    *,
-    from_version: str | None,
-    now: datetime,
-    approvers: Sequence[str],
-    reaction: str,
-    console: str | None = None,
-    review_status: str | None = None,
-    endpoint: str | None = None,
-) -> Message:
-    """The one top-level message of a certification; updated in place as it changes.
-    ``endpoint`` is the line naming what Alexa calls for certification."""
-    pending_for, ended_by = age(cert.created_at, now), display(cert.ended_by or "")
+def certification_message(news: CertificationNews, *, console: str | None = None) -> Message:
+    """The one top-level message of a certification; updated in place as it changes."""
+    cert = news.cert
+    pending_for, ended_by = age(cert.created_at, news.now), display(cert.ended_by or "")
     state = {
         CertificationState.PENDING: f":hourglass_flowing_sand: pending for {pending_for}",
         CertificationState.PROMOTED: f":white_check_mark: promoted by {ended_by}",
         CertificationState.CANCELLED: f":no_entry_sign: cancelled by {ended_by}",
     }[cert.state]
     text = (
-        f"{cert.skill}: certify {cert.alias} {version_label(from_version)} → "
+        f"{cert.skill}: certify {cert.alias} {version_label(news.from_version)} → "
         f"{version_label(cert.version)} by {display(cert.requested_by)}"
         + (f" — {escape(cert.note)}" if cert.note else "")
     )
-    lines = [f"*{text}*", f"State: {state}", f"Code {short_sha(cert.code_sha256)}", endpoint]
-    if review_status:
-        lines.append(f"Alexa certification: {review_status}")
+    lines = [f"*{text}*", f"State: {state}", f"Code {short_sha(cert.code_sha256)}", news.endpoint]
+    if news.review_status:
+        lines.append(f"Alexa certification: {news.review_status}")
     blocks: list[Block] = [section("\n".join(line for line in lines if line))]
     if cert.pending:
         blocks.append(
             context(
-                f"When certification passes, an approver ({mentions(approvers)}) reacts with "
-                f":{reaction}: to promote {cert.alias} to live."
+                f"When certification passes, an approver ({mentions(news.approvers)}) reacts "
+                f"with :{news.reaction}: to promote {cert.alias} to live."
             )
         )
     if console:
@@ -122,22 +112,15 @@ def certification_message(
     return message(text, blocks)
 
 
-def reminder_message(
-    cert: Certification,
-    *,
-    now: datetime,
-    approvers: Sequence[str],
-    reaction: str,
-    review_status: str | None = None,
-) -> str:
+def reminder_message(news: Reminder) -> str:
     """The thread reply of a reminder: how long, what, who started it, how to promote."""
-    review = f" Alexa says: {review_status}." if review_status else ""
+    cert = news.cert
+    review = f" Alexa says: {news.review_status}." if news.review_status else ""
     return (
         f":alarm_clock: Certification of {version_label(cert.version)} on {cert.alias} has been "
-        f"pending for {age(cert.created_at, now)} (started by {display(cert.requested_by)})."
-        f"{review} "
-        f"When it passes, {mentions(approvers)} can react with :{reaction}: on the message "
-        "above to promote it."
+        f"pending for {age(cert.created_at, news.now)} (started by {display(cert.requested_by)})."
+        f"{review} When it passes, {mentions(news.approvers)} can react with :{news.reaction}: "
+        "on the message above to promote it."
     )
 
 

@@ -5,15 +5,14 @@ The client honours ``SLACK_API_URL`` and retries ``429`` after ``Retry-After`` a
 transient connection errors (slack_sdk's retry handlers)::
 
     notifier = SlackNotifier(web_client("xoxb-…", "https://slack.com/api/"))
-    ts = notifier.announce("C0TRIVIA", change, None)
+    ts = notifier.post("C0TRIVIA", Announcement(change))
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from typing import Any
 
 from slack_sdk import WebClient
@@ -25,11 +24,20 @@ from slack_sdk.http_retry.builtin_handlers import (
 
 from bot.adapters.slack import messages, plans, reports
 from bot.adapters.slack.kit import Json, console_url, say
-from bot.domain.canary import Canary, CanaryRules
 from bot.domain.errors import Forbidden, NotFound, Unavailable
-from bot.domain.model import AuditEvent, Change, Plan
-from bot.domain.words import Words
-from bot.ports import AwsFunction, CertificationNews, HomeView
+from bot.domain.news import (
+    Announcement,
+    AwsFunction,
+    CanaryEnded,
+    CanaryNews,
+    CertificationNews,
+    HomeView,
+    News,
+    NotAnApprover,
+    PlanRequest,
+    Reminder,
+    RequestClosed,
+)
 
 log = logging.getLogger(__name__)
 
@@ -42,109 +50,61 @@ def web_client(token: str | None, base_url: str, *, rate_limit_retries: int = 5)
     return client
 
 
+def render(news: News) -> tuple[str, list[Json] | None]:
+    """What Slack is sent for a piece of news: the fallback text and the blocks."""
+    match news:
+        case Announcement(change, where):
+            return messages.announcement(change, console=_console(where, change.alias))
+        case CertificationNews():
+            return messages.certification_message(
+                news, console=_console(news.console, news.cert.alias)
+            )
+        case Reminder():
+            return messages.reminder_message(news), None
+        case CanaryNews(canary, now, rules):
+            return messages.canary_message(canary, now=now, rules=rules)
+        case CanaryEnded(canary):
+            return messages.end_announcement(canary)
+        case PlanRequest(plan, note, offer_submit):
+            return plans.plan_request(plan, note=note, offer_submit=offer_submit)
+        case RequestClosed(plan, why):
+            return plans.request_closed(plan, why)
+        case NotAnApprover(user, approvers, reaction):
+            return messages.not_an_approver(user, approvers, reaction), None
+    return say(news), None
+
+
+def _console(where: AwsFunction | None, alias: str | None) -> str | None:
+    return console_url(where.region, where.function, alias) if where else None
+
+
 class SlackNotifier:
-    """Renders each event with the presenter and posts it; ``post``, ``update``,
-    ``post_ephemeral`` and ``publish_view`` are the Web API calls themselves."""
+    """The news rendered by the presenter, sent with the Web API."""
 
     def __init__(self, client: WebClient) -> None:
         self.client = client
 
-    # -- the events (bot.ports.Notifier) -------------------------------------------------
-    def announce(self, channel: str, change: Change, console: AwsFunction | None) -> str:
-        link = console_url(console.region, console.function, change.alias) if console else None
-        return self.post(channel, *messages.announcement(change, console=link))
-
-    def announce_recorded(self, channel: str, event: AuditEvent) -> str:
-        return self.post(channel, event.detail)
-
-    def post_certification(self, channel: str, news: CertificationNews) -> str:
-        return self.post(channel, *_certification(news))
-
-    def update_certification(self, channel: str, ts: str, news: CertificationNews) -> None:
-        self.update(channel, ts, *_certification(news))
-
-    def remind(self, channel: str, ts: str, news: CertificationNews) -> str:
-        text = messages.reminder_message(
-            news.cert,
-            now=news.now,
-            approvers=news.approvers,
-            reaction=news.reaction,
-            review_status=news.review_status,
-        )
-        return self.post(channel, text, None, thread_ts=ts)
-
-    def reply_in_thread(self, channel: str, ts: str, said: str | Words) -> str:
-        return self.post(channel, say(said), None, thread_ts=ts)
-
-    def tell(self, channel: str, user: str, said: str | Words) -> None:
-        self.post_ephemeral(channel, user, say(said))
-
-    def not_an_approver(
-        self, channel: str, user: str, approvers: Sequence[str], reaction: str
-    ) -> None:
-        self.post_ephemeral(channel, user, messages.not_an_approver(user, approvers, reaction))
-
-    def post_canary(self, channel: str, canary: Canary, now: datetime, rules: CanaryRules) -> str:
-        return self.post(channel, *messages.canary_message(canary, now=now, rules=rules))
-
-    def update_canary(
-        self, channel: str, ts: str, canary: Canary, now: datetime, rules: CanaryRules
-    ) -> None:
-        self.update(channel, ts, *messages.canary_message(canary, now=now, rules=rules))
-
-    def announce_canary_end(self, channel: str, canary: Canary) -> str:
-        return self.post(channel, *messages.end_announcement(canary))
-
-    def post_plan_request(self, channel: str, plan: Plan, note: str, offer_submit: bool) -> str:
-        return self.post(channel, *plans.plan_request(plan, note=note, offer_submit=offer_submit))
-
-    def close_plan_request(self, channel: str, ts: str, plan: Plan, why: str) -> None:
-        self.update(channel, ts, *plans.request_closed(plan, why))
-
-    def publish_home(self, user: str, home: HomeView) -> None:
-        self.publish_view(user, reports.home_view(home))
-
-    # -- the Web API calls ---------------------------------------------------------------
-    def post(
-        self,
-        channel: str,
-        text: str,
-        blocks: list[Json] | None = None,
-        thread_ts: str | None = None,
-    ) -> str:
+    def post(self, channel: str, news: News, thread_ts: str | None = None) -> str:
+        text, blocks = render(news)
         with _slack_errors("post to", channel):
             resp = self.client.chat_postMessage(
                 channel=channel, text=text, blocks=blocks, thread_ts=thread_ts, unfurl_links=False
             )
         return str(resp["ts"])
 
-    def update(self, channel: str, ts: str, text: str, blocks: list[Json] | None = None) -> None:
+    def update(self, channel: str, ts: str, news: News) -> None:
+        text, blocks = render(news)
         with _slack_errors("update a message in", channel):
             self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
 
-    def post_ephemeral(
-        self, channel: str, user: str, text: str, blocks: list[Json] | None = None
-    ) -> None:
+    def tell(self, channel: str, user: str, news: News) -> None:
+        text, blocks = render(news)
         with _slack_errors("reply to", channel):
             self.client.chat_postEphemeral(channel=channel, user=user, text=text, blocks=blocks)
 
-    def publish_view(self, user: str, view: Json) -> None:
+    def publish_home(self, user: str, home: HomeView) -> None:
         with _slack_errors("publish the App Home of", user):
-            self.client.views_publish(user_id=user, view=view)
-
-
-def _certification(news: CertificationNews) -> tuple[str, list[Json]]:
-    where = news.console
-    return messages.certification_message(
-        news.cert,
-        from_version=news.from_version,
-        now=news.now,
-        approvers=news.approvers,
-        reaction=news.reaction,
-        console=console_url(where.region, where.function, news.cert.alias) if where else None,
-        review_status=news.review_status,
-        endpoint=news.endpoint,
-    )
+            self.client.views_publish(user_id=user, view=reports.home_view(home))
 
 
 @contextmanager

@@ -28,7 +28,7 @@ from bot.adapters.slack.kit import (
 from bot.adapters.slack.messages import canary_status
 from bot.domain.actors import display
 from bot.domain.model import AuditEvent, FixKind, Outcome, escape, version_label
-from bot.ports import HomeView
+from bot.domain.news import HomeView
 
 #: one history entry's most characters; a long reason is cut, never the older entries
 HISTORY_ENTRY_MAX = 600

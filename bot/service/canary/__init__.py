@@ -44,6 +44,7 @@ from bot.domain.model import (
     Skill,
     new_id,
 )
+from bot.domain.news import CanaryEnded, CanaryNews
 from bot.domain.words import Run, words
 from bot.ports import CanaryBook, Notifier
 from bot.service.canary.weights import (
@@ -256,16 +257,15 @@ class Canaries:
         ):
             return
         channel = self.ctx.skill(canary.skill).channel
-        ts = self.notifier.post_canary(channel, canary, self.ctx.clock(), self.rules)
+        ts = self.notifier.post(channel, CanaryNews(canary, self.ctx.clock(), self.rules))
         self.book.set_message(canary.id, channel, ts)
 
     def update_message(self, canary: Canary) -> None:
         if not (canary.channel and canary.message_ts):
             return
         try:
-            self.notifier.update_canary(
-                canary.channel, canary.message_ts, canary, self.ctx.clock(), self.rules
-            )
+            news = CanaryNews(canary, self.ctx.clock(), self.rules)
+            self.notifier.update(canary.channel, canary.message_ts, news)
         except SkillbotError as err:
             log.warning("canary %s: could not update its message: %s", canary.id, err)
 
@@ -392,7 +392,7 @@ class Canaries:
             return
         channel = self.ctx.skill(canary.skill).channel
         try:
-            self.notifier.announce_canary_end(channel, canary)
+            self.notifier.post(channel, CanaryEnded(canary))
         except SkillbotError as err:
             log.error("could not announce %s: %s", end_headline(canary), err)
         self.update_message(canary)

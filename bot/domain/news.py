@@ -1,0 +1,124 @@
+"""What the bot tells Slack, as values: the services say what happened and when, the
+Slack presenter how it reads (:func:`bot.adapters.slack.notifier.render`)::
+
+    notifier.post(skill.channel, Announcement(change, AwsFunction("eu-west-1", "trivia")))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.domain.canary import Canary, CanaryRules
+from bot.domain.model import Certification, Change, Plan
+from bot.domain.words import Words
+
+
+@dataclass(frozen=True)
+class AwsFunction:
+    """Where a skill's function runs, for a link to it in the AWS console."""
+
+    region: str
+    function: str
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """A change, in its skill's channel."""
+
+    change: Change
+    console: AwsFunction | None = None
+
+
+@dataclass(frozen=True)
+class CertificationNews:
+    """A certification's one message, as it stands ``now``."""
+
+    cert: Certification
+    now: datetime
+    approvers: Sequence[str]
+    reaction: str
+    #: the version the candidate alias left
+    from_version: str | None = None
+    #: a line on Alexa's review, and one naming what Alexa calls for certification
+    review_status: str | None = None
+    endpoint: str | None = None
+    console: AwsFunction | None = None
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """A reminder in a pending certification's thread."""
+
+    cert: Certification
+    now: datetime
+    approvers: Sequence[str]
+    reaction: str
+    review_status: str | None = None
+
+
+@dataclass(frozen=True)
+class CanaryNews:
+    """A canary's one message, as it stands ``now``."""
+
+    canary: Canary
+    now: datetime
+    rules: CanaryRules
+
+
+@dataclass(frozen=True)
+class CanaryEnded:
+    canary: Canary
+
+
+@dataclass(frozen=True)
+class PlanRequest:
+    """A plan asked for from the command line, for an operator's Confirm in the channel."""
+
+    plan: Plan
+    note: str = ""
+    offer_submit: bool = False
+
+
+@dataclass(frozen=True)
+class RequestClosed:
+    """A plan request that can no longer be confirmed, and why."""
+
+    plan: Plan
+    why: str
+
+
+@dataclass(frozen=True)
+class NotAnApprover:
+    """Someone reacted to promote who may not."""
+
+    user: str
+    approvers: Sequence[str]
+    reaction: str
+
+
+@dataclass(frozen=True)
+class HomeView:
+    """The App Home tab: each skill's status (a ``StatusView``) with its Alexa review line,
+    and a line for each skill that could not be read."""
+
+    statuses: tuple[tuple[Any, str | None], ...]
+    errors: tuple[str, ...] = ()
+    region: str | None = None
+
+
+#: anything the notifier posts; plain text and words are posted as they read
+News = (
+    Announcement
+    | CertificationNews
+    | Reminder
+    | CanaryNews
+    | CanaryEnded
+    | PlanRequest
+    | RequestClosed
+    | NotAnApprover
+    | Words
+    | str
+)
