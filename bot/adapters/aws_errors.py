@@ -22,6 +22,7 @@ from botocore.exceptions import (
 )
 
 from bot.domain.errors import Busy, Forbidden, NotFound, Refused, StalePlan, Unavailable
+from bot.domain.words import Run, words
 
 log = logging.getLogger("bot.adapters.lambda_aws")
 
@@ -73,8 +74,11 @@ def aws_errors(action: str, function: str) -> Iterator[None]:
         if code == "ResourceNotFoundException":
             raise NotFound(
                 f"AWS says {function} has no such resource ({action}): {msg}",
-                hint="Check `function` and `aliases` in the skills file, "
-                "or run `/skill doctor` to create what is missing.",
+                hint=words(
+                    "Check `function` and `aliases` in the skills file, or run ",
+                    Run("doctor"),
+                    " to create what is missing.",
+                ),
             ) from err
         if code == "PreconditionFailedException":
             raise StalePlan(

@@ -24,6 +24,7 @@ from bot.adapters.aws_errors import refused_credentials as refused_credentials
 from bot.adapters.aws_regions import ClientsByRegion, function_client
 from bot.domain.errors import Busy, NotFound, Refused, StalePlan
 from bot.domain.model import LATEST, AlexaTrigger, AliasState, LatestCode, Version
+from bot.domain.words import Run, words
 
 log = logging.getLogger(__name__)
 
@@ -214,7 +215,7 @@ class LambdaAdapter:
                 raise  # an update in progress, not a duplicate: retrying later works
             raise StalePlan(
                 f"Alias {alias} of {function} was created meanwhile by someone else.",
-                hint="Nothing was changed. Run `/skill doctor` again.",
+                hint=words("Nothing was changed. Run ", Run("doctor"), " again."),
             ) from err
         return _alias_state(resp)
 

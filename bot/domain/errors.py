@@ -15,7 +15,7 @@ each face renders the words its own way (``said`` and ``todo``); ``message`` and
 
 from __future__ import annotations
 
-from bot.domain.words import Words, as_words, plain
+from bot.domain.words import Words, as_words, plain, words
 
 
 class SkillbotError(Exception):
@@ -45,6 +45,11 @@ class SkillbotError(Exception):
 
     def __str__(self) -> str:
         return f"{self.message} {self.hint}".strip()
+
+    @property
+    def told(self) -> Words:
+        """The message and the hint as one, in words (``str(err)`` for a face)."""
+        return words(self.said, " " if self.said and self.todo else "", self.todo)
 
 
 class ConfigError(SkillbotError):

@@ -105,7 +105,7 @@ class HomeView:
     and a line for each skill that could not be read."""
 
     statuses: tuple[tuple[Any, str | None], ...]
-    errors: tuple[str, ...] = ()
+    errors: tuple[Words, ...] = ()
     region: str | None = None
 
 

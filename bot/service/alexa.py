@@ -26,6 +26,7 @@ import logging
 from bot.domain.alexa import CertificationReview, Review, SkillEndpoints, withdraw_reason
 from bot.domain.errors import Refused, SkillbotError
 from bot.domain.model import Certification, Skill, version_label
+from bot.domain.words import Run, Words, words
 from bot.ports import Clock, ReviewStore, SmapiPort
 from bot.service.access import mentions
 from bot.service.alexa_endpoints import CONSOLE_ENDPOINT, StageEndpoints
@@ -74,7 +75,7 @@ class AlexaTracking:
     def _save(self, cert: Certification, **values: object) -> None:
         self.reviews.save_review(cert.id, cert.skill, **values)  # type: ignore[arg-type]
 
-    def _tell(self, cert: Certification, text: str) -> None:
+    def _tell(self, cert: Certification, text: str | Words) -> None:
         self.announcer.thread_reply(cert, text)
 
     # -- submit ------------------------------------------------------------------------
@@ -165,10 +166,13 @@ class AlexaTracking:
         elif review.status == "FAILED":
             self._tell(
                 cert,
-                ":x: Alexa certification failed"
-                + (f": {detail}" if detail else "")
-                + ". See the Certification tab of the Alexa developer console; "
-                "fix and `/skill cancel`, then certify again.",
+                words(
+                    ":x: Alexa certification failed",
+                    f": {detail}" if detail else "",
+                    ". See the Certification tab of the Alexa developer console; fix and ",
+                    Run("cancel"),
+                    ", then certify again.",
+                ),
             )
         elif review.status == "IN_PROGRESS" and before is None:
             self._tell(cert, ":mag: Alexa certification is in review.")

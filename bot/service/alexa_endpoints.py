@@ -36,6 +36,7 @@ from bot.domain.errors import NotFound, Refused, SkillbotError, StalePlan, Unava
 from bot.domain.model import Certification, Skill
 from bot.domain.stage_drift import addresses_to_enter, describe_misplaced, misplaced
 from bot.domain.text import escape
+from bot.domain.words import Run, words
 from bot.ports import LambdaPort, SmapiPort
 
 log = logging.getLogger(__name__)
@@ -242,9 +243,13 @@ class StageEndpoints:
             f"make those places of the live skill call something other than their own "
             f"{cert.alias}, while skillbot would record {cert.alias} as live. Nothing was "
             "published; the roles are unchanged.",
-            hint=f"Cancel (`/skill cancel {skill.name}`) and certify again with *Confirm and "
-            f"submit to Alexa*, which points the development stage at {target.described()}; "
-            f"or enter {enter} in {CONSOLE_ENDPOINT} and submit again there.",
+            hint=words(
+                "Cancel (",
+                Run("cancel", skill.name),
+                ") and certify again with *Confirm and submit to Alexa*, which points the "
+                f"development stage at {target.described()}; or enter {enter} in "
+                f"{CONSOLE_ENDPOINT} and submit again there.",
+            ),
         )
 
     # -- after publishing ------------------------------------------------------------------

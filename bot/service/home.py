@@ -8,6 +8,7 @@ import threading
 from bot.domain.errors import SkillbotError
 from bot.domain.model import Change
 from bot.domain.news import HomeView
+from bot.domain.words import words
 from bot.ports import Notifier
 from bot.service.announcing import ReviewStatus, no_review
 from bot.service.reading import Reading
@@ -54,7 +55,7 @@ class HomeTab:
             try:
                 view = self.reading.status(name)
             except SkillbotError as err:
-                errors.append(f"{name}: {err}")
+                errors.append(words(f"{name}: ", err.told))
                 continue
             statuses.append((view, self.review_status(view.pending) if view.pending else None))
         return HomeView(tuple(statuses), tuple(errors), self.region)

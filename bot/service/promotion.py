@@ -28,6 +28,7 @@ from bot.domain.model import (
     new_id,
     version_label,
 )
+from bot.domain.words import Person, words
 from bot.service.access import mentions
 from bot.service.announcing import Announcer
 from bot.service.context import RotationContext, outcome_of
@@ -147,10 +148,13 @@ class Promotion:
                 actor=event.user, certification_id=cert.id, reason=f"reacted :{self.reaction}:"
             )
         except NotAuthorized as err:  # e.g. four eyes: only the person who reacted is told
-            self.announcer.tell(event.channel, event.user, f":warning: Could not promote: {err}")
+            told = words(":warning: Could not promote: ", err.told)
+            self.announcer.tell(event.channel, event.user, told)
             return None
         except SkillbotError as err:  # the team sees why the roles did not swap
-            self.announcer.thread_reply(cert, f":warning: <@{event.user}> Could not promote: {err}")
+            self.announcer.thread_reply(
+                cert, words(":warning: ", Person(event.user), " Could not promote: ", err.told)
+            )
             return None
 
     def complete_promotion(self, skill: Skill, cert: Certification, actor: str) -> Change:

@@ -22,6 +22,7 @@ from bot.adapters.slack.kit import (
     fields,
     mentions,
     message,
+    say,
     section,
     short_sha,
 )
@@ -138,7 +139,7 @@ def home_view(home: HomeView) -> Json:
     blocks: list[Block] = [HeaderBlock(text="Skills")]
     for view, review in home.statuses:
         blocks.extend([*_status(view, home.region, review), DividerBlock()])
-    blocks.extend(section(f":warning: {error}") for error in home.errors)
+    blocks.extend(section(f":warning: {say(error)}") for error in home.errors)
     blocks.append(context("Type `/skill help` for commands."))
     return View(type="home", blocks=blocks[:HOME_BLOCKS]).to_dict()
 

@@ -20,6 +20,7 @@ from bot.adapters.store.schema import audit_events, canaries
 from bot.domain.canary import ACTIVE_STATES, Canary, CanaryRegion, CanaryState, Tally
 from bot.domain.errors import Refused
 from bot.domain.model import AuditEvent
+from bot.domain.words import Run, words
 
 _ACTIVE = [s.value for s in ACTIVE_STATES]
 _ENDED = [CanaryState.COMPLETED.value, CanaryState.ABORTED.value]
@@ -122,7 +123,9 @@ class CanaryRecords:
         except IntegrityError:
             raise Refused(
                 f"{canary.skill} already has a canary running.",
-                hint=f"`/skill status {canary.skill}` shows it; end it before starting another.",
+                hint=words(
+                    Run("status", canary.skill), " shows it; end it before starting another."
+                ),
             ) from None
 
     def _one(self, *where: Any) -> Canary | None:

@@ -13,6 +13,7 @@ from bot.adapters.store.engine import Database, utc
 from bot.adapters.store.schema import certifications
 from bot.domain.errors import Refused
 from bot.domain.model import Certification, CertificationState
+from bot.domain.words import Run, words
 
 PENDING = CertificationState.PENDING.value
 
@@ -47,7 +48,7 @@ class CertificationRecords:
         except IntegrityError as err:  # the one-pending-per-skill index
             raise Refused(
                 f"{cert.skill} already has a pending certification.",
-                hint=f"Promote or cancel it first (`/skill status {cert.skill}`).",
+                hint=words("Promote or cancel it first (", Run("status", cert.skill), ")."),
             ) from err
 
     def get_certification(self, cert_id: str) -> Certification | None:
