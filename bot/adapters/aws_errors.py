@@ -21,7 +21,15 @@ from botocore.exceptions import (
     ConnectionError as BotoConnectionError,
 )
 
-from bot.domain.errors import Busy, Forbidden, NotFound, Refused, StalePlan, Unavailable
+from bot.domain.errors import (
+    Busy,
+    Forbidden,
+    NotFound,
+    Refused,
+    SkillbotError,
+    StalePlan,
+    Unavailable,
+)
 from bot.domain.words import Run, words
 
 log = logging.getLogger("bot.adapters.lambda_aws")
@@ -65,56 +73,7 @@ def aws_errors(action: str, function: str) -> Iterator[None]:
     try:
         yield
     except ClientError as err:
-        code, msg = _error_code(err), _error_message(err)
-        # a missing alias or policy is often the answer we look for, not a failure
-        level = logging.DEBUG if code == "ResourceNotFoundException" else logging.WARNING
-        log.log(level, "lambda %s on %s failed: %s %s", action, function, code, msg)
-        if code in CREDENTIALS_REFUSED:
-            raise refused_credentials(code, msg, f"{action} on {function}") from err
-        if code == "ResourceNotFoundException":
-            raise NotFound(
-                f"AWS says {function} has no such resource ({action}): {msg}",
-                hint=words(
-                    "Check `function` and `aliases` in the skills file, or run ",
-                    Run("doctor"),
-                    " to create what is missing.",
-                ),
-            ) from err
-        if code == "PreconditionFailedException":
-            raise StalePlan(
-                f"The alias changed in AWS after the plan was shown ({action} refused: {msg}).",
-                hint="Nothing was changed. Ask for a fresh plan and confirm that one.",
-            ) from err
-        if code == "InvalidParameterValueException" and "CodeSha256" in msg:
-            raise StalePlan(
-                f"The code in $LATEST changed since this plan was shown ({action} of "
-                f"{function} refused: {msg}).",
-                hint="Nothing was published. Ask for a fresh plan to see the new code.",
-            ) from err
-        if code in ("ResourceConflictException", "ConflictException"):
-            raise Busy(
-                f"AWS is still applying another change to {function} ({msg}).",
-                hint="Nothing was changed by skillbot. Try again in a minute.",
-            ) from err
-        if code in ("TooManyRequestsException", "ThrottlingException"):
-            raise Unavailable(
-                f"AWS throttled {action} on {function} even after retries.",
-                hint="Nothing was changed. Try again in a minute.",
-            ) from err
-        if code in ("AccessDeniedException", "AccessDenied"):
-            raise Forbidden(
-                f"The bot's AWS credentials may not {action} on {function}: {msg}",
-                hint="Grant the permissions of iam-policy.json to the bot's role.",
-            ) from err
-        if code in ("InvalidParameterValueException", "ValidationException"):
-            raise Refused(
-                f"AWS refused {action} on {function}: {msg}",
-                hint="Nothing was changed; check the skills file.",
-            ) from err
-        raise Unavailable(
-            f"AWS failed {action} on {function}: {code or 'error'} {msg}",
-            hint="Nothing was changed by skillbot. Try again; if it persists, check AWS Health.",
-        ) from err
+        raise _client_error(err, action, function) from err
     except NoCredentialsError as err:
         raise Forbidden(
             "No AWS credentials found.",
@@ -130,3 +89,57 @@ def aws_errors(action: str, function: str) -> Iterator[None]:
             f"Calling AWS for {action} on {function} failed: {err}",
             hint="Try again; check the AWS region and endpoint settings.",
         ) from err
+
+
+def _client_error(err: ClientError, action: str, function: str) -> SkillbotError:
+    """The domain error of an error answer from AWS."""
+    code, msg = _error_code(err), _error_message(err)
+    # a missing alias or policy is often the answer we look for, not a failure
+    level = logging.DEBUG if code == "ResourceNotFoundException" else logging.WARNING
+    log.log(level, "lambda %s on %s failed: %s %s", action, function, code, msg)
+    if code in CREDENTIALS_REFUSED:
+        return refused_credentials(code, msg, f"{action} on {function}")
+    if code == "ResourceNotFoundException":
+        return NotFound(
+            f"AWS says {function} has no such resource ({action}): {msg}",
+            hint=words(
+                "Check `function` and `aliases` in the skills file, or run ",
+                Run("doctor"),
+                " to create what is missing.",
+            ),
+        )
+    if code == "PreconditionFailedException":
+        return StalePlan(
+            f"The alias changed in AWS after the plan was shown ({action} refused: {msg}).",
+            hint="Nothing was changed. Ask for a fresh plan and confirm that one.",
+        )
+    if code == "InvalidParameterValueException" and "CodeSha256" in msg:
+        return StalePlan(
+            f"The code in $LATEST changed since this plan was shown ({action} of "
+            f"{function} refused: {msg}).",
+            hint="Nothing was published. Ask for a fresh plan to see the new code.",
+        )
+    if code in ("ResourceConflictException", "ConflictException"):
+        return Busy(
+            f"AWS is still applying another change to {function} ({msg}).",
+            hint="Nothing was changed by skillbot. Try again in a minute.",
+        )
+    if code in ("TooManyRequestsException", "ThrottlingException"):
+        return Unavailable(
+            f"AWS throttled {action} on {function} even after retries.",
+            hint="Nothing was changed. Try again in a minute.",
+        )
+    if code in ("AccessDeniedException", "AccessDenied"):
+        return Forbidden(
+            f"The bot's AWS credentials may not {action} on {function}: {msg}",
+            hint="Grant the permissions of iam-policy.json to the bot's role.",
+        )
+    if code in ("InvalidParameterValueException", "ValidationException"):
+        return Refused(
+            f"AWS refused {action} on {function}: {msg}",
+            hint="Nothing was changed; check the skills file.",
+        )
+    return Unavailable(
+        f"AWS failed {action} on {function}: {code or 'error'} {msg}",
+        hint="Nothing was changed by skillbot. Try again; if it persists, check AWS Health.",
+    )
