@@ -13,5 +13,6 @@
 - :mod:`~bot.service.recovery`: what a crash left behind;
 - :mod:`~bot.service.offers`: plans as the faces offer them (notes, canary twin, submit).
 
-Services import the domain, the ports and :mod:`bot.blocks`; never an adapter or Slack.
+Services import the domain and the ports; never an adapter or Slack: what they tell Slack
+is news (:mod:`bot.domain.news`), which the Slack adapter renders.
 """

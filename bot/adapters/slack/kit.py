@@ -54,7 +54,9 @@ def section(text: str) -> SectionBlock:
 
 def fields(texts: Sequence[str]) -> SectionBlock:
     """Side-by-side fields (at most ten, Slack's limit)."""
-    return SectionBlock(fields=[MarkdownTextObject(text=cut(t, FIELD_MAX)) for t in texts[:10]])
+    return SectionBlock(
+        fields=[MarkdownTextObject(text=cut(t, FIELD_MAX)) for t in texts[:10] or ["—"]]
+    )
 
 
 def context(*texts: str) -> ContextBlock:
