@@ -48,15 +48,8 @@ class CertificationNews:
     console: AwsFunction | None = None
 
 
-@dataclass(frozen=True)
-class Reminder:
-    """A reminder in a pending certification's thread."""
-
-    cert: Certification
-    now: datetime
-    approvers: Sequence[str]
-    reaction: str
-    review_status: str | None = None
+class Reminder(CertificationNews):
+    """A reminder in a pending certification's thread (the message's facts, ``now``)."""
 
 
 @dataclass(frozen=True)

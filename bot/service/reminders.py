@@ -301,7 +301,9 @@ class ReminderService:
             log.info("reminders: the claim on %s was taken over; not posting", cert.id)
             return None
         version += 1
-        news = Reminder(cert, now, self.approvers, self.reaction, self._review_status(cert))
+        news = Reminder(
+            cert, now, self.approvers, self.reaction, review_status=self._review_status(cert)
+        )
         try:
             self.notifier.post(cert.channel, news, thread_ts=cert.message_ts)
         except SkillbotError as err:

@@ -55,12 +55,12 @@ def render(news: News) -> tuple[str, list[Json] | None]:
     match news:
         case Announcement(change, where):
             return messages.announcement(change, console=_console(where, change.alias))
+        case Reminder():  # before its base, CertificationNews
+            return messages.reminder_message(news), None
         case CertificationNews():
             return messages.certification_message(
                 news, console=_console(news.console, news.cert.alias)
             )
-        case Reminder():
-            return messages.reminder_message(news), None
         case CanaryNews(canary, now, rules):
             return messages.canary_message(canary, now=now, rules=rules)
         case CanaryEnded(canary):
