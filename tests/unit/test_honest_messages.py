@@ -211,10 +211,10 @@ def test_change_fields_default_to_announced():
 
 def test_a_long_reason_is_cut_to_slacks_limits_rather_than_refused(w):
     w.lam.deploy("trivia-skill", "code-3")
-    plan = w.service.plan_hotfix("trivia", actor=OPERATOR, reason="why " * 2000)
+    plan = w.cases.planning.plan_hotfix("trivia", actor=OPERATOR, reason="why " * 2000)
     _, body = plans.plan_message(plan)  # validated by slack_sdk on the way out
     assert len(body[0]["text"]["text"]) == 3000 and body[0]["text"]["text"].endswith("…")
-    change = w.service.apply(plan.id, actor=OPERATOR)
+    change = w.cases.applying.apply(plan.id, actor=OPERATOR)
     announcement = w.notifier.top_level("C0TRIVIA")[-1]
     assert all(len(b["text"]["text"]) <= 3000 for b in announcement.blocks if "text" in b)
     assert change.announced
