@@ -174,6 +174,32 @@ class Notifier(Protocol):
 
 
 @dataclass(frozen=True)
+class NewReminder:
+    """A row to add for a pending certification: its schedule and first slot."""
+
+    certification_id: str
+    schedule: str
+    next_due_at: datetime
+
+
+@dataclass(frozen=True)
+class ReminderRow:
+    """A reminder row as stored (for logs and tests)."""
+
+    certification_id: str
+    schedule: str
+    next_due_at: datetime
+    version: int
+    claimed_by: str | None
+    claim_until: datetime | None
+    send_at: datetime | None
+    posting_since: datetime | None
+    last_sent_at: datetime | None
+    sent_count: int
+    failures: int
+
+
+@dataclass(frozen=True)
 class DueReminder:
     """A due reminder with what claiming it needs to know of its certification."""
 
@@ -200,13 +226,35 @@ class ReminderAnchor:
     last_sent_at: datetime | None
 
 
+class ReminderClaims(Protocol):
+    """The unit of work of one claiming pass: what it reads and claims is committed
+    together when its ``with`` block ends (rolled back if the block raises), and
+    replicas take it in turn, so the pacing it reads cannot go stale before it claims."""
+
+    def recent_sends(self, since: datetime) -> dict[str, datetime]: ...
+
+    def due(self, now: datetime, *, skip_channels: set[str], limit: int) -> list[DueReminder]: ...
+
+    def claim(self, row: DueReminder, owner: str, send_at: datetime, until: datetime) -> bool: ...
+
+    def skip_slot(self, row: DueReminder, next_due_at: datetime, schedule: str) -> bool: ...
+
+    def forget(self, cert_id: str) -> None: ...
+
+
 class ReminderBook(Protocol):
     """One reminder row per pending certification; every change is conditional on the
-    row's ``version``. ``tx`` is the transaction :meth:`claiming` opened."""
+    row's ``version`` (and bumps it). Claims are made in :meth:`claiming`'s unit of work;
+    every other method is a transaction of its own::
+
+        with book.claiming() as claims:
+            for row in claims.due(now, skip_channels=set(), limit=50):
+                claims.claim(row, "host:1:ab12", send_at=now, until=later)
+    """
 
     def pending_without_row(self, limit: int) -> list[tuple[str, str, datetime]]: ...
 
-    def add(self, rows: Sequence[dict[str, Any]]) -> None: ...
+    def add(self, rows: Sequence[NewReminder]) -> None: ...
 
     def schedules_in_use(
         self, now: datetime, *, unlike: str, or_skills: Sequence[str] | None
@@ -218,25 +266,11 @@ class ReminderBook(Protocol):
         self, cert_id: str, version: int, schedule: str, next_due_at: datetime
     ) -> bool: ...
 
-    def row(self, cert_id: str) -> Any: ...
+    def row(self, cert_id: str) -> ReminderRow | None: ...
 
-    def claiming(self) -> AbstractContextManager[Any]: ...
+    def claiming(self) -> AbstractContextManager[ReminderClaims]: ...
 
-    def recent_sends(self, tx: Any, since: datetime) -> dict[str, datetime]: ...
-
-    def due(
-        self, tx: Any, now: datetime, *, skip_channels: set[str], limit: int
-    ) -> list[DueReminder]: ...
-
-    def claim(
-        self, tx: Any, row: DueReminder, owner: str, send_at: datetime, until: datetime
-    ) -> bool: ...
-
-    def skip_slot(
-        self, tx: Any, row: DueReminder, next_due_at: datetime, schedule: str
-    ) -> bool: ...
-
-    def forget(self, tx: Any | None, cert_id: str) -> None: ...
+    def forget(self, cert_id: str) -> None: ...
 
     def start(
         self,

@@ -41,7 +41,7 @@ from typing import Protocol
 from bot.domain.errors import SkillbotError, Unavailable
 from bot.domain.model import Certification
 from bot.domain.news import Reminder
-from bot.ports import Clock, Notifier, ReminderBook
+from bot.ports import Clock, NewReminder, Notifier, ReminderBook
 from bot.schedules import Schedules
 
 log = logging.getLogger(__name__)
@@ -155,16 +155,7 @@ class ReminderService:
             else:
                 first = schedule.next_after(created_at, created_at)
                 known[schedule.text] = (created_at, first)
-            rows.append(
-                {
-                    "certification_id": cert_id,
-                    "schedule": schedule.text,
-                    "next_due_at": first,
-                    "version": 0,
-                    "sent_count": 0,
-                    "failures": 0,
-                }
-            )
+            rows.append(NewReminder(cert_id, schedule.text, first))
         self.book.add(rows)
         log.info("reminders: tracking %d new pending certification(s)", len(rows))
         return len(rows)
@@ -207,14 +198,14 @@ class ReminderService:
         channel_gap = timedelta(seconds=p.channel_spacing)
         global_gap = timedelta(seconds=p.global_spacing)
         claimed: list[Dispatch] = []
-        with self.book.claiming() as conn:
-            last = self.book.recent_sends(conn, now - max(channel_gap, global_gap))
+        with self.book.claiming() as claims:
+            last = claims.recent_sends(now - max(channel_gap, global_gap))
             channel_free = {channel: at + channel_gap for channel, at in last.items()}
             global_free = max([now, *(at + global_gap for at in last.values())])
             busy = {channel for channel, free in channel_free.items() if free > horizon}
             handled: set[str] = set()
             while global_free <= horizon:
-                rows = self.book.due(conn, now, skip_channels=busy, limit=p.batch)
+                rows = claims.due(now, skip_channels=busy, limit=p.batch)
                 progressed = False
                 for row in rows:
                     if global_free > horizon:
@@ -224,7 +215,7 @@ class ReminderService:
                     handled.add(row.certification_id)
                     progressed = True
                     if not row.pending:
-                        self.book.forget(conn, row.certification_id)
+                        claims.forget(row.certification_id)
                         continue
                     schedule = self.schedules.for_skill(row.skill)
                     if not (row.channel and row.message_ts):
@@ -235,8 +226,8 @@ class ReminderService:
                             row.skill,
                             row.next_due_at.isoformat(),
                         )
-                        self.book.skip_slot(
-                            conn, row, schedule.next_after(row.created_at, now), schedule.text
+                        claims.skip_slot(
+                            row, schedule.next_after(row.created_at, now), schedule.text
                         )
                         continue
                     busy.add(row.channel)  # one per channel per pass: spacing >= horizon
@@ -253,7 +244,7 @@ class ReminderService:
                             row.posting_since.isoformat(),
                         )
                     until = send_at + timedelta(seconds=p.claim_lease)
-                    if self.book.claim(conn, row, self.owner, send_at, until):
+                    if claims.claim(row, self.owner, send_at, until):
                         claimed.append(
                             Dispatch(
                                 certification_id=row.certification_id,
@@ -278,7 +269,7 @@ class ReminderService:
         """
         cert = self.store.get_certification(dispatch.certification_id)
         if cert is None or not cert.pending:
-            self.book.forget(None, dispatch.certification_id)
+            self.book.forget(dispatch.certification_id)
             return None
         if not (cert.channel and cert.message_ts):  # claimed only with a message: defensive
             self.book.release(cert.id, dispatch.version)

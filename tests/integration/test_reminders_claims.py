@@ -100,17 +100,18 @@ def test_a_claim_is_a_conditional_update_that_only_one_replica_wins(replicas):
     clock.now = START + timedelta(seconds=10)
     send_at, until = clock.now, clock.now + timedelta(seconds=30)
 
-    # both read the row as due (version 0) before either claims: no lock involved here
-    with a.service.book.db.engine.connect() as conn:
-        [seen_by_a] = a.service.book.due(conn, clock.now, skip_channels=set(), limit=5)
-    with b.service.book.db.engine.connect() as conn:
-        [seen_by_b] = b.service.book.due(conn, clock.now, skip_channels=set(), limit=5)
+    # both read the row as due (version 0) before either claims: each claim is made in a
+    # unit of work of its own, so only the conditional update can tell them apart
+    with a.service.book.claiming() as claims:
+        [seen_by_a] = claims.due(clock.now, skip_channels=set(), limit=5)
+    with b.service.book.claiming() as claims:
+        [seen_by_b] = claims.due(clock.now, skip_channels=set(), limit=5)
     assert seen_by_a.version == seen_by_b.version
 
-    with a.service.book.db.engine.begin() as conn:
-        won_a = a.service.book.claim(conn, seen_by_a, "a", send_at, until)
-    with b.service.book.db.engine.begin() as conn:
-        won_b = b.service.book.claim(conn, seen_by_b, "b", send_at, until)
+    with a.service.book.claiming() as claims:
+        won_a = claims.claim(seen_by_a, "a", send_at, until)
+    with b.service.book.claiming() as claims:
+        won_b = claims.claim(seen_by_b, "b", send_at, until)
 
     assert (won_a, won_b) == (True, False)
     assert a.row(cert.id).claimed_by == "a"

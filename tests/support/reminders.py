@@ -14,6 +14,7 @@ from bot.adapters.store import SqlStore
 from bot.bootstrap import Composed, build_services
 from bot.config import Settings, parse_skills
 from bot.domain.model import Certification, new_id
+from bot.ports import ReminderRow
 from bot.schedules import ReminderSchedule, Schedules
 from bot.service.reminders import Dispatch, Pacing, ReminderService
 from tests.support.fakes import FakeClock, FakeNotifier
@@ -103,7 +104,7 @@ class ReminderWorld:
             self.clock.now = min(end, self.clock.now + step)
         self.tick()
 
-    def row(self, cert_id: str) -> Any:
+    def row(self, cert_id: str) -> ReminderRow | None:
         return self.service.book.row(cert_id)
 
     def reminders_of(self, cert: Certification) -> list[Any]:

@@ -1,8 +1,9 @@
 """The ``reminders`` table: one row per pending certification, its next slot and claims.
 
 Every change is a conditional ``UPDATE … WHERE version = :seen`` (bumping the version),
-so a row is claimed, started or finished by one writer only; claims are made inside
-:meth:`ReminderBook.claiming`, which replicas take in turn.
+so a row is claimed, started or finished by one writer only. Claims are made in the
+unit of work :meth:`ReminderBook.claiming` yields (:class:`ReminderClaims`: one
+transaction that replicas take in turn); every other method is a transaction of its own.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import sqlalchemy as sa
 from bot.adapters.store.certifications import PENDING
 from bot.adapters.store.engine import Database, utc
 from bot.adapters.store.schema import certifications, reminders
-from bot.ports import DueReminder, ReminderAnchor
+from bot.ports import DueReminder, NewReminder, ReminderAnchor, ReminderRow
 
 CLAIMS = "skillbot:reminder-claims"
 
@@ -43,12 +44,23 @@ class ReminderBook:
         with self.db.connect() as conn:
             return [(row.id, row.skill, utc(row.created_at)) for row in conn.execute(q)]  # type: ignore[misc]
 
-    def add(self, rows: Sequence[dict[str, Any]]) -> None:
+    def add(self, rows: Sequence[NewReminder]) -> None:
         """Insert rows; one that another replica inserted meanwhile is left as it is."""
         if not rows:
             return
+        values = [
+            {
+                "certification_id": row.certification_id,
+                "schedule": row.schedule,
+                "next_due_at": row.next_due_at,
+                "version": 0,
+                "sent_count": 0,
+                "failures": 0,
+            }
+            for row in rows
+        ]
         with self.db.begin() as conn:
-            conn.execute(self.db.insert_ignoring(reminders, ["certification_id"]), list(rows))
+            conn.execute(self.db.insert_ignoring(reminders, ["certification_id"]), values)
 
     def schedules_in_use(
         self, now: datetime, *, unlike: str, or_skills: Sequence[str] | None
@@ -89,107 +101,31 @@ class ReminderBook:
         with self.db.begin() as conn:
             return _change(conn, cert_id, version, schedule=schedule, next_due_at=next_due_at)
 
-    def row(self, cert_id: str) -> Any:
+    def row(self, cert_id: str) -> ReminderRow | None:
         """The row as it is (for logs and tests)."""
         with self.db.connect() as conn:
-            return conn.execute(
+            found = conn.execute(
                 sa.select(reminders).where(reminders.c.certification_id == cert_id)
             ).first()
+        if found is None:
+            return None
+        stored: dict[str, Any] = {
+            name: utc(value) if isinstance(value, datetime) else value
+            for name, value in found._mapping.items()
+        }
+        return ReminderRow(**stored)
 
-    # -- claiming ----------------------------------------------------------------------
     @contextmanager
-    def claiming(self) -> Iterator[sa.Connection]:
-        """One transaction that claiming replicas take in turn, so pacing reads are exact."""
+    def claiming(self) -> Iterator[ReminderClaims]:
+        """The unit of work of a claiming pass: one transaction that claiming replicas
+        take in turn, so the pacing read in it holds until it commits."""
         with self.db.serialized(CLAIMS) as conn:
-            yield conn
+            yield ReminderClaims(conn)
 
-    def recent_sends(self, tx: sa.Connection, since: datetime) -> dict[str, datetime]:
-        """Per channel, the latest send time claimed after ``since`` (future ones too)."""
-        c, r = certifications.c, reminders.c
-        q = (
-            sa.select(c.channel, sa.func.max(r.send_at))
-            .select_from(reminders.join(certifications, c.id == r.certification_id))
-            .where(r.send_at > since, c.channel.is_not(None))
-            .group_by(c.channel)
-        )
-        return {channel: utc(at) for channel, at in tx.execute(q)}  # type: ignore[misc]
-
-    def due(
-        self, tx: sa.Connection, now: datetime, *, skip_channels: set[str], limit: int
-    ) -> list[DueReminder]:
-        """Due, unclaimed rows, earliest first, leaving out channels that are busy."""
-        c, r = certifications.c, reminders.c
-        q = (
-            sa.select(
-                r.certification_id,
-                r.version,
-                r.next_due_at,
-                r.failures,
-                r.posting_since,
-                r.claimed_by,
-                c.skill,
-                c.state,
-                c.created_at,
-                c.channel,
-                c.message_ts,
-            )
-            .select_from(reminders.join(certifications, c.id == r.certification_id))
-            .where(r.next_due_at <= now, sa.or_(r.claim_until.is_(None), r.claim_until <= now))
-            .order_by(r.next_due_at)
-            .limit(limit)
-        )
-        if skip_channels:
-            q = q.where(sa.or_(c.channel.is_(None), c.channel.not_in(sorted(skip_channels))))
-        return [
-            DueReminder(
-                certification_id=row.certification_id,
-                version=row.version,
-                next_due_at=utc(row.next_due_at),  # type: ignore[arg-type]
-                failures=row.failures,
-                posting_since=utc(row.posting_since),
-                claimed_by=row.claimed_by,
-                skill=row.skill,
-                pending=row.state == PENDING,
-                created_at=utc(row.created_at),  # type: ignore[arg-type]
-                channel=row.channel,
-                message_ts=row.message_ts,
-            )
-            for row in tx.execute(q)
-        ]
-
-    def claim(
-        self, tx: sa.Connection, row: DueReminder, owner: str, send_at: datetime, until: datetime
-    ) -> bool:
-        return _change(
-            tx,
-            row.certification_id,
-            row.version,
-            claimed_by=owner,
-            claim_until=until,
-            send_at=send_at,
-            posting_since=None,
-        )
-
-    def skip_slot(
-        self, tx: sa.Connection, row: DueReminder, next_due_at: datetime, schedule: str
-    ) -> bool:
-        return _change(
-            tx,
-            row.certification_id,
-            row.version,
-            next_due_at=next_due_at,
-            schedule=schedule,
-            posting_since=None,
-        )
-
-    def forget(self, tx: sa.Connection | None, cert_id: str) -> None:
+    def forget(self, cert_id: str) -> None:
         """Drop the row of a certification that is no longer pending."""
-        stmt = reminders.delete().where(reminders.c.certification_id == cert_id)
-        if tx is not None:
-            tx.execute(stmt)
-            return
-        with self.db.begin() as own:
-            own.execute(stmt)
+        with self.db.begin() as conn:
+            _forget(conn, cert_id)
 
     # -- posting --------------------------------------------------------------------
     def start(
@@ -242,6 +178,94 @@ class ReminderBook:
         with self.db.begin() as conn:
             # never posted: its send time must not hold up its channel either
             return _change(conn, cert_id, version, claim_until=None, claimed_by=None, send_at=None)
+
+
+class ReminderClaims:
+    """The :class:`bot.ports.ReminderClaims` unit of work: one serialized transaction,
+    committed when :meth:`ReminderBook.claiming`'s block ends."""
+
+    def __init__(self, conn: sa.Connection) -> None:
+        self.conn = conn
+
+    def recent_sends(self, since: datetime) -> dict[str, datetime]:
+        """Per channel, the latest send time claimed after ``since`` (future ones too)."""
+        c, r = certifications.c, reminders.c
+        q = (
+            sa.select(c.channel, sa.func.max(r.send_at))
+            .select_from(reminders.join(certifications, c.id == r.certification_id))
+            .where(r.send_at > since, c.channel.is_not(None))
+            .group_by(c.channel)
+        )
+        return {channel: utc(at) for channel, at in self.conn.execute(q)}  # type: ignore[misc]
+
+    def due(self, now: datetime, *, skip_channels: set[str], limit: int) -> list[DueReminder]:
+        """Due, unclaimed rows, earliest first, leaving out channels that are busy."""
+        c, r = certifications.c, reminders.c
+        q = (
+            sa.select(
+                r.certification_id,
+                r.version,
+                r.next_due_at,
+                r.failures,
+                r.posting_since,
+                r.claimed_by,
+                c.skill,
+                c.state,
+                c.created_at,
+                c.channel,
+                c.message_ts,
+            )
+            .select_from(reminders.join(certifications, c.id == r.certification_id))
+            .where(r.next_due_at <= now, sa.or_(r.claim_until.is_(None), r.claim_until <= now))
+            .order_by(r.next_due_at)
+            .limit(limit)
+        )
+        if skip_channels:
+            q = q.where(sa.or_(c.channel.is_(None), c.channel.not_in(sorted(skip_channels))))
+        return [
+            DueReminder(
+                certification_id=row.certification_id,
+                version=row.version,
+                next_due_at=utc(row.next_due_at),  # type: ignore[arg-type]
+                failures=row.failures,
+                posting_since=utc(row.posting_since),
+                claimed_by=row.claimed_by,
+                skill=row.skill,
+                pending=row.state == PENDING,
+                created_at=utc(row.created_at),  # type: ignore[arg-type]
+                channel=row.channel,
+                message_ts=row.message_ts,
+            )
+            for row in self.conn.execute(q)
+        ]
+
+    def claim(self, row: DueReminder, owner: str, send_at: datetime, until: datetime) -> bool:
+        return _change(
+            self.conn,
+            row.certification_id,
+            row.version,
+            claimed_by=owner,
+            claim_until=until,
+            send_at=send_at,
+            posting_since=None,
+        )
+
+    def skip_slot(self, row: DueReminder, next_due_at: datetime, schedule: str) -> bool:
+        return _change(
+            self.conn,
+            row.certification_id,
+            row.version,
+            next_due_at=next_due_at,
+            schedule=schedule,
+            posting_since=None,
+        )
+
+    def forget(self, cert_id: str) -> None:
+        _forget(self.conn, cert_id)
+
+
+def _forget(conn: sa.Connection, cert_id: str) -> None:
+    conn.execute(reminders.delete().where(reminders.c.certification_id == cert_id))
 
 
 def _change(conn: sa.Connection, cert_id: str, version: int, **values: Any) -> bool:
