@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
@@ -19,7 +19,6 @@ from apscheduler.triggers.cron import CronTrigger
 from bot.domain.errors import ConfigError
 
 if TYPE_CHECKING:
-    from bot.config import SkillsFile
     from bot.domain.model import Skill
 
 _DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d)\s*$", re.IGNORECASE)
@@ -94,7 +93,17 @@ class Schedules:
         return self.per_skill.get(skill, self.default)
 
 
-def build_schedules(config: SkillsFile, skills: Mapping[str, Skill]) -> Schedules:
+class ScheduleSettings(Protocol):
+    """What schedules read of the skills file (:class:`bot.config.SkillsFile` has it)."""
+
+    @property
+    def timezone(self) -> str: ...
+
+    @property
+    def reminder_schedule(self) -> str: ...
+
+
+def build_schedules(config: ScheduleSettings, skills: Mapping[str, Skill]) -> Schedules:
     """Every schedule of the skills file; :class:`ConfigError` names a wrong one."""
 
     def parse(text: str, key: str) -> ReminderSchedule:

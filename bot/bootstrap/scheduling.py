@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from datetime import timedelta
 
-from bot.adapters.scheduler import Scheduler
+from bot.adapters.scheduler import Job, Scheduler
 from bot.bootstrap.wiring import Runtime
+from bot.service.reminder_sender import ReminderPasses, ReminderSender
 
 log = logging.getLogger(__name__)
 
@@ -21,13 +23,18 @@ DELIVERIES_KEPT = timedelta(days=7)
 def start_scheduler(services: Runtime) -> Callable[[], None]:
     """Start reminder passes and the maintenance jobs (crash recovery at once and every
     minute, forgetting old Slack deliveries, Alexa's review status); returns the stop."""
-    store, clock = services.store, services.clock
-    tasks: list[tuple[str, float, Callable[[], object]]] = [
-        ("crash recovery", RECOVERY_EVERY, services.recovery.run),
+    store, clock, reminders = services.store, services.clock, services.reminders
+    sender = ReminderSender(
+        reminders.deliver, clock, channel_spacing=reminders.pacing.channel_spacing
+    )
+    passes = ReminderPasses(reminders, sender)
+    jobs = [
+        Job("certification reminders", reminders.pacing.tick, passes.run_pass),
+        Job("crash recovery", RECOVERY_EVERY, services.recovery.run),
         # what Slack refused is posted again as soon as it accepts
-        ("outbox", OUTBOX_EVERY, services.outbox.run),
+        Job("outbox", OUTBOX_EVERY, services.outbox.run),
         # processed Slack event ids only matter while Slack may still retry
-        (
+        Job(
             "forget old deliveries",
             3600.0,
             lambda: store.prune_deliveries(clock() - DELIVERIES_KEPT),
@@ -38,23 +45,33 @@ def start_scheduler(services: Runtime) -> Callable[[], None]:
         # often enough that a check is never much later than its time (checks are in the
         # database: a pass with nothing due costs one query)
         every = min(5.0, canary_pass.canaries.pacing.check_every / 2)
-        tasks.append(("canaries", every, canary_pass.run_pass))
+        jobs.append(Job("canaries", every, canary_pass.run_pass))
     alexa = services.alexa
     if alexa is not None:
-        tasks.append(
-            (
+        jobs.append(
+            Job(
                 "Alexa certification status",
                 ALEXA_POLL_EVERY,
                 lambda: alexa.poll(store.pending_certifications()),
             )
         )
-    scheduler = Scheduler(services.reminders, tasks, clock, timezone=services.config.timezone)
+    scheduler = Scheduler(jobs, timezone=services.config.timezone)
+    sender.start()
     scheduler.start()
+    stopped = threading.Event()
+
+    def stop() -> None:
+        if stopped.is_set():
+            return
+        stopped.set()
+        scheduler.stop()  # no pass runs after this
+        passes.stop()
+
     log.info(
         "reminders: scheduled (%s, %s) as %s",
         services.config.reminder_schedule,
         services.config.timezone,
         services.reminders.owner,
     )
-    services.closers.append(scheduler.stop)
-    return scheduler.stop
+    services.closers.append(stop)
+    return stop

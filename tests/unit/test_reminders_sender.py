@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.adapters.scheduler import ReminderSender
+from bot.service.reminder_sender import ReminderSender
 from bot.service.reminders import Dispatch
 from tests.support.process import wait_until
 
