@@ -77,69 +77,73 @@ class Answering(Protocol):
 
 
 def handler_for(fake: Answering) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"  # every answer carries Content-Length
-        disable_nagle_algorithm = True  # headers and body go out in two writes
+    """The request handler class of a server that answers as ``fake``."""
+    return type("Handler", (_Handler,), {"fake": fake})
 
-        def do_GET(self) -> None:
-            self._serve()
 
-        def do_POST(self) -> None:
-            self._serve()
+class _Handler(BaseHTTPRequestHandler):
+    fake: Answering
+    protocol_version = "HTTP/1.1"  # every answer carries Content-Length
+    disable_nagle_algorithm = True  # headers and body go out in two writes
 
-        def log_message(self, format: str, *args: Any) -> None:
-            pass  # keep test output clean
+    def do_GET(self) -> None:
+        self._serve()
 
-        def _serve(self) -> None:
-            url = urlsplit(self.path)
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length) if length else b""
-            params = _form(url.query)
-            if url.path.startswith("/api/"):
-                method = url.path[len("/api/") :]
-                params.update(_parse_body(raw, self.headers.get("Content-Type", "")))
-            elif url.path.startswith("/response/"):
-                method = "response_url"
-                params.update(_parse_body(raw, "application/json"))
-                params["_url"] = fake.base_url + url.path
-            else:
-                route = fake._route_for(url.path)
-                if route is None:
-                    self._send(404, {}, {"ok": False, "error": "not_found"})
-                    return
-                self._send_web(route(WebRequest(self.command, url.path, params, raw, _ctype(self))))
-                return
-            token = _bearer(self.headers.get("Authorization")) or params.pop("token", None)
-            status, headers, body = fake._handle(method, params, token)
-            self._send(status, headers, body)
+    def do_POST(self) -> None:
+        self._serve()
 
-        def _send_web(self, response: WebResponse) -> None:
-            try:
-                self.send_response(response.status)
-                self.send_header("Content-Type", response.content_type)
-                self.send_header("Content-Length", str(len(response.body)))
-                for name, value in response.headers.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(response.body)
-            except (BrokenPipeError, ConnectionResetError):
-                # a page closed while its long poll waited: nobody is left to answer
-                self.close_connection = True
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # keep test output clean
 
-        def _send(self, status: int, headers: dict[str, str], body: dict[str, Any] | str) -> None:
-            if isinstance(body, str):
-                data, content_type = body.encode(), "text/plain; charset=utf-8"
-            else:
-                data, content_type = json.dumps(body).encode(), "application/json; charset=utf-8"
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(data)))
-            for name, value in headers.items():
+    def _serve(self) -> None:
+        url = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        params = _form(url.query)
+        if url.path.startswith("/api/"):
+            method = url.path[len("/api/") :]
+            params.update(_parse_body(raw, self.headers.get("Content-Type", "")))
+        elif url.path.startswith("/response/"):
+            method = "response_url"
+            params.update(_parse_body(raw, "application/json"))
+            params["_url"] = self.fake.base_url + url.path
+        else:
+            self._serve_page(url.path, params, raw)
+            return
+        token = _bearer(self.headers.get("Authorization")) or params.pop("token", None)
+        status, headers, body = self.fake._handle(method, params, token)
+        self._send(status, headers, body)
+
+    def _serve_page(self, path: str, params: dict[str, Any], raw: bytes) -> None:
+        route = self.fake._route_for(path)
+        if route is None:
+            self._send(404, {}, {"ok": False, "error": "not_found"})
+            return
+        response = route(WebRequest(self.command, path, params, raw, _ctype(self)))
+        try:
+            self.send_response(response.status)
+            self.send_header("Content-Type", response.content_type)
+            self.send_header("Content-Length", str(len(response.body)))
+            for name, value in response.headers.items():
                 self.send_header(name, value)
             self.end_headers()
-            self.wfile.write(data)
+            self.wfile.write(response.body)
+        except (BrokenPipeError, ConnectionResetError):
+            # a page closed while its long poll waited: nobody is left to answer
+            self.close_connection = True
 
-    return Handler
+    def _send(self, status: int, headers: dict[str, str], body: dict[str, Any] | str) -> None:
+        if isinstance(body, str):
+            data, content_type = body.encode(), "text/plain; charset=utf-8"
+        else:
+            data, content_type = json.dumps(body).encode(), "application/json; charset=utf-8"
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
 
 
 def _ctype(handler: BaseHTTPRequestHandler) -> str:
