@@ -12,48 +12,18 @@ the key and the problem::
     skills = load_skills_file(settings.skillbot_config)
 """
 
-from bot.config.settings import (
-    ENV_HINT,
-    PipelineRun,
-    Settings,
-    export_aws_settings,
-    load_settings,
-    pipeline_run,
-)
-from bot.config.skills_file import (
-    SkillEntry,
-    SkillsFile,
-    endpoints_problem,
-    load_skills_file,
-    parse_skills,
-    validate_schedule,
-)
-from bot.config.start import (
-    EXAMPLE_IDS,
-    EXAMPLE_SKILL_ID,
-    example_values,
-    load_for_start,
-    settings_problems,
-    talks_to_slack_itself,
-)
+from bot.config.settings import ENV_HINT, Settings, load_settings, pipeline_run
+from bot.config.skills_file import SkillsFile, load_skills_file, parse_skills
+from bot.config.start import EXAMPLE_IDS, load_for_start
 
 __all__ = [
     "ENV_HINT",
     "EXAMPLE_IDS",
-    "EXAMPLE_SKILL_ID",
-    "PipelineRun",
     "Settings",
-    "SkillEntry",
     "SkillsFile",
-    "endpoints_problem",
-    "example_values",
-    "export_aws_settings",
     "load_for_start",
     "load_settings",
     "load_skills_file",
     "parse_skills",
     "pipeline_run",
-    "settings_problems",
-    "talks_to_slack_itself",
-    "validate_schedule",
 ]

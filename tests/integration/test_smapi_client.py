@@ -11,14 +11,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.adapters.smapi import (
-    WITHDRAW_REASONS,
-    CertificationReview,
-    SkillEndpoints,
-    SmapiClient,
-    SmapiCredentials,
-    smapi_client_from_env,
-)
+from bot.adapters.smapi import SmapiClient, SmapiCredentials
+from bot.domain.alexa import WITHDRAW_REASONS, CertificationReview, SkillEndpoints
 from bot.domain.errors import (
     Busy,
     Forbidden,
@@ -534,47 +528,3 @@ def test_credentials_repr_hides_secret_and_refresh_token():
     assert "amzn1.application-oa2-client.1" in shown
     assert "s3cr3t" not in shown
     assert "Atzr|r3fr3sh" not in shown
-
-
-# -- configuration ---------------------------------------------------------------------------
-
-
-def test_client_from_env_uses_the_configured_urls(fake):
-    client = smapi_client_from_env(fake.env())
-
-    assert client is not None
-    fake.set_live_endpoint(SKILL, PROD1)
-    assert client.live_endpoints(SKILL).default == PROD1
-    assert fake.token_grants == 1
-
-
-@pytest.mark.parametrize(
-    "missing", ["ALEXA_LWA_CLIENT_ID", "ALEXA_LWA_CLIENT_SECRET", "ALEXA_LWA_REFRESH_TOKEN"]
-)
-def test_client_from_env_is_none_when_a_credential_is_missing(fake, caplog, missing):
-    env = fake.env()
-    del env[missing]
-
-    assert smapi_client_from_env(env) is None
-    assert smapi_client_from_env({**env, missing: "  "}) is None
-    assert missing in caplog.text
-    assert fake.client_secret not in caplog.text
-    assert fake.refresh_token not in caplog.text
-
-
-def test_client_from_env_is_none_without_any_smapi_variable(caplog):
-    assert smapi_client_from_env({"SLACK_BOT_TOKEN": "xoxb-1"}) is None
-    assert caplog.text == ""
-
-
-def test_client_from_env_defaults_to_amazons_urls():
-    client = smapi_client_from_env(
-        {
-            "ALEXA_LWA_CLIENT_ID": "amzn1.application-oa2-client.1",
-            "ALEXA_LWA_CLIENT_SECRET": "s",
-            "ALEXA_LWA_REFRESH_TOKEN": "Atzr|r",
-        }
-    )
-
-    assert client is not None
-    assert "https://api.amazonalexa.com" in repr(client)

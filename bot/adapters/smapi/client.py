@@ -7,12 +7,11 @@ here via boto3).
 
 Usage::
 
-    client = smapi_client_from_env(os.environ)    # None when SMAPI is not configured
-    if client:
-        client.submit_for_certification(skill_id, "New quiz rounds")
-        review = client.most_recent_certification(skill_id)
-        if review and review.status == "SUCCEEDED":
-            client.publish(skill_id)
+    client = SmapiClient(SmapiCredentials(client_id, client_secret, refresh_token))
+    client.submit_for_certification(skill_id, "New quiz rounds")
+    review = client.most_recent_certification(skill_id)
+    if review and review.status == "SUCCEEDED":
+        client.publish(skill_id)
 
 Every failure is a :class:`~bot.domain.errors.SkillbotError` whose message says what SMAPI or
 Login with Amazon answered and whose hint says what to do. Neither the client secret, the
@@ -22,17 +21,14 @@ refresh token nor an access token ever appears in a message, a log line or a ``r
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
 from bot.adapters.smapi.transport import (
-    DEFAULT_LWA_TOKEN_URL,
-    DEFAULT_SMAPI_URL,
     RETRY_LATER_HINT,
     Answer,
-    SmapiCredentials,
     SmapiTransport,
     json_object,
 )
@@ -241,30 +237,6 @@ class SmapiClient(SmapiTransport):
         return ManifestBuild(status=str(request.get("status") or "UNKNOWN"), errors=errors)
 
     # -- SMAPI plumbing ---------------------------------------------------------------------
-
-
-def smapi_client_from_env(env: Mapping[str, str]) -> SmapiClient | None:
-    """A client when all three LWA variables are set, else None (SMAPI features stay off).
-
-    >>> smapi_client_from_env({"ALEXA_LWA_CLIENT_ID": "amzn1.application-oa2-client.1"})
-    """
-    names = ("ALEXA_LWA_CLIENT_ID", "ALEXA_LWA_CLIENT_SECRET", "ALEXA_LWA_REFRESH_TOKEN")
-    values = [(env.get(name) or "").strip() for name in names]
-    if not all(values):
-        missing = [name for name, value in zip(names, values, strict=True) if not value]
-        if len(missing) < len(names):
-            logger.warning(
-                "SMAPI features are off: %s %s not set (all three LWA variables are needed)",
-                ", ".join(missing),
-                "is" if len(missing) == 1 else "are",
-            )
-        return None
-    client_id, client_secret, refresh_token = values
-    return SmapiClient(
-        SmapiCredentials(client_id, client_secret, refresh_token),
-        base_url=(env.get("ALEXA_SMAPI_URL") or "").strip() or DEFAULT_SMAPI_URL,
-        token_url=(env.get("ALEXA_LWA_TOKEN_URL") or "").strip() or DEFAULT_LWA_TOKEN_URL,
-    )
 
 
 # -- parsing helpers ------------------------------------------------------------------------
