@@ -19,7 +19,6 @@ from typing import Any
 
 from bot.devkit.fake_smapi.state import FakeSkill, bad_request
 
-STAGES = ("development", "certification", "live")
 #: the pseudo-header carrying the query string to the routes that read it
 QUERY = ":query"
 

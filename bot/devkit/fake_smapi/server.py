@@ -115,10 +115,6 @@ class FakeSmapi(ManifestStages):
         """The state of a skill (created empty when unknown)."""
         return self.add_skill(skill_id)
 
-    def knows(self, skill_id: str) -> bool:
-        with self._lock:
-            return skill_id in self._skills
-
     def set_certification(
         self,
         skill_id: str,
