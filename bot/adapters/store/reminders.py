@@ -48,19 +48,14 @@ class ReminderBook:
         """Insert rows; one that another replica inserted meanwhile is left as it is."""
         if not rows:
             return
+        insert = self.db.insert_ignoring(reminders, ["certification_id"])
+        fresh = insert.values(version=0, sent_count=0, failures=0)
         values = [
-            {
-                "certification_id": row.certification_id,
-                "schedule": row.schedule,
-                "next_due_at": row.next_due_at,
-                "version": 0,
-                "sent_count": 0,
-                "failures": 0,
-            }
-            for row in rows
+            {"certification_id": cert_id, "schedule": schedule, "next_due_at": due}
+            for cert_id, schedule, due in rows
         ]
         with self.db.begin() as conn:
-            conn.execute(self.db.insert_ignoring(reminders, ["certification_id"]), values)
+            conn.execute(fresh, values)
 
     def schedules_in_use(
         self, now: datetime, *, unlike: str, or_skills: Sequence[str] | None
