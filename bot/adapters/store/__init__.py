@@ -25,31 +25,13 @@ from bot.adapters.store.audit import AuditRecords
 from bot.adapters.store.canaries import CanaryRecords
 from bot.adapters.store.certifications import CertificationRecords
 from bot.adapters.store.deliveries import DeliveryRecords
-from bot.adapters.store.engine import (
-    MIGRATIONS,
-    Database,
-    make_engine,
-    migrate,
-    open_database,
-)
+from bot.adapters.store.engine import MIGRATIONS, Database, make_engine, migrate, open_database
 from bot.adapters.store.locks import SkillLocks
 from bot.adapters.store.plans import PlanRecords
 from bot.adapters.store.reminders import ReminderBook
 from bot.adapters.store.reviews import ReviewRecords
-from bot.adapters.store.schema import metadata
 
-__all__ = [
-    "MIGRATIONS",
-    "CanaryRecords",
-    "Database",
-    "ReminderBook",
-    "ReviewRecords",
-    "SqlStore",
-    "make_engine",
-    "metadata",
-    "migrate",
-    "open_store",
-]
+__all__ = ["MIGRATIONS", "SqlStore", "make_engine", "migrate", "open_store"]
 
 
 class SqlStore(AuditRecords, PlanRecords, CertificationRecords, DeliveryRecords):
