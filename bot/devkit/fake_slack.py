@@ -297,93 +297,79 @@ class FakeSlack:
     def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any] | str:
         if method == "response_url":
             return "ok"
-        answer = _ANSWERS.get(method)
-        if answer is None:
-            return {"ok": False, "error": "unknown_method"}
-        return answer(self, params, params.get("channel"))
+        if method.startswith(("chat.", "reactions.")):
+            return self._message_answer(method, params)
+        return self._lookup_answer(method, params)
 
-    # one answer per Web API method the fake knows (_ANSWERS)
-    def _auth_test(self, params: dict[str, Any], channel: str | None) -> dict[str, Any]:
-        return {
-            "ok": True,
-            "url": "https://test.slack.com/",
-            "team": "Test",
-            "user": "skillbot",
-            "team_id": TEAM_ID,
-            "user_id": BOT_USER_ID,
-            "bot_id": BOT_ID,
-        }
+    def _message_answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        channel = params.get("channel")
+        if method == "chat.postMessage":
+            ts = self._next_ts()
+            message = {
+                "type": "message",
+                "user": BOT_USER_ID,
+                "bot_id": BOT_ID,
+                "ts": ts,
+                **{k: v for k, v in params.items() if k in ("text", "blocks", "thread_ts")},
+            }
+            return {"ok": True, "channel": channel, "ts": ts, "message": message}
+        if method == "chat.update":
+            return {
+                "ok": True,
+                "channel": channel,
+                "ts": params.get("ts"),
+                "text": params.get("text"),
+            }
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": self._next_ts()}
+        if method == "reactions.add":
+            return {"ok": True}
+        if method == "chat.getPermalink":
+            ts = str(params.get("message_ts", ""))
+            link = f"https://test.slack.com/archives/{channel}/p{ts.replace('.', '')}"
+            return {"ok": True, "channel": channel, "permalink": link}
+        return {"ok": False, "error": "unknown_method"}
 
-    def _chat_postMessage(self, params: dict[str, Any], channel: str | None) -> dict[str, Any]:
-        ts = self._next_ts()
-        message = {
-            "type": "message",
-            "user": BOT_USER_ID,
-            "bot_id": BOT_ID,
-            "ts": ts,
-            **{k: v for k, v in params.items() if k in ("text", "blocks", "thread_ts")},
-        }
-        return {"ok": True, "channel": channel, "ts": ts, "message": message}
-
-    def _chat_update(self, params: dict[str, Any], channel: str | None) -> dict[str, Any]:
-        return {"ok": True, "channel": channel, "ts": params.get("ts"), "text": params.get("text")}
-
-    def _chat_postEphemeral(self, params: dict[str, Any], channel: str | None) -> dict[str, Any]:
-        return {"ok": True, "message_ts": self._next_ts()}
-
-    def _views_publish(self, params: dict[str, Any], channel: str | None) -> dict[str, Any]:
-        view = params.get("view")
-        view = view if isinstance(view, dict) else {}
-        return {"ok": True, "view": {"id": "V0HOME", "team_id": TEAM_ID, **view}}
-
-    def _reactions_add(self, params: dict[str, Any], channel: str | None) -> dict[str, Any]:
-        return {"ok": True}
-
-    def _chat_getPermalink(self, params: dict[str, Any], channel: str | None) -> dict[str, Any]:
-        ts = str(params.get("message_ts", ""))
-        link = f"https://test.slack.com/archives/{channel}/p{ts.replace('.', '')}"
-        return {"ok": True, "channel": channel, "permalink": link}
-
-    def _users_info(self, params: dict[str, Any], channel: str | None) -> dict[str, Any]:
-        user_id = str(params.get("user", ""))
-        name = self._users.get(user_id, user_id.lower())
-        return {
-            "ok": True,
-            "user": {
-                "id": user_id,
+    def _lookup_answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        if method == "auth.test":
+            return {
+                "ok": True,
+                "url": "https://test.slack.com/",
+                "team": "Test",
+                "user": "skillbot",
                 "team_id": TEAM_ID,
-                "name": name,
-                "real_name": name,
-                "profile": {"display_name": name, "real_name": name},
-            },
-        }
-
-    def _apps_connections_open(self, params: dict[str, Any], channel: str | None) -> dict[str, Any]:
-        if self.socket_mode_url is None:
-            return {"ok": False, "error": "not_allowed_token_type"}
-        return {"ok": True, "url": self.socket_mode_url}
-
-    def _conversations_info(self, params: dict[str, Any], channel: str | None) -> dict[str, Any]:
-        channel_id = str(params.get("channel", ""))
-        return {
-            "ok": True,
-            "channel": {
-                "id": channel_id,
-                "name": self._channels.get(channel_id, channel_id.lower()),
-                "is_member": True,
-            },
-        }
-
-
-_ANSWERS: dict[str, Callable[[FakeSlack, dict[str, Any], str | None], dict[str, Any]]] = {
-    "auth.test": FakeSlack._auth_test,
-    "chat.postMessage": FakeSlack._chat_postMessage,
-    "chat.update": FakeSlack._chat_update,
-    "chat.postEphemeral": FakeSlack._chat_postEphemeral,
-    "views.publish": FakeSlack._views_publish,
-    "reactions.add": FakeSlack._reactions_add,
-    "chat.getPermalink": FakeSlack._chat_getPermalink,
-    "users.info": FakeSlack._users_info,
-    "apps.connections.open": FakeSlack._apps_connections_open,
-    "conversations.info": FakeSlack._conversations_info,
-}
+                "user_id": BOT_USER_ID,
+                "bot_id": BOT_ID,
+            }
+        if method == "views.publish":
+            view = params.get("view")
+            view = view if isinstance(view, dict) else {}
+            return {"ok": True, "view": {"id": "V0HOME", "team_id": TEAM_ID, **view}}
+        if method == "users.info":
+            user_id = str(params.get("user", ""))
+            name = self._users.get(user_id, user_id.lower())
+            return {
+                "ok": True,
+                "user": {
+                    "id": user_id,
+                    "team_id": TEAM_ID,
+                    "name": name,
+                    "real_name": name,
+                    "profile": {"display_name": name, "real_name": name},
+                },
+            }
+        if method == "apps.connections.open":
+            if self.socket_mode_url is None:
+                return {"ok": False, "error": "not_allowed_token_type"}
+            return {"ok": True, "url": self.socket_mode_url}
+        if method == "conversations.info":
+            channel_id = str(params.get("channel", ""))
+            return {
+                "ok": True,
+                "channel": {
+                    "id": channel_id,
+                    "name": self._channels.get(channel_id, channel_id.lower()),
+                    "is_member": True,
+                },
+            }
+        return {"ok": False, "error": "unknown_method"}
