@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -58,12 +57,8 @@ def start_scheduler(services: Runtime) -> Callable[[], None]:
     scheduler = Scheduler(jobs, timezone=services.config.timezone)
     sender.start()
     scheduler.start()
-    stopped = threading.Event()
 
-    def stop() -> None:
-        if stopped.is_set():
-            return
-        stopped.set()
+    def stop() -> None:  # stopping twice is harmless
         scheduler.stop()  # no pass runs after this
         passes.stop()
 

@@ -157,7 +157,8 @@ class ReminderPasses:
             log.debug("reminders: pass took %.1f ms, %d claimed", took * 1000, len(dispatches))
 
     def stop(self) -> None:
-        """Stop the sender (the post in progress finishes) and give back unsent claims."""
+        """Stop the sender (the post in progress finishes) and give back unsent claims;
+        stopping again gives back nothing more."""
         unsent = self.sender.stop()
         try:
             self.service.release(unsent)
