@@ -115,3 +115,24 @@ def test_a_claim_is_a_conditional_update_that_only_one_replica_wins(replicas):
 
     assert (won_a, won_b) == (True, False)
     assert a.row(cert.id).claimed_by == "a"
+
+
+def test_claims_of_a_unit_of_work_that_fails_are_rolled_back_for_every_replica(replicas):
+    store_a, store_b = replicas
+    clock = FakeClock(START)
+    a = ReminderWorld(store_a, clock, schedule="10s", owner="a")
+    b = ReminderWorld(store_b, clock, schedule="10s", owner="b")
+    cert = seed_certification(store_a, created_at=START)
+    a.claim()
+    clock.now = START + timedelta(seconds=10)
+    send_at, until = clock.now, clock.now + timedelta(seconds=30)
+
+    with pytest.raises(RuntimeError), a.service.book.claiming() as claims:
+        [due] = claims.due(clock.now, skip_channels=set(), limit=5)
+        assert claims.claim(due, "a", send_at, until)
+        raise RuntimeError("the pass broke off before its claims were committed")
+
+    row = a.row(cert.id)
+    assert row is not None and row.claimed_by is None and row.version == due.version
+    [dispatch] = b.claim()  # nothing of the broken-off claim holds the row back
+    assert (dispatch.certification_id, b.row(cert.id).claimed_by) == (cert.id, "b")
