@@ -128,12 +128,12 @@ class GatewayAdapter:
             raise Refused(f"{url} is not an execute-api URL.", hint="Check it by hand.")
         rest = self._client("apigateway", parsed.region)
         with gateway_errors(f"list the REST APIs in {parsed.region}"):
-            rest_ids = {api["id"] for api in _items(rest, "get_rest_apis")}
+            rest_ids = {api["id"] for api in _rest_items(rest, "get_rest_apis")}
         if parsed.api_id in rest_ids:
             return self._rest_route(rest, parsed.api_id, parsed.segments)
         http = self._client("apigatewayv2", parsed.region)
         with gateway_errors(f"list the HTTP APIs in {parsed.region}"):
-            http_ids = {api["ApiId"] for api in _items(http, "get_apis")}
+            http_ids = {api["ApiId"] for api in _v2_items(http, "get_apis")}
         if parsed.api_id in http_ids:
             return self._http_route(http, parsed.api_id, parsed.segments)
         raise NotFound(
@@ -148,7 +148,7 @@ class GatewayAdapter:
         with gateway_errors(f"read stage {stage} of REST API {api_id}"):
             variables = client.get_stage(restApiId=api_id, stageName=stage).get("variables")
         with gateway_errors(f"list the resources of REST API {api_id}"):
-            resources = _items(client, "get_resources", restApiId=api_id)
+            resources = _rest_items(client, "get_resources", restApiId=api_id)
         resource = next((r for r in resources if r.get("path") == path), None)
         if resource is None:
             raise NotFound(
@@ -173,7 +173,7 @@ class GatewayAdapter:
 
     def _http_route(self, client: Any, api_id: str, segments: tuple[str, ...]) -> GatewayRoute:
         with gateway_errors(f"list the stages of HTTP API {api_id}"):
-            stages = {s["StageName"]: s for s in _items(client, "get_stages", ApiId=api_id)}
+            stages = {s["StageName"]: s for s in _v2_items(client, "get_stages", ApiId=api_id)}
         if segments and segments[0] in stages and segments[0] != "$default":
             stage, rest = segments[0], segments[1:]
         elif "$default" in stages:
@@ -185,7 +185,7 @@ class GatewayAdapter:
             )
         path = "/" + "/".join(rest)
         with gateway_errors(f"list the routes of HTTP API {api_id}"):
-            routes = {r["RouteKey"]: r for r in _items(client, "get_routes", ApiId=api_id)}
+            routes = {r["RouteKey"]: r for r in _v2_items(client, "get_routes", ApiId=api_id)}
         key = next((k for k in (f"POST {path}", f"ANY {path}", "$default") if k in routes), None)
         if key is None:
             raise NotFound(
@@ -195,7 +195,7 @@ class GatewayAdapter:
         target = str(routes[key].get("Target") or "")
         with gateway_errors(f"list the integrations of HTTP API {api_id}"):
             integrations = {
-                i["IntegrationId"]: i for i in _items(client, "get_integrations", ApiId=api_id)
+                i["IntegrationId"]: i for i in _v2_items(client, "get_integrations", ApiId=api_id)
             }
         integration = integrations.get(target.removeprefix("integrations/"), {})
         return GatewayRoute(
@@ -238,12 +238,14 @@ class GatewayAdapter:
         return GatewayPermission(sid, alias, source_arn)
 
 
-def _items(client: Any, operation: str, **kwargs: Any) -> list[dict[str, Any]]:
-    """Every item of a paginated read; botocore's paginator follows ``position`` (REST
-    APIs, ``items``) or ``NextToken`` (HTTP APIs, ``Items``)."""
-    if client.meta.service_model.service_name == "apigateway":
-        key, kwargs["PaginationConfig"] = "items", {"PageSize": 500}  # 25 a page by default
-    else:
-        key = "Items"
+def _rest_items(client: Any, operation: str, **kwargs: Any) -> list[dict[str, Any]]:
+    """Every item of a paginated REST API read (botocore's paginator follows ``position``;
+    500 a page, not the default 25)."""
+    pages = client.get_paginator(operation).paginate(PaginationConfig={"PageSize": 500}, **kwargs)
+    return [item for page in pages for item in page.get("items", [])]
+
+
+def _v2_items(client: Any, operation: str, **kwargs: Any) -> list[dict[str, Any]]:
+    """Every item of a paginated HTTP API (``apigatewayv2``) read (``NextToken``)."""
     pages = client.get_paginator(operation).paginate(**kwargs)
-    return [item for page in pages for item in page.get(key, [])]
+    return [item for page in pages for item in page.get("Items", [])]
