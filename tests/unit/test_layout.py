@@ -36,8 +36,6 @@ def test_the_readme_map_names_every_module_or_its_package():
 
 #: import cycles being broken; each is to be removed from here once it is gone
 KNOWN_CYCLES = {
-    frozenset({"bot.blocks", "bot.blocks_status"}),
-    frozenset({"bot.service.announcing", "bot.service.outbox"}),
     # `skillbot run` (bot.cli) starts the bot with bot.__main__.start, and
     # `python -m bot` (bot.__main__) parses its arguments with bot.cli
     frozenset({"bot.__main__", "bot.cli"}),
