@@ -80,7 +80,7 @@ def add_run(commands: Subparsers) -> None:
 
 
 def run_bot(args: argparse.Namespace) -> int:
-    from bot.__main__ import start
+    from bot.serve import start
 
     return start(args.role)
 

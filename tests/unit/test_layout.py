@@ -34,14 +34,6 @@ def test_the_readme_map_names_every_module_or_its_package():
     assert not missing, f"not in the README's map: {missing}"
 
 
-#: import cycles being broken; each is to be removed from here once it is gone
-KNOWN_CYCLES = {
-    # `skillbot run` (bot.cli) starts the bot with bot.__main__.start, and
-    # `python -m bot` (bot.__main__) parses its arguments with bot.cli
-    frozenset({"bot.__main__", "bot.cli"}),
-}
-
-
 def import_cycles() -> set[tuple[str, ...]]:
     """Every loop of imports between modules of ``bot`` and ``handlers``, each as the
     shortest way round from an import back to the importing module."""
@@ -56,7 +48,7 @@ def import_cycles() -> set[tuple[str, ...]]:
 
 
 def test_no_module_imports_itself_round_a_loop():
-    new = sorted(c for c in import_cycles() if frozenset(c) not in KNOWN_CYCLES)
+    new = sorted(import_cycles())
     assert not new, "import cycles: " + "; ".join(" -> ".join(c) for c in new)
 
 
