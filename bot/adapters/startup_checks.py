@@ -326,8 +326,7 @@ class FunctionCheck:
         where = function_location(skill.placements[0].function, self.aws.region, self.aws.account)
         log.warning(
             "skill %s: Lambda function %s not found %s; check skills.%s.function in the "
-            "skills file, AWS_REGION and the credentials' account (`/skill doctor %s` says "
-            "the same)",
+            "skills file, AWS_REGION and the credentials' account (doctor %s says the same)",
             skill.name,
             skill.placements[0].function,
             where,

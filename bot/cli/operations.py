@@ -178,7 +178,9 @@ def run_doctor(args: argparse.Namespace, out: Output, payload: dict[str, Any]) -
             f"Doctor for {report.skill.name}: "
             + (f"{len(problems)} problem(s)" if problems else "all checks passed")
         )
-        out.lines(f"  {'ok ' if f.ok else 'BAD'} {f.check}: {f.detail}" for f in report.findings)
+        out.lines(
+            f"  {'ok ' if f.ok else 'BAD'} {f.check}: {say(f.detail)}" for f in report.findings
+        )
         if report.fixes and args.yes:
             for fix in report.fixes:
                 change = session.cases.applying.apply(fix.id, actor=session.actor.identity)
@@ -193,7 +195,7 @@ def run_doctor(args: argparse.Namespace, out: Output, payload: dict[str, Any]) -
     if remaining and not report.fixes:
         out.say("These need a person: follow the advice above.")
     findings = [
-        {"check": f.check, "ok": f.ok, "detail": f.detail, "alias": f.alias, "fix": f.fix}
+        {"check": f.check, "ok": f.ok, "detail": say(f.detail), "alias": f.alias, "fix": f.fix}
         for f in report.findings
     ]
     return out.finish(
@@ -277,7 +279,7 @@ def applied(out: Output, payload: dict[str, Any], change: Change) -> int:
     else:
         mark = "Applied: " if change.announced else "Applied, not announced in Slack yet: "
     out.say(mark + change_line(change))
-    out.lines(f"  {note}" for note in change.notes)
+    out.lines(f"  {say(note)}" for note in change.notes)
     outcome = "noop" if change.noop else "applied"
     return out.finish({**payload, "outcome": outcome, "result": change_json(change)}, EXIT_OK)
 

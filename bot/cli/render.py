@@ -16,7 +16,7 @@ from typing import Any
 from bot.domain import actors
 from bot.domain.errors import SkillbotError
 from bot.domain.model import AuditEvent, Change, Move, Plan, version_label
-from bot.domain.words import Words, render
+from bot.domain.words import Run, Words, as_words, render
 
 
 def plan_json(plan: Plan) -> dict[str, Any]:
@@ -69,7 +69,7 @@ def change_json(change: Change) -> dict[str, Any]:
         "confirmed_by": change.confirmed_by,
         "audit_id": change.audit_id,
         "certification_id": cert.id if cert else None,
-        "notes": list(change.notes),
+        "notes": [say(note) for note in change.notes],
         "regions": [region_json(m) for m in change.regions],
     }
 
@@ -90,19 +90,17 @@ def event_json(event: AuditEvent) -> dict[str, Any]:
     }
 
 
-def in_terminal_words(text: str) -> str:
-    """The services' hints name Slack's commands; a terminal runs ``skillbot`` instead.
+def say(said: str | Words) -> str:
+    """Words as a terminal shows them: ``skillbot`` commands, people by id or name.
 
-    >>> in_terminal_words("Run `/skill hotfix trivia` again.")
+    >>> say(("Run ", Run("hotfix", "trivia"), " again."))
     'Run `skillbot hotfix trivia` again.'
     """
-    return text.replace("`/skill ", "`skillbot ")
+    return render(as_words(said), command=_command, person=actors.plain)
 
 
-def say(said: Words) -> str:
-    """Words as a terminal shows them: ``skillbot`` commands, people by id or name."""
-    text = render(said, command=lambda run: f"`skillbot {run.line}`", person=actors.plain)
-    return in_terminal_words(text)
+def _command(run: Run) -> str:
+    return f"`skillbot {run.line}`"
 
 
 def error_json(err: SkillbotError) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from bot.domain.labels import version_label as version_label
 from bot.domain.placements import Move as Move
 from bot.domain.placements import Placement as Placement
 from bot.domain.text import escape as escape  # typed text made inert in Slack's mrkdwn
-from bot.domain.words import Run
+from bot.domain.words import Run, Words
 
 
 @dataclass(frozen=True)
@@ -337,9 +337,9 @@ class Change:
     #: the audit event recording it (set by the service)
     audit_id: str | None = None
     #: more to tell the person who made the change (e.g. what Alexa answered a submission)
-    notes: tuple[str, ...] = ()
+    notes: tuple[str | Words, ...] = ()
     #: what everyone must know (e.g. the live skill calls another alias): announced loudly
-    alerts: tuple[str, ...] = ()
+    alerts: tuple[str | Words, ...] = ()
     #: who confirmed the plan, when not the person who asked for it
     confirmed_by: str | None = None
     #: False when Slack has not taken the announcement yet (the outbox keeps trying)

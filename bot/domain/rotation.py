@@ -28,7 +28,7 @@ from bot.domain.model import (
     version_label,
 )
 from bot.domain.prune import STORAGE_WARNING, size_label
-from bot.domain.words import Run, words
+from bot.domain.words import Run, Words, as_words, plain, words
 
 
 def resolve_roles(skill: Skill, recorded_live_alias: str | None) -> Roles:
@@ -104,7 +104,7 @@ def require_alias(state: AliasState | None, skill: Skill, alias: str, function: 
         raise NotFound(
             f"Alias {alias} of {function} does not exist.",
             # a promotion by reaction says it in the thread as plain text
-            hint=f"Run `/skill doctor {skill.name}` and press Fix to create it.",
+            hint=words("Run ", Run("doctor", skill.name), " and press Fix to create it."),
         )
     return state
 
@@ -155,7 +155,7 @@ class Finding:
 
     check: str
     ok: bool
-    detail: str
+    detail: str | Words
     fix: FixKind | None = None
     alias: str | None = None
     fix_version: str | None = None
@@ -295,8 +295,11 @@ def storage_finding(used: int | None, limit: int | None, skill: str, problem: st
     return Finding(
         check,
         False,
-        f"{detail}: publishing fails when it is full. Delete old versions with "
-        f"`/skill prune {skill}`.",
+        words(
+            f"{detail}: publishing fails when it is full. Delete old versions with ",
+            Run("prune", skill),
+            ".",
+        ),
     )
 
 
@@ -311,7 +314,7 @@ def fix_plan(
         alias=finding.alias,
         moves=(move,),
         requested_by=actor,
-        reason=finding.detail,
+        reason=plain(as_words(finding.detail)),
         created_at=now,
         fix=finding.fix,
     )

@@ -19,6 +19,7 @@ from bot.domain.endpoints import Endpoint, StageTarget, as_target, name_endpoint
 from bot.domain.model import Roles, Skill
 from bot.domain.rotation import Finding
 from bot.domain.text import escape
+from bot.domain.words import Run, Words, words
 
 #: where a person changes what a stage calls (the live stage: through certification)
 CONSOLE = "the Alexa developer console (Build → Endpoint)"
@@ -161,20 +162,19 @@ def live_stage_drift(
     if not misplaced(live, targets[roles.candidate_alias]):
         # the whole stage calls the candidate: most likely the certified model went live
         # without a promotion; a stage only partly on it is an edit to undo, not to promote
-        advice = (
-            f"If the certified model is live, promote it (`/skill promote {skill.name}`); "
-            f"otherwise enter {enter} in {CONSOLE}, certify and publish that."
+        advice: str | Words = words(
+            "If the certified model is live, promote it (",
+            Run("promote", skill.name),
+            f"); otherwise enter {enter} in {CONSOLE}, certify and publish that.",
         )
     else:
         advice = (
             f"Each place must call its own region's {roles.live_alias}: enter {enter} in "
             f"{CONSOLE}, certify and publish that; doctor reports this until then."
         )
+    found = f"in the live skill {'; '.join(parts)}, but {roles.live_alias} is recorded as live. "
     return Finding(
-        check,
-        False,
-        f"in the live skill {'; '.join(parts)}, but {roles.live_alias} is recorded as live. "
-        + advice,
+        check, False, found + advice if isinstance(advice, str) else words(found, advice)
     )
 
 
@@ -188,11 +188,14 @@ def _without_own_endpoint(
     return Finding(
         "live Alexa endpoint",
         False,
-        f"the live skill has no endpoint for {regions}, which the skills file serves from "
-        f"{'its own function' if len(absent) == 1 else 'their own functions'}: Alexa sends "
-        f"{regions} customers to the default endpoint `{escape(expected.uri)}`. The next "
-        "certification submitted with *Confirm and submit to Alexa* adds "
-        f"{'it' if len(absent) == 1 else 'them'}; or enter {enter} in {CONSOLE}, "
-        f"certify and publish. `/skill doctor {skill.name}` reports "
-        "this until then.",
+        words(
+            f"the live skill has no endpoint for {regions}, which the skills file serves from "
+            f"{'its own function' if len(absent) == 1 else 'their own functions'}: Alexa sends "
+            f"{regions} customers to the default endpoint `{escape(expected.uri)}`. The next "
+            "certification submitted with *Confirm and submit to Alexa* adds "
+            f"{'it' if len(absent) == 1 else 'them'}; or enter {enter} in {CONSOLE}, "
+            "certify and publish. ",
+            Run("doctor", skill.name),
+            " reports this until then.",
+        ),
     )

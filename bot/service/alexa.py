@@ -79,7 +79,7 @@ class AlexaTracking:
         self.announcer.thread_reply(cert, text)
 
     # -- submit ------------------------------------------------------------------------
-    def submit(self, cert: Certification) -> str:
+    def submit(self, cert: Certification) -> str | Words:
         """Point the development stage at the candidate, wait for its build, then submit
         the skill (manual publishing); the outcome is recorded and told in the thread.
         Returns that text. SMAPI errors are reported, not raised: the candidate alias has
@@ -89,21 +89,25 @@ class AlexaTracking:
         message = cert.note or f"{version_label(cert.version)} on {cert.alias} (skillbot)"
         live_alias = skill.other_alias(cert.alias)
         pointed = ""
+        text: str | Words
         try:
             pointed = self.stages.repoint_development(skill, cert.alias, live_alias=live_alias)
             self.smapi.submit_for_certification(skill.alexa_skill_id, message[:300])
         except SkillbotError as err:
-            text = (
-                ":warning: Not submitted to Alexa"
-                + (f" ({pointed})" if pointed else "")
-                + f": {err.message} {err.hint}".rstrip()
+            text = words(
+                ":warning: Not submitted to Alexa",
+                f" ({pointed})" if pointed else "",
+                ": ",
+                err.told,
             )
             if "submit there" not in err.hint:  # say how to submit without the bot
-                text += (
+                text = words(
+                    text,
                     f" {cert.alias} serves the new code and the certification is tracked; "
                     f"to submit, enter `{self.stages.book.uri_or_none(skill, cert.alias)}` in "
-                    f"{CONSOLE_ENDPOINT} and submit there, or `/skill cancel {skill.name}` "
-                    "and certify again with *Confirm and submit to Alexa*."
+                    f"{CONSOLE_ENDPOINT} and submit there, or ",
+                    Run("cancel", skill.name),
+                    " and certify again with *Confirm and submit to Alexa*.",
                 )
         else:
             self._save(cert, submitted_at=self.clock(), status=None, detail=None)
@@ -180,7 +184,7 @@ class AlexaTracking:
         return True
 
     # -- publish / withdraw --------------------------------------------------------------
-    def publish_before_promotion(self, cert: Certification) -> list[str]:
+    def publish_before_promotion(self, cert: Certification) -> list[Words]:
         """Publish the certified skill once its certification stage is found to call the
         candidate; raises (roles stay) on a wrong endpoint or when SMAPI refuses. Returns
         the alerts to announce: the live stage not calling the candidate afterwards.
@@ -198,9 +202,11 @@ class AlexaTracking:
             status = self.smapi.publish(skill.alexa_skill_id)
         except SkillbotError as err:
             raise Refused(
-                f"Publishing the skill on Alexa failed, so {cert.alias} was not made live: "
-                f"{err.message}",
-                hint=err.hint or "Check the certification status, then react again.",
+                words(
+                    f"Publishing the skill on Alexa failed, so {cert.alias} was not made live: ",
+                    err.said,
+                ),
+                hint=err.todo or "Check the certification status, then react again.",
             ) from err
         self._save(cert, published_at=self.clock(), detail=f"publication {status.status}")
         if status.status == "SCHEDULED":

@@ -36,7 +36,7 @@ from bot.domain.errors import NotFound, Refused, SkillbotError, StalePlan, Unava
 from bot.domain.model import Certification, Skill
 from bot.domain.stage_drift import addresses_to_enter, describe_misplaced, misplaced
 from bot.domain.text import escape
-from bot.domain.words import Run, words
+from bot.domain.words import Run, Words, words
 from bot.ports import LambdaPort, SmapiPort
 
 log = logging.getLogger(__name__)
@@ -211,9 +211,12 @@ class StageEndpoints:
                 raise Refused(
                     f"Alexa could not build the development manifest with the endpoint "
                     f"`{target.uri}`: {said}.",
-                    hint=f"Fix what Alexa names in {CONSOLE_ENDPOINT} (for an ARN: the "
-                    f"Alexa trigger on {target.alias}, `/skill doctor {skill.name}`), then "
-                    "submit there; the bot tracks the review.",
+                    hint=words(
+                        f"Fix what Alexa names in {CONSOLE_ENDPOINT} (for an ARN: the "
+                        f"Alexa trigger on {target.alias}, ",
+                        Run("doctor", skill.name),
+                        "), then submit there; the bot tracks the review.",
+                    ),
                 )
             if self.monotonic() + delay > deadline:
                 raise Unavailable(
@@ -253,7 +256,7 @@ class StageEndpoints:
         )
 
     # -- after publishing ------------------------------------------------------------------
-    def check_live(self, skill: Skill, alias: str, *, previous_live: str) -> str | None:
+    def check_live(self, skill: Skill, alias: str, *, previous_live: str) -> Words | None:
         """After a publication: None when the live stage calls ``alias``, else the alert.
 
         The live stage changes once the publication is processed, so it is read again
@@ -265,10 +268,13 @@ class StageEndpoints:
             try:
                 live = self.smapi.live_endpoints(skill.alexa_skill_id)
             except SkillbotError as err:
-                return (
-                    f":rotating_light: Published, but the live stage could not be read to "
-                    f"check that it calls {alias}: {err.message} Run `/skill doctor "
-                    f"{skill.name}` to check it."
+                return words(
+                    ":rotating_light: Published, but the live stage could not be read to "
+                    f"check that it calls {alias}: ",
+                    err.said,
+                    " Run ",
+                    Run("doctor", skill.name),
+                    " to check it.",
                 )
             wrong = misplaced(live, target)
             if not wrong:
@@ -278,11 +284,13 @@ class StageEndpoints:
             self.sleep(delay)
             delay = min(delay * 2, self.max_poll)
         what = describe_misplaced(wrong, self.book.every_endpoint(skill), previous_live)
-        return (
+        return words(
             f":rotating_light: After publishing, in the live skill {what}; {alias} is now "
             "recorded as live, so there the live skill does not run the certified code. "
             f"Enter {addresses_to_enter(live, target)} in {CONSOLE_ENDPOINT}, certify and "
-            f"publish it; `/skill doctor {skill.name}` reports this until it is fixed."
+            "publish it; ",
+            Run("doctor", skill.name),
+            " reports this until it is fixed.",
         )
 
     # -- drift -------------------------------------------------------------------------------

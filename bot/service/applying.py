@@ -27,7 +27,7 @@ from bot.domain.errors import (
     StalePlan,
 )
 from bot.domain.model import Certification, Change, Operation, Outcome, Plan, Skill, new_id
-from bot.domain.words import words
+from bot.domain.words import Run, Words, words
 from bot.service.announcing import POSTED, Announcer
 from bot.service.cancelling import apply_cancel
 from bot.service.context import RotationContext
@@ -94,7 +94,7 @@ class Applying:
             if change.plan.operation is not Operation.PRUNE
             else POSTED
         )
-        notes: list[str] = []
+        notes: list[str | Words] = []
         if not delivery.posted:
             channel = self.ctx.skill(change.plan.skill).channel
             certify = change.plan.operation is Operation.CERTIFY
@@ -102,8 +102,11 @@ class Applying:
             notes.append(delivery.note(channel, what=what))
             if certify and not delivery.unknown:
                 notes.append(
-                    "Until it is posted, reminders wait and a reaction cannot promote: "
-                    f"`/skill promote {change.plan.skill}` works meanwhile."
+                    words(
+                        "Until it is posted, reminders wait and a reaction cannot promote: ",
+                        Run("promote", change.plan.skill),
+                        " works meanwhile.",
+                    )
                 )
             change = replace(change, announced=False)
         cert = change.certification

@@ -15,6 +15,7 @@ from bot.domain.errors import NotFound, SkillbotError
 from bot.domain.model import AliasState, FixKind, Move, Roles, Skill
 from bot.domain.placements import Placement
 from bot.domain.regions import aws_region_of
+from bot.domain.words import words
 from bot.service.context import RotationContext
 
 #: a finding and the move its Fix would make (region "" at the first placement)
@@ -119,5 +120,5 @@ def storage_finding(
     return replace(
         finding,
         check=f"{placement.region}: {finding.check}",
-        detail=f"{where}: {finding.detail}" if where else finding.detail,
+        detail=words(f"{where}: ", finding.detail) if where else finding.detail,
     )

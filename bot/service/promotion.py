@@ -1,6 +1,6 @@
 """Promotion: the certified candidate becomes live (a recorded role; no alias moves).
 
-An approver promotes with ``/skill promote`` or by reacting to the certification message;
+An approver promotes with the ``promote`` command or by reacting to the certification message;
 with SMAPI, the skill is published first (only when its certification stage calls the
 candidate) and a refusal or failure swaps nothing; what the live stage then calls is
 checked, and a wrong endpoint is announced with the promotion::
@@ -28,7 +28,7 @@ from bot.domain.model import (
     new_id,
     version_label,
 )
-from bot.domain.words import Person, words
+from bot.domain.words import Person, Run, Words, words
 from bot.service.access import mentions
 from bot.service.announcing import Announcer
 from bot.service.context import RotationContext, outcome_of
@@ -57,7 +57,7 @@ class Promotion:
         reaction: str,
         approvers: list[str],
         four_eyes: bool = True,
-        before_promotion: Callable[[Certification], Sequence[str]] | None = None,
+        before_promotion: Callable[[Certification], Sequence[str | Words]] | None = None,
     ) -> None:
         self.ctx = ctx
         self.announcer = announcer
@@ -90,7 +90,7 @@ class Promotion:
             if cert is None:
                 raise Refused(
                     f"{skill_name} has no pending certification to promote.",
-                    hint=f"Start one with `/skill certify {skill_name}`.",
+                    hint=words("Start one with ", Run("certify", skill_name), "."),
                 )
             self._check_four_eyes(cert, actor)
             skill = ctx.skill(cert.skill)
@@ -199,13 +199,13 @@ class Promotion:
                 )
             raise Refused(
                 "That certification was cancelled; there is nothing to promote.",
-                hint=f"Start a new one with `/skill certify {skill.name}`.",
+                hint=words("Start a new one with ", Run("certify", skill.name), "."),
             )
         old_live = roles.live_alias
         ctx.check_no_canary(skill, old_live, "promoting (the roles would swap)")
         function = skill.placements[0].function  # where the role is recorded
         old_live_state = lam.get_alias(function, old_live)
-        alerts: tuple[str, ...] = ()
+        alerts: tuple[str | Words, ...] = ()
         if roles.live_alias != cert.alias:
             candidate = rotation.require_alias(
                 lam.get_alias(function, cert.alias), skill, cert.alias, function
@@ -273,8 +273,13 @@ class Promotion:
                     f"In {region}, {cert.alias} serves {now}, not the certified code "
                     f"({cert.code_sha256[:12]}…); promoting would put uncertified code live "
                     f"there. Nothing was changed in any region.",
-                    hint=f"Cancel and certify again (`/skill cancel {skill.name}`, then "
-                    f"`/skill certify {skill.name}`): every region moves together.",
+                    hint=words(
+                        "Cancel and certify again (",
+                        Run("cancel", skill.name),
+                        ", then ",
+                        Run("certify", skill.name),
+                        "): every region moves together.",
+                    ),
                 )
             before = lam.get_alias(function, old_live)
             moves.append(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.adapters.slack.kit import say
 from bot.devkit.fake_smapi import FakeSmapi
 from bot.domain.alexa import SkillEndpoints
 from bot.domain.endpoints import Endpoint, StageTarget, wrong_endpoints
@@ -140,7 +141,7 @@ def test_after_publishing_a_region_left_behind_is_named_with_its_own_address(wor
         SKILL_ID, candidate["default"], {"EU": live["EU"], "FE": candidate["FE"]}
     )
     change = world.cases.promotion.promote("trivia", actor=APPROVER)
-    [alert] = change.alerts
+    [alert] = map(say, change.alerts)
     assert (
         f"region EU calls `{live['EU']}` (PROD1 EU, the live alias), not "
         f"`{candidate['EU']}` (PROD2 EU)" in alert
@@ -175,7 +176,8 @@ def test_doctor_reports_a_live_skill_without_an_endpoint_for_a_region_with_its_o
     live = arns("PROD1")
     smapi.set_live_endpoint(SKILL_ID, live["default"], {"FE": live["FE"]})
     finding = drift(world)
+    detail = say(finding.detail)
     assert not finding.ok
-    assert "the live skill has no endpoint for EU" in finding.detail
-    assert f"Alexa sends EU customers to the default endpoint `{live['default']}`" in finding.detail
-    assert f"enter EU `{live['EU']}`" in finding.detail
+    assert "the live skill has no endpoint for EU" in detail
+    assert f"Alexa sends EU customers to the default endpoint `{live['default']}`" in detail
+    assert f"enter EU `{live['EU']}`" in detail

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import pytest
 
+from bot.adapters.slack.kit import say
 from bot.config import parse_skills
 from bot.domain.alexa import SkillEndpoints
 from bot.domain.endpoints import (
@@ -102,7 +103,8 @@ def test_drift_compares_the_live_stage_with_the_endpoint_of_the_live_alias():
     }
     assert live_stage_drift(GATEWAY_SKILL, roles, SkillEndpoints(URL1), targets).ok
     drift = live_stage_drift(GATEWAY_SKILL, roles, SkillEndpoints(URL2), targets)
-    assert not drift.ok and "PROD2 (the candidate)" in drift.detail and URL1 in drift.detail
+    detail = say(drift.detail)
+    assert not drift.ok and "PROD2 (the candidate)" in detail and URL1 in detail
 
 
 def test_execute_api_urls_are_taken_apart_and_other_hosts_are_not():

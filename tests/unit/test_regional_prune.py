@@ -8,6 +8,7 @@ from typing import ClassVar
 import pytest
 
 from bot.adapters.slack import plans
+from bot.adapters.slack.kit import say
 from bot.domain.model import Outcome
 from bot.domain.prune import size_label
 from tests.support.fakes import FakeLambda
@@ -123,9 +124,8 @@ def test_doctor_reads_code_storage_in_each_aws_region():
     assert set(storage) == {"code storage", "EU: code storage", "FE: code storage"}
     assert storage["code storage"].ok and storage["FE: code storage"].ok
     eu = storage["EU: code storage"]
-    assert (
-        not eu.ok and eu.detail.startswith("eu-west-1: ") and "`/skill prune trivia`" in eu.detail
-    )
+    detail = say(eu.detail)
+    assert not eu.ok and detail.startswith("eu-west-1: ") and "`/skill prune trivia`" in detail
 
 
 def test_doctor_reads_an_aws_regions_storage_once_when_two_functions_share_it():

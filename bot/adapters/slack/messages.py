@@ -22,6 +22,7 @@ from bot.adapters.slack.kit import (
     fields,
     mentions,
     message,
+    say,
     section,
     short_sha,
 )
@@ -43,10 +44,11 @@ Message = tuple[str, list[Json]]
 
 def announcement(change: Change, *, console: str | None = None) -> Message:
     """Top-level channel message of an alias or role change (alerts first, loudly)."""
-    text = "\n".join([change.headline(), *change.alerts])
+    alerts = [say(alert) for alert in change.alerts]
+    text = "\n".join([change.headline(), *alerts])
     blocks: list[Block] = [
         section(f"*{change.headline()}*"),
-        *(section(alert) for alert in change.alerts),
+        *(section(alert) for alert in alerts),
         fields(_change_fields(change)),
     ]
     if console:

@@ -150,8 +150,9 @@ def result_message(change: Change) -> Message:
     else:
         mark, icon = "Applied, not announced yet", ":warning:"
     text = f"{mark}: {change.headline()}"
-    _, body = message(text, [section(f"{icon} {text}"), *(context(n) for n in change.notes)])
-    return "\n".join([text, *change.notes]), body
+    notes = [say(note) for note in change.notes]
+    _, body = message(text, [section(f"{icon} {text}"), *(context(n) for n in notes)])
+    return "\n".join([text, *notes]), body
 
 
 def error_message(err: SkillbotError, *, doing: str = "") -> Message:
@@ -168,7 +169,8 @@ def doctor_blocks(report: Any) -> Message:
     skill = report.skill.name
     problems = [f for f in report.findings if not f.ok]
     lines = [
-        f"{':white_check_mark:' if f.ok else ':x:'} {f.check}: {f.detail}" for f in report.findings
+        f"{':white_check_mark:' if f.ok else ':x:'} {f.check}: {say(f.detail)}"
+        for f in report.findings
     ]
     blocks: list[Block] = [section(f"*Doctor for {skill}*"), section("\n".join(lines))]
     if report.fixes:

@@ -130,14 +130,20 @@ def partly_started(canary: Canary, started: Started) -> SkillbotError:
 def changed_meanwhile(canary: Canary, regions: Iterable[str], left: Sequence[str]) -> StalePlan:
     """A start that cannot finish: some region's alias changed since the plan."""
     kept = (
-        f" The weights in {', '.join(left)} could not be taken back: `/skill doctor "
-        f"{canary.skill}` reports them and Fix clears them."
+        words(
+            f" The weights in {', '.join(left)} could not be taken back: ",
+            Run("doctor", canary.skill),
+            " reports them and Fix clears them.",
+        )
         if left
-        else " The weights already set elsewhere were taken back."
+        else words(" The weights already set elsewhere were taken back.")
     )
     return StalePlan(
-        f"The canary on {canary.skill}'s {canary.alias} was not started: "
-        f"{', '.join(regions)} changed since the plan was shown.{kept}",
+        words(
+            f"The canary on {canary.skill}'s {canary.alias} was not started: "
+            f"{', '.join(regions)} changed since the plan was shown.",
+            kept,
+        ),
         hint=words("Nothing runs. Run ", canary_run(canary), " again for a new plan."),
     )
 
