@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.adapters.slack import kit
+from bot.adapters.slack.kit import say
 from bot.devkit.aws import create_skill_function, deploy
 from bot.devkit.fake_slack import FakeSlack
 from bot.domain.alexa import withdraw_reason
@@ -130,7 +131,7 @@ def test_doctor_reports_a_drifted_live_endpoint(world, smapi):
     smapi.set_live_endpoint(SKILL_ID, f"{arn}:PROD2", regional={"FE": f"{arn}:PROD2"})
     report = world.services.cases.planning.doctor("trivia", actor="U0ALICE")
     [drift] = [f for f in report.findings if f.check == "live Alexa endpoint"]
-    assert not drift.ok and "/skill promote trivia" in drift.detail
+    assert not drift.ok and "/skill promote trivia" in say(drift.detail)
     smapi.set_live_endpoint(SKILL_ID, f"{arn}:PROD1")
     report = world.services.cases.planning.doctor("trivia", actor="U0ALICE")
     assert [f.ok for f in report.findings if f.check == "live Alexa endpoint"] == [True]

@@ -16,6 +16,7 @@ import pytest
 from botocore.stub import Stubber
 
 from bot.adapters.cloudwatch import CloudWatchMetrics
+from bot.adapters.slack.kit import say
 from bot.adapters.store import open_store
 from bot.devkit.aws import create_skill_function, deploy
 from bot.domain.canary import Tally
@@ -165,7 +166,9 @@ def test_doctor_suggests_prune_above_80_percent():
         if f.check == "code storage"
     ]
     assert (
-        not storage.ok and "`/skill prune trivia`" in storage.detail and "(85%)" in storage.detail
+        not storage.ok
+        and "`/skill prune trivia`" in say(storage.detail)
+        and "(85%)" in say(storage.detail)
     )
     w.lam.storage_used = 0
     [storage] = [

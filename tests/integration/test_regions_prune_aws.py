@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.adapters.slack.kit import say
 from bot.devkit.aws import deploy
 from tests.support import aws as aws_state
 from tests.support.regions import regional_on_moto
@@ -55,7 +56,7 @@ def test_prune_deletes_in_every_region_keeping_each_regions_own_references(regio
 def test_doctor_reads_the_code_storage_of_each_aws_region(regional):
     services, _functions = regional
     report = services.cases.planning.doctor("trivia", actor=OPERATOR)
-    storage = {f.check: f.detail for f in report.findings if f.check.endswith("code storage")}
+    storage = {f.check: say(f.detail) for f in report.findings if f.check.endswith("code storage")}
     assert set(storage) == {"code storage", "EU: code storage", "FE: code storage"}
     assert storage["EU: code storage"].startswith("eu-west-1: ")
     assert storage["FE: code storage"].startswith("us-west-2: ")

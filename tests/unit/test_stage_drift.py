@@ -3,8 +3,11 @@ publication guard and of the check after publishing, for a skill in three region
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
+from bot.adapters.slack.kit import say
 from bot.domain.alexa import SkillEndpoints
 from bot.domain.endpoints import Endpoint, StageTarget
 from bot.domain.model import Placement, Roles, Skill
@@ -72,7 +75,8 @@ def test_a_region_calling_another_regions_candidate_is_named_with_region_and_rol
 
 
 def test_a_stage_wholly_on_the_candidate_suggests_promoting_it():
-    drift = live_stage_drift(SKILL, LIVE, stage("PROD2"), TARGETS)
+    found = live_stage_drift(SKILL, LIVE, stage("PROD2"), TARGETS)
+    drift = replace(found, detail=say(found.detail))
     assert not drift.ok
     assert "the default endpoint calls PROD2 NA (the candidate)" in drift.detail
     assert "region EU calls PROD2 EU (the candidate)" in drift.detail
