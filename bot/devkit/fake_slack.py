@@ -17,15 +17,17 @@ The playground of ``skillbot demo`` is built on the same fake: it listens to eve
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from http.server import ThreadingHTTPServer
 from typing import Any, TypeVar
 
-from bot.devkit.fake_slack_http import Call, Route, handler_for
+from bot.devkit import fake_slack_http
+from bot.devkit.fake_slack_http import Call, Route
+from bot.devkit.json_server import JsonServer
 
 T = TypeVar("T")
 
@@ -83,18 +85,14 @@ class FakeSlack:
         #: what ``apps.connections.open`` hands out (a FakeSocketMode's url), if anything
         self.socket_mode_url: str | None = None
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), handler_for(self))
-        self._server.daemon_threads = True
-        host, port = self._server.server_address[:2]
-        self.base_url = f"http://{host!s}:{port}"
-        self.api_url = f"{self.base_url}/api/"
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="fake-slack",
-            daemon=True,
+        self._server = JsonServer(
+            functools.partial(fake_slack_http.serve, self),
+            content_type="application/json; charset=utf-8",
+            port=port,
+            idle_timeout=None,
         )
-        self._thread.start()
+        self.base_url = self._server.base_url
+        self.api_url = f"{self.base_url}/api/"
 
     # -- lifecycle ------------------------------------------------------------------
 
@@ -103,9 +101,7 @@ class FakeSlack:
         if self._closed.is_set():
             return
         self._closed.set()
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        self._server.close()
 
     def __enter__(self) -> FakeSlack:
         return self

@@ -1,6 +1,5 @@
-"""The fake Slack's HTTP side: the recorded call and page request types, and the request
-handler that routes ``/api/METHOD``, ``/response/…`` (response_url posts) and mounted
-pages to the fake."""
+"""The fake Slack's HTTP side: the recorded call and page request types, and the routing
+of ``/api/METHOD``, ``/response/…`` (response_url posts) and mounted pages to the fake."""
 
 from __future__ import annotations
 
@@ -8,7 +7,6 @@ import contextlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler
 from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
@@ -62,92 +60,44 @@ class WebResponse:
 
 
 Route = Callable[[WebRequest], WebResponse]
+#: what the fake answers: (status, extra headers, body)
+Answer = tuple[int, dict[str, str], Any]
 
 
 class Answering(Protocol):
-    """What the handler needs of the fake."""
+    """What :func:`serve` needs of the fake."""
 
     base_url: str
 
     def _route_for(self, path: str) -> Route | None: ...
 
-    def _handle(
-        self, method: str, params: dict[str, Any], token: str | None
-    ) -> tuple[int, dict[str, str], dict[str, Any] | str]: ...
+    def _handle(self, method: str, params: dict[str, Any], token: str | None) -> Answer: ...
 
 
-def handler_for(fake: Answering) -> type[BaseHTTPRequestHandler]:
-    """The request handler class of a server that answers as ``fake``."""
-    return type("Handler", (_Handler,), {"fake": fake})
-
-
-class _Handler(BaseHTTPRequestHandler):
-    fake: Answering
-    protocol_version = "HTTP/1.1"  # every answer carries Content-Length
-    disable_nagle_algorithm = True  # headers and body go out in two writes
-
-    def do_GET(self) -> None:
-        self._serve()
-
-    def do_POST(self) -> None:
-        self._serve()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # keep test output clean
-
-    def _serve(self) -> None:
-        url = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
-        params = _form(url.query)
-        if url.path.startswith("/api/"):
-            method = url.path[len("/api/") :]
-            params.update(_parse_body(raw, self.headers.get("Content-Type", "")))
-        elif url.path.startswith("/response/"):
-            method = "response_url"
-            params.update(_parse_body(raw, "application/json"))
-            params["_url"] = self.fake.base_url + url.path
-        else:
-            self._serve_page(url.path, params, raw)
-            return
-        token = _bearer(self.headers.get("Authorization")) or params.pop("token", None)
-        status, headers, body = self.fake._handle(method, params, token)
-        self._send(status, headers, body)
-
-    def _serve_page(self, path: str, params: dict[str, Any], raw: bytes) -> None:
-        route = self.fake._route_for(path)
+def serve(fake: Answering, verb: str, raw_path: str, headers: dict[str, str], raw: bytes) -> Answer:
+    """One HTTP request to ``fake``: ``/api/METHOD`` and ``/response/…`` are
+    recorded calls, any other path goes to the route mounted for it."""
+    url = urlsplit(raw_path)
+    params = _form(url.query)
+    content_type = headers.get("content-type", "")
+    if url.path.startswith("/api/"):
+        method = url.path[len("/api/") :]
+        params.update(_parse_body(raw, content_type))
+    elif url.path.startswith("/response/"):
+        method = "response_url"
+        params.update(_parse_body(raw, "application/json"))
+        params["_url"] = fake.base_url + url.path
+    else:
+        route = fake._route_for(url.path)
         if route is None:
-            self._send(404, {}, {"ok": False, "error": "not_found"})
-            return
-        response = route(WebRequest(self.command, path, params, raw, _ctype(self)))
-        try:
-            self.send_response(response.status)
-            self.send_header("Content-Type", response.content_type)
-            self.send_header("Content-Length", str(len(response.body)))
-            for name, value in response.headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(response.body)
-        except (BrokenPipeError, ConnectionResetError):
-            # a page closed while its long poll waited: nobody is left to answer
-            self.close_connection = True
-
-    def _send(self, status: int, headers: dict[str, str], body: dict[str, Any] | str) -> None:
-        if isinstance(body, str):
-            data, content_type = body.encode(), "text/plain; charset=utf-8"
-        else:
-            data, content_type = json.dumps(body).encode(), "application/json; charset=utf-8"
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(data)))
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(data)
-
-
-def _ctype(handler: BaseHTTPRequestHandler) -> str:
-    return str(handler.headers.get("Content-Type", ""))
+            return 404, {}, {"ok": False, "error": "not_found"}
+        page = route(WebRequest(verb, url.path, params, raw, content_type))
+        return page.status, {"Content-Type": page.content_type, **page.headers}, page.body
+    token = _bearer(headers.get("authorization")) or params.pop("token", None)
+    status, extra, body = fake._handle(method, params, token)
+    if isinstance(body, str):
+        extra = {"Content-Type": "text/plain; charset=utf-8", **extra}
+    return status, extra, body
 
 
 def _bearer(authorization: str | None) -> str | None:

@@ -1,8 +1,9 @@
-"""A small threaded HTTP server on 127.0.0.1 for the local stand-ins (fake SMAPI, …).
+"""A small threaded HTTP server on 127.0.0.1 for the local stand-ins (fake Slack, fake SMAPI).
 
 The stand-in gives one function, ``handle(method, raw_path, headers, body) -> (status,
-extra headers, payload)``; a dict or list payload is sent as JSON. Headers and body go
-out in two writes, so Nagle's algorithm is off (else each answer waits ~40 ms)::
+extra headers, payload)``; a dict or list payload is sent as JSON, and a ``Content-Type``
+among the extra headers replaces the server's. Headers and body go out in two writes, so
+Nagle's algorithm is off (else each answer waits ~40 ms)::
 
     with JsonServer(handle) as server:
         urllib.request.urlopen(server.base_url + "/ping")
@@ -29,8 +30,19 @@ Handle = Callable[[str, str, dict[str, str], bytes], tuple[int, dict[str, str], 
 
 
 class JsonServer:
-    def __init__(self, handle: Handle, *, content_type: str = "application/json") -> None:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(handle, content_type))
+    """``port`` 0 lets the OS choose; ``idle_timeout`` ends idle keep-alive connections
+    (None keeps them, as a browser's page expects)."""
+
+    def __init__(
+        self,
+        handle: Handle,
+        *,
+        content_type: str = "application/json",
+        port: int = 0,
+        idle_timeout: float | None = 5,
+    ) -> None:
+        handler = _handler_for(handle, content_type, idle_timeout)
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), handler)
         self._server.daemon_threads = True
         self.port = int(self._server.server_address[1])
         self.base_url = f"http://127.0.0.1:{self.port}"
@@ -61,10 +73,12 @@ def _encode(payload: Any) -> bytes:
     return json.dumps(payload).encode()
 
 
-def _handler_for(handle: Handle, content_type: str) -> type[BaseHTTPRequestHandler]:
+def _handler_for(
+    handle: Handle, content_type: str, idle_timeout: float | None
+) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
-        timeout = 5  # idle keep-alive connections end on their own
+        timeout = idle_timeout
         disable_nagle_algorithm = True  # headers and body go out in two writes
 
         def do_GET(self) -> None:
@@ -82,18 +96,18 @@ def _handler_for(handle: Handle, content_type: str) -> type[BaseHTTPRequestHandl
             headers = {name.lower(): value for name, value in self.headers.items()}
             status, extra_headers, payload = handle(self.command, self.path, headers, raw_body)
             data = _encode(payload)
+            headers = {"Content-Type": content_type, **extra_headers} if data else extra_headers
             try:
                 self.send_response(status)
-                if data:
-                    self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(data)))
-                for name, value in extra_headers.items():
+                for name, value in headers.items():
                     self.send_header(name, value)
                 self.end_headers()
                 if data:
                     self.wfile.write(data)
             except (BrokenPipeError, ConnectionResetError):
-                pass  # the client gave up (a timeout test); nothing to answer
+                # the client gave up (a timeout test, a page closed during its long poll)
+                self.close_connection = True
 
         def log_message(self, format: str, *args: Any) -> None:
             pass  # keep test and demo output quiet
