@@ -8,10 +8,11 @@ import json
 import logging
 import secrets
 import time
+from typing import Any
 
 from bot.demo import seed
 from bot.demo.timeline import Origin, Timeline, blocks_of, person_name
-from bot.devkit.fake_slack import BOT_USER_ID, FakeSlack
+from bot.devkit.fake_slack import FakeSlack
 from bot.devkit.fake_smapi import FakeSmapi
 from bot.devkit.slack_requests import (
     block_action_body,
@@ -43,22 +44,18 @@ class PeopleActions(Timeline):
         text = text.strip()
         if not text:
             return
-        if not text.startswith("/"):
-            with self._cond:
-                self._add(channel=channel, ts=self._local_ts(), user=user, text=text, blocks=None)
-                self._changed()
-            return
         command, _, rest = text.partition(" ")
         if command != "/skill":
             with self._cond:
-                self._add(
-                    channel=channel,
-                    ts=self._local_ts(),
-                    user="USLACKBOT",
-                    text=f"`{command}` is not a valid command. This app only has `/skill`.",
-                    blocks=None,
-                    ephemeral_to=user,
-                )
+                if not text.startswith("/"):
+                    self._add(channel=channel, user=user, text=text)
+                else:
+                    self._add(
+                        channel=channel,
+                        user="USLACKBOT",
+                        text=f"`{command}` is not a valid command. This app only has `/skill`.",
+                        ephemeral_to=user,
+                    )
                 self._changed()
             return
         with self._cond:
@@ -87,8 +84,6 @@ class PeopleActions(Timeline):
                 return  # the final answer came through the response_url first
             self._add(
                 channel=channel,
-                ts=self._local_ts(),
-                user=BOT_USER_ID,
                 text=str(parsed.get("text") or ""),
                 blocks=blocks_of(parsed.get("blocks")),
                 ephemeral_to=None if parsed.get("response_type") == "in_channel" else user,
@@ -140,7 +135,7 @@ class PeopleActions(Timeline):
         if removing:
             return  # the bot listens to reaction_added only
         event = reaction_added_event(user, name, message.channel, message.ts, message.user)
-        self._send(event_body(event, event_id=f"Ev{secrets.token_hex(6).upper()}"), "reaction")
+        self._send_event(event, "reaction")
 
     def open_home(self, user: str) -> None:
         """The App Home tab: Slack sends ``app_home_opened``."""
@@ -151,7 +146,7 @@ class PeopleActions(Timeline):
             "tab": "home",
             "event_ts": f"{time.time():.6f}",
         }
-        self._send(event_body(event, event_id=f"Ev{secrets.token_hex(6).upper()}"), "App Home")
+        self._send_event(event, "App Home")
 
     def deploy(self) -> str:
         """New code on ``$LATEST`` (update_function_code), as a CI pipeline would do."""
@@ -174,6 +169,10 @@ class PeopleActions(Timeline):
             f"Alexa review set to {status}; the bot reads it at its next status check "
             "(every 5 minutes)",
         )
+
+    def _send_event(self, event: dict[str, Any], what: str) -> None:
+        """An event with a random event_id (the default ids restart with each demo run)."""
+        self._send(event_body(event, event_id=f"Ev{secrets.token_hex(6).upper()}"), what)
 
     def _send(self, body: str, what: str) -> tuple[int, str]:
         try:

@@ -82,33 +82,25 @@ class Timeline:
             if not call.ok:
                 self._changed()
                 return
-            if call.method == "chat.postMessage":
+            if call.method in ("chat.postMessage", "chat.postEphemeral"):
+                ephemeral = call.method == "chat.postEphemeral"
                 self._add(
                     channel=str(params.get("channel")),
-                    ts=str(call.response["ts"]),
-                    user=BOT_USER_ID,
+                    ts=str(call.response["message_ts" if ephemeral else "ts"]),
                     text=str(params.get("text") or ""),
                     blocks=blocks_of(params.get("blocks")),
                     thread_ts=params.get("thread_ts") or None,
-                    broadcast=truthy(params.get("reply_broadcast")),
+                    ephemeral_to=str(params.get("user")) if ephemeral else None,
+                    broadcast=truthy(params.get("reply_broadcast")) and not ephemeral,
                 )
-                self._aws_stale.set()  # an announcement: AWS changed, most likely
+                if not ephemeral:
+                    self._aws_stale.set()  # an announcement: AWS changed, most likely
             elif call.method == "chat.update":
                 message = self._find(str(params.get("channel")), str(params.get("ts")))
                 if message is not None:
                     message.text = str(params.get("text") or message.text)
                     message.blocks = blocks_of(params.get("blocks"))
                     self._touch(message)
-            elif call.method == "chat.postEphemeral":
-                self._add(
-                    channel=str(params.get("channel")),
-                    ts=str(call.response["message_ts"]),
-                    user=BOT_USER_ID,
-                    text=str(params.get("text") or ""),
-                    blocks=blocks_of(params.get("blocks")),
-                    thread_ts=params.get("thread_ts") or None,
-                    ephemeral_to=str(params.get("user")),
-                )
             elif call.method == "views.publish":
                 view = params.get("view")
                 self._homes[str(params.get("user_id"))] = view if isinstance(view, dict) else {}
@@ -150,33 +142,22 @@ class Timeline:
             return
         text = str(params.get("text") or "")
         blocks = blocks_of(params.get("blocks"))
-        in_channel = params.get("response_type") == "in_channel"
-        if truthy(params.get("replace_original")) or (
+        # a command's answer may overtake its acknowledgement: it then stands in for it
+        replacing = truthy(params.get("replace_original")) or (
             original is None and origin.message_id.startswith("cmd:")
-        ):
-            if original is None:  # the answer overtook the acknowledgement
-                self._add(
-                    channel=origin.channel,
-                    ts=self._local_ts(),
-                    user=BOT_USER_ID,
-                    text=text,
-                    blocks=blocks,
-                    thread_ts=origin.thread_ts,
-                    ephemeral_to=origin.user,
-                    message_id=origin.message_id,
-                )
-            else:
-                original.text, original.blocks, original.deleted = text, blocks, False
-                self._touch(original)
+        )
+        if replacing and original is not None:
+            original.text, original.blocks, original.deleted = text, blocks, False
+            self._touch(original)
             return
+        in_channel = params.get("response_type") == "in_channel" and not replacing
         self._add(
             channel=origin.channel,
-            ts=self._local_ts(),
-            user=BOT_USER_ID,
             text=text,
             blocks=blocks,
             thread_ts=origin.thread_ts,
             ephemeral_to=None if in_channel else origin.user,
+            message_id=origin.message_id if replacing else None,
         )
 
     # -- state ---------------------------------------------------------------------------
@@ -204,15 +185,17 @@ class Timeline:
         self,
         *,
         channel: str,
-        ts: str,
-        user: str,
         text: str,
-        blocks: list[dict[str, Any]] | None,
+        ts: str | None = None,
+        user: str = BOT_USER_ID,
+        blocks: list[dict[str, Any]] | None = None,
         thread_ts: str | None = None,
         ephemeral_to: str | None = None,
         broadcast: bool = False,
         message_id: str | None = None,
     ) -> Message:
+        """A message in ``channel``: the bot's unless ``user``, at a local ts unless ``ts``."""
+        ts = ts or self._local_ts()
         self._seq += 1
         message = Message(
             id=message_id or (f"eph:{ts}" if ephemeral_to else f"msg:{channel}:{ts}"),
