@@ -15,7 +15,6 @@ from slack_bolt import Ack, App
 from bot.adapters.slack import kit
 from bot.bootstrap import Runtime, UseCases, bolt_app
 from handlers.actions import PlanButtons
-from handlers.canary import CanaryButtons
 from handlers.commands import SkillCommand
 from handlers.events import AppHome, ReactionPromotion
 from handlers.unhandled import Unhandled
@@ -34,14 +33,12 @@ def register(app: App, cases: UseCases) -> None:
 
     buttons = PlanButtons(cases)
     app.action(kit.CONFIRM)(ack=ack_only, lazy=[buttons.confirm])
-    app.action(kit.CONFIRM_AND_SUBMIT)(ack=ack_only, lazy=[buttons.confirm_and_submit])
+    app.action(kit.CONFIRM_AND_SUBMIT)(ack=ack_only, lazy=[buttons.confirm])
     app.action(kit.DISMISS)(ack=ack_only, lazy=[buttons.dismiss])
     app.action(kit.FIX_ALL)(ack=ack_only, lazy=[buttons.fix_all])
     app.action(kit.CONFIRM_CANARY)(ack=ack_only, lazy=[buttons.confirm])
-
-    canary = CanaryButtons(cases)
-    app.action(kit.CANARY_COMPLETE)(ack=ack_only, lazy=[canary.complete])
-    app.action(kit.CANARY_ABORT)(ack=ack_only, lazy=[canary.abort])
+    app.action(kit.CANARY_COMPLETE)(ack=ack_only, lazy=[buttons.end_canary])
+    app.action(kit.CANARY_ABORT)(ack=ack_only, lazy=[buttons.end_canary])
 
     home = AppHome(cases)
     app.event("app_home_opened")(ack=ack_only, lazy=[home.opened])

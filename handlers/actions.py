@@ -1,4 +1,5 @@
-"""Plan buttons: Confirm applies once, Cancel dismisses, Fix applies doctor's fixes."""
+"""Plan buttons: Confirm applies once, Cancel dismisses, Fix applies doctor's fixes; a
+canary's *Complete now* and *Abort* (operators)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 from slack_bolt import Respond
 
-from bot.adapters.slack import plans
+from bot.adapters.slack import kit, plans
 from bot.bootstrap import UseCases
 from bot.domain.errors import NotAuthorized, SkillbotError
 from bot.domain.model import Plan
@@ -55,10 +56,11 @@ NO_PLAN = (
 )
 
 
-def _clicked(body: dict[str, Any]) -> tuple[str, str]:
-    """Who clicked and the button's value ("" when Slack sent none)."""
-    actions = body.get("actions") or [{}]
-    return str((body.get("user") or {}).get("id", "")), str(actions[0].get("value") or "")
+def _clicked(body: dict[str, Any]) -> tuple[str, str, str]:
+    """Who clicked, the button's value ("" when Slack sent none) and its action_id."""
+    action = (body.get("actions") or [{}])[0]
+    user = str((body.get("user") or {}).get("id", ""))
+    return user, str(action.get("value") or ""), str(action.get("action_id") or "")
 
 
 def _carries_a_plan(user: str, value: str, respond: Respond) -> bool:
@@ -76,18 +78,14 @@ class PlanButtons:
         self.cases = cases
 
     def confirm(self, body: dict[str, Any], respond: Respond) -> None:
-        user, plan_id = _clicked(body)
+        """Confirm (a canary's too); *Confirm and submit* certifies, then submits the skill
+        to Alexa for certification (manual publishing)."""
+        user, plan_id, action = _clicked(body)
         if _carries_a_plan(user, plan_id, respond):
-            self._apply(plan_id, user, respond)
-
-    def confirm_and_submit(self, body: dict[str, Any], respond: Respond) -> None:
-        """certify, then submit the skill to Alexa for certification (manual publishing)."""
-        user, plan_id = _clicked(body)
-        if _carries_a_plan(user, plan_id, respond):
-            self._apply(plan_id, user, respond, submit=True)
+            self._apply(plan_id, user, respond, submit=action == kit.CONFIRM_AND_SUBMIT)
 
     def fix_all(self, body: dict[str, Any], respond: Respond) -> None:
-        user, value = _clicked(body)
+        user, value, _ = _clicked(body)
         if not _carries_a_plan(user, value, respond):
             return
         lines: dict[str, None] = {}  # a refusal that applies to every fix is said once
@@ -133,7 +131,7 @@ class PlanButtons:
         return text
 
     def dismiss(self, body: dict[str, Any], respond: Respond) -> None:
-        user, value = _clicked(body)
+        user, value, _ = _clicked(body)
         if not _carries_a_plan(user, value, respond):
             return
         try:
@@ -149,3 +147,23 @@ class PlanButtons:
         if dismissed:
             text, body_blocks = plans.dismissed_message(dismissed[0], user)
             respond(text=text, blocks=body_blocks, replace_original=True, response_type="ephemeral")
+
+    def end_canary(self, body: dict[str, Any], respond: Respond) -> None:
+        """*Complete now* or *Abort*, on the canary's message in the channel: the person
+        who clicked is answered privately."""
+        user, canary_id, action = _clicked(body)
+        if not _carries_a_plan(user, canary_id, respond):
+            return
+        complete = action == kit.CANARY_COMPLETE
+        try:
+            canary = self.cases.offers.end_canary(canary_id, actor=user, complete=complete)
+        except SkillbotError as err:
+            doing = "complete the canary" if complete else "abort the canary"
+            text, err_blocks = plans.error_message(err, doing=doing)
+            respond(text=text, blocks=err_blocks, response_type="ephemeral", replace_original=False)
+            return
+        respond(
+            text=f"Done: the canary is {canary.state} ({canary.outcome}).",
+            response_type="ephemeral",
+            replace_original=False,
+        )
