@@ -6,9 +6,8 @@ one subcommand for each of :data:`bot.commands.TABLE` (:mod:`bot.cli.operations`
 Exit codes (:mod:`bot.cli.exit_codes`): 0 done, 1 refused, 2 configuration or usage,
 3 a service (AWS, Slack, the database) did not answer.
 
-Every other subcommand is one ``add_*`` function that registers its parser and sets
-``handler`` (a function of the parsed arguments returning the exit code); one that hands
-its arguments on untouched sets ``passthrough``.
+Every subcommand's parser sets ``handler`` (a function of the parsed arguments returning
+the exit code); one that hands its arguments on untouched sets ``passthrough``.
 """
 
 from __future__ import annotations
@@ -19,15 +18,13 @@ import re
 import sys
 import textwrap
 from collections.abc import Callable, Sequence
-from typing import TypeAlias
 
 from bot import __version__
 from bot.cli.exit_codes import EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE, SUMMARY
 from bot.cli.operations import add_operations
 from bot.domain.errors import ConfigError, SkillbotError
 
-Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
-
+ROLES = ("all", "web", "scheduler")
 AWS_CHAIN = (
     "AWS_*",
     "the standard AWS SDK chain: AWS_PROFILE, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, "
@@ -57,17 +54,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
-    for add in SUBCOMMANDS:
-        add(commands)
-    return parser
-
-
-# --- subcommands -----------------------------------------------------------------------
-
-ROLES = ("all", "web", "scheduler")
-
-
-def add_run(commands: Subparsers) -> None:
     run = commands.add_parser(
         "run",
         help="start the bot (Slack listener and/or reminder scheduler)",
@@ -77,15 +63,6 @@ def add_run(commands: Subparsers) -> None:
     )
     run.add_argument("role", nargs="?", default="all", choices=ROLES)
     run.set_defaults(handler=run_bot)
-
-
-def run_bot(args: argparse.Namespace) -> int:
-    from bot.serve import start
-
-    return start(args.role)
-
-
-def add_migrate(commands: Subparsers) -> None:
     migrate = commands.add_parser(
         "migrate",
         help="create or migrate the database schema of DATABASE_URL, then exit",
@@ -93,6 +70,24 @@ def add_migrate(commands: Subparsers) -> None:
         "(the bot also does this at start; run it first where several replicas start).",
     )
     migrate.set_defaults(handler=migrate_database)
+    # its own options (--help included) belong to the demo
+    demo = commands.add_parser(
+        "demo",
+        add_help=False,
+        help="the bot against an embedded AWS and a local Slack-like playground",
+    )
+    demo.set_defaults(handler=run_demo, passthrough=True)
+    add_operations(commands)
+    return parser
+
+
+# --- subcommands -----------------------------------------------------------------------
+
+
+def run_bot(args: argparse.Namespace) -> int:
+    from bot.serve import start
+
+    return start(args.role)
 
 
 def migrate_database(args: argparse.Namespace) -> int:
@@ -105,7 +100,8 @@ def migrate_database(args: argparse.Namespace) -> int:
     try:
         engine = make_engine(load_settings().database_url)
     except ConfigError as err:
-        return refuse(err)
+        print(f"skillbot: {err.message}\n{err.hint}", file=sys.stderr)
+        return EXIT_USAGE
     shown = engine.url.render_as_string(hide_password=True)
     try:
         migrate(engine)
@@ -127,16 +123,6 @@ def migrate_database(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def add_demo(commands: Subparsers) -> None:
-    # its own options (--help included) belong to the demo
-    demo = commands.add_parser(
-        "demo",
-        add_help=False,
-        help="the bot against an embedded AWS and a local Slack-like playground",
-    )
-    demo.set_defaults(handler=run_demo, passthrough=True)
-
-
 def run_demo(args: argparse.Namespace) -> int:
     try:
         demo = importlib.import_module("bot.demo")
@@ -152,19 +138,6 @@ def run_demo(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     code = demo.main(list(args.extra))
     return int(code or 0)
-
-
-SUBCOMMANDS: list[Callable[[Subparsers], None]] = [
-    add_run,
-    add_migrate,
-    add_demo,
-    add_operations,
-]
-
-
-def refuse(err: ConfigError) -> int:
-    print(f"skillbot: {err.message}\n{err.hint}", file=sys.stderr)
-    return EXIT_USAGE
 
 
 # --- the environment, as the Settings model reads it -------------------------------------
