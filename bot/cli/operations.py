@@ -78,18 +78,12 @@ def add_subcommand(commands: Subparsers, spec: Subcommand) -> None:
     if spec.version:
         parser.add_argument("version", nargs="?", metavar="VERSION", help="e.g. 9 or v9")
     for option in spec.options_of(CLI):
-        dest = f"option_{option.name}"
-        if option.flag:
-            parser.add_argument(
-                f"--{option.name}", dest=dest, action="store_true", help=option.help
-            )
-        else:
-            parser.add_argument(
-                f"--{option.name}",
-                dest=dest,
-                metavar=option.metavar,
-                help=escaped(option.help),
-            )
+        parser.add_argument(
+            f"--{option.name}",
+            dest=f"option_{option.name}",
+            help=escaped(option.help),
+            **({"action": "store_true"} if option.flag else {"metavar": option.metavar}),
+        )
     parser.set_defaults(handler=guarded(RUNS[spec.kind]), operation=spec.name, spec=spec)
 
 

@@ -24,10 +24,10 @@ from urllib.parse import urlencode
 from slack_bolt.request import BoltRequest
 from slack_sdk.signature import SignatureVerifier
 
-TEAM_ID = "T0TEAM"
+from bot.devkit.fake_slack import BOT_USER_ID, TEAM_ID
+
 TEAM_DOMAIN = "test"
 API_APP_ID = "A0APP"
-BOT_USER_ID = "UBOT"
 
 _FORM = "application/x-www-form-urlencoded"
 _JSON = "application/json"
