@@ -29,13 +29,16 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import bot
 from bot.demo import seed
+
+if TYPE_CHECKING:
+    from bot.demo.playground import Playground
 
 READY_LINE = "ready (HTTP"
 START_TIMEOUT = 60.0
@@ -202,11 +205,8 @@ def _base_env() -> dict[str, str]:
     return env
 
 
-def _forward(playground: object) -> Callable[[str], None]:
+def _forward(playground: Playground) -> Callable[[str], None]:
     """Warnings and errors of the bot's log also go to the page's log pane."""
-    from bot.demo.playground import Playground
-
-    assert isinstance(playground, Playground)
 
     def on_line(line: str) -> None:
         if " WARNING " in line or " ERROR " in line or "Traceback" in line:
@@ -261,7 +261,8 @@ class BotChild:
     def _read(self, log_file: IO[str]) -> None:
         assert self.proc is not None and self.proc.stdout is not None
         with log_file:
-            for line in _lines(self.proc.stdout):
+            for text in self.proc.stdout:
+                line = text.rstrip("\n")
                 log_file.write(line + "\n")
                 log_file.flush()
                 self._tail = [*self._tail[-39:], line]
@@ -297,11 +298,6 @@ class BotChild:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait(5)
-
-
-def _lines(stream: IO[str]) -> Iterator[str]:
-    for line in stream:
-        yield line.rstrip("\n")
 
 
 def _die_with_parent() -> None:

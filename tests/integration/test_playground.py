@@ -8,7 +8,6 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -21,6 +20,7 @@ from slack_sdk.webhook import WebhookClient
 from bot.demo.playground import Playground
 from bot.demo.seed import APPROVER, BYSTANDER, OPERATOR, SKILL_CHANNEL
 from bot.devkit.fake_slack import FakeSlack
+from bot.devkit.json_server import JsonServer
 
 SECRET = "playground-test-secret"
 
@@ -33,48 +33,29 @@ class RecordingBot:
     received: list[dict[str, Any]] = field(default_factory=list)
     cond: threading.Condition = field(default_factory=threading.Condition)
 
-    def start(self) -> ThreadingHTTPServer:
-        bot = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True
-
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"])).decode()
-                valid = SignatureVerifier(SECRET).is_valid_request(body, dict(self.headers))
-                parsed = (
-                    json.loads(body)
-                    if body.startswith("{")
-                    else {k: v[0] for k, v in parse_qs(body).items()}
-                )
-                with bot.cond:
-                    bot.received.append({"valid": valid, **parsed})
-                    bot.cond.notify_all()
-                data = bot.answer.encode()
-                self.send_response(200 if valid else 401)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        server.daemon_threads = True
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        return server
+    def handle(
+        self, verb: str, path: str, headers: dict[str, str], raw: bytes
+    ) -> tuple[int, dict[str, str], str]:
+        body = raw.decode()
+        valid = SignatureVerifier(SECRET).is_valid_request(body, headers)
+        parsed = (
+            json.loads(body)
+            if body.startswith("{")
+            else {k: v[0] for k, v in parse_qs(body).items()}
+        )
+        with self.cond:
+            self.received.append({"valid": valid, **parsed})
+            self.cond.notify_all()
+        return 200 if valid else 401, {}, self.answer
 
 
 @pytest.fixture
 def world() -> Iterator[tuple[Playground, RecordingBot, WebClient]]:
     bot = RecordingBot()
-    server = bot.start()
-    with FakeSlack() as slack:
+    with JsonServer(bot.handle) as server, FakeSlack() as slack:
         playground = Playground(
             slack,
-            bot_url=f"http://127.0.0.1:{server.server_address[1]}",
+            bot_url=server.base_url,
             signing_secret=SECRET,
             aws_endpoint="http://127.0.0.1:9",  # no AWS here: its view shows the error
         )
@@ -82,8 +63,6 @@ def world() -> Iterator[tuple[Playground, RecordingBot, WebClient]]:
             yield playground, bot, WebClient(base_url=slack.api_url, token="xoxb-test")
         finally:
             playground.close()
-            server.shutdown()
-            server.server_close()
 
 
 def shown(playground: Playground, user: str) -> list[str]:
