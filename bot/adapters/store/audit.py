@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bot.adapters.store.engine import Database, utc
+from bot.adapters.store.engine import Database, record
 from bot.adapters.store.schema import audit_events, plans
 from bot.domain.model import AuditEvent, Outcome
 
@@ -17,20 +17,7 @@ ALIAS_MOVES = ["hotfix", "certify", "rollback", "canary-complete"]
 
 
 def _event(row: Any) -> AuditEvent:
-    return AuditEvent(
-        id=row.id,
-        at=utc(row.at),  # type: ignore[arg-type]
-        skill=row.skill,
-        operation=row.operation,
-        outcome=Outcome(row.outcome),
-        actor=row.actor,
-        reason=row.reason,
-        alias=row.alias,
-        from_version=row.from_version,
-        to_version=row.to_version,
-        detail=row.detail,
-        plan_id=row.plan_id,
-    )
+    return record(AuditEvent, row, outcome=Outcome(row.outcome))
 
 
 class AuditRecords:
@@ -70,20 +57,18 @@ class AuditRecords:
 
     def claim_announcement(self, event_id: str, at: datetime) -> bool:
         """True for the one caller (any replica) that gets to announce this change."""
-        with self.db.begin() as conn:
-            result = conn.execute(
-                audit_events.update()
-                .where(audit_events.c.id == event_id, audit_events.c.announced_at.is_(None))
-                .values(announced_at=at)
-            )
-        return result.rowcount == 1
+        claimed = self.db.write(
+            audit_events.update()
+            .where(audit_events.c.id == event_id, audit_events.c.announced_at.is_(None))
+            .values(announced_at=at)
+        )
+        return claimed == 1
 
     def release_announcement(self, event_id: str) -> None:
         """Slack refused the announcement: it is to be claimed and posted again."""
-        with self.db.begin() as conn:
-            conn.execute(
-                audit_events.update().where(audit_events.c.id == event_id).values(announced_at=None)
-            )
+        self.db.write(
+            audit_events.update().where(audit_events.c.id == event_id).values(announced_at=None)
+        )
 
     def unannounced(self, before: datetime, operations: list[str]) -> list[AuditEvent]:
         """Applied changes recorded before ``before`` whose announcement was never claimed."""
@@ -97,10 +82,8 @@ class AuditRecords:
             )
             .order_by(audit_events.c.seq)
         )
-        with self.db.connect() as conn:
-            return [_event(r) for r in conn.execute(q)]
+        return [_event(r) for r in self.db.rows(q)]
 
     def _events(self, *where: Any, limit: int) -> list[AuditEvent]:
         q = sa.select(audit_events).where(*where).order_by(audit_events.c.seq.desc()).limit(limit)
-        with self.db.connect() as conn:
-            return [_event(r) for r in conn.execute(q)]
+        return [_event(r) for r in self.db.rows(q)]

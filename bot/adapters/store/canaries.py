@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from bot.adapters.store.engine import Database, utc
+from bot.adapters.store.engine import Database, bump, record
 from bot.adapters.store.schema import audit_events, canaries
 from bot.domain.canary import ACTIVE_STATES, Canary, CanaryRegion, CanaryState, Tally
 from bot.domain.errors import Refused
@@ -27,33 +27,12 @@ _ENDED = [CanaryState.COMPLETED.value, CanaryState.ABORTED.value]
 
 
 def _canary(row: Any) -> Canary:
-    return Canary(
-        id=row.id,
-        skill=row.skill,
-        alias=row.alias,
-        old_version=row.old_version,
-        new_version=row.new_version,
-        weight=row.weight,
-        seconds=row.seconds,
-        requested_by=row.requested_by,
-        reason=row.reason,
-        plan_id=row.plan_id,
-        created_at=utc(row.created_at),  # type: ignore[arg-type]
+    return record(
+        Canary,
+        row,
         state=CanaryState(row.state),
-        version=row.version,
-        confirmed_by=row.confirmed_by,
-        started_at=utc(row.started_at),
-        next_check_at=utc(row.next_check_at),
-        decision=row.decision,
-        decided_by=row.decided_by,
-        outcome=row.outcome,
-        ended_at=utc(row.ended_at),
-        channel=row.channel,
-        message_ts=row.message_ts,
         old=Tally(row.old_invocations, row.old_errors),
         new=Tally(row.new_invocations, row.new_errors),
-        waiting=row.waiting,
-        audit_id=row.audit_id,
         regions=_regions(row.regions),
     )
 
@@ -118,8 +97,7 @@ class CanaryRecords:
         values = {f.name: getattr(canary, f.name) for f in fields(canary)}
         values = _columns(values)
         try:
-            with self.db.begin() as conn:
-                conn.execute(canaries.insert().values(**values))
+            self.db.write(canaries.insert().values(**values))
         except IntegrityError:
             raise Refused(
                 f"{canary.skill} already has a canary running.",
@@ -129,18 +107,16 @@ class CanaryRecords:
             ) from None
 
     def _one(self, *where: Any) -> Canary | None:
-        with self.db.connect() as conn:
-            row = conn.execute(
-                sa.select(canaries).where(*where).order_by(canaries.c.created_at.desc()).limit(1)
-            ).first()
+        row = self.db.first(
+            sa.select(canaries).where(*where).order_by(canaries.c.created_at.desc()).limit(1)
+        )
         return _canary(row) if row else None
 
     def _many(self, *where: Any, limit: int | None = None) -> list[Canary]:
         q = sa.select(canaries).where(*where).order_by(canaries.c.created_at)
         if limit is not None:
             q = q.limit(limit)
-        with self.db.connect() as conn:
-            return [_canary(row) for row in conn.execute(q)]
+        return [_canary(row) for row in self.db.rows(q)]
 
     def get(self, canary_id: str) -> Canary | None:
         return self._one(canaries.c.id == canary_id)
@@ -183,20 +159,16 @@ class CanaryRecords:
 
     def set_message(self, canary_id: str, channel: str, ts: str) -> None:
         """Where the canary message lives (posted once, whatever the row's version)."""
-        with self.db.begin() as conn:
-            conn.execute(
-                canaries.update()
-                .where(canaries.c.id == canary_id)
-                .values(channel=channel, message_ts=ts)
-            )
+        self.db.write(
+            canaries.update()
+            .where(canaries.c.id == canary_id)
+            .values(channel=channel, message_ts=ts)
+        )
 
     def forget(self, canary_id: str, version: int) -> bool:
         """Drop a canary that never started (its weights were never set)."""
-        with self.db.begin() as conn:
-            result = conn.execute(
-                canaries.delete().where(canaries.c.id == canary_id, canaries.c.version == version)
-            )
-            return result.rowcount == 1
+        c = canaries.c
+        return self.db.write(canaries.delete().where(c.id == canary_id, c.version == version)) == 1
 
     def without_message(self) -> list[Canary]:
         """Started canaries whose Slack message is not posted yet."""
@@ -211,14 +183,8 @@ class CanaryRecords:
             .select_from(canaries.join(audit_events, a.id == c.audit_id))
             .where(c.state.in_(_ENDED), a.announced_at.is_(None), c.ended_at < before)
         )
-        with self.db.connect() as conn:
-            return [_canary(row) for row in conn.execute(q)]
+        return [_canary(row) for row in self.db.rows(q)]
 
 
 def _change(conn: sa.Connection, canary_id: str, version: int, values: dict[str, Any]) -> bool:
-    result = conn.execute(
-        canaries.update()
-        .where(canaries.c.id == canary_id, canaries.c.version == version)
-        .values(version=version + 1, **_columns(values))
-    )
-    return result.rowcount == 1
+    return bump(conn, canaries.c.id, canary_id, version, **_columns(values))

@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from bot.adapters.store.engine import Database, utc
+from bot.adapters.store.engine import Database, record
 from bot.adapters.store.schema import certifications
 from bot.domain.errors import Refused
 from bot.domain.model import Certification, CertificationState
@@ -19,21 +19,7 @@ PENDING = CertificationState.PENDING.value
 
 
 def _cert(row: Any) -> Certification:
-    return Certification(
-        id=row.id,
-        skill=row.skill,
-        alias=row.alias,
-        version=row.version,
-        code_sha256=row.code_sha256,
-        requested_by=row.requested_by,
-        note=row.note,
-        created_at=utc(row.created_at),  # type: ignore[arg-type]
-        state=CertificationState(row.state),
-        ended_at=utc(row.ended_at),
-        ended_by=row.ended_by,
-        channel=row.channel,
-        message_ts=row.message_ts,
-    )
+    return record(Certification, row, state=CertificationState(row.state))
 
 
 class CertificationRecords:
@@ -63,13 +49,12 @@ class CertificationRecords:
     def end_certification(
         self, cert_id: str, state: CertificationState, by: str, at: datetime
     ) -> bool:
-        with self.db.begin() as conn:
-            result = conn.execute(
-                certifications.update()
-                .where(certifications.c.id == cert_id, certifications.c.state == PENDING)
-                .values(state=state.value, ended_by=by, ended_at=at)
-            )
-        return result.rowcount == 1
+        ended = self.db.write(
+            certifications.update()
+            .where(certifications.c.id == cert_id, certifications.c.state == PENDING)
+            .values(state=state.value, ended_by=by, ended_at=at)
+        )
+        return ended == 1
 
     def mark_promoting(self, cert_id: str, at: datetime | None) -> None:
         self._update(cert_id, promoting_at=at)
@@ -94,17 +79,14 @@ class CertificationRecords:
         return self._one(certifications.c.channel == channel, certifications.c.message_ts == ts)
 
     def _update(self, cert_id: str, **values: Any) -> None:
-        with self.db.begin() as conn:
-            conn.execute(
-                certifications.update().where(certifications.c.id == cert_id).values(**values)
-            )
+        self.db.write(
+            certifications.update().where(certifications.c.id == cert_id).values(**values)
+        )
 
     def _one(self, *where: Any) -> Certification | None:
         q = sa.select(certifications).where(*where).order_by(certifications.c.created_at.desc())
-        with self.db.connect() as conn:
-            row = conn.execute(q).first()
+        row = self.db.first(q)
         return _cert(row) if row else None
 
     def _all(self, *where: Any) -> list[Certification]:
-        with self.db.connect() as conn:
-            return [_cert(r) for r in conn.execute(sa.select(certifications).where(*where))]
+        return [_cert(r) for r in self.db.rows(sa.select(certifications).where(*where))]

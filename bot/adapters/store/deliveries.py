@@ -16,18 +16,15 @@ class DeliveryRecords:
     def first_delivery(self, key: str, at: datetime) -> bool:
         """True the first time ``key`` is seen by any replica sharing this database."""
         try:
-            with self.db.begin() as conn:
-                conn.execute(deliveries.insert().values(key=key, at=at))
+            self.db.write(deliveries.insert().values(key=key, at=at))
         except IntegrityError:
             return False
         return True
 
     def forget_delivery(self, key: str) -> None:
         """Release ``key``: the next :meth:`first_delivery` of it is true again."""
-        with self.db.begin() as conn:
-            conn.execute(deliveries.delete().where(deliveries.c.key == key))
+        self.db.write(deliveries.delete().where(deliveries.c.key == key))
 
     def prune_deliveries(self, older_than: datetime) -> int:
         """Forget keys older than ``older_than`` (Slack stops retrying after minutes)."""
-        with self.db.begin() as conn:
-            return conn.execute(deliveries.delete().where(deliveries.c.at < older_than)).rowcount
+        return self.db.write(deliveries.delete().where(deliveries.c.at < older_than))

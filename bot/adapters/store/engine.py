@@ -16,9 +16,10 @@ import logging
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import fields
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -30,6 +31,7 @@ from bot.domain.errors import ConfigError, Unavailable
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+T = TypeVar("T")
 
 
 def utc(value: datetime | None) -> datetime | None:
@@ -41,6 +43,27 @@ def utc(value: datetime | None) -> datetime | None:
     if value is None:
         return None
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def record(cls: type[T], row: Any, **values: Any) -> T:
+    """The dataclass ``cls`` of a row: each field not in ``values`` from its column of the
+    same name, times as aware UTC."""
+    for f in fields(cls):  # type: ignore[arg-type]
+        if f.name not in values:
+            value = row._mapping[f.name]
+            values[f.name] = utc(value) if isinstance(value, datetime) else value
+    return cls(**values)
+
+
+def bump(conn: sa.Connection, key: sa.Column[Any], value: str, version: int, **values: Any) -> bool:
+    """Apply ``values`` to the row whose ``key`` is ``value`` if it still has ``version``
+    (and bump it); False when another writer changed it first."""
+    result = conn.execute(
+        key.table.update()
+        .where(key == value, key.table.c.version == version)
+        .values(version=version + 1, **values)
+    )
+    return result.rowcount == 1
 
 
 def lock_key(name: str) -> int:
@@ -116,6 +139,20 @@ class Database:
         self._check_intact()
         with database_errors(), self.engine.connect() as conn:
             yield conn
+
+    def write(self, statement: Any, params: Any = None) -> int:
+        """Run ``statement`` in a transaction of its own; the number of rows it touched."""
+        with self.begin() as conn:
+            return conn.execute(statement, params).rowcount
+
+    def rows(self, query: Any) -> list[Any]:
+        with self.connect() as conn:
+            return list(conn.execute(query))
+
+    def first(self, query: Any) -> Any:
+        """The first row of ``query``, or None."""
+        with self.connect() as conn:
+            return conn.execute(query).first()
 
     def insert_ignoring(self, table: sa.Table, key: Sequence[str]) -> Any:
         """An INSERT that leaves a row another writer inserted meanwhile as it is."""

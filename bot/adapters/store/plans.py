@@ -34,44 +34,37 @@ class PlanRecords:
     db: Database
 
     def save_plan(self, plan: Plan) -> None:
-        with self.db.begin() as conn:
-            conn.execute(
-                plans.insert().values(
-                    id=plan.id,
-                    skill=plan.skill,
-                    status="pending",
-                    payload=plan_to_json(plan),
-                    created_at=plan.created_at,
-                )
+        self.db.write(
+            plans.insert().values(
+                id=plan.id,
+                skill=plan.skill,
+                status="pending",
+                payload=plan_to_json(plan),
+                created_at=plan.created_at,
             )
+        )
 
     def get_plan(self, plan_id: str) -> Plan | None:
-        with self.db.connect() as conn:
-            row = conn.execute(sa.select(plans.c.payload).where(plans.c.id == plan_id)).first()
+        row = self.db.first(sa.select(plans.c.payload).where(plans.c.id == plan_id))
         return plan_from_json(row.payload) if row else None
 
     def plan_status(self, plan_id: str) -> str | None:
-        with self.db.connect() as conn:
-            return conn.execute(
-                sa.select(plans.c.status).where(plans.c.id == plan_id)
-            ).scalar_one_or_none()
+        row = self.db.first(sa.select(plans.c.status).where(plans.c.id == plan_id))
+        return row.status if row else None
 
     def claim_plan(self, plan_id: str) -> bool:
         """Atomically move a plan from pending (or interrupted) to applying; False if
         someone else did."""
-        with self.db.begin() as conn:
-            result = conn.execute(
-                plans.update()
-                .where(plans.c.id == plan_id, plans.c.status.in_(["pending", "interrupted"]))
-                .values(status="applying")
-            )
-        return result.rowcount == 1
+        claimed = self.db.write(
+            plans.update()
+            .where(plans.c.id == plan_id, plans.c.status.in_(["pending", "interrupted"]))
+            .values(status="applying")
+        )
+        return claimed == 1
 
     def plans_in_status(self, status: str) -> list[Plan]:
-        with self.db.connect() as conn:
-            rows = conn.execute(sa.select(plans.c.payload).where(plans.c.status == status))
-            return [plan_from_json(r.payload) for r in rows]
+        rows = self.db.rows(sa.select(plans.c.payload).where(plans.c.status == status))
+        return [plan_from_json(r.payload) for r in rows]
 
     def finish_plan(self, plan_id: str, outcome: str) -> None:
-        with self.db.begin() as conn:
-            conn.execute(plans.update().where(plans.c.id == plan_id).values(status=outcome))
+        self.db.write(plans.update().where(plans.c.id == plan_id).values(status=outcome))

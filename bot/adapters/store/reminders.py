@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from bot.adapters.store.certifications import PENDING
-from bot.adapters.store.engine import Database, utc
+from bot.adapters.store.engine import Database, bump, record, utc
 from bot.adapters.store.schema import certifications, reminders
 from bot.ports import DueReminder, NewReminder, ReminderAnchor, ReminderRow
 
@@ -41,8 +41,7 @@ class ReminderBook:
             .order_by(c.created_at)
             .limit(limit)
         )
-        with self.db.connect() as conn:
-            return [(row.id, row.skill, utc(row.created_at)) for row in conn.execute(q)]  # type: ignore[misc]
+        return [(row.id, row.skill, utc(row.created_at)) for row in self.db.rows(q)]  # type: ignore[misc]
 
     def add(self, rows: Sequence[NewReminder]) -> None:
         """Insert rows; one that another replica inserted meanwhile is left as it is."""
@@ -54,8 +53,7 @@ class ReminderBook:
             {"certification_id": cert_id, "schedule": schedule, "next_due_at": due}
             for cert_id, schedule, due in rows
         ]
-        with self.db.begin() as conn:
-            conn.execute(fresh, values)
+        self.db.write(fresh, values)
 
     def schedules_in_use(
         self, now: datetime, *, unlike: str, or_skills: Sequence[str] | None
@@ -70,8 +68,7 @@ class ReminderBook:
         )
         if or_skills is not None:
             q = q.where(sa.or_(r.schedule != unlike, c.skill.in_(list(or_skills))))
-        with self.db.connect() as conn:
-            return [(row.certification_id, row.skill, row.schedule) for row in conn.execute(q)]
+        return [(row.certification_id, row.skill, row.schedule) for row in self.db.rows(q)]
 
     def anchors(self, cert_ids: Sequence[str]) -> list[ReminderAnchor]:
         """Version, start and last reminder of the given rows."""
@@ -81,16 +78,7 @@ class ReminderBook:
             .select_from(reminders.join(certifications, c.id == r.certification_id))
             .where(r.certification_id.in_(list(cert_ids)))
         )
-        with self.db.connect() as conn:
-            return [
-                ReminderAnchor(
-                    row.certification_id,
-                    row.version,
-                    utc(row.created_at),  # type: ignore[arg-type]
-                    utc(row.last_sent_at),
-                )
-                for row in conn.execute(q)
-            ]
+        return [record(ReminderAnchor, row) for row in self.db.rows(q)]
 
     def reschedule(self, cert_id: str, version: int, schedule: str, next_due_at: datetime) -> bool:
         with self.db.begin() as conn:
@@ -98,17 +86,8 @@ class ReminderBook:
 
     def row(self, cert_id: str) -> ReminderRow | None:
         """The row as it is (for logs and tests)."""
-        with self.db.connect() as conn:
-            found = conn.execute(
-                sa.select(reminders).where(reminders.c.certification_id == cert_id)
-            ).first()
-        if found is None:
-            return None
-        stored: dict[str, Any] = {
-            name: utc(value) if isinstance(value, datetime) else value
-            for name, value in found._mapping.items()
-        }
-        return ReminderRow(**stored)
+        found = self.db.first(sa.select(reminders).where(reminders.c.certification_id == cert_id))
+        return record(ReminderRow, found) if found else None
 
     @contextmanager
     def claiming(self) -> Iterator[ReminderClaims]:
@@ -119,8 +98,7 @@ class ReminderBook:
 
     def forget(self, cert_id: str) -> None:
         """Drop the row of a certification that is no longer pending."""
-        with self.db.begin() as conn:
-            _forget(conn, cert_id)
+        self.db.write(_forget(cert_id))
 
     # -- posting --------------------------------------------------------------------
     def start(
@@ -218,20 +196,7 @@ class ReminderClaims:
         if skip_channels:
             q = q.where(sa.or_(c.channel.is_(None), c.channel.not_in(sorted(skip_channels))))
         return [
-            DueReminder(
-                certification_id=row.certification_id,
-                version=row.version,
-                next_due_at=utc(row.next_due_at),  # type: ignore[arg-type]
-                failures=row.failures,
-                posting_since=utc(row.posting_since),
-                claimed_by=row.claimed_by,
-                skill=row.skill,
-                pending=row.state == PENDING,
-                created_at=utc(row.created_at),  # type: ignore[arg-type]
-                channel=row.channel,
-                message_ts=row.message_ts,
-            )
-            for row in self.conn.execute(q)
+            record(DueReminder, row, pending=row.state == PENDING) for row in self.conn.execute(q)
         ]
 
     def claim(self, row: DueReminder, owner: str, send_at: datetime, until: datetime) -> bool:
@@ -256,17 +221,12 @@ class ReminderClaims:
         )
 
     def forget(self, cert_id: str) -> None:
-        _forget(self.conn, cert_id)
+        self.conn.execute(_forget(cert_id))
 
 
-def _forget(conn: sa.Connection, cert_id: str) -> None:
-    conn.execute(reminders.delete().where(reminders.c.certification_id == cert_id))
+def _forget(cert_id: str) -> Any:
+    return reminders.delete().where(reminders.c.certification_id == cert_id)
 
 
 def _change(conn: sa.Connection, cert_id: str, version: int, **values: Any) -> bool:
-    result = conn.execute(
-        reminders.update()
-        .where(reminders.c.certification_id == cert_id, reminders.c.version == version)
-        .values(version=version + 1, **values)
-    )
-    return result.rowcount == 1
+    return bump(conn, reminders.c.certification_id, cert_id, version, **values)

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from bot.adapters.store.engine import Database, utc
+from bot.adapters.store.engine import Database, record
 from bot.adapters.store.schema import alexa_reviews
 from bot.domain.alexa import Review
 
@@ -18,21 +18,10 @@ class ReviewRecords:
         self.db = db
 
     def review(self, cert_id: str) -> Review | None:
-        with self.db.connect() as conn:
-            row = conn.execute(
-                sa.select(alexa_reviews).where(alexa_reviews.c.certification_id == cert_id)
-            ).first()
-        if row is None:
-            return None
-        return Review(
-            row.certification_id,
-            utc(row.submitted_at),
-            row.status,
-            utc(row.estimated_completion),
-            row.detail,
-            utc(row.published_at),
-            utc(row.withdrawn_at),
+        row = self.db.first(
+            sa.select(alexa_reviews).where(alexa_reviews.c.certification_id == cert_id)
         )
+        return record(Review, row) if row else None
 
     def save_review(self, cert_id: str, skill: str, **values: datetime | str | None) -> None:
         """Set ``values`` on the certification's review, creating the row if needed."""
