@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
@@ -93,22 +93,13 @@ class Schedules:
         return self.per_skill.get(skill, self.default)
 
 
-class ScheduleSettings(Protocol):
-    """What schedules read of the skills file (:class:`bot.config.SkillsFile` has it)."""
-
-    @property
-    def timezone(self) -> str: ...
-
-    @property
-    def reminder_schedule(self) -> str: ...
-
-
-def build_schedules(config: ScheduleSettings, skills: Mapping[str, Skill]) -> Schedules:
-    """Every schedule of the skills file; :class:`ConfigError` names a wrong one."""
+def build_schedules(default: str, timezone: str, skills: Mapping[str, Skill]) -> Schedules:
+    """Every schedule of the skills file (its ``reminder_schedule`` and ``timezone``, the
+    skills' overrides); :class:`ConfigError` names a wrong one."""
 
     def parse(text: str, key: str) -> ReminderSchedule:
         try:
-            return ReminderSchedule.parse(text, config.timezone)
+            return ReminderSchedule.parse(text, timezone)
         except ValueError as err:
             raise ConfigError(
                 f"skills file: {key}: {err}.",
@@ -116,10 +107,11 @@ def build_schedules(config: ScheduleSettings, skills: Mapping[str, Skill]) -> Sc
                 '"0 10 * * MON-FRI" (read in `timezone`).',
             ) from None
 
-    default = parse(config.reminder_schedule, "reminder_schedule")
-    per_skill = {
-        name: parse(skill.reminder_schedule, f"skills.{name}.reminder_schedule")
-        for name, skill in skills.items()
-        if skill.reminder_schedule is not None
-    }
-    return Schedules(default, per_skill)
+    return Schedules(
+        parse(default, "reminder_schedule"),
+        {
+            name: parse(skill.reminder_schedule, f"skills.{name}.reminder_schedule")
+            for name, skill in skills.items()
+            if skill.reminder_schedule is not None
+        },
+    )

@@ -22,8 +22,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from bot.adapters.aws_errors import aws_errors
 from bot.adapters.aws_regions import ClientsByRegion, function_client
-from bot.adapters.lambda_aws import aws_errors
 from bot.domain.endpoints import GatewayPermission, GatewayRoute, parse_execute_api_url
 from bot.domain.errors import Forbidden, NotFound, Refused, Unavailable
 

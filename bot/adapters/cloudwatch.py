@@ -16,8 +16,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bot.adapters.aws_errors import aws_errors
 from bot.adapters.aws_regions import ClientsByRegion, function_client
-from bot.adapters.lambda_aws import aws_errors
 from bot.domain.canary import Figures, Period, Tally, aligned
 
 NAMESPACE = "AWS/Lambda"

@@ -18,9 +18,7 @@ from typing import Any
 
 from botocore.config import Config
 
-from bot.adapters.aws_errors import CREDENTIALS_REFUSED as CREDENTIALS_REFUSED
-from bot.adapters.aws_errors import aws_errors as aws_errors
-from bot.adapters.aws_errors import refused_credentials as refused_credentials
+from bot.adapters.aws_errors import aws_errors
 from bot.adapters.aws_regions import ClientsByRegion, function_client
 from bot.domain.errors import Busy, NotFound, Refused, StalePlan
 from bot.domain.model import LATEST, AlexaTrigger, AliasState, LatestCode, Version

@@ -38,11 +38,8 @@ from botocore.exceptions import (
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.adapters.lambda_aws import (
-    CREDENTIALS_REFUSED,
-    lambda_client_config,
-    refused_credentials,
-)
+from bot.adapters.aws_errors import CREDENTIALS_REFUSED, refused_credentials
+from bot.adapters.lambda_aws import lambda_client_config
 from bot.config import Settings
 from bot.domain.errors import NotFound, SkillbotError
 from bot.domain.locations import function_location

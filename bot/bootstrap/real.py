@@ -59,33 +59,22 @@ def build_services(
     config: SkillsFile,
     *,
     lambda_client: Any = None,
-    cloudwatch_client: Any = None,
     slack_client: Any = None,
     smapi: SmapiPort | None = None,
     clock: Clock = utc_now,
     pacing: Pacing | None = None,
-    aws_clients: Callable[[str, str], Any] | None = None,
     polling: Polling | None = None,
     aws_account: Callable[[], str | None] | None = None,
 ) -> Composed:
-    """Build the real adapters from settings (pass clients to replace boto3's, Slack's
-    or SMAPI's in tests), then :func:`compose` the services over them; ``aws_account``
+    """Build the real adapters from settings (pass clients to replace boto3's Lambda,
+    Slack's or SMAPI's in tests), then :func:`compose` the services over them; ``aws_account``
     gives the credentials' account (once the start's check knows it), which says where
     functions are looked for."""
     if lambda_client is None:
         lambda_client = aws_lambda_client(settings)
     region = getattr(getattr(lambda_client, "meta", None), "region_name", None)
-
-    def cloudwatch() -> Any:
-        import boto3
-
-        # the canary's figures: the same region and credentials as Lambda
-        return boto3.client(
-            "cloudwatch", region_name=region or settings.aws_region, config=lambda_client_config()
-        )
-
     aws_endpoint = getattr(getattr(lambda_client, "meta", None), "endpoint_url", None)
-    clients = aws_clients or aws_client_factory(settings)
+    clients = aws_client_factory(settings)
     store = open_store(settings.database_url)
     if slack_client is None:
         slack_client = web_client(settings.slack_bot_token, settings.slack_api_url)
@@ -114,10 +103,10 @@ def build_services(
         web_client=slack_client,
         pacing=pacing,
         polling=polling,
-        # a regional function's figures are its own region's
+        # the canary's figures: Lambda's region and credentials (a regional function's
+        # are its own region's)
         metrics=CloudWatchMetrics(
-            cloudwatch_client,
-            connect=cloudwatch,
+            connect=lambda: clients("cloudwatch", region or ""),
             regional_client=lambda r: clients("cloudwatch", r),
         ),
         aws_account=aws_account,

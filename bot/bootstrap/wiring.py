@@ -163,7 +163,7 @@ def compose(
     retries = RetryBook(clock)
     announcer = Announcer(
         notifier, store, skills, approvers=approvers, reaction=reaction, region=region,
-        clock=clock, review_status=review_status, after_change=[home.refresh_after_change],
+        clock=clock, review_status=review_status, after_change=[lambda _: home.refresh()],
         retries=retries, endpoint_line=lambda cert: endpoints.certification_line(
             cert, skills[cert.skill], smapi=smapi is not None
         ),
@@ -175,9 +175,10 @@ def compose(
             smapi, reviews, skills, clock, announcer, stages, approvers=approvers,
             reaction=reaction,
         )  # fmt: skip
+    schedules = build_schedules(config.reminder_schedule, config.timezone, skills)
     reminders = ReminderService(
-        store.reminder_book(), store, notifier, build_schedules(config, skills), clock=clock,
-        approvers=approvers, reaction=reaction, review_status=review_status, pacing=pacing,
+        store.reminder_book(), store, notifier, schedules, clock=clock, approvers=approvers,
+        reaction=reaction, review_status=review_status, pacing=pacing,
     )  # fmt: skip
     # every placement's calls of one step (a Confirm's publish beside its read) side by side
     regions_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="skillbot-regions")

@@ -6,7 +6,6 @@ import logging
 import threading
 
 from bot.domain.errors import SkillbotError
-from bot.domain.model import Change
 from bot.domain.news import HomeView
 from bot.domain.words import words
 from bot.ports import Notifier
@@ -39,9 +38,6 @@ class HomeTab:
         with self._lock:
             self.viewers.add(user)
         self.publish([user])
-
-    def refresh_after_change(self, change: Change) -> None:
-        self.refresh()
 
     def refresh(self) -> None:
         """Publish the tab again to everyone who sees it (after any change)."""

@@ -110,7 +110,7 @@ def test_a_wrong_or_never_firing_schedule_stops_the_start_naming_the_key():
     config = SkillsFile.model_validate({**raw, "reminder_schedule": "24h"})
     broken = config.model_copy(update={"reminder_schedule": "0 10 30 2 *"})
     with pytest.raises(ConfigError, match=r"reminder_schedule: .*'0 10 30 2 \*' never fires"):
-        build_schedules(broken, broken.to_skills())
+        build_schedules(broken.reminder_schedule, broken.timezone, broken.to_skills())
 
 
 def test_durations_count_from_the_start_of_the_certification():
