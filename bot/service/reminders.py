@@ -43,6 +43,7 @@ from bot.domain.model import Certification
 from bot.domain.news import Reminder
 from bot.ports import Clock, NewReminder, Notifier, ReminderBook
 from bot.schedules import Schedules
+from bot.service.retries import backoff
 
 log = logging.getLogger(__name__)
 
@@ -341,8 +342,8 @@ class ReminderService:
             self.book.finish(cert.id, version, sent_at=now)
             return None
         if isinstance(err, Unavailable):
-            delay = min(self.pacing.retry_max, self.pacing.retry_base * 2**failures)
-            retry_at = min(regular, now + timedelta(seconds=max(delay, retry_after or 0)))
+            delay = backoff(self.pacing.retry_base, self.pacing.retry_max, failures, retry_after)
+            retry_at = min(regular, now + timedelta(seconds=delay))
             log.warning(
                 "reminders: could not post the reminder of %s (%s); trying again at %s",
                 cert.id,

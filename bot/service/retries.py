@@ -14,6 +14,12 @@ from bot.domain.errors import SkillbotError
 from bot.ports import Clock
 
 
+def backoff(first: float, longest: float, failures: int, retry_after: float | None) -> float:
+    """Seconds to wait after ``failures`` earlier failures: ``first``, doubling, at most
+    ``longest``, and never less than what Slack's ``Retry-After`` asked."""
+    return max(min(longest, first * 2**failures), retry_after or 0.0)
+
+
 @dataclass
 class RetryBook:
     """When a refused post may be tried again (this process's memory; the database keeps
@@ -28,8 +34,7 @@ class RetryBook:
     def refused(self, key: str, err: SkillbotError) -> datetime:
         with self._lock:
             failures = self._next.get(key, (0, self.clock()))[0] + 1
-            pause = min(self.longest, self.first * 2 ** (failures - 1))
-            pause = max(pause, err.retry_after or 0.0)
+            pause = backoff(self.first, self.longest, failures - 1, err.retry_after)
             at = self.clock() + timedelta(seconds=pause)
             self._next[key] = (failures, at)
             return at
