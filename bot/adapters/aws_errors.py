@@ -59,14 +59,6 @@ def refused_credentials(code: str, message: str, action: str) -> Forbidden:
     )
 
 
-def _error_code(err: ClientError) -> str:
-    return str(err.response.get("Error", {}).get("Code", ""))
-
-
-def _error_message(err: ClientError) -> str:
-    return str(err.response.get("Error", {}).get("Message", "")) or str(err)
-
-
 @contextmanager
 def aws_errors(action: str, function: str) -> Iterator[None]:
     """Turn what boto3 raises during ``action`` into a domain error."""
@@ -93,7 +85,8 @@ def aws_errors(action: str, function: str) -> Iterator[None]:
 
 def _client_error(err: ClientError, action: str, function: str) -> SkillbotError:
     """The domain error of an error answer from AWS."""
-    code, msg = _error_code(err), _error_message(err)
+    error = err.response.get("Error", {})
+    code, msg = str(error.get("Code", "")), str(error.get("Message", "")) or str(err)
     # a missing alias or policy is often the answer we look for, not a failure
     level = logging.DEBUG if code == "ResourceNotFoundException" else logging.WARNING
     log.log(level, "lambda %s on %s failed: %s %s", action, function, code, msg)

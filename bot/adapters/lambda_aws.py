@@ -191,16 +191,19 @@ class LambdaAdapter:
     def update_alias(
         self, function: str, alias: str, version: str, revision_id: str, *, clear_routing: bool
     ) -> AliasState:
-        kwargs: dict[str, Any] = {
-            "FunctionName": function,
-            "Name": alias,
-            "FunctionVersion": version,
-            "RevisionId": revision_id,
-        }
-        if clear_routing:
-            kwargs["RoutingConfig"] = {"AdditionalVersionWeights": {}}
+        routing: dict[str, Any] = (
+            {"RoutingConfig": {"AdditionalVersionWeights": {}}} if clear_routing else {}
+        )
         with aws_errors(f"move alias {alias}", function):
-            return _alias_state(self._c(function).update_alias(**kwargs))
+            return _alias_state(
+                self._c(function).update_alias(
+                    FunctionName=function,
+                    Name=alias,
+                    FunctionVersion=version,
+                    RevisionId=revision_id,
+                    **routing,
+                )
+            )
 
     def create_alias(self, function: str, alias: str, version: str) -> AliasState:
         try:

@@ -36,12 +36,11 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from bot.domain.errors import SkillbotError, Unavailable
 from bot.domain.model import Certification
 from bot.domain.news import Reminder
-from bot.ports import Clock, NewReminder, Notifier, ReminderBook
+from bot.ports import Clock, NewReminder, Notifier, ReminderBook, Store
 from bot.schedules import Schedules
 from bot.service.retries import backoff
 
@@ -88,12 +87,6 @@ class Dispatch:
 # -- the logic ---------------------------------------------------------------------------
 
 
-class CertificationReader(Protocol):
-    """What the service reads of the store (:class:`bot.ports.Store` has it)."""
-
-    def get_certification(self, cert_id: str) -> Certification | None: ...
-
-
 def default_owner() -> str:
     """``host:pid:random``: who holds a claim, as shown in the table and the logs."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
@@ -105,7 +98,7 @@ class ReminderService:
     def __init__(
         self,
         book: ReminderBook,
-        store: CertificationReader,
+        store: Store,
         notifier: Notifier,
         schedules: Schedules,
         *,

@@ -16,9 +16,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 from sqlalchemy.engine import Engine
 
 from bot.adapters.store.audit import AuditRecords
@@ -39,18 +36,13 @@ class SqlStore(AuditRecords, PlanRecords, CertificationRecords, DeliveryRecords)
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self.locks = SkillLocks(db)
+        #: hold the one-operation-per-skill lock; :class:`~bot.domain.errors.Busy` after
+        #: ``timeout`` seconds
+        self.skill_lock = SkillLocks(db).hold
 
     @property
     def engine(self) -> Engine:
         return self.db.engine
-
-    @contextmanager
-    def skill_lock(self, skill: str, timeout: float) -> Iterator[None]:
-        """Hold the one-operation-per-skill lock; :class:`~bot.domain.errors.Busy` after
-        ``timeout`` seconds."""
-        with self.locks.hold(skill, timeout):
-            yield
 
     def healthy(self) -> bool:
         """False once the database can no longer be trusted (its file was deleted)."""
