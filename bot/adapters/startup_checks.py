@@ -242,11 +242,7 @@ def connections_line(
     lambda_endpoint: str | None = None,
 ) -> str:
     """One line saying where the bot talks to (no secret)."""
-    if slack is not None:
-        who = f" as @{slack.bot} in {slack.team}" if slack.bot else ""
-        slack_part = f"Slack {settings.slack_api_url}{who}"
-    else:
-        slack_part = f"Slack {settings.slack_api_url}"
+    who = f" as @{slack.bot} in {slack.team}" if slack is not None and slack.bot else ""
     if role == "scheduler":
         face = "scheduler only"
     elif settings.socket_mode:
@@ -254,7 +250,7 @@ def connections_line(
     else:
         face = f"HTTP on port {settings.port}"
     return (
-        f"talking to {slack_part}; AWS region {aws.region}, endpoint "
+        f"talking to Slack {settings.slack_api_url}{who}; AWS region {aws.region}, endpoint "
         f"{lambda_endpoint or aws.endpoint}, credentials from {aws.credentials}, account "
         f"{aws.account}; database {database_shown(settings.database_url)}; {face}"
     )

@@ -14,19 +14,16 @@ real clients); the entry point then starts what its role needs::
     stop = start_scheduler(runtime)       # reminders, recovery, the outbox, canaries
 """
 
-from bot.bootstrap.real import aws_client_factory, aws_lambda_client, build_services
+from bot.bootstrap.real import build_services
 from bot.bootstrap.scheduling import start_scheduler
-from bot.bootstrap.wiring import Composed, Runtime, UseCases, bolt_app, compose, utc_now
+from bot.bootstrap.wiring import Composed, Runtime, UseCases, bolt_app, compose
 
 __all__ = [
     "Composed",
     "Runtime",
     "UseCases",
-    "aws_client_factory",
-    "aws_lambda_client",
     "bolt_app",
     "build_services",
     "compose",
     "start_scheduler",
-    "utc_now",
 ]
