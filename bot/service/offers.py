@@ -70,15 +70,12 @@ class Offers:
         ``run_url`` links the pipeline run asking, when ``actor`` is a pipeline."""
         planning = self.planning
         if operation == "cancel":
-            plan = planning.plan_cancel(name, actor=actor, reason=reason, run_url=run_url)
+            plan = planning.plan("cancel", name, actor=actor, reason=reason, run_url=run_url)
             note = self.alexa.withdraw_note(plan.certification_id) if self.alexa else ""
             return PlanOffer(plan, note=note)
-        planner = {
-            "hotfix": planning.plan_hotfix,
-            "certify": planning.plan_certify,
-            "rollback": planning.plan_rollback,
-        }[str(operation)]
-        plan = planner(name, actor=actor, reason=reason, version=version, run_url=run_url)
+        plan = planning.plan(
+            operation, name, actor=actor, reason=reason, version=version, run_url=run_url
+        )
         certify = operation == "certify"
         note = ""
         if certify and plan.alias is not None:  # which endpoint certification must call
@@ -97,8 +94,14 @@ class Offers:
     ) -> PlanOffer:  # fmt: skip
         """Plan a canary hotfix: ``weight`` of live traffic to the new code for ``seconds``."""
         self._canaries()
-        plan = self.planning.plan_canary(
-            name, actor=actor, weight=weight, seconds=seconds, reason=reason, version=version
+        plan = self.planning.plan(
+            "canary",
+            name,
+            actor=actor,
+            weight=weight,
+            seconds=seconds,
+            reason=reason,
+            version=version,
         )
         return PlanOffer(plan)
 

@@ -2,7 +2,7 @@
 before anything moves; and doctor, whose findings come with fix plans::
 
     planning = Planning(ctx, moves=Moves(ctx, pool), stage_targets=EndpointBook(lam).targets)
-    plan = planning.plan_hotfix("trivia", actor="U0ALICE", reason="crash on launch")
+    plan = planning.plan("hotfix", "trivia", actor="U0ALICE", reason="crash on launch")
     plan.summary()   # 'hotfix trivia: PROD1 v7 → a new version from $LATEST'
 """
 
@@ -28,6 +28,15 @@ from bot.service.moves import Moves
 LiveEndpoints = Callable[[Skill], SkillEndpoints | None]
 #: what a stage must call for each alias of a skill, place by place (default and regions)
 StageTargets = Callable[[Skill], Mapping[str, StageTarget]]
+
+#: the operations :meth:`Planning.plan` plans
+PLANNED = (
+    Operation.HOTFIX,
+    Operation.CERTIFY,
+    Operation.ROLLBACK,
+    Operation.CANCEL,
+    Operation.CANARY,
+)
 
 #: where a function is looked for, in words ("in region us-east-1, account 1234…")
 FunctionLocation = Callable[[str], str]
@@ -64,71 +73,35 @@ class Planning:
         self.gateway = gateway
         self.function_location = function_location
 
-    def plan_hotfix(
+    def plan(
         self,
+        operation: Operation | str,
         name: str,
         *,
         actor: str,
         reason: str = "",
         version: str | None = None,
         run_url: str | None = None,
+        weight: float | None = None,
+        seconds: int | None = None,
     ) -> Plan:
-        """Live alias → ``version``, or → a version newly published from ``$LATEST``.
+        """A saved plan of ``operation`` on skill ``name``:
+
+        - hotfix: live alias → ``version``, or → a version newly published from ``$LATEST``;
+        - certify: candidate alias → ``version`` or a new version, pending certification;
+        - rollback: live alias → its previous version (from the audit log) or ``version``;
+        - cancel: the pending certification ends, reminders stop (no AWS change);
+        - canary: the live alias keeps its version and sends ``weight`` of traffic to
+          ``version`` (or new code) for ``seconds``.
 
         ``run_url`` links the pipeline run that asks (``actor`` is then the pipeline)."""
-        return self._planning(name, Operation.HOTFIX, actor, reason, version, run_url)
-
-    def plan_certify(
-        self,
-        name: str,
-        *,
-        actor: str,
-        reason: str = "",
-        version: str | None = None,
-        run_url: str | None = None,
-    ) -> Plan:
-        """Candidate alias → ``version`` or a new version; records a pending certification."""
-        return self._planning(name, Operation.CERTIFY, actor, reason, version, run_url)
-
-    def plan_rollback(
-        self,
-        name: str,
-        *,
-        actor: str,
-        reason: str = "",
-        version: str | None = None,
-        run_url: str | None = None,
-    ) -> Plan:
-        """Live alias → its previous version (from the audit log) or ``version``."""
-        return self._planning(name, Operation.ROLLBACK, actor, reason, version, run_url)
-
-    def plan_cancel(
-        self, name: str, *, actor: str, reason: str = "", run_url: str | None = None
-    ) -> Plan:
-        """Cancel the pending certification; reminders stop. No AWS change."""
-        return self._planning(name, Operation.CANCEL, actor, reason, None, run_url)
-
-    def plan_canary(
-        self,
-        name: str,
-        *,
-        actor: str,
-        weight: float,
-        seconds: int,
-        reason: str = "",
-        version: str | None = None,
-    ) -> Plan:
-        """Live alias keeps its version and sends ``weight`` of traffic to ``version`` (or
-        a version newly published from ``$LATEST``) for ``seconds``."""
-        return self._planning(
-            name,
-            Operation.CANARY,
-            actor,
-            reason,
-            version,
-            canary_weight=weight,
-            canary_seconds=seconds,
+        op = Operation(operation)
+        if op not in PLANNED:
+            raise ValueError(f"{op} is not planned here")
+        extra = (
+            {"canary_weight": weight, "canary_seconds": seconds} if op is Operation.CANARY else {}
         )
+        return self._planning(name, op, actor, reason, version, run_url, **extra)
 
     def canary_choice(self, hotfix: Plan, *, weight: float, seconds: int) -> Plan | None:
         """The hotfix plan's "Canary" twin: same code and revision, saved beside it.

@@ -62,25 +62,27 @@ def apply_plan(svc, plan):
 
 def hotfix_latest(svc, client):
     deploy(client, FN, "VERSION = 3\n")
-    return apply_plan(svc, svc.planning.plan_hotfix("trivia", actor=OPERATOR, reason="crash"))
+    return apply_plan(svc, svc.planning.plan("hotfix", "trivia", actor=OPERATOR, reason="crash"))
 
 
 def hotfix_version(svc, client):
-    return apply_plan(svc, svc.planning.plan_hotfix("trivia", actor=OPERATOR, version="2"))
+    return apply_plan(svc, svc.planning.plan("hotfix", "trivia", actor=OPERATOR, version="2"))
 
 
 def certify(svc, client):
     deploy(client, FN, "VERSION = 3\n")
-    return apply_plan(svc, svc.planning.plan_certify("trivia", actor=OPERATOR, reason="new model"))
+    return apply_plan(
+        svc, svc.planning.plan("certify", "trivia", actor=OPERATOR, reason="new model")
+    )
 
 
 def rollback(svc, client):
-    return apply_plan(svc, svc.planning.plan_rollback("trivia", actor=OPERATOR, version="2"))
+    return apply_plan(svc, svc.planning.plan("rollback", "trivia", actor=OPERATOR, version="2"))
 
 
 def promote(svc, client):
     deploy(client, FN, "VERSION = 3\n")
-    svc.applying.apply(svc.planning.plan_certify("trivia", actor=OPERATOR).id, actor=OPERATOR)
+    svc.applying.apply(svc.planning.plan("certify", "trivia", actor=OPERATOR).id, actor=OPERATOR)
     return lambda: svc.promotion.promote("trivia", actor=APPROVER)
 
 

@@ -41,7 +41,7 @@ def test_certify_and_submit_points_each_region_at_its_own_candidate(smapi):
         polling=Polling(build_timeout=5, sleep=lambda s: None),
     )
     w.deploy("code-3")
-    plan = w.cases.planning.plan_certify("trivia", actor=OPERATOR)
+    plan = w.cases.planning.plan("certify", "trivia", actor=OPERATOR)
     change = w.cases.applying.apply(plan.id, actor=OPERATOR, submit=True)
     assert smapi.stage_uris(SKILL_ID, "development") == arns("PROD2")
     assert any("Pointed the development stage at" in n for n in change.notes), change.notes
@@ -102,7 +102,7 @@ def test_doctor_names_a_region_left_on_the_candidate(world, smapi):
 
 def certify_and_submit(w: RegionalWorld, smapi: FakeSmapi) -> None:
     w.deploy("code-3")
-    plan = w.cases.planning.plan_certify("trivia", actor=OPERATOR)
+    plan = w.cases.planning.plan("certify", "trivia", actor=OPERATOR)
     w.cases.applying.apply(plan.id, actor=OPERATOR, submit=True)
     assert smapi.stage_uris(SKILL_ID, "certification") == arns("PROD2")
     smapi.set_certification(SKILL_ID, "SUCCEEDED", published_countries=["DE", "JP", "US"])
@@ -163,7 +163,7 @@ def test_a_development_stage_without_eus_endpoint_gets_one_calling_eus_candidate
     # the skill was published before EU had its own function: only FE has an endpoint
     smapi.set_stage_endpoint(SKILL_ID, "development", live["default"], {"FE": live["FE"]})
     w.deploy("code-3")
-    plan = w.cases.planning.plan_certify("trivia", actor=OPERATOR)
+    plan = w.cases.planning.plan("certify", "trivia", actor=OPERATOR)
     change = w.cases.applying.apply(plan.id, actor=OPERATOR, submit=True)
     assert smapi.stage_uris(SKILL_ID, "development") == arns("PROD2"), "EU added, on EU's own"
     [note] = [n for n in change.notes if "Pointed the development stage at" in n]

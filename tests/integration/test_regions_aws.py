@@ -54,7 +54,7 @@ def announcements(notifier):
 def test_a_hotfix_moves_the_live_alias_in_every_aws_region(regional):
     services, notifier, functions = regional
     deploy_everywhere(functions)
-    plan = services.cases.planning.plan_hotfix("trivia", actor=OPERATOR)
+    plan = services.cases.planning.plan("hotfix", "trivia", actor=OPERATOR)
     services.cases.applying.apply(plan.id, actor=OPERATOR)
     assert state(functions) == {"NA": "3", "EU": "3", "FE": "3"}
     assert len(code(functions)) == 1
@@ -67,7 +67,7 @@ def test_a_hotfix_moves_the_live_alias_in_every_aws_region(regional):
 def test_the_second_regions_update_alias_failing_is_reported_and_a_retry_converges(regional, kind):
     services, notifier, functions = regional
     deploy_everywhere(functions)
-    plan = services.cases.planning.plan_hotfix("trivia", actor=OPERATOR, reason="crash")
+    plan = services.cases.planning.plan("hotfix", "trivia", actor=OPERATOR, reason="crash")
     eu_client = functions["EU"][1]
     with inject(eu_client, "UpdateAlias", kind) as hits, pytest.raises(SkillbotError) as err:
         services.cases.applying.apply(plan.id, actor=OPERATOR)
@@ -91,7 +91,7 @@ def test_the_second_regions_update_alias_failing_is_reported_and_a_retry_converg
 def test_an_eu_publish_refused_for_its_code_hash_moves_no_region(regional):
     services, notifier, functions = regional
     deploy_everywhere(functions)
-    plan = services.cases.planning.plan_hotfix("trivia", actor=OPERATOR)
+    plan = services.cases.planning.plan("hotfix", "trivia", actor=OPERATOR)
     eu_fn, eu_client = functions["EU"]
     alias = eu_client.get_alias(FunctionName=eu_fn, Name="PROD1")
     with Stubber(eu_client) as stub:
@@ -113,7 +113,7 @@ def test_an_eu_publish_refused_for_its_code_hash_moves_no_region(regional):
 def test_an_eu_alias_moved_meanwhile_is_caught_by_its_revision_id_and_replanned(regional):
     services, notifier, functions = regional
     deploy_everywhere(functions)
-    plan = services.cases.planning.plan_hotfix("trivia", actor=OPERATOR)
+    plan = services.cases.planning.plan("hotfix", "trivia", actor=OPERATOR)
     eu_fn, _eu_client = functions["EU"]
     [eu_move] = [m for m in plan.regions if m.region == "EU"]
     stub, revision = stub_eu_publish(functions, eu_move.code_sha256 or "")
@@ -130,7 +130,7 @@ def test_an_eu_alias_moved_meanwhile_is_caught_by_its_revision_id_and_replanned(
     status = services.cases.reading.status("trivia")
     assert status.disagreement and "PROD1 serves" in status.disagreement
 
-    again = services.cases.planning.plan_hotfix("trivia", actor=OPERATOR)
+    again = services.cases.planning.plan("hotfix", "trivia", actor=OPERATOR)
     assert [(m.region, m.noop) for m in again.regions] == [("EU", False), ("FE", True)]
     services.cases.applying.apply(again.id, actor=OPERATOR)
     assert state(functions) == {"NA": "3", "EU": "3", "FE": "3"}

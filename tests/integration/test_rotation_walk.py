@@ -28,7 +28,7 @@ def test_whole_rotation(aws, store, clock):
     assert aliases(client) == ("1", "2")
 
     deploy(client, FN, "VERSION = 3  # new interaction model\n")
-    plan = svc.planning.plan_certify("trivia", actor=OPERATOR, reason="adds the quiz intent")
+    plan = svc.planning.plan("certify", "trivia", actor=OPERATOR, reason="adds the quiz intent")
     svc.applying.apply(plan.id, actor=OPERATOR)
     assert aliases(client) == ("1", "3")
     pending = store.pending_certification("trivia")
@@ -41,12 +41,12 @@ def test_whole_rotation(aws, store, clock):
     assert store.pending_certification("trivia") is None
 
     deploy(client, FN, "VERSION = 4  # fix for the quiz intent\n")
-    plan = svc.planning.plan_hotfix("trivia", actor="U0BOB", reason="quiz crashes")
+    plan = svc.planning.plan("hotfix", "trivia", actor="U0BOB", reason="quiz crashes")
     assert plan.alias == "PROD2"
     svc.applying.apply(plan.id, actor="U0BOB")
     assert aliases(client) == ("1", "4")
 
-    plan = svc.planning.plan_rollback("trivia", actor=OPERATOR, reason="v4 is slower")
+    plan = svc.planning.plan("rollback", "trivia", actor=OPERATOR, reason="v4 is slower")
     assert (plan.from_version, plan.to_version) == ("4", "3")
     svc.applying.apply(plan.id, actor=OPERATOR)
     assert aliases(client) == ("1", "3")
@@ -68,10 +68,10 @@ def test_a_hotfix_with_the_candidates_code_changes_nothing(aws, store):
     client = create_skill_function(FN)
     svc = service_for(client, store)
     deploy(client, FN, "VERSION = 3\n")
-    svc.applying.apply(svc.planning.plan_certify("trivia", actor=OPERATOR).id, actor=OPERATOR)
+    svc.applying.apply(svc.planning.plan("certify", "trivia", actor=OPERATOR).id, actor=OPERATOR)
     versions = client.list_versions_by_function(FunctionName=FN)["Versions"]
     with pytest.raises(Refused, match="uncertified"):
-        svc.planning.plan_hotfix("trivia", actor=OPERATOR, reason="oops")
+        svc.planning.plan("hotfix", "trivia", actor=OPERATOR, reason="oops")
     assert aliases(client) == ("1", "3")
     assert client.list_versions_by_function(FunctionName=FN)["Versions"] == versions
     assert store.audit("trivia", 1)[0].outcome is Outcome.REFUSED
@@ -83,8 +83,8 @@ def test_two_concurrent_hotfixes_one_applies_the_other_is_told(aws, store, tmp_p
     url = store.engine.url.render_as_string(hide_password=False)
     replica_a, replica_b = service_for(client, store), service_for(client, open_store(url))
     deploy(client, FN, "VERSION = 3\n")
-    plan_a = replica_a.planning.plan_hotfix("trivia", actor=OPERATOR, reason="a")
-    plan_b = replica_b.planning.plan_hotfix("trivia", actor="U0BOB", reason="b", version="2")
+    plan_a = replica_a.planning.plan("hotfix", "trivia", actor=OPERATOR, reason="a")
+    plan_b = replica_b.planning.plan("hotfix", "trivia", actor="U0BOB", reason="b", version="2")
     results: dict[str, object] = {}
     start = threading.Barrier(2)
 

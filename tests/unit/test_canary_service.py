@@ -84,7 +84,7 @@ def test_completes_at_the_end_of_the_window_on_good_figures(w):
         "3",
     )
     # a rollback after a completed canary goes back to the old version
-    assert w.cases.planning.plan_rollback("trivia", actor=OPERATOR).to_version == "1"
+    assert w.cases.planning.plan("rollback", "trivia", actor=OPERATOR).to_version == "1"
 
 
 def test_aborts_early_when_the_new_version_errs_more(w):
@@ -144,15 +144,15 @@ def test_changes_to_the_live_alias_are_refused_while_it_runs(w):
     start_canary(w)
     w.lam.deploy(FN, "code-4")
     for plan in (
-        lambda: w.cases.planning.plan_hotfix("trivia", actor=OPERATOR),
-        lambda: w.cases.planning.plan_rollback("trivia", actor=OPERATOR, version="2"),
+        lambda: w.cases.planning.plan("hotfix", "trivia", actor=OPERATOR),
+        lambda: w.cases.planning.plan("rollback", "trivia", actor=OPERATOR, version="2"),
         lambda: w.cases.offers.propose_canary("trivia", actor=OPERATOR, weight=0.1, seconds=60),
     ):
         with pytest.raises(Refused, match="A canary runs on trivia's PROD1") as err:
             plan()
         assert "Complete now" in err.value.hint
     # certify moves the candidate alias: allowed; promoting would swap the roles: refused
-    cert = w.cases.planning.plan_certify("trivia", actor=OPERATOR)
+    cert = w.cases.planning.plan("certify", "trivia", actor=OPERATOR)
     w.cases.applying.apply(cert.id, actor=OPERATOR)
     with pytest.raises(Refused, match="promoting"):
         w.cases.promotion.promote("trivia", actor=APPROVER)
@@ -161,7 +161,7 @@ def test_changes_to_the_live_alias_are_refused_while_it_runs(w):
 
 def test_a_plan_made_before_the_canary_is_refused_at_confirm(w):
     w.lam.deploy(FN, "code-3")
-    rollback = w.cases.planning.plan_rollback("trivia", actor=OPERATOR, version="2")
+    rollback = w.cases.planning.plan("rollback", "trivia", actor=OPERATOR, version="2")
     start_canary(w)
     with pytest.raises(Refused, match="A canary runs"):
         w.cases.applying.apply(rollback.id, actor=OPERATOR)
@@ -269,7 +269,7 @@ def test_a_refused_start_leaves_nothing_behind(w):
         w.cases.applying.apply(offer.plan.id, actor=OPERATOR)
     assert "Run `/skill hotfix trivia --canary 10%` again" in say(refused.value.todo)
     assert w.services.runtime.store.canary_book().active("trivia") is None
-    w.cases.planning.plan_hotfix("trivia", actor=OPERATOR)  # nothing blocks the skill
+    w.cases.planning.plan("hotfix", "trivia", actor=OPERATOR)  # nothing blocks the skill
 
 
 def test_the_hotfix_plan_offers_a_canary_twin_and_only_one_applies(w):

@@ -94,7 +94,7 @@ def test_second_confirm_says_nothing_and_does_nothing(env):
 def test_non_approver_reaction_is_told_once_and_changes_nothing(env):
     world, services, notifier = env
     world.lam.deploy("trivia-skill", "code-3")
-    plan = world.cases.planning.plan_certify("trivia", actor=OPERATOR)
+    plan = world.cases.planning.plan("certify", "trivia", actor=OPERATOR)
     world.services.runtime.announcer.change_applied(
         world.cases.applying.apply(plan.id, actor=OPERATOR)
     )
@@ -130,7 +130,7 @@ def test_slow_work_shows_progress_first_and_the_result_replaces_it():
     from handlers.actions import DelayedProgress
 
     world = make_world()
-    plan = world.cases.planning.plan_rollback("trivia", actor=OPERATOR, version="2")
+    plan = world.cases.planning.plan("rollback", "trivia", actor=OPERATOR, version="2")
     respond = Recorder()
     progress = DelayedProgress(respond, delay=0.0)
     progress.start(plan)
@@ -147,7 +147,7 @@ def test_quick_work_shows_no_progress():
     from handlers.actions import DelayedProgress
 
     world = make_world()
-    plan = world.cases.planning.plan_rollback("trivia", actor=OPERATOR, version="2")
+    plan = world.cases.planning.plan("rollback", "trivia", actor=OPERATOR, version="2")
     respond = Recorder()
     progress = DelayedProgress(respond, delay=0.2)
     progress.start(plan)

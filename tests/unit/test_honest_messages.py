@@ -26,7 +26,7 @@ def w():
 
 def test_typed_text_can_neither_ping_nor_mention_nor_link(w):
     w.lam.deploy("trivia-skill", "code-3")
-    plan = w.cases.planning.plan_hotfix("trivia", actor=OPERATOR, reason=EVIL)
+    plan = w.cases.planning.plan("hotfix", "trivia", actor=OPERATOR, reason=EVIL)
     plan_text = str(plans.plan_message(plan))
     change = w.cases.applying.apply(plan.id, actor=OPERATOR)
     history = str(reports.history_blocks("trivia", w.cases.reading.history("trivia")))
@@ -46,7 +46,7 @@ def test_typed_text_can_neither_ping_nor_mention_nor_link(w):
 
 def test_a_certification_note_is_escaped_in_its_message(w):
     w.lam.deploy("trivia-skill", "code-3")
-    plan = w.cases.planning.plan_certify("trivia", actor=OPERATOR, reason=EVIL)
+    plan = w.cases.planning.plan("certify", "trivia", actor=OPERATOR, reason=EVIL)
     w.cases.applying.apply(plan.id, actor=OPERATOR)
     [message] = w.notifier.top_level()
     assert "<!channel>" not in message.text + str(message.blocks)
@@ -63,7 +63,7 @@ def test_an_unknown_word_is_echoed_escaped():
 
 
 def test_a_plan_confirmed_by_another_operator_credits_both(w):
-    plan = w.cases.planning.plan_rollback("trivia", actor=OPERATOR, version="2", reason="slow")
+    plan = w.cases.planning.plan("rollback", "trivia", actor=OPERATOR, version="2", reason="slow")
     change = w.cases.applying.apply(plan.id, actor="U0BOB")
     expected = "trivia: rollback PROD1 v1 → v2 planned by <@U0ALICE>, confirmed by <@U0BOB> — slow"
     assert change.headline() == expected
@@ -76,7 +76,7 @@ def test_the_starter_of_a_certification_cannot_promote_it():
     w = make_world()
     services = compose_over(w.lam, w.store, w.clock, approvers=[OPERATOR, APPROVER])
     w.lam.deploy("trivia-skill", "code-3")
-    plan = services.cases.planning.plan_certify("trivia", actor=OPERATOR)
+    plan = services.cases.planning.plan("certify", "trivia", actor=OPERATOR)
     services.cases.applying.apply(plan.id, actor=OPERATOR)
     with pytest.raises(NotAuthorized, match="someone else must promote") as err:
         services.cases.promotion.promote("trivia", actor=OPERATOR)
@@ -89,7 +89,7 @@ def test_a_one_person_team_can_turn_four_eyes_off():
     w = make_world()
     services = compose_over(w.lam, w.store, w.clock, approvers=[OPERATOR], four_eyes=False)
     w.lam.deploy("trivia-skill", "code-3")
-    plan = services.cases.planning.plan_certify("trivia", actor=OPERATOR)
+    plan = services.cases.planning.plan("certify", "trivia", actor=OPERATOR)
     services.cases.applying.apply(plan.id, actor=OPERATOR)
     assert services.cases.promotion.promote("trivia", actor=OPERATOR).live_alias == "PROD2"
 
@@ -114,7 +114,7 @@ def test_a_database_stall_after_the_alias_moved_says_the_change_is_made():
     w = make_world()
     stalling = StallingStore(w.store)
     services = compose_over(w.lam, stalling, w.clock)
-    plan = services.cases.planning.plan_rollback("trivia", actor=OPERATOR, version="2")
+    plan = services.cases.planning.plan("rollback", "trivia", actor=OPERATOR, version="2")
     with pytest.raises(AppliedNotRecorded) as err:
         services.cases.applying.apply(plan.id, actor=OPERATOR)
     text, _ = plans.error_message(err.value, doing="apply the plan")
@@ -131,11 +131,11 @@ def test_a_database_stall_after_the_alias_moved_says_the_change_is_made():
 
 def test_one_long_reason_never_hides_older_history(w):
     for n in range(3):
-        plan = w.cases.planning.plan_rollback(
-            "trivia", actor=OPERATOR, version="2", reason=f"old {n}"
+        plan = w.cases.planning.plan(
+            "rollback", "trivia", actor=OPERATOR, version="2", reason=f"old {n}"
         )
         w.cases.applying.dismiss(plan.id, actor=OPERATOR)
-    w.cases.planning.plan_rollback("trivia", actor=OPERATOR, version="2", reason="x" * 3500)
+    w.cases.planning.plan("rollback", "trivia", actor=OPERATOR, version="2", reason="x" * 3500)
     _, body = reports.history_blocks("trivia", w.cases.reading.history("trivia"))
     texts = [b["text"]["text"] for b in body]
     assert all(len(t) <= 3000 for t in texts)
@@ -189,7 +189,7 @@ def test_a_deleted_database_file_refuses_every_change(tmp_path):
             os.unlink(f"{path}{suffix}")
     assert not store.healthy()
     with pytest.raises(Unavailable, match="deleted or replaced") as err:
-        w.cases.planning.plan_rollback("trivia", actor=OPERATOR, version="2")
+        w.cases.planning.plan("rollback", "trivia", actor=OPERATOR, version="2")
     assert "Restart the bot" in err.value.hint
     assert w.alias("PROD1") == "1"
 
@@ -204,14 +204,14 @@ def test_a_file_that_is_not_a_database_is_one_clear_error(tmp_path):
 
 def test_change_fields_default_to_announced():
     w = make_world()
-    plan = w.cases.planning.plan_rollback("trivia", actor=OPERATOR, version="2")
+    plan = w.cases.planning.plan("rollback", "trivia", actor=OPERATOR, version="2")
     change = w.cases.applying.apply(plan.id, actor=OPERATOR)
     assert change.announced and replace(change, announced=False).announced is False
 
 
 def test_a_long_reason_is_cut_to_slacks_limits_rather_than_refused(w):
     w.lam.deploy("trivia-skill", "code-3")
-    plan = w.cases.planning.plan_hotfix("trivia", actor=OPERATOR, reason="why " * 2000)
+    plan = w.cases.planning.plan("hotfix", "trivia", actor=OPERATOR, reason="why " * 2000)
     _, body = plans.plan_message(plan)  # validated by slack_sdk on the way out
     assert len(body[0]["text"]["text"]) == 3000 and body[0]["text"]["text"].endswith("…")
     change = w.cases.applying.apply(plan.id, actor=OPERATOR)

@@ -29,7 +29,7 @@ def versions(w):
 
 def test_a_hotfix_moves_every_region_and_is_announced_once_naming_each(w):
     w.deploy("code-3")
-    plan = w.cases.planning.plan_hotfix("trivia", actor=OPERATOR, reason="crash")
+    plan = w.cases.planning.plan("hotfix", "trivia", actor=OPERATOR, reason="crash")
     text, body = plans.plan_message(plan)
     assert text == (
         "Plan: hotfix trivia: PROD1 NA v1 → a new version from $LATEST, "
@@ -55,7 +55,7 @@ def test_regions_whose_latest_code_differs_are_refused_before_anything_moves(w):
     w.lam.deploy(EU, "code-3-eu")
     before = versions(w)
     with pytest.raises(Refused) as refused:
-        w.cases.planning.plan_hotfix("trivia", actor=OPERATOR)
+        w.cases.planning.plan("hotfix", "trivia", actor=OPERATOR)
     assert f"EU has code {sha('code-3-eu')[:4]}… deployed 23 h ago" in refused.value.message
     assert f"NA has {sha('code-3')[:4]}…" in refused.value.message
     assert "Deploy the same code to every region" in refused.value.hint
@@ -65,7 +65,7 @@ def test_regions_whose_latest_code_differs_are_refused_before_anything_moves(w):
 
 def test_code_deployed_in_one_region_after_the_plan_moves_no_region(w):
     w.deploy("code-3")
-    plan = w.cases.planning.plan_hotfix("trivia", actor=OPERATOR)
+    plan = w.cases.planning.plan("hotfix", "trivia", actor=OPERATOR)
     w.lam.deploy(FE, "code-4")
     with pytest.raises(StalePlan) as stale:
         w.cases.applying.apply(plan.id, actor=OPERATOR)
@@ -76,7 +76,7 @@ def test_code_deployed_in_one_region_after_the_plan_moves_no_region(w):
 
 def test_one_regions_alias_moved_meanwhile_refuses_the_plan_in_every_region(w):
     w.deploy("code-3")
-    plan = w.cases.planning.plan_hotfix("trivia", actor=OPERATOR)
+    plan = w.cases.planning.plan("hotfix", "trivia", actor=OPERATOR)
     w.lam.point(EU, "PROD1", "1")  # someone moved EU's live alias in the console
     with pytest.raises(StalePlan) as stale:
         w.cases.applying.apply(plan.id, actor=OPERATOR)
@@ -86,7 +86,7 @@ def test_one_regions_alias_moved_meanwhile_refuses_the_plan_in_every_region(w):
 
 
 def test_a_named_version_is_found_in_each_region_by_its_code(w):
-    plan = w.cases.planning.plan_hotfix("trivia", actor=OPERATOR, version="2")
+    plan = w.cases.planning.plan("hotfix", "trivia", actor=OPERATOR, version="2")
     assert [(m.region, m.to_version) for m in plan.regions] == [("EU", "3"), ("FE", "2")]
     w.cases.applying.apply(plan.id, actor=OPERATOR)
     assert w.aliases("PROD1") == {"NA": "2", "EU": "3", "FE": "2"}
@@ -97,7 +97,7 @@ def test_a_version_a_region_lacks_is_refused_naming_the_region(w):
     w.lam.deploy(NA, "code-9")
     w.lam.publish_now(NA)  # v3 in NA only
     with pytest.raises(NotFound) as missing:
-        w.cases.planning.plan_hotfix("trivia", actor=OPERATOR, version="3")
+        w.cases.planning.plan("hotfix", "trivia", actor=OPERATOR, version="3")
     assert missing.value.message.startswith("EU: EU has no version with the code of v3")
     assert w.aliases("PROD1") == {"NA": "1", "EU": "2", "FE": "1"}
 
@@ -112,7 +112,7 @@ def test_a_version_a_region_lacks_is_refused_naming_the_region(w):
 )
 def test_a_region_failing_midway_is_reported_and_a_second_confirm_finishes_it(w, error, lost):
     w.deploy("code-3")
-    plan = w.cases.planning.plan_hotfix("trivia", actor=OPERATOR, reason="crash")
+    plan = w.cases.planning.plan("hotfix", "trivia", actor=OPERATOR, reason="crash")
     w.lam.fail_update(EU, error, lost=lost)
     with pytest.raises(PartlyApplied) as partly:
         w.cases.applying.apply(plan.id, actor=OPERATOR)
@@ -141,13 +141,13 @@ def test_a_region_failing_midway_is_reported_and_a_second_confirm_finishes_it(w,
 
 def test_a_region_changed_by_someone_else_midway_needs_a_new_plan_for_it_only(w):
     w.deploy("code-3")
-    plan = w.cases.planning.plan_hotfix("trivia", actor=OPERATOR)
+    plan = w.cases.planning.plan("hotfix", "trivia", actor=OPERATOR)
     w.lam.fail_update(EU, StalePlan("PreconditionFailedException: revision id mismatch"))
     with pytest.raises(StalePlan) as stale:
         w.cases.applying.apply(plan.id, actor=OPERATOR)
     assert "Moved: NA v1 → v3, FE v1 → v3" in stale.value.message
     assert "the new plan moves only the regions still behind (EU)" in stale.value.hint
-    again = w.cases.planning.plan_hotfix("trivia", actor=OPERATOR)
+    again = w.cases.planning.plan("hotfix", "trivia", actor=OPERATOR)
     assert not again.noop and again.to_version == "3" and again.from_version == "3"
     assert [(m.region, m.noop) for m in again.regions] == [("EU", False), ("FE", True)]
     w.cases.applying.apply(again.id, actor=OPERATOR)
@@ -157,7 +157,7 @@ def test_a_region_changed_by_someone_else_midway_needs_a_new_plan_for_it_only(w)
 
 def test_certify_promote_and_rollback_move_every_region_together(w):
     w.deploy("code-3")
-    certify = w.cases.planning.plan_certify("trivia", actor=OPERATOR, reason="new model")
+    certify = w.cases.planning.plan("certify", "trivia", actor=OPERATOR, reason="new model")
     w.cases.applying.apply(certify.id, actor=OPERATOR)
     assert w.aliases("PROD2") == {"NA": "3", "EU": "4", "FE": "3"}
     assert w.aliases("PROD1") == {"NA": "1", "EU": "2", "FE": "1"}
@@ -165,7 +165,7 @@ def test_certify_promote_and_rollback_move_every_region_together(w):
     tags = {f: w.lam.functions[f].tags.get("skillbot:live-alias") for f in (NA, EU, FE)}
     assert tags == {NA: "PROD2", EU: "PROD2", FE: "PROD2"}
     assert "PROD2 v3 (NA), EU v2 → v4, FE v1 → v3" in promoted.headline()
-    rollback = w.cases.planning.plan_rollback("trivia", actor=OPERATOR, version="2")
+    rollback = w.cases.planning.plan("rollback", "trivia", actor=OPERATOR, version="2")
     w.cases.applying.apply(rollback.id, actor=OPERATOR)
     assert w.aliases("PROD2") == {"NA": "2", "EU": "3", "FE": "2"}
     assert w.codes("PROD2") == {sha("code-2")}
@@ -194,7 +194,7 @@ def test_doctor_reports_a_region_recording_another_live_alias_and_fix_aligns_it(
 
 def test_recovery_finishes_a_regional_plan_a_crash_cut_short(w):
     w.deploy("code-3")
-    plan = w.cases.planning.plan_hotfix("trivia", actor=OPERATOR)
+    plan = w.cases.planning.plan("hotfix", "trivia", actor=OPERATOR)
     w.lam.fail_update(EU, Unavailable("no answer"))
     with pytest.raises(PartlyApplied):
         w.cases.applying.apply(plan.id, actor=OPERATOR)
@@ -209,7 +209,7 @@ def test_recovery_finishes_a_regional_plan_a_crash_cut_short(w):
 
 def test_recovery_leaves_a_regional_plan_no_region_of_which_moved_to_be_confirmed(w):
     w.deploy("code-3")
-    plan = w.cases.planning.plan_hotfix("trivia", actor=OPERATOR)
+    plan = w.cases.planning.plan("hotfix", "trivia", actor=OPERATOR)
     assert w.services.runtime.store.claim_plan(plan.id)  # died before any AWS change
     report = w.services.runtime.recovery.run()
     assert report.interrupted == [plan.summary()]

@@ -74,12 +74,12 @@ OPS = ["hotfix-latest", "hotfix-v2", "rollback-v1", "certify"]
 def plan(world, op, actor):
     svc = world.cases.planning
     if op == "hotfix-latest":
-        return svc.plan_hotfix("trivia", actor=actor)
+        return svc.plan("hotfix", "trivia", actor=actor)
     if op == "hotfix-v2":
-        return svc.plan_hotfix("trivia", actor=actor, version="2")
+        return svc.plan("hotfix", "trivia", actor=actor, version="2")
     if op == "rollback-v1":
-        return svc.plan_rollback("trivia", actor=actor, version="1")
-    return svc.plan_certify("trivia", actor=actor)
+        return svc.plan("rollback", "trivia", actor=actor, version="1")
+    return svc.plan("certify", "trivia", actor=actor)
 
 
 orders = [

@@ -25,7 +25,7 @@ def crash_after_aws(world, plan):
 def test_a_plan_whose_change_reached_aws_is_completed_and_announced_once(env):
     world, services, notifier = env
     world.lam.deploy("trivia-skill", "code-3")
-    plan = world.cases.planning.plan_hotfix("trivia", actor=OPERATOR, reason="crash")
+    plan = world.cases.planning.plan("hotfix", "trivia", actor=OPERATOR, reason="crash")
     crash_after_aws(world, plan)
     report = services.runtime.recovery.run()
     assert report.completed == [plan.summary()]
@@ -40,7 +40,7 @@ def test_a_plan_whose_change_reached_aws_is_completed_and_announced_once(env):
 def test_a_certify_cut_short_records_the_certification_and_posts_its_message(env):
     world, services, notifier = env
     world.lam.deploy("trivia-skill", "code-3")
-    plan = world.cases.planning.plan_certify("trivia", actor=OPERATOR, reason="quiz")
+    plan = world.cases.planning.plan("certify", "trivia", actor=OPERATOR, reason="quiz")
     crash_after_aws(world, plan)
     services.runtime.recovery.run()
     cert = world.store.pending_certification("trivia")
@@ -52,7 +52,7 @@ def test_a_certify_cut_short_records_the_certification_and_posts_its_message(env
 
 def test_a_plan_that_never_reached_aws_is_released_and_can_be_confirmed_again(env):
     world, services, notifier = env
-    plan = world.cases.planning.plan_rollback("trivia", actor=OPERATOR, version="2")
+    plan = world.cases.planning.plan("rollback", "trivia", actor=OPERATOR, version="2")
     world.store.claim_plan(plan.id)  # claimed, then the process died before AWS
     report = services.runtime.recovery.run()
     assert report.interrupted == [plan.summary()]
@@ -64,7 +64,7 @@ def test_a_plan_that_never_reached_aws_is_released_and_can_be_confirmed_again(en
 
 def test_a_live_owner_is_left_alone(env):
     world, services, _ = env
-    plan = world.cases.planning.plan_rollback("trivia", actor=OPERATOR, version="2")
+    plan = world.cases.planning.plan("rollback", "trivia", actor=OPERATOR, version="2")
     world.store.claim_plan(plan.id)
     with world.store.skill_lock("trivia", timeout=1):  # the owner is still applying
         assert not services.runtime.recovery.run()
@@ -75,7 +75,7 @@ def test_a_promotion_cut_short_after_the_tag_is_completed(env):
     world, services, notifier = env
     world.lam.deploy("trivia-skill", "code-3")
     change = world.cases.applying.apply(
-        world.cases.planning.plan_certify("trivia", actor=OPERATOR).id, actor=OPERATOR
+        world.cases.planning.plan("certify", "trivia", actor=OPERATOR).id, actor=OPERATOR
     )
     services.runtime.announcer.change_applied(change)
     # what promote leaves when killed right after the tag: its trace, and the tag
@@ -90,7 +90,9 @@ def test_a_promotion_cut_short_after_the_tag_is_completed(env):
 
 def test_an_unannounced_change_is_announced_after_the_grace_period(env):
     world, services, notifier = env
-    plan = world.cases.planning.plan_rollback("trivia", actor=OPERATOR, version="2", reason="slow")
+    plan = world.cases.planning.plan(
+        "rollback", "trivia", actor=OPERATOR, version="2", reason="slow"
+    )
     world.cases.applying.apply_only(plan.id, actor=OPERATOR)  # then kill -9 before announcing
     assert not services.runtime.recovery.run(), "too recent: its owner may still announce it"
     world.clock.advance(minutes=1)
@@ -102,7 +104,7 @@ def test_an_unannounced_change_is_announced_after_the_grace_period(env):
 
 def test_an_announced_change_is_not_announced_again(env):
     world, services, notifier = env
-    plan = world.cases.planning.plan_rollback("trivia", actor=OPERATOR, version="2")
+    plan = world.cases.planning.plan("rollback", "trivia", actor=OPERATOR, version="2")
     services.runtime.announcer.change_applied(world.cases.applying.apply(plan.id, actor=OPERATOR))
     world.clock.advance(minutes=5)
     assert not services.runtime.recovery.run()
@@ -113,7 +115,7 @@ def test_a_promotion_that_died_before_the_tag_only_loses_its_trace(env):
     world, services, _notifier = env
     world.lam.deploy("trivia-skill", "code-3")
     change = world.cases.applying.apply(
-        world.cases.planning.plan_certify("trivia", actor=OPERATOR).id, actor=OPERATOR
+        world.cases.planning.plan("certify", "trivia", actor=OPERATOR).id, actor=OPERATOR
     )
     world.store.mark_promoting(change.certification.id, world.clock())  # then kill -9
     assert not services.runtime.recovery.run().promotions
@@ -125,7 +127,7 @@ def test_a_promotion_that_died_before_the_tag_only_loses_its_trace(env):
 def test_a_certification_message_lost_in_a_crash_is_posted_once(env):
     world, services, notifier = env
     world.lam.deploy("trivia-skill", "code-3")
-    plan = world.cases.planning.plan_certify("trivia", actor=OPERATOR)
+    plan = world.cases.planning.plan("certify", "trivia", actor=OPERATOR)
     world.cases.applying.apply_only(plan.id, actor=OPERATOR)  # then kill -9 before posting
     assert not services.runtime.recovery.run().messages, "too recent: its owner may still post it"
     world.clock.advance(minutes=1)

@@ -62,7 +62,7 @@ def test_the_plan_lists_each_regions_versions_with_its_own_references_and_totals
 
 def test_the_pending_candidates_version_is_kept_in_each_region_by_its_code(w):
     w.deploy("code-7")
-    certify = w.cases.planning.plan_certify("trivia", actor=OPERATOR, reason="new model")
+    certify = w.cases.planning.plan("certify", "trivia", actor=OPERATOR, reason="new model")
     w.cases.applying.apply(certify.id, actor=OPERATOR)
     assert w.aliases("PROD2") == {"NA": "7", "EU": "8", "FE": "7"}
     # EU's candidate alias is moved by hand; its version with the certification's code stays

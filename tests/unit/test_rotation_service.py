@@ -26,7 +26,7 @@ def outcomes(w, op=None):
 
 def test_hotfix_publishes_latest_and_moves_only_the_live_alias(w):
     w.lam.deploy("trivia-skill", "code-3")
-    plan = w.cases.planning.plan_hotfix("trivia", actor=OPERATOR, reason="crash")
+    plan = w.cases.planning.plan("hotfix", "trivia", actor=OPERATOR, reason="crash")
     assert (plan.alias, plan.from_version, plan.to_version) == ("PROD1", "1", None)
     assert plan.code_sha256 == sha("code-3")
     assert w.alias("PROD1") == "1", "planning changes nothing"
@@ -38,7 +38,7 @@ def test_hotfix_publishes_latest_and_moves_only_the_live_alias(w):
 
 def test_a_hotfix_confirm_is_two_aws_round_trips(w):
     w.lam.deploy("trivia-skill", "code-3")
-    plan = w.cases.planning.plan_hotfix("trivia", actor=OPERATOR)
+    plan = w.cases.planning.plan("hotfix", "trivia", actor=OPERATOR)
     w.lam.calls.clear()
     w.cases.applying.apply(plan.id, actor=OPERATOR)
     # the guarded publish and the alias read side by side, then the guarded alias move
@@ -49,7 +49,7 @@ def test_a_hotfix_confirm_is_two_aws_round_trips(w):
 
 
 def test_hotfix_to_a_named_version(w):
-    plan = w.cases.planning.plan_hotfix("trivia", actor=OPERATOR, version="v2")
+    plan = w.cases.planning.plan("hotfix", "trivia", actor=OPERATOR, version="v2")
     assert plan.to_version == "2"
     w.cases.applying.apply(plan.id, actor=OPERATOR)
     assert w.alias("PROD1") == "2"
@@ -57,7 +57,7 @@ def test_hotfix_to_a_named_version(w):
 
 def test_hotfix_is_a_noop_when_live_already_runs_latest(w):
     w.lam.deploy("trivia-skill", "code-1")
-    plan = w.cases.planning.plan_hotfix("trivia", actor=OPERATOR)
+    plan = w.cases.planning.plan("hotfix", "trivia", actor=OPERATOR)
     assert plan.noop and plan.to_version == "1"
     change = w.cases.applying.apply(plan.id, actor=OPERATOR)
     assert change.noop and w.alias("PROD1") == "1"
@@ -66,24 +66,24 @@ def test_hotfix_is_a_noop_when_live_already_runs_latest(w):
 
 def test_hotfix_never_points_live_at_latest(w):
     with pytest.raises(Refused, match="published version"):
-        w.cases.planning.plan_hotfix("trivia", actor=OPERATOR, version="$LATEST")
+        w.cases.planning.plan("hotfix", "trivia", actor=OPERATOR, version="$LATEST")
 
 
 def test_unknown_version_names_the_versions_that_exist(w):
     with pytest.raises(NotFound) as err:
-        w.cases.planning.plan_hotfix("trivia", actor=OPERATOR, version="42")
+        w.cases.planning.plan("hotfix", "trivia", actor=OPERATOR, version="42")
     assert "2, 1" in err.value.hint
 
 
 def test_unknown_skill_names_the_known_ones(w):
     with pytest.raises(NotFound, match="no skill called 'quiz'") as err:
-        w.cases.planning.plan_hotfix("quiz", actor=OPERATOR)
+        w.cases.planning.plan("hotfix", "quiz", actor=OPERATOR)
     assert "trivia" in err.value.hint
 
 
 def certify_v3(w):
     w.lam.deploy("trivia-skill", "code-3")
-    plan = w.cases.planning.plan_certify("trivia", actor=OPERATOR, reason="new intents")
+    plan = w.cases.planning.plan("certify", "trivia", actor=OPERATOR, reason="new intents")
     return w.cases.applying.apply(plan.id, actor=OPERATOR)
 
 
@@ -99,17 +99,17 @@ def test_hotfix_with_the_candidates_code_is_refused_and_changes_nothing(w):
     certify_v3(w)  # $LATEST holds the candidate's code now
     before = dict(w.lam.functions["trivia-skill"].aliases)
     with pytest.raises(Refused, match="uncertified skill model"):
-        w.cases.planning.plan_hotfix("trivia", actor=OPERATOR)
+        w.cases.planning.plan("hotfix", "trivia", actor=OPERATOR)
     with pytest.raises(Refused):
-        w.cases.planning.plan_hotfix("trivia", actor=OPERATOR, version="3")
+        w.cases.planning.plan("hotfix", "trivia", actor=OPERATOR, version="3")
     assert w.lam.functions["trivia-skill"].aliases == before
     assert outcomes(w, "hotfix") == [("hotfix", Outcome.REFUSED)] * 2
 
 
 def test_the_candidate_guard_is_checked_again_at_confirm(w):
     w.lam.deploy("trivia-skill", "code-3")
-    hotfix = w.cases.planning.plan_hotfix("trivia", actor=OPERATOR)  # before any certification
-    certify = w.cases.planning.plan_certify("trivia", actor=OPERATOR, version="2")
+    hotfix = w.cases.planning.plan("hotfix", "trivia", actor=OPERATOR)  # before any certification
+    certify = w.cases.planning.plan("certify", "trivia", actor=OPERATOR, version="2")
     w.cases.applying.apply(certify.id, actor=OPERATOR)
     w.lam.deploy("trivia-skill", "code-2")
     with pytest.raises(StalePlan):
@@ -120,7 +120,7 @@ def test_the_candidate_guard_is_checked_again_at_confirm(w):
 def test_second_certification_is_refused_while_one_is_pending(w):
     certify_v3(w)
     with pytest.raises(Refused, match="already has a pending certification"):
-        w.cases.planning.plan_certify("trivia", actor=OPERATOR)
+        w.cases.planning.plan("certify", "trivia", actor=OPERATOR)
 
 
 def test_promote_swaps_roles_without_moving_an_alias_and_is_idempotent(w):
@@ -163,7 +163,7 @@ def test_promote_after_a_crash_between_tag_and_record_completes_the_record(w):
 def test_a_plan_made_before_a_promotion_is_stale_after_it(w):
     certify_v3(w)
     w.lam.deploy("trivia-skill", "code-4")
-    hotfix = w.cases.planning.plan_hotfix("trivia", actor=OPERATOR)  # for PROD1, live now
+    hotfix = w.cases.planning.plan("hotfix", "trivia", actor=OPERATOR)  # for PROD1, live now
     w.cases.promotion.promote("trivia", actor=APPROVER)
     with pytest.raises(StalePlan, match="roles rotated"):
         w.cases.applying.apply(hotfix.id, actor=OPERATOR)
@@ -173,9 +173,9 @@ def test_a_plan_made_before_a_promotion_is_stale_after_it(w):
 def test_rollback_returns_live_to_its_previous_version(w):
     w.lam.deploy("trivia-skill", "code-3")
     w.cases.applying.apply(
-        w.cases.planning.plan_hotfix("trivia", actor=OPERATOR).id, actor=OPERATOR
+        w.cases.planning.plan("hotfix", "trivia", actor=OPERATOR).id, actor=OPERATOR
     )
-    plan = w.cases.planning.plan_rollback("trivia", actor=OPERATOR, reason="v3 is slow")
+    plan = w.cases.planning.plan("rollback", "trivia", actor=OPERATOR, reason="v3 is slow")
     assert (plan.from_version, plan.to_version) == ("3", "1")
     w.cases.applying.apply(plan.id, actor=OPERATOR)
     assert w.alias("PROD1") == "1"
@@ -183,23 +183,23 @@ def test_rollback_returns_live_to_its_previous_version(w):
 
 def test_rollback_without_history_asks_for_a_version(w):
     with pytest.raises(Refused, match="No earlier version") as err:
-        w.cases.planning.plan_rollback("trivia", actor=OPERATOR)
+        w.cases.planning.plan("rollback", "trivia", actor=OPERATOR)
     assert "rollback trivia VERSION" in err.value.hint
 
 
 def test_cancel_ends_the_pending_certification(w):
     certify_v3(w)
-    plan = w.cases.planning.plan_cancel("trivia", actor=OPERATOR, reason="model bug")
+    plan = w.cases.planning.plan("cancel", "trivia", actor=OPERATOR, reason="model bug")
     change = w.cases.applying.apply(plan.id, actor=OPERATOR)
     assert change.certification.state is CertificationState.CANCELLED
     assert w.store.pending_certification("trivia") is None
     with pytest.raises(Refused, match="no pending certification"):
-        w.cases.planning.plan_cancel("trivia", actor=OPERATOR)
+        w.cases.planning.plan("cancel", "trivia", actor=OPERATOR)
 
 
 def test_a_plan_applies_once_even_when_confirmed_twice(w):
     w.lam.deploy("trivia-skill", "code-3")
-    plan = w.cases.planning.plan_hotfix("trivia", actor=OPERATOR)
+    plan = w.cases.planning.plan("hotfix", "trivia", actor=OPERATOR)
     w.cases.applying.apply(plan.id, actor=OPERATOR)
     with pytest.raises(Refused, match="already handled"):
         w.cases.applying.apply(plan.id, actor=OPERATOR)
@@ -208,7 +208,7 @@ def test_a_plan_applies_once_even_when_confirmed_twice(w):
 
 def test_a_stale_plan_is_refused_with_the_reason(w):
     w.lam.deploy("trivia-skill", "code-3")
-    plan = w.cases.planning.plan_hotfix("trivia", actor=OPERATOR)
+    plan = w.cases.planning.plan("hotfix", "trivia", actor=OPERATOR)
     w.lam.point("trivia-skill", "PROD1", "2")  # moved elsewhere meanwhile
     with pytest.raises(StalePlan, match="PROD1 moved from v1 to v2"):
         w.cases.applying.apply(plan.id, actor=OPERATOR)
@@ -220,7 +220,7 @@ def test_a_stale_plan_is_refused_with_the_reason(w):
 
 def test_new_code_since_the_plan_is_refused_before_publishing(w):
     w.lam.deploy("trivia-skill", "code-3")
-    plan = w.cases.planning.plan_hotfix("trivia", actor=OPERATOR)
+    plan = w.cases.planning.plan("hotfix", "trivia", actor=OPERATOR)
     w.lam.deploy("trivia-skill", "code-4")
     with pytest.raises(StalePlan, match=r"code in \$LATEST changed"):
         w.cases.applying.apply(plan.id, actor=OPERATOR)
@@ -229,9 +229,9 @@ def test_new_code_since_the_plan_is_refused_before_publishing(w):
 
 def test_strangers_can_neither_plan_nor_confirm(w):
     with pytest.raises(NotAuthorized, match="Only operators") as err:
-        w.cases.planning.plan_hotfix("trivia", actor=STRANGER)
+        w.cases.planning.plan("hotfix", "trivia", actor=STRANGER)
     assert "<@U0ALICE>" in err.value.hint
-    plan = w.cases.planning.plan_rollback("trivia", actor=OPERATOR, version="2")
+    plan = w.cases.planning.plan("rollback", "trivia", actor=OPERATOR, version="2")
     with pytest.raises(NotAuthorized):
         w.cases.applying.apply(plan.id, actor=STRANGER)
     assert w.alias("PROD1") == "1"
@@ -243,7 +243,7 @@ def test_strangers_can_neither_plan_nor_confirm(w):
 
 def test_a_transient_failure_leaves_the_plan_confirmable(w, monkeypatch):
     w.lam.deploy("trivia-skill", "code-3")
-    plan = w.cases.planning.plan_hotfix("trivia", actor=OPERATOR)
+    plan = w.cases.planning.plan("hotfix", "trivia", actor=OPERATOR)
     real = w.lam.update_alias
 
     def throttled(*a, **k):

@@ -22,7 +22,7 @@ def w():
 
 def hotfix(w, reason="crash"):
     w.lam.deploy("trivia-skill", "code-3")
-    plan = w.cases.planning.plan_hotfix("trivia", actor=OPERATOR, reason=reason)
+    plan = w.cases.planning.plan("hotfix", "trivia", actor=OPERATOR, reason=reason)
     return w.cases.applying.apply(plan.id, actor=OPERATOR)
 
 
@@ -72,7 +72,7 @@ def test_a_post_whose_outcome_is_unknown_is_never_repeated(w):
 def test_a_refused_certification_message_is_shown_in_status_and_posted_later(w):
     w.lam.deploy("trivia-skill", "code-3")
     w.notifier.refuse(NOT_IN_CHANNEL)
-    plan = w.cases.planning.plan_certify("trivia", actor=OPERATOR, reason="quiz")
+    plan = w.cases.planning.plan("certify", "trivia", actor=OPERATOR, reason="quiz")
     change = w.cases.applying.apply(plan.id, actor=OPERATOR)
     text, _ = plans.result_message(change)
     assert "certification message" in text and "/skill promote trivia" in text
