@@ -1,7 +1,7 @@
 """A plan's moves, one per placement (AWS region) of the skill: planned side by side, and
 applied in one loop — guard every move, publish every, move every, record each::
 
-    plan = moves.plan_placements(skill, plan, from_latest=True)  # refuses regions out of sync
+    plan = moves.plan(skill, plan, target=None)  # new code; refuses regions out of sync
     change = moves.apply(skill, plan, actor="U0ALICE", resumed=False, alias_change=...)
 
 Applying reads every placement's alias while publishing in every placement (all at once),
@@ -76,74 +76,68 @@ class Moves:
         self.pool = pool
 
     # -- planning ------------------------------------------------------------------------
-    def plan_placements(self, skill: Skill, plan: Plan, *, from_latest: bool) -> Plan:
-        """``plan`` (its first placement's move) with every other placement's move;
-        refuses before anything moves when their code differs or a version is missing."""
-        others = skill.placements[1:]
-        if not others or plan.operation is Operation.CANCEL:
-            return plan
-        first = plan.moves[0]
+    def plan(self, skill: Skill, plan: Plan, target: Version | None) -> Plan:
+        """``plan`` with one move per placement, read side by side: to the version with
+        ``target``'s code, or (no ``target``) to new code from each ``$LATEST``, which must
+        be the same everywhere. Refuses before anything moves when a placement's code
+        differs or its version is missing."""
+        first = skill.placements[0]
         moves = each(
             self.pool,
-            lambda p: self._move_in(skill, plan, p.region, p.function, from_latest),
-            others,
-            lambda p: p.region,
+            lambda p: self._move_in(skill, plan, p.region, p.function, target),
+            skill.placements,
+            lambda p: "" if p is first else p.region,
         )
-        if from_latest:
+        if target is None and len(moves) > 1:
             codes = [(m.region, m.code_sha256 or "", m.code_last_modified or "") for m in moves]
-            first_code = (first.region, first.code_sha256 or "", first.code_last_modified or "")
-            regions.check_same_code(
-                skill.name, plan.run, [first_code, *codes], now=self.ctx.clock()
-            )
-        noop = plan.noop and all(m.noop for m in moves)
-        return plan.with_(moves=(first, *moves), noop=noop)
+            regions.check_same_code(skill.name, plan.run, codes, now=self.ctx.clock())
+        return plan.with_(moves=tuple(moves), noop=all(m.noop for m in moves))
 
     def _move_in(
-        self, skill: Skill, plan: Plan, region: str, function: str, from_latest: bool
+        self, skill: Skill, plan: Plan, region: str, function: str, target: Version | None
     ) -> Move:
         lam = self.ctx.lambda_
-        assert plan.alias is not None and plan.code_sha256 is not None
-        try:
-            current = rotation.require_alias(
-                lam.get_alias(function, plan.alias), skill, plan.alias, function
+        assert plan.alias is not None
+        current = rotation.require_alias(
+            lam.get_alias(function, plan.alias), skill, plan.alias, function
+        )
+        if target is None:
+            latest = lam.get_latest(function)
+            sha, modified, to = latest.code_sha256, latest.last_modified, None
+            serving = (
+                lam.get_version(function, current.version) if current.version.isdigit() else None
             )
-            if from_latest:
-                latest = lam.get_latest(function)
-                sha, modified, target = latest.code_sha256, latest.last_modified, None
-                serving = (
-                    lam.get_version(function, current.version)
-                    if current.version.isdigit()
-                    else None
-                )
-                noop = (
-                    serving is not None and serving.code_sha256 == sha and not current.routing
-                ) and plan.operation is not Operation.CERTIFY
-                if noop:
-                    target = current.version
-            else:
-                sha, modified = plan.code_sha256, plan.code_last_modified or ""
-                target = self._version_with_code(skill, region, function, plan)
-                noop = target == current.version and not current.routing
-        except SkillbotError as err:
-            raise in_region(err, region) from err
+            if serving is not None and serving.code_sha256 == sha and not current.routing:
+                to = current.version
+        else:
+            sha, modified = target.code_sha256, target.last_modified
+            to = self._version_with_code(skill, region, function, target)
+        noop = to == current.version and not current.routing
         return Move(
-            region, function, current.version, target, sha, current.revision_id, modified, noop
+            region,
+            function,
+            current.version,
+            to if plan.operation is not Operation.CERTIFY or target is not None else None,
+            sha,
+            current.revision_id,
+            modified,
+            noop and plan.operation is not Operation.CERTIFY,
         )
 
-    def _version_with_code(self, skill: Skill, region: str, function: str, plan: Plan) -> str:
-        """The placement's version with the code of the plan's (named) version: the same
-        number when it holds that code, else the newest version that does."""
-        assert plan.to_version is not None and plan.code_sha256 is not None
+    def _version_with_code(self, skill: Skill, region: str, function: str, target: Version) -> str:
+        """The placement's version with ``target``'s code: the same number when it holds
+        that code, else the newest version that does."""
         lam = self.ctx.lambda_
-        same = lam.get_version(function, plan.to_version)
-        if same is not None and same.code_sha256 == plan.code_sha256:
+        same = target if function == skill.placements[0].function else None
+        same = same or lam.get_version(function, target.number)
+        if same is not None and same.code_sha256 == target.code_sha256:
             return same.number
         found = regions.version_with_code(
-            [(v.number, v.code_sha256) for v in lam.list_versions(function)], plan.code_sha256
+            [(v.number, v.code_sha256) for v in lam.list_versions(function)], target.code_sha256
         )
         if found is None:
             raise regions.missing_version(
-                skill.name, region, version_label(plan.to_version), plan.code_sha256
+                skill.name, region, version_label(target.number), target.code_sha256
             )
         return found
 

@@ -179,10 +179,10 @@ class Planning:
         if op is Operation.CERTIFY:
             rotation.check_no_pending(pending, skill.name)
         first = skill.placements[0]
-        current = rotation.require_alias(
-            ctx.lambda_.get_alias(first.function, alias), skill, alias, first.function
-        )
         if op is Operation.ROLLBACK and version is None:
+            current = rotation.require_alias(
+                ctx.lambda_.get_alias(first.function, alias), skill, alias, first.function
+            )
             version = rotation.previous_version(
                 current.version, ctx.store.alias_moves(skill.name, alias)
             )
@@ -195,7 +195,7 @@ class Planning:
                         f"; recent versions: {ctx.recent_versions(skill)}.",
                     ),
                 )
-        from_latest = version is None
+        target = None
         if version is not None:
             version = version.lstrip("vV")
             rotation.check_published(version, alias)
@@ -205,38 +205,12 @@ class Planning:
                     f"{first.function} has no version {version}.",
                     hint="Recent versions: " + ctx.recent_versions(skill) + ".",
                 )
-            sha, modified, to_version = target.code_sha256, target.last_modified, target.number
-            label = version_label(version)
-        else:
-            latest = ctx.lambda_.get_latest(first.function)
-            sha, modified, to_version = latest.code_sha256, latest.last_modified, None
-            label = "the code in $LATEST"
+        plan = Plan(alias=alias, last_promotion=ctx.last_promotion(skill), **base)  # type: ignore[arg-type]
+        plan = self.moves.plan(skill, plan, target)
         if op is not Operation.CERTIFY:
-            rotation.check_not_candidate_code(sha, label, pending)
-        noop = to_version == current.version and not current.routing
-        if to_version is None and op is not Operation.CERTIFY:
-            on_alias = ctx.lambda_.get_version(first.function, current.version)
-            noop = on_alias is not None and on_alias.code_sha256 == sha and not current.routing
-            if noop:
-                to_version = current.version
-        move = Move(
-            first.region,
-            first.function,
-            current.version,
-            to_version,
-            sha,
-            current.revision_id,
-            modified,
-            noop=noop and op is not Operation.CERTIFY,
-        )
-        plan = Plan(
-            alias=alias,
-            moves=(move,),
-            noop=move.noop,
-            last_promotion=ctx.last_promotion(skill),
-            **base,  # type: ignore[arg-type]
-        )
-        return self.moves.plan_placements(skill, plan, from_latest=from_latest)
+            label = version_label(version) if version else "the code in $LATEST"
+            rotation.check_not_candidate_code(plan.code_sha256 or "", label, pending)
+        return plan
 
     def doctor(self, name: str, *, actor: str) -> DoctorReport:
         """Check the skill's setup at every placement; every finding with a fix gets a
