@@ -291,13 +291,3 @@ class Applying:
         return self.moves.apply(
             skill, plan, plan.requested_by, resumed=True, alias_change=self._alias_change
         )
-
-    def record_recovered(self, change: Change) -> Change:
-        return self.ctx.record_change(change, change.plan.requested_by, finish_plan=True)
-
-    def record_interruption(self, plan: Plan) -> None:
-        self.ctx.audit_plan(
-            plan,
-            Outcome.FAILED,
-            "interrupted by a restart before AWS changed; confirm the plan again",
-        )

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from bot.domain.canary import Canary
 from bot.domain.errors import NotFound, Refused, SkillbotError
 from bot.domain.model import (
     Change,
@@ -57,9 +56,8 @@ class Pruning:
         default = function == skill.placements[0].function
         pending = ctx.store.pending_certification(skill.name)
         canary = ctx.active_canary(skill)
-        in_use: list[str] = []
-        if canary is not None:
-            in_use = canary_versions(canary, skill, function)
+        # a running canary's versions in the first function (the regions' are on their aliases)
+        in_use = [canary.old_version, canary.new_version] if canary and default else []
         return references(
             ctx.lambda_.list_aliases(function),
             versions,
@@ -185,10 +183,3 @@ class Pruning:
         if gone:
             notes.append("Already deleted: " + ", ".join(gone) + ".")
         return tuple(deleted), freed, notes
-
-
-def canary_versions(canary: Canary, skill: Skill, function: str) -> list[str]:
-    """The versions a running canary uses in ``function``."""
-    if function == skill.placements[0].function:
-        return [canary.old_version, canary.new_version]
-    return []

@@ -117,10 +117,14 @@ class Recovery:
                 change = cancel_change(self.applying.ctx, skill, plan, cert)
         if change is None:
             self.store.finish_plan(plan.id, "interrupted")
-            self.applying.record_interruption(plan)
+            self.ctx.audit_plan(
+                plan,
+                Outcome.FAILED,
+                "interrupted by a restart before AWS changed; confirm the plan again",
+            )
             report.interrupted.append(plan.summary())
             return
-        recorded = self.applying.record_recovered(change)
+        recorded = self.ctx.record_change(change, plan.requested_by, finish_plan=True)
         report.completed.append(plan.summary())
         if plan.operation is Operation.CANARY:
             self.applying.finish(recorded)  # the canary message, not an announcement

@@ -144,12 +144,12 @@ def changed_meanwhile(canary: Canary, regions: Iterable[str], left: Sequence[str
             f"{', '.join(regions)} changed since the plan was shown.",
             kept,
         ),
-        hint=words("Nothing runs. Run ", canary_run(canary), " again for a new plan."),
+        hint=words(
+            "Nothing runs. Run ",
+            Run("hotfix", canary.skill, f"--canary {canary.weight:.0%}"),
+            " again for a new plan.",
+        ),
     )
-
-
-def canary_run(canary: Canary) -> Run:
-    return Run("hotfix", canary.skill, f"--canary {canary.weight:.0%}")
 
 
 def end_everywhere(
