@@ -1,33 +1,41 @@
-"""What Alexa must call for each alias of a skill, and the rules over what it calls.
+"""What Alexa must call for each alias of a skill, what a stage calls instead, and the
+rules over both.
 
-One rule decides the endpoint of alias A of skill S (:func:`alias_endpoint`): the HTTPS
-URL the skills file declares for A (the API Gateway variant), else A's alias-qualified
-Lambda ARN. Plans, messages, the status view, re-pointing the development stage, the
-publication guard and the drift check all ask it. The rest reads and edits stage
+One rule decides the endpoint of alias A at each placement of skill S
+(:func:`placement_endpoint`): the HTTPS URL the skills file declares for A there (the API
+Gateway variant), else the placement's alias-qualified Lambda ARN; the first placement's
+is the default endpoint's (:func:`stage_target`). Plans, messages, the status view,
+re-pointing the development stage, the publication guard and the drift check all ask it.
+A stage is compared place by place, the default endpoint then each region, each with what
+*that place* must call (a region with its own function: that function's alias; any other
+region: the default's): doctor's live-stage drift check, and the words of the publication
+guard and of the check after publishing, are built here. The rest reads and edits stage
 manifests (plain JSON values) and API Gateway routes, without any I/O::
 
     >>> from bot.domain.model import Placement, Skill
     >>> s = Skill("t", (Placement("NA", "f"),), "amzn1.ask.skill.1", ("PROD1", "PROD2"),
     ...           "PROD1", "C1")
-    >>> alias_endpoint(s, "PROD2", "arn:aws:lambda:eu-west-1:1:function:f:PROD2").uri
-    'arn:aws:lambda:eu-west-1:1:function:f:PROD2'
+    >>> stage_target(s, "PROD2", lambda function, alias: f"arn:{function}:{alias}").uri
+    'arn:f:PROD2'
 """
 
 from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 from bot.domain.alexa import SkillEndpoints
-from bot.domain.model import Skill
+from bot.domain.model import Placement, Roles, Skill
+from bot.domain.rotation import Finding
 from bot.domain.text import escape
+from bot.domain.words import Run, Words, words
 
-#: SMAPI's values of ``endpoint.sslCertificateType`` for an HTTPS endpoint
-SSL_CERTIFICATE_TYPES: tuple[str, ...] = ("Wildcard", "Trusted", "SelfSigned")
+#: where a person changes what a stage calls (the live stage: through certification)
+CONSOLE = "the Alexa developer console (Build → Endpoint)"
 
 _EXECUTE_API_HOST = re.compile(
     r"^(?P<api>[a-z0-9]+)\.execute-api\.(?P<region>[a-z]{2}(?:-[a-z]+)+-\d)\.amazonaws\.com$"
@@ -82,31 +90,38 @@ class StageTarget:
         return text
 
 
-def as_target(target: Endpoint | StageTarget) -> StageTarget:
-    return target if isinstance(target, StageTarget) else StageTarget(target)
+#: ``alias_arn(function, alias)``: the alias-qualified ARN of a function (read from AWS)
+AliasArn = Callable[[str, str], str]
 
 
-def alias_endpoint(skill: Skill, alias: str, alias_arn: str | None) -> Endpoint:
-    """The endpoint Alexa must call for ``alias`` of ``skill``.
+def placement_endpoint(
+    skill: Skill, placement: Placement, alias: str, alias_arn: AliasArn
+) -> Endpoint:
+    """The endpoint Alexa must call for ``alias`` of ``skill`` at ``placement``: its HTTPS
+    URL, else (only then is ``alias_arn`` asked) its function's alias-qualified ARN.
 
-    ``alias_arn`` (the alias-qualified function ARN) is only read when the skill declares
-    no HTTPS endpoints.
-
-    >>> from bot.domain.model import Placement, Skill
     >>> urls = (("PROD1", "https://a/p1"), ("PROD2", "https://a/p2"))
     >>> s = Skill("t", (Placement("NA", "f", urls),), "i", ("PROD1", "PROD2"), "PROD1", "C",
     ...           ssl_certificate_type="Wildcard")
-    >>> alias_endpoint(s, "PROD1", None)
+    >>> placement_endpoint(s, s.placements[0], "PROD1", lambda function, alias: "unasked")
     Endpoint(alias='PROD1', uri='https://a/p1', ssl_certificate_type='Wildcard')
     """
     if alias not in skill.aliases:
         raise ValueError(f"{alias!r} is not an alias of {skill.name}")
-    url = dict(skill.placements[0].endpoints).get(alias)
+    url = dict(placement.endpoints).get(alias)
     if url:
         return Endpoint(alias, url, skill.ssl_certificate_type or "Wildcard")
-    if not alias_arn:
-        raise ValueError(f"the ARN of {alias} is needed: {skill.name} declares no endpoints")
-    return Endpoint(alias, alias_arn)
+    return Endpoint(alias, alias_arn(placement.function, alias))
+
+
+def stage_target(skill: Skill, alias: str, alias_arn: AliasArn) -> StageTarget:
+    """What a stage must call for ``alias``: the first placement's endpoint as the default,
+    and each other placement's as its region's."""
+    first, *others = skill.placements
+    return StageTarget(
+        placement_endpoint(skill, first, alias, alias_arn),
+        tuple((p.region, placement_endpoint(skill, p, alias, alias_arn)) for p in others),
+    )
 
 
 def name_endpoint(uri: str, by_alias: Mapping[str, Endpoint], live_alias: str) -> str:
@@ -169,7 +184,7 @@ def _calls(endpoint_object: Mapping[str, Any], target: Endpoint) -> bool:
     return certificate == target.ssl_certificate_type if target.https else certificate is None
 
 
-def repointed(manifest: Mapping[str, Any], target: Endpoint | StageTarget) -> dict[str, Any] | None:
+def repointed(manifest: Mapping[str, Any], target: StageTarget) -> dict[str, Any] | None:
     """A copy of ``manifest`` whose default and regional endpoints all call ``target`` (a
     region with its own function: that function's, its endpoint added when the manifest
     has none); None when they already do. Nothing else in the manifest changes.
@@ -178,20 +193,19 @@ def repointed(manifest: Mapping[str, Any], target: Endpoint | StageTarget) -> di
 
     >>> m = {"apis": {"custom": {"endpoint": {"uri": "arn:p1"},
     ...      "regions": {"EU": {"endpoint": {"uri": "arn:p1"}}}}}, "privacyAndCompliance": {}}
-    >>> new = repointed(m, Endpoint("PROD2", "arn:p2"))
-    >>> manifest_endpoints(new).all_uris(), repointed(new, Endpoint("PROD2", "arn:p2"))
-    (['arn:p2'], None)
+    >>> new = repointed(m, StageTarget(Endpoint("PROD2", "arn:p2")))
+    >>> manifest_endpoints(new), repointed(new, StageTarget(Endpoint("PROD2", "arn:p2")))
+    (SkillEndpoints(default='arn:p2', regional={'EU': 'arn:p2'}), None)
     """
     if custom_api(manifest) is None:
         raise ValueError("the manifest has no custom API (apis.custom)")
     edited = copy.deepcopy(dict(manifest))
     custom = custom_api(edited)
     assert custom is not None
-    stage_target = as_target(target)
     objects = _endpoint_objects(custom)
     present = {place for place, _ in objects}
-    missing = [region for region, _ in stage_target.regional if region not in present]
-    if not missing and all(_calls(o, stage_target.for_place(place)) for place, o in objects):
+    missing = [region for region, _ in target.regional if region not in present]
+    if not missing and all(_calls(o, target.for_place(place)) for place, o in objects):
         return None
     # a region with its own function but no endpoint of its own would send that
     # marketplace's customers to the default endpoint: it gets its own
@@ -203,7 +217,7 @@ def repointed(manifest: Mapping[str, Any], target: Endpoint | StageTarget) -> di
         settings = regions.setdefault(region, {})
         objects.append((region, settings.setdefault("endpoint", {})))
     for place, endpoint_object in objects:
-        own = stage_target.for_place(place)
+        own = target.for_place(place)
         endpoint_object["uri"] = own.uri
         if own.https:
             endpoint_object["sslCertificateType"] = own.ssl_certificate_type
@@ -212,34 +226,169 @@ def repointed(manifest: Mapping[str, Any], target: Endpoint | StageTarget) -> di
     return edited
 
 
-def wrong_endpoints(
-    endpoints: SkillEndpoints, target: Endpoint | StageTarget
-) -> list[tuple[str, str | None]]:
-    """Where a stage does not call ``target`` (each region its own): ``(place, uri)``
-    pairs, ``place`` being ``"default"`` or a region; a missing default counts as wrong.
+# -- a stage compared with what it must call ------------------------------------------
 
-    >>> wrong_endpoints(SkillEndpoints("arn:p2", {"EU": "arn:p1"}), Endpoint("PROD2", "arn:p2"))
-    [('EU', 'arn:p1')]
+
+@dataclass(frozen=True)
+class Misplaced:
+    """One place of a stage (``"default"`` or an Alexa region) that does not call what it
+    must: ``calls`` (None: nothing set) instead of ``expected``, named ``expected_name``
+    (``PROD2``, or ``PROD2 EU`` for a region's own function)."""
+
+    place: str
+    calls: str | None
+    expected: Endpoint
+    expected_name: str
+
+    @property
+    def where(self) -> str:
+        return "the default endpoint" if self.place == "default" else f"region {self.place}"
+
+
+def misplaced(stage: SkillEndpoints, target: StageTarget) -> list[Misplaced]:
+    """Every place of ``stage`` that does not call its own place's endpoint of ``target``;
+    a missing default counts (Alexa needs one).
+
+    >>> t = StageTarget(Endpoint("P2", "arn:na:P2"), (("EU", Endpoint("P2", "arn:eu:P2")),))
+    >>> [m.expected_name for m in misplaced(SkillEndpoints(None, {"EU": "arn:na:P2"}), t)]
+    ['P2', 'P2 EU']
     """
-    places: list[tuple[str, str | None]] = [("default", endpoints.default)]
-    places += sorted(endpoints.regional.items())
-    stage_target = as_target(target)
-    return [(place, uri) for place, uri in places if uri != stage_target.for_place(place).uri]
+    own = dict(target.regional)
+    places = [("default", stage.default), *sorted(stage.regional.items())]
+    return [
+        Misplaced(place, uri, expected, f"{target.alias} {place}" if place in own else target.alias)
+        for place, uri in places
+        if uri != (expected := target.for_place(place)).uri
+    ]
 
 
-def describe_wrong(
-    wrong: list[tuple[str, str | None]], by_alias: Mapping[str, Endpoint], live_alias: str
+def describe_misplaced(
+    wrong: Sequence[Misplaced], name: Callable[[str], str], *, instead: bool = True
 ) -> str:
-    """``[("default", "arn:p1")]`` → "the default endpoint calls `arn:p1` (PROD1, …)"."""
+    """Each wrong place, what it calls (``name(uri)``) and, when ``instead``, what it must
+    call instead.
+
+    >>> e = Endpoint("PROD1", "arn:eu1")
+    >>> describe_misplaced([Misplaced("EU", "arn:p1", e, "PROD1 EU")], lambda uri: uri)
+    'region EU calls arn:p1, not `arn:eu1` (PROD1 EU)'
+    """
     parts = []
-    for place, uri in wrong:
-        where = "the default endpoint" if place == "default" else f"region {place}"
-        parts.append(
-            f"{where} calls {name_endpoint(uri, by_alias, live_alias)}"
-            if uri
-            else f"{where} is not set"
-        )
+    for m in wrong:
+        should = f"`{escape(m.expected.uri)}` ({m.expected_name})"
+        if m.calls is None:
+            parts.append(f"{m.where} is not set" + (f" (it must call {should})" if instead else ""))
+        else:
+            parts.append(
+                f"{m.where} calls {name(m.calls)}" + (f", not {should}" if instead else "")
+            )
     return "; ".join(parts)
+
+
+def addresses_to_enter(stage: SkillEndpoints, target: StageTarget) -> str:
+    """What a person enters in the console, for every place the stage has: the default's
+    address alone, or each place's.
+
+    >>> t = StageTarget(Endpoint("P2", "arn:na:P2"), (("EU", Endpoint("P2", "arn:eu:P2")),))
+    >>> addresses_to_enter(SkillEndpoints("x", {"EU": "y", "FE": "z"}), t)
+    'the default `arn:na:P2`, EU `arn:eu:P2`, FE `arn:na:P2`'
+    >>> addresses_to_enter(SkillEndpoints("x"), t)
+    '`arn:na:P2`'
+    """
+    if not stage.regional:
+        return f"`{escape(target.uri)}`"
+    places = [f"the default `{escape(target.uri)}`"]
+    places += [f"{r} `{escape(target.for_place(r).uri)}`" for r in sorted(stage.regional)]
+    return ", ".join(places)
+
+
+def endpoint_names(
+    skill: Skill, targets: Mapping[str, StageTarget], live_alias: str
+) -> dict[str, str]:
+    """Every endpoint of every alias, named for people: ``PROD2 EU (the candidate)``; the
+    default function's endpoint carries its region's name only when there are regions.
+
+    >>> s = Skill("t", (Placement("NA", "f"),), "i", ("PROD1", "PROD2"), "PROD1", "C")
+    >>> endpoint_names(s, {"PROD2": StageTarget(Endpoint("PROD2", "arn:p2"))}, "PROD1")
+    {'arn:p2': 'PROD2 (the candidate)'}
+    """
+    names: dict[str, str] = {}
+    for alias, target in targets.items():
+        role = "live" if alias == live_alias else "the candidate"
+        default = f"{alias} {skill.placements[0].region}" if target.regional else alias
+        names.setdefault(target.default.uri, f"{default} ({role})")
+        for region, endpoint in target.regional:
+            names.setdefault(endpoint.uri, f"{alias} {region} ({role})")
+    return names
+
+
+def live_stage_drift(
+    skill: Skill,
+    roles: Roles,
+    live: SkillEndpoints | None,
+    targets: Mapping[str, StageTarget],
+) -> Finding:
+    """Does every place of the published (live) Alexa skill call *its own* region's
+    endpoint of the alias skillbot believes is live? ``targets``: each alias's.
+
+    >>> s = Skill("t", (Placement("NA", "f"),), "i", ("PROD1", "PROD2"), "PROD1", "C")
+    >>> targets = {a: StageTarget(Endpoint(a, f"arn:{a}")) for a in s.aliases}
+    >>> live_stage_drift(s, Roles("PROD1", "PROD2"), SkillEndpoints("arn:PROD1"), targets).ok
+    True
+    """
+    check = "live Alexa endpoint"
+    if live is None:
+        return Finding(check, True, "the skill has no live stage yet (never published)")
+    expected = targets[roles.live_alias]
+    wrong = misplaced(live, expected)
+    if not wrong:
+        absent = [(r, e) for r, e in expected.regional if r not in live.regional]
+        if absent:
+            return _without_own_endpoint(skill, absent, expected)
+        every = ", each region its own function's" if live.regional else ""
+        return Finding(check, True, f"the live skill calls {roles.live_alias}{every}")
+    names = endpoint_names(skill, targets, roles.live_alias)
+    what = describe_misplaced(wrong, lambda uri: names.get(uri) or f"`{escape(uri)}`")
+    enter = addresses_to_enter(live, expected)
+    if not misplaced(live, targets[roles.candidate_alias]):
+        # the whole stage calls the candidate: most likely the certified model went live
+        # without a promotion; a stage only partly on it is an edit to undo, not to promote
+        advice: str | Words = words(
+            "If the certified model is live, promote it (",
+            Run("promote", skill.name),
+            f"); otherwise enter {enter} in {CONSOLE}, certify and publish that.",
+        )
+    else:
+        advice = (
+            f"Each place must call its own region's {roles.live_alias}: enter {enter} in "
+            f"{CONSOLE}, certify and publish that; doctor reports this until then."
+        )
+    found = f"in the live skill {what}, but {roles.live_alias} is recorded as live. "
+    return Finding(
+        check, False, found + advice if isinstance(advice, str) else words(found, advice)
+    )
+
+
+def _without_own_endpoint(
+    skill: Skill, absent: Sequence[tuple[str, Endpoint]], expected: StageTarget
+) -> Finding:
+    """Regions with their own function that the live skill gives no endpoint: Alexa sends
+    those marketplaces' customers to the default endpoint, far from their function."""
+    regions = ", ".join(region for region, _ in absent)
+    enter = ", ".join(f"{region} `{escape(e.uri)}`" for region, e in absent)
+    return Finding(
+        "live Alexa endpoint",
+        False,
+        words(
+            f"the live skill has no endpoint for {regions}, which the skills file serves from "
+            f"{'its own function' if len(absent) == 1 else 'their own functions'}: Alexa sends "
+            f"{regions} customers to the default endpoint `{escape(expected.uri)}`. The next "
+            "certification submitted with *Confirm and submit to Alexa* adds "
+            f"{'it' if len(absent) == 1 else 'them'}; or enter {enter} in {CONSOLE}, "
+            "certify and publish. ",
+            Run("doctor", skill.name),
+            " reports this until then.",
+        ),
+    )
 
 
 # -- API Gateway -------------------------------------------------------------------------

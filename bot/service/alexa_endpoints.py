@@ -26,15 +26,17 @@ from bot.domain.alexa import SkillEndpoints
 from bot.domain.endpoints import (
     Endpoint,
     StageTarget,
-    alias_endpoint,
-    describe_wrong,
+    addresses_to_enter,
+    describe_misplaced,
     manifest_endpoints,
+    misplaced,
+    name_endpoint,
+    placement_endpoint,
     repointed,
-    wrong_endpoints,
+    stage_target,
 )
 from bot.domain.errors import NotFound, Refused, SkillbotError, StalePlan, Unavailable
 from bot.domain.model import Certification, Skill
-from bot.domain.stage_drift import addresses_to_enter, describe_misplaced, misplaced
 from bot.domain.text import escape
 from bot.domain.words import Run, Words, words
 from bot.ports import LambdaPort, SmapiPort
@@ -51,25 +53,16 @@ class EndpointBook:
         self.lambda_ = lambda_
 
     def endpoint(self, skill: Skill, alias: str) -> Endpoint:
-        """The alias's HTTPS endpoint (API Gateway variant), else its alias-qualified ARN."""
-        first = skill.placements[0]  # what Alexa's default endpoint calls
-        arn = None if first.endpoints else self.lambda_.alias_arn(first.function, alias)
-        return alias_endpoint(skill, alias, arn)
+        """What Alexa's default endpoint calls for ``alias``: the first placement's HTTPS
+        endpoint (API Gateway variant), else its alias-qualified ARN."""
+        return placement_endpoint(skill, skill.placements[0], alias, self.lambda_.alias_arn)
 
     def by_alias(self, skill: Skill) -> dict[str, Endpoint]:
         return {alias: self.endpoint(skill, alias) for alias in skill.aliases}
 
     def target(self, skill: Skill, alias: str) -> StageTarget:
-        """What a stage must call for ``alias``: the default endpoint, and each region
-        with its own function that function's ``alias`` (or its HTTPS endpoint)."""
-        regional = []
-        for region, function, urls in skill.placements[1:]:
-            if urls:
-                own = Endpoint(alias, dict(urls)[alias], skill.ssl_certificate_type)
-            else:
-                own = Endpoint(alias, self.lambda_.alias_arn(function, alias))
-            regional.append((region, own))
-        return StageTarget(self.endpoint(skill, alias), tuple(regional))
+        """What a stage must call for ``alias``, place by place."""
+        return stage_target(skill, alias, self.lambda_.alias_arn)
 
     def targets(self, skill: Skill) -> dict[str, StageTarget]:
         """What a stage must call for each alias, place by place (the drift check's)."""
@@ -177,9 +170,10 @@ class StageEndpoints:
             if edited is None:
                 return f"The development stage already calls {target.described()}."
             calls = manifest_endpoints(stage.manifest)
-            wrong = wrong_endpoints(calls, target)
+            wrong = misplaced(calls, target)
             added = [f"region {r} had none" for r, _ in target.regional if r not in calls.regional]
-            said = [describe_wrong(wrong, by_alias, live_alias), *added]
+            name = lambda uri: name_endpoint(uri, by_alias, live_alias)  # noqa: E731
+            said = [describe_misplaced(wrong, name, instead=False), *added]
             before = "; ".join(p for p in said if p) or "its certificate type differed"
             try:
                 self.smapi.update_manifest(skill.alexa_skill_id, "development", edited, stage.etag)
@@ -239,7 +233,8 @@ class StageEndpoints:
         wrong = misplaced(certified, target)
         if not wrong:
             return
-        what = describe_misplaced(wrong, self.book.every_endpoint(skill), live_alias)
+        names = self.book.every_endpoint(skill)
+        what = describe_misplaced(wrong, lambda uri: name_endpoint(uri, names, live_alias))
         enter = addresses_to_enter(certified, target)
         raise Refused(
             f"Not published: in the version Alexa certified, {what}. Publishing it would "
@@ -283,7 +278,8 @@ class StageEndpoints:
                 break
             self.sleep(delay)
             delay = min(delay * 2, self.max_poll)
-        what = describe_misplaced(wrong, self.book.every_endpoint(skill), previous_live)
+        names = self.book.every_endpoint(skill)
+        what = describe_misplaced(wrong, lambda uri: name_endpoint(uri, names, previous_live))
         return words(
             f":rotating_light: After publishing, in the live skill {what}; {alias} is now "
             "recorded as live, so there the live skill does not run the certified code. "

@@ -13,11 +13,10 @@ from dataclasses import dataclass, field
 
 from bot.domain import rotation
 from bot.domain.alexa import SkillEndpoints
-from bot.domain.endpoints import StageTarget
+from bot.domain.endpoints import StageTarget, live_stage_drift
 from bot.domain.errors import NotFound, Refused, SkillbotError
 from bot.domain.model import Move, Operation, Outcome, Plan, Skill, new_id, version_label
 from bot.domain.regions import aws_region_of
-from bot.domain.stage_drift import live_stage_drift
 from bot.domain.words import Run, words
 from bot.service.context import RotationContext, outcome_of
 from bot.service.doctor import at, placement_findings, storage_finding

@@ -10,7 +10,7 @@ import pytest
 from bot.adapters.slack.kit import say
 from bot.devkit.fake_smapi import FakeSmapi
 from bot.domain.alexa import SkillEndpoints
-from bot.domain.endpoints import Endpoint, StageTarget, wrong_endpoints
+from bot.domain.endpoints import Endpoint, StageTarget, misplaced
 from bot.domain.errors import Refused
 from bot.service.alexa_endpoints import Polling
 from tests.support.fakes import SKILL_ID, FakeLambda, Waits
@@ -57,7 +57,9 @@ def test_a_region_calling_another_regions_alias_is_wrong():
         default=arns("PROD2")["default"],
         regional={"NA": arns("PROD2")["default"], "EU": arns("PROD2")["default"]},
     )
-    assert wrong_endpoints(calls, target) == [("EU", arns("PROD2")["default"])]
+    assert [(m.place, m.calls) for m in misplaced(calls, target)] == [
+        ("EU", arns("PROD2")["default"])
+    ]
 
 
 # -- each region compared with its own region's address -----------------------------------

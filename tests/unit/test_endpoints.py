@@ -15,19 +15,20 @@ from bot.domain.endpoints import (
     GatewayPermission,
     GatewayRoute,
     StageTarget,
-    alias_endpoint,
-    describe_wrong,
+    describe_misplaced,
     invoked_function,
+    live_stage_drift,
     manifest_endpoints,
+    misplaced,
+    name_endpoint,
     parse_execute_api_url,
     permits_api,
+    placement_endpoint,
     repointed,
-    wrong_endpoints,
 )
 from bot.domain.errors import ConfigError
 from bot.domain.gateway_findings import gateway_findings
 from bot.domain.model import FixKind, Placement, Roles
-from bot.domain.stage_drift import live_stage_drift
 from tests.support.world import trivia_skill
 
 FN_ARN = "arn:aws:lambda:eu-west-1:123456789012:function:trivia-skill"
@@ -51,49 +52,65 @@ def manifest(default, regions=None, **endpoint_extra):
 
 
 def test_the_endpoint_of_an_alias_is_its_arn_or_its_declared_url():
-    assert alias_endpoint(trivia_skill(), "PROD2", P2) == Endpoint("PROD2", P2)
-    assert alias_endpoint(GATEWAY_SKILL, "PROD2", None) == Endpoint("PROD2", URL2, "Wildcard")
+    skill = trivia_skill()
+
+    def arn(function: str, alias: str) -> str:
+        return P2 if (function, alias) == (skill.placements[0].function, "PROD2") else "?"
+
+    assert placement_endpoint(skill, skill.placements[0], "PROD2", arn) == Endpoint("PROD2", P2)
+    unasked = lambda function, alias: pytest.fail("no ARN is read for an HTTPS endpoint")  # noqa: E731
+    first = GATEWAY_SKILL.placements[0]
+    assert placement_endpoint(GATEWAY_SKILL, first, "PROD2", unasked) == Endpoint(
+        "PROD2", URL2, "Wildcard"
+    )
     with pytest.raises(ValueError):
-        alias_endpoint(trivia_skill(), "PROD3", P2)
+        placement_endpoint(skill, skill.placements[0], "PROD3", arn)
 
 
 def test_repointing_sets_the_default_and_every_region_and_nothing_else():
     before = manifest(P1, {"EU": P1, "FE": P2})
-    after = repointed(before, Endpoint("PROD2", P2))
+    after = repointed(before, StageTarget(Endpoint("PROD2", P2)))
     assert manifest_endpoints(after) == SkillEndpoints(P2, {"EU": P2, "FE": P2})
     assert after["publishingInformation"] == before["publishingInformation"]
     assert after["apis"]["custom"]["interfaces"] == [{"type": "AUDIO_PLAYER"}]
     assert manifest_endpoints(before).default == P1  # the original is untouched
-    assert repointed(after, Endpoint("PROD2", P2)) is None
+    assert repointed(after, StageTarget(Endpoint("PROD2", P2))) is None
 
 
 def test_an_https_endpoint_carries_its_certificate_type_and_an_arn_none():
-    https = repointed(manifest(P1), Endpoint("PROD2", URL2, "Wildcard"))
+    https = repointed(manifest(P1), StageTarget(Endpoint("PROD2", URL2, "Wildcard")))
     assert https["apis"]["custom"]["endpoint"] == {"uri": URL2, "sslCertificateType": "Wildcard"}
-    back = repointed(https, Endpoint("PROD1", P1))
+    back = repointed(https, StageTarget(Endpoint("PROD1", P1)))
     assert back["apis"]["custom"]["endpoint"] == {"uri": P1}
     # the right URL with the wrong certificate type still needs writing
     assert repointed(
-        manifest(URL2, sslCertificateType="Trusted"), Endpoint("PROD2", URL2, "Wildcard")
+        manifest(URL2, sslCertificateType="Trusted"),
+        StageTarget(Endpoint("PROD2", URL2, "Wildcard")),
     )
 
 
 def test_a_manifest_without_an_endpoint_gets_one_and_one_without_a_custom_api_refuses():
-    assert manifest_endpoints(repointed(manifest(None), Endpoint("PROD2", P2))).default == P2
+    assert (
+        manifest_endpoints(repointed(manifest(None), StageTarget(Endpoint("PROD2", P2)))).default
+        == P2
+    )
     with pytest.raises(ValueError):
-        repointed({"apis": {"smartHome": {}}}, Endpoint("PROD2", P2))
+        repointed({"apis": {"smartHome": {}}}, StageTarget(Endpoint("PROD2", P2)))
 
 
 def test_wrong_endpoints_are_named_with_their_alias_and_role():
     by_alias = {"PROD1": Endpoint("PROD1", P1), "PROD2": Endpoint("PROD2", P2)}
-    wrong = wrong_endpoints(SkillEndpoints(P2, {"EU": P1, "FE": "arn:x<y>"}), by_alias["PROD2"])
-    assert wrong == [("EU", P1), ("FE", "arn:x<y>")]
-    text = describe_wrong(wrong, by_alias, "PROD1")
+    stage = SkillEndpoints(P2, {"EU": P1, "FE": "arn:x<y>"})
+    wrong = misplaced(stage, StageTarget(by_alias["PROD2"]))
+    assert [(m.place, m.calls) for m in wrong] == [("EU", P1), ("FE", "arn:x<y>")]
+    name = lambda uri: name_endpoint(uri, by_alias, "PROD1")  # noqa: E731
+    text = describe_misplaced(wrong, name, instead=False)
     assert text == (
         f"region EU calls `{P1}` (PROD1, the live alias); "
         "region FE calls `arn:x&lt;y&gt;` (neither alias)"
     )
-    assert wrong_endpoints(SkillEndpoints(None), by_alias["PROD2"]) == [("default", None)]
+    unset = misplaced(SkillEndpoints(None), StageTarget(by_alias["PROD2"]))
+    assert [(m.place, m.calls) for m in unset] == [("default", None)]
 
 
 def test_drift_compares_the_live_stage_with_the_endpoint_of_the_live_alias():

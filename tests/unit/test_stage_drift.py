@@ -9,14 +9,16 @@ import pytest
 
 from bot.adapters.slack.kit import say
 from bot.domain.alexa import SkillEndpoints
-from bot.domain.endpoints import Endpoint, StageTarget
-from bot.domain.model import Placement, Roles, Skill
-from bot.domain.stage_drift import (
+from bot.domain.endpoints import (
+    Endpoint,
+    StageTarget,
     addresses_to_enter,
     describe_misplaced,
     live_stage_drift,
     misplaced,
+    name_endpoint,
 )
+from bot.domain.model import Placement, Roles, Skill
 
 NA = "arn:aws:lambda:us-east-1:123456789012:function:trivia-skill"
 EU = "arn:aws:lambda:eu-west-1:123456789012:function:trivia"
@@ -144,7 +146,7 @@ def test_a_refusal_names_per_place_the_address_that_place_must_call():
         "PROD2 EU": Endpoint("PROD2", f"{EU}:PROD2"),
     }
     wrong = misplaced(stage("PROD2", EU=f"{EU}:PROD1"), TARGETS["PROD2"])
-    assert describe_misplaced(wrong, names, "PROD1") == (
+    assert describe_misplaced(wrong, lambda uri: name_endpoint(uri, names, "PROD1")) == (
         f"region EU calls `{EU}:PROD1` (PROD1 EU, the live alias), not `{EU}:PROD2` (PROD2 EU)"
     )
     assert addresses_to_enter(stage("PROD2"), TARGETS["PROD2"]) == (
