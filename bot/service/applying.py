@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import KW_ONLY, dataclass, replace
 from typing import TYPE_CHECKING
 
 from bot.domain import rotation
@@ -47,24 +47,16 @@ class AlreadyHandled(Refused):
     """A plan confirmed a second time (double click, another replica): nothing more happens."""
 
 
+@dataclass(eq=False)
 class Applying:
-    def __init__(
-        self,
-        ctx: RotationContext,
-        announcer: Announcer,
-        moves: Moves,
-        *,
-        alexa: AlexaTracking | None = None,
-        gateway: GatewayChecks | None = None,
-        canaries: Canaries | None = None,
-        pruning: Pruning | None = None,
-    ) -> None:
-        self.ctx = ctx
-        self.announcer = announcer
-        self.moves = moves  # every placement's alias, side by side
-        self.alexa = alexa
-        self.gateway = gateway  # the API Gateway variant's Fix
-        self.canaries, self.pruning = canaries, pruning
+    ctx: RotationContext
+    announcer: Announcer
+    moves: Moves  # every placement's alias, side by side
+    _: KW_ONLY
+    alexa: AlexaTracking | None = None
+    gateway: GatewayChecks | None = None  # the API Gateway variant's Fix
+    canaries: Canaries | None = None
+    pruning: Pruning | None = None
 
     # -- the use case -------------------------------------------------------------------
     def apply(

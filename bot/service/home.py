@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import KW_ONLY, dataclass, field
 
 from bot.domain.errors import SkillbotError
 from bot.domain.news import HomeView
@@ -15,23 +16,16 @@ from bot.service.reading import Reading
 log = logging.getLogger(__name__)
 
 
+@dataclass(eq=False)
 class HomeTab:
-    def __init__(
-        self,
-        reading: Reading,
-        notifier: Notifier,
-        *,
-        always_shown_to: list[str],
-        region: str | None,
-        review_status: ReviewStatus = no_review,
-    ) -> None:
-        self.reading = reading
-        self.notifier = notifier
-        self.always_shown_to = always_shown_to
-        self.region = region
-        self.review_status = review_status
-        self.viewers: set[str] = set()
-        self._lock = threading.Lock()
+    reading: Reading
+    notifier: Notifier
+    _: KW_ONLY
+    always_shown_to: list[str]
+    region: str | None
+    review_status: ReviewStatus = no_review
+    viewers: set[str] = field(default_factory=set)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def opened(self, user: str) -> None:
         """Someone opened the tab: show it, and keep it fresh for them."""

@@ -67,13 +67,13 @@ def where(plan: Plan, move: Move) -> str:
     return move.region if len(plan.moves) > 1 else ""
 
 
+@dataclass(eq=False)
 class Moves:
     """Plans and applies one alias move per placement; ``pool`` runs each step's calls of
     every placement side by side (the publish beside the alias read, too)."""
 
-    def __init__(self, ctx: RotationContext, pool: ThreadPoolExecutor) -> None:
-        self.ctx = ctx
-        self.pool = pool
+    ctx: RotationContext
+    pool: ThreadPoolExecutor
 
     # -- planning ------------------------------------------------------------------------
     def plan(self, skill: Skill, plan: Plan, target: Version | None) -> Plan:

@@ -41,17 +41,14 @@ class StatusReport:
     review: str | None = None
 
 
+@dataclass(eq=False)
 class Offers:
-    def __init__(
-        self, ctx: RotationContext, planning: Planning, reading: Reading,
-        endpoints: EndpointBook, alexa: AlexaTracking | None, canaries: Canaries | None,
-    ) -> None:  # fmt: skip
-        self.ctx = ctx
-        self.planning = planning
-        self.reading = reading
-        self.endpoints = endpoints
-        self.alexa = alexa
-        self.canaries = canaries
+    ctx: RotationContext
+    planning: Planning
+    reading: Reading
+    endpoints: EndpointBook
+    alexa: AlexaTracking | None
+    canaries: Canaries | None
 
     def status(self, name: str) -> StatusReport:
         view = self.reading.status(name)

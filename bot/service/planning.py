@@ -9,7 +9,7 @@ before anything moves; and doctor, whose findings come with fix plans::
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 
 from bot.domain import rotation
 from bot.domain.alexa import SkillEndpoints
@@ -52,25 +52,16 @@ class DoctorReport:
         return all(f.ok for f in self.findings)
 
 
+@dataclass(eq=False)
 class Planning:
-    def __init__(
-        self,
-        ctx: RotationContext,
-        *,
-        moves: Moves,
-        stage_targets: StageTargets,
-        live_endpoints: LiveEndpoints | None = None,
-        gateway: GatewayChecks | None = None,
-        function_location: FunctionLocation | None = None,
-    ):
-        self.ctx = ctx
-        #: every placement of a skill moves with the first
-        self.moves = moves
-        self.live_endpoints = live_endpoints
-        self.stage_targets = stage_targets
-        #: the API Gateway variant's checks (integrations and permissions)
-        self.gateway = gateway
-        self.function_location = function_location
+    ctx: RotationContext
+    _: KW_ONLY
+    moves: Moves
+    stage_targets: StageTargets
+    live_endpoints: LiveEndpoints | None = None
+    #: the API Gateway variant's checks (integrations and permissions)
+    gateway: GatewayChecks | None = None
+    function_location: FunctionLocation | None = None
 
     def plan(
         self,
