@@ -191,19 +191,10 @@ class LambdaAdapter:
     def update_alias(
         self, function: str, alias: str, version: str, revision_id: str, *, clear_routing: bool
     ) -> AliasState:
-        routing: dict[str, Any] = (
-            {"RoutingConfig": {"AdditionalVersionWeights": {}}} if clear_routing else {}
+        routing: dict[str, Any] | None = {"AdditionalVersionWeights": {}} if clear_routing else None
+        return self._update_alias(
+            f"move alias {alias}", function, alias, version, revision_id, routing
         )
-        with aws_errors(f"move alias {alias}", function):
-            return _alias_state(
-                self._c(function).update_alias(
-                    FunctionName=function,
-                    Name=alias,
-                    FunctionVersion=version,
-                    RevisionId=revision_id,
-                    **routing,
-                )
-            )
 
     def create_alias(self, function: str, alias: str, version: str) -> AliasState:
         try:
@@ -274,14 +265,25 @@ class LambdaAdapter:
     ) -> AliasState:
         """Point ``alias`` at ``version`` with ``weights`` ({} clears them), guarded by
         ``revision_id``: one ``UpdateAlias``."""
-        with aws_errors(f"route traffic of alias {alias}", function):
+        routing = {"AdditionalVersionWeights": weights}
+        return self._update_alias(
+            f"route traffic of alias {alias}", function, alias, version, revision_id, routing
+        )
+
+    def _update_alias(
+        self, action: str, function: str, alias: str, version: str, revision_id: str,
+        routing: dict[str, Any] | None,
+    ) -> AliasState:  # fmt: skip
+        """One guarded ``UpdateAlias``; ``routing`` None keeps the alias's weights."""
+        extra = {} if routing is None else {"RoutingConfig": routing}
+        with aws_errors(action, function):
             return _alias_state(
                 self._c(function).update_alias(
                     FunctionName=function,
                     Name=alias,
                     FunctionVersion=version,
                     RevisionId=revision_id,
-                    RoutingConfig={"AdditionalVersionWeights": weights},
+                    **extra,
                 )
             )
 
