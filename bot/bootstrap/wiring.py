@@ -170,7 +170,7 @@ def compose(
     )  # fmt: skip
     alexa = None
     if smapi is not None:
-        stages = StageEndpoints(smapi, endpoints, polling)
+        stages = StageEndpoints(smapi, endpoints, polling or Polling())
         alexa = AlexaTracking(
             smapi, reviews, skills, clock, announcer, stages, approvers=approvers,
             reaction=reaction,

@@ -22,6 +22,7 @@ The stages' endpoints are :mod:`bot.service.alexa_endpoints`' business::
 from __future__ import annotations
 
 import logging
+from dataclasses import KW_ONLY, dataclass
 
 from bot.domain.alexa import CertificationReview, Review, SkillEndpoints, withdraw_reason
 from bot.domain.errors import Refused, SkillbotError
@@ -46,27 +47,17 @@ class ReviewLines:
         return review.describe() if review else None
 
 
+@dataclass(eq=False)
 class AlexaTracking:
-    def __init__(
-        self,
-        smapi: SmapiPort,
-        reviews: ReviewStore,
-        skills: dict[str, Skill],
-        clock: Clock,
-        announcer: Announcer,
-        stages: StageEndpoints,
-        *,
-        approvers: list[str],
-        reaction: str,
-    ) -> None:
-        self.smapi = smapi
-        self.stages = stages
-        self.reviews = reviews
-        self.skills = skills
-        self.clock = clock
-        self.announcer = announcer
-        self.approvers = approvers
-        self.reaction = reaction
+    smapi: SmapiPort
+    reviews: ReviewStore
+    skills: dict[str, Skill]
+    clock: Clock
+    announcer: Announcer
+    stages: StageEndpoints
+    _: KW_ONLY
+    approvers: list[str]
+    reaction: str
 
     # -- records ---------------------------------------------------------------------
     def review(self, cert_id: str) -> Review | None:

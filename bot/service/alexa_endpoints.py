@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 
 from bot.domain.alexa import SkillEndpoints
 from bot.domain.endpoints import (
@@ -134,20 +134,31 @@ class Polling:
     sleep: Callable[[float], None] = time.sleep
     monotonic: Callable[[], float] = time.monotonic
 
+    def tries(self, timeout: float) -> Iterator[None]:
+        """One step per try, with a growing pause between tries, until ``timeout``
+        seconds would pass before the next one::
 
+            for _ in polling.tries(60):
+                if done():
+                    break
+        """
+        deadline = self.monotonic() + timeout
+        delay = self.first
+        while True:
+            yield
+            if self.monotonic() + delay > deadline:
+                return
+            self.sleep(delay)
+            delay = min(delay * 2, self.longest)
+
+
+@dataclass(eq=False)
 class StageEndpoints:
     """The stages' endpoints through SMAPI: re-point, guard, check."""
 
-    def __init__(self, smapi: SmapiPort, book: EndpointBook, polling: Polling | None = None):
-        self.smapi = smapi
-        self.book = book
-        polling = polling or Polling()
-        self.build_timeout = polling.build_timeout
-        self.live_timeout = polling.live_timeout
-        self.first_poll = polling.first
-        self.max_poll = polling.longest
-        self.sleep = polling.sleep
-        self.monotonic = polling.monotonic
+    smapi: SmapiPort
+    book: EndpointBook
+    polling: Polling = field(default_factory=Polling)
 
     # -- before submitting ---------------------------------------------------------------
     def repoint_development(self, skill: Skill, alias: str, *, live_alias: str) -> str:
@@ -194,9 +205,7 @@ class StageEndpoints:
         )
 
     def _wait_for_build(self, skill: Skill, target: StageTarget) -> None:
-        deadline = self.monotonic() + self.build_timeout
-        delay = self.first_poll
-        while True:
+        for _ in self.polling.tries(self.polling.build_timeout):
             build = self.smapi.manifest_build(skill.alexa_skill_id)
             if build.status == "SUCCEEDED":
                 return
@@ -212,15 +221,12 @@ class StageEndpoints:
                         "), then submit there; the bot tracks the review.",
                     ),
                 )
-            if self.monotonic() + delay > deadline:
-                raise Unavailable(
-                    f"The manifest build with the endpoint `{target.uri}` did not finish "
-                    f"within {self.build_timeout:.0f} s (last status {build.status}).",
-                    hint=f"Check the build in {CONSOLE_ENDPOINT}; once it shows "
-                    f"`{target.uri}`, submit there (the bot tracks the review).",
-                )
-            self.sleep(delay)
-            delay = min(delay * 2, self.max_poll)
+        raise Unavailable(
+            f"The manifest build with the endpoint `{target.uri}` did not finish "
+            f"within {self.polling.build_timeout:.0f} s (last status {build.status}).",
+            hint=f"Check the build in {CONSOLE_ENDPOINT}; once it shows "
+            f"`{target.uri}`, submit there (the bot tracks the review).",
+        )
 
     # -- before publishing ---------------------------------------------------------------
     def check_certification(self, skill: Skill, cert: Certification, *, live_alias: str) -> None:
@@ -257,9 +263,7 @@ class StageEndpoints:
         The live stage changes once the publication is processed, so it is read again
         for a while before anything is said."""
         target = self.book.target(skill, alias)
-        deadline = self.monotonic() + self.live_timeout
-        delay = self.first_poll
-        while True:
+        for _ in self.polling.tries(self.polling.live_timeout):
             try:
                 live = self.smapi.live_endpoints(skill.alexa_skill_id)
             except SkillbotError as err:
@@ -274,10 +278,6 @@ class StageEndpoints:
             wrong = misplaced(live, target)
             if not wrong:
                 return None
-            if self.monotonic() + delay > deadline:
-                break
-            self.sleep(delay)
-            delay = min(delay * 2, self.max_poll)
         names = self.book.every_endpoint(skill)
         what = describe_misplaced(wrong, lambda uri: name_endpoint(uri, names, previous_live))
         return words(

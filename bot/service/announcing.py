@@ -11,8 +11,8 @@ gets to it::
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import KW_ONLY, dataclass
 
 from bot.domain.errors import SkillbotError
 from bot.domain.model import AuditEvent, Certification, Change, Operation, Skill
@@ -58,36 +58,23 @@ def no_review(cert: Certification) -> str | None:
     return None
 
 
+@dataclass(eq=False)
 class Announcer:
-    def __init__(
-        self,
-        notifier: Notifier,
-        store: Store,
-        skills: dict[str, Skill],
-        *,
-        approvers: Iterable[str],
-        reaction: str,
-        region: str | None,
-        clock: Clock,
-        review_status: ReviewStatus = no_review,
-        after_change: Sequence[Callable[[Change], None]] = (),
-        retries: RetryBook | None = None,
-        endpoint_line: ReviewStatus = no_review,
-    ) -> None:
-        self.notifier = notifier
-        self.store = store
-        self.skills = skills
-        self.approvers = list(approvers)
-        self.reaction = reaction
-        self.region = region
-        self.clock = clock
-        self.review_status = review_status
-        #: called after every change (e.g. the App Home refresh)
-        self.after_change = list(after_change)
-        #: when refused posts are tried again (see bot.service.outbox)
-        self.retries = retries
-        #: the certification message's line naming the endpoint certification calls
-        self.endpoint_line = endpoint_line
+    notifier: Notifier
+    store: Store
+    skills: dict[str, Skill]
+    _: KW_ONLY
+    approvers: Sequence[str]
+    reaction: str
+    region: str | None
+    clock: Clock
+    review_status: ReviewStatus = no_review
+    #: called after every change (e.g. the App Home refresh)
+    after_change: Sequence[Callable[[Change], None]] = ()
+    #: when refused posts are tried again (see bot.service.outbox)
+    retries: RetryBook | None = None
+    #: the certification message's line naming the endpoint certification calls
+    endpoint_line: ReviewStatus = no_review
 
     def console(self, skill: Skill) -> AwsFunction | None:
         return AwsFunction(self.region, skill.placements[0].function) if self.region else None

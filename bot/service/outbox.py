@@ -12,7 +12,7 @@ left unannounced is picked up once its owner's grace has passed::
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime, timedelta
 
 from bot.domain.model import Operation, Outcome
@@ -43,21 +43,14 @@ class OutboxReport:
     announcements: list[str] = field(default_factory=list)
 
 
+@dataclass(eq=False)
 class Outbox:
-    def __init__(
-        self,
-        store: Store,
-        announcer: Announcer,
-        retries: RetryBook,
-        clock: Clock,
-        *,
-        grace: timedelta = ANNOUNCE_GRACE,
-    ) -> None:
-        self.store = store
-        self.announcer = announcer
-        self.retries = retries
-        self.clock = clock
-        self.grace = grace
+    store: Store
+    announcer: Announcer
+    retries: RetryBook
+    clock: Clock
+    _: KW_ONLY
+    grace: timedelta = ANNOUNCE_GRACE
 
     def _ready(self, key: str, since: datetime) -> bool:
         due = self.retries.due(key)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import KW_ONLY, dataclass, replace
 
 from bot.domain import rotation
 from bot.domain.errors import NotAuthorized, Refused, SkillbotError
@@ -48,25 +48,17 @@ class Reaction:
     event_id: str | None = None
 
 
+@dataclass(eq=False)
 class Promotion:
-    def __init__(
-        self,
-        ctx: RotationContext,
-        announcer: Announcer,
-        *,
-        reaction: str,
-        approvers: list[str],
-        four_eyes: bool = True,
-        before_promotion: Callable[[Certification], Sequence[str | Words]] | None = None,
-    ) -> None:
-        self.ctx = ctx
-        self.announcer = announcer
-        self.reaction = reaction
-        self.approvers = approvers
-        self.four_eyes = four_eyes
-        #: runs under the lock before the roles swap; raising keeps the roles (SMAPI publish);
-        #: returns alerts to announce with the promotion
-        self.before_promotion = before_promotion
+    ctx: RotationContext
+    announcer: Announcer
+    _: KW_ONLY
+    reaction: str
+    approvers: list[str]
+    four_eyes: bool = True
+    #: runs under the lock before the roles swap; raising keeps the roles (SMAPI publish);
+    #: returns alerts to announce with the promotion
+    before_promotion: Callable[[Certification], Sequence[str | Words]] | None = None
 
     def promote(
         self,

@@ -29,6 +29,7 @@ from bot.ports import Clock, Store
 from bot.service.announcing import Announcer
 from bot.service.applying import Applying
 from bot.service.cancelling import cancel_change
+from bot.service.context import RotationContext
 from bot.service.outbox import Outbox
 from bot.service.promotion import Promotion
 
@@ -51,23 +52,18 @@ class RecoveryReport:
         )
 
 
+@dataclass(eq=False)
 class Recovery:
-    def __init__(
-        self,
-        store: Store,
-        applying: Applying,
-        promotion: Promotion,
-        announcer: Announcer,
-        outbox: Outbox,
-        clock: Clock,
-    ) -> None:
-        self.store = store
-        self.applying = applying
-        self.promotion = promotion
-        self.announcer = announcer
-        self.outbox = outbox
-        self.clock = clock
-        self.ctx = applying.ctx
+    store: Store
+    applying: Applying
+    promotion: Promotion
+    announcer: Announcer
+    outbox: Outbox
+    clock: Clock
+
+    @property
+    def ctx(self) -> RotationContext:
+        return self.applying.ctx
 
     def run(self) -> RecoveryReport:
         report = RecoveryReport()

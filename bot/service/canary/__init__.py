@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import KW_ONLY, dataclass, replace
 from datetime import timedelta
 
 from bot.domain.canary import (
@@ -82,31 +82,21 @@ class CanaryPacing:
         return cls(period=period, check_every=period / 2, lease=max(30.0, 2.0 * period))
 
 
+@dataclass(eq=False)
 class Canaries:
     """Starting, ending and showing canaries over the canaries table, AWS and Slack."""
 
-    def __init__(
-        self,
-        ctx: RotationContext,
-        book: CanaryBook,
-        notifier: Notifier,
-        *,
-        rules: CanaryRules,
-        pacing: CanaryPacing,
-        owner: str,
-        pool: ThreadPoolExecutor,
-        refresh: Callable[[], None] = lambda: None,
-    ) -> None:
-        self.ctx = ctx
-        # every placement's call of one step runs side by side
-        self.pool = pool
-        self.book = book
-        self.notifier = notifier
-        self.rules = rules
-        self.pacing = pacing
-        self.owner = owner
-        #: after every start and end (the App Home)
-        self.refresh = refresh
+    ctx: RotationContext
+    book: CanaryBook
+    notifier: Notifier
+    _: KW_ONLY
+    rules: CanaryRules
+    pacing: CanaryPacing
+    owner: str
+    # every placement's call of one step runs side by side
+    pool: ThreadPoolExecutor
+    #: after every start and end (the App Home)
+    refresh: Callable[[], None] = lambda: None
 
     # -- the start (the caller holds the skill lock and has claimed the plan) ---------
     def start(
