@@ -178,7 +178,7 @@ def compose(
     schedules = build_schedules(config.reminder_schedule, config.timezone, skills)
     reminders = ReminderService(
         store.reminder_book(), store, notifier, schedules, clock=clock, approvers=approvers,
-        reaction=reaction, review_status=review_status, pacing=pacing,
+        reaction=reaction, review_status=review_status, pacing=pacing or Pacing(),
     )  # fmt: skip
     # every placement's calls of one step (a Confirm's publish beside its read) side by side
     regions_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="skillbot-regions")

@@ -34,7 +34,7 @@ import os
 import socket
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime, timedelta
 
 from bot.domain.errors import SkillbotError, Unavailable
@@ -92,34 +92,23 @@ def default_owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
+@dataclass(eq=False)
 class ReminderService:
     """Reminder passes and deliveries over the reminders table, the store and Slack."""
 
-    def __init__(
-        self,
-        book: ReminderBook,
-        store: Store,
-        notifier: Notifier,
-        schedules: Schedules,
-        *,
-        clock: Clock,
-        approvers: Sequence[str],
-        reaction: str,
-        review_status: Callable[[Certification], str | None] = lambda cert: None,
-        pacing: Pacing | None = None,
-        owner: str | None = None,
-    ) -> None:
-        self.book = book
-        self.store = store
-        self.notifier = notifier
-        self.schedules = schedules
-        self.clock = clock
-        self.approvers = list(approvers)
-        self.reaction = reaction
-        self.review_status = review_status
-        self.pacing = pacing or Pacing()
-        self.owner = owner or default_owner()
-        self._followed_schedules = False
+    book: ReminderBook
+    store: Store
+    notifier: Notifier
+    schedules: Schedules
+    _: KW_ONLY
+    clock: Clock
+    approvers: Sequence[str]
+    reaction: str
+    review_status: Callable[[Certification], str | None] = lambda cert: None
+    pacing: Pacing = field(default_factory=Pacing)
+    #: who holds this process's claims, as the table and the logs show it
+    owner: str = field(default_factory=default_owner)
+    _followed_schedules: bool = field(default=False, init=False)
 
     # -- the pass ---------------------------------------------------------------------
     def run_pass(self, *, claim: bool = True) -> list[Dispatch]:

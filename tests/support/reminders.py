@@ -16,7 +16,7 @@ from bot.config import Settings, parse_skills
 from bot.domain.model import Certification, new_id
 from bot.ports import ReminderRow
 from bot.schedules import ReminderSchedule, Schedules
-from bot.service.reminders import Dispatch, Pacing, ReminderService
+from bot.service.reminders import Dispatch, Pacing, ReminderService, default_owner
 from tests.support.fakes import FakeClock, FakeNotifier
 from tests.support.users import APPROVER, REQUESTER
 
@@ -65,7 +65,7 @@ class ReminderWorld:
     per_skill: dict[str, str] = field(default_factory=dict)
     timezone: str = "UTC"
     pacing: Pacing = field(default_factory=Pacing)
-    owner: str | None = None
+    owner: str = field(default_factory=default_owner)
 
     def __post_init__(self) -> None:
         self.service = ReminderService(
