@@ -18,6 +18,7 @@ from dataclasses import KW_ONLY, dataclass, replace
 from bot.domain import rotation
 from bot.domain.errors import NotAuthorized, Refused, SkillbotError
 from bot.domain.model import (
+    AliasState,
     Certification,
     CertificationState,
     Change,
@@ -193,73 +194,63 @@ class Promotion:
                 "That certification was cancelled; there is nothing to promote.",
                 hint=words("Start a new one with ", Run("certify", skill.name), "."),
             )
-        old_live = roles.live_alias
-        ctx.check_no_canary(skill, old_live, "promoting (the roles would swap)")
-        function = skill.placements[0].function  # where the role is recorded
-        old_live_state = lam.get_alias(function, old_live)
+        swapped = roles.live_alias == cert.alias  # a promotion cut short finishes here
+        old_live = skill.other_alias(cert.alias)
+        if not swapped:
+            ctx.check_no_canary(skill, old_live, "promoting (the roles would swap)")
+        moves = self._live_moves(skill, cert, old_live, check=not swapped)
         alerts: tuple[str | Words, ...] = ()
-        if roles.live_alias != cert.alias:
-            candidate = rotation.require_alias(
-                lam.get_alias(function, cert.alias), skill, cert.alias, function
-            )
-            if candidate.version != cert.version:
-                raise Refused(
-                    f"{cert.alias} now serves {version_label(candidate.version)}, not the "
-                    f"certified {version_label(cert.version)}; promoting would put "
-                    "uncertified code live.",
-                    hint=f"Move {cert.alias} back to {version_label(cert.version)}, or cancel "
-                    "and certify again.",
-                )
-            regional = self._regional_candidates(skill, cert)
+        if not swapped:
             # a trace first, then the tag: if we crash before the database write,
             # recovery (or promoting again) finds the roles swapped and completes the record
             ctx.store.mark_promoting(cert.id, ctx.clock())
             try:
                 if self.before_promotion is not None:
                     alerts = tuple(self.before_promotion(cert))
-                # the other regions' tags first: the default function's tag is the role
+                # the other placements' tags first: the first placement's tag is the role
                 self._record_everywhere(skill, cert.alias)
-                lam.write_live_alias(function, cert.alias)
+                lam.write_live_alias(skill.placements[0].function, cert.alias)
             except SkillbotError:
                 ctx.store.mark_promoting(cert.id, None)
                 raise
         else:
-            old_live = skill.other_alias(cert.alias)
-            old_live_state = lam.get_alias(function, old_live)
-            regional = self._regional_candidates(skill, cert, check=False)
-            self._record_everywhere(skill, cert.alias)  # a promotion cut short finishes here
+            self._record_everywhere(skill, cert.alias)
         ctx.store.end_certification(cert.id, CertificationState.PROMOTED, actor, ctx.clock())
         return Change(
             plan=plan,
             alias=cert.alias,
-            from_version=old_live_state.version if old_live_state else None,
+            from_version=moves[0].from_version,
             to_version=cert.version,
             code_sha256=cert.code_sha256,
             live_alias=cert.alias,
             previous_live_alias=old_live,
             certification=ctx.store.get_certification(cert.id),
             alerts=alerts,
-            regions=regional,
+            regions=moves[1:],
         )
 
-    # -- a skill served from several regions ------------------------------------------------
-    def _regional_candidates(
-        self, skill: Skill, cert: Certification, *, check: bool = True
+    def _live_moves(
+        self, skill: Skill, cert: Certification, old_live: str, *, check: bool
     ) -> tuple[Move, ...]:
-        """Every other region's move of the live role (old live version → candidate's);
-        ``check`` refuses a region whose candidate does not serve the certified code."""
+        """Every placement's move of the live role (its ``old_live`` version → its
+        candidate's); ``check`` refuses a placement whose candidate does not serve the
+        certified code (the first placement: the certified version itself)."""
         lam = self.ctx.lambda_
         moves = []
-        old_live = skill.other_alias(cert.alias)
-        for place in skill.placements[1:]:
+        for place in skill.placements:
             region, function = place.region, place.function
             candidate = lam.get_alias(function, cert.alias)
-            serving = (
-                lam.get_version(function, candidate.version)
-                if candidate and candidate.version.isdigit()
-                else None
-            )
-            if check and (serving is None or serving.code_sha256 != cert.code_sha256):
+            if check and place is skill.placements[0]:
+                candidate = rotation.require_alias(candidate, skill, cert.alias, function)
+                if candidate.version != cert.version:
+                    raise Refused(
+                        f"{cert.alias} now serves {version_label(candidate.version)}, not the "
+                        f"certified {version_label(cert.version)}; promoting would put "
+                        "uncertified code live.",
+                        hint=f"Move {cert.alias} back to {version_label(cert.version)}, or "
+                        "cancel and certify again.",
+                    )
+            elif check and not self._serves(function, candidate, cert.code_sha256):
                 now = version_label(candidate.version) if candidate else "nothing"
                 raise Refused(
                     f"In {region}, {cert.alias} serves {now}, not the certified code "
@@ -284,6 +275,14 @@ class Promotion:
                 )
             )
         return tuple(moves)
+
+    def _serves(self, function: str, alias: AliasState | None, code_sha256: str) -> bool:
+        serving = (
+            self.ctx.lambda_.get_version(function, alias.version)
+            if alias and alias.version.isdigit()
+            else None
+        )
+        return serving is not None and serving.code_sha256 == code_sha256
 
     def _record_everywhere(self, skill: Skill, live_alias: str) -> None:
         """The live role on every regional function whose tag says otherwise."""
