@@ -21,7 +21,7 @@ from bot.devkit.fake_slack import FakeSlack
 from bot.devkit.json_server import free_port
 from tests.support.e2e import Bot
 from tests.support.process import ROOT, Child, bot_env, isolated_env, start_bot
-from tests.support.skills import CHANNEL, skills_toml
+from tests.support.skills import CHANNEL, skills_config, skills_toml, write_skills_file
 from tests.support.slack_world import SECRET, TOKEN
 
 FN = "trivia-skill"
@@ -110,6 +110,18 @@ def test_a_token_slack_refuses_stops_with_exit_2(tmp_path, moto_endpoint):
     assert code == 2, output
     assert "skillbot cannot start: " in output and "SLACK_BOT_TOKEN" in output, output
     assert "invalid_auth" in output and "Traceback" not in output
+
+
+def test_two_skills_on_one_function_stop_with_exit_2_naming_both(tmp_path, moto_endpoint):
+    config = skills_config({"trivia": CHANNEL, "quiz": "C0QUIZ"})
+    config["skills"]["quiz"]["function"] = config["skills"]["trivia"]["function"]
+    path = write_skills_file(tmp_path / "skillbot.toml", config)
+    with FakeSlack() as fake:
+        env = bot_env(tmp_path, fake.api_url, moto_endpoint, port=free_port(), config=path)
+        code, output = run_to_exit(env, tmp_path)
+    assert code == 2, output
+    assert "skills.trivia and skills.quiz both name the Lambda function 'trivia-skill'" in output
+    assert "Traceback" not in output, output
 
 
 def test_an_unreachable_slack_stops_with_exit_3(tmp_path, moto_endpoint):

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import load_settings, load_skills_file
+from bot.config import load_settings, load_skills_file, parse_skills
 from bot.domain.errors import ConfigError
 from bot.schedules import parse_duration
+from tests.support.skills import skills_config
 
 GOOD = """
 announce_channel = "C0ANNOUNCE"
@@ -168,3 +169,36 @@ def test_a_cron_expression_that_never_fires_is_refused(tmp_path):
     path = write(tmp_path, GOOD.replace("0 10 * * MON-FRI", "0 10 30 2 *"))
     with pytest.raises(ConfigError, match="never fires"):
         load_skills_file(path)
+
+
+ARN_EU = "arn:aws:lambda:eu-west-1:123456789012:function:"
+ARN_US = "arn:aws:lambda:us-east-1:123456789012:function:"
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "shared"),
+    [
+        ({"function": "trivia-skill"}, {"function": "trivia-skill"}, True),
+        # a bare name is in the bot's own region, which the ARN may be
+        ({"function": "trivia-skill"}, {"function": ARN_EU + "trivia-skill"}, True),
+        ({"function": ARN_EU + "trivia"}, {"function": ARN_EU + "trivia"}, True),
+        ({"function": "a"}, {"function": "b", "regional_functions": {"EU": ARN_EU + "a"}}, True),
+        ({"function": ARN_EU + "trivia"}, {"function": ARN_US + "trivia"}, False),
+        (
+            {"function": ARN_EU + "trivia"},
+            {"function": "arn:aws:lambda:eu-west-1:210987654321:function:trivia"},
+            False,
+        ),
+        ({"function": "trivia-skill"}, {"function": "quiz-skill"}, False),
+    ],
+)
+def test_two_skills_on_one_function_stop_the_start_naming_both(first, second, shared):
+    config = skills_config({"trivia": "C0TRIVIA", "quiz": "C0QUIZ"})
+    config["skills"]["trivia"].update(first)
+    config["skills"]["quiz"].update(second)
+    if not shared:
+        assert set(parse_skills(config).to_skills()) == {"trivia", "quiz"}
+        return
+    with pytest.raises(ConfigError) as refused:
+        parse_skills(config)
+    assert "skills.trivia and skills.quiz both name the Lambda function" in refused.value.message
