@@ -48,33 +48,34 @@ def references(
     aliases: Iterable[AliasState],
     versions: Iterable[Version],
     *,
-    pending: tuple[str | None, str | None] = (None, None),
+    kept: Iterable[tuple[str | None, str | None, str]] = (),
     in_use: Iterable[str] = (),
 ) -> dict[str, str]:
     """Version → why it must stay, in one function: an alias points at or weights it, it
-    holds the pending certification's code, or a running canary uses it (``in_use``).
+    holds code that must stay (``kept``), or a running canary uses it (``in_use``).
 
-    ``pending`` is (version number, code hash): the number names the candidate in the
-    default function; in another region's function the number differs, so every version
-    holding the certification's code is kept there.
+    ``kept`` holds (version number, code hash, what it is): the pending certification,
+    the version a rollback returns to. The number names it in the first placement's function;
+    in another region's function the number differs, so every version holding that code
+    is kept there.
 
     >>> a = [AliasState("PROD1", "4", "r", {"5": 0.1})]
     >>> vs = [Version("2", "c"), Version("3", "x")]
-    >>> sorted(references(a, vs, pending=(None, "c")))
+    >>> sorted(references(a, vs, kept=[(None, "c", "pending certification")]))
     ['2', '4', '5']
     """
     why: dict[str, str] = {}
+    versions = list(versions)
     for alias in aliases:
         why.setdefault(alias.version, f"alias {alias.name} points at it")
         for weighted in alias.routing:
             why.setdefault(weighted, f"alias {alias.name} sends it traffic")
-    number, code = pending
-    if number is not None:
-        why.setdefault(number, "the pending certification's")
-    if code is not None:
+    for number, code, what in kept:
+        if number is not None:
+            why.setdefault(number, f"the {what}")
         for version in versions:
-            if version.code_sha256 == code:
-                why.setdefault(version.number, "the pending certification's code")
+            if code is not None and version.code_sha256 == code:
+                why.setdefault(version.number, f"the {what}'s code")
     for used in in_use:
         why.setdefault(used, "a running canary uses it")
     return why

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from bot.domain import rotation
 from bot.domain.errors import NotFound, Refused, SkillbotError
 from bot.domain.model import (
     Change,
@@ -50,24 +51,38 @@ class Pruning:
     def referenced(self, skill: Skill, function: str, versions: list[Version]) -> dict[str, str]:
         """Version → why it must stay in ``function`` (one of the skill's placements'): an
         alias of that function points at or weights it, it holds the pending candidate's
-        code, or a canary uses it. ``versions``: the function's versions, read beforehand
-        (a version's code never changes)."""
+        code or the code a rollback of the live alias returns to, or a canary uses it.
+        ``versions``: the function's versions, read beforehand (a version's code never
+        changes)."""
         ctx = self.ctx
-        default = function == skill.placements[0].function
+        first = function == skill.placements[0].function
         pending = ctx.store.pending_certification(skill.name)
         canary = ctx.active_canary(skill)
         # a running canary's versions in the first function (the regions' are on their aliases)
-        in_use = [canary.old_version, canary.new_version] if canary and default else []
+        in_use = [canary.old_version, canary.new_version] if canary and first else []
+        kept = [self._rollback_target(skill)]
+        if pending is not None:
+            kept.append((pending.version, pending.code_sha256, "pending certification"))
         return references(
             ctx.lambda_.list_aliases(function),
             versions,
-            pending=(
-                (pending.version if default else None, pending.code_sha256)
-                if pending is not None
-                else (None, None)
-            ),
+            kept=[(number if first else None, code, what) for number, code, what in kept],
             in_use=in_use,
         )
+
+    def _rollback_target(self, skill: Skill) -> tuple[str | None, str | None, str]:
+        """The version ``rollback`` would return the live alias to, and its code (read in
+        the first placement's function, whose versions the record names)."""
+        ctx = self.ctx
+        function, alias = skill.placements[0].function, ctx.roles(skill).live_alias
+        current = ctx.lambda_.get_alias(function, alias)
+        number = (
+            rotation.previous_version(current.version, ctx.store.alias_moves(skill.name, alias))
+            if current is not None
+            else None
+        )
+        target = ctx.lambda_.get_version(function, number) if number else None
+        return number, target.code_sha256 if target else None, "rollback target"
 
     def _region(self, skill: Skill, region: str, function: str, keep: int) -> RegionPrune:
         try:
