@@ -22,12 +22,16 @@ if TYPE_CHECKING:
     from bot.domain.model import Skill
 
 _DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d)\s*$", re.IGNORECASE)
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _NEVER = datetime(9999, 1, 1, tzinfo=UTC)
+#: the longest duration taken (a reminder period, a wait): longer ones are mistakes, and
+#: slots far enough away overflow what a date can hold
+LONGEST = timedelta(days=366)
 
 
 def parse_duration(text: str) -> timedelta | None:
-    """``"24h"`` -> 1 day; ``"5s"`` -> 5 seconds; anything else -> None.
+    """``"24h"`` -> 1 day; ``"5s"`` -> 5 seconds; anything else -> None; ValueError
+    for one longer than :data:`LONGEST`.
 
     >>> parse_duration("90m")
     datetime.timedelta(seconds=5400)
@@ -35,8 +39,10 @@ def parse_duration(text: str) -> timedelta | None:
     match = _DURATION.match(text)
     if not match:
         return None
-    amount = int(match.group(1))
-    return timedelta(**{_UNITS[match.group(2).lower()]: amount}) if amount > 0 else None
+    seconds = int(match.group(1)) * _SECONDS[match.group(2).lower()]
+    if seconds > LONGEST.total_seconds():
+        raise ValueError(f"{text.strip()!r} is longer than {LONGEST.days} days")
+    return timedelta(seconds=seconds) if seconds > 0 else None
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 from bot.config import Settings, SkillsFile, load_for_start
-from bot.domain.errors import ConfigError
+from bot.domain.errors import ConfigError, SkillbotError
 
 if TYPE_CHECKING:
     from slack_bolt import App
@@ -46,8 +46,8 @@ def start(role: str) -> int:
         slack, aws, (cases, runtime) = build_checked(settings, config)
     except StartupFailure as err:
         return cannot_start(err.message, err.hint, err.exit_code)
-    except ConfigError as err:
-        return cannot_start(err.message, err.hint, 2)
+    except SkillbotError as err:  # the database: its settings (2), or it did not answer (3)
+        return cannot_start(err.message, err.hint, 2 if isinstance(err, ConfigError) else 3)
     log.info(connections_line(settings, role, slack, aws, runtime.aws_endpoint))
 
     stop = threading.Event()

@@ -18,10 +18,12 @@ import re
 import sys
 import textwrap
 from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 from bot import __version__
-from bot.cli.exit_codes import EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE, SUMMARY
+from bot.cli.exit_codes import EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE, SUMMARY, UsageError
 from bot.cli.operations import add_operations
+from bot.cli.render import Output, error_json
 from bot.domain.errors import ConfigError, SkillbotError
 
 ROLES = ("all", "web", "scheduler")
@@ -32,10 +34,22 @@ AWS_CHAIN = (
 )
 
 
+class JsonErrorsParser(argparse.ArgumentParser):
+    """argparse's parser where ``--json`` was given: a usage error is also the one JSON
+    object on stdout that a script reads."""
+
+    def error(self, message: str) -> NoReturn:
+        err = UsageError(message, hint=f"See {self.prog} --help.")
+        payload = {"command": self.prog.partition(" ")[2] or None, "outcome": "error"}
+        Output(json_mode=True).finish({**payload, "error": error_json(err)}, EXIT_USAGE)
+        super().error(message)  # the usage and the message on stderr, exit 2
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv`` (default: the command line), run the subcommand, return its exit
     code: ``main(["migrate"])`` migrates the database of ``DATABASE_URL``."""
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(json_errors="--json" in argv)
     args, extra = parser.parse_known_args(argv)
     if extra and not getattr(args, "passthrough", False):
         parser.error("unrecognized arguments: " + " ".join(extra))
@@ -44,8 +58,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     return handler(args)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def build_parser(*, json_errors: bool = False) -> argparse.ArgumentParser:
+    parser_class = JsonErrorsParser if json_errors else argparse.ArgumentParser
+    parser = parser_class(
         prog="skillbot",
         description="Rotate two AWS Lambda aliases behind a live Alexa skill, from Slack, "
         "a terminal or a CD pipeline.",
@@ -53,7 +68,12 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    commands = parser.add_subparsers(
+        title="commands",
+        metavar="COMMAND",
+        required=True,
+        parser_class=parser_class,
+    )
     run = commands.add_parser(
         "run",
         help="start the bot (Slack listener and/or reminder scheduler)",

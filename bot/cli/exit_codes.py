@@ -2,7 +2,7 @@
 
 0 applied, or nothing to do; 1 refused (stale plan, not authorized, a guard, dismissed
 or unanswered in Slack); 2 configuration or usage; 3 AWS, Slack or the database did not
-answer (retrying is safe).
+answer (retrying is safe); 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -20,11 +20,14 @@ EXIT_OK = 0
 EXIT_REFUSED = 1
 EXIT_USAGE = 2
 EXIT_UNAVAILABLE = 3
+#: Ctrl-C (the shell's 128 + SIGINT)
+EXIT_INTERRUPTED = 130
 
 SUMMARY = (
     "exit codes: 0 done (applied, or nothing to do), 1 refused (stale, not authorized, a "
     "guard, dismissed or unanswered), 2 configuration or usage, 3 AWS, Slack or the "
-    "database did not answer."
+    "database did not answer, 130 interrupted (a plan being applied is finished by "
+    "applying it again)."
 )
 
 

@@ -15,11 +15,19 @@ applies fixes with --yes, ``plan`` shows a plan, applies it (--yes) or asks (--r
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from bot.cli.exit_codes import EXIT_OK, EXIT_REFUSED, SUMMARY, UsageError, exit_code
+from bot.cli.exit_codes import (
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_REFUSED,
+    SUMMARY,
+    UsageError,
+    exit_code,
+)
 from bot.cli.reading import show_history, show_status
 from bot.cli.render import Output, change_json, change_line, plan_json, say
 from bot.cli.session import Session
@@ -126,7 +134,10 @@ def options(kind: str) -> argparse.ArgumentParser:
 
 
 def duration(text: str) -> timedelta:
-    found = parse_duration(text)
+    try:
+        found = parse_duration(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
     if found is None:
         raise argparse.ArgumentTypeError(f"{text!r} is not a duration like 90s, 30m or 2h")
     return found
@@ -147,6 +158,16 @@ def guarded(command: Handler) -> Callable[[argparse.Namespace], int]:
             if isinstance(err, AppliedNotRecorded):
                 outcome = "applied_not_recorded"  # in AWS; recorded once the database answers
             return out.error(err, {**payload, "outcome": outcome}, code)
+        except KeyboardInterrupt:
+            plan_id = (payload.get("plan") or {}).get("id") or getattr(args, "plan_id", None)
+            again = f"`skillbot apply {plan_id}`" if plan_id else "the plan's apply"
+            print(
+                "skillbot: interrupted. A plan being applied is left interrupted: "
+                f"{again} finishes it (what already moved is not moved again); "
+                "`skillbot status` shows where the aliases are.",
+                file=sys.stderr,
+            )
+            return out.finish({**payload, "outcome": "interrupted"}, EXIT_INTERRUPTED)
 
     return run
 

@@ -4,13 +4,16 @@ and the CD pipeline a command line runs in."""
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import (
     Field,
     ValidationError,
+    field_validator,
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from pydantic_settings.sources import DotEnvSettingsSource
@@ -18,6 +21,8 @@ from pydantic_settings.sources import DotEnvSettingsSource
 from bot.domain import actors
 from bot.domain.errors import ConfigError
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+AWS_REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d{1,2}")
 ENV_HINT = "See .env.example for every variable, and manifest.yml to create the Slack app."
 
 
@@ -45,6 +50,28 @@ class Settings(BaseSettings):
     aws_region: str | None = None
     #: who the command line acts as: a Slack user id, or a pipeline identity
     skillbot_actor: str | None = None
+
+    @field_validator("slack_api_url", "alexa_smapi_url", "alexa_lwa_token_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"{value!r} is not an http(s):// URL")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        if value.upper() not in LOG_LEVELS:
+            raise ValueError(f"{value!r} is not a log level: use one of {', '.join(LOG_LEVELS)}")
+        return value.upper()
+
+    @field_validator("aws_region")
+    @classmethod
+    def _aws_region(cls, value: str | None) -> str | None:
+        if value and not AWS_REGION.fullmatch(value):
+            raise ValueError(f"{value!r} is not an AWS region like 'eu-west-1'")
+        return value or None
 
     @property
     def socket_mode(self) -> bool:
@@ -104,7 +131,11 @@ def load_settings(env_file: str | Path | None = ".env") -> Settings:
         return Settings(_env_file=env_file)  # type: ignore[call-arg]
     except ValidationError as err:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in err.errors()
+            "{}: {}".format(
+                ".".join(str(p) for p in e["loc"]).upper(),
+                str(e["msg"]).removeprefix("Value error, "),
+            )
+            for e in err.errors()
         )
         raise ConfigError(f"Bad environment: {problems}.", hint=ENV_HINT) from None
 

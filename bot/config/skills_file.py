@@ -299,6 +299,16 @@ def load_skills_file(path: str | Path) -> SkillsFile:
         ) from None
     except toml.TOMLDecodeError as err:
         raise ConfigError(f"{path}: not valid TOML: {err}.", hint="Fix the syntax.") from None
+    except UnicodeDecodeError as err:
+        raise ConfigError(
+            f"{path}: not UTF-8 text ({err.reason} at byte {err.start}).",
+            hint="Save the skills file as UTF-8.",
+        ) from None
+    except OSError as err:  # a directory, no permission, …
+        raise ConfigError(
+            f"{path}: the skills file cannot be read: {err.strerror or err}.",
+            hint="Point SKILLBOT_CONFIG at a readable TOML file (skillbot.example.toml shows one).",
+        ) from None
     return parse_skills(raw, source=str(path))
 
 

@@ -156,9 +156,10 @@ class Applying:
                 ctx.store.finish_plan(plan.id, "interrupted")
                 ctx.audit_plan(plan, Outcome.FAILED, str(err), actor=actor)
                 raise
-            except Exception as err:
+            except BaseException as err:  # an internal error, or Ctrl-C in a terminal
                 ctx.store.finish_plan(plan.id, "interrupted")
-                ctx.audit_plan(plan, Outcome.FAILED, f"internal error: {err!r}", actor=actor)
+                what = f"internal error: {err!r}" if isinstance(err, Exception) else "interrupted"
+                ctx.audit_plan(plan, Outcome.FAILED, what, actor=actor)
                 raise
             change = replace(change, confirmed_by=actor)
             try:

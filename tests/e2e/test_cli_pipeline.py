@@ -187,6 +187,28 @@ def test_a_configuration_or_usage_error_exits_2_and_changes_nothing(stage, args,
     assert stage.live() == "1" and stage.versions() == ["1", "2"]
 
 
+def test_a_usage_error_with_json_is_one_json_object_and_exits_2(stage):
+    result = stage.run("hotfix", "--json", "--request", "--wait", "9999999999d")
+
+    assert result.returncode == 2, result.stdout + result.stderr
+    out = parsed(result)
+    assert (out["command"], out["outcome"], out["error"]["kind"]) == ("hotfix", "error", "usage")
+    assert "'9999999999d' is longer than 366 days" in out["error"]["message"]
+    assert "Traceback" not in result.stderr
+    assert stage.live() == "1"
+
+
+def test_an_unreachable_postgresql_exits_3(stage):
+    result = stage.run(
+        "status", "--json", DATABASE_URL="postgresql://skillbot@127.0.0.1:9/skillbot"
+    )
+
+    assert result.returncode == 3, result.stdout + result.stderr
+    out = parsed(result)
+    assert out["outcome"] == "unavailable" and "Cannot open the database" in out["error"]["message"]
+    assert "Traceback" not in result.stderr
+
+
 def test_aws_unreachable_exits_3(stage):
     result = stage.run(
         "hotfix", "--json", AWS_ENDPOINT_URL="http://127.0.0.1:9", SKILLBOT_ACTOR=OPERATOR

@@ -124,6 +124,27 @@ def test_two_skills_on_one_function_stop_with_exit_2_naming_both(tmp_path, moto_
     assert "Traceback" not in output, output
 
 
+@pytest.mark.parametrize(
+    ("name", "value", "said"),
+    [
+        ("SLACK_API_URL", "not a url", "SLACK_API_URL: 'not a url' is not an http(s):// URL"),
+        ("LOG_LEVEL", "LOUD", "LOG_LEVEL: 'LOUD' is not a log level"),
+        ("AWS_REGION", "bad region", "AWS_REGION: 'bad region' is not an AWS region"),
+        ("SKILLBOT_CONFIG", ".", "the skills file cannot be read: Is a directory"),
+    ],
+)
+def test_a_bad_setting_stops_with_exit_2_and_one_message(
+    tmp_path, moto_endpoint, name, value, said
+):
+    with FakeSlack() as fake:
+        env = bot_env(tmp_path, fake.api_url, moto_endpoint, port=free_port())
+        env[name] = value
+        code, output = run_to_exit(env, tmp_path)
+    assert code == 2, output
+    assert "skillbot cannot start: " in output and said in output, output
+    assert "Traceback" not in output, output
+
+
 def test_an_unreachable_slack_stops_with_exit_3(tmp_path, moto_endpoint):
     with FakeSlack() as fake:
         env = bot_env(tmp_path, fake.api_url, moto_endpoint, port=free_port())

@@ -85,7 +85,9 @@ def test_reminders_arrive_in_the_thread_on_schedule_and_stop_at_cancel(fake, run
         times = arrivals(fake, lambda f: len(thread(f)), 2)
         first = thread(fake)[0]
         assert f"started by <@{REQUESTER}>" in first["text"] and "v3 on PROD2" in first["text"]
-        assert [pending_seconds(m["text"]) for m in thread(fake)[:2]] == [1, 2]
+        ages = [pending_seconds(m["text"]) for m in thread(fake)[:2]]
+        # the first slot (a scheduler slow to start sends the latest passed one), then the next
+        assert 1 <= ages[0] <= 3 and ages == [ages[0], ages[0] + 1], ages
         assert 0.5 < times[1] - times[0] < 1.8  # one a second, as configured
 
         services.runtime.store.end_certification(

@@ -258,7 +258,10 @@ def open_database(url: str) -> Database:
     try:
         migrate(engine)
     except OperationalError as err:
-        raise ConfigError(
+        # a server unreachable or refusing may answer later; a SQLite file that cannot
+        # be opened (no such folder, no permission) is the settings' problem
+        failure = ConfigError if engine.dialect.name == "sqlite" else Unavailable
+        raise failure(
             f"Cannot open the database of DATABASE_URL: {err.orig}",
             hint="Check DATABASE_URL (see .env.example) and that the server is running.",
         ) from err
