@@ -74,12 +74,28 @@ def slack_events(
         except (UnicodeDecodeError, ValueError, AttributeError, TypeError):
             log.info("a signed request whose body does not parse was refused (400)")
             return _plain(start_response, "400 Bad Request", "unparseable body\n")
+        if not _well_formed(bolt_request.body):
+            log.info("a signed request without the fields Slack sends was refused (400)")
+            return _plain(start_response, "400 Bad Request", "malformed payload\n")
         bolt = app.dispatch(bolt_request)
         response = WsgiHttpResponse(status=bolt.status, headers=bolt.headers, body=bolt.body)
         start_response(response.status, response.get_headers())
         return response.get_body()
 
     return events
+
+
+def _well_formed(body: dict[str, Any]) -> bool:
+    """The fields Bolt routes by have the types Slack sends them with (a signed request
+    from a broken client may not: Bolt would answer 500 with a traceback)."""
+    kind = body.get("type")
+    if kind == "event_callback":
+        event = body.get("event")
+        return isinstance(event, dict) and isinstance(event.get("type"), str)
+    if kind == "block_actions":
+        actions = body.get("actions")
+        return isinstance(actions, list) and all(isinstance(a, dict) for a in actions)
+    return True
 
 
 def _signed(verifier: SignatureVerifier, raw: bytes, headers: dict[str, Any]) -> bool:

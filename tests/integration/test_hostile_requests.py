@@ -99,8 +99,28 @@ def test_a_stale_signature_gets_401(world, http):
 
 @pytest.mark.parametrize(
     "raw",
-    [b"\xff\xfe\x00garbage", b"payload=%7Bnot-json", b"payload=%5B1%5D", b"{", b"[1]"],
-    ids=["non-utf8", "bad-payload", "list-payload", "bad-json", "json-list"],
+    [
+        b"\xff\xfe\x00garbage",
+        b"payload=%7Bnot-json",
+        b"payload=%5B1%5D",
+        b"{",
+        b"[1]",
+        b'{"type": "event_callback", "event": null}',
+        b'{"type": "event_callback", "event": "reaction_added"}',
+        b'{"type": "event_callback", "event": {"type": null}}',
+        b"payload=%7B%22type%22%3A%22block_actions%22%2C%22actions%22%3Anull%7D",
+    ],
+    ids=[
+        "non-utf8",
+        "bad-payload",
+        "list-payload",
+        "bad-json",
+        "json-list",
+        "null-event",
+        "string-event",
+        "event-without-type",
+        "null-actions",
+    ],
 )
 def test_a_signed_body_that_does_not_parse_gets_400(world, http, caplog, raw):
     headers = signed_bytes(raw)
