@@ -48,6 +48,7 @@ def show_status(out: Output, payload: dict[str, Any], report: StatusReport) -> i
         out.say(
             f"  pending certification: {version_label(cert.version)} on {cert.alias} since "
             f"{cert.created_at:%Y-%m-%d %H:%M} UTC, started by {cert.requested_by}"
+            + (f", confirmed by {cert.confirmed_by}" if cert.confirmed_by else "")
             + (f"; Alexa: {review}" if review else "")
         )
     pending = None
@@ -57,6 +58,7 @@ def show_status(out: Output, payload: dict[str, Any], report: StatusReport) -> i
             "alias": cert.alias,
             "version": cert.version,
             "requested_by": cert.requested_by,
+            "confirmed_by": cert.confirmed_by,
             "created_at": cert.created_at.isoformat(),
             "alexa_review": review,
         }

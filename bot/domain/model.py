@@ -285,6 +285,8 @@ class Certification:
     # where the certification message lives in Slack (set once it is posted)
     channel: str | None = None
     message_ts: str | None = None
+    #: who confirmed the plan, when not the person who asked for it (four eyes)
+    confirmed_by: str | None = None
 
     @property
     def pending(self) -> bool:

@@ -243,8 +243,10 @@ class Applying:
         *,
         certify: bool,
         moved: bool = True,
+        actor: str = "",
     ) -> Change:
-        """The change of an alias-moving plan; ``certify`` records the certification."""
+        """The change of an alias-moving plan; ``certify`` records the certification
+        (with ``actor``, who confirmed it, when not the person who asked)."""
         assert plan.alias is not None
         cert = None
         if certify:
@@ -257,6 +259,7 @@ class Applying:
                 requested_by=plan.requested_by,
                 note=plan.reason,
                 created_at=self.ctx.clock(),
+                confirmed_by=actor if actor and actor != plan.requested_by else None,
             )
             self.ctx.store.add_certification(cert)
         live = (

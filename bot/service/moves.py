@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-#: makes the change of an applied plan: (skill, plan, from, to, certify=, moved=)
+#: makes the change of an applied plan: (skill, plan, from, to, certify=, moved=, actor=)
 AliasChange = Callable[..., Change]
 
 
@@ -168,6 +168,7 @@ class Moves:
             certify=plan.operation is Operation.CERTIFY
             and self.ctx.store.pending_certification(skill.name) is None,
             moved=any(g.target != g.move.from_version or g.moving for g in guarded),
+            actor=actor,
         )
         return replace(change, regions=tuple(replace(g.move, to_version=g.target) for g in others))
 

@@ -102,11 +102,13 @@ class Promotion:
         return change
 
     def _check_four_eyes(self, cert: Certification, actor: str) -> None:
-        if not self.four_eyes or actor != cert.requested_by or not cert.pending:
+        starters = (cert.requested_by, cert.confirmed_by)
+        if not (self.four_eyes and cert.pending and actor in starters):
             return
-        others = [a for a in self.approvers if a != actor]
+        did = "started" if actor == cert.requested_by else "confirmed"
+        others = [a for a in self.approvers if a not in starters]
         raise NotAuthorized(
-            "You started this certification, so someone else must promote it (four eyes).",
+            f"You {did} this certification, so someone else must promote it (four eyes).",
             hint=(
                 f"Ask {mentions(others)}."
                 if others

@@ -85,6 +85,34 @@ def test_the_starter_of_a_certification_cannot_promote_it():
     assert services.cases.promotion.promote("trivia", actor=APPROVER).live_alias == "PROD2"
 
 
+def test_the_approver_who_confirmed_a_certification_cannot_promote_it_alone():
+    w = make_world()
+    # Bob is an operator and an approver: he confirms Alice's certification
+    services = compose_over(w.lam, w.store, w.clock, w.notifier, approvers=["U0BOB", APPROVER])
+    w.lam.deploy("trivia-skill", "code-3")
+    plan = services.cases.planning.plan("certify", "trivia", actor=OPERATOR, reason="quiz")
+    change = services.cases.applying.apply(plan.id, actor="U0BOB")
+    cert = change.certification
+    assert (cert.requested_by, cert.confirmed_by) == (OPERATOR, "U0BOB")
+    # the certification message credits both; the database keeps the confirmer
+    assert "by <@U0ALICE>, confirmed by <@U0BOB> — quiz" in w.notifier.top_level()[0].text
+    assert w.store.get_certification(cert.id).confirmed_by == "U0BOB"
+    with pytest.raises(NotAuthorized, match="You confirmed this certification") as err:
+        services.cases.promotion.promote("trivia", actor="U0BOB")
+    assert "<@U0CAROL>" in err.value.hint and "<@U0BOB>" not in err.value.hint
+    assert w.lam.read_live_alias("trivia-skill") is None
+    assert services.cases.promotion.promote("trivia", actor=APPROVER).live_alias == "PROD2"
+
+
+def test_a_certification_confirmed_by_its_starter_has_no_separate_confirmer():
+    w = make_world()
+    w.lam.deploy("trivia-skill", "code-3")
+    plan = w.cases.planning.plan("certify", "trivia", actor=OPERATOR)
+    cert = w.cases.applying.apply(plan.id, actor=OPERATOR).certification
+    assert cert.confirmed_by is None
+    assert "confirmed by" not in w.notifier.top_level()[0].text
+
+
 def test_a_one_person_team_can_turn_four_eyes_off():
     w = make_world()
     services = compose_over(w.lam, w.store, w.clock, approvers=[OPERATOR], four_eyes=False)

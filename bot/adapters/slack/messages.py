@@ -29,6 +29,7 @@ from bot.adapters.slack.kit import (
 from bot.domain.actors import display
 from bot.domain.canary import Canary, CanaryRules, CanaryState, Tally, end_headline, other_regions
 from bot.domain.model import (
+    Certification,
     CertificationState,
     Change,
     Operation,
@@ -95,7 +96,7 @@ def certification_message(news: CertificationNews, *, console: str | None = None
     }[cert.state]
     text = (
         f"{cert.skill}: certify {cert.alias} {version_label(news.from_version)} → "
-        f"{version_label(cert.version)} by {display(cert.requested_by)}"
+        f"{version_label(cert.version)} by {started_by(cert)}"
         + (f" — {escape(cert.note)}" if cert.note else "")
     )
     lines = [f"*{text}*", f"State: {state}", f"Code {short_sha(cert.code_sha256)}", news.endpoint]
@@ -114,13 +115,20 @@ def certification_message(news: CertificationNews, *, console: str | None = None
     return message(text, blocks)
 
 
+def started_by(cert: Certification) -> str:
+    """``<@U0ALICE>``, or ``<@U0ALICE>, confirmed by <@U0BOB>``: who started it (four eyes
+    keeps both from promoting it)."""
+    confirmed = f", confirmed by {display(cert.confirmed_by)}" if cert.confirmed_by else ""
+    return display(cert.requested_by) + confirmed
+
+
 def reminder_message(news: Reminder) -> str:
     """The thread reply of a reminder: how long, what, who started it, how to promote."""
     cert = news.cert
     review = f" Alexa says: {news.review_status}." if news.review_status else ""
     return (
         f":alarm_clock: Certification of {version_label(cert.version)} on {cert.alias} has been "
-        f"pending for {age(cert.created_at, news.now)} (started by {display(cert.requested_by)})."
+        f"pending for {age(cert.created_at, news.now)} (started by {started_by(cert)})."
         f"{review} When it passes, {mentions(news.approvers)} can react with :{news.reaction}: "
         "on the message above to promote it."
     )

@@ -26,7 +26,7 @@ from bot.adapters.slack.kit import (
     section,
     short_sha,
 )
-from bot.adapters.slack.messages import canary_status
+from bot.adapters.slack.messages import canary_status, started_by
 from bot.domain.actors import display
 from bot.domain.model import AuditEvent, FixKind, Outcome, escape, version_label
 from bot.domain.news import HomeView
@@ -102,7 +102,7 @@ def _pending(view: Any, review: str | None) -> list[Block]:
     blocks: list[Block] = [
         context(
             f"Pending certification: {version_label(cert.version)} on {cert.alias}, "
-            f"for {age(cert.created_at, view.now)}, started by {display(cert.requested_by)}"
+            f"for {age(cert.created_at, view.now)}, started by {started_by(cert)}"
             + (f"; Alexa certification: {review}" if review else "")
         )
     ]
