@@ -197,6 +197,7 @@ def run_doctor(args: argparse.Namespace, out: Output, payload: dict[str, Any]) -
             f"  {'ok ' if f.ok else 'BAD'} {f.check}: {say(f.detail)}" for f in report.findings
         )
         if report.fixes and args.yes:
+            session.require_direct_apply()
             for fix in report.fixes:
                 change = session.cases.applying.apply(fix.id, actor=session.actor.identity)
                 applied.append(change)
@@ -260,6 +261,7 @@ def run_planned(args: argparse.Namespace, out: Output, payload: dict[str, Any]) 
             "identity": actor.identity,
             "run_url": actor.run_url,
             "source": actor.source,
+            "on_behalf_of": actor.on_behalf_of,
         }
         offer = offered(session.call(actor.identity, actor.run_url))
         plan = offer.plan
@@ -275,12 +277,14 @@ def run_planned(args: argparse.Namespace, out: Output, payload: dict[str, Any]) 
                 "or run the command again with --yes."
             )
             return out.finish({**payload, "outcome": "planned"}, EXIT_OK)
+        session.require_direct_apply()
         change = session.cases.applying.apply(plan.id, actor=actor.identity, submit=submit)
     return applied(out, payload, change)
 
 
 def run_apply(args: argparse.Namespace, out: Output, payload: dict[str, Any]) -> int:
     with Session(args, needs_actor=True, needs_slack=True) as session:
+        session.require_direct_apply()
         change = session.cases.applying.apply(
             args.plan_id, actor=session.actor.identity, submit=args.submit
         )
@@ -301,6 +305,7 @@ def applied(out: Output, payload: dict[str, Any], change: Change) -> int:
 
 def run_change(args: argparse.Namespace, out: Output, payload: dict[str, Any]) -> int:
     with Session(args, needs_actor=True, needs_slack=True) as session:
+        session.require_direct_apply()
         result = session.call(session.actor.identity)
     if isinstance(result, Change):
         return applied(out, payload, result)

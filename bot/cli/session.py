@@ -28,27 +28,50 @@ class Acting:
     identity: str
     run_url: str | None
     source: str
+    #: inside a pipeline: the person ``--as``/``SKILLBOT_ACTOR`` names, who asked it
+    on_behalf_of: str | None = None
+
+    @property
+    def from_terminal(self) -> bool:
+        return not actors.is_pipeline(self.identity)
 
 
 def resolve_actor(explicit: str | None, settings: Settings) -> Acting | None:
-    """``--as``, else ``SKILLBOT_ACTOR``, else the CD pipeline this runs in, else None.
+    """Inside a CD pipeline, the pipeline (``--as``/``SKILLBOT_ACTOR`` name who asked);
+    from a terminal, ``--as``, else ``SKILLBOT_ACTOR``, a Slack member id that can never
+    claim a pipeline identity; else None.
 
     A pipeline's own identity carries the link to its run."""
     run = pipeline_run()
-    for identity, source in ((explicit, "--as"), (settings.skillbot_actor, "SKILLBOT_ACTOR")):
-        if identity:
-            identity = identity.strip()
-            if not (actors.is_slack_user(identity) or actors.is_pipeline(identity)):
-                raise UsageError(
-                    f"{source} {identity!r} is neither a Slack user id nor a pipeline identity.",
-                    hint="Give a member id like U0ALICE (Slack: profile > ⋮ > Copy member ID), "
-                    "or github:ORG/REPO or codebuild:PROJECT.",
-                )
-            same_run = run is not None and run.identity == identity
-            return Acting(identity, run.run_url if same_run and run else None, source)
+    named = next(
+        (
+            (i.strip(), s)
+            for i, s in ((explicit, "--as"), (settings.skillbot_actor, "SKILLBOT_ACTOR"))
+            if i
+        ),
+        None,
+    )
+    if named is not None:
+        identity, source = named
+        if run is not None and identity == run.identity:
+            named = None  # naming the pipeline it runs in
+        elif not actors.is_slack_user(identity):
+            raise UsageError(
+                f"{source} {identity!r} is not a Slack member id"
+                + (
+                    f": a terminal cannot act as the pipeline {identity}."
+                    if actors.is_pipeline(identity)
+                    else "."
+                ),
+                hint="Give your member id like U0ALICE (Slack: profile > ⋮ > Copy member ID); "
+                "a pipeline acts as itself when the command runs inside it.",
+            )
     if run is not None:
         started = f" (started by {run.started_by})" if run.started_by else ""
-        return Acting(run.identity, run.run_url, f"the pipeline{started}")
+        behalf = named[0] if named else None
+        return Acting(run.identity, run.run_url, f"the pipeline{started}", behalf)
+    if named is not None:
+        return Acting(named[0], None, named[1])
     return None
 
 
@@ -123,6 +146,17 @@ class Session:
     def actor(self) -> Acting:
         assert self.acting is not None
         return self.acting
+
+    def require_direct_apply(self) -> None:
+        """With ``terminal_apply = false``, a change from a terminal (not a CD pipeline)
+        is only ever a request an operator confirms in Slack."""
+        if self.config.terminal_apply or not self.actor.from_terminal:
+            return
+        raise UsageError(
+            "This installation applies changes from a terminal only after an operator "
+            "confirms them in Slack (terminal_apply = false).",
+            hint="Run the command with --request (and --wait 30m to wait for the outcome).",
+        )
 
     def _command(self) -> Command:
         """The arguments as ``/skill`` reads them: SKILL may be left out when one skill is

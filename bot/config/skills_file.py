@@ -180,8 +180,10 @@ class SkillsFile(BaseModel):
     promote_reaction: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_+'-]+$")] = (
         "white_check_mark"
     )
-    #: the person who started a certification cannot promote it
+    #: the person who started or confirmed a certification cannot promote it
     four_eyes: bool = True
+    #: false: a change from a terminal (not a listed CD pipeline) is always a --request
+    terminal_apply: bool = True
     timezone: str = "UTC"  # before reminder_schedule: its validator reads it
     reminder_schedule: str = "0 10 * * MON-FRI"
     skills: dict[SkillName, SkillEntry] = Field(min_length=1)

@@ -102,6 +102,7 @@ def test_yes_applies_once_and_announces_the_pipeline_with_its_run(stage):
         "identity": PIPELINE,
         "run_url": RUN_URL,
         "source": out["actor"]["source"],
+        "on_behalf_of": None,
     }
     assert out["plan"]["requested_by"] == PIPELINE and out["plan"]["publishes"] is True
     assert (out["plan"]["alias"], out["plan"]["from_version"]) == ("PROD1", "1")
@@ -175,7 +176,8 @@ def test_an_unauthorized_actor_is_refused_with_exit_1(stage, who, refusal):
         (["hotfix"], {}, "--as"),
         (["hotfix", "quiz"], {"SKILLBOT_ACTOR": OPERATOR}, "no skill called `quiz`"),
         (["hotfix", "--wait", "30m"], {"SKILLBOT_ACTOR": OPERATOR}, "--request"),
-        (["hotfix", "--as", "alice"], {}, "neither a Slack user id nor a pipeline"),
+        (["hotfix", "--as", "alice"], {}, "'alice' is not a Slack member id"),
+        (["hotfix", "--yes", "--as", PIPELINE], {}, "a terminal cannot act as the pipeline"),
         (["status"], {"DATABASE_URL": "sqlite:///elsewhere.db"}, "bot's own database"),
     ],
 )
@@ -185,6 +187,31 @@ def test_a_configuration_or_usage_error_exits_2_and_changes_nothing(stage, args,
     assert result.returncode == 2, result.stdout + result.stderr
     assert named in result.stderr
     assert stage.live() == "1" and stage.versions() == ["1", "2"]
+
+
+def test_an_unlisted_pipeline_cannot_apply_as_the_person_it_names(stage):
+    unlisted = {**GITHUB_RUN, "GITHUB_REPOSITORY": "acme/other"}
+    result = stage.run("hotfix", "--yes", "--json", SKILLBOT_ACTOR=OPERATOR, **unlisted)
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    out = parsed(result)
+    assert out["actor"]["identity"] == "github:acme/other"
+    assert out["actor"]["on_behalf_of"] == OPERATOR
+    assert "github:acme/other may not" in out["error"]["message"]
+    assert "--request" in out["error"]["hint"]
+    assert stage.live() == "1" and stage.fake.messages(CHANNEL) == []
+
+
+def test_with_terminal_apply_off_a_terminal_change_is_only_a_request(stage):
+    write_skills(stage.tmp, pipelines=[PIPELINE], terminal_apply=False)
+    result = stage.run("hotfix", "--yes", SKILLBOT_ACTOR=OPERATOR)
+
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "terminal_apply = false" in result.stderr and "--request" in result.stderr
+    assert stage.live() == "1"
+    # the listed pipeline still applies
+    assert stage.run("hotfix", "--yes", **GITHUB_RUN).returncode == 0
+    assert stage.live() == "3"
 
 
 def test_a_usage_error_with_json_is_one_json_object_and_exits_2(stage):

@@ -46,22 +46,47 @@ def test_no_pipeline_without_its_whole_identity(env):
     assert pipeline_run(env) is None
 
 
-def test_as_wins_then_skillbot_actor_then_the_pipeline(monkeypatch):
+def test_inside_a_pipeline_the_pipeline_acts_and_as_names_who_asked(monkeypatch):
     for name, value in GITHUB.items():
         monkeypatch.setenv(name, value)
     settings = Settings(_env_file=None, skillbot_actor="U0BOB")  # type: ignore[call-arg]
     none = Settings(_env_file=None)  # type: ignore[call-arg]
+    run_url = "https://git.acme.example/acme/trivia/actions/runs/99"
 
     explicit = resolve_actor("U0ALICE", settings)
-    assert explicit is not None and (explicit.identity, explicit.run_url) == ("U0ALICE", None)
+    assert explicit is not None
+    assert (explicit.identity, explicit.run_url, explicit.on_behalf_of) == (
+        "github:acme/trivia",
+        run_url,
+        "U0ALICE",
+    )
     from_setting = resolve_actor(None, settings)
-    assert from_setting is not None and from_setting.identity == "U0BOB"
+    assert from_setting is not None and from_setting.identity == "github:acme/trivia"
+    assert from_setting.on_behalf_of == "U0BOB" and not from_setting.from_terminal
     pipeline = resolve_actor(None, none)
     assert pipeline is not None and pipeline.identity == "github:acme/trivia"
-    assert pipeline.run_url == "https://git.acme.example/acme/trivia/actions/runs/99"
-    # naming the pipeline it runs in keeps the link to the run
+    assert pipeline.run_url == run_url and pipeline.on_behalf_of is None
+    # naming the pipeline it runs in is the pipeline, with its run
     named = resolve_actor("github:acme/trivia", none)
-    assert named is not None and named.run_url == pipeline.run_url
+    assert named is not None and (named.run_url, named.on_behalf_of) == (run_url, None)
+    with pytest.raises(UsageError, match="cannot act as the pipeline github:acme/other"):
+        resolve_actor("github:acme/other", none)
+
+
+def test_a_terminal_cannot_claim_a_pipeline_identity(monkeypatch):
+    for name in GITHUB:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("CODEBUILD_BUILD_ARN", raising=False)
+    none = Settings(_env_file=None)  # type: ignore[call-arg]
+    person = resolve_actor("U0ALICE", none)
+    assert person is not None and (person.identity, person.source) == ("U0ALICE", "--as")
+    assert person.from_terminal
+    with pytest.raises(UsageError, match="a terminal cannot act as the pipeline") as err:
+        resolve_actor("github:acme/trivia", none)
+    assert "a pipeline acts as itself when the command runs inside it" in err.value.hint
+    as_setting = Settings(_env_file=None, skillbot_actor="codebuild:deploy")  # type: ignore[call-arg]
+    with pytest.raises(UsageError, match="SKILLBOT_ACTOR 'codebuild:deploy'"):
+        resolve_actor(None, as_setting)
 
 
 def test_no_actor_outside_a_pipeline_and_nonsense_is_refused(monkeypatch):
@@ -69,7 +94,7 @@ def test_no_actor_outside_a_pipeline_and_nonsense_is_refused(monkeypatch):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.delenv("CODEBUILD_BUILD_ARN", raising=False)
     assert resolve_actor(None, Settings(_env_file=None)) is None  # type: ignore[call-arg]
-    with pytest.raises(UsageError, match="neither a Slack user id nor a pipeline"):
+    with pytest.raises(UsageError, match="is not a Slack member id"):
         resolve_actor("<!channel>", Settings(_env_file=None))  # type: ignore[call-arg]
 
 
