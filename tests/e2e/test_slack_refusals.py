@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 from bot.adapters.slack import kit
 from bot.devkit.aws import deploy
 from bot.devkit.slack_requests import get
@@ -53,16 +55,17 @@ def test_a_refused_certification_message_is_shown_missing_then_posted(bot):
     assert "not posted yet" not in str(status.get("blocks"))
 
 
-def test_a_deleted_database_fails_health_and_refuses_changes(bot, tmp_path):
+@pytest.mark.parametrize("deleted", [("", "-wal", "-shm"), ("-wal",)], ids=["all", "wal"])
+def test_a_deleted_database_fails_health_and_refuses_changes(bot, tmp_path, deleted):
     b, client = bot
     assert get(f"{b.url}/healthz") == (200, "ok\n")
-    for suffix in ("", "-wal", "-shm"):
-        path = tmp_path / f"skillbot.db{suffix}"
-        if path.exists():
-            os.unlink(path)
+    for suffix in deleted:  # the write-ahead log alone holds the newest commits
+        os.unlink(tmp_path / f"skillbot.db{suffix}")
     assert get(f"{b.url}/healthz")[0] == 503
     deploy(client, FN, "VERSION = 3\n")
     reply = b.command("hotfix -- after the loss")
     assert "deleted or replaced" in reply["text"] and "Restart the bot" in reply["text"]
     assert alias_version(client, FN, "PROD1") == "1"
+    status = b.command("status")  # status says so too, naming the file
+    assert f"skillbot.db{deleted[0]} was deleted or replaced" in str(status), status
     b.process.wait_for_log("was deleted or replaced while the bot runs")

@@ -207,16 +207,18 @@ def test_help_says_how_promotion_works_and_who_may_do_what():
     assert "<@U0ALICE>" in text and "<@U0CAROL>" in text
 
 
-def test_a_deleted_database_file_refuses_every_change(tmp_path):
+@pytest.mark.parametrize("deleted", [("",), ("-wal",), ("-shm",), ("", "-wal", "-shm")])
+def test_a_deleted_database_file_refuses_every_change(tmp_path, deleted):
     path = tmp_path / "skillbot.db"
     store = open_store(f"sqlite:///{path}")
     w = make_world(store=store)
     assert store.healthy()
-    for suffix in ("", "-wal", "-shm"):
-        if os.path.exists(f"{path}{suffix}"):
-            os.unlink(f"{path}{suffix}")
+    for suffix in ("", "-wal", "-shm"):  # the write-ahead log holds the newest commits
+        assert os.path.exists(f"{path}{suffix}"), suffix
+    for suffix in deleted:
+        os.unlink(f"{path}{suffix}")
     assert not store.healthy()
-    with pytest.raises(Unavailable, match="deleted or replaced") as err:
+    with pytest.raises(Unavailable, match=f"{path}{deleted[0]} was deleted or replaced") as err:
         w.cases.planning.plan("rollback", "trivia", actor=OPERATOR, version="2")
     assert "Restart the bot" in err.value.hint
     assert w.alias("PROD1") == "1"

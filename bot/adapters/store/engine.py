@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import fields
@@ -92,29 +93,43 @@ class Database:
         self.engine = engine
         self.dialect = engine.dialect.name
         # a SQLite file deleted or replaced under a running bot would go on working on the
-        # unlinked file and lose everything at the next start: its identity is watched
-        self._identity = _file_identity(self.sqlite_path) if self.sqlite_path else None
+        # unlinked file and lose everything at the next start: its identity is watched, and
+        # its write-ahead log's and shared memory's (the newest commits live in the WAL)
+        self._files: dict[str, tuple[int, int]] = {}
+        self._keeper: sqlite3.Connection | None = None
+        if self.sqlite_path:
+            # one connection held open: SQLite deletes the WAL when its last one closes, so
+            # while the bot runs the WAL and SHM files stay the same files
+            self._keeper = sqlite3.connect(self.sqlite_path, check_same_thread=False)
+            self._keeper.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
+            path = self.sqlite_path
+            watched = (path, f"{path}-wal", f"{path}-shm")
+            self._files = {p: i for p in watched if (i := _file_identity(p)) is not None}
         self._gone_logged = False
 
     def intact(self) -> bool:
-        """False when the SQLite file was deleted or replaced since it was opened."""
-        if self._identity is None:
-            return True
-        return _file_identity(self.sqlite_path or "") == self._identity
+        """False when the SQLite file, its WAL or its SHM was deleted or replaced since
+        the database was opened."""
+        return self._gone() is None
+
+    def _gone(self) -> str | None:
+        """The first watched file that is no longer the one opened, or None."""
+        return next((p for p, seen in self._files.items() if _file_identity(p) != seen), None)
 
     def _check_intact(self) -> None:
-        if self.intact():
+        gone = self._gone()
+        if gone is None:
             return
         if not self._gone_logged:
             self._gone_logged = True
             log.error(
                 "the database file %s was deleted or replaced while the bot runs; "
                 "refusing every change until the bot is restarted",
-                self.sqlite_path,
+                gone,
             )
         raise Unavailable(
-            f"The database file {self.sqlite_path} was deleted or replaced while the bot "
-            "runs; nothing was changed.",
+            f"The database file {gone} was deleted or replaced while the bot runs; "
+            "nothing was changed.",
             hint="Restart the bot (it opens or creates the database of DATABASE_URL), "
             "or restore the file.",
         )
@@ -189,6 +204,8 @@ class Database:
 
     def close(self) -> None:
         self.engine.dispose()
+        if self._keeper is not None:
+            self._keeper.close()
 
 
 def _file_identity(path: str) -> tuple[int, int] | None:
