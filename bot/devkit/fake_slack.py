@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 
 from bot.devkit import fake_slack_http
 from bot.devkit.fake_slack_http import Call, Route
-from bot.devkit.json_server import JsonServer
+from bot.devkit.json_server import HANG_UP, JsonServer
 
 T = TypeVar("T")
 
@@ -44,6 +44,8 @@ class _Fault:
     status: int
     retry_after: int | None
     error: str
+    #: the call is handled as usual, then the connection closes before the answer
+    lose_answer: bool = False
 
 
 class FakeSlack:
@@ -125,13 +127,16 @@ class FakeSlack:
         retry_after: int = 1,
         error: str = "ratelimited",
         times: int = 1,
+        lose_answer: bool = False,
     ) -> None:
         """Make the next ``times`` calls to ``method`` answer ``status`` with ``ok: false``.
 
         A 429 carries ``Retry-After: retry_after``. ``status=200`` gives a plain Slack
         error such as ``error="channel_not_found"``. ``method`` may be ``"response_url"``.
+        ``lose_answer``: the calls succeed (a post is made), but the connection closes
+        before the answer, as when a network drops it.
         """
-        fault = _Fault(status, retry_after if status == 429 else None, error)
+        fault = _Fault(status, retry_after if status == 429 else None, error, lose_answer)
         with self._cond:
             self._faults.setdefault(method, deque()).extend([fault] * times)
 
@@ -250,6 +255,36 @@ class FakeSlack:
             {**c.params, "ts": c.response["ts"]} for c in self.calls_to("chat.postMessage") if c.ok
         ]
 
+    def _history(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        """A channel's top-level messages, newest first, or a thread's (its parent
+        first); ``metadata`` only with ``include_all_metadata``, as Slack does."""
+        channel, thread = params.get("channel"), params.get("ts")
+        found = [
+            m
+            for m in self._posted()
+            if m.get("channel") == channel
+            and (
+                m["ts"] == thread or m.get("thread_ts") == thread
+                if method == "conversations.replies"
+                else not m.get("thread_ts")
+            )
+        ]
+        if method == "conversations.history":
+            found.reverse()
+        limit = int(params.get("limit") or 100)
+        metadata = str(params.get("include_all_metadata", "")).lower() in ("1", "true")
+        shown = [
+            {
+                "type": "message",
+                "user": BOT_USER_ID,
+                "bot_id": BOT_ID,
+                **{k: v for k, v in m.items() if k in ("ts", "text", "thread_ts")},
+                **({"metadata": m["metadata"]} if metadata and "metadata" in m else {}),
+            }
+            for m in found[:limit]
+        ]
+        return {"ok": True, "messages": shown, "has_more": len(found) > limit}
+
     def _summary(self) -> str:
         if not self._calls:
             return "  (none)"
@@ -266,7 +301,7 @@ class FakeSlack:
 
     def _handle(
         self, method: str, params: dict[str, Any], token: str | None
-    ) -> tuple[int, dict[str, str], dict[str, Any] | str]:
+    ) -> tuple[int, dict[str, str], Any]:
         """Record one call and decide the answer: (status, extra headers, body)."""
         body: dict[str, Any] | str
         headers: dict[str, str] = {}
@@ -274,7 +309,9 @@ class FakeSlack:
             faults = self._faults.get(method)
             fault = faults.popleft() if faults else None
             delay = self._delays.get(method, 0.0)
-            if fault is not None:
+            if fault is not None and fault.lose_answer:
+                status, body = 200, self._answer(method, params)
+            elif fault is not None:
                 status, body = fault.status, {"ok": False, "error": fault.error}
                 if fault.retry_after is not None:
                     headers["Retry-After"] = str(fault.retry_after)
@@ -288,6 +325,8 @@ class FakeSlack:
             self._cond.notify_all()
         if delay:
             self._closed.wait(delay)
+        if fault is not None and fault.lose_answer:
+            return status, headers, HANG_UP
         return status, headers, body
 
     def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any] | str:
@@ -358,6 +397,8 @@ class FakeSlack:
             if self.socket_mode_url is None:
                 return {"ok": False, "error": "not_allowed_token_type"}
             return {"ok": True, "url": self.socket_mode_url}
+        if method in ("conversations.history", "conversations.replies"):
+            return self._history(method, params)
         if method == "conversations.info":
             channel_id = str(params.get("channel", ""))
             return {

@@ -27,6 +27,8 @@ def free_port() -> int:
 
 
 Handle = Callable[[str, str, dict[str, str], bytes], tuple[int, dict[str, str], Any]]
+#: a payload that makes the server close the connection without answering (a lost answer)
+HANG_UP = object()
 
 
 class JsonServer:
@@ -95,6 +97,10 @@ def _handler_for(
             raw_body = self.rfile.read(length) if length else b""
             headers = {name.lower(): value for name, value in self.headers.items()}
             status, extra_headers, payload = handle(self.command, self.path, headers, raw_body)
+            if payload is HANG_UP:
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+                return
             data = _encode(payload)
             headers = {"Content-Type": content_type, **extra_headers} if data else extra_headers
             try:

@@ -54,4 +54,11 @@ def test_enables_interactivity_for_the_plan_buttons(manifest: dict[str, Any]) ->
 def test_requests_exactly_the_scopes_the_bot_uses(manifest: dict[str, Any]) -> None:
     scopes = manifest["oauth_config"]["scopes"]["bot"]
 
-    assert sorted(scopes) == ["chat:write", "chat:write.public", "commands", "reactions:read"]
+    assert sorted(scopes) == [
+        "channels:history",  # a post whose answer was lost is looked up by its key
+        "chat:write",
+        "chat:write.public",
+        "commands",
+        "groups:history",
+        "reactions:read",
+    ]

@@ -2,7 +2,10 @@
 words, through slack_sdk's Web API calls.
 
 The client honours ``SLACK_API_URL`` and retries ``429`` after ``Retry-After`` and
-transient connection errors (slack_sdk's retry handlers)::
+transient connection errors (slack_sdk's retry handlers), except a post's: a post whose
+answer was lost may have been made, so the announcement, certification and canary
+messages carry an idempotency key in their metadata, and are looked up by it in the
+channel's history before they are posted again::
 
     notifier = SlackNotifier(web_client("xoxb-…", "https://slack.com/api/"))
     ts = notifier.post("C0TRIVIA", Announcement(change))
@@ -10,7 +13,9 @@ transient connection errors (slack_sdk's retry handlers)::
 
 from __future__ import annotations
 
+import http.client
 import logging
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -24,7 +29,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 
 from bot.adapters.slack import messages, plans, reports
 from bot.adapters.slack.kit import Json, console_url, say
-from bot.domain.errors import Forbidden, NotFound, Unavailable
+from bot.domain.errors import Forbidden, NotFound, SkillbotError, Unavailable
 from bot.domain.news import (
     Announcement,
     AwsFunction,
@@ -42,12 +47,50 @@ from bot.domain.news import (
 log = logging.getLogger(__name__)
 
 
+#: the ``event_type`` of the metadata that carries a post's idempotency key
+POST_EVENT = "skillbot_post"
+#: how often a post whose answer was lost, and which Slack does not show, is made again
+LOST_ANSWER_TRIES = 3
+
+
+class RetryDroppedConnections(ConnectionErrorRetryHandler):
+    """slack_sdk's retry of a dropped connection for every method but ``chat.postMessage``
+    (its retry could post twice; :meth:`SlackNotifier.post` looks first)."""
+
+    def _can_retry(
+        self, *, state: Any, request: Any, response: Any = None, error: Any = None
+    ) -> bool:
+        if str(request.url).endswith("/chat.postMessage"):
+            return False
+        return bool(
+            super()._can_retry(state=state, request=request, response=response, error=error)
+        )
+
+
 def web_client(token: str | None, base_url: str, *, rate_limit_retries: int = 5) -> WebClient:
-    """A WebClient that waits out rate limits and retries dropped connections."""
-    client = WebClient(token=token, base_url=base_url, timeout=15)
-    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=rate_limit_retries))
-    client.retry_handlers.append(ConnectionErrorRetryHandler(max_retry_count=2))
-    return client
+    """A WebClient that waits out rate limits and retries dropped connections (not posts)."""
+    # in place of slack_sdk's default handlers, whose connection retry covers posts too
+    handlers = [
+        RateLimitErrorRetryHandler(max_retry_count=rate_limit_retries),
+        RetryDroppedConnections(max_retry_count=2),
+    ]
+    return WebClient(token=token, base_url=base_url, timeout=15, retry_handlers=handlers)
+
+
+def post_key(news: News) -> str | None:
+    """The idempotency key of a message the bot owes once (None: no lookup before a retry)."""
+    match news:
+        case Announcement(change) if change.audit_id:
+            return f"announce:{change.audit_id}"
+        case Reminder():
+            return None
+        case CertificationNews(cert):
+            return f"certification:{cert.id}"
+        case CanaryNews(canary):
+            return f"canary:{canary.id}"
+        case CanaryEnded(canary):
+            return f"canary-end:{canary.id}"
+    return None
 
 
 def render(news: News) -> tuple[str, list[Json] | None]:
@@ -85,12 +128,58 @@ class SlackNotifier:
         self.client = client
 
     def post(self, channel: str, news: News, thread_ts: str | None = None) -> str:
+        """Post once: a post whose answer was lost is looked up by its key (in the
+        channel's history, or the thread's) and made again only if Slack does not show it."""
         text, blocks = render(news)
-        with _slack_errors("post to", channel):
-            resp = self.client.chat_postMessage(
-                channel=channel, text=text, blocks=blocks, thread_ts=thread_ts, unfurl_links=False
-            )
-        return str(resp["ts"])
+        key = post_key(news)
+        metadata = {"event_type": POST_EVENT, "event_payload": {"key": key}} if key else None
+        for tries in range(1, LOST_ANSWER_TRIES + 1):
+            try:
+                with _slack_errors("post to", channel):
+                    resp = self.client.chat_postMessage(
+                        channel=channel,
+                        text=text,
+                        blocks=blocks,
+                        thread_ts=thread_ts,
+                        unfurl_links=False,
+                        metadata=metadata,
+                    )
+                return str(resp["ts"])
+            except Unavailable as err:
+                if key is None or not err.outcome_unknown or tries == LOST_ANSWER_TRIES:
+                    raise
+                found = self._posted_with(channel, key, thread_ts)
+                if found is not None:
+                    log.info("slack: the post %s was made; its answer was lost", key)
+                    return found
+                log.info("slack: the post %s was not made; posting it again", key)
+        raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+
+    def _posted_with(self, channel: str, key: str, thread_ts: str | None) -> str | None:
+        """The ts of the message carrying ``key`` among the newest of the channel (or of
+        the thread); a failed lookup leaves the outcome unknown."""
+        try:
+            with _slack_errors("read the history of", channel):
+                if thread_ts:
+                    resp = self.client.conversations_replies(
+                        channel=channel, ts=thread_ts, limit=200, include_all_metadata=True
+                    )
+                else:
+                    resp = self.client.conversations_history(
+                        channel=channel, limit=50, include_all_metadata=True
+                    )
+        except SkillbotError as err:
+            raise Unavailable(
+                f"Slack did not answer a post to {channel}, and its history could not be "
+                f"read to see whether it was made ({err.message})",
+                hint="It is not posted again, so that it is never doubled.",
+                outcome_unknown=True,
+            ) from err
+        for message in resp.get("messages") or []:
+            payload = (message.get("metadata") or {}).get("event_payload") or {}
+            if payload.get("key") == key and message.get("ts") != thread_ts:  # not the parent
+                return str(message["ts"])
+        return None
 
     def update(self, channel: str, ts: str, news: News) -> None:
         text, blocks = render(news)
@@ -136,9 +225,20 @@ def _slack_errors(action: str, where: str) -> Iterator[None]:
         raise Unavailable(
             f"Slack did not answer when trying to {action} {where}.",
             hint="Check the network and SLACK_API_URL.",
-            # a read timeout: the request went out, the answer did not come back
-            outcome_unknown=isinstance(exc, TimeoutError),
+            outcome_unknown=_sent(exc),
         ) from exc
+
+
+def _sent(exc: BaseException) -> bool:
+    """Did the request go out before the connection failed (a read timeout, a connection
+    closed before the answer)? Then it may have been carried out."""
+    reason = getattr(exc, "reason", None)  # urllib's URLError wraps the socket's error
+    cause = reason if isinstance(reason, BaseException) else exc
+    if isinstance(cause, ConnectionRefusedError | socket.gaierror):
+        return False
+    return isinstance(
+        cause, TimeoutError | ConnectionResetError | BrokenPipeError | http.client.HTTPException
+    )
 
 
 def _retry_after(response: Any) -> float | None:
