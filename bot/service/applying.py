@@ -78,8 +78,8 @@ class Applying:
     def finish(self, change: Change, *, submit: bool = False) -> Change:
         """What follows an applied change: the announcement, and Alexa's side of it."""
         if change.plan.operation is Operation.CANARY and self.canaries is not None:
-            self.canaries.announce_start(change)  # its one message is the canary message
-            return change
+            told = self.canaries.announce_start(change)  # its one message: the canary's
+            return replace(change, announced=False, notes=(*change.notes, told)) if told else change
         # prune answers the person only
         delivery = (
             self.announcer.change_applied(change)

@@ -10,7 +10,7 @@ import pytest
 from bot.adapters.slack.kit import say
 from bot.adapters.slack.messages import canary_status
 from bot.domain.canary import CanaryState
-from bot.domain.errors import NotAuthorized, Refused, StalePlan, Unavailable
+from bot.domain.errors import NotAuthorized, NotFound, Refused, StalePlan, Unavailable
 from bot.domain.model import Outcome
 from tests.support.canary import run_canary_pass
 from tests.support.fakes import FakeLambda
@@ -281,3 +281,34 @@ def test_the_hotfix_plan_offers_a_canary_twin_and_only_one_applies(w):
     with pytest.raises(Refused):
         w.cases.applying.apply(offer.plan.id, actor=OPERATOR)
     assert routing(w) == ("1", {"3": 0.1})
+
+
+def test_a_canary_message_slack_refuses_at_confirm_is_told_and_posted_by_the_next_pass(w):
+    w.lam.deploy(FN, "code-3")
+    offer = w.cases.offers.propose_canary(
+        "trivia", actor=OPERATOR, weight=0.1, seconds=600, reason="crash fix"
+    )
+    w.notifier.refuse(NotFound("Slack: could not post to C0TRIVIA (not_in_channel)."))
+    change = w.cases.applying.apply(offer.plan.id, actor=OPERATOR)
+    assert routing(w) == ("1", {"3": 0.1})  # the canary runs
+    assert not change.announced
+    told = " ".join(map(str, change.notes))
+    assert "Slack refused the canary message (with its Abort button)" in told
+    assert "not_in_channel" in told
+    assert channel_posts(w) == []
+    run_pass(w, seconds=1)  # Slack takes it now
+    [message] = channel_posts(w)
+    assert message.startswith("trivia: canary PROD1 v1 → v3")
+    run_pass(w, seconds=1)
+    assert len(channel_posts(w)) == 1  # once
+
+
+def test_an_abort_slack_refuses_to_announce_is_announced_once_it_heals(w):
+    canary = start_canary(w)
+    w.notifier.refuse(Unavailable("Slack: could not post to C0TRIVIA (service_unavailable)."))
+    w.cases.offers.end_canary(canary.id, actor=OPERATOR, complete=False)
+    assert routing(w) == ("1", {})  # aborted in AWS
+    assert not [t for t in channel_posts(w) if "canary aborted" in t]
+    run_pass(w, seconds=31)  # past the grace: the pass announces what was refused
+    run_pass(w, seconds=31)
+    assert len([t for t in channel_posts(w) if "canary aborted" in t]) == 1

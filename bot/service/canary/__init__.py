@@ -47,6 +47,7 @@ from bot.domain.model import (
 from bot.domain.news import CanaryEnded, CanaryNews
 from bot.domain.words import Run, words
 from bot.ports import CanaryBook, Notifier
+from bot.service.announcing import Delivery
 from bot.service.canary.weights import (
     CanaryTarget,
     Started,
@@ -232,22 +233,36 @@ class Canaries:
             ),
         )
 
-    def announce_start(self, change: Change) -> None:
-        """After a recorded start: the canary message (once), then the App Home."""
+    def announce_start(self, change: Change) -> str | None:
+        """After a recorded start: the canary message (once), then the App Home. Returns
+        what to tell the person when Slack did not take the message (a pass posts it)."""
         canary = self.book.by_plan(change.plan.id)
+        told = None
         if canary is not None:
-            self.post_message(canary)
+            try:
+                self.post_message(canary)
+            except SkillbotError as err:
+                log.warning("canary %s: its message was not posted: %s", canary.id, err)
+                delivery = Delivery(False, err.message, unknown=err.outcome_unknown)
+                channel = self.ctx.skill(canary.skill).channel
+                told = delivery.note(channel, what="the canary message (with its Abort button)")
         self._refresh()
+        return told
 
     # -- the canary message -------------------------------------------------------------
     def post_message(self, canary: Canary) -> None:
-        """The one top-level message of a canary, claimed first so it is posted once."""
-        if canary.message_ts or not self.ctx.store.first_delivery(
-            f"canary-message:{canary.id}", self.ctx.clock()
-        ):
+        """The one top-level message of a canary, claimed first so it is posted once; a
+        post Slack refused gives its claim back, for the next pass to post it."""
+        key = f"canary-message:{canary.id}"
+        if canary.message_ts or not self.ctx.store.first_delivery(key, self.ctx.clock()):
             return
         channel = self.ctx.skill(canary.skill).channel
-        ts = self.notifier.post(channel, CanaryNews(canary, self.ctx.clock(), self.rules))
+        try:
+            ts = self.notifier.post(channel, CanaryNews(canary, self.ctx.clock(), self.rules))
+        except SkillbotError as err:
+            if not err.outcome_unknown:
+                self.ctx.store.forget_delivery(key)
+            raise
         self.book.set_message(canary.id, channel, ts)
 
     def update_message(self, canary: Canary) -> None:
@@ -385,6 +400,8 @@ class Canaries:
             self.notifier.post(channel, CanaryEnded(canary))
         except SkillbotError as err:
             log.error("could not announce %s: %s", end_headline(canary), err)
+            if not err.outcome_unknown:  # refused: a later pass announces it
+                self.ctx.store.release_announcement(canary.audit_id)
         self.update_message(canary)
         self._refresh()
 
