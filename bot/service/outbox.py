@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 
 #: an announcement not claimed this long after its change was left behind by a crash
 ANNOUNCE_GRACE = timedelta(seconds=30)
+#: a certification message still unposted after this long is no longer news to post
+CERTIFICATION_MESSAGE_OWED = timedelta(days=7)
 ANNOUNCED_OPERATIONS = [
     "hotfix",
     "certify",
@@ -61,7 +63,8 @@ class Outbox:
     def run(self) -> OutboxReport:
         report = OutboxReport()
         now = self.clock()
-        for cert in self.store.certifications_without_message(created_before=now):
+        owed_since = now - CERTIFICATION_MESSAGE_OWED
+        for cert in self.store.certifications_without_message(now, owed_since):
             if not self._ready(f"certification-message:{cert.id}", cert.created_at):
                 continue
             delivery = self.announcer.post_certification_message(cert)

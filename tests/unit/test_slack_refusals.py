@@ -87,3 +87,20 @@ def test_a_refused_certification_message_is_shown_in_status_and_posted_later(w):
     [message] = w.notifier.top_level()
     assert w.store.pending_certification("trivia").message_ts == message.ts
     assert w.services.runtime.outbox.run().messages == []
+
+
+def test_a_certification_cancelled_before_its_message_was_posted_is_still_posted_once(w):
+    w.lam.deploy("trivia-skill", "code-3")
+    w.notifier.refuse(NOT_IN_CHANNEL, times=3)  # the certification message, then retries
+    plan = w.cases.planning.plan("certify", "trivia", actor=OPERATOR, reason="quiz")
+    w.cases.applying.apply(plan.id, actor=OPERATOR)
+    cancel = w.cases.planning.plan("cancel", "trivia", actor=OPERATOR, reason="wrong build")
+    w.cases.applying.apply(cancel.id, actor=OPERATOR)
+    assert w.notifier.top_level() == []
+    for _ in range(6):  # Slack heals during the retries
+        w.clock.advance(seconds=40)
+        w.services.runtime.outbox.run()
+    [message] = w.notifier.top_level("C0TRIVIA")
+    # the alias move and the cancel, in the one certification message
+    assert message.text.startswith("trivia: certify PROD2 v2 → v3 by <@U0ALICE> — quiz")
+    assert "cancelled by <@U0ALICE>" in str(message.blocks)

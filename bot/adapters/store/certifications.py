@@ -65,11 +65,15 @@ class CertificationRecords:
             certifications.c.state == PENDING, certifications.c.promoting_at.is_not(None)
         )
 
-    def certifications_without_message(self, created_before: datetime) -> list[Certification]:
+    def certifications_without_message(
+        self, created_before: datetime, created_after: datetime
+    ) -> list[Certification]:
+        """Certifications whose message was never posted, whatever their state: one
+        cancelled or promoted meanwhile is owed its message too (showing how it ended)."""
         return self._all(
-            certifications.c.state == PENDING,
             certifications.c.message_ts.is_(None),
             certifications.c.created_at < created_before,
+            certifications.c.created_at > created_after,
         )
 
     def set_certification_message(self, cert_id: str, channel: str, ts: str) -> None:
