@@ -92,19 +92,20 @@ class Announcer:
             delivery = self.post_certification_message(
                 change.certification, from_version=change.from_version
             )
+        elif op is Operation.CANCEL and change.certification:
+            # its news is the certification message's: updated, and said in its thread
+            # (an update Slack refuses is made again by the outbox, showing the cancel)
+            delivery = self._message_changed(change.certification, news=change.headline())
         else:
             try:
-                if op in (Operation.PROMOTE, Operation.CANCEL):
-                    if op is Operation.PROMOTE:
-                        self._announce(skill, change)
-                    if change.certification:
-                        self.certification_changed(change.certification, news=change.headline())
-                else:
-                    self._announce(skill, change)
+                self._announce(skill, change)
             except SkillbotError as err:
                 delivery = self._refused(f"announce:{change.audit_id}", err, change.headline())
                 if change.audit_id and not err.outcome_unknown:
                     self.store.release_announcement(change.audit_id)
+            if op is Operation.PROMOTE and change.certification:
+                # apart from the announcement: neither is posted again for the other
+                self._message_changed(change.certification, news=change.headline())
         for hook in self.after_change:
             try:
                 hook(change)
@@ -166,7 +167,7 @@ class Announcer:
             if not err.outcome_unknown:
                 self.store.forget_delivery(key)
             return self._refused(key, err, f"the certification message of {cert.id}")
-        self.store.set_certification_message(cert.id, channel, ts)
+        self.store.set_certification_message(cert.id, channel, ts, cert.state)
         self._posted(key)
         return POSTED
 
@@ -194,11 +195,31 @@ class Announcer:
         """Update the certification message in place; say what happened in its thread."""
         fresh = self.store.get_certification(cert.id) or cert
         if not (fresh.channel and fresh.message_ts):
+            # not posted yet: the outbox posts it, showing how it stands then
             log.warning("certification %s has no Slack message to update", fresh.id)
             return
         self.notifier.update(fresh.channel, fresh.message_ts, self.news(fresh))
+        self.store.certification_message_shows(fresh.id, fresh.state)
         if news:
             self.notifier.post(fresh.channel, news, thread_ts=fresh.message_ts)
+
+    def _message_changed(self, cert: Certification, *, news: str) -> Delivery:
+        """:meth:`certification_changed`, telling (not raising) what Slack refused; the
+        outbox makes a refused update again."""
+        try:
+            self.certification_changed(cert, news=news)
+        except SkillbotError as err:
+            return self._refused(f"certification-update:{cert.id}", err, news)
+        return POSTED
+
+    def refresh_message(self, cert: Certification) -> Delivery:
+        """The outbox's retry of a refused update: the message shows ``cert`` as it is."""
+        try:
+            self.certification_changed(cert)
+        except SkillbotError as err:
+            return self._refused(f"certification-update:{cert.id}", err, cert.id)
+        self._posted(f"certification-update:{cert.id}")
+        return POSTED
 
     def tell(self, channel: str, user: str, said: News) -> None:
         """A reply only ``user`` sees (an ephemeral message in ``channel``)."""

@@ -63,6 +63,14 @@ class Outbox:
     def run(self) -> OutboxReport:
         report = OutboxReport()
         now = self.clock()
+        self._certification_messages(now, report)
+        self._announcements(now, report)
+        if report.messages or report.announcements:
+            log.info("outbox: posted %s", report)
+        return report
+
+    def _certification_messages(self, now: datetime, report: OutboxReport) -> None:
+        """Messages never posted, and messages whose update Slack refused."""
         owed_since = now - CERTIFICATION_MESSAGE_OWED
         for cert in self.store.certifications_without_message(now, owed_since):
             if not self._ready(f"certification-message:{cert.id}", cert.created_at):
@@ -70,6 +78,13 @@ class Outbox:
             delivery = self.announcer.post_certification_message(cert)
             if delivery.posted and delivery.by_us:
                 report.messages.append(cert.skill)
+        for cert in self.store.certifications_with_stale_message(owed_since):
+            changed = cert.ended_at or cert.created_at  # its owner updates it meanwhile
+            ready = self._ready(f"certification-update:{cert.id}", changed)
+            if ready and self.announcer.refresh_message(cert).posted:
+                report.messages.append(cert.skill)
+
+    def _announcements(self, now: datetime, report: OutboxReport) -> None:
         for event in self.store.unannounced(now, ANNOUNCED_OPERATIONS):
             if event.outcome is not Outcome.APPLIED:
                 continue
@@ -81,6 +96,3 @@ class Outbox:
                 continue  # its announcement is the certification message, handled above
             if self.announcer.announce_recorded(event).posted:
                 report.announcements.append(event.detail)
-        if report.messages or report.announcements:
-            log.info("outbox: posted %s", report)
-        return report

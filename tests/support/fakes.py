@@ -256,10 +256,12 @@ class FakeNotifier:
         self._ts = itertools.count(1)
         #: errors the next posts raise, one each (Slack refusing, or not answering)
         self.refusals: list[Exception] = []
+        #: and the next updates (chat.update)
+        self.update_refusals: list[Exception] = []
         self.attempts = 0
 
-    def refuse(self, error: Exception, times: int = 1) -> None:
-        self.refusals.extend([error] * times)
+    def refuse(self, error: Exception, times: int = 1, *, updates: bool = False) -> None:
+        (self.update_refusals if updates else self.refusals).extend([error] * times)
 
     def post(self, channel: str, news: News, thread_ts: str | None = None) -> str:
         self.attempts += 1
@@ -271,6 +273,8 @@ class FakeNotifier:
         return ts
 
     def update(self, channel: str, ts: str, news: News) -> None:
+        if self.update_refusals:
+            raise self.update_refusals.pop(0)
         self.news.append(news)
         self.updated.append(Posted(channel, *render(news), None, ts))
 

@@ -6,7 +6,7 @@ import pytest
 
 from bot.adapters.slack import plans, reports
 from bot.domain.errors import NotFound, Unavailable
-from tests.support.users import OPERATOR
+from tests.support.users import APPROVER, OPERATOR
 from tests.support.world import make_world
 
 NOT_IN_CHANNEL = NotFound(
@@ -104,3 +104,43 @@ def test_a_certification_cancelled_before_its_message_was_posted_is_still_posted
     # the alias move and the cancel, in the one certification message
     assert message.text.startswith("trivia: certify PROD2 v2 → v3 by <@U0ALICE> — quiz")
     assert "cancelled by <@U0ALICE>" in str(message.blocks)
+
+
+def certify_v3(w):
+    w.lam.deploy("trivia-skill", "code-3")
+    plan = w.cases.planning.plan("certify", "trivia", actor=OPERATOR, reason="quiz")
+    return w.cases.applying.apply(plan.id, actor=OPERATOR).certification
+
+
+def promotions(w):
+    return [p for p in w.notifier.top_level("C0TRIVIA") if "promote" in p.text]
+
+
+def shown_state(w):
+    return str(w.notifier.updated[-1].blocks) if w.notifier.updated else ""
+
+
+def test_an_update_refused_at_promotion_is_made_again_and_the_promotion_announced_once(w):
+    cert = certify_v3(w)
+    w.notifier.refuse(Unavailable("Slack: could not update (503)."), times=1, updates=True)
+    w.cases.promotion.promote("trivia", actor=APPROVER)
+    assert len(promotions(w)) == 1
+    assert "promoted by" not in shown_state(w)
+    for _ in range(3):
+        w.clock.advance(seconds=40)
+        w.services.runtime.outbox.run()
+    assert len(promotions(w)) == 1, "announced once"
+    assert "promoted by <@U0CAROL>" in shown_state(w)
+    assert w.store.get_certification(cert.id).state.value == "promoted"
+
+
+def test_a_refused_promotion_announcement_still_updates_the_certification_message(w):
+    certify_v3(w)
+    w.notifier.refuse(NOT_IN_CHANNEL)
+    w.cases.promotion.promote("trivia", actor=APPROVER)
+    assert promotions(w) == []
+    assert "promoted by <@U0CAROL>" in shown_state(w)  # not left "pending"
+    for _ in range(3):
+        w.clock.advance(seconds=40)
+        w.services.runtime.outbox.run()
+    assert len(promotions(w)) == 1

@@ -59,6 +59,8 @@ certifications = sa.Table(
     sa.Column("message_ts", sa.String(40)),
     # who confirmed the plan that started it (four eyes: not its promoter either)
     sa.Column("confirmed_by", sa.String(100)),
+    # the state the Slack message last showed: behind ``state``, its update is owed
+    sa.Column("message_state", sa.String(20)),
     # set while a promotion is under way: a crash then leaves a trace for recovery
     sa.Column("promoting_at", sa.DateTime(timezone=True)),
     # at most one pending certification per skill, enforced by the database itself
