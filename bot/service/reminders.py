@@ -323,26 +323,19 @@ class ReminderService:
             )
             self.book.finish(cert.id, version, sent_at=now)
             return None
-        if isinstance(err, Unavailable):
-            delay = backoff(self.pacing.retry_base, self.pacing.retry_max, failures, retry_after)
-            retry_at = min(regular, now + timedelta(seconds=delay))
-            log.warning(
-                "reminders: could not post the reminder of %s (%s); trying again at %s",
-                cert.id,
-                err.message,
-                retry_at.isoformat(),
-            )
-            self.book.finish(cert.id, version, sent_at=None, next_due_at=retry_at, failed=True)
-        else:
-            log.error(
-                "reminders: could not post the reminder of %s: %s %s Next try at the next "
-                "slot, %s.",
-                cert.id,
-                err.message,
-                err.hint,
-                regular.isoformat(),
-            )
-            self.book.finish(cert.id, version, sent_at=None, failed=True)
+        # refused (unavailable, rate-limited, not in the channel): tried again with a
+        # growing pause, or after Slack's Retry-After, until the next slot at the latest
+        delay = backoff(self.pacing.retry_base, self.pacing.retry_max, failures, retry_after)
+        retry_at = min(regular, now + timedelta(seconds=delay))
+        log.log(
+            logging.WARNING if isinstance(err, Unavailable) else logging.ERROR,
+            "reminders: could not post the reminder of %s (%s %s); trying again at %s",
+            cert.id,
+            err.message,
+            err.hint,
+            retry_at.isoformat(),
+        )
+        self.book.finish(cert.id, version, sent_at=None, next_due_at=retry_at, failed=True)
         return retry_after
 
     def _review_status(self, cert: Certification) -> str | None:

@@ -15,9 +15,14 @@ from bot.ports import Clock
 
 
 def backoff(first: float, longest: float, failures: int, retry_after: float | None) -> float:
-    """Seconds to wait after ``failures`` earlier failures: ``first``, doubling, at most
-    ``longest``, and never less than what Slack's ``Retry-After`` asked."""
-    return max(min(longest, first * 2**failures), retry_after or 0.0)
+    """Seconds to wait after ``failures`` earlier failures: what Slack's ``Retry-After``
+    asked when it said (it knows when it takes posts again), else ``first``, doubling, at
+    most ``longest``.
+
+    >>> backoff(5, 300, 3, None), backoff(5, 300, 3, 8.0)
+    (40, 8.0)
+    """
+    return retry_after if retry_after else min(longest, first * 2**failures)
 
 
 @dataclass

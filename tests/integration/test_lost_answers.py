@@ -70,3 +70,17 @@ def test_a_refused_connection_is_known_not_to_have_posted():
     with pytest.raises(Unavailable) as err:
         dead.tell(CHANNEL, OPERATOR, "hello")
     assert not err.value.outcome_unknown
+
+
+def test_a_rate_limited_post_is_handed_back_at_once_with_its_retry_after(fake, change):
+    fake.fail_next("chat.postMessage", status=429, retry_after=8)
+    with pytest.raises(Unavailable) as err:
+        notifier(fake).post(CHANNEL, Announcement(change))
+    assert err.value.retry_after == 8.0 and not err.value.outcome_unknown
+    assert len(fake.calls_to("chat.postMessage")) == 1  # slack_sdk did not wait 8 s and retry
+
+
+def test_other_calls_still_wait_out_a_rate_limit(fake, change):
+    fake.fail_next("chat.update", status=429, retry_after=1)
+    notifier(fake).update(CHANNEL, "1700000000.000100", Announcement(change))
+    assert [c.status for c in fake.calls_to("chat.update")] == [429, 200]

@@ -287,15 +287,17 @@ def test_a_failed_post_is_retried_after_a_bounded_backoff_and_sent_once(store, c
     assert w.row(cert.id).failures == 0
 
 
-def test_a_refused_post_waits_for_the_next_slot(store, clock):
+def test_a_refused_post_is_retried_not_left_for_the_next_slot(store, clock):
     notifier = FlakyNotifier(NotFound("Slack: could not post to C0TRIVIA (not_in_channel)."))
     w = world(store, clock, schedule="1h", notifier=notifier)
     cert = seed_certification(store, created_at=START)
 
-    w.run_until(START + timedelta(hours=1, minutes=59))
+    w.run_until(START + timedelta(hours=1, seconds=29))
     assert notifier.attempts == 1 and w.reminders_of(cert) == []
-    w.run_until(START + timedelta(hours=2, seconds=2))
+    w.run_until(START + timedelta(hours=1, seconds=32))  # the bot was invited meanwhile
     assert len(w.reminders_of(cert)) == 1
+    w.run_until(START + timedelta(hours=1, minutes=59))
+    assert len(w.reminders_of(cert)) == 1 and notifier.attempts == 2
 
 
 def test_a_post_that_timed_out_is_not_repeated(store, clock):

@@ -22,6 +22,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry import RetryHandler
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
@@ -53,9 +54,10 @@ POST_EVENT = "skillbot_post"
 LOST_ANSWER_TRIES = 3
 
 
-class RetryDroppedConnections(ConnectionErrorRetryHandler):
-    """slack_sdk's retry of a dropped connection for every method but ``chat.postMessage``
-    (its retry could post twice; :meth:`SlackNotifier.post` looks first)."""
+class NotForPosts(RetryHandler):
+    """A slack_sdk retry handler that leaves ``chat.postMessage`` alone: a post's retry is
+    the bot's (at once told to the person, ``Retry-After`` kept by the outbox and the
+    reminders' sender; after a lost answer, looked up by its key first)."""
 
     def _can_retry(
         self, *, state: Any, request: Any, response: Any = None, error: Any = None
@@ -67,11 +69,20 @@ class RetryDroppedConnections(ConnectionErrorRetryHandler):
         )
 
 
+class RetryDroppedConnections(NotForPosts, ConnectionErrorRetryHandler):
+    """slack_sdk's retry of a dropped connection, but for posts."""
+
+
+class RetryRateLimits(NotForPosts, RateLimitErrorRetryHandler):
+    """slack_sdk's wait for ``Retry-After`` and retry, but for posts."""
+
+
 def web_client(token: str | None, base_url: str, *, rate_limit_retries: int = 5) -> WebClient:
-    """A WebClient that waits out rate limits and retries dropped connections (not posts)."""
+    """A WebClient that waits out rate limits and retries dropped connections, but for
+    posts, whose retries are the bot's."""
     # in place of slack_sdk's default handlers, whose connection retry covers posts too
-    handlers = [
-        RateLimitErrorRetryHandler(max_retry_count=rate_limit_retries),
+    handlers: list[RetryHandler] = [
+        RetryRateLimits(max_retry_count=rate_limit_retries),
         RetryDroppedConnections(max_retry_count=2),
     ]
     return WebClient(token=token, base_url=base_url, timeout=15, retry_handlers=handlers)
