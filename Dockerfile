@@ -6,7 +6,9 @@
 #
 # SQLite (the default DATABASE_URL) lives in the working directory /var/lib/skillbot:
 # mount a volume there to keep it, or set DATABASE_URL to PostgreSQL (compose.yaml).
-FROM python:3.12-slim
+# a fixed patch release of the base image, not a moving tag (pin its digest as well
+# where builds must be bit-for-bit: `FROM python:3.12.8-slim-bookworm@sha256:…`)
+FROM python:3.12.8-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -14,8 +16,15 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_ROOT_USER_ACTION=ignore
 
 WORKDIR /src
-COPY . .
-RUN pip install --no-cache-dir .
+# the dependencies first, at the versions of requirements.lock: a change to the code
+# reuses this layer instead of installing every dependency again
+COPY requirements.lock ./
+RUN pip install --no-cache-dir --requirement requirements.lock
+COPY pyproject.toml README.md LICENSE ./
+COPY bot ./bot
+COPY handlers ./handlers
+# the project alone, built with the pinned setuptools already installed
+RUN pip install --no-cache-dir --no-deps --no-build-isolation .
 
 # the bot never needs root; a numeric user lets orchestrators verify runAsNonRoot
 RUN groupadd --system --gid 10001 skillbot \

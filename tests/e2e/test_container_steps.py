@@ -29,11 +29,12 @@ from tests.support.process import http_status
 from tests.support.shipping import (
     ROOT,
     build_context,
+    copies,
     dockerfile,
     exec_form,
     healthcheck,
     only,
-    pip_install_step,
+    pip_install_steps,
     wheelhouse,
 )
 from tests.support.skills import skills_toml
@@ -81,26 +82,35 @@ def image_root() -> Iterator[Path]:
 
 
 def install_as_the_dockerfile_does(root: Path) -> Path:
-    """Copy the build context, run the Dockerfile's pip step in a fresh venv; its bin dir."""
+    """The Dockerfile's COPY and pip steps in their order, into a fresh venv; its bin dir."""
     src = root / "src"
-    for name in build_context():
-        (src / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(ROOT / name, src / name)
+    src.mkdir()
+    context = build_context()
+    steps = dockerfile(ROOT / "Dockerfile")
     venv = root / "venv"
     # the image's pip is its base image's: this test's pip installs into the new venv
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     python = venv / "bin" / "python"
-    install = pip_install_step(dockerfile(ROOT / "Dockerfile"))
     # what the index would give, from wheels made once (see wheelhouse)
     local = ["--no-index", "--find-links", str(wheelhouse())]
-    done = subprocess.run(
-        [sys.executable, "-m", "pip", "--python", str(python), *install, *local, "--quiet"],
-        cwd=src,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
+    installs = iter(pip_install_steps(steps))
+    for step in steps:
+        if step.instruction == "COPY":
+            [(sources, _)] = copies([step])
+            for source in sources:  # only what the build context holds reaches the image
+                for name in (n for n in context if n == source or n.startswith(source + "/")):
+                    (src / name).parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copy2(ROOT / name, src / name)
+        elif step.instruction == "RUN" and step.arguments.startswith("pip install"):
+            install = next(installs)
+            done = subprocess.run(
+                [sys.executable, "-m", "pip", "--python", str(python), *install, *local, "-q"],
+                cwd=src,
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
+            assert done.returncode == 0, done.stdout + done.stderr
     return venv / "bin"
 
 

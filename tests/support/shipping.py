@@ -17,7 +17,6 @@ import re
 import shlex
 import subprocess
 import sys
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,13 +85,23 @@ def env_values(steps: list[Step]) -> dict[str, str]:
     return values
 
 
-def pip_install_step(steps: list[Step]) -> list[str]:
-    """The arguments after ``pip`` of the one ``RUN pip install ...`` step."""
-    [words] = [
-        shlex.split(r) for r in each(steps, "RUN") if shlex.split(r)[:2] == ["pip", "install"]
-    ]
-    assert "&&" not in words and ";" not in " ".join(words), words
-    return words[1:]
+def pip_install_steps(steps: list[Step]) -> list[list[str]]:
+    """The arguments after ``pip`` of each ``RUN pip install ...`` step, in order."""
+    runs = [shlex.split(r) for r in each(steps, "RUN")]
+    installs = [words[1:] for words in runs if words[:2] == ["pip", "install"]]
+    for words in installs:
+        assert "&&" not in words and ";" not in " ".join(words), words
+    return installs
+
+
+def copies(steps: list[Step]) -> list[tuple[list[str], str]]:
+    """Each ``COPY SRC... DEST`` as (sources, destination), in order."""
+    pairs = []
+    for arguments in each(steps, "COPY"):
+        *sources, destination = shlex.split(arguments)
+        assert sources and not any(s.startswith("--") for s in sources), arguments
+        pairs.append((sources, destination))
+    return pairs
 
 
 def _pattern(pattern: str) -> re.Pattern[str]:
@@ -137,21 +146,37 @@ def build_context(root: Path = ROOT) -> list[str]:
     )
 
 
-_INTERPOLATION = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::?-(?P<default>[^}]*))?\}")
+_INTERPOLATION = re.compile(
+    r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?])(?P<word>[^}]*))?\}"
+)
 
 
-def compose_default(value: str) -> str:
-    """A Compose value with every ``${VAR:-default}`` replaced by its default."""
-    return _INTERPOLATION.sub(lambda m: m["default"] or "", value)
+def compose_value(value: str, env: dict[str, str] | None = None) -> str:
+    """A Compose value interpolated as Compose does from ``env`` (its .env): ``${VAR}``,
+    ``${VAR:-default}``, and ``${VAR:?error}``, which fails when VAR is unset or empty."""
+    env = env or {}
+
+    def one(m: re.Match[str]) -> str:
+        given = env.get(m["name"], "")
+        if m["op"] in (":?", "?") and not given:
+            raise KeyError(f"{m['name']}: {m['word']}")
+        return given or (m["word"] if m["op"] in (":-", "-") else "")
+
+    return _INTERPOLATION.sub(one, value)
+
+
+def locked_requirements() -> list[str]:
+    """The ``name==version`` lines of requirements.lock."""
+    lines = (line.strip() for line in (ROOT / "requirements.lock").read_text().splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
 
 
 def wheelhouse() -> Path:
-    """A folder of wheels of everything ``pip install .`` needs (the dependencies and the
-    build backend of pyproject.toml), built from the package index once per version of
-    pyproject.toml, so that installing the build context again unpacks them instead of
+    """A folder of wheels of everything the image installs (requirements.lock: the
+    dependencies and the build backend), built from the package index once per version of
+    the lock, so that installing the build context again unpacks them instead of
     downloading and building them again. The project itself is never in it."""
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    wanted = [*project["build-system"]["requires"], *project["project"]["dependencies"]]
+    wanted = locked_requirements()
     key = hashlib.sha256("\n".join(wanted).encode()).hexdigest()[:16]
     house = WHEELS / f"wheels-{key}"
     if (house / "complete").exists():

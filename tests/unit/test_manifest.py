@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 import yaml
 
+from bot.commands import TABLE
+
 MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yml"
 REQUEST_URL = "https://YOUR-HOST/slack/events"
 
@@ -32,8 +34,8 @@ def test_declares_the_skill_command(manifest: dict[str, Any]) -> None:
     assert command["command"] == "/skill"
     assert command["url"] == REQUEST_URL
     assert command["should_escape"] is False
-    for subcommand in ("help", "status", "hotfix", "certify", "promote", "rollback", "cancel"):
-        assert subcommand in command["usage_hint"]
+    hinted = command["usage_hint"].split("]")[0].strip("[").split("|")
+    assert hinted == list(TABLE), "the usage hint lists every subcommand of the table, in order"
 
 
 def test_subscribes_to_the_events_the_bot_handles(manifest: dict[str, Any]) -> None:

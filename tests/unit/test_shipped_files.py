@@ -89,3 +89,15 @@ def test_procfile_declares_web_and_scheduler():
     lines = dict(line.split(":", 1) for line in (ROOT / "Procfile").read_text().splitlines())
     assert lines["web"].strip() == "python -m bot web"
     assert lines["scheduler"].strip() == "python -m bot scheduler"
+
+
+def test_pipelines_page_lists_every_command_line_operation():
+    from bot.commands import TABLE
+    from bot.domain.commands import CLI
+
+    page = (ROOT / "docs" / "pipelines.md").read_text()
+    listed = set()
+    for line in re.findall(r"^skillbot ([a-z|]+) ", page, flags=re.MULTILINE):
+        listed |= set(line.split("|"))
+    wanted = {name for name, sub in TABLE.items() if CLI in sub.faces}
+    assert wanted <= listed, f"docs/pipelines.md does not list {sorted(wanted - listed)}"

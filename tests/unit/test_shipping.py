@@ -19,7 +19,8 @@ from bot.cli import environment_variables, required_variables
 from tests.support.shipping import (
     ROOT,
     build_context,
-    compose_default,
+    compose_value,
+    copies,
     dockerfile,
     dockerignore_rules,
     dockerignored,
@@ -27,11 +28,14 @@ from tests.support.shipping import (
     env_values,
     exec_form,
     healthcheck,
+    locked_requirements,
     only,
-    pip_install_step,
+    pip_install_steps,
 )
 
 REPLICAS = ("bot1", "bot2")
+#: what an operator's .env gives compose (it refuses to start without a password)
+COMPOSE_ENV = {"POSTGRES_PASSWORD": "a-password-of-their-own"}
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +66,7 @@ def compose_environment(service: dict) -> dict[str, str]:
     env = service.get("environment", {})
     if isinstance(env, list):
         env = dict(item.split("=", 1) for item in env)
-    return {k: compose_default(str(v)) for k, v in env.items()}
+    return {k: compose_value(str(v), COMPOSE_ENV) for k, v in env.items()}
 
 
 def read_by_the_bot(name: str) -> bool:
@@ -120,6 +124,16 @@ def test_replicas_share_one_postgres_database(compose):
     assert parts.path == "/" + postgres["POSTGRES_DB"]
 
 
+def test_compose_has_no_default_database_password(compose):
+    # a default would be the same well-known password on every deployment
+    for name in ("postgres", *REPLICAS):
+        for value in compose["services"][name]["environment"].values():
+            if "POSTGRES_PASSWORD" in str(value):
+                with pytest.raises(KeyError, match="POSTGRES_PASSWORD"):
+                    compose_value(str(value), {})
+    assert "POSTGRES_PASSWORD=" in (ROOT / ".env.example").read_text()
+
+
 def test_compose_sets_only_variables_the_bot_reads(compose):
     for name in REPLICAS:
         for variable in compose_environment(compose["services"][name]):
@@ -147,11 +161,65 @@ def test_skills_file_is_mounted_read_only_where_skillbot_config_points(compose):
 # --- Dockerfile ------------------------------------------------------------------------
 
 
-def test_image_is_slim_python_installing_the_project_without_extras(steps):
-    assert re.fullmatch(r"python:3\.\d+-slim", only(steps, "FROM"))
-    install = pip_install_step(steps)
-    assert install[0] == "install" and install[-1] == ".", install
-    assert not any("[" in word for word in install), "no dev extras in the image"
+def test_image_is_a_pinned_slim_python_installing_the_project_without_extras(steps):
+    # a patch release, not a moving tag such as python:3.12-slim
+    assert re.fullmatch(
+        r"python:3\.\d+\.\d+-slim-[a-z]+(@sha256:[0-9a-f]{64})?", only(steps, "FROM")
+    )
+    dependencies, project = pip_install_steps(steps)
+    assert dependencies[0] == "install" and dependencies[-2:] == [
+        "--requirement",
+        "requirements.lock",
+    ]
+    assert project[0] == "install" and project[-1] == "."
+    assert "--no-deps" in project and "--no-build-isolation" in project, project
+    assert not any("[" in word for word in dependencies + project), "no dev extras in the image"
+
+
+def test_image_installs_dependencies_before_copying_the_code(steps):
+    # a change to the code must not invalidate the dependencies' layer
+    order = [(s.instruction, s.arguments) for s in steps if s.instruction in ("COPY", "RUN")]
+    first_code = next(i for i, (kind, args) in enumerate(order) if kind == "COPY" and "bot" in args)
+    locked = next(i for i, (kind, args) in enumerate(order) if "requirements.lock" in args)
+    assert locked < first_code
+    copied = {source for sources, _ in copies(steps) for source in sources}
+    assert copied == {
+        "requirements.lock",
+        "pyproject.toml",
+        "README.md",
+        "LICENSE",
+        "bot",
+        "handlers",
+    }
+
+
+def test_lock_pins_every_dependency_within_pyproject_s_ranges(project):
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    pins = {}
+    for line in locked_requirements():
+        name, sep, version = line.partition("==")
+        assert sep and version, f"requirements.lock: {line!r} is not name==version"
+        pins[canonicalize_name(name)] = version
+    build = tomllib.loads((ROOT / "pyproject.toml").read_text())["build-system"]["requires"]
+    for spec in [*project["dependencies"], *build]:
+        wanted = Requirement(spec)
+        name = canonicalize_name(wanted.name)
+        assert name in pins, f"{wanted.name} is not pinned in requirements.lock"
+        assert wanted.specifier.contains(pins[name]), f"{wanted.name}=={pins[name]} is not {spec}"
+        for extra in wanted.extras:  # psycopg[binary]
+            assert canonicalize_name(f"{wanted.name}-{extra}") in pins, spec
+
+
+def test_env_example_puts_comments_on_their_own_lines():
+    # docker run --env-file and compose's env_file keep a trailing "# ..." in the value
+    assignments = 0
+    for line in (ROOT / ".env.example").read_text().splitlines():
+        if m := re.fullmatch(r"#?\s*([A-Z][A-Z0-9_]+)=(.*)", line):
+            assignments += 1
+            assert "#" not in m[2], line
+    assert assignments >= len(environment_variables())
 
 
 def test_image_runs_as_a_user_other_than_root(steps):
