@@ -157,7 +157,9 @@ def test_a_whole_rotation_through_the_page(browser: Any, demo: Demo) -> None:
     composer.fill("/skill hotfix -- crash on launch")
     composer.press("Enter")
     hotfix_plan = channel.locator(".message.ephemeral", has_text="hotfix trivia: PROD2 v3 →")
-    hotfix_plan.get_by_role("button", name="Confirm", exact=True).click()
+    confirm = hotfix_plan.get_by_role("button", name="Confirm", exact=True)
+    expect(confirm).to_be_in_viewport(ratio=1)  # shown, not left below the fold
+    confirm.click()
     hotfix = channel.locator(".message:not(.ephemeral)", has_text="trivia: hotfix PROD2 v3 → v4")
     expect(hotfix).to_contain_text("crash on launch")
     expect(page.locator("#aws tr[data-alias=PROD2]")).to_contain_text("v4")
@@ -202,6 +204,14 @@ def test_two_hundred_messages_app_home_and_refusals(browser: Any, demo: Demo) ->
     expect(refusal).to_contain_text("Only visible to you")
     page.get_by_label("You are").select_option(label="Olivia (operator)")
     expect(refusal).to_have_count(0)
+
+    # a tall plan below 200 messages is scrolled to once its blocks have rendered: its
+    # Confirm is on screen without the person scrolling
+    composer.fill("/skill hotfix -- check the scroll")
+    composer.press("Enter")
+    plan = channel.locator(".message.ephemeral", has_text="hotfix trivia: PROD1 v1 →")
+    expect(plan.get_by_role("button", name="Confirm", exact=True)).to_be_in_viewport(ratio=1)
+    plan.get_by_role("button", name="Cancel", exact=True).click()
 
     # App Home: opening it makes the bot publish the view
     page.get_by_role("button", name="skillbot Home").click()

@@ -246,6 +246,27 @@ function nearBottom(container) {
   return container.scrollHeight - container.scrollTop - container.clientHeight < 80;
 }
 
+// A pane the person left at its bottom stays there while what it shows grows: a new
+// message is scrolled to, then its blocks finish laying out and it grows by a few hundred
+// pixels, which must not push its buttons below the fold. Scrolling up unpins the pane.
+const pinned = new WeakMap();
+const growth = new ResizeObserver((entries) => {
+  for (const entry of entries) {
+    const pane = entry.target.parentElement;
+    if (pane && pinned.get(pane)) pane.scrollTop = pane.scrollHeight;
+  }
+});
+
+function pinToBottom(pane) {
+  pinned.set(pane, true);
+  pane.addEventListener("scroll", () => pinned.set(pane, nearBottom(pane)), { passive: true });
+}
+
+function watchGrowth(node) {
+  growth.observe(node);
+  return node;
+}
+
 function upsertInChannel(message) {
   const container = $("messages");
   const existing = container.querySelector(`:scope > .message[data-id="${CSS.escape(message.id)}"]`);
@@ -254,8 +275,9 @@ function upsertInChannel(message) {
     return;
   }
   const stick = nearBottom(container);
-  const node = renderMessage(message);
+  const node = watchGrowth(renderMessage(message));
   if (existing) {
+    growth.unobserve(existing);
     existing.replaceWith(node);
   } else {
     container.append(node); // messages arrive in order: new ones are the newest
@@ -265,12 +287,14 @@ function upsertInChannel(message) {
 
 function renderChannel() {
   const container = $("messages");
+  for (const node of container.children) growth.unobserve(node);
   container.replaceChildren();
   const shown = [...state.messages.values()].filter(inChannelView).sort((a, b) => a.seq - b.seq);
   const fragment = document.createDocumentFragment();
-  for (const message of shown) fragment.append(renderMessage(message));
+  for (const message of shown) fragment.append(watchGrowth(renderMessage(message)));
   container.append(fragment);
   container.scrollTop = container.scrollHeight;
+  pinned.set(container, true);
 }
 
 function renderThread() {
@@ -526,6 +550,7 @@ async function start() {
       $("composer").requestSubmit();
     }
   });
+  pinToBottom($("messages"));
   show(state.config.skill_channel);
   poll();
 }
