@@ -356,14 +356,15 @@ class Change:
             return f" planned by {planner}, confirmed by {actors.display(self.confirmed_by)}"
         return f" by {planner}"
 
-    def headline(self) -> str:
-        """The announcement's fallback text: skill, alias, ``vOLD → vNEW``, who, why.
+    def headline(self, *, reason: bool = True) -> str:
+        """The announcement's fallback text: skill, alias, ``vOLD → vNEW``, who, why
+        (``reason=False`` leaves the person's reason out, for a heading the bot formats).
 
         >>> # "trivia: hotfix PROD1 v7 → v9 by <@U1> — crash on launch"
         """
         p = self.plan
         who = self.credit()
-        why = f" — {escape(p.reason)}" if p.reason else ""
+        why = f" — {escape(p.reason)}" if p.reason and reason else ""
         old, new = version_label(self.from_version), version_label(self.to_version)
         if p.operation is Operation.PROMOTE:
             return (

@@ -248,3 +248,31 @@ def test_a_long_reason_is_cut_to_slacks_limits_rather_than_refused(w):
     announcement = w.notifier.top_level("C0TRIVIA")[-1]
     assert all(len(b["text"]["text"]) <= 3000 for b in announcement.blocks if "text" in b)
     assert change.announced
+
+
+def _bold_heading(blocks) -> str:
+    """The first section's text: the message's bold heading and what follows it."""
+    return next(b["text"]["text"] for b in blocks if b["type"] == "section" and "text" in b)
+
+
+@pytest.mark.parametrize("operation", ["hotfix", "certify", "canary"])
+def test_formatting_typed_in_a_reason_stays_out_of_the_bold_heading(w, operation):
+    typed = "<!channel> *bold* <https://x|y>"
+    w.lam.deploy("trivia-skill", "code-3")
+    if operation == "canary":
+        offer = w.cases.offers.propose_canary(
+            "trivia", actor=OPERATOR, weight=0.1, seconds=600, reason=typed
+        )
+        w.cases.applying.apply(offer.plan.id, actor=OPERATOR)
+    else:
+        plan = w.cases.planning.plan(operation, "trivia", actor=OPERATOR, reason=typed)
+        w.cases.applying.apply(plan.id, actor=OPERATOR)
+    [posted] = w.notifier.top_level()
+    bold, quoted = _bold_heading(posted.blocks).split("\n")[:2]
+    # the bot's words are bold from the first character to the last, nothing typed inside
+    assert bold.startswith("*trivia: ") and bold.endswith("*") and bold.count("*") == 2
+    assert "bold" not in bold and "channel" not in bold
+    # the person's words follow on a quoted line of their own, escaped
+    assert quoted == ">&lt;!channel&gt; *bold* &lt;https://x|y&gt;"
+    # the fallback text still says who and why, on one line
+    assert posted.text.splitlines()[0].endswith(" — &lt;!channel&gt; *bold* &lt;https://x|y&gt;")

@@ -48,6 +48,19 @@ def cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def heading(text: str, typed: str | None = None) -> str:
+    """The bot's own words in bold, then what a person typed (a reason, a note) on a
+    quoted line of its own, escaped, so a ``*`` they typed never ends the bold early.
+
+    >>> heading("trivia: hotfix PROD2 v5 → v6", "fix *bold* <!channel>")
+    '*trivia: hotfix PROD2 v5 → v6*\\n>fix *bold* &lt;!channel&gt;'
+    """
+    if not typed or not typed.strip():
+        return f"*{text}*"
+    quoted = "\n".join(f">{line}" for line in escape(typed.strip()).splitlines())
+    return f"*{text}*\n{quoted}"
+
+
 def section(text: str) -> SectionBlock:
     return SectionBlock(text=MarkdownTextObject(text=cut(text, TEXT_MAX)))
 

@@ -20,6 +20,7 @@ from bot.adapters.slack.kit import (
     buttons,
     context,
     fields,
+    heading,
     mentions,
     message,
     say,
@@ -48,7 +49,7 @@ def announcement(change: Change, *, console: str | None = None) -> Message:
     alerts = [say(alert) for alert in change.alerts]
     text = "\n".join([change.headline(), *alerts])
     blocks: list[Block] = [
-        section(f"*{change.headline()}*"),
+        section(heading(change.headline(reason=False), change.plan.reason)),
         *(section(alert) for alert in alerts),
         fields(_change_fields(change)),
     ]
@@ -94,12 +95,17 @@ def certification_message(news: CertificationNews, *, console: str | None = None
         CertificationState.PROMOTED: f":white_check_mark: promoted by {ended_by}",
         CertificationState.CANCELLED: f":no_entry_sign: cancelled by {ended_by}",
     }[cert.state]
-    text = (
+    title = (
         f"{cert.skill}: certify {cert.alias} {version_label(news.from_version)} → "
         f"{version_label(cert.version)} by {started_by(cert)}"
-        + (f" — {escape(cert.note)}" if cert.note else "")
     )
-    lines = [f"*{text}*", f"State: {state}", f"Code {short_sha(cert.code_sha256)}", news.endpoint]
+    text = title + (f" — {escape(cert.note)}" if cert.note else "")
+    lines = [
+        heading(title, cert.note),
+        f"State: {state}",
+        f"Code {short_sha(cert.code_sha256)}",
+        news.endpoint,
+    ]
     if news.review_status:
         lines.append(f"Alexa certification: {news.review_status}")
     blocks: list[Block] = [section("\n".join(line for line in lines if line))]
@@ -172,8 +178,8 @@ def _figures(canary: Canary) -> list[Block]:
     return blocks
 
 
-def start_headline(canary: Canary) -> str:
-    why = f" — {escape(canary.reason)}" if canary.reason else ""
+def start_headline(canary: Canary, *, reason: bool = True) -> str:
+    why = f" — {escape(canary.reason)}" if canary.reason and reason else ""
     return (
         f"{canary.skill}: canary {canary.alias} {version_label(canary.old_version)} → "
         f"{version_label(canary.new_version)}{other_regions(canary)} for "
@@ -201,7 +207,8 @@ def canary_message(canary: Canary, *, now: datetime, rules: CanaryRules) -> Mess
     """The one canary message: both versions' figures side by side, time left, buttons."""
     text = start_headline(canary)
     figures = _figures(canary)
-    blocks = [section(f"*{text}*"), figures[0], section(_state_line(canary, now)), *figures[1:]]
+    title = heading(start_headline(canary, reason=False), canary.reason)
+    blocks = [section(title), figures[0], section(_state_line(canary, now)), *figures[1:]]
     if canary.state in (CanaryState.COMPLETED, CanaryState.ABORTED) and canary.outcome:
         blocks.append(context(canary.outcome))  # skillbot's words, never typed text
     if canary.state is CanaryState.RUNNING:
