@@ -234,11 +234,18 @@ def compose(
     return Composed(cases, runtime)
 
 
+def _not_the_token_from_the_environment(record: logging.LogRecord) -> bool:
+    return "`token` will be unused" not in record.getMessage()
+
+
 def bolt_app(runtime: Runtime) -> Any:
     """The Bolt app, without listeners (``handlers.register`` adds them); HTTP mode
     verifies Slack's signature."""
     from slack_bolt import App
 
+    # Bolt reads SLACK_BOT_TOKEN itself and warns that it is unused beside the client
+    # (which carries that very token): a warning about nothing, at every start
+    logging.getLogger("slack_bolt.App").addFilter(_not_the_token_from_the_environment)
     settings = runtime.settings
     return App(
         client=runtime.web_client,
