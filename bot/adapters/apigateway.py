@@ -22,10 +22,11 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from bot.adapters.aws_errors import aws_errors
+from bot.adapters.aws_errors import aws_errors, from_aws
 from bot.adapters.aws_regions import ClientsByRegion, function_client
 from bot.domain.endpoints import GatewayPermission, GatewayRoute, parse_execute_api_url
 from bot.domain.errors import Forbidden, NotFound, Refused, Unavailable
+from bot.domain.words import words
 
 log = logging.getLogger(__name__)
 
@@ -44,20 +45,20 @@ def gateway_errors(action: str) -> Iterator[None]:
         yield
     except ClientError as err:
         code = str(err.response.get("Error", {}).get("Code", ""))
-        msg = str(err.response.get("Error", {}).get("Message", "")) or str(err)
-        log.warning("apigateway %s failed: %s %s", action, code, msg)
+        said = from_aws(str(err.response.get("Error", {}).get("Message", "")) or str(err))
+        log.warning("apigateway %s failed: %s %s", action, code, said.text)
         if code in ("NotFoundException", "ResourceNotFoundException"):
             raise NotFound(
-                f"API Gateway has no such resource ({action}): {msg}",
+                words(f"API Gateway has no such resource ({action}): ", said),
                 hint="Check `endpoints` in the skills file against the API in API Gateway.",
             ) from err
         if code in ("AccessDeniedException", "AccessDenied", "UnrecognizedClientException"):
             raise Forbidden(
-                f"The bot's AWS credentials may not {action}: {msg}",
+                words(f"The bot's AWS credentials may not {action}: ", said),
                 hint="Grant the apigateway:GET statement of iam-policy.json to the bot's role.",
             ) from err
         raise Unavailable(
-            f"AWS failed to {action}: {code or 'error'} {msg}",
+            words(f"AWS failed to {action}: {code or 'error'} ", said),
             hint="Nothing was changed. Try again in a minute.",
         ) from err
     except BotoCoreError as err:

@@ -30,7 +30,7 @@ from bot.domain.errors import (
     StalePlan,
     Unavailable,
 )
-from bot.domain.words import Run, words
+from bot.domain.words import Run, Typed, words
 
 log = logging.getLogger("bot.adapters.lambda_aws")
 
@@ -48,15 +48,41 @@ CREDENTIALS_REFUSED = frozenset(
 )
 
 
-def refused_credentials(code: str, message: str, action: str) -> Forbidden:
+def refused_credentials(code: str, message: str | Typed, action: str) -> Forbidden:
     """The error for credentials AWS does not accept: say so, and how to refresh them."""
+    said = message if isinstance(message, Typed) else from_aws(message)
     return Forbidden(
-        f"AWS refused the bot's credentials for {action}: they are expired or wrong "
-        f"({code}: {message}).",
+        words(
+            f"AWS refused the bot's credentials for {action}: they are expired or wrong ({code}: ",
+            said,
+            ").",
+        ),
         hint="Nothing was changed. Refresh them: `aws sso login` for an SSO profile, a new "
         "AWS_SESSION_TOKEN for temporary keys, or check the role the bot runs as and "
         "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY; then try again.",
     )
+
+
+#: how much of AWS's own error text a message quotes
+AWS_TEXT_MAX = 200
+
+
+def from_aws(text: str) -> Typed:
+    """AWS's error text as a person reads it: one line, cut to a readable length, shown
+    as text (never markup); an HTML error page (a proxy's or a load balancer's) is named,
+    not pasted.
+
+    >>> from_aws("<!DOCTYPE html><html><body>404 Not Found</body></html>").text
+    'an HTML error page instead of an AWS answer'
+    >>> from_aws("Alias   not\n found").text
+    'Alias not found'
+    """
+    one_line = " ".join(text.split())
+    if "<html" in one_line.lower() or "<!doctype html" in one_line.lower():
+        return Typed("an HTML error page instead of an AWS answer")
+    if len(one_line) > AWS_TEXT_MAX:
+        one_line = one_line[: AWS_TEXT_MAX - 1] + "…"
+    return Typed(one_line)
 
 
 @contextmanager
@@ -87,14 +113,15 @@ def _client_error(err: ClientError, action: str, function: str) -> SkillbotError
     """The domain error of an error answer from AWS."""
     error = err.response.get("Error", {})
     code, msg = str(error.get("Code", "")), str(error.get("Message", "")) or str(err)
+    said = from_aws(msg)  # AWS's words, quoted: one line, cut, never markup or HTML
     # a missing alias or policy is often the answer we look for, not a failure
     level = logging.DEBUG if code == "ResourceNotFoundException" else logging.WARNING
-    log.log(level, "lambda %s on %s failed: %s %s", action, function, code, msg)
+    log.log(level, "lambda %s on %s failed: %s %s", action, function, code, said.text)
     if code in CREDENTIALS_REFUSED:
-        return refused_credentials(code, msg, f"{action} on {function}")
+        return refused_credentials(code, said, f"{action} on {function}")
     if code == "ResourceNotFoundException":
         return NotFound(
-            f"AWS says {function} has no such resource ({action}): {msg}",
+            words(f"AWS says {function} has no such resource ({action}): ", said),
             hint=words(
                 "Check `function` and `aliases` in the skills file, or run ",
                 Run("doctor"),
@@ -103,18 +130,24 @@ def _client_error(err: ClientError, action: str, function: str) -> SkillbotError
         )
     if code == "PreconditionFailedException":
         return StalePlan(
-            f"The alias changed in AWS after the plan was shown ({action} refused: {msg}).",
+            words(
+                f"The alias changed in AWS after the plan was shown ({action} refused: ", said, ")."
+            ),
             hint="Nothing was changed. Ask for a fresh plan and confirm that one.",
         )
     if code == "InvalidParameterValueException" and "CodeSha256" in msg:
         return StalePlan(
-            f"The code in $LATEST changed since this plan was shown ({action} of "
-            f"{function} refused: {msg}).",
+            words(
+                f"The code in $LATEST changed since this plan was shown ({action} of "
+                f"{function} refused: ",
+                said,
+                ").",
+            ),
             hint="Nothing was published. Ask for a fresh plan to see the new code.",
         )
     if code in ("ResourceConflictException", "ConflictException"):
         return Busy(
-            f"AWS is still applying another change to {function} ({msg}).",
+            words(f"AWS is still applying another change to {function} (", said, ")."),
             hint="Nothing was changed by skillbot. Try again in a minute.",
         )
     if code in ("TooManyRequestsException", "ThrottlingException"):
@@ -124,15 +157,15 @@ def _client_error(err: ClientError, action: str, function: str) -> SkillbotError
         )
     if code in ("AccessDeniedException", "AccessDenied"):
         return Forbidden(
-            f"The bot's AWS credentials may not {action} on {function}: {msg}",
+            words(f"The bot's AWS credentials may not {action} on {function}: ", said),
             hint="Grant the permissions of iam-policy.json to the bot's role.",
         )
     if code in ("InvalidParameterValueException", "ValidationException"):
         return Refused(
-            f"AWS refused {action} on {function}: {msg}",
+            words(f"AWS refused {action} on {function}: ", said),
             hint="Nothing was changed; check the skills file.",
         )
     return Unavailable(
-        f"AWS failed {action} on {function}: {code or 'error'} {msg}",
+        words(f"AWS failed to {action} on {function}: {code or 'error'} ", said),
         hint="Nothing was changed by skillbot. Try again; if it persists, check AWS Health.",
     )

@@ -189,12 +189,10 @@ def run_doctor(args: argparse.Namespace, out: Output, payload: dict[str, Any]) -
     with Session(args, needs_actor=True, needs_slack=args.yes) as session:
         report: DoctorReport = session.call(session.actor.identity)
         problems = [f for f in report.findings if not f.ok]
-        out.say(
-            f"Doctor for {report.skill.name}: "
-            + (f"{len(problems)} problem(s)" if problems else "all checks passed")
-        )
+        out.say(f"Doctor for {report.skill.name}: {report.outcome}")
         out.lines(
-            f"  {'ok ' if f.ok else 'BAD'} {f.check}: {say(f.detail)}" for f in report.findings
+            f"  {'BAD' if not f.ok else 'ok ' if f.checked else '?  '} {f.check}: {say(f.detail)}"
+            for f in report.findings
         )
         if report.fixes and args.yes:
             session.require_direct_apply()
@@ -211,7 +209,14 @@ def run_doctor(args: argparse.Namespace, out: Output, payload: dict[str, Any]) -
     if remaining and not report.fixes:
         out.say("These need a person: follow the advice above.")
     findings = [
-        {"check": f.check, "ok": f.ok, "detail": say(f.detail), "alias": f.alias, "fix": f.fix}
+        {
+            "check": f.check,
+            "ok": f.ok,
+            "checked": f.checked,
+            "detail": say(f.detail),
+            "alias": f.alias,
+            "fix": f.fix,
+        }
         for f in report.findings
     ]
     return out.finish(

@@ -151,7 +151,8 @@ def check_fresh(plan: Plan, current: AliasState, move: Move | None = None) -> No
 
 @dataclass(frozen=True)
 class Finding:
-    """One doctor check. ``ok`` False means a problem; ``fix`` says what Fix would do."""
+    """One doctor check. ``ok`` False means a problem; ``fix`` says what Fix would do;
+    ``checked`` False means the check could not run (no problem found, none ruled out)."""
 
     check: str
     ok: bool
@@ -159,6 +160,7 @@ class Finding:
     fix: FixKind | None = None
     alias: str | None = None
     fix_version: str | None = None
+    checked: bool = True
 
 
 def diagnose(
@@ -283,11 +285,15 @@ def _trigger_finding(skill: Skill, alias: str, triggers: list[AlexaTrigger]) -> 
     )
 
 
-def storage_finding(used: int | None, limit: int | None, skill: str, problem: str = "") -> Finding:
-    """Code storage of the region against its quota; suggests prune above 80 %."""
+def storage_finding(
+    used: int | None, limit: int | None, skill: str, problem: str | Words = ""
+) -> Finding:
+    """Code storage of the region against its quota; suggests prune above 80 %. Storage
+    that could not be read is a check that did not run, never a pass."""
     check = "code storage"
     if used is None or not limit:
-        return Finding(check, True, f"not known ({problem or 'no answer'})")
+        said = words("could not be read: ", problem or "AWS gave no figures", ".")
+        return Finding(check, True, said, checked=False)
     share = used / limit
     detail = f"{size_label(used)} of {size_label(limit)} used ({share:.0%})"
     if share <= STORAGE_WARNING:

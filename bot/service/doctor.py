@@ -111,7 +111,7 @@ def storage_finding(
             ctx.lambda_.code_storage() if first else ctx.lambda_.code_storage(placement.function)
         )
     except SkillbotError as err:
-        finding = rotation.storage_finding(None, None, skill.name, err.message)
+        finding = rotation.storage_finding(None, None, skill.name, err.said)
     else:
         finding = rotation.storage_finding(used, limit, skill.name)
     where = aws_region_of(placement.function)

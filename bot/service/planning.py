@@ -51,6 +51,19 @@ class DoctorReport:
     def healthy(self) -> bool:
         return all(f.ok for f in self.findings)
 
+    @property
+    def outcome(self) -> str:
+        """``"2 problem(s) found"``, ``"all checks passed"``, or ``"no problem found,
+        1 check could not run"``: never a pass for a check that did not run."""
+        problems = sum(not f.ok for f in self.findings)
+        unchecked = sum(not f.checked for f in self.findings)
+        if problems:
+            found = f"{problems} problem(s) found"
+            return found + (f", {unchecked} check(s) could not run" if unchecked else "")
+        if unchecked:
+            return f"no problem found, {unchecked} check(s) could not run"
+        return "all checks passed"
+
 
 @dataclass(eq=False)
 class Planning:

@@ -15,13 +15,17 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
+from bot.adapters.aws_errors import from_aws
 from bot.adapters.cloudwatch import CloudWatchMetrics
 from bot.adapters.slack.kit import say
+from bot.adapters.slack.plans import doctor_blocks
 from bot.adapters.store import open_store
 from bot.devkit.aws import create_skill_function, deploy
 from bot.domain.canary import Tally
 from bot.domain.errors import Refused, StalePlan, Unavailable
 from bot.domain.model import Outcome
+from bot.domain.words import Typed, words
+from bot.service.planning import DoctorReport
 from tests.support.aws import adapter
 from tests.support.canary import publish_lambda_metrics
 from tests.support.fakes import FakeClock
@@ -153,8 +157,36 @@ def test_doctor_reports_code_storage_and_survives_without_it(aws):
     )
     report = services.cases.planning.doctor("trivia", actor=OPERATOR)
     [storage] = [f for f in report.findings if f.check == "code storage"]
-    assert storage.ok and storage.detail.startswith("not known (AWS failed read the account")
+    # moto has no GetAccountSettings: said with AWS's code and words, one line
+    assert say(storage.detail) == (
+        "could not be read: AWS failed to read the account settings on the region: 404 "
+        "Not yet implemented."
+    )
+    assert storage.ok and not storage.checked, "no problem found, none ruled out"
     services.close()
+
+
+def test_a_doctor_check_that_could_not_run_is_not_shown_as_passed():
+    w = make_world()
+    page = "<!doctype html>\n<html><body><h1>404 Not Found</h1>" + "x" * 5000 + "</body></html>"
+    w.lam.storage_error = Unavailable(words("AWS failed: ", from_aws(page)))
+    report = w.cases.planning.doctor("trivia", actor=OPERATOR)
+    text, blocks = doctor_blocks(report)
+    lines = blocks[1]["text"]["text"].splitlines()
+    [storage] = [line for line in lines if "code storage" in line]
+    assert storage.startswith(":grey_question: code storage: could not be read: AWS failed: ")
+    assert "<" not in storage and "doctype" not in storage.lower()
+    assert not any(line.startswith(":grey_question:") for line in lines if line != storage)
+    problems = sum(line.startswith(":x:") for line in lines)
+    assert text == f"trivia: {problems} problem(s) found, 1 check(s) could not run"
+    unchecked_only = DoctorReport(report.skill, [f for f in report.findings if f.ok])
+    assert unchecked_only.outcome == "no problem found, 1 check(s) could not run"
+    passed = DoctorReport(report.skill, [f for f in report.findings if f.ok and f.checked])
+    assert passed.outcome == "all checks passed"
+    # AWS's own text is one line, cut to a readable length, escaped
+    long = from_aws("a <b> & c\n" + "y" * 500).text
+    assert len(long) == 200 and "\n" not in long
+    assert "&lt;b&gt; &amp; c" in say(words(Typed(long)))
 
 
 def test_doctor_suggests_prune_above_80_percent():

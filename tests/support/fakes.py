@@ -80,6 +80,8 @@ class FakeLambda:
         #: bytes used beyond the versions' own, and the quota (GetAccountSettings)
         self.storage_used = 0
         self.storage_limit = 75 * 1024**3
+        #: raised by code_storage when set (AWS could not tell)
+        self.storage_error: Exception | None = None
         self._revisions = itertools.count(1)
         self._lock = threading.Lock()
 
@@ -230,6 +232,8 @@ class FakeLambda:
             raise NotFound(f"no version {version}")
 
     def code_storage(self, function: str | None = None) -> tuple[int, int]:
+        if self.storage_error is not None:
+            raise self.storage_error
         used = sum(v.code_size for f in self.functions.values() for v in f.versions.values())
         return used + self.storage_used, self.storage_limit
 

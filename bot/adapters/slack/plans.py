@@ -165,12 +165,20 @@ def error_message(err: SkillbotError, *, doing: str = "") -> Message:
     return message(f"{text} {hint}".strip(), blocks)
 
 
+#: a doctor line's icon by (ok, checked): a check that could not run is no pass
+_DOCTOR_ICONS = {
+    (True, True): ":white_check_mark:",
+    (True, False): ":grey_question:",
+    (False, True): ":x:",
+    (False, False): ":x:",
+}
+
+
 def doctor_blocks(report: Any) -> Message:
     skill = report.skill.name
     problems = [f for f in report.findings if not f.ok]
     lines = [
-        f"{':white_check_mark:' if f.ok else ':x:'} {f.check}: {say(f.detail)}"
-        for f in report.findings
+        f"{_DOCTOR_ICONS[f.ok, f.checked]} {f.check}: {say(f.detail)}" for f in report.findings
     ]
     blocks: list[Block] = [section(f"*Doctor for {skill}*"), section("\n".join(lines))]
     if report.fixes:
@@ -182,8 +190,7 @@ def doctor_blocks(report: Any) -> Message:
         )
     elif problems:
         blocks.append(context("These need a person: follow the advice above."))
-    found = f"{len(problems)} problem(s) found" if problems else "all checks passed"
-    return message(f"{skill}: {found}", blocks)
+    return message(f"{skill}: {report.outcome}", blocks)
 
 
 def prune_plan_message(
