@@ -126,7 +126,10 @@ def test_a_whole_rotation_through_the_page(browser: Any, demo: Demo) -> None:
     expect(plan).to_contain_text("Only visible to you")
     plan.get_by_role("button", name="Confirm", exact=True).click()
     certification = channel.locator(".message:not(.ephemeral)", has_text="certify PROD2 v2 → v3")
-    expect(certification).to_contain_text("by @Olivia — first")
+    expect(certification.locator("b").first).to_have_text(
+        "trivia: certify PROD2 v2 → v3 by @Olivia"
+    )
+    expect(certification.locator("blockquote")).to_have_text("first")  # the reason, quoted
     expect(certification).to_contain_text("pending for")
     assert demo.alias_version("PROD2") == "3"
 

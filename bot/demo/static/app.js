@@ -67,7 +67,7 @@ function token(inner) {
   return esc(decode(`<${inner}>`));
 }
 
-// Slack's mrkdwn: *bold*, _italic_, ~strike~, `code`, ```pre```, <@U..>, <url|label>, :emoji:
+// Slack's mrkdwn: *bold*, _italic_, ~strike~, `code`, ```pre```, > quote, <@U..>, <url|label>, :emoji:
 function mrkdwn(source) {
   const slots = [];
   const keep = (html) => `\u0000${slots.push(html) - 1}\u0000`;
@@ -76,11 +76,16 @@ function mrkdwn(source) {
   s = s.replace(/`([^`\n]+)`/g, (_, code) => keep(`<code>${esc(decode(code))}</code>`));
   s = s.replace(/<([^<>\n]+)>/g, (_, inner) => keep(token(inner)));
   s = esc(decode(s));
-  const edge = "(?=$|[\\s.,:;!?)\\u0000])";
-  s = s.replace(new RegExp(`(^|[\\s(\\u0000])\\*([^*\\n]+)\\*${edge}`, "g"), "$1<b>$2</b>");
-  s = s.replace(new RegExp(`(^|[\\s(\\u0000])_([^_\\n]+)_${edge}`, "g"), "$1<i>$2</i>");
-  s = s.replace(new RegExp(`(^|[\\s(\\u0000])~([^~\\n]+)~${edge}`, "g"), "$1<s>$2</s>");
-  s = emojify(s).replace(/\n/g, "<br>");
+  // lines that start with ">" are one quote, as Slack draws them (\u0002 … \u0003)
+  s = s.replace(/(?:^|\n)((?:&#62;[^\n]*(?:\n|$))+)/g, (_, block) => {
+    const lines = block.replace(/\n$/, "").split("\n").map((l) => l.replace(/^&#62; ?/, ""));
+    return `\u0002${lines.join("\n")}\u0003`;
+  });
+  const edge = "(?=$|[\\s.,:;!?)\\u0000\\u0002\\u0003])";
+  s = s.replace(new RegExp(`(^|[\\s(\\u0000\\u0002])\\*([^*\\n]+)\\*${edge}`, "g"), "$1<b>$2</b>");
+  s = s.replace(new RegExp(`(^|[\\s(\\u0000\\u0002])_([^_\\n]+)_${edge}`, "g"), "$1<i>$2</i>");
+  s = s.replace(new RegExp(`(^|[\\s(\\u0000\\u0002])~([^~\\n]+)~${edge}`, "g"), "$1<s>$2</s>");
+  s = emojify(s).replace(/\n/g, "<br>").replace(/\u0002/g, "<blockquote>").replace(/\u0003/g, "</blockquote>");
   return s.replace(/\u0000(\d+)\u0000/g, (_, i) => slots[Number(i)]);
 }
 
