@@ -74,7 +74,7 @@ def from_aws(text: str) -> Typed:
 
     >>> from_aws("<!DOCTYPE html><html><body>404 Not Found</body></html>").text
     'an HTML error page instead of an AWS answer'
-    >>> from_aws("Alias   not\n found").text
+    >>> from_aws("Alias   not\\n found").text
     'Alias not found'
     """
     one_line = " ".join(text.split())

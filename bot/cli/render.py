@@ -16,6 +16,7 @@ from typing import Any
 from bot.domain import actors
 from bot.domain.errors import SkillbotError
 from bot.domain.model import AuditEvent, Change, Move, Plan, version_label
+from bot.domain.regions import deployed_ago
 from bot.domain.words import Run, Words, as_words, render
 
 
@@ -161,7 +162,8 @@ class Output:
         if plan.code_sha256:
             rows.append(("code", f"sha256 {plan.code_sha256}"))
         if plan.code_last_modified:
-            rows.append(("last modified", plan.code_last_modified))
+            ago = deployed_ago(plan.code_last_modified, plan.created_at).removeprefix("deployed ")
+            rows.append(("deployed", f"{ago} ({plan.code_last_modified})"))
         for move in plan.regions:  # every other region's part of a lockstep plan
             code = f", code sha256 {move.code_sha256}" if move.code_sha256 else ""
             rows.append((f"region {move.region}", f"{plan.alias}: {move.line()}{code}"))

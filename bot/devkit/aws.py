@@ -91,4 +91,23 @@ def add_alexa_trigger(client: Any, name: str, alias: str, skill_id: str) -> None
 
 
 def deploy(client: Any, name: str, source: str) -> None:
-    client.update_function_code(FunctionName=name, ZipFile=zipped(source))
+    answer = client.update_function_code(FunctionName=name, ZipFile=zipped(source))
+    _stamp_the_update(answer)
+
+
+def _stamp_the_update(answer: dict[str, Any]) -> None:
+    """Lambda sets ``LastModified`` on every code update; moto keeps the function's creation
+    time. Where moto runs in this process (the demo, in-process tests) its record gets the
+    update's time, so "deployed 2 min ago" is about this deploy, not the first one."""
+    try:
+        from moto.awslambda.models import lambda_backends
+        from moto.core.utils import iso_8601_datetime_with_nanoseconds
+    except ImportError:  # a real AWS, or moto in another process: nothing to correct
+        return
+    _, _, _, region, account, *_ = answer["FunctionArn"].split(":")
+    try:
+        function = lambda_backends[account][region].get_function(answer["FunctionName"])
+    except Exception:
+        return
+    if function.code_sha_256 == answer["CodeSha256"]:
+        function.last_modified = iso_8601_datetime_with_nanoseconds()

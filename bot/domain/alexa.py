@@ -118,11 +118,22 @@ class Review:
         }.get(self.status, self.status.lower())
         if self.status == "IN_PROGRESS" and self.estimated_completion:
             text += f", estimated completion {self.estimated_completion:%Y-%m-%d %H:%M} UTC"
-        if self.detail and self.status != "IN_PROGRESS":
+        publication = None
+        if self.detail and self.detail.startswith(PUBLICATION):
+            publication = self.detail.removeprefix(PUBLICATION)
+        elif self.detail and self.status != "IN_PROGRESS":
             text += f" ({self.detail})"
         if self.published_at:
-            text += "; published"
+            text += "; " + {
+                "IN_PROGRESS": "publication requested",
+                "SCHEDULED": "publication scheduled",
+                "FAILED": "publication failed",
+            }.get(publication or "", "published")
         return text
+
+
+#: how a review's ``detail`` records what SMAPI answered the publication request
+PUBLICATION = "publication "
 
 
 def withdraw_reason(text: str) -> tuple[str, str | None]:

@@ -263,23 +263,31 @@ def misplaced(stage: SkillEndpoints, target: StageTarget) -> list[Misplaced]:
 
 
 def describe_misplaced(
-    wrong: Sequence[Misplaced], name: Callable[[str], str], *, instead: bool = True
+    wrong: Sequence[Misplaced], name: Callable[[str], str], *, before: bool = False
 ) -> str:
-    """Each wrong place, what it calls (``name(uri)``) and, when ``instead``, what it must
-    call instead.
+    """Each wrong place, what it calls (``name(uri)``) and what it must call instead; with
+    ``before``, what it called before the bot changed it (past tense, nothing instead).
 
     >>> e = Endpoint("PROD1", "arn:eu1")
     >>> describe_misplaced([Misplaced("EU", "arn:p1", e, "PROD1 EU")], lambda uri: uri)
     'region EU calls arn:p1, not `arn:eu1` (PROD1 EU)'
+    >>> describe_misplaced([Misplaced("default", None, e, "PROD1")], str, before=True)
+    'the default endpoint was not set'
     """
     parts = []
     for m in wrong:
         should = f"`{escape(m.expected.uri)}` ({m.expected_name})"
         if m.calls is None:
-            parts.append(f"{m.where} is not set" + (f" (it must call {should})" if instead else ""))
+            parts.append(
+                f"{m.where} was not set"
+                if before
+                else f"{m.where} is not set (it must call {should})"
+            )
         else:
             parts.append(
-                f"{m.where} calls {name(m.calls)}" + (f", not {should}" if instead else "")
+                f"{m.where} called {name(m.calls)}"
+                if before
+                else f"{m.where} calls {name(m.calls)}, not {should}"
             )
     return "; ".join(parts)
 

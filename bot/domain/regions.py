@@ -28,7 +28,7 @@ def aws_region_of(function: str) -> str | None:
     return None
 
 
-def _ago(last_modified: str, now: datetime | None) -> str:
+def deployed_ago(last_modified: str, now: datetime | None = None) -> str:
     """``deployed 3 h ago`` from Lambda's ``LastModified`` (``2026-03-01T10:00:00.000+0000``)."""
     try:  # seconds are enough; the zone is UTC in every form AWS writes
         when = datetime.strptime(last_modified[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)
@@ -39,7 +39,9 @@ def _ago(last_modified: str, now: datetime | None) -> str:
         return f"deployed {seconds // 86400} d ago"
     if seconds >= 3600:
         return f"deployed {seconds // 3600} h ago"
-    return f"deployed {seconds // 60} min ago"
+    if seconds >= 60:
+        return f"deployed {seconds // 60} min ago"
+    return f"deployed {seconds} s ago"
 
 
 def check_same_code(
@@ -59,11 +61,12 @@ def check_same_code(
     if not differing:
         return
     described = ", ".join(
-        f"{region} has code {sha[:4]}… {_ago(modified, now)}" for region, sha, modified in differing
+        f"{region} has code {sha[:4]}… {deployed_ago(modified, now)}"
+        for region, sha, modified in differing
     )
     raise Refused(
         f"The regions of {skill} do not hold the same code in $LATEST: {described}, "
-        f"{first_region} has {first_sha[:4]}… {_ago(first_modified, now)}. Nothing was "
+        f"{first_region} has {first_sha[:4]}… {deployed_ago(first_modified, now)}. Nothing was "
         "changed in any region.",
         hint=words(
             "Deploy the same code to every region's function, then run ",

@@ -24,7 +24,13 @@ from __future__ import annotations
 import logging
 from dataclasses import KW_ONLY, dataclass
 
-from bot.domain.alexa import CertificationReview, Review, SkillEndpoints, withdraw_reason
+from bot.domain.alexa import (
+    PUBLICATION,
+    CertificationReview,
+    Review,
+    SkillEndpoints,
+    withdraw_reason,
+)
 from bot.domain.errors import Refused, SkillbotError
 from bot.domain.model import Certification, Skill, version_label
 from bot.domain.words import Run, Words, words
@@ -199,7 +205,7 @@ class AlexaTracking:
                 ),
                 hint=err.todo or "Check the certification status, then react again.",
             ) from err
-        self._save(cert, published_at=self.clock(), detail=f"publication {status.status}")
+        self._save(cert, published_at=self.clock(), detail=PUBLICATION + status.status)
         if status.status == "SCHEDULED":
             return []  # not live yet: doctor compares the live stage once it is
         alert = self.stages.check_live(skill, cert.alias, previous_live=live_alias)

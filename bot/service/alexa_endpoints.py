@@ -184,7 +184,7 @@ class StageEndpoints:
             wrong = misplaced(calls, target)
             added = [f"region {r} had none" for r, _ in target.regional if r not in calls.regional]
             name = lambda uri: name_endpoint(uri, by_alias, live_alias)  # noqa: E731
-            said = [describe_misplaced(wrong, name, instead=False), *added]
+            said = [describe_misplaced(wrong, name, before=True), *added]
             before = "; ".join(p for p in said if p) or "its certificate type differed"
             try:
                 self.smapi.update_manifest(skill.alexa_skill_id, "development", edited, stage.etag)
@@ -200,7 +200,7 @@ class StageEndpoints:
                 log.info("development manifest of %s changed meanwhile; reading it again", skill)
         self._wait_for_build(skill, target)
         return (
-            f"Pointed the development stage at {target.described()}; before, {before}. "
+            f"Pointed the development stage at {target.described()}. Before, {before}. "
             "The manifest build succeeded."
         )
 

@@ -130,7 +130,7 @@ def test_a_whole_rotation_through_the_page(browser: Any, demo: Demo) -> None:
         "trivia: certify PROD2 v2 → v3 by @Olivia"
     )
     expect(certification.locator("blockquote")).to_have_text("first")  # the reason, quoted
-    expect(certification).to_contain_text("pending for")
+    expect(certification).to_contain_text("pending since")
     assert demo.alias_version("PROD2") == "3"
 
     # a reminder arrives in the certification message's thread

@@ -84,7 +84,9 @@ def test_submit_points_every_development_endpoint_at_the_candidate_first(world, 
     assert "sslCertificateType" not in after["apis"]["custom"]["endpoint"]
     told = thread(world, message)
     assert any(
-        f"Pointed the development stage at `{candidate}`" in t
+        f"Pointed the development stage at `{candidate}` (PROD2). Before, the default "
+        "endpoint called "
+        in t
         and "(PROD1, the live alias)" in t
         and "Submitted to Alexa" in t
         for t in told

@@ -41,3 +41,43 @@ def test_skills_file_names_the_three_people_and_the_schedule() -> None:
     assert seed.BYSTANDER.id not in config.operators + config.approvers
     assert config.reminder_schedule == "5s"
     assert config.skills[seed.SKILL].channel == seed.SKILL_CHANNEL
+
+
+def test_a_deploy_is_dated_when_it_happened_not_when_the_function_was_made(aws) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from moto.awslambda.models import lambda_backends
+
+    client = seed.seed_aws(None)
+    arn = client.get_function_configuration(FunctionName=seed.FUNCTION)["FunctionArn"]
+    _, _, _, region, account, *_ = arn.split(":")
+    made = lambda_backends[account][region].get_function(seed.FUNCTION)
+    made.last_modified = "2026-01-01T00:00:00.000+0000"  # the seed ran long ago
+    before = datetime.now(UTC) - timedelta(seconds=1)
+
+    seed.deploy_new_code(None, 4)
+
+    stamp = client.get_function_configuration(FunctionName=seed.FUNCTION)["LastModified"]
+    # as Lambda does on every code update (moto alone would keep 2026-01-01)
+    assert datetime.strptime(stamp[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC) >= before.replace(
+        microsecond=0
+    )
+
+
+def test_a_plan_says_how_long_ago_its_code_was_deployed() -> None:
+    from dataclasses import replace
+    from datetime import UTC, datetime
+
+    from bot.adapters.slack.plans import plan_message
+    from tests.support.users import OPERATOR
+    from tests.support.world import make_world
+
+    w = make_world()
+    w.lam.deploy("trivia-skill", "code-3")
+    plan = w.cases.planning.plan("hotfix", "trivia", actor=OPERATOR)
+    moved = replace(plan.moves[0], code_last_modified="2026-03-02T08:57:00.000+0000")
+    plan = replace(
+        plan, moves=(moved, *plan.moves[1:]), created_at=datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    )
+    text = str(plan_message(plan))
+    assert "deployed 3 min ago" in text and "2026-03-02T08:57" not in text

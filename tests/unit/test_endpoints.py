@@ -104,10 +104,10 @@ def test_wrong_endpoints_are_named_with_their_alias_and_role():
     wrong = misplaced(stage, StageTarget(by_alias["PROD2"]))
     assert [(m.place, m.calls) for m in wrong] == [("EU", P1), ("FE", "arn:x<y>")]
     name = lambda uri: name_endpoint(uri, by_alias, "PROD1")  # noqa: E731
-    text = describe_misplaced(wrong, name, instead=False)
+    text = describe_misplaced(wrong, name, before=True)
     assert text == (
-        f"region EU calls `{P1}` (PROD1, the live alias); "
-        "region FE calls `arn:x&lt;y&gt;` (neither alias)"
+        f"region EU called `{P1}` (PROD1, the live alias); "
+        "region FE called `arn:x&lt;y&gt;` (neither alias)"
     )
     unset = misplaced(SkillEndpoints(None), StageTarget(by_alias["PROD2"]))
     assert [(m.place, m.calls) for m in unset] == [("default", None)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import replace
+from datetime import UTC
 
 import pytest
 
@@ -276,3 +277,49 @@ def test_formatting_typed_in_a_reason_stays_out_of_the_bold_heading(w, operation
     assert quoted == ">&lt;!channel&gt; *bold* &lt;https://x|y&gt;"
     # the fallback text still says who and why, on one line
     assert posted.text.splitlines()[0].endswith(" — &lt;!channel&gt; *bold* &lt;https://x|y&gt;")
+
+
+def _fields(blocks) -> list[str]:
+    return [f["text"] for b in blocks if b["type"] == "section" for f in b.get("fields", [])]
+
+
+def test_a_promotion_card_names_the_alias_that_was_live_and_the_one_that_now_is(w):
+    w.lam.deploy("trivia-skill", "code-3")
+    plan = w.cases.planning.plan("certify", "trivia", actor=OPERATOR)
+    w.cases.applying.apply(plan.id, actor=OPERATOR)
+    w.cases.promotion.promote("trivia", actor=APPROVER)
+    promotion = w.notifier.top_level()[-1]
+    shown = _fields(promotion.blocks)
+    # not "Alias PROD2 / Version v1 → v3", which reads as if PROD2 had served v1
+    assert shown[0] == "*Live*\n`PROD1` v1 → `PROD2` v3"
+    assert not any(f.startswith("*Alias*") for f in shown)
+
+
+def test_the_certification_message_says_since_when_never_a_duration_that_stops_aging(w):
+    w.lam.deploy("trivia-skill", "code-3")
+    plan = w.cases.planning.plan("certify", "trivia", actor=OPERATOR)
+    change = w.cases.applying.apply(plan.id, actor=OPERATOR)
+    [message] = w.notifier.top_level()
+    state = next(line for line in _bold_heading(message.blocks).splitlines() if "State" in line)
+    started = int(change.certification.created_at.timestamp())
+    # the message is not edited as time passes: a Slack date token, read in each reader's zone
+    assert f"pending since <!date^{started}^" in state and "pending for" not in state
+
+
+@pytest.mark.parametrize(
+    ("answered", "shown"),
+    [
+        ("IN_PROGRESS", "passed; publication requested"),
+        ("SCHEDULED", "passed; publication scheduled"),
+        ("SUCCEEDED", "passed; published"),
+    ],
+)
+def test_a_passed_review_says_what_the_publication_request_got(answered, shown):
+    from datetime import datetime
+
+    from bot.domain.alexa import PUBLICATION, Review
+
+    at = datetime(2026, 12, 7, tzinfo=UTC)
+    review = Review("c1", at, "SUCCEEDED", None, PUBLICATION + answered, at, None)
+    # never "passed (publication IN_PROGRESS); published", which says two things at once
+    assert review.describe() == shown

@@ -7,7 +7,7 @@ Slack shows words, people and ages::
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -114,6 +114,17 @@ def age(since: datetime, now: datetime) -> str:
     if hours:
         return f"{hours}h {minutes}m"
     return f"{minutes}m" if minutes else f"{secs}s"
+
+
+def since(moment: datetime) -> str:
+    """A moment as Slack's date token, shown in each reader's own time zone, with UTC
+    as the fallback for clients that cannot format it.
+
+    >>> since(datetime(2026, 12, 7, 23, 28, tzinfo=UTC))
+    '<!date^1796686080^{date_short_pretty} at {time}|2026-12-07 23:28 UTC>'
+    """
+    utc, shown = moment.astimezone(UTC), "{date_short_pretty} at {time}"
+    return f"<!date^{int(utc.timestamp())}^{shown}|{utc:%Y-%m-%d %H:%M} UTC>"
 
 
 def short_sha(code_sha256: str | None) -> str:

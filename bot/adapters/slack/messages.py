@@ -26,6 +26,7 @@ from bot.adapters.slack.kit import (
     say,
     section,
     short_sha,
+    since,
 )
 from bot.domain.actors import display
 from bot.domain.canary import Canary, CanaryRules, CanaryState, Tally, end_headline, other_regions
@@ -67,6 +68,24 @@ def _change_fields(change: Change) -> list[str]:
             f"*Changed*\n{fix}",
             f"*Live alias*\n`{change.live_alias}`",
         ]
+    if change.plan.operation is Operation.PROMOTE:
+        # the live role moves between aliases: name both, so no alias seems to change version
+        return [
+            f"*Live*\n`{change.previous_live_alias}` {version_label(change.from_version)} → "
+            f"`{change.alias}` {version_label(change.to_version)}",
+            *([f"*Regions*\n{_moves(change)}"] if change.regions else []),
+            f"*Code*\n{short_sha(change.code_sha256)}",
+        ]
+    return [
+        f"*Alias*\n`{change.alias}`",
+        f"*Version{'s' if change.regions else ''}*\n{_moves(change)}",
+        f"*Code*\n{short_sha(change.code_sha256)}",
+        f"*Live alias*\n`{change.live_alias}`",
+    ]
+
+
+def _moves(change: Change) -> str:
+    """``v1 → v3``, or one such line a region when the change moved several."""
     moves = f"{version_label(change.from_version)} → {version_label(change.to_version)}"
     if change.regions:
         moves = "\n".join(
@@ -78,20 +97,17 @@ def _change_fields(change: Change) -> list[str]:
                 ),
             ]
         )
-    return [
-        f"*Alias*\n`{change.alias}`",
-        f"*Version{'s' if change.regions else ''}*\n{moves}",
-        f"*Code*\n{short_sha(change.code_sha256)}",
-        f"*Live alias*\n`{change.live_alias}`",
-    ]
+    return moves
 
 
 def certification_message(news: CertificationNews, *, console: str | None = None) -> Message:
     """The one top-level message of a certification; updated in place as it changes."""
     cert = news.cert
-    pending_for, ended_by = age(cert.created_at, news.now), display(cert.ended_by or "")
+    # the message is posted once and edited only when its state changes, so it says since
+    # when (Slack shows the date in each reader's time zone), never a duration that ages
+    started, ended_by = since(cert.created_at), display(cert.ended_by or "")
     state = {
-        CertificationState.PENDING: f":hourglass_flowing_sand: pending for {pending_for}",
+        CertificationState.PENDING: f":hourglass_flowing_sand: pending since {started}",
         CertificationState.PROMOTED: f":white_check_mark: promoted by {ended_by}",
         CertificationState.CANCELLED: f":no_entry_sign: cancelled by {ended_by}",
     }[cert.state]

@@ -37,6 +37,7 @@ from bot.domain.model import (
     version_label,
 )
 from bot.domain.prune import RegionPrune, size_label
+from bot.domain.regions import deployed_ago
 
 Message = tuple[str, list[Json]]
 #: a prune plan lists at most this many versions per region
@@ -59,9 +60,12 @@ def plan_message(
         lines.append(
             f"• alias `{plan.alias}`: {version_label(plan.from_version)} → {plan.to_label}"
         )
-        lines.append(f"• code {short_sha(plan.code_sha256)}")
-        if plan.code_last_modified:
-            lines.append(f"• last modified {plan.code_last_modified}")
+        deployed = (
+            f", {deployed_ago(plan.code_last_modified, plan.created_at)}"
+            if plan.code_last_modified
+            else ""
+        )
+        lines.append(f"• code {short_sha(plan.code_sha256)}{deployed}")
     who = display(plan.requested_by, plan.run_url)
     lines.append(f"• asked by {who}" + (f": {escape(plan.reason)}" if plan.reason else ""))
     if extra:
@@ -105,7 +109,7 @@ def region_lines(plan: Plan) -> list[str]:
             line += " (already there)"
         line += f", code {short_sha(move.code_sha256)}"
         if move.code_last_modified:
-            line += f", last modified {move.code_last_modified}"
+            line += f", {deployed_ago(move.code_last_modified, plan.created_at)}"
         lines.append(line)
     return lines
 

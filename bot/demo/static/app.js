@@ -57,6 +57,14 @@ function token(inner) {
     const channel = state.config.channels.find((c) => c.id === target.slice(1));
     return `<span class="mention">#${esc(label || (channel ? channel.name : target.slice(1)))}</span>`;
   }
+  if (target.startsWith("!date^")) {
+    // <!date^seconds^format|fallback>: the moment in the reader's own time zone
+    const when = new Date(Number(target.split("^")[1]) * 1000);
+    const shown = Number.isNaN(when.getTime())
+      ? decode(label || "")
+      : when.toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+    return `<time title="${esc(decode(label || ""))}">${esc(shown)}</time>`;
+  }
   if (target.startsWith("!")) {
     return `<span class="mention">@${esc(label || target.slice(1).split("^")[0])}</span>`;
   }
