@@ -51,6 +51,12 @@ def show_status(out: Output, payload: dict[str, Any], report: StatusReport) -> i
             + (f", confirmed by {cert.confirmed_by}" if cert.confirmed_by else "")
             + (f"; Alexa: {review}" if review else "")
         )
+    if cert is not None and view.certification_drift:
+        out.say(
+            f"  promoting would be refused: {view.certification_drift}, so it would put "
+            f"uncertified code live; move {cert.alias} back to {version_label(cert.version)}, "
+            f"or cancel (skillbot cancel {skill.name}) and certify again"
+        )
     pending = None
     if cert is not None:
         pending = {
@@ -61,6 +67,7 @@ def show_status(out: Output, payload: dict[str, Any], report: StatusReport) -> i
             "confirmed_by": cert.confirmed_by,
             "created_at": cert.created_at.isoformat(),
             "alexa_review": review,
+            "promotion_refused_because": view.certification_drift,
         }
     return out.finish(
         {

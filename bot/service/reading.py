@@ -20,6 +20,7 @@ from bot.domain.model import (
     Roles,
     Skill,
     Version,
+    version_label,
 )
 from bot.service.context import RotationContext
 
@@ -48,6 +49,9 @@ class StatusView:
     #: regions disagree (None: they agree)
     regions: tuple[RegionView, ...] = ()
     disagreement: str | None = None
+    #: what promoting the pending certification would refuse now: its alias serves other
+    #: code than was certified (None: it serves what was certified)
+    certification_drift: str | None = None
 
 
 @dataclass(frozen=True)
@@ -82,15 +86,17 @@ class Reading:
             for region, function, _ in skill.placements[1:]
         )
         canary = ctx.active_canary(skill)
+        pending = ctx.store.pending_certification(skill.name)
         return StatusView(
             skill,
             roles,
             views,
-            ctx.store.pending_certification(skill.name),
+            pending,
             ctx.clock(),
             canary,
             regions,
             disagreement(skill, roles, views, regions) if regions else None,
+            certification_drift(skill, roles, pending, views, regions),
         )
 
     def _aliases(
@@ -136,6 +142,34 @@ def disagreement(
             + ", ".join(f"{tag or 'nothing'} in {region}" for region, tag in tags)
         )
     return "; ".join(problems) or None
+
+
+def certification_drift(
+    skill: Skill,
+    roles: Roles,
+    cert: Certification | None,
+    default: list[AliasView],
+    regions: tuple[RegionView, ...],
+) -> str | None:
+    """How the pending certification's alias has moved since it was certified, as the
+    promotion checks it (the first region: the certified version; every other region: the
+    certified code); None when promoting would find what was certified."""
+    if cert is None or cert.alias not in skill.aliases or roles.live_alias == cert.alias:
+        return None  # nothing pending, or a promotion cut short: it finishes without checks
+    index = skill.aliases.index(cert.alias)
+    first = default[index].state
+    if first is None or first.version != cert.version:
+        now = version_label(first.version) if first else "nothing (the alias is missing)"
+        return f"{cert.alias} serves {now}, not the certified {version_label(cert.version)}"
+    for region in regions:
+        view = region.aliases[index]
+        if view.version is None or view.version.code_sha256 != cert.code_sha256:
+            now = version_label(view.state.version) if view.state else "nothing"
+            return (
+                f"in {region.region}, {cert.alias} serves {now}, not the certified code "
+                f"({cert.code_sha256[:12]}…)"
+            )
+    return None
 
 
 def _code(view: AliasView) -> str:

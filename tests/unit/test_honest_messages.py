@@ -323,3 +323,35 @@ def test_a_passed_review_says_what_the_publication_request_got(answered, shown):
     review = Review("c1", at, "SUCCEEDED", None, PUBLICATION + answered, at, None)
     # never "passed (publication IN_PROGRESS); published", which says two things at once
     assert review.describe() == shown
+
+
+def test_status_flags_a_pending_certification_its_alias_no_longer_serves(w, capsys):
+    from bot.domain.errors import Refused
+
+    w.lam.deploy("trivia-skill", "code-3")
+    plan = w.cases.planning.plan("certify", "trivia", actor=OPERATOR)
+    w.cases.applying.apply(plan.id, actor=OPERATOR)
+    assert w.cases.reading.status("trivia").certification_drift is None
+    # someone moves the candidate outside the bot (or the database is restored from before)
+    w.lam.deploy("trivia-skill", "code-4")
+    w.lam.point("trivia-skill", "PROD2", w.lam.publish_now("trivia-skill"))
+
+    view = w.cases.reading.status("trivia")
+    assert view.certification_drift == "PROD2 serves v4, not the certified v3"
+    shown = str(reports.status_blocks(view)) + reports.status_text(view)
+    assert "Promoting would be refused" in shown and "promoting would be refused" in shown
+    assert "skillbot cancel trivia" in _terminal_status(view, capsys)
+    # status says beforehand what promoting then refuses
+    with pytest.raises(Refused, match="PROD2 now serves v4, not the certified v3"):
+        w.cases.promotion.promote("trivia", actor=APPROVER)
+
+
+def _terminal_status(view, capsys) -> str:
+    from bot.cli.reading import show_status
+    from bot.cli.render import Output
+    from bot.service.offers import StatusReport
+
+    show_status(Output(json_mode=False), {}, StatusReport(view))
+    text = capsys.readouterr().out
+    assert "promoting would be refused: PROD2 serves v4, not the certified v3" in text
+    return text

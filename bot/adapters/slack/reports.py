@@ -68,6 +68,16 @@ def _status(view: Any, region: str | None, review: str | None) -> list[Block]:
             )
         )
     blocks.extend(_pending(view, review))
+    if view.certification_drift:
+        cert = view.pending
+        blocks.append(
+            section(
+                f":warning: *Promoting would be refused*: {view.certification_drift}, so it "
+                f"would put uncertified code live. Move {cert.alias} back to "
+                f"{version_label(cert.version)}, or `/skill cancel {view.skill.name}` and "
+                "certify again."
+            )
+        )
     if view.canary:
         blocks.append(context(canary_status(view.canary, view.now)))
     return blocks
@@ -131,7 +141,12 @@ def status_text(view: Any) -> str:
     )
     regions = "".join(f"; {r.region} " + _alias_line(r.aliases) for r in view.regions)
     disagree = f"; the regions disagree: {view.disagreement}" if view.disagreement else ""
-    return f"{view.skill.name}: " + _alias_line(view.aliases) + regions + pending + disagree
+    drift = (
+        f"; promoting would be refused: {view.certification_drift}"
+        if view.certification_drift
+        else ""
+    )
+    return f"{view.skill.name}: " + _alias_line(view.aliases) + regions + pending + disagree + drift
 
 
 def home_view(home: HomeView) -> Json:
