@@ -21,7 +21,6 @@ SKILL = "trivia"
 FUNCTION = "trivia-skill"
 ALEXA_SKILL_ID = "amzn1.ask.skill.00000000-0000-4000-8000-00000000de70"
 SKILL_CHANNEL = "C0TRIVIA"
-ANNOUNCE_CHANNEL = "C0RELEASES"
 LIVE_ALIAS = "PROD1"
 
 
@@ -36,7 +35,8 @@ OPERATOR = Person("U0OLIVIA", "Olivia", "operator")
 APPROVER = Person("U0ARJUN", "Arjun", "approver")
 BYSTANDER = Person("U0BEA", "Bea", "bystander")
 PEOPLE = (OPERATOR, APPROVER, BYSTANDER)
-CHANNELS = {SKILL_CHANNEL: "trivia", ANNOUNCE_CHANNEL: "releases"}
+#: the page offers only channels the bot posts to
+CHANNELS = {SKILL_CHANNEL: "trivia"}
 
 
 def code(release: int) -> str:
@@ -91,7 +91,7 @@ def skills_file_text(*, reminder_schedule: str = "30s") -> str:
     """The demo's skills file (TOML): one skill, its channel, and who may do what."""
     lines = [
         "# written by skillbot demo",
-        f'announce_channel = "{ANNOUNCE_CHANNEL}"',
+        f'announce_channel = "{SKILL_CHANNEL}"  # the one skill\'s channel',
         f"operators = {json.dumps([OPERATOR.id])}",
         f"approvers = {json.dumps([APPROVER.id])}",
         'promote_reaction = "white_check_mark"',
@@ -102,7 +102,6 @@ def skills_file_text(*, reminder_schedule: str = "30s") -> str:
         f'alexa_skill_id = "{ALEXA_SKILL_ID}"',
         'aliases = ["PROD1", "PROD2"]',
         f'live_alias = "{LIVE_ALIAS}"',
-        f'channel = "{SKILL_CHANNEL}"',
     ]
     return "\n".join(lines) + "\n"
 

@@ -40,7 +40,10 @@ def test_skills_file_names_the_three_people_and_the_schedule() -> None:
     assert config.approvers == [seed.APPROVER.id]
     assert seed.BYSTANDER.id not in config.operators + config.approvers
     assert config.reminder_schedule == "5s"
-    assert config.skills[seed.SKILL].channel == seed.SKILL_CHANNEL
+    skills = config.to_skills()
+    assert skills[seed.SKILL].channel == seed.SKILL_CHANNEL
+    # the page offers just the channels the bot posts to: none stays empty all along
+    assert set(seed.CHANNELS) == {skill.channel for skill in skills.values()}
 
 
 def test_a_deploy_is_dated_when_it_happened_not_when_the_function_was_made(aws) -> None:
