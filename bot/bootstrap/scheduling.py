@@ -15,7 +15,6 @@ log = logging.getLogger(__name__)
 
 RECOVERY_EVERY = 60.0  # seconds; also runs once at start
 OUTBOX_EVERY = 5.0  # seconds; a refused post also waits its own pause (5 s, doubling)
-ALEXA_POLL_EVERY = 300.0  # seconds; SMAPI's review status changes over days
 DELIVERIES_KEPT = timedelta(days=7)
 
 
@@ -50,7 +49,8 @@ def start_scheduler(services: Runtime) -> Callable[[], None]:
         jobs.append(
             Job(
                 "Alexa certification status",
-                ALEXA_POLL_EVERY,
+                # SMAPI's review status changes over days; the demo reads it every few seconds
+                services.config.alexa_poll_seconds(),
                 lambda: alexa.poll(store.pending_certifications()),
             )
         )

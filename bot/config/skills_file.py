@@ -31,7 +31,7 @@ from bot.domain.canary import CanaryRules
 from bot.domain.endpoints import parse_execute_api_url
 from bot.domain.errors import ConfigError
 from bot.domain.model import Placement, Skill
-from bot.schedules import ReminderSchedule
+from bot.schedules import ReminderSchedule, parse_duration
 
 SlackId = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{2,}$")]
 #: Alexa's endpoint regions (``manifest.apis.custom.regions``)
@@ -194,6 +194,21 @@ class SkillsFile(BaseModel):
     canary_complete_without_traffic: bool = False
     #: seconds: CloudWatch's metric period (1, 5, 10, 30 or a multiple of 60)
     canary_period: int = 60
+    #: how often the bot reads Alexa's certification review (with SMAPI), a duration
+    alexa_poll_every: str = "5m"
+
+    @field_validator("alexa_poll_every")
+    @classmethod
+    def _poll_duration(cls, value: str) -> str:
+        if parse_duration(value) is None:
+            raise ValueError(f"{value!r} is not a duration such as '5m' or '30s'")
+        return value
+
+    def alexa_poll_seconds(self) -> float:
+        """``alexa_poll_every`` in seconds."""
+        every = parse_duration(self.alexa_poll_every)
+        assert every is not None  # validated above
+        return every.total_seconds()
 
     @field_validator("canary_period")
     @classmethod

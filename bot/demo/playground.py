@@ -237,7 +237,7 @@ class Playground(Timeline):
         self.note(
             "info",
             f"Alexa review set to {status}; the bot reads it at its next status check "
-            "(every 5 minutes)",
+            f"(every {seed.ALEXA_POLL_EVERY})",
         )
 
     def _send_event(self, event: dict[str, Any], what: str) -> None:

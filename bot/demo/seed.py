@@ -22,6 +22,8 @@ FUNCTION = "trivia-skill"
 ALEXA_SKILL_ID = "amzn1.ask.skill.00000000-0000-4000-8000-00000000de70"
 SKILL_CHANNEL = "C0TRIVIA"
 LIVE_ALIAS = "PROD1"
+#: how often the demo's bot reads the fake Alexa's review
+ALEXA_POLL_EVERY = "5s"
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,8 @@ def skills_file_text(*, reminder_schedule: str = "30s") -> str:
         f"approvers = {json.dumps([APPROVER.id])}",
         'promote_reaction = "white_check_mark"',
         f"reminder_schedule = {json.dumps(reminder_schedule)}",
+        "# the fake Alexa decides a review at a click: read it often, not every 5 minutes",
+        f"alexa_poll_every = {json.dumps(ALEXA_POLL_EVERY)}",
         "",
         f"[skills.{SKILL}]",
         f'function = "{FUNCTION}"',

@@ -85,6 +85,10 @@ def test_the_shipped_example_file_is_valid():
         (('approvers = ["U0CAROL"]', 'approvers = ["carol"]'), "approvers.0"),
         (('channel = "C0TRIVIA"', 'chanel = "C0TRIVIA"'), "skills.trivia.chanel: unknown key"),
         (("[skills.trivia]", '[skills."Trivia Skill"]'), "skills.Trivia Skill"),
+        (
+            ("timezone = ", 'alexa_poll_every = "often"\ntimezone = '),
+            "alexa_poll_every: 'often' is not a duration such as '5m'",
+        ),
     ],
 )
 def test_a_wrong_file_names_file_key_and_problem(tmp_path, change, expected):
@@ -202,3 +206,9 @@ def test_two_skills_on_one_function_stop_the_start_naming_both(first, second, sh
     with pytest.raises(ConfigError) as refused:
         parse_skills(config)
     assert "skills.trivia and skills.quiz both name the Lambda function" in refused.value.message
+
+
+def test_alexa_poll_every_is_five_minutes_unless_set(tmp_path):
+    assert load_skills_file(write(tmp_path, GOOD)).alexa_poll_seconds() == 300
+    short = GOOD.replace("timezone = ", 'alexa_poll_every = "10s"\ntimezone = ', 1)
+    assert load_skills_file(write(tmp_path, short)).alexa_poll_seconds() == 10
