@@ -35,12 +35,14 @@ CHATTY = ("alembic", "apscheduler")
 def start(role: str) -> int:
     """Start ``role`` (all, web or scheduler) and serve until a signal stops it."""
     started = time.monotonic()
+    from bot.adapters.startup_checks import StartupFailure, aws_problems, connections_line
+
     try:
-        settings, config = load_for_start(role)
+        # the AWS region and credentials the chain lacks are named with everything else
+        settings, config = load_for_start(role, aws_problems=aws_problems)
     except ConfigError as err:
         return cannot_start(err.message, err.hint, 2)
     configure_logging(settings.log_level)
-    from bot.adapters.startup_checks import StartupFailure, connections_line
 
     try:
         slack, aws, (cases, runtime) = build_checked(settings, config)

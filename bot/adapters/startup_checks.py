@@ -1,9 +1,12 @@
 """What a start checks with Slack and AWS before it says ready, and just after.
 
-Slack's ``auth.test`` and STS's ``GetCallerIdentity`` (which needs no permission) run
-before ready; a failure is a :class:`StartupFailure` with one line to show and the
-command line's exit code (2: the token or credentials are wrong, 3: the service did
-not answer). The configured functions are checked after ready, in the background::
+What the standard AWS chain lacks on this machine (no region, no credentials) is found
+without calling AWS, so a first start names it beside every other setting
+(:func:`aws_problems`). Slack's ``auth.test`` and STS's ``GetCallerIdentity`` (which
+needs no permission) run before ready; a failure is a :class:`StartupFailure` with one
+line to show and the command line's exit code (2: the token or credentials are wrong, 3:
+the service did not answer). The configured functions are checked after ready, in the
+background::
 
     slack = check_slack(settings.slack_bot_token, settings.slack_api_url)
     aws = check_aws(settings.aws_region)
@@ -66,6 +69,13 @@ SLACK_TOKEN_REFUSED = frozenset(
 NO_CREDENTIALS_HINT = (
     "Set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, in .env or the "
     "environment, or run the bot on a role (instance, task or pod)."
+)
+NO_REGION_HINT = (
+    "Set AWS_REGION in .env or the environment (or AWS_DEFAULT_REGION, or a region in your "
+    "AWS profile)."
+)
+PROFILE_HINT = (
+    "Set AWS_PROFILE to a profile of ~/.aws/config (`aws configure list-profiles`), or unset it."
 )
 
 
@@ -147,31 +157,57 @@ def check_slack(token: str | None, api_url: str, *, timeout: int = 10) -> SlackI
     )
 
 
-def check_aws(region: str | None) -> AwsIdentity:
-    """The standard credential chain, ``AWS_ENDPOINT_URL`` and the region, as the Lambda
-    client sees them, proved by ``sts:GetCallerIdentity``."""
+def aws_problems(region: str | None) -> list[str]:
+    """What the standard AWS chain (the environment, ``.env``'s ``AWS_*``, a profile, a
+    role) lacks for ``region``, found without calling AWS, each with what to do. A start
+    names them beside every other problem::
+
+        settings, config = load_for_start("all", aws_problems=aws_problems)
+    """
+    _session, _credentials, lacking = standard_chain(region)
+    return [f"{failure.message} {failure.hint}" for failure in lacking]
+
+
+def standard_chain(region: str | None) -> tuple[Any, Any, list[StartupFailure]]:
+    """boto3's session for ``region``, its credentials, and what it lacks: a profile that
+    does not exist, a region, credentials (or half of a key pair)."""
     import boto3
 
     try:
         session = boto3.session.Session(region_name=region)
-        credentials = session.get_credentials()
     except ProfileNotFound as err:
-        raise StartupFailure(
-            f"The AWS profile is not configured: {err}.",
-            "Set AWS_PROFILE to a profile of ~/.aws/config (`aws configure list-profiles`), "
-            "or unset it.",
-            EXIT_CONFIG,
-        ) from None
-    if credentials is None:
-        raise StartupFailure("No AWS credentials found.", NO_CREDENTIALS_HINT, EXIT_CONFIG)
+        failure = StartupFailure(
+            f"The AWS profile is not configured: {err}.", PROFILE_HINT, EXIT_CONFIG
+        )
+        return None, None, [failure]
+    lacking = []
+    if session.region_name is None:
+        lacking.append(StartupFailure("No AWS region is configured.", NO_REGION_HINT, EXIT_CONFIG))
+    credentials = None
+    try:
+        credentials = session.get_credentials()
+    except PartialCredentialsError as err:
+        lacking.append(
+            StartupFailure(f"No usable AWS credentials: {err}.", NO_CREDENTIALS_HINT, EXIT_CONFIG)
+        )
+    else:
+        if credentials is None:
+            lacking.append(
+                StartupFailure("No AWS credentials found.", NO_CREDENTIALS_HINT, EXIT_CONFIG)
+            )
+    return session, credentials, lacking
+
+
+def check_aws(region: str | None) -> AwsIdentity:
+    """The standard credential chain, ``AWS_ENDPOINT_URL`` and the region, as the Lambda
+    client sees them, proved by ``sts:GetCallerIdentity``."""
+    session, credentials, lacking = standard_chain(region)
+    if lacking:  # a start has named them all already (aws_problems)
+        raise lacking[0]
     try:
         sts = session.client("sts", config=lambda_client_config(max_attempts=2, timeout=5.0))
     except NoRegionError:
-        raise StartupFailure(
-            "No AWS region is configured.",
-            "Set AWS_REGION (or AWS_DEFAULT_REGION, or a region in your AWS profile).",
-            EXIT_CONFIG,
-        ) from None
+        raise StartupFailure("No AWS region is configured.", NO_REGION_HINT, EXIT_CONFIG) from None
     return ask_sts(sts, credentials.method)
 
 

@@ -1,7 +1,7 @@
 """The first run of the real process, as a fresh clone meets it: settings from ``.env``,
-every placeholder named at once, Slack and AWS checked at start with one-line refusals
-and the exit codes of the command line, one line saying where the bot talks to, and the
-configured functions checked after ready."""
+every placeholder and what the AWS chain lacks named at once, Slack and AWS checked at
+start with one-line refusals and the exit codes of the command line, one line saying
+where the bot talks to, and the configured functions checked after ready."""
 
 from __future__ import annotations
 
@@ -51,7 +51,9 @@ def without_aws(**settings: str) -> dict[str, str]:
 def test_a_fresh_clone_hears_every_placeholder_at_once(tmp_path):
     shutil.copy(ROOT / ".env.example", tmp_path / ".env")
     shutil.copy(ROOT / "skillbot.example.toml", tmp_path / "skillbot.toml")
-    code, output = run_to_exit(without_aws(HOME=str(tmp_path)), tmp_path)
+    # no AWS variable, no ~/.aws, and no instance role to find
+    env = without_aws(HOME=str(tmp_path), AWS_EC2_METADATA_DISABLED="true")
+    code, output = run_to_exit(env, tmp_path)
     assert code == 2, output
     assert output.count("skillbot cannot start") == 1, output
     for needle in (
@@ -66,6 +68,9 @@ def test_a_fresh_clone_hears_every_placeholder_at_once(tmp_path):
         "skillbot.toml",
     ):
         assert needle in output, f"{needle!r} not named:\n{output}"
+    listed = [line for line in output.splitlines() if line.startswith("  - ")]
+    assert any("No AWS region" in line and "AWS_REGION" in line for line in listed), output
+    assert any("No AWS credentials" in line and "AWS_PROFILE" in line for line in listed)
     assert "Traceback" not in output
 
 
