@@ -13,9 +13,9 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.config import Settings, SkillsFile, load_for_start
 from bot.domain.errors import ConfigError, SkillbotError
@@ -23,7 +23,7 @@ from bot.domain.errors import ConfigError, SkillbotError
 if TYPE_CHECKING:
     from slack_bolt import App
 
-    from bot.adapters.startup_checks import AwsIdentity, SlackIdentity
+    from bot.adapters.startup_checks import AwsIdentity, SlackIdentity, StartRetries
     from bot.bootstrap import Composed, Runtime
 
 log = logging.getLogger("skillbot")
@@ -35,12 +35,14 @@ CHATTY = ("alembic", "apscheduler")
 def start(role: str) -> int:
     """Start ``role`` (all, web or scheduler) and serve until a signal stops it."""
     started = time.monotonic()
+    from bot.adapters.startup_checks import StartupFailure, aws_problems, connections_line
+
     try:
-        settings, config = load_for_start(role)
+        # the AWS region and credentials the chain lacks are named with everything else
+        settings, config = load_for_start(role, aws_problems=aws_problems)
     except ConfigError as err:
         return cannot_start(err.message, err.hint, 2)
     configure_logging(settings.log_level)
-    from bot.adapters.startup_checks import StartupFailure, connections_line
 
     try:
         slack, aws, (cases, runtime) = build_checked(settings, config)
@@ -101,20 +103,36 @@ def configure_logging(level: str) -> None:
 
 
 def build_checked(
-    settings: Settings, config: SkillsFile
+    settings: Settings, config: SkillsFile, retries: StartRetries | None = None
 ) -> tuple[SlackIdentity, AwsIdentity, Composed]:
     """Slack's auth.test and AWS's GetCallerIdentity, side by side with building the
-    services (which need neither); both failures are told together (exit 2 if either is
-    a configuration problem)."""
-    from bot.adapters.startup_checks import StartupFailure, check_aws, check_slack
+    services (which need neither), each tried again by ``retries`` while its service is
+    briefly unavailable; once one has failed for good the other stops waiting, and both
+    failures are told together (exit 2 if either is a configuration problem)."""
+    from bot.adapters.startup_checks import StartRetries, StartupFailure, check_aws, check_slack
     from bot.bootstrap import build_services
 
+    retries = retries or StartRetries()
+
+    def failed_for_good(check: Future[Any]) -> None:
+        if check.exception() is not None:
+            retries.stop()
+
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="skillbot-start") as pool:
-        slack = pool.submit(check_slack, settings.slack_bot_token, settings.slack_api_url)
-        aws = pool.submit(check_aws, settings.aws_region)
-        composed = build_services(
-            settings, config, aws_account=lambda: aws.result().account if aws.done() else None
-        )
+        token, api_url = settings.slack_bot_token, settings.slack_api_url
+        slack = pool.submit(check_slack, token, api_url, retries)
+        aws = pool.submit(check_aws, settings.aws_region, retries)
+        checks: list[Future[Any]] = [slack, aws]
+        for check in checks:
+            check.add_done_callback(failed_for_good)
+        try:
+            composed = build_services(
+                settings, config, aws_account=lambda: aws.result().account if aws.done() else None
+            )
+            wait(checks)
+        except BaseException:  # Ctrl-C while a check waits to try again: it waits no more
+            retries.stop()
+            raise
     failures = [e for e in (slack.exception(), aws.exception()) if e is not None]
     if not failures:
         return slack.result(), aws.result(), composed

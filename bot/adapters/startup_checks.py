@@ -1,12 +1,17 @@
 """What a start checks with Slack and AWS before it says ready, and just after.
 
-Slack's ``auth.test`` and STS's ``GetCallerIdentity`` (which needs no permission) run
-before ready; a failure is a :class:`StartupFailure` with one line to show and the
-command line's exit code (2: the token or credentials are wrong, 3: the service did
-not answer). The configured functions are checked after ready, in the background::
+What the standard AWS chain lacks on this machine (no region, no credentials) is found
+without calling AWS, so a first start names it beside every other setting
+(:func:`aws_problems`). Slack's ``auth.test`` and STS's ``GetCallerIdentity`` (which
+needs no permission) run before ready; a service that is briefly unavailable is tried
+again (:class:`StartRetries`); a failure is a :class:`StartupFailure` with one line to
+show and the command line's exit code (2: the token or credentials are wrong, 3: the
+service did not answer). The configured functions are checked after ready, in the
+background::
 
-    slack = check_slack(settings.slack_bot_token, settings.slack_api_url)
-    aws = check_aws(settings.aws_region)
+    retries = StartRetries()
+    slack = check_slack(settings.slack_bot_token, settings.slack_api_url, retries)
+    aws = check_aws(settings.aws_region, retries)
     log.info(connections_line(settings, "all", slack, aws))
     FunctionCheck(lambda_, skills, aws).start()
 """
@@ -14,26 +19,35 @@ not answer). The configured functions are checked after ready, in the background
 from __future__ import annotations
 
 import logging
+import random
+import ssl
 import threading
+import time
 import urllib.error
-from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
     CredentialRetrievalError,
+    HTTPClientError,
     NoCredentialsError,
     NoRegionError,
     PartialCredentialsError,
     ProfileNotFound,
-    ReadTimeoutError,
     SSOError,
     TokenRetrievalError,
 )
 from botocore.exceptions import (
     ConnectionError as BotoConnectionError,
+)
+from botocore.retries.standard import (
+    OrRetryChecker,
+    RetryContext,
+    ThrottledRetryableChecker,
+    TransientRetryableChecker,
 )
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -46,6 +60,7 @@ from bot.domain.locations import function_location
 from bot.domain.model import Skill
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 EXIT_CONFIG = 2
 EXIT_UNAVAILABLE = 3
@@ -63,21 +78,94 @@ SLACK_TOKEN_REFUSED = frozenset(
         "ekm_access_denied",
     }
 )
+#: auth.test errors of a Slack that is briefly in trouble (besides HTTP 429 and 5xx)
+SLACK_BUSY = frozenset(
+    {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+)
+#: AWS error codes botocore's standard retry mode tries again (throttling, timeouts)
+AWS_BUSY = OrRetryChecker([TransientRetryableChecker(), ThrottledRetryableChecker()])
 NO_CREDENTIALS_HINT = (
     "Set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, in .env or the "
     "environment, or run the bot on a role (instance, task or pod)."
+)
+NO_REGION_HINT = (
+    "Set AWS_REGION in .env or the environment (or AWS_DEFAULT_REGION, or a region in your "
+    "AWS profile)."
+)
+PROFILE_HINT = (
+    "Set AWS_PROFILE to a profile of ~/.aws/config (`aws configure list-profiles`), or unset it."
 )
 
 
 class StartupFailure(Exception):
     """The start cannot go on: ``message`` and ``hint`` for a person, ``exit_code`` for
-    scripts (2 configuration, 3 unavailable)."""
+    scripts (2 configuration, 3 unavailable); ``transient`` when the service was only
+    briefly unavailable (throttling, HTTP 5xx, no connection, a timeout), so another try
+    may succeed."""
 
-    def __init__(self, message: str, hint: str, exit_code: int) -> None:
+    def __init__(self, message: str, hint: str, exit_code: int, *, transient: bool = False) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
         self.exit_code = exit_code
+        self.transient = transient
+
+
+@dataclass(frozen=True)
+class StartRetries:
+    """How a start waits out a service that is briefly unavailable: each transient
+    :class:`StartupFailure` is tried again after a pause that doubles from ``first`` up to
+    ``longest`` seconds, drawn between half and all of it (replicas started together do
+    not knock in step), until the next try would come more than ``budget`` seconds after
+    the first; each retry is logged. Any other failure ends the tries at once, and so does
+    :meth:`stop`. Tests pass their own ``sleep`` and ``monotonic`` to wait without
+    sleeping::
+
+        identity = StartRetries().run(lambda: ask_sts(sts, "env"))
+    """
+
+    budget: float = 30.0
+    first: float = 0.5
+    longest: float = 8.0
+    #: None: wait on :attr:`stopped`, so :meth:`stop` cuts a pause short
+    sleep: Callable[[float], object] | None = None
+    monotonic: Callable[[], float] = time.monotonic
+    stopped: threading.Event = field(default_factory=threading.Event, repr=False, compare=False)
+
+    def stop(self) -> None:
+        """No more tries: a check waiting to try again fails with its last failure."""
+        self.stopped.set()
+
+    def run(self, try_once: Callable[[], T]) -> T:
+        """``try_once()``'s result, trying again while it fails transiently."""
+        started = self.monotonic()
+        pause, tries = self.first, 0
+        while True:
+            tries += 1
+            try:
+                return try_once()
+            except StartupFailure as failure:
+                if not failure.transient or self.stopped.is_set():
+                    raise
+                wait = random.uniform(pause / 2, pause)
+                if self.monotonic() + wait - started > self.budget:
+                    elapsed = self.monotonic() - started
+                    raise StartupFailure(
+                        f"{failure.message} Gave up after {tries} tries in {elapsed:.0f} s.",
+                        failure.hint,
+                        failure.exit_code,
+                    ) from None
+                log.warning(
+                    "%s Trying again in %.1f s (try %d failed; the start gives up after %.0f s).",
+                    failure.message,
+                    wait,
+                    tries,
+                    self.budget,
+                )
+                (self.sleep or self.stopped.wait)(wait)
+                if self.stopped.is_set():
+                    raise
+            pause = min(pause * 2, self.longest)
 
 
 @dataclass(frozen=True)
@@ -100,37 +188,27 @@ class AwsIdentity:
     credentials: str  # botocore's name for where the credentials came from
 
 
-def check_slack(token: str | None, api_url: str, *, timeout: int = 10) -> SlackIdentity:
-    """``auth.test`` once, without retries; :class:`StartupFailure` when it fails."""
+def check_slack(
+    token: str | None, api_url: str, retries: StartRetries | None = None, *, timeout: int = 10
+) -> SlackIdentity:
+    """``auth.test``, tried again by ``retries`` while Slack is briefly unavailable;
+    :class:`StartupFailure` when it fails."""
     # our one line replaces slack_sdk's own error log of a failed call
     quiet = logging.getLogger(f"{__name__}.auth_test")
     quiet.setLevel(logging.CRITICAL)
-    client = WebClient(token=token, base_url=api_url, timeout=timeout, logger=quiet)
+    # no retry handlers: ``retries`` is the one policy, and it logs each retry
+    client = WebClient(
+        token=token, base_url=api_url, timeout=timeout, logger=quiet, retry_handlers=[]
+    )
+    return (retries or StartRetries()).run(lambda: ask_slack(client, api_url))
+
+
+def ask_slack(client: WebClient, api_url: str) -> SlackIdentity:
+    """``auth.test`` once on ``client``; every failure is a :class:`StartupFailure`."""
     try:
         resp = client.auth_test()
     except SlackApiError as err:
-        error = str(err.response.get("error", "") or "")
-        status = err.response.status_code
-        if error in SLACK_TOKEN_REFUSED:
-            raise StartupFailure(
-                f"Slack refused SLACK_BOT_TOKEN ({error}).",
-                "Copy the Bot User OAuth Token (xoxb-…) from the app's OAuth & Permissions "
-                "page into .env or the environment; reinstall the app if it was revoked.",
-                EXIT_CONFIG,
-            ) from None
-        if status in (400, 404, 405):
-            raise StartupFailure(
-                f"SLACK_API_URL {api_url} does not look like the Slack Web API "
-                f"(auth.test answered HTTP {status}).",
-                "Leave SLACK_API_URL unset for Slack itself, or point it at the Web API's "
-                "base URL, ending in /api/.",
-                EXIT_CONFIG,
-            ) from None
-        raise StartupFailure(
-            f"Slack's API at {api_url} failed auth.test (HTTP {status}, {error[:120]}).",
-            "Slack may be having trouble (status.slack.com); start again in a minute.",
-            EXIT_UNAVAILABLE,
-        ) from None
+        raise slack_refused(err, api_url) from None
     except (urllib.error.URLError, OSError, SlackClientError) as err:
         reason = getattr(err, "reason", None) or err
         raise StartupFailure(
@@ -138,6 +216,8 @@ def check_slack(token: str | None, api_url: str, *, timeout: int = 10) -> SlackI
             "Check the network, a proxy, and SLACK_API_URL (unset means Slack itself); "
             "start again once it answers.",
             EXIT_UNAVAILABLE,
+            # no connection or a timeout; a certificate refused or a bad request stays so
+            transient=isinstance(err, OSError) and not isinstance(reason, ssl.CertificateError),
         ) from None
     return SlackIdentity(
         api_url=api_url,
@@ -147,32 +227,91 @@ def check_slack(token: str | None, api_url: str, *, timeout: int = 10) -> SlackI
     )
 
 
-def check_aws(region: str | None) -> AwsIdentity:
-    """The standard credential chain, ``AWS_ENDPOINT_URL`` and the region, as the Lambda
-    client sees them, proved by ``sts:GetCallerIdentity``."""
+def slack_refused(err: SlackApiError, api_url: str) -> StartupFailure:
+    """What an error answer to ``auth.test`` means for the start."""
+    error = str(err.response.get("error", "") or "")
+    status = err.response.status_code
+    if error in SLACK_TOKEN_REFUSED:
+        return StartupFailure(
+            f"Slack refused SLACK_BOT_TOKEN ({error}).",
+            "Copy the Bot User OAuth Token (xoxb-…) from the app's OAuth & Permissions "
+            "page into .env or the environment; reinstall the app if it was revoked.",
+            EXIT_CONFIG,
+        )
+    if status in (400, 404, 405):
+        return StartupFailure(
+            f"SLACK_API_URL {api_url} does not look like the Slack Web API "
+            f"(auth.test answered HTTP {status}).",
+            "Leave SLACK_API_URL unset for Slack itself, or point it at the Web API's "
+            "base URL, ending in /api/.",
+            EXIT_CONFIG,
+        )
+    return StartupFailure(
+        f"Slack's API at {api_url} failed auth.test (HTTP {status}, {error[:120]}).",
+        "Slack may be having trouble (status.slack.com); start again in a minute.",
+        EXIT_UNAVAILABLE,
+        transient=status == 429 or status >= 500 or error in SLACK_BUSY,
+    )
+
+
+def aws_problems(region: str | None) -> list[str]:
+    """What the standard AWS chain (the environment, ``.env``'s ``AWS_*``, a profile, a
+    role) lacks for ``region``, found without calling AWS, each with what to do. A start
+    names them beside every other problem::
+
+        settings, config = load_for_start("all", aws_problems=aws_problems)
+    """
+    _session, _credentials, lacking = standard_chain(region)
+    return [f"{failure.message} {failure.hint}" for failure in lacking]
+
+
+def standard_chain(
+    region: str | None, session: Any = None
+) -> tuple[Any, Any, list[StartupFailure]]:
+    """boto3's session for ``region`` (or ``session``), its credentials, and what it lacks:
+    a profile that does not exist, a region, credentials (or half of a key pair)."""
     import boto3
 
     try:
-        session = boto3.session.Session(region_name=region)
-        credentials = session.get_credentials()
+        session = session or boto3.session.Session(region_name=region)
     except ProfileNotFound as err:
-        raise StartupFailure(
-            f"The AWS profile is not configured: {err}.",
-            "Set AWS_PROFILE to a profile of ~/.aws/config (`aws configure list-profiles`), "
-            "or unset it.",
-            EXIT_CONFIG,
-        ) from None
-    if credentials is None:
-        raise StartupFailure("No AWS credentials found.", NO_CREDENTIALS_HINT, EXIT_CONFIG)
+        failure = StartupFailure(
+            f"The AWS profile is not configured: {err}.", PROFILE_HINT, EXIT_CONFIG
+        )
+        return None, None, [failure]
+    lacking = []
+    if session.region_name is None:
+        lacking.append(StartupFailure("No AWS region is configured.", NO_REGION_HINT, EXIT_CONFIG))
+    credentials = None
     try:
-        sts = session.client("sts", config=lambda_client_config(max_attempts=2, timeout=5.0))
+        credentials = session.get_credentials()
+    except PartialCredentialsError as err:
+        lacking.append(
+            StartupFailure(f"No usable AWS credentials: {err}.", NO_CREDENTIALS_HINT, EXIT_CONFIG)
+        )
+    else:
+        if credentials is None:
+            lacking.append(
+                StartupFailure("No AWS credentials found.", NO_CREDENTIALS_HINT, EXIT_CONFIG)
+            )
+    return session, credentials, lacking
+
+
+def check_aws(
+    region: str | None, retries: StartRetries | None = None, *, session: Any = None
+) -> AwsIdentity:
+    """The standard credential chain, ``AWS_ENDPOINT_URL`` and the region, as the Lambda
+    client sees them, proved by ``sts:GetCallerIdentity``, tried again by ``retries``
+    while AWS is briefly unavailable (tests pass a boto3 ``session`` whose calls fail)."""
+    session, credentials, lacking = standard_chain(region, session)
+    if lacking:  # a start has named them all already (aws_problems)
+        raise lacking[0]
+    try:
+        # one attempt per try: ``retries`` is the one policy, and it logs each retry
+        sts = session.client("sts", config=lambda_client_config(max_attempts=1, timeout=5.0))
     except NoRegionError:
-        raise StartupFailure(
-            "No AWS region is configured.",
-            "Set AWS_REGION (or AWS_DEFAULT_REGION, or a region in your AWS profile).",
-            EXIT_CONFIG,
-        ) from None
-    return ask_sts(sts, credentials.method)
+        raise StartupFailure("No AWS region is configured.", NO_REGION_HINT, EXIT_CONFIG) from None
+    return (retries or StartRetries()).run(lambda: ask_sts(sts, credentials.method))
 
 
 def ask_sts(sts: Any, credentials: str) -> AwsIdentity:
@@ -186,10 +325,13 @@ def ask_sts(sts: Any, credentials: str) -> AwsIdentity:
         if code in CREDENTIALS_REFUSED:
             refused = refused_credentials(code, message, f"GetCallerIdentity at {endpoint}")
             raise StartupFailure(refused.message, refused.hint, EXIT_CONFIG) from None
+        status = int(err.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+        busy = AWS_BUSY.is_retryable(RetryContext(attempt_number=1, parsed_response=err.response))
         raise StartupFailure(
             f"AWS STS at {endpoint} failed GetCallerIdentity: {code} {message}".rstrip(),
             "Check AWS_ENDPOINT_URL and AWS_REGION; start again in a minute.",
             EXIT_UNAVAILABLE,
+            transient=busy or status == 429 or status >= 500,
         ) from None
     except (NoCredentialsError, PartialCredentialsError) as err:
         raise StartupFailure(f"No usable AWS credentials: {err}.", NO_CREDENTIALS_HINT, 2) from None
@@ -200,11 +342,12 @@ def ask_sts(sts: Any, credentials: str) -> AwsIdentity:
             "the bot may assume it.",
             EXIT_CONFIG,
         ) from None
-    except (BotoConnectionError, ReadTimeoutError) as err:
+    except (BotoConnectionError, HTTPClientError) as err:  # no connection, or a timeout
         raise StartupFailure(
             f"AWS at {endpoint} did not answer ({type(err).__name__}).",
             "Check the network, AWS_ENDPOINT_URL and AWS_REGION; start again once it answers.",
             EXIT_UNAVAILABLE,
+            transient=True,
         ) from None
     except BotoCoreError as err:
         raise StartupFailure(

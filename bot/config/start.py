@@ -1,8 +1,10 @@
 """A start names every problem at once: missing variables, placeholders left from
-``.env.example``, and the example skills file's values."""
+``.env.example``, what the AWS chain lacks (the start's check, passed in: ``bot.config``
+never asks boto3), and the example skills file's values."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -96,14 +98,22 @@ def example_values(config: SkillsFile, source: str, *, slack_itself: bool) -> li
     return problems
 
 
-def load_for_start(role: str, env_file: str | Path | None = ".env") -> tuple[Settings, SkillsFile]:
+def load_for_start(
+    role: str,
+    env_file: str | Path | None = ".env",
+    *,
+    aws_problems: Callable[[str | None], list[str]] | None = None,
+) -> tuple[Settings, SkillsFile]:
     """Settings and skills file for a start as ``role`` (all, web, scheduler), or one
-    :class:`ConfigError` naming every problem with where to fix it."""
+    :class:`ConfigError` naming every problem with where to fix it; ``aws_problems(region)``
+    adds what the AWS chain lacks, read after ``.env``'s ``AWS_*`` lines are exported."""
     try:
         settings = load_settings(env_file)
     except ConfigError as err:
         raise ConfigError(err.message, hint=START_HINT) from None
     problems = settings_problems(settings, role)
+    if aws_problems is not None:
+        problems += aws_problems(settings.aws_region)
     config: SkillsFile | None = None
     try:
         config = load_skills_file(settings.skillbot_config)

@@ -1,9 +1,13 @@
-"""Fault injection into a boto3 Lambda client, at one API call, through botocore events.
+"""Fault injection into a boto3 client (Lambda's unless told), at one API call, through
+botocore events; a boto3 session passes them on to the clients made from it afterwards.
 
-``before`` faults never reach AWS (throttling, 5xx, conflict, a timeout while sending);
-``lost`` faults reach AWS and lose the answer (the change happened, the bot saw a timeout)::
+``before`` faults never reach AWS (throttling, 5xx, conflict, refused credentials, a
+timeout while sending); ``lost`` faults reach AWS and lose the answer (the change
+happened, the bot saw a timeout)::
 
     with inject(client, "UpdateAlias", "throttle"):
+        ...
+    with inject(session, "GetCallerIdentity", "5xx", times=2, service="sts"):
         ...
 """
 
@@ -22,6 +26,8 @@ FAULTS = {
     "conflict": (409, "ResourceConflictException", "An update is in progress for resource"),
 }
 KINDS = (*FAULTS, "timeout", "lost")
+#: an answer, not a fault: credentials AWS does not accept
+REFUSED = (403, "InvalidClientTokenId", "The security token included in the request is invalid.")
 
 
 class _Raw:
@@ -30,18 +36,23 @@ class _Raw:
 
 
 @contextmanager
-def inject(client: Any, operation: str, kind: str, times: int = 1) -> Iterator[list[int]]:
-    """Make the next ``times`` calls of ``operation`` fail with ``kind``; yields a hit counter."""
+def inject(
+    client: Any, operation: str, kind: str, times: int = 1, *, service: str = "lambda"
+) -> Iterator[list[int]]:
+    """Make the next ``times`` calls of ``operation`` fail with ``kind``; yields a hit counter.
+    ``client`` may be a boto3 session: its clients made from now on fail so."""
     hits = [0]
+    url = f"https://{service}"
+    events = client.events if hasattr(client, "events") else client.meta.events
 
     def before(**_: Any) -> Any:
         if hits[0] >= times:
             return None
         hits[0] += 1
         if kind == "timeout":
-            raise ReadTimeoutError(endpoint_url=f"https://lambda/{operation}")
-        status, code, message = FAULTS[kind]
-        response = AWSResponse("https://lambda", status, {}, _Raw())
+            raise ReadTimeoutError(endpoint_url=f"{url}/{operation}")
+        status, code, message = REFUSED if kind == "refused" else FAULTS[kind]
+        response = AWSResponse(url, status, {}, _Raw())
         parsed = {
             "Error": {"Code": code, "Message": message},
             "ResponseMetadata": {"HTTPStatusCode": status},
@@ -52,15 +63,15 @@ def inject(client: Any, operation: str, kind: str, times: int = 1) -> Iterator[l
         if hits[0] >= times:
             return
         hits[0] += 1
-        raise ReadTimeoutError(endpoint_url=f"https://lambda/{operation}")
+        raise ReadTimeoutError(endpoint_url=f"{url}/{operation}")
 
-    event = f"{'after' if kind == 'lost' else 'before'}-call.lambda.{operation}"
+    event = f"{'after' if kind == 'lost' else 'before'}-call.{service}.{operation}"
     handler = after if kind == "lost" else before
-    client.meta.events.register(event, handler, unique_id=f"fault-{operation}")
+    events.register(event, handler, unique_id=f"fault-{operation}")
     try:
         yield hits
     finally:
-        client.meta.events.unregister(event, unique_id=f"fault-{operation}")
+        events.unregister(event, unique_id=f"fault-{operation}")
 
 
 def refuse_revision(stub: Any, **expected: Any) -> None:
