@@ -26,26 +26,13 @@ from bot.devkit.fake_slack import FakeSlack
 from bot.devkit.json_server import free_port
 from bot.domain.errors import ConfigError
 from bot.serve import build_checked
+from tests.support.aws import AWS_CHAIN
 from tests.support.fakes import Waits
 from tests.support.faults import inject
 from tests.support.slack_world import TOKEN, settings_for
 from tests.support.world import world_config
 
 ROOT = Path(__file__).resolve().parents[2]
-#: everything of the standard chain that could find a region or credentials here
-AWS_CHAIN = (
-    "AWS_REGION",
-    "AWS_DEFAULT_REGION",
-    "AWS_PROFILE",
-    "AWS_DEFAULT_PROFILE",
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-    "AWS_ENDPOINT_URL",
-    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-    "AWS_WEB_IDENTITY_TOKEN_FILE",
-)
 RETRIED = "Trying again in"
 
 

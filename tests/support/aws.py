@@ -15,6 +15,20 @@ from bot.devkit.aws import create_skill_function, deploy
 
 T = TypeVar("T")
 
+#: everything of the standard chain that could find a region or credentials here
+AWS_CHAIN = (
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_ENDPOINT_URL",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+)
 FN = "trivia-skill"
 #: the tag that records which alias is live
 LIVE_TAG = "skillbot:live-alias"

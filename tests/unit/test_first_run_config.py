@@ -12,15 +12,9 @@ import pytest
 
 from bot.config import EXAMPLE_IDS, load_for_start, load_settings
 from bot.domain.errors import ConfigError
+from tests.support.aws import AWS_CHAIN
 
 ROOT = Path(__file__).resolve().parents[2]
-AWS_NAMES = (
-    "AWS_ENDPOINT_URL",
-    "AWS_PROFILE",
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-)
 
 
 def clean(monkeypatch, *names: str) -> None:
@@ -37,7 +31,7 @@ def slack_and_config_names() -> list[str]:
 
 
 def test_aws_settings_of_dotenv_reach_the_process_environment(monkeypatch, tmp_path):
-    clean(monkeypatch, *AWS_NAMES)
+    clean(monkeypatch, *AWS_CHAIN)
     monkeypatch.setenv("AWS_REGION", "us-west-2")
     env_file = tmp_path / ".env"
     env_file.write_text(
