@@ -12,6 +12,7 @@ from bot.adapters.cloudwatch import CloudWatchMetrics
 from bot.adapters.lambda_aws import LambdaAdapter, lambda_client_config
 from bot.adapters.slack.notifier import SlackNotifier, web_client
 from bot.adapters.smapi import SmapiClient, SmapiCredentials
+from bot.adapters.startup_checks import NO_REGION_HINT
 from bot.adapters.store import open_store
 from bot.bootstrap.wiring import Composed, compose, utc_now
 from bot.config import Settings, SkillsFile
@@ -34,10 +35,7 @@ def aws_lambda_client(settings: Settings) -> Any:
             "lambda", region_name=settings.aws_region, config=lambda_client_config()
         )
     except NoRegionError:
-        raise ConfigError(
-            "No AWS region is configured.",
-            hint="Set AWS_REGION (or AWS_DEFAULT_REGION, or a region in your AWS profile).",
-        ) from None
+        raise ConfigError("No AWS region is configured.", hint=NO_REGION_HINT) from None
 
 
 def aws_client_factory(settings: Settings) -> Callable[[str, str], Any]:
