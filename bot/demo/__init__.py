@@ -77,7 +77,7 @@ class DemoError(Exception):
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m bot demo",
+        prog="skillbot demo",
         description="The real bot against an embedded AWS, driven from a Slack-like page.",
     )
     parser.add_argument("--port", type=int, default=3000, help="the page's port (3000)")

@@ -28,6 +28,11 @@ TABLES = {"alembic_version", "audit_events", "certifications", "plans", "reminde
 
 def skillbot(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
     assert SCRIPT.exists(), f"{SCRIPT} is missing: install the project (pip install -e .)"
+    return started([str(SCRIPT), *args], cwd=cwd, **env)
+
+
+def started(argv: list[str], *, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """``argv`` to its end, without the developer's Slack, AWS or skillbot settings."""
     base = {
         k: v
         for k, v in os.environ.items()
@@ -35,12 +40,7 @@ def skillbot(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[s
         and k.upper() not in environment_variables()
     }
     return subprocess.run(
-        [str(SCRIPT), *args],
-        cwd=cwd,
-        env={**base, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
+        argv, cwd=cwd, env={**base, **env}, capture_output=True, text=True, timeout=60
     )
 
 
@@ -127,6 +127,28 @@ def test_run_without_the_bot_token_exits_2_naming_it(tmp_path):
     assert "SLACK_BOT_TOKEN" in result.stderr
     assert ".env.example" in result.stderr
     assert not (tmp_path / "skillbot.db").exists(), "nothing may start without the token"
+
+
+MODULE = [sys.executable, "-m", "bot"]  # skillbot run, or skillbot demo
+CLI_MODULE = [sys.executable, "-m", "bot.cli"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "usage"),
+    [
+        ([str(SCRIPT), "demo", "--help"], "usage: skillbot demo "),
+        ([*MODULE, "demo", "--help"], "usage: skillbot demo "),
+        ([*CLI_MODULE, "demo", "--help"], "usage: skillbot demo "),
+        ([*MODULE, "--help"], "usage: skillbot run "),
+        ([*CLI_MODULE, "--help"], "usage: skillbot "),
+        ([*CLI_MODULE, "status", "--help"], "usage: skillbot status "),
+    ],
+    ids=["script demo", "bot demo", "bot.cli demo", "bot", "bot.cli", "bot.cli status"],
+)
+def test_help_names_the_skillbot_command_however_it_is_started(tmp_path, argv, usage):
+    result = started(argv, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(usage), result.stdout.splitlines()[0]
 
 
 @pytest.mark.parametrize("args", [["run", "sideways"], ["migrate", "--force"], []])
