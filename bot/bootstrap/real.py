@@ -12,6 +12,7 @@ from bot.adapters.cloudwatch import CloudWatchMetrics
 from bot.adapters.lambda_aws import LambdaAdapter, lambda_client_config
 from bot.adapters.slack.notifier import SlackNotifier, web_client
 from bot.adapters.smapi import SmapiClient, SmapiCredentials
+from bot.adapters.startup_checks import NO_CREDENTIALS_HINT
 from bot.adapters.store import open_store
 from bot.bootstrap.wiring import Composed, compose, utc_now
 from bot.config import Settings, SkillsFile
@@ -21,6 +22,13 @@ from bot.service.alexa_endpoints import Polling
 from bot.service.reminders import Pacing
 
 log = logging.getLogger(__name__)
+
+
+def no_region() -> ConfigError:
+    return ConfigError(
+        "No AWS region is configured.",
+        hint="Set AWS_REGION (or AWS_DEFAULT_REGION, or a region in your AWS profile).",
+    )
 
 
 def aws_lambda_client(settings: Settings) -> Any:
@@ -34,10 +42,30 @@ def aws_lambda_client(settings: Settings) -> Any:
             "lambda", region_name=settings.aws_region, config=lambda_client_config()
         )
     except NoRegionError:
-        raise ConfigError(
-            "No AWS region is configured.",
-            hint="Set AWS_REGION (or AWS_DEFAULT_REGION, or a region in your AWS profile).",
-        ) from None
+        raise no_region() from None
+
+
+def aws_problems(settings: Settings, *, credentials: bool = True) -> list[ConfigError]:
+    """What would stop the first AWS call, found without making one: a profile that is
+    not configured, no region, and (with ``credentials``) no credentials in the chain."""
+    import boto3
+    from botocore.exceptions import ProfileNotFound
+
+    try:
+        session = boto3.session.Session(region_name=settings.aws_region)
+        found = session.get_credentials() if credentials else True
+    except ProfileNotFound as err:
+        return [
+            ConfigError(
+                f"The AWS profile is not configured: {err}.",
+                hint="Set AWS_PROFILE to a profile of ~/.aws/config (aws configure "
+                "list-profiles), or unset it.",
+            )
+        ]
+    problems = [] if session.region_name else [no_region()]
+    if found is None:
+        problems.append(ConfigError("No AWS credentials found.", hint=NO_CREDENTIALS_HINT))
+    return problems
 
 
 def aws_client_factory(settings: Settings) -> Callable[[str, str], Any]:

@@ -176,7 +176,8 @@ def guarded(command: Handler) -> Callable[[argparse.Namespace], int]:
 
 
 def run_read(args: argparse.Namespace, out: Output, payload: dict[str, Any]) -> int:
-    with Session(args) as session:
+    # the history is the audit log, in the database; the status reads the aliases in AWS
+    with Session(args, needs_aws=args.operation != "history") as session:
         actor = session.acting.identity if session.acting else ""
         result = session.call(actor)
     if isinstance(result, StatusReport):

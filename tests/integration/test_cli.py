@@ -7,6 +7,7 @@ environment without Slack, AWS or database settings unless the test sets them.
 from __future__ import annotations
 
 import importlib.metadata
+import json
 import os
 import subprocess
 import sys
@@ -112,6 +113,50 @@ def test_migrate_with_a_malformed_database_url_exits_2(tmp_path):
     result = skillbot("migrate", cwd=tmp_path, DATABASE_URL="not a url")
     assert result.returncode == 2
     assert "DATABASE_URL" in result.stderr
+
+
+#: no AWS configuration of the developer's: no files, no instance metadata
+NO_AWS = {
+    "AWS_CONFIG_FILE": os.devnull,
+    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+
+
+def problems(stderr: str) -> list[str]:
+    """The lines of a list of problems."""
+    return [line.removeprefix("  - ") for line in stderr.splitlines() if line.startswith("  - ")]
+
+
+def test_a_command_without_configuration_names_every_problem_with_what_to_do(tmp_path):
+    result = skillbot("status", cwd=tmp_path, **NO_AWS)
+
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.startswith("skillbot: 4 problems:\n"), result.stderr
+    named = problems(result.stderr)
+    assert len(named) == 4, result.stderr
+    for what, todo in [
+        ("skillbot.toml: the skills file does not exist", "set SKILLBOT_CONFIG"),
+        ("DATABASE_URL names skillbot.db, which does not exist", "skillbot migrate"),
+        ("No AWS region is configured", "Set AWS_REGION"),
+        ("No AWS credentials found", "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"),
+    ]:
+        [line] = [line for line in named if what in line]
+        assert todo in line.partition(what)[2], f"{line!r} does not say what to do"
+    assert "skillbot.example.toml" in result.stderr.splitlines()[-1]
+
+
+def test_a_change_without_configuration_names_every_problem_in_its_json_too(tmp_path):
+    result = skillbot("hotfix", "--yes", "--json", cwd=tmp_path, **NO_AWS)
+
+    assert result.returncode == 2, result.stdout + result.stderr
+    error = json.loads(result.stdout)["error"]
+    assert error["kind"] == "config"
+    named = problems(error["message"])
+    assert len(named) == 6 and error["message"].startswith("6 problems:"), error["message"]
+    assert any("Who is acting?" in p and "SKILLBOT_ACTOR" in p for p in named)
+    assert any("SLACK_BOT_TOKEN" in p and "Bot User OAuth Token" in p for p in named)
+    assert problems(result.stderr) == named
 
 
 def test_run_without_the_bot_token_exits_2_naming_it(tmp_path):
