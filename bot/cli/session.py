@@ -104,7 +104,7 @@ def require_existing_database(url: str) -> None:
             f"DATABASE_URL names {database}, which does not exist: the command line works "
             "on the bot's own database (its plans, locks, certifications and audit log).",
             hint="Point DATABASE_URL at the database the bot uses (PostgreSQL where the bot "
-            "runs elsewhere), or run `skillbot migrate` first for a new installation.",
+            "runs elsewhere), or run skillbot migrate first for a new installation.",
         )
 
 
