@@ -29,6 +29,7 @@ from bot.domain.commands import (
     canary_weight,
     count,
 )
+from bot.domain.words import Code, words
 
 if TYPE_CHECKING:
     from bot.bootstrap.wiring import UseCases
@@ -48,9 +49,13 @@ def _propose(cases: UseCases, cmd: Command, actor: str, run_url: str | None) -> 
 
 
 #: 0 keeps none but what an alias, a weight or the pending candidate refers to
-KEEP = count("keep", "a number of versions",
-             "Give how many of the most recent versions to keep, e.g. `--keep 10`.", 0)  # fmt: skip
-LIMIT = count("limit", "a number of entries", "e.g. `--limit 50`.")
+KEEP = count(
+    "keep",
+    "a number of versions",
+    words("Give how many of the most recent versions to keep, e.g. ", Code("--keep 10"), "."),
+    0,
+)
+LIMIT = count("limit", "a number of entries", words("e.g. ", Code("--limit 50"), "."))
 OPERATORS = "operators"
 
 # fmt: off
@@ -62,8 +67,9 @@ _SUBCOMMANDS = (
         detail="What /skill status shows: each alias with its version and role, and the "
         "pending certification."),
     Subcommand(
-        "hotfix", "move the live alias (to VERSION, or to a version published from $LATEST); "
-        "`--canary 10%` sends that share of live traffic first, ended by its error rate",
+        "hotfix", words("move the live alias (to VERSION, or to a version published from "
+        "$LATEST); ", Code("--canary 10%"), " sends that share of live traffic first, ended by "
+        "its error rate"),
         "plan a hotfix of {skill}", _propose, "plan", version=True, reason="REASON",
         who=OPERATORS, options=(
             Option("canary", "10%", "the new version's share of live traffic", canary_weight),

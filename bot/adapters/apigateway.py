@@ -26,7 +26,7 @@ from bot.adapters.aws_errors import aws_errors, from_aws
 from bot.adapters.aws_regions import ClientsByRegion, function_client
 from bot.domain.endpoints import GatewayPermission, GatewayRoute, parse_execute_api_url
 from bot.domain.errors import Forbidden, NotFound, Refused, Unavailable
-from bot.domain.words import words
+from bot.domain.words import Code, words
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,11 @@ def gateway_errors(action: str) -> Iterator[None]:
         if code in ("NotFoundException", "ResourceNotFoundException"):
             raise NotFound(
                 words(f"API Gateway has no such resource ({action}): ", said),
-                hint="Check `endpoints` in the skills file against the API in API Gateway.",
+                hint=words(
+                    "Check ",
+                    Code("endpoints"),
+                    " in the skills file against the API in API Gateway.",
+                ),
             ) from err
         if code in ("AccessDeniedException", "AccessDenied", "UnrecognizedClientException"):
             raise Forbidden(
@@ -139,7 +143,9 @@ class GatewayAdapter:
             return self._http_route(http, parsed.api_id, parsed.segments)
         raise NotFound(
             f"API Gateway in {parsed.region} has no REST API or HTTP API {parsed.api_id}.",
-            hint="Check `endpoints` in the skills file, and AWS_REGION / the account.",
+            hint=words(
+                "Check ", Code("endpoints"), " in the skills file, and AWS_REGION / the account."
+            ),
         )
 
     def _rest_route(self, client: Any, api_id: str, segments: tuple[str, ...]) -> GatewayRoute:
@@ -154,7 +160,7 @@ class GatewayAdapter:
         if resource is None:
             raise NotFound(
                 f"REST API {api_id} has no resource {path}.",
-                hint="Check the URL in `endpoints` against the API's resources.",
+                hint=words("Check the URL in ", Code("endpoints"), " against the API's resources."),
             )
         methods = resource.get("resourceMethods") or {}
         method = next((m for m in _ALEXA_METHODS if m in methods), None)
@@ -182,7 +188,7 @@ class GatewayAdapter:
         else:
             raise NotFound(
                 f"HTTP API {api_id} has no stage for this URL (stages: {', '.join(stages)}).",
-                hint="Check the URL in `endpoints` against the API's stages.",
+                hint=words("Check the URL in ", Code("endpoints"), " against the API's stages."),
             )
         path = "/" + "/".join(rest)
         with gateway_errors(f"list the routes of HTTP API {api_id}"):

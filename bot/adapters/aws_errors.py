@@ -30,7 +30,7 @@ from bot.domain.errors import (
     StalePlan,
     Unavailable,
 )
-from bot.domain.words import Run, Typed, words
+from bot.domain.words import Code, Run, Typed, words
 
 log = logging.getLogger("bot.adapters.lambda_aws")
 
@@ -57,9 +57,12 @@ def refused_credentials(code: str, message: str | Typed, action: str) -> Forbidd
             said,
             ").",
         ),
-        hint="Nothing was changed. Refresh them: `aws sso login` for an SSO profile, a new "
-        "AWS_SESSION_TOKEN for temporary keys, or check the role the bot runs as and "
-        "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY; then try again.",
+        hint=words(
+            "Nothing was changed. Refresh them: ",
+            Code("aws sso login"),
+            " for an SSO profile, a new AWS_SESSION_TOKEN for temporary keys, or check the "
+            "role the bot runs as and AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY; then try again.",
+        ),
     )
 
 
@@ -123,7 +126,11 @@ def _client_error(err: ClientError, action: str, function: str) -> SkillbotError
         return NotFound(
             words(f"AWS says {function} has no such resource ({action}): ", said),
             hint=words(
-                "Check `function` and `aliases` in the skills file, or run ",
+                "Check ",
+                Code("function"),
+                " and ",
+                Code("aliases"),
+                " in the skills file, or run ",
                 Run("doctor"),
                 " to create what is missing.",
             ),

@@ -93,7 +93,7 @@ NO_REGION_HINT = (
     "AWS profile)."
 )
 PROFILE_HINT = (
-    "Set AWS_PROFILE to a profile of ~/.aws/config (`aws configure list-profiles`), or unset it."
+    "Set AWS_PROFILE to a profile of ~/.aws/config (aws configure list-profiles), or unset it."
 )
 
 
@@ -266,10 +266,11 @@ def aws_problems(region: str | None) -> list[str]:
 
 
 def standard_chain(
-    region: str | None, session: Any = None
+    region: str | None, session: Any = None, *, credentials: bool = True
 ) -> tuple[Any, Any, list[StartupFailure]]:
     """boto3's session for ``region`` (or ``session``), its credentials, and what it lacks:
-    a profile that does not exist, a region, credentials (or half of a key pair)."""
+    a profile that does not exist, a region, credentials (or half of a key pair; not
+    looked for without ``credentials``)."""
     import boto3
 
     try:
@@ -282,19 +283,21 @@ def standard_chain(
     lacking = []
     if session.region_name is None:
         lacking.append(StartupFailure("No AWS region is configured.", NO_REGION_HINT, EXIT_CONFIG))
-    credentials = None
+    if not credentials:
+        return session, None, lacking
+    found = None
     try:
-        credentials = session.get_credentials()
+        found = session.get_credentials()
     except PartialCredentialsError as err:
         lacking.append(
             StartupFailure(f"No usable AWS credentials: {err}.", NO_CREDENTIALS_HINT, EXIT_CONFIG)
         )
     else:
-        if credentials is None:
+        if found is None:
             lacking.append(
                 StartupFailure("No AWS credentials found.", NO_CREDENTIALS_HINT, EXIT_CONFIG)
             )
-    return session, credentials, lacking
+    return session, found, lacking
 
 
 def check_aws(

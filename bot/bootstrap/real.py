@@ -12,7 +12,7 @@ from bot.adapters.cloudwatch import CloudWatchMetrics
 from bot.adapters.lambda_aws import LambdaAdapter, lambda_client_config
 from bot.adapters.slack.notifier import SlackNotifier, web_client
 from bot.adapters.smapi import SmapiClient, SmapiCredentials
-from bot.adapters.startup_checks import NO_REGION_HINT
+from bot.adapters.startup_checks import NO_REGION_HINT, standard_chain
 from bot.adapters.store import open_store
 from bot.bootstrap.wiring import Composed, compose, utc_now
 from bot.config import Settings, SkillsFile
@@ -22,6 +22,10 @@ from bot.service.alexa_endpoints import Polling
 from bot.service.reminders import Pacing
 
 log = logging.getLogger(__name__)
+
+
+def no_region() -> ConfigError:
+    return ConfigError("No AWS region is configured.", hint=NO_REGION_HINT)
 
 
 def aws_lambda_client(settings: Settings) -> Any:
@@ -35,7 +39,15 @@ def aws_lambda_client(settings: Settings) -> Any:
             "lambda", region_name=settings.aws_region, config=lambda_client_config()
         )
     except NoRegionError:
-        raise ConfigError("No AWS region is configured.", hint=NO_REGION_HINT) from None
+        raise no_region() from None
+
+
+def aws_problems(settings: Settings, *, credentials: bool = True) -> list[ConfigError]:
+    """What would stop the first AWS call, found without making one, as the start finds
+    it: a profile that is not configured, no region, and (with ``credentials``) no
+    credentials in the chain."""
+    _, _, lacking = standard_chain(settings.aws_region, credentials=credentials)
+    return [ConfigError(failure.message, hint=failure.hint) for failure in lacking]
 
 
 def aws_client_factory(settings: Settings) -> Callable[[str, str], Any]:

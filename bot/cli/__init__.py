@@ -77,7 +77,7 @@ def build_parser(*, json_errors: bool = False) -> argparse.ArgumentParser:
     run = commands.add_parser(
         "run",
         help="start the bot (Slack listener and/or reminder scheduler)",
-        description="Start the bot, as `python -m bot ROLE` does. all: listener and "
+        description="Start the bot, as python -m bot ROLE does. all: listener and "
         "scheduler in one process; web: the listener only (several replicas); scheduler: "
         "the scheduler only. Socket Mode when SLACK_APP_TOKEN is set, else HTTP on PORT.",
     )
@@ -152,7 +152,7 @@ def run_demo(args: argparse.Namespace) -> int:
         print(
             f"skillbot demo: this installation of skillbot {__version__} has no demo.\n"
             "Install a skillbot release that ships it (pip install --upgrade skillbot), or "
-            "try the bot with `skillbot run` and a Slack workspace.",
+            "try the bot with skillbot run and a Slack workspace.",
             file=sys.stderr,
         )
         return EXIT_USAGE

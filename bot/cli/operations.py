@@ -36,6 +36,7 @@ from bot.commands import TABLE
 from bot.domain.commands import CLI, Subcommand
 from bot.domain.errors import AppliedNotRecorded, SkillbotError
 from bot.domain.model import Change
+from bot.domain.words import Run, words
 from bot.schedules import parse_duration
 from bot.service.offers import PlanOffer, StatusReport
 from bot.service.planning import DoctorReport
@@ -75,7 +76,7 @@ def add_subcommand(commands: Subparsers, spec: Subcommand) -> None:
     parser = commands.add_parser(
         spec.name,
         parents=[options(spec.kind)],
-        help=escaped(spec.help),
+        help=escaped(say(spec.help)),
         description=spec.detail + (PLANNED if spec.kind == "plan" else "") + who,
         epilog=SUMMARY if spec.kind == "plan" else None,
     )
@@ -160,13 +161,15 @@ def guarded(command: Handler) -> Callable[[argparse.Namespace], int]:
             return out.error(err, {**payload, "outcome": outcome}, code)
         except KeyboardInterrupt:
             plan_id = (payload.get("plan") or {}).get("id") or getattr(args, "plan_id", None)
-            again = f"`skillbot apply {plan_id}`" if plan_id else "the plan's apply"
-            print(
-                "skillbot: interrupted. A plan being applied is left interrupted: "
-                f"{again} finishes it (what already moved is not moved again); "
-                "`skillbot status` shows where the aliases are.",
-                file=sys.stderr,
+            again = Run("apply", plan_id) if plan_id else "the plan's apply"
+            told = words(
+                "skillbot: interrupted. A plan being applied is left interrupted: ",
+                again,
+                " finishes it (what already moved is not moved again); ",
+                Run("status"),
+                " shows where the aliases are.",
             )
+            print(say(told), file=sys.stderr)
             return out.finish({**payload, "outcome": "interrupted"}, EXIT_INTERRUPTED)
 
     return run
@@ -176,7 +179,8 @@ def guarded(command: Handler) -> Callable[[argparse.Namespace], int]:
 
 
 def run_read(args: argparse.Namespace, out: Output, payload: dict[str, Any]) -> int:
-    with Session(args) as session:
+    # the history is the audit log, in the database; the status reads the aliases in AWS
+    with Session(args, needs_aws=args.operation != "history") as session:
         actor = session.acting.identity if session.acting else ""
         result = session.call(actor)
     if isinstance(result, StatusReport):
@@ -278,8 +282,13 @@ def run_planned(args: argparse.Namespace, out: Output, payload: dict[str, Any]) 
             return request_confirmation(session, offer, args.wait, out, payload)
         if not args.yes:
             out.say(
-                f"Nothing changed. Apply exactly this plan with `skillbot apply {plan.id}`, "
-                "or run the command again with --yes."
+                say(
+                    words(
+                        "Nothing changed. Apply exactly this plan with ",
+                        Run("apply", plan.id),
+                        ", or run the command again with --yes.",
+                    )
+                )
             )
             return out.finish({**payload, "outcome": "planned"}, EXIT_OK)
         session.require_direct_apply()

@@ -17,7 +17,7 @@ def show_status(out: Output, payload: dict[str, Any], report: StatusReport) -> i
     out.say(f"{skill.name} — {skill.placements[0].function}")
     if not roles.recorded:
         out.say(
-            f"  live role from the skills file ({roles.live_alias}); `skillbot doctor` records it"
+            f"  live role from the skills file ({roles.live_alias}); skillbot doctor records it"
         )
     aliases = []
     for alias in view.aliases:

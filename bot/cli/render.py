@@ -17,7 +17,7 @@ from bot.domain import actors
 from bot.domain.errors import SkillbotError
 from bot.domain.model import AuditEvent, Change, Move, Plan, version_label
 from bot.domain.regions import deployed_ago
-from bot.domain.words import Run, Words, as_words, render
+from bot.domain.words import Words, as_words, render
 
 
 def plan_json(plan: Plan) -> dict[str, Any]:
@@ -92,16 +92,25 @@ def event_json(event: AuditEvent) -> dict[str, Any]:
 
 
 def say(said: str | Words) -> str:
-    """Words as a terminal shows them: ``skillbot`` commands, people by id or name.
+    """Words as a terminal shows them, with no Slack markup: ``skillbot`` commands, people
+    by id, literals as they are typed, links as "label (url)", buttons by their label.
 
-    >>> say(("Run ", Run("hotfix", "trivia"), " again."))
-    'Run `skillbot hotfix trivia` again.'
+    >>> from bot.domain.words import Button, Code, Icon, Person, Run
+    >>> say(("Run ", Run("hotfix", "trivia"), " again or ask ", Person("U0CAROL"), "."))
+    'Run skillbot hotfix trivia again or ask U0CAROL.'
+    >>> say((Icon("warning"), "Set ", Code("pipelines"), " or press ", Button("Abort"), "."))
+    'Set pipelines or press "Abort".'
     """
-    return render(as_words(said), command=_command, person=actors.plain)
-
-
-def _command(run: Run) -> str:
-    return f"`skillbot {run.line}`"
+    return render(
+        as_words(said),
+        command=lambda run: f"skillbot {run.line}",
+        person=actors.plain,
+        code=str,
+        link=lambda link: f"{link.label} ({link.url})",
+        button=lambda label: f'"{label}"',
+        icon=lambda name: "",
+        channel=str,
+    )
 
 
 def error_json(err: SkillbotError) -> dict[str, Any]:
@@ -153,7 +162,7 @@ class Output:
         for line in lines:
             self.say(line)
 
-    def plan(self, plan: Plan, note: str = "") -> None:
+    def plan(self, plan: Plan, note: str | Words = "") -> None:
         rows = [("plan", plan.id)]
         if plan.alias and plan.fix is None and plan.to_version != plan.from_version:
             rows.append(
@@ -171,7 +180,7 @@ class Output:
         if plan.reason:
             rows.append(("reason", plan.reason))
         if note:
-            rows.append(("note", note))
+            rows.append(("note", say(note)))
         self.say(("Nothing to do: " if plan.noop else "Plan: ") + plan.summary())
         self.lines(f"  {name:<14}{value}" for name, value in rows)
 

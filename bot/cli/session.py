@@ -9,16 +9,27 @@ from __future__ import annotations
 
 import argparse
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.cli.exit_codes import UsageError
 from bot.commands import TABLE, parse
-from bot.config import ENV_HINT, Settings, load_settings, load_skills_file, pipeline_run
+from bot.config import (
+    ENV_HINT,
+    START_HINT,
+    Settings,
+    all_problems,
+    load_settings,
+    load_skills_file,
+    pipeline_run,
+)
 from bot.domain import actors
 from bot.domain.commands import Command
 from bot.domain.errors import ConfigError, SkillbotError
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -93,7 +104,7 @@ def require_existing_database(url: str) -> None:
             f"DATABASE_URL names {database}, which does not exist: the command line works "
             "on the bot's own database (its plans, locks, certifications and audit log).",
             hint="Point DATABASE_URL at the database the bot uses (PostgreSQL where the bot "
-            "runs elsewhere), or run `skillbot migrate` first for a new installation.",
+            "runs elsewhere), or run skillbot migrate first for a new installation.",
         )
 
 
@@ -101,36 +112,76 @@ class Session:
     """Settings, skills file, actor and use cases for one command; closes what it opened."""
 
     def __init__(
-        self, args: argparse.Namespace, *, needs_actor: bool = False, needs_slack: bool = False
+        self,
+        args: argparse.Namespace,
+        *,
+        needs_actor: bool = False,
+        needs_slack: bool = False,
+        needs_aws: bool = True,
     ) -> None:
         self.args = args
         self.needs_actor = needs_actor
         self.needs_slack = needs_slack
+        #: False: the command reads only the database (boto3 still needs a region)
+        self.needs_aws = needs_aws
         self.composed: Any = None
 
     def __enter__(self) -> Session:
         logging.basicConfig(level=logging.WARNING, format="skillbot: %(levelname)s %(message)s")
-        self.settings = settings = load_settings()
-        self.config = load_skills_file(settings.skillbot_config)
-        self.acting = resolve_actor(getattr(self.args, "as_", None), settings)
-        if self.needs_actor and self.acting is None:
-            raise UsageError(
-                "Who is acting? No --as, no SKILLBOT_ACTOR, and no CD pipeline in the environment.",
-                hint="Pass --as YOUR_SLACK_MEMBER_ID (an operator), or set SKILLBOT_ACTOR.",
-            )
-        if self.needs_slack and not settings.slack_bot_token:
-            raise ConfigError(
-                "Missing environment variables: SLACK_BOT_TOKEN (what the command applies or "
-                "asks for is posted in the skill's Slack channel).",
-                hint=ENV_HINT,
-            )
-        self.command = self._command()
-        require_existing_database(settings.database_url)
+        self.settings = settings = load_settings()  # names every bad variable at once
+        problems = self._problems(settings)
+        if len(problems) == 1:
+            raise problems[0]
+        if problems:
+            raise all_problems([p.told for p in problems], START_HINT)
         from bot.bootstrap import build_services
 
         self.composed = build_services(settings, self.config)
         self.cases = self.composed.cases
         return self
+
+    def _problems(self, settings: Settings) -> list[SkillbotError]:
+        """Everything wrong with the configuration for this command, each with what to
+        do, so that one run names them all (and sets what the command reads)."""
+        from bot.bootstrap.real import aws_problems
+
+        problems: list[SkillbotError] = []
+
+        def check(step: Callable[..., T], *args: Any) -> T | None:
+            try:
+                return step(*args)
+            except ConfigError as err:  # UsageError too
+                problems.append(err)
+                return None
+
+        config = check(load_skills_file, settings.skillbot_config)
+        check(require_existing_database, settings.database_url)
+        before_actor = len(problems)
+        self.acting = check(resolve_actor, getattr(self.args, "as_", None), settings)
+        if self.needs_actor and self.acting is None and len(problems) == before_actor:
+            problems.append(
+                UsageError(
+                    "Who is acting? No --as, no SKILLBOT_ACTOR, and no CD pipeline in the "
+                    "environment.",
+                    hint="Pass --as YOUR_SLACK_MEMBER_ID (an operator), or set SKILLBOT_ACTOR.",
+                )
+            )
+        if self.needs_slack and not settings.slack_bot_token:
+            problems.append(
+                ConfigError(
+                    "Missing environment variables: SLACK_BOT_TOKEN (what the command applies "
+                    "or asks for is posted in the skill's Slack channel).",
+                    hint="Set it in .env or the environment to the bot's token (the Slack "
+                    "app's OAuth & Permissions page, Bot User OAuth Token, xoxb-…).",
+                )
+            )
+        if config is not None:  # SKILL is one of the file's skills
+            self.config = config
+            command = check(self._command)
+            if command is not None:
+                self.command = command
+        problems += aws_problems(settings, credentials=self.needs_aws)
+        return problems
 
     def __exit__(self, *exc: object) -> None:
         if self.composed is not None:

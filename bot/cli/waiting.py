@@ -65,7 +65,7 @@ def request_confirmation(
             "Stopped waiting: the request in Slack is withdrawn and nothing changed."
             if withdrawn
             else "Stopped waiting; the plan was already being applied or decided: see "
-            "`skillbot history`."
+            "skillbot history."
         )
         out.tell(text)
         return out.finish({**payload, "outcome": "interrupted", "message": text}, EXIT_STOPPED)
@@ -158,7 +158,7 @@ def _still_applying(out: Output, payload: dict[str, Any]) -> int:
         "An operator's Confirm is still being applied after the wait ended; its outcome is "
         "not known yet."
     )
-    hint = "See `skillbot history` or the skill's Slack channel in a minute; nothing is retried."
+    hint = "See skillbot history or the skill's Slack channel in a minute; nothing is retried."
     return _told(out, payload, "unknown", text, hint, EXIT_UNAVAILABLE)
 
 

@@ -1,16 +1,18 @@
 """A start names every problem at once: missing variables, placeholders left from
 ``.env.example``, what the AWS chain lacks (the start's check, passed in: ``bot.config``
-never asks boto3), and the example skills file's values."""
+never asks boto3), and the example skills file's values; :func:`all_problems` is the one
+error a start or a command raises for them."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from bot.config.settings import ENV_HINT, Settings, load_settings
 from bot.config.skills_file import SkillsFile, load_skills_file
 from bot.domain.errors import ConfigError
+from bot.domain.words import Words, words
 
 # -- a start: every problem at once ---------------------------------------------------------
 
@@ -98,6 +100,21 @@ def example_values(config: SkillsFile, source: str, *, slack_itself: bool) -> li
     return problems
 
 
+def all_problems(problems: Sequence[str | Words], hint: str | Words) -> ConfigError:
+    """One error naming every problem, each with what to do: one as itself, several as
+    a list.
+
+    >>> print(all_problems(["SKILLBOT_CONFIG is missing.", "DATABASE_URL is wrong."], "").message)
+    2 problems:
+      - SKILLBOT_CONFIG is missing.
+      - DATABASE_URL is wrong.
+    """
+    if len(problems) == 1:
+        return ConfigError(problems[0], hint=hint)
+    listed = words(f"{len(problems)} problems:", *(words("\n  - ", p) for p in problems))
+    return ConfigError(listed, hint=hint)
+
+
 def load_for_start(
     role: str,
     env_file: str | Path | None = ".env",
@@ -124,8 +141,5 @@ def load_for_start(
             config, settings.skillbot_config, slack_itself=talks_to_slack_itself(settings)
         )
     if problems or config is None:
-        if len(problems) == 1:
-            raise ConfigError(problems[0], hint=START_HINT)
-        listed = "\n".join(f"  - {p}" for p in problems)
-        raise ConfigError(f"{len(problems)} problems:\n{listed}", hint=START_HINT)
+        raise all_problems(problems, START_HINT)
     return settings, config

@@ -22,6 +22,7 @@ import ctypes
 import logging
 import os
 import secrets
+import shlex
 import shutil
 import signal
 import subprocess
@@ -41,6 +42,17 @@ if TYPE_CHECKING:
     from bot.demo.playground import Playground
 
 READY_LINE = "ready (HTTP"
+#: the bot's settings the command line needs too (and, with --alexa, the fake SMAPI's)
+CLI_SETTINGS = (
+    "SKILLBOT_CONFIG",
+    "DATABASE_URL",
+    "SLACK_API_URL",
+    "SLACK_BOT_TOKEN",
+    "AWS_ENDPOINT_URL",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_REGION",
+)
 START_TIMEOUT = 60.0
 _PR_SET_PDEATHSIG = 1
 
@@ -59,16 +71,48 @@ def main(argv: list[str] | None = None) -> int:
     with contextlib.ExitStack() as stack:
         data = _data_dir(args.data, stack)
         try:
-            url = _start(args, data, stack, stop)
+            up = _start(args, data, stack, stop)
         except DemoError as err:
             print(f"skillbot demo cannot start: {err}", file=sys.stderr)
             return 1
-        if url is None:  # stopped while starting
+        if up is None:  # stopped while starting
             return 0
+        url, cli_env = up
         elapsed = time.monotonic() - started
         print(f"skillbot demo: {url}  (ready in {elapsed:.1f} s; Ctrl-C stops it)", flush=True)
+        print(command_line_help(cli_env), flush=True)
         stop.wait()
     return 0
+
+
+def command_line_help(cli_env: dict[str, str]) -> str:
+    """How to drive this demo with the ``skillbot`` command from another shell: the
+    lines to paste, which set what the command line reads, and a first command.
+
+    >>> print(command_line_help({"SKILLBOT_CONFIG": "/tmp/a b.toml"}))  # doctest: +ELLIPSIS
+    The command line works on this demo too: paste these lines into another shell,
+      unset AWS_PROFILE
+      export SKILLBOT_CONFIG='/tmp/a b.toml'
+    then run ...skillbot status (or hotfix, certify, history, doctor; as Olivia, an operator).
+    """
+    lines = [
+        "The command line works on this demo too: paste these lines into another shell,",
+        "  unset AWS_PROFILE",  # the demo's credentials, not a profile's
+        *(f"  export {name}={shlex.quote(value)}" for name, value in cli_env.items()),
+        f"then run {_skillbot()} status (or hotfix, certify, history, doctor; as "
+        f"{seed.OPERATOR.name}, an {seed.OPERATOR.role}).",
+    ]
+    return "\n".join(lines)
+
+
+def _skillbot() -> str:
+    """The ``skillbot`` command as another shell finds it: by name when it is on the
+    PATH, else this installation's script (``make demo`` does not activate ``.venv``)."""
+    script = Path(sys.executable).with_name("skillbot")
+    on_path = shutil.which("skillbot")
+    if not script.exists() or (on_path and Path(on_path).resolve() == script.resolve()):
+        return "skillbot"
+    return str(script)
 
 
 class DemoError(Exception):
@@ -77,7 +121,7 @@ class DemoError(Exception):
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m bot demo",
+        prog="skillbot demo",
         description="The real bot against an embedded AWS, driven from a Slack-like page.",
     )
     parser.add_argument("--port", type=int, default=3000, help="the page's port (3000)")
@@ -112,7 +156,9 @@ def _data_dir(wanted: Path | None, stack: contextlib.ExitStack) -> Path:
 
 def _start(
     args: argparse.Namespace, data: Path, stack: contextlib.ExitStack, stop: threading.Event
-) -> str | None:
+) -> tuple[str, dict[str, str]] | None:
+    """Start everything; the page's URL and the command line's environment for this demo
+    (None when stopped while starting)."""
     from moto.server import ThreadedMotoServer
 
     from bot.demo.playground import Playground
@@ -192,7 +238,10 @@ def _start(
         raise DemoError(f"the bot did not become ready; its log:\n{child.tail()}")
     threading.Thread(target=_stop_when_exits, args=(child, stop), daemon=True).start()
     playground.note("info", f"skillbot is up (its log: {data / 'bot.log'})")
-    return f"http://127.0.0.1:{args.port}"
+    # what skillbot status and the rotation commands read to work on this demo
+    cli_env = {name: env[name] for name in CLI_SETTINGS}
+    cli_env.update(smapi.env() if smapi is not None else {}, SKILLBOT_ACTOR=seed.OPERATOR.id)
+    return f"http://127.0.0.1:{args.port}", cli_env
 
 
 def _base_env() -> dict[str, str]:

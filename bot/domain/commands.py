@@ -6,7 +6,7 @@ clients do to it.
 >>> parse("Hotfix  trivia v9 — “crash on launch”", ["trivia", "quiz"], {"hotfix": hotfix})
 Command(name='hotfix', skill='trivia', version='9', reason='crash on launch')
 >>> usage(hotfix)
-'`/skill hotfix [SKILL] [VERSION] [-- REASON]`'
+'/skill hotfix [SKILL] [VERSION] [-- REASON]'
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 
 from bot.domain.canary import DEFAULT_SECONDS, SECONDS_RANGE, WEIGHT_RANGE
 from bot.domain.errors import NotFound, Refused
-from bot.domain.model import escape
+from bot.domain.words import Code, Words, as_words, plain, words
 
 SLACK, CLI = "slack", "cli"
 
@@ -58,7 +58,8 @@ class Subcommand:
     ``call(cases, command, actor, run_url)`` returns what the faces render."""
 
     name: str
-    help: str
+    #: one line of ``/skill help`` and ``skillbot --help``
+    help: str | Words
     doing: str = ""
     call: Callable[..., Any] | None = None
     kind: str = "read"
@@ -108,38 +109,40 @@ def parse(
     reason is an option rather than text after ``--``."""
     text = (text or "").translate(_QUOTES).replace("\u00a0", " ").strip()
     head, reason = _split_reason(text)
-    words = head.split()
-    if not words:
+    said = head.split()
+    if not said:
         return Command("help", None, None, "")
     face = SLACK if prog == "/skill" else CLI
-    spec = table.get(words[0].lower())
+    spec = table.get(said[0].lower())
     if spec is None or face not in spec.faces:
         names = [s.name for s in table.values() if face in s.faces]
         raise NotFound(
-            f"`{_echo(words[0])}` is not a {prog} command.",
-            hint="Try one of: " + ", ".join(names) + f" (`{prog} help` explains each).",
+            words(_echo(said[0]), f" is not a {prog} command."),
+            hint=words(
+                "Try one of: " + ", ".join(names) + " (", Code(f"{prog} help"), " explains each)."
+            ),
         )
-    words, options = _options(spec, words, face)
-    skill, version = _skill_and_version(spec, words[1:], skills, prog)
+    said, options = _options(spec, said, prog)
+    skill, version = _skill_and_version(spec, said[1:], skills, prog)
     if reason and not spec.reason:
-        raise Refused(f"`{spec.name}` takes no reason.", hint=usage(spec, prog))
+        raise Refused(words(Code(spec.name), " takes no reason."), hint=_usage(spec, prog))
     if skill is None and spec.skill:
         skill = skills[0] if len(skills) == 1 else None
         if skill is None:
             raise NotFound(
                 f"Which skill? Several are configured: {', '.join(sorted(skills))}.",
-                hint=usage(spec, prog),
+                hint=_usage(spec, prog),
             )
     return Command(spec.name, skill, version, reason, options)
 
 
 def _skill_and_version(
-    spec: Subcommand, words: list[str], skills: Sequence[str], prog: str
+    spec: Subcommand, said: list[str], skills: Sequence[str], prog: str
 ) -> tuple[str | None, str | None]:
     skill: str | None = None
     version: str | None = None
     lowered = {s.lower(): s for s in skills}
-    for word in words:
+    for word in said:
         number = _VERSION.match(word)
         if word.lower() in lowered and skill is None:
             skill = lowered[word.lower()]
@@ -148,27 +151,33 @@ def _skill_and_version(
         elif word.upper() == "$LATEST" and spec.version:
             raise Refused(
                 "The live and candidate aliases never point at $LATEST.",
-                hint=f"Leave VERSION out to publish $LATEST as a new version: "
-                f"`{prog} {spec.name}`.",
+                hint=words(
+                    "Leave VERSION out to publish $LATEST as a new version: ",
+                    Code(f"{prog} {spec.name}"),
+                    ".",
+                ),
             )
         elif number or (not spec.version and skill is not None):
-            raise Refused(f"`{_echo(word)}` is not expected here.", hint=usage(spec, prog))
+            raise Refused(words(_echo(word), " is not expected here."), hint=_usage(spec, prog))
         else:
             raise NotFound(
-                f"There is no skill called `{_echo(word)}`.",
-                hint="Known skills: " + ", ".join(sorted(skills)) + f". Usage: {usage(spec, prog)}",
+                words("There is no skill called ", _echo(word), "."),
+                hint=words(
+                    "Known skills: " + ", ".join(sorted(skills)) + ". Usage: ",
+                    _usage(spec, prog),
+                ),
             )
     return skill, version
 
 
-def _options(spec: Subcommand, words: list[str], face: str) -> tuple[list[str], dict[str, Any]]:
-    """Take ``--canary 10%``, ``--for 10m``, ``--keep N``, … out of ``words``."""
-    known = {o.name: o for o in spec.options_of(face)}
+def _options(spec: Subcommand, said: list[str], prog: str) -> tuple[list[str], dict[str, Any]]:
+    """Take ``--canary 10%``, ``--for 10m``, ``--keep N``, … out of ``said``."""
+    known = {o.name: o for o in spec.options_of(SLACK if prog == "/skill" else CLI)}
     rest: list[str] = []
     found: dict[str, str | None] = {}
     index = 0
-    while index < len(words):
-        word = words[index]
+    while index < len(said):
+        word = said[index]
         match = _OPTION.match(word) if index else None
         index += 1
         if not match:
@@ -176,22 +185,27 @@ def _options(spec: Subcommand, words: list[str], face: str) -> tuple[list[str], 
             continue
         option = known.get(match.group(1).lower())
         if option is None:
-            raise Refused(f"`{word}` is not an option of `{spec.name}`.", hint=usage(spec))
+            raise Refused(
+                words(_echo(word), " is not an option of ", Code(spec.name), "."),
+                hint=_usage(spec, prog),
+            )
         value = match.group(2)
         if option.flag:
             found[option.name] = None
             continue
-        if value is None and index < len(words) and not _OPTION.match(words[index]):
-            value = words[index]
+        if value is None and index < len(said) and not _OPTION.match(said[index]):
+            value = said[index]
             index += 1
         if not value:
-            raise Refused(f"`{word}` needs a value.", hint=usage(spec))
+            raise Refused(words(_echo(word), " needs a value."), hint=_usage(spec, prog))
         found[option.name] = value
     values: dict[str, Any] = {}
     for option in known.values():
         if option.name in found:
             if option.requires is not None and option.requires not in found:
-                raise Refused(f"`--{option.name}` {option.help}.", hint=usage(spec))
+                raise Refused(
+                    words(Code(f"--{option.name}"), f" {option.help}."), hint=_usage(spec, prog)
+                )
             given = found[option.name]
             values[option.name] = True if option.flag else option.read(given)
         elif option.requires in found:
@@ -214,7 +228,12 @@ def usage(spec: Subcommand, prog: str = "/skill") -> str:
     parts += [option(o) for o in options if o.requires is None]
     if spec.reason:
         parts.append("[-- REASON]" if face == SLACK else "[--reason REASON]")
-    return "`" + " ".join(parts) + "`"
+    return " ".join(parts)
+
+
+def _usage(spec: Subcommand, prog: str) -> Words:
+    """The usage as a hint names it: a literal to type."""
+    return (Code(usage(spec, prog)),)
 
 
 def help_lines(table: Mapping[str, Subcommand]) -> str:
@@ -223,7 +242,7 @@ def help_lines(table: Mapping[str, Subcommand]) -> str:
     for spec in table.values():
         if SLACK in spec.faces:
             shown_usage = usage(spec).replace("[-- REASON]", f"[-- {spec.reason}]")
-            lines.append(f"{shown_usage} — {spec.help}")
+            lines.append(f"`{shown_usage}` — {plain(as_words(spec.help))}")
     return "\n".join(lines)
 
 
@@ -233,8 +252,10 @@ def canary_weight(text: str | None) -> float:
     low, high = WEIGHT_RANGE
     if not match or not low <= float(match.group(1)) <= high:
         raise Refused(
-            f"`--canary {text}` is not a share of traffic.",
-            hint=f"Give a percentage from {low}% to {high}%, e.g. `--canary 10%`.",
+            words(Code(f"--canary {text}"), " is not a share of traffic."),
+            hint=words(
+                f"Give a percentage from {low}% to {high}%, e.g. ", Code("--canary 10%"), "."
+            ),
         )
     return round(float(match.group(1)) / 100, 4)
 
@@ -251,28 +272,34 @@ def canary_seconds(text: str | None) -> int:
     low, high = SECONDS_RANGE
     if not low <= seconds <= high:
         raise Refused(
-            f"`--for {text}` is not a canary window.",
-            hint=f"Give a duration from {low}s to {high // 3600}h, e.g. `--for 10m` or "
-            "`--for 1h30m`.",
+            words(Code(f"--for {text}"), " is not a canary window."),
+            hint=words(
+                f"Give a duration from {low}s to {high // 3600}h, e.g. ",
+                Code("--for 10m"),
+                " or ",
+                Code("--for 1h30m"),
+                ".",
+            ),
         )
     return seconds
 
 
-def count(name: str, what: str, hint: str, low: int = 1) -> Callable[[str | None], int]:
+def count(name: str, what: str, hint: str | Words, low: int = 1) -> Callable[[str | None], int]:
     """A reader of ``--NAME N``, a whole number from ``low`` to 1000."""
 
     def read(text: str | None) -> int:
         text = text or ""
         if not text.isdigit() or not low <= int(text) <= 1000:
-            raise Refused(f"`--{name} {text}` is not {what}.", hint=hint)
+            raise Refused(words(Code(f"--{name} {text}"), f" is not {what}."), hint=hint)
         return int(text)
 
     return read
 
 
-def _echo(word: str) -> str:
-    """A word the person typed, shown back safely (escaped, and cut when absurdly long)."""
-    return escape(word if len(word) <= 60 else word[:59] + "…")
+def _echo(word: str) -> Code:
+    """A word the person typed, quoted back as a literal (each face makes it safe), cut
+    when absurdly long."""
+    return Code(word if len(word) <= 60 else word[:59] + "…")
 
 
 def _split_reason(text: str) -> tuple[str, str]:

@@ -31,11 +31,12 @@ from urllib.parse import urlsplit
 from bot.domain.alexa import SkillEndpoints
 from bot.domain.model import Placement, Roles, Skill
 from bot.domain.rotation import Finding
-from bot.domain.text import escape
-from bot.domain.words import Run, Words, words
+from bot.domain.words import Button, Code, Link, Run, Words, words
 
 #: where a person changes what a stage calls (the live stage: through certification)
-CONSOLE = "the Alexa developer console (Build → Endpoint)"
+#: where a person sets a skill's endpoints by hand
+CONSOLE_URL = "https://developer.amazon.com/alexa/console/ask"
+CONSOLE: Words = (Link(CONSOLE_URL, "the Alexa developer console"), " under Build → Endpoint")
 
 _EXECUTE_API_HOST = re.compile(
     r"^(?P<api>[a-z0-9]+)\.execute-api\.(?P<region>[a-z]{2}(?:-[a-z]+)+-\d)\.amazonaws\.com$"
@@ -82,12 +83,18 @@ class StageTarget:
     def for_place(self, place: str) -> Endpoint:
         return dict(self.regional).get(place, self.default)
 
-    def described(self) -> str:
-        """```arn…:P2`` (P2)`` with every region's own: ``…; EU `arn…`, FE `arn…```."""
-        text = f"`{self.default.uri}` ({self.alias})"
-        if self.regional:
-            text += " and in " + ", ".join(f"{r} `{e.uri}`" for r, e in self.regional)
-        return text
+    def described(self) -> Words:
+        """The default endpoint and its alias, with every region's own.
+
+        >>> from bot.domain.words import plain
+        >>> t = StageTarget(Endpoint("P2", "arn:na:P2"), (("EU", Endpoint("P2", "arn:eu:P2")),))
+        >>> plain(t.described())
+        '`arn:na:P2` (P2) and in EU `arn:eu:P2`'
+        """
+        said = words(Code(self.default.uri), f" ({self.alias})")
+        for index, (region, endpoint) in enumerate(self.regional):
+            said = words(said, " and in " if index == 0 else ", ", f"{region} ", Code(endpoint.uri))
+        return said
 
 
 #: ``alias_arn(function, alias)``: the alias-qualified ARN of a function (read from AWS)
@@ -124,19 +131,20 @@ def stage_target(skill: Skill, alias: str, alias_arn: AliasArn) -> StageTarget:
     )
 
 
-def name_endpoint(uri: str, by_alias: Mapping[str, Endpoint], live_alias: str) -> str:
+def name_endpoint(uri: str, by_alias: Mapping[str, Endpoint], live_alias: str) -> Words:
     """``uri`` with the alias (or ``"PROD1 EU"``: alias and region, as keyed) and its role
     it belongs to, for messages.
 
+    >>> from bot.domain.words import plain
     >>> e = {"PROD1": Endpoint("PROD1", "arn:p1"), "PROD2": Endpoint("PROD2", "arn:p2")}
-    >>> name_endpoint("arn:p1", e, "PROD1"), name_endpoint("arn:x", e, "PROD1")
+    >>> plain(name_endpoint("arn:p1", e, "PROD1")), plain(name_endpoint("arn:x", e, "PROD1"))
     ('`arn:p1` (PROD1, the live alias)', '`arn:x` (neither alias)')
     """
     for name, endpoint in by_alias.items():  # keyed by alias, or by alias and region
         if endpoint.uri == uri:
             role = "the live alias" if endpoint.alias == live_alias else "the candidate alias"
-            return f"`{escape(uri)}` ({name}, {role})"
-    return f"`{escape(uri)}` (neither alias)"
+            return words(Code(uri), f" ({name}, {role})")
+    return words(Code(uri), " (neither alias)")
 
 
 # -- stage manifests ---------------------------------------------------------------------
@@ -263,50 +271,54 @@ def misplaced(stage: SkillEndpoints, target: StageTarget) -> list[Misplaced]:
 
 
 def describe_misplaced(
-    wrong: Sequence[Misplaced], name: Callable[[str], str], *, before: bool = False
-) -> str:
+    wrong: Sequence[Misplaced], name: Callable[[str], str | Words], *, before: bool = False
+) -> Words:
     """Each wrong place, what it calls (``name(uri)``) and what it must call instead; with
     ``before``, what it called before the bot changed it (past tense, nothing instead).
 
+    >>> from bot.domain.words import plain
     >>> e = Endpoint("PROD1", "arn:eu1")
-    >>> describe_misplaced([Misplaced("EU", "arn:p1", e, "PROD1 EU")], lambda uri: uri)
+    >>> plain(describe_misplaced([Misplaced("EU", "arn:p1", e, "PROD1 EU")], lambda uri: uri))
     'region EU calls arn:p1, not `arn:eu1` (PROD1 EU)'
-    >>> describe_misplaced([Misplaced("default", None, e, "PROD1")], str, before=True)
+    >>> plain(describe_misplaced([Misplaced("default", None, e, "PROD1")], str, before=True))
     'the default endpoint was not set'
     """
-    parts = []
+    said: Words = ()
     for m in wrong:
-        should = f"`{escape(m.expected.uri)}` ({m.expected_name})"
+        should = words(Code(m.expected.uri), f" ({m.expected_name})")
         if m.calls is None:
-            parts.append(
-                f"{m.where} was not set"
+            part = (
+                words(f"{m.where} was not set")
                 if before
-                else f"{m.where} is not set (it must call {should})"
+                else words(f"{m.where} is not set (it must call ", *should, ")")
             )
         else:
-            parts.append(
-                f"{m.where} called {name(m.calls)}"
+            part = (
+                words(f"{m.where} called ", name(m.calls))
                 if before
-                else f"{m.where} calls {name(m.calls)}, not {should}"
+                else words(f"{m.where} calls ", name(m.calls), ", not ", *should)
             )
-    return "; ".join(parts)
+        said = words(said, "; " if said else None, part)
+    return said
 
 
-def addresses_to_enter(stage: SkillEndpoints, target: StageTarget) -> str:
+def addresses_to_enter(stage: SkillEndpoints, target: StageTarget) -> Words:
     """What a person enters in the console, for every place the stage has: the default's
     address alone, or each place's.
 
+    >>> from bot.domain.words import plain
     >>> t = StageTarget(Endpoint("P2", "arn:na:P2"), (("EU", Endpoint("P2", "arn:eu:P2")),))
-    >>> addresses_to_enter(SkillEndpoints("x", {"EU": "y", "FE": "z"}), t)
+    >>> plain(addresses_to_enter(SkillEndpoints("x", {"EU": "y", "FE": "z"}), t))
     'the default `arn:na:P2`, EU `arn:eu:P2`, FE `arn:na:P2`'
-    >>> addresses_to_enter(SkillEndpoints("x"), t)
+    >>> plain(addresses_to_enter(SkillEndpoints("x"), t))
     '`arn:na:P2`'
     """
     if not stage.regional:
-        return f"`{escape(target.uri)}`"
-    places = [f"the default `{escape(target.uri)}`"]
-    places += [f"{r} `{escape(target.for_place(r).uri)}`" for r in sorted(stage.regional)]
-    return ", ".join(places)
+        return (Code(target.uri),)
+    said = words("the default ", Code(target.uri))
+    for region in sorted(stage.regional):
+        said = words(said, f", {region} ", Code(target.for_place(region).uri))
+    return said
 
 
 def endpoint_names(
@@ -355,25 +367,30 @@ def live_stage_drift(
         every = ", each region its own function's" if live.regional else ""
         return Finding(check, True, f"the live skill calls {roles.live_alias}{every}")
     names = endpoint_names(skill, targets, roles.live_alias)
-    what = describe_misplaced(wrong, lambda uri: names.get(uri) or f"`{escape(uri)}`")
+    what = describe_misplaced(wrong, lambda uri: names.get(uri) or (Code(uri),))
     enter = addresses_to_enter(live, expected)
     if not misplaced(live, targets[roles.candidate_alias]):
         # the whole stage calls the candidate: most likely the certified model went live
         # without a promotion; a stage only partly on it is an edit to undo, not to promote
-        advice: str | Words = words(
+        advice = words(
             "If the certified model is live, promote it (",
             Run("promote", skill.name),
-            f"); otherwise enter {enter} in {CONSOLE}, certify and publish that.",
+            "); otherwise enter ",
+            enter,
+            " in ",
+            CONSOLE,
+            ", certify and publish that.",
         )
     else:
-        advice = (
-            f"Each place must call its own region's {roles.live_alias}: enter {enter} in "
-            f"{CONSOLE}, certify and publish that; doctor reports this until then."
+        advice = words(
+            f"Each place must call its own region's {roles.live_alias}: enter ",
+            enter,
+            " in ",
+            CONSOLE,
+            ", certify and publish that; doctor reports this until then.",
         )
-    found = f"in the live skill {what}, but {roles.live_alias} is recorded as live. "
-    return Finding(
-        check, False, found + advice if isinstance(advice, str) else words(found, advice)
-    )
+    found = words("in the live skill ", what, f", but {roles.live_alias} is recorded as live. ")
+    return Finding(check, False, words(found, advice))
 
 
 def _without_own_endpoint(
@@ -382,17 +399,24 @@ def _without_own_endpoint(
     """Regions with their own function that the live skill gives no endpoint: Alexa sends
     those marketplaces' customers to the default endpoint, far from their function."""
     regions = ", ".join(region for region, _ in absent)
-    enter = ", ".join(f"{region} `{escape(e.uri)}`" for region, e in absent)
+    enter: Words = ()
+    for region, endpoint in absent:
+        enter = words(enter, ", " if enter else None, f"{region} ", Code(endpoint.uri))
     return Finding(
         "live Alexa endpoint",
         False,
         words(
             f"the live skill has no endpoint for {regions}, which the skills file serves from "
             f"{'its own function' if len(absent) == 1 else 'their own functions'}: Alexa sends "
-            f"{regions} customers to the default endpoint `{escape(expected.uri)}`. The next "
-            "certification submitted with *Confirm and submit to Alexa* adds "
-            f"{'it' if len(absent) == 1 else 'them'}; or enter {enter} in {CONSOLE}, "
-            "certify and publish. ",
+            f"{regions} customers to the default endpoint ",
+            Code(expected.uri),
+            ". The next certification submitted with ",
+            Button("Confirm and submit to Alexa"),
+            f" adds {'it' if len(absent) == 1 else 'them'}; or enter ",
+            enter,
+            " in ",
+            CONSOLE,
+            ", certify and publish. ",
             Run("doctor", skill.name),
             " reports this until then.",
         ),

@@ -19,6 +19,7 @@ from bot.domain.model import (
     Skill,
 )
 from bot.domain.rotation import Finding
+from bot.domain.words import Code, Words, words
 
 
 def region_urls(skill: Skill, region: str | None) -> dict[str, str]:
@@ -39,7 +40,7 @@ def gateway_findings(
     alias: str,
     function_arn: str,
     route: GatewayRoute | None,
-    route_problem: str | None,
+    route_problem: str | Words | None,
     permissions: list[GatewayPermission],
     region: str | None = None,
 ) -> list[Finding]:
@@ -63,55 +64,77 @@ def gateway_findings(
                 Finding(
                     check,
                     False,
-                    f"`{url}` is not an execute-api URL (a custom domain?), so it cannot be "
-                    f"checked here: make sure it invokes `{expected}`.",
+                    words(
+                        Code(url),
+                        " is not an execute-api URL (a custom domain?), so it cannot be "
+                        "checked here: make sure it invokes ",
+                        Code(expected),
+                        ".",
+                    ),
                     alias=alias,
                 )
             ],
         )
     if route is None:
-        findings = [Finding(check, False, f"`{url}`: {route_problem}", alias=alias)]
+        findings = [Finding(check, False, words(Code(url), ": ", route_problem), alias=alias)]
     else:
         invoked = invoked_function(route)
-        where = f"`{url}` ({route.kind} {route.api_id}, stage {route.stage}, {route.route})"
-        fix_it = (
-            f"In API Gateway, make its integration invoke `{expected}` (the alias-qualified "
-            "ARN, or a stage variable naming the alias) and deploy the API."
+        where = words(
+            Code(url), f" ({route.kind} {route.api_id}, stage {route.stage}, {route.route})"
+        )
+        fix_it = words(
+            "In API Gateway, make its integration invoke ",
+            Code(expected),
+            " (the alias-qualified ARN, or a stage variable naming the alias) and deploy the API.",
         )
         if invoked == expected:
-            findings = [Finding(check, True, f"{where} invokes {alias}")]
+            findings = [Finding(check, True, words(where, f" invokes {alias}"))]
         elif invoked == f"{function_arn}:{other}":
-            detail = (
-                f"{where} invokes {other}, not {alias}: the endpoints are crossed, so "
-                f"Alexa calling {alias}'s endpoint runs {other}'s code. {fix_it}"
+            detail = words(
+                where,
+                f" invokes {other}, not {alias}: the endpoints are crossed, so Alexa calling "
+                f"{alias}'s endpoint runs {other}'s code. ",
+                fix_it,
             )
             findings = [Finding(check, False, detail, alias=alias)]
         elif invoked == function_arn:
-            detail = f"{where} invokes the unqualified function ($LATEST), not {alias}. {fix_it}"
+            detail = words(
+                where, f" invokes the unqualified function ($LATEST), not {alias}. ", fix_it
+            )
             findings = [Finding(check, False, detail, alias=alias)]
         elif invoked and invoked.rsplit(":", 1)[-1] in skill.aliases:
             # the right kind of target, but another function (e.g. another region's)
-            detail = (
-                f"{where} invokes `{invoked}`, another function than {owner} "
-                f"`{function_arn}`: Alexa's requests to it run elsewhere. {fix_it}"
+            detail = words(
+                where,
+                " invokes ",
+                Code(invoked),
+                f", another function than {owner} ",
+                Code(function_arn),
+                ": Alexa's requests to it run elsewhere. ",
+                fix_it,
             )
             findings = [Finding(check, False, detail, alias=alias)]
         else:
-            what = f"`{invoked}`" if invoked else "no Lambda function"
-            detail = f"{where} invokes {what}, not {alias}. {fix_it}"
+            what = Code(invoked) if invoked else "no Lambda function"
+            detail = words(where, " invokes ", what, f", not {alias}. ", fix_it)
             findings = [Finding(check, False, detail, alias=alias)]
     check = f"API Gateway may invoke {alias}"
-    of = f" of {owner} `{function_arn}`" if region else ""
+    of = words(f" of {owner} ", Code(function_arn)) if region else ()
     if any(permits_api(p, parsed) for p in permissions):
-        findings.append(Finding(check, True, f"API {parsed.api_id} may invoke {alias}{of}"))
+        findings.append(Finding(check, True, words(f"API {parsed.api_id} may invoke {alias}", of)))
     else:
         findings.append(
             Finding(
                 check,
                 False,
-                f"{alias}{of} has no resource policy statement letting API Gateway "
-                f"(API {parsed.api_id}) invoke it: Alexa's calls to `{url}` fail; "
-                "Fix adds one.",
+                words(
+                    alias,
+                    of,
+                    " has no resource policy statement letting API Gateway "
+                    f"(API {parsed.api_id}) invoke it: Alexa's calls to ",
+                    Code(url),
+                    " fail; Fix adds one.",
+                ),
                 FixKind.ADD_GATEWAY_PERMISSION,
                 alias,
             )

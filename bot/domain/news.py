@@ -44,7 +44,7 @@ class CertificationNews:
     from_version: str | None = None
     #: a line on Alexa's review, and one naming what Alexa calls for certification
     review_status: str | None = None
-    endpoint: str | None = None
+    endpoint: str | Words | None = None
     console: AwsFunction | None = None
 
 
@@ -71,7 +71,7 @@ class PlanRequest:
     """A plan asked for from the command line, for an operator's Confirm in the channel."""
 
     plan: Plan
-    note: str = ""
+    note: str | Words = ""
     offer_submit: bool = False
 
 

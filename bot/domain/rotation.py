@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.domain import actors
 from bot.domain.canary import Canary
 from bot.domain.errors import NotFound, Refused, StalePlan
 from bot.domain.model import (
@@ -28,7 +27,7 @@ from bot.domain.model import (
     version_label,
 )
 from bot.domain.prune import STORAGE_WARNING, size_label
-from bot.domain.words import Run, Words, as_words, plain, words
+from bot.domain.words import Button, Person, Run, Words, as_words, plain, words
 
 
 def resolve_roles(skill: Skill, recorded_live_alias: str | None) -> Roles:
@@ -72,8 +71,12 @@ def check_not_candidate_code(
 def check_no_pending(pending: Certification | None, skill: str) -> None:
     if pending is not None:
         raise Refused(
-            f"{skill} already has a pending certification: {version_label(pending.version)} "
-            f"on {pending.alias}, started by {actors.display(pending.requested_by)}.",
+            words(
+                f"{skill} already has a pending certification: "
+                f"{version_label(pending.version)} on {pending.alias}, started by ",
+                Person(pending.requested_by),
+                ".",
+            ),
             hint=words(
                 "Promote it (",
                 Run("promote", skill),
@@ -90,11 +93,20 @@ def check_no_canary(canary: Canary | None, alias: str | None, doing: str) -> Non
         return
     ends = f", ends by itself at {canary.ends_at:%H:%M} UTC" if canary.ends_at else ""
     raise Refused(
-        f"A canary runs on {canary.skill}'s {canary.alias}: {version_label(canary.new_version)} "
-        f"takes {canary.weight:.0%} of traffic beside {version_label(canary.old_version)} "
-        f"(started by <@{canary.requested_by}>{ends}); {doing} would change that alias.",
-        hint="End it first: press *Complete now* or *Abort* on the canary message in the "
-        "channel, or wait for it to finish; then try again.",
+        words(
+            f"A canary runs on {canary.skill}'s {canary.alias}: "
+            f"{version_label(canary.new_version)} takes {canary.weight:.0%} of traffic beside "
+            f"{version_label(canary.old_version)} (started by ",
+            Person(canary.requested_by),
+            f"{ends}); {doing} would change that alias.",
+        ),
+        hint=words(
+            "End it first: press ",
+            Button("Complete now"),
+            " or ",
+            Button("Abort"),
+            " on the canary message in the channel, or wait for it to finish; then try again.",
+        ),
     )
 
 

@@ -1,6 +1,7 @@
 """What the bot says, as data: its own text, commands to run, people and text someone
-typed, so that each face renders them in its own words — ``/skill doctor trivia`` and
-``<@U0CAROL>`` in Slack, ``skillbot doctor trivia`` and ``U0CAROL`` in a terminal::
+typed, literals, links, buttons and channels, so that each face renders them in its own
+words — ``/skill doctor trivia`` and ``<@U0CAROL>`` in Slack, ``skillbot doctor trivia``
+and ``U0CAROL`` in a terminal::
 
     >>> said = words("Run ", Run("doctor", "trivia"), " or ask ", Person("U0CAROL"), ".")
     >>> plain(said)
@@ -9,7 +10,9 @@ typed, so that each face renders them in its own words — ``/skill doctor trivi
     'Run `/skill doctor trivia` or ask <@U0CAROL>.'
 
 A refusal's message and hint are words (:class:`bot.domain.errors.SkillbotError`); the
-services never name a face's command or markup.
+services never name a face's command or markup: the bot's own text (``str``) carries no
+markup either: a literal is :class:`Code`, a link :class:`Link`, a button's label
+:class:`Button`, a channel :class:`Channel`, a line's emoji :class:`Icon`.
 """
 
 from __future__ import annotations
@@ -52,8 +55,46 @@ class Typed:
     text: str
 
 
-Part = str | Run | Person | Typed
+@dataclass(frozen=True)
+class Code:
+    """A literal to type or look for: a key of the skills file, an option, an ARN, what
+    someone typed when it is quoted back (``--canary 5000%``)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Link:
+    """An address with the words that name it."""
+
+    url: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Button:
+    """A button of a Slack message, by its label (*Confirm*, *Abort*)."""
+
+    label: str
+
+
+@dataclass(frozen=True)
+class Icon:
+    """The emoji a line opens with in Slack (``warning``); text elsewhere needs none."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Channel:
+    """A Slack channel, by its id."""
+
+    id: str
+
+
+Part = str | Run | Person | Typed | Code | Link | Button | Icon | Channel
 Words = tuple[Part, ...]
+_PARTS = (str, Run, Person, Typed, Code, Link, Button, Icon, Channel)
 
 
 def words(*parts: Part | Iterable[Part] | None) -> Words:
@@ -66,7 +107,7 @@ def words(*parts: Part | Iterable[Part] | None) -> Words:
     for part in parts:
         if part is None or part == "":
             continue
-        if isinstance(part, str | Run | Person | Typed):
+        if isinstance(part, _PARTS):
             out.append(part)
         else:
             out.extend(p for p in part if p is not None and p != "")
@@ -86,8 +127,19 @@ def render(
     command: Callable[[Run], str],
     person: Callable[[str], str],
     typed: Callable[[str], str] = str,
+    code: Callable[[str], str] = lambda text: f"`{text}`",
+    link: Callable[[Link], str] = lambda link: f"{link.label} ({link.url})",
+    button: Callable[[str], str] = lambda label: f"*{label}*",
+    icon: Callable[[str], str] = lambda name: "",
+    channel: Callable[[str], str] = lambda channel: f"#{channel}",
 ) -> str:
-    """Words as one face says them: each part through that face's own renderer."""
+    """Words as one face says them: each part through that face's own renderer (by
+    default, what :func:`plain` shows).
+
+    >>> render(words(Icon("warning"), "See ", Link("https://a.example", "the page"), "."),
+    ...        command=str, person=str)
+    'See the page (https://a.example).'
+    """
     out = []
     for part in said:
         if isinstance(part, Run):
@@ -96,11 +148,21 @@ def render(
             out.append(person(part.id))
         elif isinstance(part, Typed):
             out.append(typed(part.text))
+        elif isinstance(part, Code):
+            out.append(code(part.text))
+        elif isinstance(part, Link):
+            out.append(link(part))
+        elif isinstance(part, Button):
+            out.append(button(part.label))
+        elif isinstance(part, Icon):
+            out.append(icon(part.name))
+        elif isinstance(part, Channel):
+            out.append(channel(part.id))
         else:
             out.append(part)
     return "".join(out)
 
 
 def plain(said: Words) -> str:
-    """Words for a log line or the audit log: no face's command, no markup."""
+    """Words for a log line or the audit log: no face's command, no mention, no emoji."""
     return render(said, command=lambda run: f"`{run.line}`", person=str)

@@ -8,11 +8,21 @@ from dataclasses import dataclass, field
 
 from bot.domain import actors
 from bot.domain.errors import NotAuthorized
+from bot.domain.words import Code, Part, Person, Words, words
 
 
-def mentions(users: Iterable[str]) -> str:
-    """``<@U1>, <@U2>`` (sorted), or a note that nobody is configured."""
-    return ", ".join(f"<@{u}>" for u in sorted(users)) or "(nobody is configured)"
+def mentions(users: Iterable[str]) -> Words:
+    """The people, sorted, as each face names them (``<@U1>, <@U2>`` in Slack), or a note
+    that nobody is configured.
+
+    >>> from bot.domain.words import plain
+    >>> plain(mentions({"U2", "U1"})), plain(mentions(()))
+    ('U1, U2', '(nobody is configured)')
+    """
+    said: list[Part] = []
+    for user in sorted(users):
+        said += [", ", Person(user)] if said else [Person(user)]
+    return tuple(said) or ("(nobody is configured)",)
 
 
 @dataclass(frozen=True)
@@ -37,16 +47,25 @@ class AccessPolicy:
             return
         if actors.is_pipeline(actor):
             raise NotAuthorized(
-                f"The pipeline {actor} may not {what}: it is not listed in `pipelines`.",
-                hint=f'Add "{actor}" to `pipelines` in the skills file, or run the command '
-                "with --request so an operator confirms the plan in Slack.",
+                words(
+                    f"The pipeline {actor} may not {what}: it is not listed in ",
+                    Code("pipelines"),
+                    ".",
+                ),
+                hint=words(
+                    f'Add "{actor}" to ',
+                    Code("pipelines"),
+                    " in the skills file, or run the command with --request so an operator "
+                    "confirms the plan in Slack.",
+                ),
             )
         raise NotAuthorized(
-            f"Only operators may {what}.", hint="Ask one of " + mentions(self.operators) + "."
+            f"Only operators may {what}.", hint=words("Ask one of ", mentions(self.operators), ".")
         )
 
     def require_approver(self, actor: str, what: str) -> None:
         if actor not in self.approvers:
             raise NotAuthorized(
-                f"Only approvers may {what}.", hint="Ask one of " + mentions(self.approvers) + "."
+                f"Only approvers may {what}.",
+                hint=words("Ask one of ", mentions(self.approvers), "."),
             )

@@ -33,10 +33,10 @@ from bot.domain.alexa import (
 )
 from bot.domain.errors import Refused, SkillbotError
 from bot.domain.model import Certification, Skill, version_label
-from bot.domain.words import Run, Words, words
+from bot.domain.words import Code, Icon, Run, Typed, Words, words
 from bot.ports import Clock, ReviewStore, SmapiPort
 from bot.service.access import mentions
-from bot.service.alexa_endpoints import CONSOLE_ENDPOINT, StageEndpoints
+from bot.service.alexa_endpoints import CONSOLE_ENDPOINT, SUBMIT, StageEndpoints
 from bot.service.announcing import Announcer
 
 log = logging.getLogger(__name__)
@@ -85,32 +85,42 @@ class AlexaTracking:
         skill = self.skills[cert.skill]
         message = cert.note or f"{version_label(cert.version)} on {cert.alias} (skillbot)"
         live_alias = skill.other_alias(cert.alias)
-        pointed = ""
-        text: str | Words
+        pointed: Words = ()
+        text: Words
         try:
             pointed = self.stages.repoint_development(skill, cert.alias, live_alias=live_alias)
             self.smapi.submit_for_certification(skill.alexa_skill_id, message[:300])
         except SkillbotError as err:
             text = words(
-                ":warning: Not submitted to Alexa",
-                f" ({pointed})" if pointed else "",
+                Icon("warning"),
+                "Not submitted to Alexa",
+                words(" (", pointed, ")") if pointed else None,
                 ": ",
                 err.told,
             )
             if "submit there" not in err.hint:  # say how to submit without the bot
+                uri = self.stages.book.uri_or_none(skill, cert.alias)
                 text = words(
                     text,
                     f" {cert.alias} serves the new code and the certification is tracked; "
-                    f"to submit, enter `{self.stages.book.uri_or_none(skill, cert.alias)}` in "
-                    f"{CONSOLE_ENDPOINT} and submit there, or ",
+                    "to submit, enter ",
+                    Code(str(uri)),
+                    " in ",
+                    CONSOLE_ENDPOINT,
+                    " and submit there, or ",
                     Run("cancel", skill.name),
-                    " and certify again with *Confirm and submit to Alexa*.",
+                    " and certify again with ",
+                    SUBMIT,
+                    ".",
                 )
         else:
             self._save(cert, submitted_at=self.clock(), status=None, detail=None)
-            text = (
-                f":outbox_tray: {pointed} Submitted to Alexa for certification (manual "
-                f"publishing): “{message}”."
+            text = words(
+                Icon("outbox_tray"),
+                pointed,
+                " Submitted to Alexa for certification (manual publishing): “",
+                Typed(message),
+                "”.",
             )
         self._tell(cert, text)
         self.announcer.certification_changed(cert)
@@ -161,22 +171,28 @@ class AlexaTracking:
         if review.status == "SUCCEEDED":
             self._tell(
                 cert,
-                f":tada: Alexa certification passed. {mentions(self.approvers)} can now react "
-                f"with :{self.reaction}: to publish the skill and make {cert.alias} live.",
+                words(
+                    Icon("tada"),
+                    "Alexa certification passed. ",
+                    mentions(self.approvers),
+                    f" can now react with :{self.reaction}: to publish the skill and make "
+                    f"{cert.alias} live.",
+                ),
             )
         elif review.status == "FAILED":
             self._tell(
                 cert,
                 words(
-                    ":x: Alexa certification failed",
-                    f": {detail}" if detail else "",
+                    Icon("x"),
+                    "Alexa certification failed",
+                    (": ", Typed(detail)) if detail else None,
                     ". See the Certification tab of the Alexa developer console; fix and ",
                     Run("cancel"),
                     ", then certify again.",
                 ),
             )
         elif review.status == "IN_PROGRESS" and before is None:
-            self._tell(cert, ":mag: Alexa certification is in review.")
+            self._tell(cert, words(Icon("mag"), "Alexa certification is in review."))
         self.announcer.certification_changed(cert)
         return True
 
@@ -211,17 +227,19 @@ class AlexaTracking:
         alert = self.stages.check_live(skill, cert.alias, previous_live=live_alias)
         return [alert] if alert else []
 
-    def withdraw_note(self, cert_id: str | None) -> str:
-        """What a cancel plan says about the Alexa submission ("" when there is none)."""
+    def withdraw_note(self, cert_id: str | None) -> Words:
+        """What a cancel plan says about the Alexa submission (nothing when there is none)."""
         review = self.review(cert_id) if cert_id else None
         if review is None or not review.withdrawable:
-            return ""
-        return (
+            return ()
+        return words(
             "• the Alexa submission is withdrawn too (start the reason with one of SMAPI's "
-            "reasons, e.g. `-- discovered issue: …`; otherwise OTHER with your text)"
+            "reasons, e.g. ",
+            Code("discovered issue: …"),
+            "; otherwise OTHER with your text)",
         )
 
-    def withdraw(self, cert: Certification, reason_text: str) -> str | None:
+    def withdraw(self, cert: Certification, reason_text: str) -> Words | None:
         """Withdraw an in-review submission; returns what to tell the thread (or None)."""
         review = self.review(cert.id)
         if review is None or not review.withdrawable:
@@ -230,9 +248,11 @@ class AlexaTracking:
         try:
             self.smapi.withdraw(self.skills[cert.skill].alexa_skill_id, reason, message)
         except SkillbotError as err:
-            return f":warning: Withdrawing the Alexa submission failed: {err}"
+            return words(Icon("warning"), "Withdrawing the Alexa submission failed: ", err.told)
         self._save(cert, withdrawn_at=self.clock())
-        return f":leftwards_arrow_with_hook: Withdrawn from Alexa certification ({reason})."
+        return words(
+            Icon("leftwards_arrow_with_hook"), f"Withdrawn from Alexa certification ({reason})."
+        )
 
     # -- drift -----------------------------------------------------------------------------
     def live_endpoints(self, skill: Skill) -> SkillEndpoints | None:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 from bot.domain.alexa import SkillEndpoints
 from bot.domain.endpoints import (
+    CONSOLE_URL,
     Endpoint,
     StageTarget,
     addresses_to_enter,
@@ -37,13 +38,16 @@ from bot.domain.endpoints import (
 )
 from bot.domain.errors import NotFound, Refused, SkillbotError, StalePlan, Unavailable
 from bot.domain.model import Certification, Skill
-from bot.domain.text import escape
-from bot.domain.words import Run, Words, words
+from bot.domain.words import Button, Code, Icon, Link, Run, Typed, Words, words
 from bot.ports import LambdaPort, SmapiPort
 
 log = logging.getLogger(__name__)
 
-CONSOLE_ENDPOINT = "the Alexa developer console (Build → Endpoint: the default and every region)"
+CONSOLE_ENDPOINT: Words = (
+    Link(CONSOLE_URL, "the Alexa developer console"),
+    " under Build → Endpoint (the default and every region)",
+)
+SUBMIT = Button("Confirm and submit to Alexa")
 
 
 class EndpointBook:
@@ -86,34 +90,45 @@ class EndpointBook:
             log.warning("endpoint of %s %s unknown: %s", skill.name, alias, err)
             return None
 
-    def plan_note(self, skill: Skill, alias: str, *, smapi: bool) -> str:
+    def plan_note(self, skill: Skill, alias: str, *, smapi: bool) -> Words:
         """What a certify plan says about the endpoint certification must call."""
         uri = self._described_or_none(skill, alias)
         if uri is None:
-            return ""
+            return ()
         if smapi:
-            return (
-                f"• *Confirm and submit to Alexa* points the development stage (default and "
-                f"every region) at {uri}, waits for the manifest build, then "
-                "submits; *Confirm* alone leaves Alexa as it is"
+            return words(
+                "• ",
+                SUBMIT,
+                " points the development stage (default and every region) at ",
+                uri,
+                ", waits for the manifest build, then submits; ",
+                Button("Confirm"),
+                " alone leaves Alexa as it is",
             )
-        return (
-            f"• for certification Alexa must call {uri}: enter it in "
-            f"{CONSOLE_ENDPOINT} before you submit"
+        return words(
+            "• for certification Alexa must call ",
+            uri,
+            ": enter it in ",
+            CONSOLE_ENDPOINT,
+            " before you submit",
         )
 
-    def certification_line(self, cert: Certification, skill: Skill, *, smapi: bool) -> str | None:
+    def certification_line(self, cert: Certification, skill: Skill, *, smapi: bool) -> Words | None:
         """The certification message's line naming the endpoint certification calls."""
         uri = self._described_or_none(skill, cert.alias)
         if uri is None:
             return None
         if smapi:
-            return f"Certification must call {uri}"
-        return (
-            f"Endpoint for certification: {uri}; enter it in {CONSOLE_ENDPOINT} before submitting"
+            return words("Certification must call ", uri)
+        return words(
+            "Endpoint for certification: ",
+            uri,
+            "; enter it in ",
+            CONSOLE_ENDPOINT,
+            " before submitting",
         )
 
-    def _described_or_none(self, skill: Skill, alias: str) -> str | None:
+    def _described_or_none(self, skill: Skill, alias: str) -> Words | None:
         try:
             return self.target(skill, alias).described()
         except SkillbotError as err:
@@ -161,7 +176,7 @@ class StageEndpoints:
     polling: Polling = field(default_factory=Polling)
 
     # -- before submitting ---------------------------------------------------------------
-    def repoint_development(self, skill: Skill, alias: str, *, live_alias: str) -> str:
+    def repoint_development(self, skill: Skill, alias: str, *, live_alias: str) -> Words:
         """Point every endpoint of the development stage at ``alias`` and wait for the
         manifest build; returns what was done. Raises when the stage cannot be made to
         call it (then nothing may be submitted)."""
@@ -175,17 +190,24 @@ class StageEndpoints:
                 raise Refused(
                     "The development stage of the skill has no custom API endpoint "
                     "(manifest.apis.custom), so it cannot be pointed at the candidate.",
-                    hint="Check alexa_skill_id in the skills file; set the endpoint "
-                    f"`{target.uri}` in {CONSOLE_ENDPOINT}, then submit there.",
+                    hint=words(
+                        "Check alexa_skill_id in the skills file; set the endpoint ",
+                        Code(target.uri),
+                        " in ",
+                        CONSOLE_ENDPOINT,
+                        ", then submit there.",
+                    ),
                 ) from None
             if edited is None:
-                return f"The development stage already calls {target.described()}."
+                return words("The development stage already calls ", target.described(), ".")
             calls = manifest_endpoints(stage.manifest)
             wrong = misplaced(calls, target)
             added = [f"region {r} had none" for r, _ in target.regional if r not in calls.regional]
             name = lambda uri: name_endpoint(uri, by_alias, live_alias)  # noqa: E731
-            said = [describe_misplaced(wrong, name, before=True), *added]
-            before = "; ".join(p for p in said if p) or "its certificate type differed"
+            before: Words = describe_misplaced(wrong, name, before=True)
+            for more in added:
+                before = words(before, "; " if before else None, more)
+            before = before or ("its certificate type differed",)
             try:
                 self.smapi.update_manifest(skill.alexa_skill_id, "development", edited, stage.etag)
                 break
@@ -194,14 +216,22 @@ class StageEndpoints:
                     raise Refused(
                         "The development manifest was changed by someone else twice while "
                         "the bot was pointing it at the candidate.",
-                        hint=f"Let the other edit finish, then set `{target.uri}` in "
-                        f"{CONSOLE_ENDPOINT} and submit there (the bot tracks the review).",
+                        hint=words(
+                            "Let the other edit finish, then set ",
+                            Code(target.uri),
+                            " in ",
+                            CONSOLE_ENDPOINT,
+                            " and submit there (the bot tracks the review).",
+                        ),
                     ) from None
                 log.info("development manifest of %s changed meanwhile; reading it again", skill)
         self._wait_for_build(skill, target)
-        return (
-            f"Pointed the development stage at {target.described()}. Before, {before}. "
-            "The manifest build succeeded."
+        return words(
+            "Pointed the development stage at ",
+            target.described(),
+            ". Before, ",
+            before,
+            ". The manifest build succeeded.",
         )
 
     def _wait_for_build(self, skill: Skill, target: StageTarget) -> None:
@@ -210,22 +240,37 @@ class StageEndpoints:
             if build.status == "SUCCEEDED":
                 return
             if build.status == "FAILED":
-                said = escape("; ".join(build.errors)) or "no reason given"
+                said = Typed("; ".join(build.errors)) if build.errors else "no reason given"
                 raise Refused(
-                    f"Alexa could not build the development manifest with the endpoint "
-                    f"`{target.uri}`: {said}.",
+                    words(
+                        "Alexa could not build the development manifest with the endpoint ",
+                        Code(target.uri),
+                        ": ",
+                        said,
+                        ".",
+                    ),
                     hint=words(
-                        f"Fix what Alexa names in {CONSOLE_ENDPOINT} (for an ARN: the "
-                        f"Alexa trigger on {target.alias}, ",
+                        "Fix what Alexa names in ",
+                        CONSOLE_ENDPOINT,
+                        f" (for an ARN: the Alexa trigger on {target.alias}, ",
                         Run("doctor", skill.name),
                         "), then submit there; the bot tracks the review.",
                     ),
                 )
         raise Unavailable(
-            f"The manifest build with the endpoint `{target.uri}` did not finish "
-            f"within {self.polling.build_timeout:.0f} s (last status {build.status}).",
-            hint=f"Check the build in {CONSOLE_ENDPOINT}; once it shows "
-            f"`{target.uri}`, submit there (the bot tracks the review).",
+            words(
+                "The manifest build with the endpoint ",
+                Code(target.uri),
+                f" did not finish within {self.polling.build_timeout:.0f} s (last status "
+                f"{build.status}).",
+            ),
+            hint=words(
+                "Check the build in ",
+                CONSOLE_ENDPOINT,
+                "; once it shows ",
+                Code(target.uri),
+                ", submit there (the bot tracks the review).",
+            ),
         )
 
     # -- before publishing ---------------------------------------------------------------
@@ -243,16 +288,25 @@ class StageEndpoints:
         what = describe_misplaced(wrong, lambda uri: name_endpoint(uri, names, live_alias))
         enter = addresses_to_enter(certified, target)
         raise Refused(
-            f"Not published: in the version Alexa certified, {what}. Publishing it would "
-            f"make those places of the live skill call something other than their own "
-            f"{cert.alias}, while skillbot would record {cert.alias} as live. Nothing was "
-            "published; the roles are unchanged.",
+            words(
+                "Not published: in the version Alexa certified, ",
+                what,
+                ". Publishing it would make those places of the live skill call something "
+                f"other than their own {cert.alias}, while skillbot would record "
+                f"{cert.alias} as live. Nothing was published; the roles are unchanged.",
+            ),
             hint=words(
                 "Cancel (",
                 Run("cancel", skill.name),
-                ") and certify again with *Confirm and submit to Alexa*, which points the "
-                f"development stage at {target.described()}; or enter {enter} in "
-                f"{CONSOLE_ENDPOINT} and submit again there.",
+                ") and certify again with ",
+                SUBMIT,
+                ", which points the development stage at ",
+                target.described(),
+                "; or enter ",
+                enter,
+                " in ",
+                CONSOLE_ENDPOINT,
+                " and submit again there.",
             ),
         )
 
@@ -268,8 +322,9 @@ class StageEndpoints:
                 live = self.smapi.live_endpoints(skill.alexa_skill_id)
             except SkillbotError as err:
                 return words(
-                    ":rotating_light: Published, but the live stage could not be read to "
-                    f"check that it calls {alias}: ",
+                    Icon("rotating_light"),
+                    "Published, but the live stage could not be read to check that it calls "
+                    f"{alias}: ",
                     err.said,
                     " Run ",
                     Run("doctor", skill.name),
@@ -281,10 +336,15 @@ class StageEndpoints:
         names = self.book.every_endpoint(skill)
         what = describe_misplaced(wrong, lambda uri: name_endpoint(uri, names, previous_live))
         return words(
-            f":rotating_light: After publishing, in the live skill {what}; {alias} is now "
-            "recorded as live, so there the live skill does not run the certified code. "
-            f"Enter {addresses_to_enter(live, target)} in {CONSOLE_ENDPOINT}, certify and "
-            "publish it; ",
+            Icon("rotating_light"),
+            "After publishing, in the live skill ",
+            what,
+            f"; {alias} is now recorded as live, so there the live skill does not run the "
+            "certified code. Enter ",
+            addresses_to_enter(live, target),
+            " in ",
+            CONSOLE_ENDPOINT,
+            ", certify and publish it; ",
             Run("doctor", skill.name),
             " reports this until it is fixed.",
         )

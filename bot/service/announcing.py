@@ -17,7 +17,7 @@ from dataclasses import KW_ONLY, dataclass
 from bot.domain.errors import SkillbotError
 from bot.domain.model import AuditEvent, Certification, Change, Operation, Skill
 from bot.domain.news import Announcement, AwsFunction, CertificationNews, News, NotAnApprover
-from bot.domain.words import Words
+from bot.domain.words import Channel, Icon, Words, words
 from bot.ports import Clock, Notifier, Store
 from bot.service.retries import RetryBook
 
@@ -34,16 +34,20 @@ class Delivery:
     #: False when another process had already claimed (and so handles) this post
     by_us: bool = True
 
-    def note(self, channel: str, *, what: str = "the announcement") -> str:
+    def note(self, channel: str, *, what: str = "the announcement") -> Words:
         """What to tell the person whose change it was."""
         if self.unknown:
-            return (
-                f":warning: Slack did not answer while {what} was posted in <#{channel}>: "
-                "it may have been posted, and is not repeated so that it is never doubled."
+            return words(
+                Icon("warning"),
+                f"Slack did not answer while {what} was posted in ",
+                Channel(channel),
+                ": it may have been posted, and is not repeated so that it is never doubled.",
             )
-        return (
-            f":warning: Applied in AWS, but Slack refused {what} in <#{channel}>: "
-            f"{self.reason} It is posted as soon as Slack accepts it."
+        return words(
+            Icon("warning"),
+            f"Applied in AWS, but Slack refused {what} in ",
+            Channel(channel),
+            f": {self.reason} It is posted as soon as Slack accepts it.",
         )
 
 
@@ -52,6 +56,12 @@ HANDLED_ELSEWHERE = Delivery(True, by_us=False)
 
 #: a line on a certification's Alexa review for messages, reminders and status (or None)
 ReviewStatus = Callable[[Certification], str | None]
+#: the certification message's line naming the endpoint certification calls (or None)
+EndpointLine = Callable[[Certification], Words | None]
+
+
+def no_endpoint_line(cert: Certification) -> Words | None:
+    return None
 
 
 def no_review(cert: Certification) -> str | None:
@@ -74,7 +84,7 @@ class Announcer:
     #: when refused posts are tried again (see bot.service.outbox)
     retries: RetryBook | None = None
     #: the certification message's line naming the endpoint certification calls
-    endpoint_line: ReviewStatus = no_review
+    endpoint_line: EndpointLine = no_endpoint_line
 
     def console(self, skill: Skill) -> AwsFunction | None:
         return AwsFunction(self.region, skill.placements[0].function) if self.region else None

@@ -15,7 +15,7 @@ from bot.domain.errors import NotFound, SkillbotError
 from bot.domain.model import AliasState, FixKind, Move, Roles, Skill
 from bot.domain.placements import Placement
 from bot.domain.regions import aws_region_of
-from bot.domain.words import words
+from bot.domain.words import Code, words
 from bot.service.context import RotationContext
 
 #: a finding and the move its Fix would make (region "" at the first placement)
@@ -78,9 +78,12 @@ def _missing(skill: Skill, region: str, function: str) -> rotation.Finding:
     return rotation.Finding(
         f"{region}: function exists",
         False,
-        f"{region}'s function `{function}` was not found (in "
-        f"{aws_region_of(function) or 'the default region'}): check "
-        f"skills.{skill.name}.regional_functions and the bot's account.",
+        words(
+            f"{region}'s function ",
+            Code(function),
+            f" was not found (in {aws_region_of(function) or 'the default region'}): check "
+            f"skills.{skill.name}.regional_functions and the bot's account.",
+        ),
     )
 
 

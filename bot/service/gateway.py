@@ -53,7 +53,7 @@ class GatewayChecks:
         try:
             route, problem = self.gateway.route(url), None
         except SkillbotError as err:
-            route, problem = None, f"{err.message} {err.hint}".strip()
+            route, problem = None, err.told
         return gateway_findings(
             skill,
             alias,

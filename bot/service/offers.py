@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from bot.domain.canary import DEFAULT_SECONDS, DEFAULT_WEIGHT, Canary, Verdict
 from bot.domain.errors import Unavailable
 from bot.domain.model import Operation, Plan
-from bot.domain.words import Run, words
+from bot.domain.words import Run, Words, words
 from bot.service.alexa import AlexaTracking
 from bot.service.alexa_endpoints import EndpointBook
 from bot.service.canary import Canaries
@@ -28,7 +28,7 @@ class PlanOffer:
 
     plan: Plan
     offer_submit: bool = False
-    note: str = ""
+    note: str | Words = ""
     #: a hotfix plan's "Canary" choice: the same change as a canary
     canary: Plan | None = None
 

@@ -29,7 +29,7 @@ from bot.domain.model import (
     new_id,
     version_label,
 )
-from bot.domain.words import Person, Run, Words, words
+from bot.domain.words import Code, Icon, Person, Run, Words, words
 from bot.service.access import mentions
 from bot.service.announcing import Announcer
 from bot.service.context import RotationContext, outcome_of
@@ -109,12 +109,14 @@ class Promotion:
         others = [a for a in self.approvers if a not in starters]
         raise NotAuthorized(
             f"You {did} this certification, so someone else must promote it (four eyes).",
-            hint=(
-                f"Ask {mentions(others)}."
+            hint=words(
+                words("Ask ", mentions(others), ".")
                 if others
-                else "No other approver is configured: add one to `approvers`."
-            )
-            + " A one-person team can turn this off with `four_eyes = false` in the skills file.",
+                else words("No other approver is configured: add one to ", Code("approvers"), "."),
+                " A one-person team can turn this off with ",
+                Code("four_eyes = false"),
+                " in the skills file.",
+            ),
         )
 
     def by_reaction(self, event: Reaction, *, bot_user: str | None) -> Change | None:
@@ -143,12 +145,12 @@ class Promotion:
                 actor=event.user, certification_id=cert.id, reason=f"reacted :{self.reaction}:"
             )
         except NotAuthorized as err:  # e.g. four eyes: only the person who reacted is told
-            told = words(":warning: Could not promote: ", err.told)
+            told = words(Icon("warning"), "Could not promote: ", err.told)
             self.announcer.tell(event.channel, event.user, told)
             return None
         except SkillbotError as err:  # the team sees why the roles did not swap
             self.announcer.thread_reply(
-                cert, words(":warning: ", Person(event.user), " Could not promote: ", err.told)
+                cert, words(Icon("warning"), Person(event.user), " Could not promote: ", err.told)
             )
             return None
 

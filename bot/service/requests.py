@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from bot.domain.errors import ConfigError, NotFound, SkillbotError
 from bot.domain.model import AuditEvent, Outcome, Plan
 from bot.domain.news import PlanRequest, RequestClosed
+from bot.domain.words import Words
 from bot.ports import Notifier
 from bot.service.context import RotationContext
 
@@ -63,7 +64,9 @@ class PlanRequests:
         self.ctx = ctx
         self.notifier = notifier
 
-    def post(self, plan: Plan, *, note: str = "", offer_submit: bool = False) -> PostedRequest:
+    def post(
+        self, plan: Plan, *, note: str | Words = "", offer_submit: bool = False
+    ) -> PostedRequest:
         """Post ``plan`` as a top-level message of its skill's channel, for an operator."""
         skill = self.ctx.skill(plan.skill)
         try:

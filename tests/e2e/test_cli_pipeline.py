@@ -84,7 +84,7 @@ def test_a_plan_without_yes_changes_nothing(stage):
     assert result.returncode == 0, result.stderr
     assert "Plan: hotfix trivia: PROD1 v1 → a new version from $LATEST" in result.stdout
     assert "asked by      U0ALICE" in result.stdout
-    assert "Nothing changed. Apply exactly this plan with `skillbot apply " in result.stdout
+    assert "Nothing changed. Apply exactly this plan with skillbot apply " in result.stdout
     assert stage.live() == "1"
     assert stage.versions() == ["1", "2"], "a plan publishes nothing"
     assert stage.fake.messages() == []
@@ -136,8 +136,9 @@ def test_apply_of_a_plan_whose_alias_moved_since_is_refused_as_stale(stage):
 
     assert result.returncode == 1, result.stdout + result.stderr
     assert "moved" in result.stderr and "again" in result.stderr
-    # the hint names the terminal's command, not Slack's
-    assert "`skillbot hotfix trivia`" in result.stderr and "/skill" not in result.stderr
+    # the hint names the terminal's command, not Slack's, and carries no Slack markup
+    assert "skillbot hotfix trivia" in result.stderr and "/skill" not in result.stderr
+    assert "`" not in result.stderr
     assert stage.live() == "2"
     assert stage.fake.messages() == []
     # the plan is spent: applying it once more does not reach AWS either
@@ -165,6 +166,38 @@ def test_an_unauthorized_actor_is_refused_with_exit_1(stage, who, refusal):
     assert stage.fake.messages() == []
 
 
+#: what Slack's mrkdwn would show as markup, and a terminal as noise
+SLACK_MARKUP = ("<@", "<#", "<http", "`", "*", ":warning:")
+
+
+def test_a_refusal_names_who_may_by_id_without_slack_markup(stage):
+    result = stage.run("hotfix", "--yes", SKILLBOT_ACTOR=STRANGER)
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stderr.splitlines() == [
+        "skillbot: Only operators may hotfix.",
+        "Ask one of U0ALICE, U0BOB.",
+    ]
+    assert stage.live() == "1"
+
+
+def test_a_plan_note_shows_its_address_and_link_as_plain_text(stage):
+    result = stage.run("certify", "--reason", "quiz *intent* `x`", SKILLBOT_ACTOR=OPERATOR)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    arn = stage.client.get_function(FunctionName=FN)["Configuration"]["FunctionArn"]
+    [note] = [line for line in result.stdout.splitlines() if line.startswith("  note")]
+    assert note.split(None, 1)[1] == (
+        f"• for certification Alexa must call {arn}:PROD2 (PROD2): enter it in the Alexa "
+        "developer console (https://developer.amazon.com/alexa/console/ask) under Build → "
+        "Endpoint (the default and every region) before you submit"
+    )
+    # what the person typed is shown as typed; the bot's own words carry no markup
+    assert "  reason        quiz *intent* `x`" in result.stdout
+    shown = result.stdout.replace("quiz *intent* `x`", "")
+    assert not [m for m in SLACK_MARKUP if m in shown], shown
+
+
 @pytest.mark.parametrize(
     ("args", "env", "named"),
     [
@@ -174,7 +207,7 @@ def test_an_unauthorized_actor_is_refused_with_exit_1(stage, who, refusal):
             "SLACK_BOT_TOKEN",
         ),
         (["hotfix"], {}, "--as"),
-        (["hotfix", "quiz"], {"SKILLBOT_ACTOR": OPERATOR}, "no skill called `quiz`"),
+        (["hotfix", "quiz"], {"SKILLBOT_ACTOR": OPERATOR}, "There is no skill called quiz."),
         (["hotfix", "--wait", "30m"], {"SKILLBOT_ACTOR": OPERATOR}, "--request"),
         (["hotfix", "--as", "alice"], {}, "'alice' is not a Slack member id"),
         (["hotfix", "--yes", "--as", PIPELINE], {}, "a terminal cannot act as the pipeline"),

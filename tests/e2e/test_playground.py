@@ -12,7 +12,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,8 +21,7 @@ from typing import Any
 import boto3
 import pytest
 
-from bot.devkit.json_server import free_port
-from tests.support.process import ROOT, Child
+from tests.support.demo import running_demo
 
 CHROMIUM = Path("/usr/bin/chromium")
 LAUNCH_ARGS = [
@@ -88,24 +86,11 @@ class Demo:
 @pytest.fixture
 def demo(tmp_path: Path) -> Iterator[Demo]:
     """``python -m bot demo`` on a free port, awaited by the line that prints its URL."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "AWS_", "ALEXA_"))}
-    options = ["--port", str(port), "--data", str(tmp_path), "--reminder-schedule", "3s"]
-    argv = [sys.executable, "-m", "bot", "demo", *options]
-    child = Child(argv, env, cwd=ROOT, name="demo").start()
-    assert child.proc is not None
-    try:
-        line = child.wait_for_log("skillbot demo: http", timeout=60)
-        match = re.search(r"skillbot demo: (http://\S+)", line)
-        assert match is not None, line
-        url = match.group(1)
+    with running_demo(tmp_path, "--reminder-schedule", "3s") as (url, child):
+        assert child.proc is not None
         with urllib.request.urlopen(f"{url}/playground/config", timeout=10) as answer:
             config = json.load(answer)
         yield Demo(url, config["aws_endpoint"], tmp_path, child.proc, child.lines)
-    finally:
-        if child.proc.poll() is None:
-            child.proc.send_signal(signal.SIGINT)
-            child.proc.wait(timeout=30)
 
 
 def test_a_whole_rotation_through_the_page(browser: Any, demo: Demo) -> None:

@@ -7,6 +7,7 @@ environment without Slack, AWS or database settings unless the test sets them.
 from __future__ import annotations
 
 import importlib.metadata
+import json
 import os
 import subprocess
 import sys
@@ -28,6 +29,11 @@ TABLES = {"alembic_version", "audit_events", "certifications", "plans", "reminde
 
 def skillbot(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
     assert SCRIPT.exists(), f"{SCRIPT} is missing: install the project (pip install -e .)"
+    return started([str(SCRIPT), *args], cwd=cwd, **env)
+
+
+def started(argv: list[str], *, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """``argv`` to its end, without the developer's Slack, AWS or skillbot settings."""
     base = {
         k: v
         for k, v in os.environ.items()
@@ -35,12 +41,7 @@ def skillbot(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[s
         and k.upper() not in environment_variables()
     }
     return subprocess.run(
-        [str(SCRIPT), *args],
-        cwd=cwd,
-        env={**base, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
+        argv, cwd=cwd, env={**base, **env}, capture_output=True, text=True, timeout=60
     )
 
 
@@ -114,6 +115,50 @@ def test_migrate_with_a_malformed_database_url_exits_2(tmp_path):
     assert "DATABASE_URL" in result.stderr
 
 
+#: no AWS configuration of the developer's: no files, no instance metadata
+NO_AWS = {
+    "AWS_CONFIG_FILE": os.devnull,
+    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+
+
+def problems(stderr: str) -> list[str]:
+    """The lines of a list of problems."""
+    return [line.removeprefix("  - ") for line in stderr.splitlines() if line.startswith("  - ")]
+
+
+def test_a_command_without_configuration_names_every_problem_with_what_to_do(tmp_path):
+    result = skillbot("status", cwd=tmp_path, **NO_AWS)
+
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.startswith("skillbot: 4 problems:\n"), result.stderr
+    named = problems(result.stderr)
+    assert len(named) == 4, result.stderr
+    for what, todo in [
+        ("skillbot.toml: the skills file does not exist", "set SKILLBOT_CONFIG"),
+        ("DATABASE_URL names skillbot.db, which does not exist", "skillbot migrate"),
+        ("No AWS region is configured", "Set AWS_REGION"),
+        ("No AWS credentials found", "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"),
+    ]:
+        [line] = [line for line in named if what in line]
+        assert todo in line.partition(what)[2], f"{line!r} does not say what to do"
+    assert "skillbot.example.toml" in result.stderr.splitlines()[-1]
+
+
+def test_a_change_without_configuration_names_every_problem_in_its_json_too(tmp_path):
+    result = skillbot("hotfix", "--yes", "--json", cwd=tmp_path, **NO_AWS)
+
+    assert result.returncode == 2, result.stdout + result.stderr
+    error = json.loads(result.stdout)["error"]
+    assert error["kind"] == "config"
+    named = problems(error["message"])
+    assert len(named) == 6 and error["message"].startswith("6 problems:"), error["message"]
+    assert any("Who is acting?" in p and "SKILLBOT_ACTOR" in p for p in named)
+    assert any("SLACK_BOT_TOKEN" in p and "Bot User OAuth Token" in p for p in named)
+    assert problems(result.stderr) == named
+
+
 def test_run_without_the_bot_token_exits_2_naming_it(tmp_path):
     skills = skills_toml(tmp_path / "skillbot.toml")
     result = skillbot(
@@ -127,6 +172,28 @@ def test_run_without_the_bot_token_exits_2_naming_it(tmp_path):
     assert "SLACK_BOT_TOKEN" in result.stderr
     assert ".env.example" in result.stderr
     assert not (tmp_path / "skillbot.db").exists(), "nothing may start without the token"
+
+
+MODULE = [sys.executable, "-m", "bot"]  # skillbot run, or skillbot demo
+CLI_MODULE = [sys.executable, "-m", "bot.cli"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "usage"),
+    [
+        ([str(SCRIPT), "demo", "--help"], "usage: skillbot demo "),
+        ([*MODULE, "demo", "--help"], "usage: skillbot demo "),
+        ([*CLI_MODULE, "demo", "--help"], "usage: skillbot demo "),
+        ([*MODULE, "--help"], "usage: skillbot run "),
+        ([*CLI_MODULE, "--help"], "usage: skillbot "),
+        ([*CLI_MODULE, "status", "--help"], "usage: skillbot status "),
+    ],
+    ids=["script demo", "bot demo", "bot.cli demo", "bot", "bot.cli", "bot.cli status"],
+)
+def test_help_names_the_skillbot_command_however_it_is_started(tmp_path, argv, usage):
+    result = started(argv, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(usage), result.stdout.splitlines()[0]
 
 
 @pytest.mark.parametrize("args", [["run", "sideways"], ["migrate", "--force"], []])

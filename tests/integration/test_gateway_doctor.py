@@ -11,6 +11,7 @@ import pytest
 from botocore.stub import Stubber
 
 from bot.adapters.apigateway import GatewayAdapter
+from bot.adapters.slack.kit import say
 from bot.devkit.aws import create_skill_function
 from bot.devkit.fake_slack import FakeSlack
 from bot.domain.model import FixKind, Placement
@@ -61,7 +62,7 @@ def test_a_correct_setup_passes(aws, tmp_path, fake_slack, make_api):
             "API Gateway may invoke PROD2",
         }
         assert all(f.ok for f in found.values()), [f.detail for f in found.values()]
-        assert "invokes PROD2" in found["API Gateway integration of PROD2"].detail
+        assert "invokes PROD2" in say(found["API Gateway integration of PROD2"].detail)
         assert {p.fix for p in report.fixes} == {FixKind.RECORD_ROLES}
         assert not [f for f in report.findings if f.check.startswith("Alexa trigger")]
     finally:
@@ -77,7 +78,7 @@ def test_a_missing_permission_is_named_and_fix_adds_it(aws, tmp_path, fake_slack
         cases = world.services.cases
         found = gateway_findings(cases.planning.doctor("trivia", actor=OPERATOR))
         missing = found["API Gateway may invoke PROD2"]
-        assert not missing.ok and "PROD2 has no resource policy statement" in missing.detail
+        assert not missing.ok and "PROD2 has no resource policy statement" in say(missing.detail)
         assert found["API Gateway may invoke PROD1"].ok
         report = cases.planning.doctor("trivia", actor=OPERATOR)
         [plan] = [p for p in report.fixes if p.fix is FixKind.ADD_GATEWAY_PERMISSION]
@@ -107,9 +108,9 @@ def test_a_crossed_integration_is_named_and_not_fixed(aws, tmp_path, fake_slack)
         found = gateway_findings(report)
         crossed = found["API Gateway integration of PROD1"]
         assert not crossed.ok and crossed.fix is None
-        assert "invokes PROD2, not PROD1: the endpoints are crossed" in crossed.detail
-        assert urls["PROD1"] in crossed.detail and "deploy the API" in crossed.detail
-        assert "invokes PROD1, not PROD2" in found["API Gateway integration of PROD2"].detail
+        assert "invokes PROD2, not PROD1: the endpoints are crossed" in say(crossed.detail)
+        assert urls["PROD1"] in say(crossed.detail) and "deploy the API" in say(crossed.detail)
+        assert "invokes PROD1, not PROD2" in say(found["API Gateway integration of PROD2"].detail)
         assert {p.fix for p in report.fixes} == {FixKind.RECORD_ROLES}  # nothing for the pair
     finally:
         world.services.close()
@@ -124,7 +125,7 @@ def test_an_endpoint_whose_api_does_not_exist_is_named(aws, tmp_path, fake_slack
     world = world_with(tmp_path, client, urls, fake_slack)
     try:
         found = gateway_findings(world.services.cases.planning.doctor("trivia", actor=OPERATOR))
-        detail = found["API Gateway integration of PROD1"].detail
+        detail = say(found["API Gateway integration of PROD1"].detail)
         assert "no REST API or HTTP API nope111" in detail and "skills file" in detail
     finally:
         world.services.close()

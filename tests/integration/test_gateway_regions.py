@@ -10,6 +10,7 @@ import pytest
 
 from bot.adapters.apigateway import GatewayAdapter
 from bot.adapters.lambda_aws import LambdaAdapter
+from bot.adapters.slack.kit import say
 from bot.domain.model import FixKind
 from tests.support.aws import REGIONAL, create_regional_functions
 from tests.support.gateway import (
@@ -68,9 +69,8 @@ def test_every_region_wired_to_its_own_function_passes(functions, make_api):
     assert len(found) == 12, sorted(found)  # 3 regions × 2 aliases × (integration, permission)
     assert all(f.ok for f in found.values()), [f.detail for f in found.values() if not f.ok]
     assert "FE: API Gateway integration of PROD2" in found
-    assert (
-        f"of EU's function `{functions['EU'][0]}`"
-        in found["EU: API Gateway may invoke PROD1"].detail
+    assert f"of EU's function `{functions['EU'][0]}`" in say(
+        found["EU: API Gateway may invoke PROD1"].detail
     )
     assert FixKind.ADD_GATEWAY_PERMISSION not in {p.fix for p in report.fixes}
 
@@ -95,9 +95,11 @@ def test_a_region_integrated_with_another_regions_function_is_named(functions):
     assert not wrong.ok and wrong.fix is None
     na_arn = na_client.get_function_configuration(FunctionName=na_fn)["FunctionArn"]
     assert f"invokes `{na_arn}:PROD1`, another function than EU's function `{eu_fn}`" in (
+        say(wrong.detail)
+    )
+    assert urls["EU"]["PROD1"] in say(wrong.detail) and f"invoke `{eu_fn}:PROD1`" in say(
         wrong.detail
     )
-    assert urls["EU"]["PROD1"] in wrong.detail and f"invoke `{eu_fn}:PROD1`" in wrong.detail
     assert not found["EU: API Gateway integration of PROD2"].ok
     others = {c: f for c, f in found.items() if not c.startswith("EU:")}
     assert all(f.ok for f in others.values()), [f.detail for f in others.values() if not f.ok]
@@ -117,7 +119,7 @@ def test_a_missing_permission_in_one_region_is_fixed_on_that_regions_function(fu
     try:
         report = services.cases.planning.doctor("trivia", actor=OPERATOR)
         missing = gateway_findings(report)["EU: API Gateway may invoke PROD2"]
-        assert not missing.ok and f"PROD2 of EU's function `{eu_fn}`" in missing.detail
+        assert not missing.ok and f"PROD2 of EU's function `{eu_fn}`" in say(missing.detail)
         [plan] = [p for p in report.fixes if p.fix is FixKind.ADD_GATEWAY_PERMISSION]
         assert (plan.alias, plan.region, plan.moves[0].function) == ("PROD2", "EU", eu_fn)
         assert "in EU" in plan.summary()

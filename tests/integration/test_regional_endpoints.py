@@ -44,7 +44,7 @@ def test_certify_and_submit_points_each_region_at_its_own_candidate(smapi):
     plan = w.cases.planning.plan("certify", "trivia", actor=OPERATOR)
     change = w.cases.applying.apply(plan.id, actor=OPERATOR, submit=True)
     assert smapi.stage_uris(SKILL_ID, "development") == arns("PROD2")
-    assert any("Pointed the development stage at" in n for n in change.notes), change.notes
+    assert any("Pointed the development stage at" in say(n) for n in change.notes), change.notes
     assert w.aliases("PROD2") == {"NA": "3", "EU": "4", "FE": "3"}
 
 
@@ -84,8 +84,10 @@ def test_doctor_reports_a_region_calling_the_default_functions_live_alias(world,
     smapi.set_live_endpoint(SKILL_ID, live["default"], {"EU": live["default"], "FE": live["FE"]})
     finding = drift(world)
     assert not finding.ok
-    assert f"region EU calls PROD1 NA (live), not `{live['EU']}` (PROD1 EU)" in finding.detail
-    assert "region FE" not in finding.detail and "the default endpoint" not in finding.detail
+    assert f"region EU calls PROD1 NA (live), not `{live['EU']}` (PROD1 EU)" in say(finding.detail)
+    assert "region FE" not in say(finding.detail) and "the default endpoint" not in say(
+        finding.detail
+    )
 
 
 def test_doctor_names_a_region_left_on_the_candidate(world, smapi):
@@ -93,12 +95,12 @@ def test_doctor_names_a_region_left_on_the_candidate(world, smapi):
     smapi.set_live_endpoint(SKILL_ID, live["default"], {"EU": live["EU"], "FE": candidate["FE"]})
     finding = drift(world)
     assert not finding.ok
-    assert f"region FE calls PROD2 FE (the candidate), not `{live['FE']}`" in finding.detail
-    assert "PROD1 is recorded as live" in finding.detail
+    assert f"region FE calls PROD2 FE (the candidate), not `{live['FE']}`" in say(finding.detail)
+    assert "PROD1 is recorded as live" in say(finding.detail)
     # only FE moved: promoting would put the other regions on the candidate too
-    assert "/skill promote" not in finding.detail
+    assert "/skill promote" not in say(finding.detail)
     assert f"enter the default `{live['default']}`, EU `{live['EU']}`, FE `{live['FE']}`" in (
-        finding.detail
+        say(finding.detail)
     )
 
 
@@ -152,7 +154,7 @@ def test_after_publishing_a_region_left_behind_is_named_with_its_own_address(wor
     assert f"EU `{candidate['EU']}`" in alert
     assert len(smapi.skill(SKILL_ID).publications) == 1
     finding = drift(world)  # doctor keeps naming it, now that PROD2 is live
-    assert not finding.ok and "region EU calls PROD1 EU (the candidate)" in finding.detail
+    assert not finding.ok and "region EU calls PROD1 EU (the candidate)" in say(finding.detail)
 
 
 def test_a_development_stage_without_eus_endpoint_gets_one_calling_eus_candidate(smapi):
@@ -168,7 +170,7 @@ def test_a_development_stage_without_eus_endpoint_gets_one_calling_eus_candidate
     plan = w.cases.planning.plan("certify", "trivia", actor=OPERATOR)
     change = w.cases.applying.apply(plan.id, actor=OPERATOR, submit=True)
     assert smapi.stage_uris(SKILL_ID, "development") == arns("PROD2"), "EU added, on EU's own"
-    [note] = [n for n in change.notes if "Pointed the development stage at" in n]
+    [note] = [say(n) for n in change.notes if "Pointed the development stage at" in say(n)]
     assert "region EU had none" in note
 
 

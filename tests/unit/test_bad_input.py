@@ -121,7 +121,7 @@ def test_ctrl_c_in_a_command_says_what_to_run_and_exits_130(capsys, json_mode):
     args = argparse.Namespace(json=json_mode, operation="hotfix")
     assert guarded(command)(args) == EXIT_INTERRUPTED
     printed = capsys.readouterr()
-    assert "interrupted" in printed.err and "`skillbot apply p123` finishes it" in printed.err
+    assert "interrupted" in printed.err and "skillbot apply p123 finishes it" in printed.err
     assert "Traceback" not in printed.err
     if json_mode:
         assert '"outcome": "interrupted"' in printed.out and '"exit_code": 130' in printed.out

@@ -24,6 +24,8 @@ MODULES = [
     "bot.config.settings",
     "bot.domain.actors",
     "bot.domain.text",
+    "bot.domain.words",
+    "bot.config.start",
 ]
 
 

@@ -104,7 +104,7 @@ def test_wrong_endpoints_are_named_with_their_alias_and_role():
     wrong = misplaced(stage, StageTarget(by_alias["PROD2"]))
     assert [(m.place, m.calls) for m in wrong] == [("EU", P1), ("FE", "arn:x<y>")]
     name = lambda uri: name_endpoint(uri, by_alias, "PROD1")  # noqa: E731
-    text = describe_misplaced(wrong, name, before=True)
+    text = say(describe_misplaced(wrong, name, before=True))
     assert text == (
         f"region EU called `{P1}` (PROD1, the live alias); "
         "region FE called `arn:x&lt;y&gt;` (neither alias)"
@@ -172,15 +172,15 @@ def test_gateway_findings_name_each_fault():
     assert [f.ok for f in ok] == [True, True]
 
     crossed, _ = gateway_findings(GATEWAY_SKILL, "PROD1", FN_ARN, route_to(P2), None, allowed)
-    assert not crossed.ok and crossed.fix is None and "crossed" in crossed.detail
+    assert not crossed.ok and crossed.fix is None and "crossed" in say(crossed.detail)
 
     unqualified, _ = gateway_findings(GATEWAY_SKILL, "PROD1", FN_ARN, route_to(FN_ARN), None, [])
-    assert "unqualified function ($LATEST)" in unqualified.detail
+    assert "unqualified function ($LATEST)" in say(unqualified.detail)
 
     missing_route, missing = gateway_findings(
         GATEWAY_SKILL, "PROD1", FN_ARN, None, "HTTP API abc123 has no route for POST /prod1.", []
     )
-    assert not missing_route.ok and "no route for POST /prod1" in missing_route.detail
+    assert not missing_route.ok and "no route for POST /prod1" in say(missing_route.detail)
     assert not missing.ok and missing.fix is FixKind.ADD_GATEWAY_PERMISSION
     assert missing.alias == "PROD1"
 
@@ -204,13 +204,14 @@ def test_a_regions_gateway_findings_are_checked_against_that_regions_function():
     # EU's URL invoking the default function's PROD1: the right alias, the wrong region
     wrong, unpermitted = gateway_findings(skill, "PROD1", eu_arn, route_to(P1), None, [], "EU")
     assert not wrong.ok and wrong.fix is None
-    assert f"invokes `{P1}`, another function than EU's function `{eu_arn}`" in wrong.detail
-    assert eu_url in wrong.detail
+    assert f"invokes `{P1}`, another function than EU's function `{eu_arn}`" in say(wrong.detail)
+    assert eu_url in say(wrong.detail)
     # the default API's permission does not let EU's API invoke EU's function
     default_api = [GatewayPermission("s", "PROD1", "arn:aws:execute-api:eu-west-1:1:abc123/*")]
     _, still = gateway_findings(skill, "PROD1", eu_arn, route_to(P1), None, default_api, "EU")
     assert not still.ok and still.fix is FixKind.ADD_GATEWAY_PERMISSION
-    assert f"PROD1 of EU's function `{eu_arn}`" in still.detail and "eu456" in still.detail
+    shown = say(still.detail)
+    assert f"PROD1 of EU's function `{eu_arn}`" in shown and "eu456" in shown
     assert unpermitted.check == "EU: API Gateway may invoke PROD1"
 
 

@@ -5,15 +5,23 @@ from __future__ import annotations
 
 import os
 from dataclasses import replace
-from datetime import UTC
+from datetime import UTC, datetime
 
 import pytest
 
 from bot.adapters.slack import plans, reports
+from bot.adapters.slack.kit import say
 from bot.adapters.store import open_store
 from bot.commands import HELP
-from bot.domain.errors import AppliedNotRecorded, ConfigError, NotAuthorized, Unavailable
+from bot.domain.errors import (
+    AppliedNotRecorded,
+    ConfigError,
+    NotAuthorized,
+    Refused,
+    Unavailable,
+)
 from bot.domain.model import FixKind, Outcome
+from bot.domain.words import Code, Link, Typed, words
 from tests.support.users import APPROVER, OPERATOR
 from tests.support.world import compose_over, make_world
 
@@ -60,7 +68,8 @@ def test_an_unknown_word_is_echoed_escaped():
 
     with pytest.raises(SkillbotError) as err:
         parse("<!channel>", ["trivia"])
-    assert "<!channel>" not in str(err.value) and "&lt;!channel&gt;" in str(err.value)
+    shown = say(err.value.told)
+    assert "<!channel>" not in shown and "&lt;!channel&gt;" in shown
 
 
 def test_a_plan_confirmed_by_another_operator_credits_both(w):
@@ -81,7 +90,7 @@ def test_the_starter_of_a_certification_cannot_promote_it():
     services.cases.applying.apply(plan.id, actor=OPERATOR)
     with pytest.raises(NotAuthorized, match="someone else must promote") as err:
         services.cases.promotion.promote("trivia", actor=OPERATOR)
-    assert "<@U0CAROL>" in err.value.hint and "four_eyes = false" in err.value.hint
+    assert "<@U0CAROL>" in say(err.value.todo) and "`four_eyes = false`" in say(err.value.todo)
     assert w.lam.read_live_alias("trivia-skill") is None
     assert services.cases.promotion.promote("trivia", actor=APPROVER).live_alias == "PROD2"
 
@@ -100,7 +109,7 @@ def test_the_approver_who_confirmed_a_certification_cannot_promote_it_alone():
     assert w.store.get_certification(cert.id).confirmed_by == "U0BOB"
     with pytest.raises(NotAuthorized, match="You confirmed this certification") as err:
         services.cases.promotion.promote("trivia", actor="U0BOB")
-    assert "<@U0CAROL>" in err.value.hint and "<@U0BOB>" not in err.value.hint
+    assert "<@U0CAROL>" in say(err.value.todo) and "<@U0BOB>" not in say(err.value.todo)
     assert w.lam.read_live_alias("trivia-skill") is None
     assert services.cases.promotion.promote("trivia", actor=APPROVER).live_alias == "PROD2"
 
@@ -315,7 +324,6 @@ def test_the_certification_message_says_since_when_never_a_duration_that_stops_a
     ],
 )
 def test_a_passed_review_says_what_the_publication_request_got(answered, shown):
-    from datetime import datetime
 
     from bot.domain.alexa import PUBLICATION, Review
 
@@ -355,3 +363,52 @@ def _terminal_status(view, capsys) -> str:
     text = capsys.readouterr().out
     assert "promoting would be refused: PROD2 serves v4, not the certified v3" in text
     return text
+
+
+def test_a_terminal_shows_a_refusal_naming_approvers_in_plain_words():
+    from bot.cli.render import say as terminal
+    from bot.service.access import AccessPolicy
+
+    policy = AccessPolicy(frozenset({OPERATOR}), frozenset({APPROVER, "U0DAVE"}))
+    with pytest.raises(NotAuthorized) as err:
+        policy.require_approver(OPERATOR, "promote")
+
+    assert terminal(err.value.told) == "Only approvers may promote. Ask one of U0CAROL, U0DAVE."
+    assert say(err.value.told) == "Only approvers may promote. Ask one of <@U0CAROL>, <@U0DAVE>."
+
+
+def test_a_terminal_shows_code_buttons_channels_and_links_without_slack_markup():
+    from bot.cli.render import say as terminal
+    from bot.domain.canary import Canary, CanaryState
+    from bot.domain.rotation import check_no_canary
+    from bot.service.announcing import Delivery
+
+    at = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    canary = Canary(
+        "c1", "trivia", "PROD1", "1", "3", 0.1, 600, OPERATOR, "", "p1", at,
+        state=CanaryState.RUNNING, started_at=at,
+    )  # fmt: skip
+    with pytest.raises(Refused) as err:
+        check_no_canary(canary, "PROD1", "a hotfix")
+    refusal = terminal(err.value.told)
+    assert "(started by U0ALICE, ends by itself at 09:10 UTC)" in refusal
+    assert 'press "Complete now" or "Abort" on the canary message' in refusal
+    slack = say(err.value.told)
+    assert "*Complete now*" in slack and "(started by <@U0ALICE>, ends" in slack
+
+    note = Delivery(False, "not_in_channel").note("C0TRIVIA")
+    assert terminal(note).startswith("Applied in AWS, but Slack refused the announcement in ")
+    assert "in C0TRIVIA: not_in_channel" in terminal(note)
+    assert say(note).startswith(":warning: Applied in AWS") and "<#C0TRIVIA>" in say(note)
+
+    said = words(
+        "Set ", Code("four_eyes = false"), " or see ", Link("https://a.example/x", "the guide"),
+        "; typed: ", Typed("*bold* `code` <@U1>"),
+    )  # fmt: skip
+    assert terminal(said) == (
+        "Set four_eyes = false or see the guide (https://a.example/x); typed: *bold* `code` <@U1>"
+    )
+    assert say(said) == (
+        "Set `four_eyes = false` or see <https://a.example/x|the guide>; typed: "
+        "*bold* `code` &lt;@U1&gt;"
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.adapters.slack.kit import say
 from bot.domain.errors import NotAuthorized, NotFound, Refused, StalePlan, Unavailable
 from bot.domain.model import CertificationState, FixKind, Outcome
 from tests.support.fakes import sha
@@ -139,7 +140,7 @@ def test_only_approvers_promote_and_the_refusal_says_who_may(w):
     certify_v3(w)
     with pytest.raises(NotAuthorized, match="Only approvers") as err:
         w.cases.promotion.promote("trivia", actor=OPERATOR)
-    assert "<@U0CAROL>" in err.value.hint
+    assert "<@U0CAROL>" in say(err.value.todo)
     assert w.lam.read_live_alias("trivia-skill") is None
     assert outcomes(w, "promote") == [("promote", Outcome.REFUSED)]
 
@@ -230,7 +231,7 @@ def test_new_code_since_the_plan_is_refused_before_publishing(w):
 def test_strangers_can_neither_plan_nor_confirm(w):
     with pytest.raises(NotAuthorized, match="Only operators") as err:
         w.cases.planning.plan("hotfix", "trivia", actor=STRANGER)
-    assert "<@U0ALICE>" in err.value.hint
+    assert "<@U0ALICE>" in say(err.value.todo)
     plan = w.cases.planning.plan("rollback", "trivia", actor=OPERATOR, version="2")
     with pytest.raises(NotAuthorized):
         w.cases.applying.apply(plan.id, actor=STRANGER)

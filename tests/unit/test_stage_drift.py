@@ -54,25 +54,26 @@ def stage(alias: str, **overrides: str) -> SkillEndpoints:
 def test_a_live_stage_where_each_region_calls_its_own_live_alias_passes():
     drift = live_stage_drift(SKILL, LIVE, stage("PROD1"), TARGETS)
     assert drift.ok
-    assert drift.detail == "the live skill calls PROD1, each region its own function's"
+    assert say(drift.detail) == "the live skill calls PROD1, each region its own function's"
 
 
 def test_a_region_calling_the_default_functions_live_alias_is_drift():
     # the same alias, the live one, but the NA function's: EU's listeners run NA's code
     drift = live_stage_drift(SKILL, LIVE, stage("PROD1", EU=f"{NA}:PROD1"), TARGETS)
     assert not drift.ok
-    assert f"region EU calls PROD1 NA (live), not `{EU}:PROD1` (PROD1 EU)" in drift.detail
-    assert "the default endpoint" not in drift.detail and "region FE" not in drift.detail
+    assert f"region EU calls PROD1 NA (live), not `{EU}:PROD1` (PROD1 EU)" in say(drift.detail)
+    assert "the default endpoint" not in say(drift.detail) and "region FE" not in say(drift.detail)
     # promoting would not help: the advice is to enter each region's own address
-    assert "/skill promote" not in drift.detail
-    assert f"EU `{EU}:PROD1`" in drift.detail and f"the default `{NA}:PROD1`" in drift.detail
+    assert "/skill promote" not in say(drift.detail)
+    assert f"EU `{EU}:PROD1`" in say(drift.detail)
+    assert f"the default `{NA}:PROD1`" in say(drift.detail)
 
 
 def test_a_region_calling_another_regions_candidate_is_named_with_region_and_role():
     drift = live_stage_drift(SKILL, LIVE, stage("PROD1", FE=f"{EU}:PROD2"), TARGETS)
     assert not drift.ok
     assert f"region FE calls PROD2 EU (the candidate), not `{FE}:PROD1` (PROD1 FE)" in (
-        drift.detail
+        say(drift.detail)
     )
 
 
@@ -80,11 +81,11 @@ def test_a_stage_wholly_on_the_candidate_suggests_promoting_it():
     found = live_stage_drift(SKILL, LIVE, stage("PROD2"), TARGETS)
     drift = replace(found, detail=say(found.detail))
     assert not drift.ok
-    assert "the default endpoint calls PROD2 NA (the candidate)" in drift.detail
-    assert "region EU calls PROD2 EU (the candidate)" in drift.detail
-    assert "region FE calls PROD2 FE (the candidate)" in drift.detail
-    assert "PROD1 is recorded as live" in drift.detail
-    assert "/skill promote trivia" in drift.detail
+    assert "the default endpoint calls PROD2 NA (the candidate)" in say(drift.detail)
+    assert "region EU calls PROD2 EU (the candidate)" in say(drift.detail)
+    assert "region FE calls PROD2 FE (the candidate)" in say(drift.detail)
+    assert "PROD1 is recorded as live" in say(drift.detail)
+    assert "/skill promote trivia" in say(drift.detail)
 
 
 def test_a_region_without_its_own_function_must_call_the_defaults():
@@ -92,15 +93,16 @@ def test_a_region_without_its_own_function_must_call_the_defaults():
     assert live_stage_drift(SKILL, LIVE, stage("PROD1", NA=f"{NA}:PROD1"), TARGETS).ok
     drift = live_stage_drift(SKILL, LIVE, stage("PROD1", NA=f"{EU}:PROD1"), TARGETS)
     assert not drift.ok
-    assert f"region NA calls PROD1 EU (live), not `{NA}:PROD1` (PROD1)" in drift.detail
+    assert f"region NA calls PROD1 EU (live), not `{NA}:PROD1` (PROD1)" in say(drift.detail)
 
 
 def test_an_unknown_address_is_shown_escaped_and_a_missing_default_is_named():
     drift = live_stage_drift(SKILL, LIVE, stage("PROD1", EU="arn:x<y>"), TARGETS)
-    assert "region EU calls `arn:x&lt;y&gt;`, not" in drift.detail
+    assert "region EU calls `arn:x&lt;y&gt;`, not" in say(drift.detail)
     unset = live_stage_drift(SKILL, LIVE, SkillEndpoints(None, {"EU": f"{EU}:PROD1"}), TARGETS)
     assert not unset.ok
-    assert f"the default endpoint is not set (it must call `{NA}:PROD1` (PROD1))" in unset.detail
+    must = f"the default endpoint is not set (it must call `{NA}:PROD1` (PROD1))"
+    assert must in say(unset.detail)
 
 
 def test_a_skill_never_published_has_no_drift():
@@ -121,7 +123,7 @@ def test_api_gateway_regional_urls_are_compared_place_by_place():
     drift = live_stage_drift(SKILL, LIVE, live, targets)
     assert not drift.ok
     assert f"region EU calls PROD1 NA (live), not `{url('eu', 'PROD1')}` (PROD1 EU)" in (
-        drift.detail
+        say(drift.detail)
     )
 
 
@@ -146,9 +148,9 @@ def test_a_refusal_names_per_place_the_address_that_place_must_call():
         "PROD2 EU": Endpoint("PROD2", f"{EU}:PROD2"),
     }
     wrong = misplaced(stage("PROD2", EU=f"{EU}:PROD1"), TARGETS["PROD2"])
-    assert describe_misplaced(wrong, lambda uri: name_endpoint(uri, names, "PROD1")) == (
+    assert say(describe_misplaced(wrong, lambda uri: name_endpoint(uri, names, "PROD1"))) == (
         f"region EU calls `{EU}:PROD1` (PROD1 EU, the live alias), not `{EU}:PROD2` (PROD2 EU)"
     )
-    assert addresses_to_enter(stage("PROD2"), TARGETS["PROD2"]) == (
+    assert say(addresses_to_enter(stage("PROD2"), TARGETS["PROD2"])) == (
         f"the default `{NA}:PROD2`, EU `{EU}:PROD2`, FE `{FE}:PROD2`"
     )

@@ -93,10 +93,21 @@ def message(text: str, blocks: Sequence[Block]) -> tuple[str, list[Json]]:
 
 
 def say(said: Words | str) -> str:
-    """Words as Slack shows them: ``/skill`` commands, mentions, typed text escaped."""
+    """Words as Slack shows them: ``/skill`` commands, mentions, typed text escaped,
+    literals as code (``Code("a<b")``: ```a&lt;b```), links, buttons in bold, emoji."""
     if isinstance(said, str):
         return said
-    return render(said, command=lambda run: f"`/skill {run.line}`", person=display, typed=escape)
+    return render(
+        said,
+        command=lambda run: f"`/skill {run.line}`",
+        person=display,
+        typed=escape,
+        code=lambda text: f"`{escape(text)}`",
+        link=lambda link: f"<{escape(link.url)}|{escape(link.label)}>",
+        button=lambda label: f"*{label}*",
+        icon=lambda name: f":{name}: ",
+        channel=lambda channel: f"<#{channel}>",
+    )
 
 
 def mentions(users: Sequence[str]) -> str:

@@ -120,7 +120,7 @@ def certification_message(news: CertificationNews, *, console: str | None = None
         heading(title, cert.note),
         f"State: {state}",
         f"Code {short_sha(cert.code_sha256)}",
-        news.endpoint,
+        say(news.endpoint) if news.endpoint else None,
     ]
     if news.review_status:
         lines.append(f"Alexa certification: {news.review_status}")

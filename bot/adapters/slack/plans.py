@@ -38,6 +38,7 @@ from bot.domain.model import (
 )
 from bot.domain.prune import RegionPrune, size_label
 from bot.domain.regions import deployed_ago
+from bot.domain.words import Words
 
 Message = tuple[str, list[Json]]
 #: a prune plan lists at most this many versions per region
@@ -47,7 +48,7 @@ PRUNE_SHOWN = 40
 def plan_message(
     plan: Plan,
     *,
-    extra: str = "",
+    extra: str | Words = "",
     offer_submit: bool = False,
     canary: tuple[str, str] | None = None,
 ) -> Message:
@@ -69,7 +70,7 @@ def plan_message(
     who = display(plan.requested_by, plan.run_url)
     lines.append(f"• asked by {who}" + (f": {escape(plan.reason)}" if plan.reason else ""))
     if extra:
-        lines.append(extra)
+        lines.append(say(extra))
     if plan.noop:
         body = [
             section("\n".join(lines)),
@@ -120,12 +121,12 @@ def canary_choice(plan: Plan) -> tuple[str, str]:
     return f"Canary {share:.0%} for {window}", plan.id
 
 
-def plan_request(plan: Plan, *, note: str = "", offer_submit: bool = False) -> Message:
+def plan_request(plan: Plan, *, note: str | Words = "", offer_submit: bool = False) -> Message:
     """A plan asked for from the command line, posted in the skill's channel with the same
     buttons (so the same listeners apply it): who asks, and that nothing changes yet."""
     asks = "_Asked for from the command line: an operator's Confirm applies it; nothing "
     asks += "changes until then._"
-    extra = "\n".join(line for line in (note, asks) if line)
+    extra = "\n".join(line for line in (say(note), asks) if line)
     _, body = plan_message(plan, extra=extra, offer_submit=offer_submit)
     who = display(plan.requested_by, plan.run_url)
     return f"{who} asks an operator to confirm: {plan.summary()}", body

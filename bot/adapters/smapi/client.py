@@ -42,14 +42,19 @@ from bot.domain.alexa import (
 )
 from bot.domain.endpoints import manifest_endpoints
 from bot.domain.errors import Refused, StalePlan, Unavailable
+from bot.domain.words import Button, Words, words
 
 logger = logging.getLogger(__name__)
 
-_STAGE_HINTS = {
+_STAGE_HINTS: dict[str, str | Words] = {
     "live": "The skill has no live stage: either it was never published or "
     "alexa_skill_id in the skills file is wrong.",
-    "certification": "The skill has no certification stage: it is not in certification. "
-    "Submit it first (certify with *Confirm and submit to Alexa*).",
+    "certification": words(
+        "The skill has no certification stage: it is not in certification. Submit it first "
+        "(certify with ",
+        Button("Confirm and submit to Alexa"),
+        ").",
+    ),
 }
 
 

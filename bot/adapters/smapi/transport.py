@@ -23,14 +23,17 @@ from urllib3.exceptions import HTTPError, MaxRetryError, NewConnectionError
 from urllib3.exceptions import TimeoutError as Urllib3Timeout
 
 from bot.domain.errors import Busy, Forbidden, NotFound, Refused, SkillbotError, Unavailable
+from bot.domain.words import Code, Words, words
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_SMAPI_URL = "https://api.amazonalexa.com"
 DEFAULT_LWA_TOKEN_URL = "https://api.amazon.com/auth/o2/token"
 
-_REFRESH_TOKEN_HINT = (
-    "Check ALEXA_LWA_REFRESH_TOKEN in .env; create a new one with `ask util generate-lwa-tokens`."
+_REFRESH_TOKEN_HINT = words(
+    "Check ALEXA_LWA_REFRESH_TOKEN in .env; create a new one with ",
+    Code("ask util generate-lwa-tokens"),
+    ".",
 )
 _CLIENT_HINT = (
     "Check ALEXA_LWA_CLIENT_ID and ALEXA_LWA_CLIENT_SECRET in .env against the security "
@@ -114,7 +117,7 @@ class SmapiTransport:
         body: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
         hint_400: str = "Fix what SMAPI names, then try again.",
-        hint_404: str = "",
+        hint_404: str | Words = "",
     ) -> Answer:
         request_headers = {"Accept": "application/json", **(headers or {})}
         encoded: bytes | None = None
@@ -205,7 +208,7 @@ class SmapiTransport:
         )
 
     def _smapi_error(
-        self, answer: Answer, action: str, *, hint_400: str, hint_404: str
+        self, answer: Answer, action: str, *, hint_400: str, hint_404: str | Words
     ) -> SkillbotError:
         detail = self._remote_detail(answer)
         status = answer.status
@@ -214,9 +217,12 @@ class SmapiTransport:
         if status == 403:
             return Forbidden(
                 f"SMAPI does not allow the bot to {action}{detail}.",
-                hint="Make sure the Amazon developer account behind ALEXA_LWA_REFRESH_TOKEN "
-                "may manage this skill; create the token with `ask util generate-lwa-tokens` "
-                "while signed in as that account.",
+                hint=words(
+                    "Make sure the Amazon developer account behind ALEXA_LWA_REFRESH_TOKEN "
+                    "may manage this skill; create the token with ",
+                    Code("ask util generate-lwa-tokens"),
+                    " while signed in as that account.",
+                ),
             )
         if status == 404:
             return NotFound(
@@ -338,9 +344,12 @@ class SmapiTransport:
             )
         return Forbidden(
             f"Login with Amazon refused to issue an access token: HTTP {answer.status}{said}.",
-            hint="Check ALEXA_LWA_CLIENT_ID, ALEXA_LWA_CLIENT_SECRET and "
-            "ALEXA_LWA_REFRESH_TOKEN in .env; create a new refresh token with "
-            "`ask util generate-lwa-tokens`.",
+            hint=words(
+                "Check ALEXA_LWA_CLIENT_ID, ALEXA_LWA_CLIENT_SECRET and "
+                "ALEXA_LWA_REFRESH_TOKEN in .env; create a new refresh token with ",
+                Code("ask util generate-lwa-tokens"),
+                ".",
+            ),
         )
 
 

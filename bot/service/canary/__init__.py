@@ -45,7 +45,7 @@ from bot.domain.model import (
     new_id,
 )
 from bot.domain.news import CanaryEnded, CanaryNews
-from bot.domain.words import Run, words
+from bot.domain.words import Run, Words, words
 from bot.ports import CanaryBook, Notifier
 from bot.service.announcing import Delivery
 from bot.service.canary.weights import (
@@ -233,7 +233,7 @@ class Canaries:
             ),
         )
 
-    def announce_start(self, change: Change) -> str | None:
+    def announce_start(self, change: Change) -> Words | None:
         """After a recorded start: the canary message (once), then the App Home. Returns
         what to tell the person when Slack did not take the message (a pass posts it)."""
         canary = self.book.by_plan(change.plan.id)
