@@ -25,6 +25,17 @@ def mentions(users: Iterable[str]) -> Words:
     return tuple(said) or ("(nobody is configured)",)
 
 
+def ask(people: Iterable[str]) -> Words:
+    """Whom to ask: ``Ask <@U1>.`` when there is one, ``Ask one of <@U1>, <@U2>.`` else.
+
+    >>> from bot.domain.words import plain
+    >>> plain(ask({"U1"})), plain(ask({"U2", "U1"}))
+    ('Ask U1.', 'Ask one of U1, U2.')
+    """
+    people = set(people)
+    return words("Ask one of " if len(people) > 1 else "Ask ", mentions(people), ".")
+
+
 @dataclass(frozen=True)
 class AccessPolicy:
     """The skills file's ``operators``, ``approvers`` and ``pipelines``.
@@ -59,13 +70,8 @@ class AccessPolicy:
                     "confirms the plan in Slack.",
                 ),
             )
-        raise NotAuthorized(
-            f"Only operators may {what}.", hint=words("Ask one of ", mentions(self.operators), ".")
-        )
+        raise NotAuthorized(f"Only operators may {what}.", hint=ask(self.operators))
 
     def require_approver(self, actor: str, what: str) -> None:
         if actor not in self.approvers:
-            raise NotAuthorized(
-                f"Only approvers may {what}.",
-                hint=words("Ask one of ", mentions(self.approvers), "."),
-            )
+            raise NotAuthorized(f"Only approvers may {what}.", hint=ask(self.approvers))

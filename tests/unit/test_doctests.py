@@ -26,6 +26,8 @@ MODULES = [
     "bot.domain.text",
     "bot.domain.words",
     "bot.config.start",
+    "bot.adapters.slack.kit",
+    "bot.adapters.aws_errors",
 ]
 
 

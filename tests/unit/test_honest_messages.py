@@ -412,3 +412,12 @@ def test_a_terminal_shows_code_buttons_channels_and_links_without_slack_markup()
         "Set `four_eyes = false` or see <https://a.example/x|the guide>; typed: "
         "*bold* `code` &lt;@U1&gt;"
     )
+
+
+def test_a_refusal_with_one_person_to_ask_does_not_say_one_of():
+    from bot.service.access import AccessPolicy
+
+    policy = AccessPolicy(frozenset({"U0ALICE"}), frozenset({"U0CAROL"}))
+    with pytest.raises(NotAuthorized) as err:
+        policy.require_approver("U0ALICE", "promote")
+    assert say(err.value.told) == "Only approvers may promote. Ask <@U0CAROL>."
