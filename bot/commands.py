@@ -111,6 +111,20 @@ _SUBCOMMANDS = (
         detail="The checks of /skill doctor. Exits 1 while a problem remains, so a pipeline "
         "can run it before deploying; --yes applies each fix (one change each)."),
     Subcommand(
+        "lock", "refuse every change to the skill until it is unlocked (nothing in AWS)",
+        "lock {skill}",
+        lambda cases, cmd, actor, url: cases.locking.lock(
+            cmd.skill, actor=actor, reason=cmd.reason),
+        "change", reason="REASON", who="operators and approvers",
+        detail="While a skill is locked (an incident is open, a launch is near), every plan "
+        "or Confirm that would change it is refused, naming who locked it, when and why. "
+        "Announced in the skill's channel."),
+    Subcommand(
+        "unlock", "allow changes to the skill again", "unlock {skill}",
+        lambda cases, cmd, actor, url: cases.locking.unlock(cmd.skill, actor=actor),
+        "change", who="operators and approvers",
+        detail="End the lock of /skill lock; announced in the skill's channel."),
+    Subcommand(
         "prune", "delete old versions nothing uses (keeps 10)", "run `prune {skill}`",
         lambda cases, cmd, actor, url: cases.pruning.plan_prune(
             cmd.skill, actor=actor, keep=cmd.option("keep")),

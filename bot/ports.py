@@ -32,6 +32,7 @@ from bot.domain.model import (
     LatestCode,
     Outcome,
     Plan,
+    SkillLock,
     Version,
 )
 from bot.domain.news import HomeView, News
@@ -160,6 +161,13 @@ class Store(Protocol):
 
     # one operation per skill, across processes
     def skill_lock(self, skill: str, timeout: float) -> AbstractContextManager[None]: ...
+
+    # skills locked by a person (every change refused until unlocked)
+    def lock_of(self, skill: str) -> SkillLock | None: ...
+
+    def add_lock(self, lock: SkillLock, event: AuditEvent) -> SkillLock: ...
+
+    def remove_lock(self, skill: str, event: AuditEvent) -> SkillLock | None: ...
 
     def close(self) -> None: ...
 

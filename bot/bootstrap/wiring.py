@@ -31,6 +31,7 @@ from bot.service.canary.checks import CanaryPass
 from bot.service.context import RotationContext
 from bot.service.gateway import GatewayChecks
 from bot.service.home import HomeTab
+from bot.service.locking import Locking
 from bot.service.moves import Moves
 from bot.service.offers import Offers
 from bot.service.outbox import Outbox
@@ -73,6 +74,7 @@ class UseCases:
     promotion: Promotion
     requests: PlanRequests
     home: HomeTab
+    locking: Locking
 
 
 @dataclass
@@ -220,7 +222,7 @@ def compose(
     listener_pool = ThreadPoolExecutor(max_workers=lazy_workers, thread_name_prefix="skillbot-lazy")
     cases = UseCases(
         config, skills, region, reading, planning, offers, pruning, applying, promotion,
-        PlanRequests(ctx, notifier), home,
+        PlanRequests(ctx, notifier), home, Locking(ctx, announcer, refresh=home.refresh),
     )  # fmt: skip
     canary_pass = CanaryPass(canaries, metrics, store) if canaries and metrics else None
     runtime = Runtime(

@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from bot.cli.exit_codes import EXIT_OK
-from bot.cli.render import Output, event_json, event_line
+from bot.cli.render import Output, event_json, event_line, say
 from bot.domain.model import AuditEvent, version_label
+from bot.domain.rotation import locked_by
 from bot.service.offers import StatusReport
 
 
@@ -40,6 +41,11 @@ def show_status(out: Output, payload: dict[str, Any], report: StatusReport) -> i
                 "routing": state.routing if state else {},
                 "last_change": event_json(last) if last else None,
             }
+        )
+    if view.lock is not None:
+        out.say(
+            f"  {say(locked_by(view.lock))}; every change is refused until "
+            f"skillbot unlock {skill.name}"
         )
     cert = view.pending
     if cert is None:
@@ -79,6 +85,15 @@ def show_status(out: Output, payload: dict[str, Any], report: StatusReport) -> i
             "roles_recorded": roles.recorded,
             "aliases": aliases,
             "pending_certification": pending,
+            "lock": (
+                {
+                    "locked_by": view.lock.locked_by,
+                    "reason": view.lock.reason,
+                    "locked_at": view.lock.locked_at.isoformat(),
+                }
+                if view.lock
+                else None
+            ),
         },
         EXIT_OK,
     )

@@ -395,3 +395,14 @@ class Change:
             for r in self.regions
         )
         return f" ({self.plan.default_region or 'default'}), {others}"
+
+
+@dataclass(frozen=True)
+class SkillLock:
+    """A skill locked by a person (``/skill lock``): every change to it is refused until it
+    is unlocked; nothing in AWS changes."""
+
+    skill: str
+    locked_by: str
+    reason: str
+    locked_at: datetime

@@ -24,10 +24,11 @@ from bot.domain.model import (
     Plan,
     Roles,
     Skill,
+    SkillLock,
     version_label,
 )
 from bot.domain.prune import STORAGE_WARNING, size_label
-from bot.domain.words import Button, Person, Run, Words, as_words, plain, words
+from bot.domain.words import Button, Person, Run, Typed, Words, as_words, plain, words
 
 
 def resolve_roles(skill: Skill, recorded_live_alias: str | None) -> Roles:
@@ -106,6 +107,33 @@ def check_no_canary(canary: Canary | None, alias: str | None, doing: str) -> Non
             " or ",
             Button("Abort"),
             " on the canary message in the channel, or wait for it to finish; then try again.",
+        ),
+    )
+
+
+def locked_by(lock: SkillLock) -> Words:
+    """``trivia is locked by <@U0ALICE> since 2026-12-07 09:00 UTC: incident 42``."""
+    why = (": ", Typed(lock.reason)) if lock.reason else ()
+    return words(
+        f"{lock.skill} is locked by ",
+        Person(lock.locked_by),
+        f" since {lock.locked_at:%Y-%m-%d %H:%M} UTC",
+        *why,
+    )
+
+
+def check_unlocked(lock: SkillLock | None) -> None:
+    """While a person holds the skill's lock, nothing changes it."""
+    if lock is None:
+        return
+    raise Refused(
+        words(
+            locked_by(lock), ". Nothing was changed: every change to it waits until it is unlocked."
+        ),
+        hint=words(
+            "Ask whoever locked it; when it may change again, an operator or approver runs ",
+            Run("unlock", lock.skill),
+            ".",
         ),
     )
 

@@ -72,6 +72,14 @@ class AccessPolicy:
             )
         raise NotAuthorized(f"Only operators may {what}.", hint=ask(self.operators))
 
+    def require_operator_or_approver(self, actor: str, what: str) -> None:
+        """People of the team: operators and approvers (not pipelines)."""
+        if actor not in self.operators and actor not in self.approvers:
+            raise NotAuthorized(
+                f"Only operators and approvers may {what}.",
+                hint=ask(self.operators | self.approvers),
+            )
+
     def require_approver(self, actor: str, what: str) -> None:
         if actor not in self.approvers:
             raise NotAuthorized(f"Only approvers may {what}.", hint=ask(self.approvers))

@@ -34,7 +34,9 @@ class Delivery:
     #: False when another process had already claimed (and so handles) this post
     by_us: bool = True
 
-    def note(self, channel: str, *, what: str = "the announcement") -> Words:
+    def note(
+        self, channel: str, *, what: str = "the announcement", done: str = "Applied in AWS"
+    ) -> Words:
         """What to tell the person whose change it was."""
         if self.unknown:
             return words(
@@ -45,7 +47,7 @@ class Delivery:
             )
         return words(
             Icon("warning"),
-            f"Applied in AWS, but Slack refused {what} in ",
+            f"{done}, but Slack refused {what} in ",
             Channel(channel),
             f": {self.reason} It is posted as soon as Slack accepts it.",
         )
@@ -137,6 +139,13 @@ class Announcer:
             return self._refused(f"announce:{event.id}", err, event.detail)
         self._posted(f"announce:{event.id}")
         return POSTED
+
+    def event_recorded(self, event: AuditEvent) -> Delivery:
+        """Announce a change whose record says it all (a lock, an unlock): claimed here,
+        or, when Slack refuses it now, posted by the outbox once Slack accepts it."""
+        if not self.store.claim_announcement(event.id, self.clock()):
+            return HANDLED_ELSEWHERE
+        return self.announce_recorded(event)
 
     def _refused(self, key: str, err: SkillbotError, what: str) -> Delivery:
         if err.outcome_unknown:

@@ -136,6 +136,12 @@ class Applying:
         with ctx.store.skill_lock(skill.name, ctx.lock_timeout):
             # a plan whose last attempt was cut short may have changed AWS already
             resumed = ctx.store.plan_status(plan.id) == "interrupted"
+            if not resumed:  # one cut short finishes what it began, locked or not
+                try:
+                    ctx.check_unlocked(skill)
+                except Refused as err:  # the plan stays: Confirm works once it is unlocked
+                    ctx.audit_plan(plan, Outcome.REFUSED, str(err), actor=actor)
+                    raise
             if not ctx.store.claim_plan(plan.id):
                 status = ctx.store.plan_status(plan.id)
                 raise AlreadyHandled(

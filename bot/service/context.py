@@ -57,6 +57,10 @@ class RotationContext:
         if canary is not None and canary.plan_id != plan_id:
             rotation.check_no_canary(canary, alias, doing)
 
+    def check_unlocked(self, skill: Skill) -> None:
+        """Refuse any change while a person has locked the skill (``/skill lock``)."""
+        rotation.check_unlocked(self.store.lock_of(skill.name))
+
     def last_promotion(self, skill: Skill) -> str | None:
         event = self.store.last_event(skill.name, "promote", Outcome.APPLIED)
         return event.id if event else None

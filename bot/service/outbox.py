@@ -36,6 +36,8 @@ ANNOUNCED_OPERATIONS = [
     "fix:add_trigger",
     "fix:clear_routing",
     "fix:record_roles",
+    "lock",
+    "unlock",
 ]
 
 

@@ -19,6 +19,7 @@ from bot.domain.model import (
     Certification,
     Roles,
     Skill,
+    SkillLock,
     Version,
     version_label,
 )
@@ -52,6 +53,8 @@ class StatusView:
     #: what promoting the pending certification would refuse now: its alias serves other
     #: code than was certified (None: it serves what was certified)
     certification_drift: str | None = None
+    #: who locked the skill, when and why (None: not locked)
+    lock: SkillLock | None = None
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,7 @@ class Reading:
             regions,
             disagreement(skill, roles, views, regions) if regions else None,
             certification_drift(skill, roles, pending, views, regions),
+            ctx.store.lock_of(skill.name),
         )
 
     def _aliases(

@@ -495,3 +495,26 @@ def test_a_pipeline_hotfixes_every_region_of_a_skill_and_reads_each_regions_move
         assert {alias_version(c, fn, "PROD1") for fn, c in functions.values()} == {"3"}
         [announced] = [m for m in fake.messages(CHANNEL) if "hotfix" in m["text"]]
         assert "(NA), EU v1 → v3, FE v1 → v3 by github:acme/trivia (run <" in announced["text"]
+
+
+def test_a_lock_from_the_terminal_holds_for_a_pipeline_until_unlocked(stage: Stage) -> None:
+    locked = stage.run("lock", "--reason", "incident 42", SKILLBOT_ACTOR=OPERATOR)
+    assert locked.returncode == 0, locked.stderr
+    assert "trivia is locked by U0ALICE since " in locked.stdout
+    assert "skillbot unlock trivia" in locked.stdout and "`" not in locked.stdout
+
+    refused = stage.run("hotfix", "--yes", "--json", **GITHUB_RUN)
+    assert refused.returncode == 1, refused.stderr
+    error = parsed(refused)["error"]["message"]
+    assert "trivia is locked by U0ALICE" in error and "incident 42" in error
+    assert stage.live() == "1" and stage.versions() == ["1", "2"]  # nothing published
+
+    status = parsed(stage.run("status", "--json", SKILLBOT_ACTOR=OPERATOR))
+    assert status["lock"]["locked_by"] == OPERATOR and status["lock"]["reason"] == "incident 42"
+
+    unlocked = stage.run("unlock", SKILLBOT_ACTOR=OPERATOR)
+    assert unlocked.returncode == 0, unlocked.stderr
+    assert [m["text"][:8] for m in stage.fake.messages(CHANNEL)] == [":lock: t", ":unlock:"]
+    applied = stage.run("hotfix", "--yes", **GITHUB_RUN)
+    assert applied.returncode == 0, applied.stderr
+    assert stage.live() == "3"

@@ -200,3 +200,22 @@ def test_app_home_shows_every_skill(world):
     [call] = world.fake.wait_for(lambda f: f.calls_to("views.publish"))
     assert call.params["user_id"] == "U0DAVE"
     assert "trivia" in str(call.params["view"]["blocks"])
+
+
+def test_lock_in_slack_refuses_a_plan_and_unlock_allows_it_again(world):
+    assert "Working on `lock trivia`" in ack_body(world.command("lock -- incident 42"))["text"]
+    locked = world.final_response(lambda r: "locked" in r.get("text", ""))
+    assert locked["text"].startswith("trivia is locked by <@U0ALICE> since ")
+    assert "`/skill unlock trivia`" in locked["text"]
+    [announced] = world.fake.messages(CHANNEL)
+    assert announced["text"].startswith(":lock: trivia locked by <@U0ALICE>: incident 42")
+
+    deploy(world.lambda_client, FN, "VERSION = 3\n")
+    world.command("hotfix")
+    refused = world.final_response(lambda r: "locked by" in r.get("text", ""))
+    assert "Could not plan a hotfix of trivia" in refused["text"], refused
+    assert aliases(world) == ("1", "2")
+
+    world.command("unlock", APPROVER)
+    world.final_response(lambda r: "unlocked" in r.get("text", ""))
+    assert plan_for(world, "hotfix")["text"].startswith("Plan")

@@ -30,6 +30,7 @@ from bot.adapters.slack.messages import canary_status, started_by
 from bot.domain.actors import display
 from bot.domain.model import AuditEvent, FixKind, Outcome, escape, version_label
 from bot.domain.news import HomeView
+from bot.domain.rotation import locked_by
 
 #: one history entry's most characters; a long reason is cut, never the older entries
 HISTORY_ENTRY_MAX = 600
@@ -52,10 +53,11 @@ def _status(view: Any, region: str | None, review: str | None) -> list[Block]:
             f"\n_live role taken from the skills file ({roles.live_alias}); "
             f"record it with `/skill doctor {skill.name}`_"
         )
-    blocks: list[Block] = [
-        section(header),
-        fields([_alias_field(a, view, region) for a in view.aliases]),
-    ]
+    blocks: list[Block] = [section(header)]
+    if view.lock:
+        blocks.append(section(f":lock: *{say(locked_by(view.lock))}*. Every change to it is "
+                              f"refused until `/skill unlock {skill.name}`."))  # fmt: skip
+    blocks.append(fields([_alias_field(a, view, region) for a in view.aliases]))
     if view.regions:
         lines = [f"{skill.placements[0].region}: {_alias_line(view.aliases)}"]
         lines += [f"{r.region} (`{r.function}`): {_alias_line(r.aliases)}" for r in view.regions]
@@ -146,7 +148,9 @@ def status_text(view: Any) -> str:
         if view.certification_drift
         else ""
     )
-    return f"{view.skill.name}: " + _alias_line(view.aliases) + regions + pending + disagree + drift
+    locked = f"; {say(locked_by(view.lock))}" if view.lock else ""
+    said = _alias_line(view.aliases) + regions + pending + disagree + drift + locked
+    return f"{view.skill.name}: {said}"
 
 
 def home_view(home: HomeView) -> Json:

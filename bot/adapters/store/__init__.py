@@ -4,8 +4,9 @@
 - :mod:`~bot.adapters.store.engine`: engine, migrations, error translation and every
   SQLite/PostgreSQL difference;
 - :mod:`~bot.adapters.store.locks`: one operation per skill across processes;
-- one module per record kind: audit, plans, certifications, deliveries (the
-  :class:`bot.ports.Store`), reminders, Alexa reviews and canaries (their own ports).
+- one module per record kind: audit, plans, certifications, deliveries, skills locked by
+  a person (the :class:`bot.ports.Store`), reminders, Alexa reviews and canaries (their
+  own ports).
 
 ::
 
@@ -27,11 +28,12 @@ from bot.adapters.store.locks import SkillLocks
 from bot.adapters.store.plans import PlanRecords
 from bot.adapters.store.reminders import ReminderBook
 from bot.adapters.store.reviews import ReviewRecords
+from bot.adapters.store.skill_locks import SkillLockRecords
 
 __all__ = ["MIGRATIONS", "SqlStore", "make_engine", "migrate", "open_store"]
 
 
-class SqlStore(AuditRecords, PlanRecords, CertificationRecords, DeliveryRecords):
+class SqlStore(AuditRecords, PlanRecords, CertificationRecords, DeliveryRecords, SkillLockRecords):
     """The :class:`bot.ports.Store` over one database."""
 
     def __init__(self, db: Database) -> None:

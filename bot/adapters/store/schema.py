@@ -74,6 +74,16 @@ certifications = sa.Table(
     sa.Index("ix_cert_message", "channel", "message_ts"),
 )
 
+# a skill locked by a person (/skill lock): one row while it is locked
+skill_locks = sa.Table(
+    "skill_locks",
+    metadata,
+    sa.Column("skill", sa.String(100), primary_key=True),
+    sa.Column("locked_by", sa.String(100), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False, default=""),
+    sa.Column("locked_at", sa.DateTime(timezone=True), nullable=False),
+)
+
 deliveries = sa.Table(
     "deliveries",
     metadata,

@@ -287,6 +287,8 @@ class Canaries:
         verb = "complete" if verdict is Verdict.COMPLETE else "abort"
         try:
             ctx.access.require_operator(actor, f"{verb} a canary")
+            if verdict is Verdict.COMPLETE:  # an abort is never held back by a lock
+                ctx.check_unlocked(ctx.skill(canary.skill))
             if canary.state is not CanaryState.RUNNING or not self.book.change(
                 canary.id,
                 canary.version,
