@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.domain.canary import Canary, CanaryRules
-from bot.domain.model import Certification, Change, Plan
+from bot.domain.model import Certification, Change, Plan, SkillLock
 from bot.domain.words import Words
 
 
@@ -46,6 +46,8 @@ class CertificationNews:
     review_status: str | None = None
     endpoint: str | Words | None = None
     console: AwsFunction | None = None
+    #: who locked the skill (promoting waits until it is unlocked)
+    lock: SkillLock | None = None
 
 
 class Reminder(CertificationNews):

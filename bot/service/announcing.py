@@ -208,6 +208,7 @@ class Announcer:
             review_status=self.review_status(cert),
             endpoint=self.endpoint_line(cert),
             console=self.console(skill),
+            lock=self.store.lock_of(cert.skill) if cert.pending else None,
         )
 
     def certification_changed(self, cert: Certification, *, news: str | None = None) -> None:

@@ -99,6 +99,9 @@ class Locking:
 
     def _announced(self, event: AuditEvent, channel: str, said: Words, done: str) -> Words:
         delivery = self.announcer.event_recorded(event)
+        pending = self.ctx.store.pending_certification(event.skill)
+        if pending is not None:  # its message says whether promoting waits for an unlock
+            self.announcer.refresh_message(pending)
         self.refresh()
         if delivery.posted:
             return said

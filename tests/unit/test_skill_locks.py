@@ -136,3 +136,18 @@ def test_a_canary_may_be_aborted_while_locked_but_not_completed(w):
     assert w.lam.functions[FN].aliases["PROD1"].routing == {"3": 0.1}
     w.cases.offers.end_canary(canary.id, actor=OPERATOR, complete=False)
     assert w.lam.functions[FN].aliases["PROD1"].routing == {}  # weights cleared, locked or not
+
+
+def test_the_certification_message_says_while_promoting_waits_for_an_unlock(w):
+    w.lam.deploy(FN, "code-3")
+    plan = w.cases.planning.plan("certify", "trivia", actor=OPERATOR)
+    w.cases.applying.apply(plan.id, actor=OPERATOR)
+    [message] = w.notifier.top_level("C0TRIVIA")
+    assert ":lock:" not in str(message.blocks)
+    lock(w)
+    locked = w.notifier.updated[-1]
+    assert locked.ts == message.ts
+    assert f":lock: {LOCKED}: promoting waits until it is unlocked." in str(locked.blocks)
+    w.cases.locking.unlock("trivia", actor=OPERATOR)
+    unlocked = w.notifier.updated[-1]
+    assert unlocked.ts == message.ts and ":lock:" not in str(unlocked.blocks)

@@ -41,6 +41,7 @@ from bot.domain.model import (
     version_label,
 )
 from bot.domain.news import CertificationNews, Reminder
+from bot.domain.rotation import locked_by
 
 Message = tuple[str, list[Json]]
 
@@ -124,6 +125,8 @@ def certification_message(news: CertificationNews, *, console: str | None = None
     ]
     if news.review_status:
         lines.append(f"Alexa certification: {news.review_status}")
+    if news.lock:
+        lines.append(f":lock: {say(locked_by(news.lock))}: promoting waits until it is unlocked.")
     blocks: list[Block] = [section("\n".join(line for line in lines if line))]
     if cert.pending:
         blocks.append(
