@@ -156,6 +156,7 @@ def compose(
         clock,
         lock_timeout=lock_timeout,
         canaries=store.canary_book(),
+        timezone=config.timezone,
     )
     reading = Reading(ctx, endpoint_of=endpoints.uri_or_none)
     shown_to = [*config.operators, *approvers]

@@ -47,6 +47,12 @@ def show_status(out: Output, payload: dict[str, Any], report: StatusReport) -> i
             f"  {say(locked_by(view.lock))}; every change is refused until "
             f"skillbot unlock {skill.name}"
         )
+    if view.frozen is not None:
+        window, ends = view.frozen
+        out.say(
+            f"  frozen until {ends:%a %Y-%m-%d %H:%M} {ends.tzname()} (the window {window}): "
+            "every change is refused until then"
+        )
     cert = view.pending
     if cert is None:
         out.say("  no certification pending")
@@ -85,6 +91,11 @@ def show_status(out: Output, payload: dict[str, Any], report: StatusReport) -> i
             "roles_recorded": roles.recorded,
             "aliases": aliases,
             "pending_certification": pending,
+            "frozen": (
+                {"window": view.frozen[0], "until": view.frozen[1].isoformat()}
+                if view.frozen
+                else None
+            ),
             "lock": (
                 {
                     "locked_by": view.lock.locked_by,

@@ -30,6 +30,7 @@ from bot.domain import actors
 from bot.domain.canary import CanaryRules
 from bot.domain.endpoints import parse_execute_api_url
 from bot.domain.errors import ConfigError
+from bot.domain.freeze import FreezeWindow
 from bot.domain.model import Placement, Skill
 from bot.schedules import ReminderSchedule, parse_duration
 
@@ -57,6 +58,8 @@ class SkillEntry(BaseModel):
     live_alias: str | None = None
     channel: SlackId | None = None
     reminder_schedule: str | None = None
+    #: freeze windows of this skill alone, instead of the file's
+    freeze: list[str] | None = None
     #: the API Gateway variant: what Alexa calls for each alias, instead of its ARN
     endpoints: dict[str, str] | None = None
     ssl_certificate_type: Literal["Wildcard", "Trusted", "SelfSigned"] | None = None
@@ -75,6 +78,13 @@ class SkillEntry(BaseModel):
             Placement(first, self.function, tuple(sorted((self.endpoints or {}).items()))),
             *(Placement(r, f, tuple(sorted(urls.get(r, {}).items()))) for r, f in regional),
         )
+
+    @field_validator("freeze")
+    @classmethod
+    def _own_freeze(cls, value: list[str] | None) -> list[str] | None:
+        for text in value or ():
+            FreezeWindow.parse(text)
+        return value
 
     @field_validator("regional_functions")
     @classmethod
@@ -196,6 +206,15 @@ class SkillsFile(BaseModel):
     canary_period: int = 60
     #: how often the bot reads Alexa's certification review (with SMAPI), a duration
     alexa_poll_every: str = "5m"
+    #: when no change is made: "Fri 16:00 - Mon 08:00", "2026-12-21 - 2027-01-04"
+    freeze: list[str] = Field(default_factory=list)
+
+    @field_validator("freeze")
+    @classmethod
+    def _freeze_windows(cls, value: list[str]) -> list[str]:
+        for text in value:
+            FreezeWindow.parse(text)
+        return value
 
     @field_validator("alexa_poll_every")
     @classmethod
@@ -296,6 +315,10 @@ class SkillsFile(BaseModel):
                 initial_live_alias=entry.live_alias or entry.aliases[0],
                 channel=entry.channel or self.announce_channel,
                 reminder_schedule=entry.reminder_schedule,
+                freeze=tuple(
+                    FreezeWindow.parse(text)
+                    for text in (self.freeze if entry.freeze is None else entry.freeze)
+                ),
                 ssl_certificate_type=(
                     entry.ssl_certificate_type or ("Wildcard" if entry.endpoints else None)
                 ),

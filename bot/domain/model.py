@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from bot.domain import actors
+from bot.domain.freeze import FreezeWindow
 from bot.domain.labels import LATEST as LATEST
 from bot.domain.labels import duration_label as duration_label
 from bot.domain.labels import version_label as version_label
@@ -42,6 +43,8 @@ class Skill:
     reminder_schedule: str | None = None
     #: SMAPI's ``sslCertificateType`` of the HTTPS endpoints (API Gateway variant)
     ssl_certificate_type: str | None = None
+    #: when no change is made (the skills file's ``freeze``, in its ``timezone``)
+    freeze: tuple[FreezeWindow, ...] = ()
 
     @property
     def behind_gateway(self) -> bool:

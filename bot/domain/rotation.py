@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from bot.domain.canary import Canary
 from bot.domain.errors import NotFound, Refused, StalePlan
+from bot.domain.freeze import frozen_until
 from bot.domain.model import (
     LATEST,
     AlexaTrigger,
@@ -28,7 +30,7 @@ from bot.domain.model import (
     version_label,
 )
 from bot.domain.prune import STORAGE_WARNING, size_label
-from bot.domain.words import Button, Person, Run, Typed, Words, as_words, plain, words
+from bot.domain.words import Button, Code, Person, Run, Typed, Words, as_words, plain, words
 
 
 def resolve_roles(skill: Skill, recorded_live_alias: str | None) -> Roles:
@@ -119,6 +121,24 @@ def locked_by(lock: SkillLock) -> Words:
         Person(lock.locked_by),
         f" since {lock.locked_at:%Y-%m-%d %H:%M} UTC",
         *why,
+    )
+
+
+def check_not_frozen(skill: Skill, now: datetime, zone: str) -> None:
+    """Inside one of the skill's freeze windows, nothing changes it."""
+    found = frozen_until(skill.freeze, now, ZoneInfo(zone))
+    if found is None:
+        return
+    window, ends = found
+    local = ends.astimezone(ZoneInfo(zone))
+    raise Refused(
+        words(
+            f"{skill.name} is frozen: the window ",
+            Code(window.text),
+            f" of the skills file lasts until {local:%a %Y-%m-%d %H:%M} ({zone}). Nothing "
+            "was changed.",
+        ),
+        hint="Try again after it ends.",
     )
 
 

@@ -138,7 +138,7 @@ class Applying:
             resumed = ctx.store.plan_status(plan.id) == "interrupted"
             if not resumed:  # one cut short finishes what it began, locked or not
                 try:
-                    ctx.check_unlocked(skill)
+                    ctx.check_may_change(skill)
                 except Refused as err:  # the plan stays: Confirm works once it is unlocked
                     ctx.audit_plan(plan, Outcome.REFUSED, str(err), actor=actor)
                     raise

@@ -30,6 +30,8 @@ class RotationContext:
     clock: Clock
     lock_timeout: float = 15.0
     canaries: CanaryBook | None = None
+    #: the skills file's ``timezone``: freeze windows are read in it
+    timezone: str = "UTC"
 
     # -- skills and roles -------------------------------------------------------------
     def skill(self, name: str) -> Skill:
@@ -57,9 +59,11 @@ class RotationContext:
         if canary is not None and canary.plan_id != plan_id:
             rotation.check_no_canary(canary, alias, doing)
 
-    def check_unlocked(self, skill: Skill) -> None:
-        """Refuse any change while a person has locked the skill (``/skill lock``)."""
+    def check_may_change(self, skill: Skill) -> None:
+        """Refuse any change while a person has locked the skill (``/skill lock``) or
+        inside one of its freeze windows."""
         rotation.check_unlocked(self.store.lock_of(skill.name))
+        rotation.check_not_frozen(skill, self.clock(), self.timezone)
 
     def last_promotion(self, skill: Skill) -> str | None:
         event = self.store.last_event(skill.name, "promote", Outcome.APPLIED)

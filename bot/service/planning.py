@@ -131,7 +131,7 @@ class Planning:
         skill = ctx.skill(name)
         try:
             ctx.access.require_planner(actor, str(op))
-            ctx.check_unlocked(skill)
+            ctx.check_may_change(skill)
             plan = self._make_plan(skill, op, actor, reason, version).with_(**extra)
             if op is Operation.CANARY and (plan.noop or plan.to_version == plan.from_version):
                 raise Refused(

@@ -88,7 +88,7 @@ class Promotion:
             self._check_four_eyes(cert, actor)
             skill = ctx.skill(cert.skill)
             with ctx.store.skill_lock(skill.name, ctx.lock_timeout):
-                ctx.check_unlocked(skill)
+                ctx.check_may_change(skill)
                 change = ctx.record_change(self._promote_locked(skill, cert, actor, reason), actor)
         except SkillbotError as err:
             ctx.audit(skill_name, "promote", outcome_of(err), actor, reason, detail=str(err))

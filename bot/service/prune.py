@@ -102,7 +102,7 @@ class Pruning:
         keep = DEFAULT_KEEP if keep is None else keep
         try:
             ctx.access.require_operator(actor, "prune")
-            ctx.check_unlocked(skill)
+            ctx.check_may_change(skill)
             parts = tuple(self._region(skill, p.region, p.function, keep) for p in skill.placements)
         except SkillbotError as err:
             ctx.audit(skill.name, "prune", outcome_of(err), actor, "", detail=str(err))

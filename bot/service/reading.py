@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from bot.domain.canary import Canary
+from bot.domain.freeze import frozen_until
 from bot.domain.model import (
     LATEST,
     AliasState,
@@ -55,6 +57,8 @@ class StatusView:
     certification_drift: str | None = None
     #: who locked the skill, when and why (None: not locked)
     lock: SkillLock | None = None
+    #: the freeze window it is in now and when that ends, in the file's zone (None: none)
+    frozen: tuple[str, datetime] | None = None
 
 
 @dataclass(frozen=True)
@@ -101,7 +105,13 @@ class Reading:
             disagreement(skill, roles, views, regions) if regions else None,
             certification_drift(skill, roles, pending, views, regions),
             ctx.store.lock_of(skill.name),
+            self._frozen(skill),
         )
+
+    def _frozen(self, skill: Skill) -> tuple[str, datetime] | None:
+        zone = ZoneInfo(self.ctx.timezone)
+        found = frozen_until(skill.freeze, self.ctx.clock(), zone)
+        return (found[0].text, found[1].astimezone(zone)) if found else None
 
     def _aliases(
         self, skill: Skill, function: str, roles: Roles, *, with_history: bool = False

@@ -57,6 +57,15 @@ def _status(view: Any, region: str | None, review: str | None) -> list[Block]:
     if view.lock:
         blocks.append(section(f":lock: *{say(locked_by(view.lock))}*. Every change to it is "
                               f"refused until `/skill unlock {skill.name}`."))  # fmt: skip
+    if view.frozen:
+        window, ends = view.frozen
+        until = f"{ends:%a %Y-%m-%d %H:%M} {ends.tzname()}"
+        blocks.append(
+            section(
+                f":snowflake: *Frozen until {until}* (the window `{window}`): every change to "
+                "it is refused until then."
+            )
+        )
     blocks.append(fields([_alias_field(a, view, region) for a in view.aliases]))
     if view.regions:
         lines = [f"{skill.placements[0].region}: {_alias_line(view.aliases)}"]
@@ -149,6 +158,8 @@ def status_text(view: Any) -> str:
         else ""
     )
     locked = f"; {say(locked_by(view.lock))}" if view.lock else ""
+    if view.frozen:
+        locked += f"; frozen until {view.frozen[1]:%a %Y-%m-%d %H:%M}"
     said = _alias_line(view.aliases) + regions + pending + disagree + drift + locked
     return f"{view.skill.name}: {said}"
 

@@ -288,7 +288,7 @@ class Canaries:
         try:
             ctx.access.require_operator(actor, f"{verb} a canary")
             if verdict is Verdict.COMPLETE:  # an abort is never held back by a lock
-                ctx.check_unlocked(ctx.skill(canary.skill))
+                ctx.check_may_change(ctx.skill(canary.skill))
             if canary.state is not CanaryState.RUNNING or not self.book.change(
                 canary.id,
                 canary.version,
