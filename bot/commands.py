@@ -38,14 +38,16 @@ if TYPE_CHECKING:
 def _propose(cases: UseCases, cmd: Command, actor: str, run_url: str | None) -> Any:
     """hotfix (``--canary``: a canary hotfix), certify, rollback and cancel."""
     assert cmd.skill is not None
+    override = bool(cmd.option("override"))
     if cmd.option("canary") is not None:
         return cases.offers.propose_canary(
             cmd.skill, actor=actor, weight=cmd.option("canary"), seconds=cmd.option("for"),
-            reason=cmd.reason, version=cmd.version,
+            reason=cmd.reason, version=cmd.version, override=override,
         )  # fmt: skip
     return cases.offers.propose(
-        cmd.name, cmd.skill, actor=actor, reason=cmd.reason, version=cmd.version, run_url=run_url
-    )
+        cmd.name, cmd.skill, actor=actor, reason=cmd.reason, version=cmd.version,
+        run_url=run_url, override=override,
+    )  # fmt: skip
 
 
 #: 0 keeps none but what an alias, a weight or the pending candidate refers to
@@ -55,6 +57,11 @@ KEEP = count(
     words("Give how many of the most recent versions to keep, e.g. ", Code("--keep 10"), "."),
     0,
 )
+#: an approver's change past a lock or a freeze window, with a reason
+OVERRIDE = Option(
+    "override", "", "approvers: apply past a lock or a freeze window (say why after --)",
+    flag=True,
+)  # fmt: skip
 LIMIT = count("limit", "a number of entries", words("e.g. ", Code("--limit 50"), "."))
 OPERATORS = "operators"
 
@@ -73,7 +80,8 @@ _SUBCOMMANDS = (
         "plan a hotfix of {skill}", _propose, "plan", version=True, reason="REASON",
         who=OPERATORS, options=(
             Option("canary", "10%", "the new version's share of live traffic", canary_weight),
-            Option("for", "10m", "sets how long a canary runs", canary_seconds, "canary")),
+            Option("for", "10m", "sets how long a canary runs", canary_seconds, "canary"),
+            OVERRIDE),
         detail="Re-point the live alias: no recertification. Refused for the pending "
         "candidate's code."),
     Subcommand(
@@ -81,17 +89,17 @@ _SUBCOMMANDS = (
         "plan a certification of {skill}", _propose, "plan", version=True, reason="NOTE",
         who=OPERATORS, options=(
             Option("submit", "", "with --yes: also submit the skill to Alexa (needs the SMAPI "
-                   "settings)", flag=True, faces=(CLI,)),),
+                   "settings)", flag=True, faces=(CLI,)), OVERRIDE),
         detail="Put VERSION (or a version published from $LATEST) on the candidate alias "
         "and record a pending certification; --reason is its note."),
     Subcommand(
         "promote", "certification passed: the candidate becomes live", "promote {skill}",
         lambda cases, cmd, actor, url: cases.promotion.promote(
-            cmd.skill, actor=actor, reason=cmd.reason),
-        "change", reason="REASON", who="approvers", faces=(SLACK,)),
+            cmd.skill, actor=actor, reason=cmd.reason, override=bool(cmd.option("override"))),
+        "change", reason="REASON", who="approvers", faces=(SLACK,), options=(OVERRIDE,)),
     Subcommand(
         "rollback", "live alias back to its previous version", "plan a rollback of {skill}",
-        _propose, "plan", version=True, reason="REASON", who=OPERATORS,
+        _propose, "plan", version=True, reason="REASON", who=OPERATORS, options=(OVERRIDE,),
         detail="Re-point the live alias to the version it had before (from the audit log), "
         "or to VERSION."),
     Subcommand(

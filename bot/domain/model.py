@@ -168,6 +168,8 @@ class Plan:
     canary_seconds: int | None = None
     #: the pipeline run that asked for the plan (``requested_by`` is then the pipeline)
     run_url: str | None = None
+    #: made with ``--override`` by an approver: the lock or freeze it goes past
+    override: str | None = None
 
     # the first move's fields, as the presenters name them
     @property

@@ -142,6 +142,23 @@ def check_not_frozen(skill: Skill, now: datetime, zone: str) -> None:
     )
 
 
+def overridden(refusal: Refused, reason: str) -> str:
+    """What ``--override`` goes past (the lock or freeze window of ``refusal``), or a
+    refusal when no reason says why.
+
+    >>> overridden(Refused("trivia is locked by U1."), "launch fix")
+    'trivia is locked by U1'
+    """
+    if not reason.strip():
+        raise Refused(
+            words(Code("--override"), " needs a reason: say why the change cannot wait."),
+            hint=words(
+                "Add it after ", Code("--"), ", e.g. ", Code("--override -- outage fix"), "."
+            ),
+        )
+    return plain(refusal.said).split(". Nothing was changed")[0].rstrip(".")
+
+
 def check_unlocked(lock: SkillLock | None) -> None:
     """While a person holds the skill's lock, nothing changes it."""
     if lock is None:

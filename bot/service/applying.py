@@ -136,7 +136,7 @@ class Applying:
         with ctx.store.skill_lock(skill.name, ctx.lock_timeout):
             # a plan whose last attempt was cut short may have changed AWS already
             resumed = ctx.store.plan_status(plan.id) == "interrupted"
-            if not resumed:  # one cut short finishes what it began, locked or not
+            if not resumed and plan.override is None:  # one cut short finishes what it began
                 try:
                     ctx.check_may_change(skill)
                 except Refused as err:  # the plan stays: Confirm works once it is unlocked

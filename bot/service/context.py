@@ -65,6 +65,18 @@ class RotationContext:
         rotation.check_unlocked(self.store.lock_of(skill.name))
         rotation.check_not_frozen(skill, self.clock(), self.timezone)
 
+    def may_change(self, skill: Skill, actor: str, *, override: bool, reason: str) -> str | None:
+        """:meth:`check_may_change`, or with ``override`` (approvers, with a reason) what
+        the change goes past: the lock or window, or None when nothing is in the way."""
+        try:
+            self.check_may_change(skill)
+        except Refused as err:
+            if not override:
+                raise
+            self.access.require_approver(actor, "make a change past a lock or a freeze")
+            return rotation.overridden(err, reason)
+        return None
+
     def last_promotion(self, skill: Skill) -> str | None:
         event = self.store.last_event(skill.name, "promote", Outcome.APPLIED)
         return event.id if event else None

@@ -60,7 +60,7 @@ class Offers:
 
     def propose(
         self, operation: Operation | str, name: str, *, actor: str, reason: str = "",
-        version: str | None = None, run_url: str | None = None,
+        version: str | None = None, run_url: str | None = None, override: bool = False,
     ) -> PlanOffer:  # fmt: skip
         """Plan ``operation`` (hotfix, certify, rollback or cancel) and say how to offer it.
 
@@ -71,8 +71,9 @@ class Offers:
             note = self.alexa.withdraw_note(plan.certification_id) if self.alexa else ""
             return PlanOffer(plan, note=note)
         plan = planning.plan(
-            operation, name, actor=actor, reason=reason, version=version, run_url=run_url
-        )
+            operation, name, actor=actor, reason=reason, version=version, run_url=run_url,
+            override=override,
+        )  # fmt: skip
         certify = operation == "certify"
         note = ""
         if certify and plan.alias is not None:  # which endpoint certification must call
@@ -87,7 +88,7 @@ class Offers:
 
     def propose_canary(
         self, name: str, *, actor: str, weight: float, seconds: int, reason: str = "",
-        version: str | None = None,
+        version: str | None = None, override: bool = False,
     ) -> PlanOffer:  # fmt: skip
         """Plan a canary hotfix: ``weight`` of live traffic to the new code for ``seconds``."""
         self._canaries()
@@ -99,6 +100,7 @@ class Offers:
             seconds=seconds,
             reason=reason,
             version=version,
+            override=override,
         )
         return PlanOffer(plan)
 

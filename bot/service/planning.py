@@ -87,6 +87,7 @@ class Planning:
         run_url: str | None = None,
         weight: float | None = None,
         seconds: int | None = None,
+        override: bool = False,
     ) -> Plan:
         """A saved plan of ``operation`` on skill ``name``:
 
@@ -97,6 +98,8 @@ class Planning:
         - canary: the live alias keeps its version and sends ``weight`` of traffic to
           ``version`` (or new code) for ``seconds``.
 
+        ``override``: an approver's change past a lock or a freeze window (with a reason).
+
         ``run_url`` links the pipeline run that asks (``actor`` is then the pipeline)."""
         op = Operation(operation)
         if op not in PLANNED:
@@ -104,7 +107,7 @@ class Planning:
         extra = (
             {"canary_weight": weight, "canary_seconds": seconds} if op is Operation.CANARY else {}
         )
-        return self._planning(name, op, actor, reason, version, run_url, **extra)
+        return self._planning(name, op, actor, reason, version, run_url, override, **extra)
 
     def canary_choice(self, hotfix: Plan, *, weight: float, seconds: int) -> Plan | None:
         """The hotfix plan's "Canary" twin: same code and revision, saved beside it.
@@ -125,14 +128,15 @@ class Planning:
         reason: str,
         version: str | None,
         run_url: str | None = None,
+        override: bool = False,
         **extra: object,
     ) -> Plan:
         ctx = self.ctx
         skill = ctx.skill(name)
         try:
             ctx.access.require_planner(actor, str(op))
-            ctx.check_may_change(skill)
-            plan = self._make_plan(skill, op, actor, reason, version).with_(**extra)
+            past = ctx.may_change(skill, actor, override=override, reason=reason)
+            plan = self._make_plan(skill, op, actor, reason, version).with_(**extra, override=past)
             if op is Operation.CANARY and (plan.noop or plan.to_version == plan.from_version):
                 raise Refused(
                     f"{plan.alias} already serves this code; a canary has nothing to try.",

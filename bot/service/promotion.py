@@ -68,6 +68,7 @@ class Promotion:
         actor: str,
         certification_id: str | None = None,
         reason: str = "",
+        override: bool = False,
     ) -> Change:
         """Swap the roles and announce it. Idempotent: promoting an already promoted
         certification changes nothing."""
@@ -88,8 +89,11 @@ class Promotion:
             self._check_four_eyes(cert, actor)
             skill = ctx.skill(cert.skill)
             with ctx.store.skill_lock(skill.name, ctx.lock_timeout):
-                ctx.check_may_change(skill)
-                change = ctx.record_change(self._promote_locked(skill, cert, actor, reason), actor)
+                past = ctx.may_change(skill, actor, override=override, reason=reason)
+                promoted = self._promote_locked(skill, cert, actor, reason)
+                if past is not None:
+                    promoted = replace(promoted, plan=promoted.plan.with_(override=past))
+                change = ctx.record_change(promoted, actor)
         except SkillbotError as err:
             ctx.audit(skill_name, "promote", outcome_of(err), actor, reason, detail=str(err))
             raise

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.adapters.slack import reports
+from bot.adapters.slack import plans, reports
 from bot.adapters.slack.kit import say
 from bot.domain.errors import NotAuthorized, Refused, Unavailable
 from bot.domain.model import Outcome
@@ -151,3 +151,42 @@ def test_the_certification_message_says_while_promoting_waits_for_an_unlock(w):
     w.cases.locking.unlock("trivia", actor=OPERATOR)
     unlocked = w.notifier.updated[-1]
     assert unlocked.ts == message.ts and ":lock:" not in str(unlocked.blocks)
+
+
+def test_an_approver_may_override_a_lock_with_a_reason_and_it_is_announced():
+    w = make_world(operators=[OPERATOR, APPROVER])  # Carol approves and operates
+    w.lam.deploy(FN, "code-3")
+    lock(w)
+    with pytest.raises(Refused, match="needs a reason"):
+        w.cases.planning.plan("hotfix", "trivia", actor=APPROVER, override=True)
+    with pytest.raises(NotAuthorized, match="Only approvers may make a change past a lock"):
+        w.cases.planning.plan("hotfix", "trivia", actor=OPERATOR, override=True, reason="x")
+    plan = w.cases.planning.plan("hotfix", "trivia", actor=APPROVER, override=True, reason="outage")
+    assert plan.override == f"{LOCKED.replace('<@U0ALICE>', 'U0ALICE')}"
+    assert ":warning: past trivia is locked by U0ALICE" in str(plans.plan_message(plan))
+    change = w.cases.applying.apply(plan.id, actor=OPERATOR)  # any operator confirms it
+    assert change.to_version == "3" and aliases(w)["PROD1"] == "3"
+    announced = w.notifier.top_level("C0TRIVIA")[-1]
+    assert ":warning: Made past trivia is locked by U0ALICE since 2026-03-02 09:00 UTC: " in (
+        announced.text
+    )
+    assert "with --override by <@U0CAROL>" in announced.text
+    assert w.cases.reading.status("trivia").lock is not None  # the lock stays
+
+
+def test_an_approver_may_promote_past_a_lock_with_override(w):
+    w.lam.deploy(FN, "code-3")
+    certify = w.cases.planning.plan("certify", "trivia", actor=OPERATOR)
+    w.cases.applying.apply(certify.id, actor=OPERATOR)
+    lock(w)
+    change = w.cases.promotion.promote("trivia", actor=APPROVER, override=True, reason="launch")
+    assert change.live_alias == "PROD2" and change.plan.override is not None
+    assert "with --override by <@U0CAROL>" in w.notifier.top_level("C0TRIVIA")[-1].text
+
+
+def test_override_is_parsed_from_slack_and_the_command_line():
+    from bot.commands import parse
+
+    assert parse("hotfix trivia --override -- outage", ["trivia"]).option("override") is True
+    assert parse("promote --override -- launch", ["trivia"]).option("override") is True
+    assert parse("hotfix", ["trivia"], prog="skillbot").option("override") is None

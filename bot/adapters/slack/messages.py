@@ -49,6 +49,11 @@ Message = tuple[str, list[Json]]
 def announcement(change: Change, *, console: str | None = None) -> Message:
     """Top-level channel message of an alias or role change (alerts first, loudly)."""
     alerts = [say(alert) for alert in change.alerts]
+    if change.plan.override:
+        alerts.append(
+            f":warning: Made past {escape(change.plan.override)}, with --override by "
+            f"{display(change.plan.requested_by)}."
+        )
     text = "\n".join([change.headline(), *alerts])
     blocks: list[Block] = [
         section(heading(change.headline(reason=False), change.plan.reason)),

@@ -67,6 +67,8 @@ def plan_message(
             else ""
         )
         lines.append(f"• code {short_sha(plan.code_sha256)}{deployed}")
+    if plan.override:
+        lines.append(f"• :warning: past {escape(plan.override)} (--override)")
     who = display(plan.requested_by, plan.run_url)
     lines.append(f"• asked by {who}" + (f": {escape(plan.reason)}" if plan.reason else ""))
     if extra:
