@@ -45,6 +45,7 @@ def register(app: App, cases: UseCases) -> None:
 
     reactions = ReactionPromotion(cases)
     app.event("reaction_added")(ack=ack_only, lazy=[reactions.added])
+    app.event("reaction_removed")(ack=ack_only, lazy=[reactions.removed])
 
     # last: Bolt tries listeners in order, so these only get what nothing above handles
     unhandled = Unhandled()

@@ -18,19 +18,30 @@ class ReactionPromotion:
         self.cases = cases
 
     def added(self, body: dict[str, Any], event: dict[str, Any], context: BoltContext) -> None:
-        item = event.get("item") or {}
-        if not (event.get("user") and item.get("channel") and item.get("ts")):
-            log.info("a reaction_added without user or item was ignored")
-            return
-        reaction = Reaction(
-            user=event.get("user", ""),
-            reaction=event.get("reaction", ""),
-            channel=item.get("channel", ""),
-            ts=item.get("ts", ""),
-            item_type=item.get("type", ""),
-            event_id=body.get("event_id"),
-        )
-        self.cases.promotion.by_reaction(reaction, bot_user=context.bot_user_id)
+        reaction = _reaction(body, event)
+        if reaction is not None:
+            self.cases.promotion.by_reaction(reaction, bot_user=context.bot_user_id)
+
+    def removed(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        """An approver's emoji taken back (``approvals = N``: their yes no longer counts)."""
+        reaction = _reaction(body, event)
+        if reaction is not None:
+            self.cases.promotion.reaction_removed(reaction)
+
+
+def _reaction(body: dict[str, Any], event: dict[str, Any]) -> Reaction | None:
+    item = event.get("item") or {}
+    if not (event.get("user") and item.get("channel") and item.get("ts")):
+        log.info("a %s without user or item was ignored", event.get("type"))
+        return None
+    return Reaction(
+        user=event.get("user", ""),
+        reaction=event.get("reaction", ""),
+        channel=item.get("channel", ""),
+        ts=item.get("ts", ""),
+        item_type=item.get("type", ""),
+        event_id=body.get("event_id"),
+    )
 
 
 class AppHome:

@@ -166,6 +166,7 @@ def compose(
     retries = RetryBook(clock)
     announcer = Announcer(
         notifier, store, skills, approvers=approvers, reaction=reaction, region=region,
+        approvals=config.approvals,
         clock=clock, review_status=review_status, after_change=[lambda _: home.refresh()],
         retries=retries, endpoint_line=lambda cert: endpoints.certification_line(
             cert, skills[cert.skill], smapi=smapi is not None
@@ -203,6 +204,7 @@ def compose(
     )  # fmt: skip
     promotion = Promotion(
         ctx, announcer, reaction=reaction, approvers=approvers, four_eyes=config.four_eyes,
+        approvals=config.approvals,
         before_promotion=alexa.publish_before_promotion if alexa else None,
     )  # fmt: skip
     planning = Planning(

@@ -192,6 +192,8 @@ class SkillsFile(BaseModel):
     )
     #: the person who started or confirmed a certification cannot promote it
     four_eyes: bool = True
+    #: how many distinct approvers' yes a promotion needs
+    approvals: int = Field(default=1, ge=1, le=20)
     #: false: a change from a terminal (not a listed CD pipeline) is always a --request
     terminal_apply: bool = True
     timezone: str = "UTC"  # before reminder_schedule: its validator reads it
@@ -267,6 +269,16 @@ class SkillsFile(BaseModel):
     @classmethod
     def _schedule(cls, value: str, info: ValidationInfo) -> str:
         return validate_schedule(value, info.data.get("timezone", "UTC"))
+
+    @model_validator(mode="after")
+    def _enough_approvers(self) -> SkillsFile:
+        # with four eyes, whoever started or confirmed a certification is not counted
+        if self.approvals > len(set(self.approvers)):
+            raise ValueError(
+                f"approvals: {self.approvals} approvals need as many approvers; "
+                f"{len(set(self.approvers))} are listed"
+            )
+        return self
 
     @model_validator(mode="after")
     def _skill_schedules(self) -> SkillsFile:

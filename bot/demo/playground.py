@@ -184,7 +184,7 @@ class Playground(Timeline):
         self._send(body, f"click {action_id}")
 
     def react(self, user: str, message_id: str, name: str) -> None:
-        """Toggle a reaction; adding one sends ``reaction_added`` (with a fresh event_id)."""
+        """Toggle a reaction: ``reaction_added`` or ``reaction_removed`` (a fresh event_id)."""
         with self._cond:
             message = self._messages.get(message_id)
             if message is None or message.ephemeral_to:
@@ -202,9 +202,9 @@ class Playground(Timeline):
                 "info", f"{person_name(user)} {'removed' if removing else 'reacted'} :{name}:"
             )
             self._changed()
-        if removing:
-            return  # the bot listens to reaction_added only
-        event = reaction_added_event(user, name, message.channel, message.ts, message.user)
+        event = reaction_added_event(
+            user, name, message.channel, message.ts, message.user, removed=removing
+        )
         self._send_event(event, "reaction")
 
     def open_home(self, user: str) -> None:

@@ -207,11 +207,18 @@ def event_body(
 
 
 def reaction_added_event(
-    user: str, reaction: str, channel: str, ts: str, item_user: str | None = None
+    user: str,
+    reaction: str,
+    channel: str,
+    ts: str,
+    item_user: str | None = None,
+    *,
+    removed: bool = False,
 ) -> dict[str, Any]:
-    """The inner ``reaction_added`` event for a reaction on the message ``ts``."""
+    """The inner ``reaction_added`` (or, ``removed``, ``reaction_removed``) event for a
+    reaction on the message ``ts``."""
     event: dict[str, Any] = {
-        "type": "reaction_added",
+        "type": "reaction_removed" if removed else "reaction_added",
         "user": user,
         "reaction": reaction,
         "item": {"type": "message", "channel": channel, "ts": ts},

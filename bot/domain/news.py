@@ -48,6 +48,9 @@ class CertificationNews:
     console: AwsFunction | None = None
     #: who locked the skill (promoting waits until it is unlocked)
     lock: SkillLock | None = None
+    #: how many approvers' yes a promotion needs, and who said it so far
+    approvals: int = 1
+    approved: tuple[str, ...] = ()
 
 
 class Reminder(CertificationNews):

@@ -78,6 +78,8 @@ class Announcer:
     _: KW_ONLY
     approvers: Sequence[str]
     reaction: str
+    #: how many approvers' yes a promotion needs
+    approvals: int = 1
     region: str | None
     clock: Clock
     review_status: ReviewStatus = no_review
@@ -209,6 +211,8 @@ class Announcer:
             endpoint=self.endpoint_line(cert),
             console=self.console(skill),
             lock=self.store.lock_of(cert.skill) if cert.pending else None,
+            approvals=self.approvals,
+            approved=tuple(self.store.approvals(cert.id)) if self.approvals > 1 else (),
         )
 
     def certification_changed(self, cert: Certification, *, news: str | None = None) -> None:

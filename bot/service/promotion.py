@@ -24,12 +24,13 @@ from bot.domain.model import (
     Change,
     Move,
     Operation,
+    Outcome,
     Plan,
     Skill,
     new_id,
     version_label,
 )
-from bot.domain.words import Code, Icon, Person, Run, Words, words
+from bot.domain.words import Code, Icon, Person, Run, Words, plain, words
 from bot.service.access import mentions
 from bot.service.announcing import Announcer
 from bot.service.context import RotationContext, outcome_of
@@ -57,6 +58,8 @@ class Promotion:
     reaction: str
     approvers: list[str]
     four_eyes: bool = True
+    #: how many distinct approvers' yes a promotion needs (``approvals`` of the file)
+    approvals: int = 1
     #: runs under the lock before the roles swap; raising keeps the roles (SMAPI publish);
     #: returns alerts to announce with the promotion
     before_promotion: Callable[[Certification], Sequence[str | Words]] | None = None
@@ -69,9 +72,10 @@ class Promotion:
         certification_id: str | None = None,
         reason: str = "",
         override: bool = False,
-    ) -> Change:
+    ) -> Change | Words:
         """Swap the roles and announce it. Idempotent: promoting an already promoted
-        certification changes nothing."""
+        certification changes nothing. With ``approvals = N`` this is one approver's yes:
+        the roles swap at the N-th (the words say how many are still missing)."""
         ctx = self.ctx
         cert = (
             ctx.store.get_certification(certification_id)
@@ -90,6 +94,9 @@ class Promotion:
             skill = ctx.skill(cert.skill)
             with ctx.store.skill_lock(skill.name, ctx.lock_timeout):
                 past = ctx.may_change(skill, actor, override=override, reason=reason)
+                waiting = self._approve(cert, actor)
+                if waiting is not None:
+                    return waiting
                 promoted = self._promote_locked(skill, cert, actor, reason)
                 if past is not None:
                     promoted = replace(promoted, plan=promoted.plan.with_(override=past))
@@ -105,6 +112,69 @@ class Promotion:
             channel = ctx.skill(change.plan.skill).channel
             change = replace(change, announced=False, notes=(delivery.note(channel),))
         return change
+
+    def _approve(self, cert: Certification, actor: str) -> Words | None:
+        """Record ``actor``'s yes to ``cert``; None once enough approvers said it (the roles
+        swap), else what is missing, said in the certification's thread too."""
+        if self.approvals <= 1 or not cert.pending:
+            return None
+        starters = (cert.requested_by, cert.confirmed_by) if self.four_eyes else ()
+        eligible = [a for a in self.approvers if a not in starters]
+        if len(eligible) < self.approvals:
+            raise Refused(
+                f"This certification can never have {self.approvals} approvals: whoever "
+                f"started or confirmed it does not count (four eyes), and {len(eligible)} "
+                "other approver(s) are configured.",
+                hint=words("Add approvers, or lower ", Code("approvals"), ", in the skills file."),
+            )
+        ctx = self.ctx
+        new = ctx.store.add_approval(cert.id, actor, ctx.clock())
+        approved = self.approved(cert)
+        if len(approved) >= self.approvals:
+            return None
+        missing = self.approvals - len(approved)
+        said = words(
+            Person(actor),
+            " approved" if new else " had approved already",
+            f" ({len(approved)} of {self.approvals}); {missing} more approver"
+            f"{'s' if missing > 1 else ''}' yes promotes {cert.alias}.",
+        )
+        if new:
+            ctx.audit(cert.skill, "approve", Outcome.APPLIED, actor, "", detail=plain(said))
+            self.announcer.refresh_message(cert)
+            self.announcer.thread_reply(cert, words(Icon(self.reaction), " ", said))
+        return said
+
+    def approved(self, cert: Certification) -> list[str]:
+        """Who approved ``cert`` and still counts (an approver, not its starter or
+        confirmer under four eyes), in the order they did."""
+        starters = (cert.requested_by, cert.confirmed_by) if self.four_eyes else ()
+        return [
+            a
+            for a in self.ctx.store.approvals(cert.id)
+            if a in self.approvers and a not in starters
+        ]
+
+    def reaction_removed(self, event: Reaction) -> None:
+        """An approver took their emoji back: their yes no longer counts (before the
+        promotion; after it, nothing changes)."""
+        ctx = self.ctx
+        if self.approvals <= 1 or event.reaction != self.reaction:
+            return
+        cert = ctx.store.certification_by_message(event.channel, event.ts)
+        if cert is None or not cert.pending:
+            return
+        if event.event_id and not ctx.store.first_delivery(f"event:{event.event_id}", ctx.clock()):
+            return
+        if not ctx.store.remove_approval(cert.id, event.user):
+            return
+        said = words(
+            Person(event.user),
+            f" took their approval back ({len(self.approved(cert))} of {self.approvals}).",
+        )
+        ctx.audit(cert.skill, "unapprove", Outcome.APPLIED, event.user, "", detail=plain(said))
+        self.announcer.refresh_message(cert)
+        self.announcer.thread_reply(cert, said)
 
     def _check_four_eyes(self, cert: Certification, actor: str) -> None:
         starters = (cert.requested_by, cert.confirmed_by)
@@ -146,9 +216,10 @@ class Promotion:
                 self.announcer.not_an_approver(event.channel, event.user)
             return None
         try:
-            return self.promote(
+            result = self.promote(
                 actor=event.user, certification_id=cert.id, reason=f"reacted :{self.reaction}:"
             )
+            return result if isinstance(result, Change) else None  # words: an approval
         except NotAuthorized as err:  # e.g. four eyes: only the person who reacted is told
             told = words(Icon("warning"), "Could not promote: ", err.told)
             self.announcer.tell(event.channel, event.user, told)

@@ -84,3 +84,38 @@ def test_a_lock_survives_a_restart(store):
             restarted.cases.planning.plan("rollback", "trivia", actor=OPERATOR, version="1")
     finally:
         again.close()
+
+
+def test_the_last_two_approvals_on_two_replicas_at_once_promote_once(store):
+    from bot.service.promotion import Reaction
+
+    approvers = {"approvers": [APPROVER, "U0DAVE"], "approvals": 2}
+    first = make_world(store=store, **approvers)
+    other_store = open_store(url_of(store))
+    other_notifier = FakeNotifier()
+    other = compose_over(first.lam, other_store, first.clock, other_notifier, **approvers)
+    try:
+        first.lam.deploy("trivia-skill", "code-3")
+        plan = first.cases.planning.plan("certify", "trivia", actor=OPERATOR)
+        first.cases.applying.apply(plan.id, actor=OPERATOR)
+        [message] = first.notifier.top_level("C0TRIVIA")
+        start = threading.Barrier(2)
+
+        def react(cases, user: str) -> None:
+            start.wait()
+            event = Reaction(user, "white_check_mark", "C0TRIVIA", message.ts, event_id=f"E{user}")
+            cases.promotion.by_reaction(event, bot_user="U0BOT")
+
+        threads = [
+            threading.Thread(target=react, args=(first.cases, APPROVER)),
+            threading.Thread(target=react, args=(other.cases, "U0DAVE")),
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=30)
+        posted = first.notifier.top_level("C0TRIVIA") + other_notifier.top_level("C0TRIVIA")
+        assert len([p for p in posted if "promoted" in p.text]) == 1, [p.text for p in posted]
+        assert first.cases.reading.status("trivia").roles.live_alias == "PROD2"
+    finally:
+        other_store.close()

@@ -42,7 +42,7 @@ def test_subscribes_to_the_events_the_bot_handles(manifest: dict[str, Any]) -> N
     events = manifest["settings"]["event_subscriptions"]
 
     assert events["request_url"] == REQUEST_URL
-    assert set(events["bot_events"]) == {"reaction_added", "app_home_opened"}
+    assert set(events["bot_events"]) == {"reaction_added", "reaction_removed", "app_home_opened"}
     assert manifest["features"]["app_home"]["home_tab_enabled"] is True
 
 

@@ -190,3 +190,69 @@ def test_override_is_parsed_from_slack_and_the_command_line():
     assert parse("hotfix trivia --override -- outage", ["trivia"]).option("override") is True
     assert parse("promote --override -- launch", ["trivia"]).option("override") is True
     assert parse("hotfix", ["trivia"], prog="skillbot").option("override") is None
+
+
+# -- approvals = N -------------------------------------------------------------------------
+
+
+def two_approvals():
+    w = make_world(approvers=[APPROVER, "U0DAVE", "U0ERIN"], approvals=2)
+    w.lam.deploy(FN, "code-3")
+    plan = w.cases.planning.plan("certify", "trivia", actor=OPERATOR)
+    w.cases.applying.apply(plan.id, actor=OPERATOR)
+    [message] = w.notifier.top_level("C0TRIVIA")
+    return w, message
+
+
+def react(w, message, user, *, removed=False):
+    from bot.service.promotion import Reaction
+
+    event = Reaction(
+        user, "white_check_mark", "C0TRIVIA", message.ts, event_id=f"Ev{user}{removed}"
+    )
+    if removed:
+        return w.cases.promotion.reaction_removed(event)
+    return w.cases.promotion.by_reaction(event, bot_user="U0BOT")
+
+
+def test_a_promotion_needs_as_many_approvers_as_approvals_says():
+    w, message = two_approvals()
+    assert "Approvals: 0 of 2" in str(message.blocks) and "2 approvers" in str(message.blocks)
+    assert react(w, message, APPROVER) is None
+    assert w.lam.read_live_alias(FN) in (None, "PROD1")  # the roles did not swap
+    assert "Approvals: 1 of 2: <@U0CAROL>" in str(w.notifier.updated[-1].blocks)
+    [said] = w.notifier.thread(message.ts)
+    assert "<@U0CAROL> approved (1 of 2); 1 more approver' yes promotes PROD2." in said.text
+    assert react(w, message, APPROVER) is None  # the same approver again counts once
+    change = react(w, message, "U0DAVE")
+    assert change is not None and change.live_alias == "PROD2"
+    assert w.cases.reading.status("trivia").pending is None
+
+
+def test_a_removed_reaction_no_longer_counts():
+    w, message = two_approvals()
+    react(w, message, APPROVER)
+    react(w, message, APPROVER, removed=True)
+    assert "Approvals: 0 of 2" in str(w.notifier.updated[-1].blocks)
+    assert "<@U0CAROL> took their approval back (0 of 2)." in w.notifier.thread(message.ts)[-1].text
+    assert react(w, message, "U0DAVE") is None  # one of two: still pending
+    assert w.cases.reading.status("trivia").pending is not None
+
+
+def test_the_starter_of_a_certification_is_not_counted_among_its_approvers():
+    w = make_world(operators=[OPERATOR, APPROVER], approvers=[APPROVER, "U0DAVE"], approvals=2)
+    w.lam.deploy(FN, "code-3")
+    plan = w.cases.planning.plan("certify", "trivia", actor=APPROVER)  # Carol starts it
+    w.cases.applying.apply(plan.id, actor=APPROVER)
+    with pytest.raises(NotAuthorized, match="four eyes"):
+        w.cases.promotion.promote("trivia", actor=APPROVER)
+    # Dave alone can never make two approvals: said at once, not after a silent wait
+    with pytest.raises(Refused, match="can never have 2 approvals"):
+        w.cases.promotion.promote("trivia", actor="U0DAVE")
+
+
+def test_more_approvals_than_approvers_stops_the_start():
+    from tests.support.world import world_config
+
+    with pytest.raises(Exception, match="approvals: 3 approvals need as many approvers; 1 are"):
+        world_config(approvals=3)

@@ -130,6 +130,9 @@ def certification_message(news: CertificationNews, *, console: str | None = None
     ]
     if news.review_status:
         lines.append(f"Alexa certification: {news.review_status}")
+    if news.approvals > 1 and cert.pending:
+        who = f": {mentions(news.approved)}" if news.approved else ""
+        lines.append(f"Approvals: {len(news.approved)} of {news.approvals}{who}")
     if news.lock:
         lines.append(f":lock: {say(locked_by(news.lock))}: promoting waits until it is unlocked.")
     blocks: list[Block] = [section("\n".join(line for line in lines if line))]
@@ -138,6 +141,10 @@ def certification_message(news: CertificationNews, *, console: str | None = None
             context(
                 f"When certification passes, an approver ({mentions(news.approvers)}) reacts "
                 f"with :{news.reaction}: to promote {cert.alias} to live."
+                if news.approvals <= 1
+                else f"When certification passes, {news.approvals} approvers "
+                f"({mentions(news.approvers)}) react with :{news.reaction}:; the last one "
+                f"promotes {cert.alias} to live."
             )
         )
     if console:

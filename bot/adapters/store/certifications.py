@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from bot.adapters.store.engine import Database, record
-from bot.adapters.store.schema import certifications
+from bot.adapters.store.schema import approvals, certifications
 from bot.domain.errors import Refused
 from bot.domain.model import Certification, CertificationState
 from bot.domain.words import Run, words
@@ -111,3 +111,30 @@ class CertificationRecords:
 
     def _all(self, *where: Any) -> list[Certification]:
         return [_cert(r) for r in self.db.rows(sa.select(certifications).where(*where))]
+
+    # approvals (approvals = N): who said yes to a pending certification, first first
+    def add_approval(self, cert_id: str, approver: str, at: datetime) -> bool:
+        """Record ``approver``'s yes; False when they had said it already (any replica)."""
+        try:
+            self.db.write(
+                approvals.insert().values(certification_id=cert_id, approver=approver, at=at)
+            )
+        except IntegrityError:
+            return False
+        return True
+
+    def remove_approval(self, cert_id: str, approver: str) -> bool:
+        """Take ``approver``'s yes back (their reaction was removed)."""
+        gone = approvals.delete().where(
+            approvals.c.certification_id == cert_id, approvals.c.approver == approver
+        )
+        return self.db.write(gone) > 0
+
+    def approvals(self, cert_id: str) -> list[str]:
+        """Who approved ``cert_id``, in the order they did."""
+        rows = self.db.rows(
+            sa.select(approvals.c.approver)
+            .where(approvals.c.certification_id == cert_id)
+            .order_by(approvals.c.at, approvals.c.approver)
+        )
+        return [row.approver for row in rows]

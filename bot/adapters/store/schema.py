@@ -84,6 +84,15 @@ skill_locks = sa.Table(
     sa.Column("locked_at", sa.DateTime(timezone=True), nullable=False),
 )
 
+# approvers who said yes to a pending certification (approvals = N asks for N of them)
+approvals = sa.Table(
+    "approvals",
+    metadata,
+    sa.Column("certification_id", sa.String(32), primary_key=True),
+    sa.Column("approver", sa.String(100), primary_key=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+)
+
 deliveries = sa.Table(
     "deliveries",
     metadata,
