@@ -50,6 +50,16 @@ def _propose(cases: UseCases, cmd: Command, actor: str, run_url: str | None) -> 
     )  # fmt: skip
 
 
+def _promote(cases: UseCases, cmd: Command, actor: str, run_url: str | None) -> Any:
+    """promote, now or (``--at``) at a time."""
+    override = bool(cmd.option("override"))
+    if cmd.option("at"):
+        return cases.promotion.schedule(
+            cmd.skill, actor=actor, at=cmd.option("at"), reason=cmd.reason, override=override
+        )
+    return cases.promotion.promote(cmd.skill, actor=actor, reason=cmd.reason, override=override)
+
+
 #: 0 keeps none but what an alias, a weight or the pending candidate refers to
 KEEP = count(
     "keep",
@@ -94,9 +104,10 @@ _SUBCOMMANDS = (
         "and record a pending certification; --reason is its note."),
     Subcommand(
         "promote", "certification passed: the candidate becomes live", "promote {skill}",
-        lambda cases, cmd, actor, url: cases.promotion.promote(
-            cmd.skill, actor=actor, reason=cmd.reason, override=bool(cmd.option("override"))),
-        "change", reason="REASON", who="approvers", faces=(SLACK,), options=(OVERRIDE,)),
+        _promote, "change", reason="REASON", who="approvers", faces=(SLACK,),
+        options=(OVERRIDE, Option(
+            "at", "TIME", "at TIME instead (2026-12-10 09:00, or 09:00 for the next one, in the "
+            "skills file's timezone); --at cancel takes it back", moment=True))),
     Subcommand(
         "rollback", "live alias back to its previous version", "plan a rollback of {skill}",
         _propose, "plan", version=True, reason="REASON", who=OPERATORS, options=(OVERRIDE,),

@@ -32,6 +32,7 @@ from bot.domain.model import (
     LatestCode,
     Outcome,
     Plan,
+    ScheduledPromotion,
     SkillLock,
     Version,
 )
@@ -157,6 +158,17 @@ class Store(Protocol):
     def remove_approval(self, cert_id: str, approver: str) -> bool: ...
 
     def approvals(self, cert_id: str) -> list[str]: ...
+
+    # promotions set for a time
+    def schedule_promotion(self, scheduled: ScheduledPromotion) -> None: ...
+
+    def scheduled_promotion(self, cert_id: str) -> ScheduledPromotion | None: ...
+
+    def due_promotions(self, now: datetime, stale: datetime) -> list[ScheduledPromotion]: ...
+
+    def move_scheduled(
+        self, cert_id: str, was: str, now: str, detail: str = "", at: datetime | None = None
+    ) -> bool: ...
 
     # Slack deliveries processed once across replicas
     def first_delivery(self, key: str, at: datetime) -> bool: ...

@@ -14,6 +14,7 @@ log = logging.getLogger(__name__)
 
 
 RECOVERY_EVERY = 60.0  # seconds; also runs once at start
+SCHEDULED_EVERY = 5.0  # seconds
 OUTBOX_EVERY = 5.0  # seconds; a refused post also waits its own pause (5 s, doubling)
 DELIVERIES_KEPT = timedelta(days=7)
 
@@ -38,6 +39,10 @@ def start_scheduler(services: Runtime) -> Callable[[], None]:
             lambda: store.prune_deliveries(clock() - DELIVERIES_KEPT),
         ),
     ]
+    if services.promotion is not None:
+        # a promotion set for a time runs within seconds of it (one that was missed while
+        # the bot was down runs at start, once)
+        jobs.append(Job("scheduled promotions", SCHEDULED_EVERY, services.promotion.run_due))
     canary_pass = services.canary_pass
     if canary_pass is not None:
         # often enough that a check is never much later than its time (checks are in the

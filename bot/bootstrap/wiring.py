@@ -102,6 +102,8 @@ class Runtime:
     #: where Lambda calls go (AWS_ENDPOINT_URL or AWS's own), for the start-up line
     aws_endpoint: str | None = None
     closers: list[Callable[[], None]] = field(default_factory=list)
+    #: runs the promotions set for a time (``/skill promote --at``)
+    promotion: Promotion | None = None
 
     def close(self) -> None:
         for close in reversed(self.closers):
@@ -166,7 +168,7 @@ def compose(
     retries = RetryBook(clock)
     announcer = Announcer(
         notifier, store, skills, approvers=approvers, reaction=reaction, region=region,
-        approvals=config.approvals,
+        approvals=config.approvals, timezone=config.timezone,
         clock=clock, review_status=review_status, after_change=[lambda _: home.refresh()],
         retries=retries, endpoint_line=lambda cert: endpoints.certification_line(
             cert, skills[cert.skill], smapi=smapi is not None
@@ -236,6 +238,7 @@ def compose(
     for pool in (regions_pool, canary_pool, listener_pool):
         runtime.closers.append(lambda pool=pool: pool.shutdown(wait=True))  # type: ignore[misc]
     runtime.closers.insert(0, store.close)
+    runtime.promotion = promotion
     return Composed(cases, runtime)
 
 

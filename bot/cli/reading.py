@@ -69,6 +69,8 @@ def show_status(out: Output, payload: dict[str, Any], report: StatusReport) -> i
             f"uncertified code live; move {cert.alias} back to {version_label(cert.version)}, "
             f"or cancel (skillbot cancel {skill.name}) and certify again"
         )
+    if view.scheduled is not None:
+        out.say(f"  promotion scheduled for {view.scheduled[0]} by {view.scheduled[1]}")
     pending = None
     if cert is not None:
         pending = {
@@ -80,6 +82,9 @@ def show_status(out: Output, payload: dict[str, Any], report: StatusReport) -> i
             "created_at": cert.created_at.isoformat(),
             "alexa_review": review,
             "promotion_refused_because": view.certification_drift,
+            "promotion_scheduled": (
+                {"at": view.scheduled[0], "by": view.scheduled[1]} if view.scheduled else None
+            ),
         }
     return out.finish(
         {

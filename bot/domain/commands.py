@@ -27,6 +27,8 @@ _DASHES = re.compile(r"(?:^|\s)(?:--|—|–|−−)(?:\s|$)")
 _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'", "«": '"', "»": '"'})
 _VERSION = re.compile(r"^[vV]?(\d{1,10})$")
 # "--canary", also as Slack clients send it: "—canary", "–canary"
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_TIME = re.compile(r"^\d{1,2}:\d{2}$")
 _OPTION = re.compile(r"^(?:--|—|–|−−)([a-z]+)(?:=(.*))?$", re.IGNORECASE)
 _PERCENT = re.compile(r"^(\d{1,3}(?:\.\d+)?)\s*%?$")
 _DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$", re.IGNORECASE)
@@ -47,6 +49,8 @@ class Option:
     requires: str | None = None
     flag: bool = False
     faces: tuple[str, ...] = (SLACK, CLI)
+    #: the value is a moment: ``2026-12-10 09:00`` takes the next word (the time) too
+    moment: bool = False
 
 
 @dataclass(frozen=True)
@@ -196,6 +200,14 @@ def _options(spec: Subcommand, said: list[str], prog: str) -> tuple[list[str], d
         if value is None and index < len(said) and not _OPTION.match(said[index]):
             value = said[index]
             index += 1
+            if (
+                option.moment
+                and index < len(said)
+                and _DATE.match(value)
+                and _TIME.match(said[index])
+            ):
+                value = f"{value} {said[index]}"
+                index += 1
         if not value:
             raise Refused(words(_echo(word), " needs a value."), hint=_usage(spec, prog))
         found[option.name] = value

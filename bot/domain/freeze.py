@@ -123,3 +123,40 @@ def frozen_until(
     """The window ``now`` is in and when it ends (the latest end, if several overlap)."""
     inside = [(w, end) for w in windows if (end := w.until(now, zone)) is not None]
     return max(inside, key=lambda found: found[1]) if inside else None
+
+
+_AT = re.compile(r"^\s*(?:(\d{4}-\d{2}-\d{2})[ T])?(\d{1,2}:\d{2})\s*$")
+
+
+def next_moment(text: str, now: datetime, zone: ZoneInfo) -> datetime:
+    """``"2026-12-10 09:00"``, or ``"09:00"`` for the next such time, in ``zone``, as
+    UTC; ValueError for anything else or a moment not in the future.
+
+    >>> now = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
+    >>> next_moment("09:00", now, ZoneInfo("UTC"))
+    datetime.datetime(2026, 12, 8, 9, 0, tzinfo=datetime.timezone.utc)
+    """
+    found = _AT.match(text)
+    if not found:
+        raise ValueError(f"{text!r} is not a time like '2026-12-10 09:00' or '09:00'")
+    at = _clock(found.group(2))
+    local = now.astimezone(zone).replace(tzinfo=None)
+    if found.group(1):
+        try:
+            when = datetime.combine(date.fromisoformat(found.group(1)), at)
+        except ValueError as err:
+            raise ValueError(f"{text!r}: {err}") from None
+        if when <= local:
+            raise ValueError(f"{text!r} has passed (it is {local:%Y-%m-%d %H:%M} now)")
+        if when - local > timedelta(days=366):
+            raise ValueError(f"{text!r} is more than a year away")
+    else:
+        when = datetime.combine(local.date(), at)
+        if when <= local:
+            when += timedelta(days=1)
+    return _aware(when, zone)
+
+
+def shown_at(moment: datetime, zone: str) -> str:
+    """A moment as people of ``zone`` read it: ``Thu 2026-12-10 09:00 (Europe/Berlin)``."""
+    return f"{moment.astimezone(ZoneInfo(zone)):%a %Y-%m-%d %H:%M} ({zone})"

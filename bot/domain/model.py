@@ -411,3 +411,16 @@ class SkillLock:
     locked_by: str
     reason: str
     locked_at: datetime
+
+
+@dataclass(frozen=True)
+class ScheduledPromotion:
+    """A promotion an approver set for a time (``/skill promote --at``): it runs then,
+    once across replicas and restarts, as that approver."""
+
+    certification_id: str
+    skill: str
+    at: datetime
+    scheduled_by: str
+    reason: str
+    override: bool = False

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.domain.canary import Canary, CanaryRules
-from bot.domain.model import Certification, Change, Plan, SkillLock
+from bot.domain.model import Certification, Change, Plan, ScheduledPromotion, SkillLock
 from bot.domain.words import Words
 
 
@@ -51,6 +51,9 @@ class CertificationNews:
     #: how many approvers' yes a promotion needs, and who said it so far
     approvals: int = 1
     approved: tuple[str, ...] = ()
+    #: the promotion set for a time, and the zone to show it in
+    scheduled: ScheduledPromotion | None = None
+    timezone: str = "UTC"
 
 
 class Reminder(CertificationNews):

@@ -80,6 +80,8 @@ class Announcer:
     reaction: str
     #: how many approvers' yes a promotion needs
     approvals: int = 1
+    #: the skills file's zone (a scheduled promotion's time is shown in it)
+    timezone: str = "UTC"
     region: str | None
     clock: Clock
     review_status: ReviewStatus = no_review
@@ -213,6 +215,8 @@ class Announcer:
             lock=self.store.lock_of(cert.skill) if cert.pending else None,
             approvals=self.approvals,
             approved=tuple(self.store.approvals(cert.id)) if self.approvals > 1 else (),
+            scheduled=self.store.scheduled_promotion(cert.id) if cert.pending else None,
+            timezone=self.timezone,
         )
 
     def certification_changed(self, cert: Certification, *, news: str | None = None) -> None:

@@ -14,9 +14,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import KW_ONLY, dataclass, replace
+from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from bot.domain import rotation
 from bot.domain.errors import NotAuthorized, Refused, SkillbotError
+from bot.domain.freeze import next_moment, shown_at
 from bot.domain.model import (
     AliasState,
     Certification,
@@ -26,6 +29,7 @@ from bot.domain.model import (
     Operation,
     Outcome,
     Plan,
+    ScheduledPromotion,
     Skill,
     new_id,
     version_label,
@@ -36,6 +40,10 @@ from bot.service.announcing import Announcer
 from bot.service.context import RotationContext, outcome_of
 
 log = logging.getLogger(__name__)
+
+
+#: a scheduled promotion claimed this long ago and not finished was left by a dead process
+SCHEDULED_STALE = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -112,6 +120,90 @@ class Promotion:
             channel = ctx.skill(change.plan.skill).channel
             change = replace(change, announced=False, notes=(delivery.note(channel),))
         return change
+
+    # -- promotions set for a time ----------------------------------------------------------
+    def schedule(
+        self, name: str | None, *, actor: str, at: str, reason: str = "", override: bool = False
+    ) -> Words:
+        """``/skill promote --at TIME``: the promotion runs at TIME (in the file's zone),
+        once across replicas and restarts, as ``actor``; ``--at cancel`` takes it back."""
+        ctx = self.ctx
+        skill = ctx.skill(name or "")
+        cert = ctx.store.pending_certification(skill.name)
+        try:
+            ctx.access.require_approver(actor, "schedule a promotion")
+            if cert is None:
+                raise Refused(
+                    f"{skill.name} has no pending certification to promote.",
+                    hint=words("Start one with ", Run("certify", skill.name), "."),
+                )
+            self._check_four_eyes(cert, actor)
+            if at.strip().lower() == "cancel":
+                if not ctx.store.move_scheduled(cert.id, "scheduled", "cancelled", actor):
+                    raise Refused(f"No promotion of {skill.name} is scheduled; nothing to cancel.")
+                said = words(Person(actor), " cancelled the scheduled promotion.")
+            else:
+                zone = ZoneInfo(ctx.timezone)
+                try:
+                    when = next_moment(at, ctx.clock(), zone)
+                except ValueError as err:
+                    raise Refused(
+                        str(err), hint=words("e.g. ", Code('--at "2026-12-10 09:00"'), " or ",
+                                             Code("--at 09:00"), ".")
+                    ) from None  # fmt: skip
+                ctx.store.schedule_promotion(
+                    ScheduledPromotion(cert.id, skill.name, when, actor, reason, override)
+                )
+                then = shown_at(when, ctx.timezone)
+                said = words(
+                    Person(actor),
+                    f" scheduled the promotion of {cert.alias} for {then}; ",
+                    Code("--at cancel"),
+                    " takes it back.",
+                )
+        except SkillbotError as err:
+            ctx.audit(skill.name, "promote-at", outcome_of(err), actor, reason, detail=str(err))
+            raise
+        ctx.audit(skill.name, "promote-at", Outcome.APPLIED, actor, reason, detail=plain(said))
+        self.announcer.refresh_message(cert)
+        self.announcer.thread_reply(cert, words(Icon("alarm_clock"), " ", said))
+        return said
+
+    def run_due(self) -> int:
+        """The scheduler's pass: every promotion whose time has come runs once (claimed
+        first, whichever replica); a time missed while the bot was down runs at start.
+        Returns how many ran."""
+        ctx = self.ctx
+        ran = 0
+        now = ctx.clock()
+        for due in ctx.store.due_promotions(now, stale=now - SCHEDULED_STALE):
+            if not ctx.store.move_scheduled(due.certification_id, "scheduled", "running", at=now):
+                continue  # another replica has it
+            ran += 1
+            cert = ctx.store.get_certification(due.certification_id)
+            if cert is None or not cert.pending:
+                ctx.store.move_scheduled(due.certification_id, "running", "moot")
+                continue
+            reason = due.reason or f"scheduled for {shown_at(due.at, ctx.timezone)}"
+            try:
+                result = self.promote(
+                    actor=due.scheduled_by,
+                    certification_id=cert.id,
+                    reason=reason,
+                    override=due.override,
+                )
+            except SkillbotError as err:
+                ctx.store.move_scheduled(cert.id, "running", "refused", str(err))
+                self.announcer.thread_reply(
+                    cert,
+                    words(Icon("warning"), "The scheduled promotion did not run: ", err.told),
+                )
+                continue
+            # words: approvals are still missing, as the thread says
+            ctx.store.move_scheduled(
+                cert.id, "running", "done" if isinstance(result, Change) else "waiting"
+            )
+        return ran
 
     def _approve(self, cert: Certification, actor: str) -> Words | None:
         """Record ``actor``'s yes to ``cert``; None once enough approvers said it (the roles

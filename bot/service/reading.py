@@ -13,7 +13,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.domain.canary import Canary
-from bot.domain.freeze import frozen_until
+from bot.domain.freeze import frozen_until, shown_at
 from bot.domain.model import (
     LATEST,
     AliasState,
@@ -59,6 +59,9 @@ class StatusView:
     lock: SkillLock | None = None
     #: the freeze window it is in now and when that ends, in the file's zone (None: none)
     frozen: tuple[str, datetime] | None = None
+    #: the pending certification's promotion set for a time: when (in the file's zone)
+    #: and by whom (None: none is set)
+    scheduled: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -106,7 +109,12 @@ class Reading:
             certification_drift(skill, roles, pending, views, regions),
             ctx.store.lock_of(skill.name),
             self._frozen(skill),
+            self._scheduled(pending),
         )
+
+    def _scheduled(self, pending: Certification | None) -> tuple[str, str] | None:
+        found = self.ctx.store.scheduled_promotion(pending.id) if pending else None
+        return (shown_at(found.at, self.ctx.timezone), found.scheduled_by) if found else None
 
     def _frozen(self, skill: Skill) -> tuple[str, datetime] | None:
         zone = ZoneInfo(self.ctx.timezone)

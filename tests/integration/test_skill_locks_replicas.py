@@ -119,3 +119,36 @@ def test_the_last_two_approvals_on_two_replicas_at_once_promote_once(store):
         assert first.cases.reading.status("trivia").roles.live_alias == "PROD2"
     finally:
         other_store.close()
+
+
+def test_a_scheduled_promotion_runs_once_when_two_replicas_find_it_due(store):
+    first = make_world(store=store)
+    other_store = open_store(url_of(store))
+    other_notifier = FakeNotifier()
+    other = compose_over(first.lam, other_store, first.clock, other_notifier)
+    try:
+        first.lam.deploy("trivia-skill", "code-3")
+        plan = first.cases.planning.plan("certify", "trivia", actor=OPERATOR)
+        first.cases.applying.apply(plan.id, actor=OPERATOR)
+        first.cases.promotion.schedule("trivia", actor=APPROVER, at="10:00")
+        first.clock.advance(hours=1)
+        start = threading.Barrier(2)
+        ran: list[int] = []
+
+        def run(runtime) -> None:
+            start.wait()
+            ran.append(runtime.promotion.run_due())
+
+        threads = [
+            threading.Thread(target=run, args=(first.services.runtime,)),
+            threading.Thread(target=run, args=(other.runtime,)),
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=30)
+        assert sorted(ran) == [0, 1]
+        posted = first.notifier.top_level("C0TRIVIA") + other_notifier.top_level("C0TRIVIA")
+        assert len([p for p in posted if "promoted" in p.text]) == 1
+    finally:
+        other_store.close()

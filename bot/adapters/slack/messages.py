@@ -30,6 +30,7 @@ from bot.adapters.slack.kit import (
 )
 from bot.domain.actors import display
 from bot.domain.canary import Canary, CanaryRules, CanaryState, Tally, end_headline, other_regions
+from bot.domain.freeze import shown_at
 from bot.domain.model import (
     Certification,
     CertificationState,
@@ -133,6 +134,11 @@ def certification_message(news: CertificationNews, *, console: str | None = None
     if news.approvals > 1 and cert.pending:
         who = f": {mentions(news.approved)}" if news.approved else ""
         lines.append(f"Approvals: {len(news.approved)} of {news.approvals}{who}")
+    if news.scheduled:
+        at = shown_at(news.scheduled.at, news.timezone)
+        lines.append(
+            f":alarm_clock: Promotion scheduled for {at} by {display(news.scheduled.scheduled_by)}"
+        )
     if news.lock:
         lines.append(f":lock: {say(locked_by(news.lock))}: promoting waits until it is unlocked.")
     blocks: list[Block] = [section("\n".join(line for line in lines if line))]

@@ -79,6 +79,9 @@ def _status(view: Any, region: str | None, review: str | None) -> list[Block]:
             )
         )
     blocks.extend(_pending(view, review))
+    if view.scheduled:
+        at, by = view.scheduled
+        blocks.append(context(f":alarm_clock: Promotion scheduled for {at} by {display(by)}"))
     if view.certification_drift:
         cert = view.pending
         blocks.append(
@@ -158,6 +161,8 @@ def status_text(view: Any) -> str:
         else ""
     )
     locked = f"; {say(locked_by(view.lock))}" if view.lock else ""
+    if view.scheduled:
+        locked += f"; promotion scheduled for {view.scheduled[0]}"
     if view.frozen:
         locked += f"; frozen until {view.frozen[1]:%a %Y-%m-%d %H:%M}"
     said = _alias_line(view.aliases) + regions + pending + disagree + drift + locked

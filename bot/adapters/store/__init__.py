@@ -28,12 +28,20 @@ from bot.adapters.store.locks import SkillLocks
 from bot.adapters.store.plans import PlanRecords
 from bot.adapters.store.reminders import ReminderBook
 from bot.adapters.store.reviews import ReviewRecords
+from bot.adapters.store.scheduled import ScheduledPromotionRecords
 from bot.adapters.store.skill_locks import SkillLockRecords
 
 __all__ = ["MIGRATIONS", "SqlStore", "make_engine", "migrate", "open_store"]
 
 
-class SqlStore(AuditRecords, PlanRecords, CertificationRecords, DeliveryRecords, SkillLockRecords):
+class SqlStore(
+    AuditRecords,
+    PlanRecords,
+    CertificationRecords,
+    DeliveryRecords,
+    SkillLockRecords,
+    ScheduledPromotionRecords,
+):
     """The :class:`bot.ports.Store` over one database."""
 
     def __init__(self, db: Database) -> None:

@@ -93,6 +93,24 @@ approvals = sa.Table(
     sa.Column("at", sa.DateTime(timezone=True), nullable=False),
 )
 
+# a promotion set for a time: one row per certification; ``state`` scheduled → running →
+# done | refused | moot (the certification ended otherwise) | cancelled
+scheduled_promotions = sa.Table(
+    "scheduled_promotions",
+    metadata,
+    sa.Column("certification_id", sa.String(32), primary_key=True),
+    sa.Column("skill", sa.String(100), nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("scheduled_by", sa.String(100), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False, default=""),
+    sa.Column("override", sa.Boolean, nullable=False, default=False),
+    sa.Column("state", sa.String(20), nullable=False),
+    sa.Column("detail", sa.Text, nullable=False, default=""),
+    # when a process claimed it to run (one that died is found by this)
+    sa.Column("claimed_at", sa.DateTime(timezone=True)),
+    sa.Index("ix_scheduled_promotions_due", "state", "at"),
+)
+
 deliveries = sa.Table(
     "deliveries",
     metadata,
