@@ -1,0 +1,59 @@
+"""Team controls through the real processes: a promotion set for a time that passed
+while the bot was down runs once when the scheduler starts again (the lock from the
+command line is in test_cli_pipeline)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bot.adapters.store import open_store
+from bot.devkit.aws import create_skill_function, deploy
+from bot.devkit.fake_slack import FakeSlack
+from bot.domain.model import ScheduledPromotion
+from tests.support.aws import LIVE_TAG
+from tests.support.cli import cli_env, skillbot, write_skills
+from tests.support.process import start_bot
+from tests.support.skills import CHANNEL
+from tests.support.users import APPROVER, OPERATOR
+
+FN = "trivia-skill"
+
+
+def test_a_promotion_due_while_the_bot_was_down_runs_once_at_its_start(
+    moto_endpoint: str, tmp_path: Path
+) -> None:
+    client = create_skill_function(FN, moto_endpoint)
+    deploy(client, FN, "VERSION = 3\n")
+    write_skills(tmp_path)
+    with FakeSlack() as fake:
+        env = cli_env(fake, moto_endpoint, tmp_path, SKILLBOT_ACTOR=OPERATOR)
+        for args in (("migrate",), ("certify", "--yes")):
+            done = skillbot(*args, env=env, cwd=tmp_path)
+            assert done.returncode == 0, done.stderr
+        store = open_store(env["DATABASE_URL"])
+        cert = store.pending_certification("trivia")
+        assert cert is not None
+        # set for a minute ago: the bot was down at that time
+        at = datetime.now(UTC) - timedelta(minutes=1)
+        store.schedule_promotion(ScheduledPromotion(cert.id, "trivia", at, APPROVER, "launch"))
+        store.close()
+
+        scheduler = start_bot(env, "scheduler", cwd=tmp_path, log=tmp_path / "bot.log", ready=None)
+        try:
+            promoted = fake.wait_for(
+                lambda f: [m for m in f.messages(CHANNEL) if "promoted" in m["text"]] or None,
+                timeout=30,
+            )
+        finally:
+            scheduler.stop()
+    assert len(promoted) == 1 and "by <@U0CAROL>" in promoted[0]["text"], promoted
+    tags = client.list_tags(
+        Resource=client.get_function(FunctionName=FN)["Configuration"]["FunctionArn"]
+    )
+    assert tags["Tags"][LIVE_TAG] == "PROD2"
+    again = open_store(f"sqlite:///{tmp_path / 'skillbot.db'}")
+    try:
+        assert again.scheduled_promotion(cert.id) is None  # done: never run twice
+    finally:
+        again.close()
