@@ -31,6 +31,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 from typing import IO, TYPE_CHECKING
@@ -138,6 +139,19 @@ def _parser() -> argparse.ArgumentParser:
         help="how often pending certifications are reminded (30s; a duration or cron)",
     )
     parser.add_argument(
+        "--approvals",
+        type=int,
+        choices=(1, 2),
+        default=1,
+        help="how many approvers must react to promote (2: Bea approves beside Arjun)",
+    )
+    parser.add_argument(
+        "--freeze-now",
+        action="store_true",
+        help="a freeze window of today and tomorrow: every change is refused (an approver's "
+        "--override goes past it)",
+    )
+    parser.add_argument(
         "--alexa",
         action="store_true",
         help="also run the fake Alexa SMAPI: certification reviews pass or fail from the page",
@@ -181,7 +195,7 @@ def _start(
     try:
         slack = FakeSlack(
             args.port,
-            users={p.id: p.name for p in seed.PEOPLE},
+            users={p.id: p.name for p in seed.people(args.approvals)},
             channels=seed.CHANNELS,
             ts_epoch=int(time.time()),
         )
@@ -211,11 +225,15 @@ def _start(
         signing_secret=secret,
         aws_endpoint=aws_endpoint,
         smapi=smapi,
+        people=seed.people(args.approvals),
     )
     stack.callback(playground.close)
 
     skills_file = seed.write_skills_file(
-        data / "skillbot.toml", reminder_schedule=args.reminder_schedule
+        data / "skillbot.toml",
+        reminder_schedule=args.reminder_schedule,
+        approvals=args.approvals,
+        freeze_from=datetime.now(UTC).date() if args.freeze_now else None,
     )
     env = {
         **_base_env(),

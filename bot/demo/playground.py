@@ -65,8 +65,10 @@ class Playground(Timeline):
         signing_secret: str,
         aws_endpoint: str,
         smapi: FakeSmapi | None = None,
+        people: tuple[seed.Person, ...] = seed.PEOPLE,
     ) -> None:
         self.slack = slack
+        self.people = people
         self.bot_url = bot_url.rstrip("/")
         self.signing_secret = signing_secret
         self.aws_endpoint = aws_endpoint
@@ -315,7 +317,7 @@ class Playground(Timeline):
         """Who and where: the people, the channels, the bot, and what the demo offers."""
         return {
             "bot": {"id": BOT_USER_ID, "name": BOT_NAME},
-            "people": [asdict(p) for p in seed.PEOPLE],
+            "people": [asdict(p) for p in self.people],
             "channels": [{"id": k, "name": v} for k, v in seed.CHANNELS.items()],
             "skill_channel": seed.SKILL_CHANNEL,
             "skill": seed.SKILL,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -89,13 +90,31 @@ def keep_skill_id_verification() -> bool:
     return True
 
 
-def skills_file_text(*, reminder_schedule: str = "30s") -> str:
-    """The demo's skills file (TOML): one skill, its channel, and who may do what."""
+def people(approvals: int = 1) -> tuple[Person, ...]:
+    """Who is in the demo: with two approvals, Bea approves beside Arjun."""
+    if approvals < 2:
+        return PEOPLE
+    return (OPERATOR, APPROVER, Person(BYSTANDER.id, BYSTANDER.name, "approver"))
+
+
+def skills_file_text(
+    *, reminder_schedule: str = "30s", approvals: int = 1, freeze_from: date | None = None
+) -> str:
+    """The demo's skills file (TOML): one skill, its channel, and who may do what; with
+    ``approvals`` 2, two approvers must react; with ``freeze_from``, a freeze window of
+    that day and the next (every change refused; an approver's --override goes past)."""
+    approvers = [p.id for p in people(approvals) if p.role == "approver"]
     lines = [
         "# written by skillbot demo",
         f'announce_channel = "{SKILL_CHANNEL}"  # the one skill\'s channel',
         f"operators = {json.dumps([OPERATOR.id])}",
-        f"approvers = {json.dumps([APPROVER.id])}",
+        f"approvers = {json.dumps(approvers)}",
+        *([f"approvals = {approvals}"] if approvals > 1 else []),
+        *(
+            [f'freeze = ["{freeze_from} - {freeze_from + timedelta(days=1)}"]']
+            if freeze_from
+            else []
+        ),
         'promote_reaction = "white_check_mark"',
         f"reminder_schedule = {json.dumps(reminder_schedule)}",
         "# the fake Alexa decides a review at a click: read it often, not every 5 minutes",
@@ -110,8 +129,9 @@ def skills_file_text(*, reminder_schedule: str = "30s") -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_skills_file(path: Path, *, reminder_schedule: str = "30s") -> Path:
-    path.write_text(skills_file_text(reminder_schedule=reminder_schedule), encoding="utf-8")
+def write_skills_file(path: Path, **options: Any) -> Path:
+    """:func:`skills_file_text` at ``path``."""
+    path.write_text(skills_file_text(**options), encoding="utf-8")
     return path
 
 

@@ -84,3 +84,22 @@ def test_a_plan_says_how_long_ago_its_code_was_deployed() -> None:
     )
     text = str(plan_message(plan))
     assert "deployed 3 min ago" in text and "2026-03-02T08:57" not in text
+
+
+def test_the_demo_can_freeze_now_and_ask_for_two_approvers() -> None:
+    from datetime import UTC, date, datetime
+    from zoneinfo import ZoneInfo
+
+    from bot.domain.freeze import frozen_until
+
+    today = date(2026, 12, 7)
+    config = parse_skills(tomllib.loads(seed.skills_file_text(approvals=2, freeze_from=today)))
+    assert config.approvals == 2
+    assert config.approvers == [seed.APPROVER.id, seed.BYSTANDER.id]
+    assert [p.role for p in seed.people(2)] == ["operator", "approver", "approver"]
+    skill = config.to_skills()[seed.SKILL]
+    now = datetime(2026, 12, 7, 15, 0, tzinfo=UTC)
+    found = frozen_until(skill.freeze, now, ZoneInfo(config.timezone))
+    assert found is not None and found[1] == datetime(2026, 12, 9, tzinfo=UTC)
+    plain = parse_skills(tomllib.loads(seed.skills_file_text()))
+    assert plain.approvals == 1 and plain.freeze == []
