@@ -57,3 +57,72 @@ def test_a_promotion_due_while_the_bot_was_down_runs_once_at_its_start(
         assert again.scheduled_promotion(cert.id) is None  # done: never run twice
     finally:
         again.close()
+
+
+def _bot(moto_endpoint: str, tmp_path: Path, fake: FakeSlack, **overrides: object):
+    from bot.devkit.json_server import free_port
+    from tests.support.e2e import Bot
+    from tests.support.process import bot_env
+    from tests.support.skills import skills_config, write_skills_file
+
+    config = write_skills_file(tmp_path / "skillbot.toml", skills_config(**overrides))
+    port = free_port()
+    env = bot_env(tmp_path, fake.api_url, moto_endpoint, port=port, config=config)
+    return Bot(f"http://127.0.0.1:{port}", fake, start_bot(env, cwd=tmp_path))
+
+
+def test_inside_a_freeze_window_the_real_bot_refuses_a_hotfix(moto_endpoint, tmp_path) -> None:
+    client = create_skill_function(FN, moto_endpoint)
+    deploy(client, FN, "VERSION = 3\n")
+    today = datetime.now(UTC).date()
+    window = f"{today} - {today + timedelta(days=1)}"
+    with FakeSlack() as fake:
+        bot = _bot(moto_endpoint, tmp_path, fake, freeze=[window])
+        try:
+            refused = bot.command("hotfix -- crash fix")
+            status = bot.command("status")
+        finally:
+            bot.process.kill()
+    assert (
+        f"trivia is frozen: the window `{window}` of the skills file lasts until"
+        in (refused["text"])
+    ), refused
+    assert "frozen until" in status["text"]
+    assert [
+        v["Version"] for v in client.list_versions_by_function(FunctionName=FN)["Versions"]
+    ] == [
+        "$LATEST",
+        "1",
+        "2",
+    ]  # nothing published
+
+
+def test_two_approvers_reactions_promote_through_the_real_bot(moto_endpoint, tmp_path) -> None:
+    from bot.adapters.slack import kit
+    from tests.support.messages import button_value
+
+    client = create_skill_function(FN, moto_endpoint)
+    deploy(client, FN, "VERSION = 3\n")
+    with FakeSlack() as fake:
+        bot = _bot(moto_endpoint, tmp_path, fake, approvers=[APPROVER, "U0DAVE"], approvals=2)
+        try:
+            plan = bot.command("certify -- launch")
+            bot.click(kit.CONFIRM, button_value(plan, kit.CONFIRM))
+            [message] = fake.wait_for(
+                lambda f: [m for m in f.messages(CHANNEL) if "certify" in m["text"]] or None
+            )
+            bot.react(APPROVER, message["ts"])
+            fake.wait_for(
+                lambda f: (
+                    [r for r in f.thread_replies(CHANNEL, message["ts"]) if "(1 of 2)" in r["text"]]
+                    or None
+                )
+            )
+            assert not [m for m in fake.messages(CHANNEL) if "promoted" in m["text"]]
+            bot.react("U0DAVE", message["ts"])
+            promoted = fake.wait_for(
+                lambda f: [m for m in f.messages(CHANNEL) if "promoted" in m["text"]] or None
+            )
+        finally:
+            bot.process.kill()
+    assert len(promoted) == 1 and "by <@U0DAVE>" in promoted[0]["text"]
