@@ -126,3 +126,37 @@ def test_two_approvers_reactions_promote_through_the_real_bot(moto_endpoint, tmp
         finally:
             bot.process.kill()
     assert len(promoted) == 1 and "by <@U0DAVE>" in promoted[0]["text"]
+
+
+def test_an_approver_overrides_a_lock_from_the_command_line(moto_endpoint, tmp_path) -> None:
+    from tests.support.aws import alias_version
+
+    client = create_skill_function(FN, moto_endpoint)
+    deploy(client, FN, "VERSION = 3\n")
+    write_skills(tmp_path, operators=[OPERATOR, APPROVER])  # Carol operates and approves
+    with FakeSlack() as fake:
+
+        def run(*args: str, actor: str):
+            return skillbot(
+                *args,
+                env=cli_env(fake, moto_endpoint, tmp_path, SKILLBOT_ACTOR=actor),
+                cwd=tmp_path,
+            )
+
+        assert run("migrate", actor=OPERATOR).returncode == 0
+        assert run("lock", "--reason", "incident 42", actor=OPERATOR).returncode == 0
+        refused = run("hotfix", "--yes", actor=APPROVER)
+        assert (
+            refused.returncode == 1
+            and "trivia is locked by U0ALICE" in refused.stderr + refused.stdout
+        )
+        without_reason = run("hotfix", "--yes", "--override", actor=APPROVER)
+        assert (
+            without_reason.returncode == 1
+            and "needs a reason" in without_reason.stdout + without_reason.stderr
+        )
+        applied = run("hotfix", "--yes", "--override", "--reason", "outage fix", actor=APPROVER)
+        assert applied.returncode == 0, applied.stdout + applied.stderr
+        announced = [m["text"] for m in fake.messages(CHANNEL)]
+    assert alias_version(client, FN, "PROD1") == "3"
+    assert any("with --override by <@U0CAROL>" in text for text in announced), announced
