@@ -4,7 +4,7 @@ one subcommand for each of :data:`bot.commands.TABLE` (:mod:`bot.cli.operations`
 ``skillbot apply PLAN_ID``.
 
 Exit codes (:mod:`bot.cli.exit_codes`): 0 done, 1 refused, 2 configuration or usage,
-3 a service (AWS, Slack, the database) did not answer.
+3 a service (AWS, Slack, the database) did not answer, 130 interrupted (Ctrl-C).
 
 Every subcommand's parser sets ``handler`` (a function of the parsed arguments returning
 the exit code); one that hands its arguments on untouched sets ``passthrough``.
@@ -21,7 +21,14 @@ from collections.abc import Callable, Sequence
 from typing import NoReturn
 
 from bot import __version__
-from bot.cli.exit_codes import EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE, SUMMARY, UsageError
+from bot.cli.exit_codes import (
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_UNAVAILABLE,
+    EXIT_USAGE,
+    SUMMARY,
+    UsageError,
+)
 from bot.cli.operations import add_operations
 from bot.cli.render import Output, error_json
 from bot.domain.errors import ConfigError, SkillbotError
@@ -47,8 +54,19 @@ class JsonErrorsParser(argparse.ArgumentParser):
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv`` (default: the command line), run the subcommand, return its exit
-    code: ``main(["migrate"])`` migrates the database of ``DATABASE_URL``."""
+    code: ``main(["migrate"])`` migrates the database of ``DATABASE_URL``.
+
+    Ctrl-C where the subcommand has no answer of its own ends with one line and 130."""
     argv = sys.argv[1:] if argv is None else argv
+    try:
+        return run_command(argv)
+    except KeyboardInterrupt:
+        print("skillbot: interrupted (Ctrl-C).", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def run_command(argv: Sequence[str]) -> int:
+    """Parse ``argv`` and run its subcommand: its exit code."""
     parser = build_parser(json_errors="--json" in argv)
     args, extra = parser.parse_known_args(argv)
     if extra and not getattr(args, "passthrough", False):
