@@ -23,6 +23,7 @@ import sqlalchemy as sa
 import bot
 from bot import cli
 from bot.cli import environment_variables, required_variables
+from tests.support.cli import skillbot_into_closed_pipe
 from tests.support.db import postgres_schema_url
 from tests.support.process import Child
 from tests.support.skills import skills_toml
@@ -144,6 +145,15 @@ def test_ctrl_c_during_a_command_ends_with_one_line_and_130(tmp_path, silent_dat
         command.kill()
     assert code == 130, command.log()
     assert command.log() == "skillbot: interrupted (Ctrl-C).", command.log()
+
+
+@pytest.mark.parametrize("unbuffered", ["1", ""], ids=["unbuffered", "buffered"])
+def test_output_cut_by_a_closed_pipe_ends_quietly_with_141(tmp_path, unbuffered):
+    db = tmp_path / "skillbot.db"
+    env = clean_env(DATABASE_URL=f"sqlite:///{db}", PYTHONUNBUFFERED=unbuffered)
+    result = skillbot_into_closed_pipe("migrate", env=env, cwd=tmp_path)
+    assert result.returncode == 141, result.stderr
+    assert result.stderr == ""
 
 
 #: no AWS configuration of the developer's: no files, no instance metadata
