@@ -12,11 +12,13 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
+from bot.cli.exit_codes import EXIT_INTERRUPTED
 from bot.config import Settings, SkillsFile, load_for_start
 from bot.domain.errors import ConfigError, SkillbotError
 
@@ -42,6 +44,8 @@ def start(role: str) -> int:
         settings, config = load_for_start(role, aws_problems=aws_problems)
     except ConfigError as err:
         return cannot_start(err.message, err.hint, 2)
+    except KeyboardInterrupt:
+        return start_interrupted()
     configure_logging(settings.log_level)
 
     try:
@@ -50,6 +54,8 @@ def start(role: str) -> int:
         return cannot_start(err.message, err.hint, err.exit_code)
     except SkillbotError as err:  # the database: its settings (2), or it did not answer (3)
         return cannot_start(err.message, err.hint, 2 if isinstance(err, ConfigError) else 3)
+    except KeyboardInterrupt:  # Ctrl-C while Slack or AWS is tried again
+        return start_interrupted()
     log.info(connections_line(settings, role, slack, aws, runtime.aws_endpoint))
 
     stop = threading.Event()
@@ -93,6 +99,13 @@ def cannot_start(message: str, hint: str, code: int) -> int:
     return code
 
 
+def start_interrupted() -> int:
+    """Ctrl-C before the bot was ready (its signal handlers are not installed yet): one
+    line, and the shell's code for a command stopped by SIGINT."""
+    print("skillbot: the start was interrupted (Ctrl-C) before the bot was ready.", file=sys.stderr)
+    return EXIT_INTERRUPTED
+
+
 def configure_logging(level: str) -> None:
     logging.basicConfig(
         level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -119,19 +132,25 @@ def build_checked(
             retries.stop()
 
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="skillbot-start") as pool:
-        token, api_url = settings.slack_bot_token, settings.slack_api_url
-        slack = pool.submit(check_slack, token, api_url, retries)
-        aws = pool.submit(check_aws, settings.aws_region, retries)
-        checks: list[Future[Any]] = [slack, aws]
-        for check in checks:
-            check.add_done_callback(failed_for_good)
+        composed: Composed | None = None
+        # from the first submit on: a Ctrl-C while the checks are handed out stops the
+        # retries too, or leaving this block would wait them out
         try:
+            token, api_url = settings.slack_bot_token, settings.slack_api_url
+            with ctrl_c_for_the_main_thread():
+                slack = pool.submit(check_slack, token, api_url, retries)
+                aws = pool.submit(check_aws, settings.aws_region, retries)
+            checks: list[Future[Any]] = [slack, aws]
+            for check in checks:
+                check.add_done_callback(failed_for_good)
             composed = build_services(
                 settings, config, aws_account=lambda: aws.result().account if aws.done() else None
             )
             wait(checks)
         except BaseException:  # Ctrl-C while a check waits to try again: it waits no more
             retries.stop()
+            if composed is not None:
+                composed.close()
             raise
     failures = [e for e in (slack.exception(), aws.exception()) if e is not None]
     if not failures:
@@ -144,6 +163,22 @@ def build_checked(
         raise told[0]
     listed = "\n".join(f"  - {f.message} {f.hint}" for f in told)
     raise StartupFailure(f"{len(told)} problems:\n{listed}", "", min(f.exit_code for f in told))
+
+
+@contextmanager
+def ctrl_c_for_the_main_thread() -> Iterator[None]:
+    """Threads started inside never take SIGINT (they inherit it blocked): Ctrl-C always
+    wakes the main thread, the one that raises KeyboardInterrupt, even while it waits for
+    them; and it cannot cut a thread's start in half, which would leave a thread the pool
+    does not wait for. A Ctrl-C meanwhile is raised on leaving."""
+    if not hasattr(signal, "pthread_sigmask"):  # Windows: no signal masks
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def check_functions(runtime: Runtime, aws: AwsIdentity) -> None:

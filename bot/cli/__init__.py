@@ -4,7 +4,8 @@ one subcommand for each of :data:`bot.commands.TABLE` (:mod:`bot.cli.operations`
 ``skillbot apply PLAN_ID``.
 
 Exit codes (:mod:`bot.cli.exit_codes`): 0 done, 1 refused, 2 configuration or usage,
-3 a service (AWS, Slack, the database) did not answer.
+3 a service (AWS, Slack, the database) did not answer, 130 interrupted (Ctrl-C), 141 the
+output was cut short (a closed pipe).
 
 Every subcommand's parser sets ``handler`` (a function of the parsed arguments returning
 the exit code); one that hands its arguments on untouched sets ``passthrough``.
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import re
 import sys
 import textwrap
@@ -21,7 +23,15 @@ from collections.abc import Callable, Sequence
 from typing import NoReturn
 
 from bot import __version__
-from bot.cli.exit_codes import EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE, SUMMARY, UsageError
+from bot.cli.exit_codes import (
+    EXIT_CLOSED_PIPE,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_UNAVAILABLE,
+    EXIT_USAGE,
+    SUMMARY,
+    UsageError,
+)
 from bot.cli.operations import add_operations
 from bot.cli.render import Output, error_json
 from bot.domain.errors import ConfigError, SkillbotError
@@ -47,8 +57,30 @@ class JsonErrorsParser(argparse.ArgumentParser):
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv`` (default: the command line), run the subcommand, return its exit
-    code: ``main(["migrate"])`` migrates the database of ``DATABASE_URL``."""
+    code: ``main(["migrate"])`` migrates the database of ``DATABASE_URL``.
+
+    Ctrl-C where the subcommand has no answer of its own ends with one line and 130;
+    output cut short by a closed pipe (``skillbot doctor | head -1``) ends quietly with
+    141, as a command stopped by SIGPIPE does."""
     argv = sys.argv[1:] if argv is None else argv
+    try:
+        try:
+            return run_command(argv)
+        finally:
+            sys.stdout.flush()  # a closed pipe is found here, not while Python exits
+    except KeyboardInterrupt:
+        print("skillbot: interrupted (Ctrl-C).", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # what is still buffered for stdout goes nowhere, rather than failing again at exit
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return EXIT_CLOSED_PIPE
+
+
+def run_command(argv: Sequence[str]) -> int:
+    """Parse ``argv`` and run its subcommand: its exit code."""
     parser = build_parser(json_errors="--json" in argv)
     args, extra = parser.parse_known_args(argv)
     if extra and not getattr(args, "passthrough", False):

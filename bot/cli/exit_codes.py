@@ -2,7 +2,8 @@
 
 0 applied, or nothing to do; 1 refused (stale plan, not authorized, a guard, dismissed
 or unanswered in Slack); 2 configuration or usage; 3 AWS, Slack or the database did not
-answer (retrying is safe); 130 interrupted (Ctrl-C).
+answer (retrying is safe); 130 interrupted (Ctrl-C); 141 the output was cut short (stdout
+is a pipe whose reader closed it, as in ``skillbot doctor | head -1``).
 """
 
 from __future__ import annotations
@@ -22,12 +23,14 @@ EXIT_USAGE = 2
 EXIT_UNAVAILABLE = 3
 #: Ctrl-C (the shell's 128 + SIGINT)
 EXIT_INTERRUPTED = 130
+#: stdout's reader went away (the shell's 128 + SIGPIPE, which Python itself ignores)
+EXIT_CLOSED_PIPE = 141
 
 SUMMARY = (
     "exit codes: 0 done (applied, or nothing to do), 1 refused (stale, not authorized, a "
     "guard, dismissed or unanswered), 2 configuration or usage, 3 AWS, Slack or the "
     "database did not answer, 130 interrupted (a plan being applied is finished by "
-    "applying it again)."
+    "applying it again), 141 the output was cut short (a closed pipe)."
 )
 
 

@@ -120,10 +120,12 @@ def parse(
     spec = table.get(said[0].lower())
     if spec is None or face not in spec.faces:
         names = [s.name for s in table.values() if face in s.faces]
+        # the command line has no help subcommand: argparse's --help lists them
+        explains = f"{prog} help" if face == SLACK else f"{prog} --help"
         raise NotFound(
             words(_echo(said[0]), f" is not a {prog} command."),
             hint=words(
-                "Try one of: " + ", ".join(names) + " (", Code(f"{prog} help"), " explains each)."
+                "Try one of: " + ", ".join(names) + " (", Code(explains), " explains each)."
             ),
         )
     said, options = _options(spec, said, prog)

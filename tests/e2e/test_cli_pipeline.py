@@ -27,6 +27,7 @@ from tests.support.cli import (
     RUN_URL,
     cli_env,
     skillbot,
+    skillbot_into_closed_pipe,
     start_skillbot,
     write_skills,
 )
@@ -413,6 +414,15 @@ def test_a_cancelled_job_withdraws_its_request(stage):
     assert closed["text"].startswith("The command that asked stopped waiting; nothing changed")
     assert "plan_confirm" not in json.dumps(closed["blocks"])
     assert stage.live() == "1"
+
+
+@pytest.mark.parametrize("args", [["doctor"], ["status", "--json"]], ids=["doctor", "json"])
+def test_output_cut_by_a_closed_pipe_ends_quietly_with_141(stage, args):
+    # skillbot doctor | head -1: head has exited, and every write to stdout fails
+    result = skillbot_into_closed_pipe(*args, env=stage.env(**GITHUB_RUN), cwd=stage.tmp)
+    assert result.returncode == 141, result.stderr
+    # (doctor's own warnings may still be on stderr: moto has no account settings)
+    assert "Traceback" not in result.stderr and "BrokenPipe" not in result.stderr, result.stderr
 
 
 def test_doctor_fixes_then_certify_and_cancel_from_a_pipeline(stage):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -233,6 +234,28 @@ def test_an_unreachable_aws_is_tried_again_saying_so(tmp_path):
         )
     assert endpoint in line and "did not answer" in line and "try 1 failed" in line, line
     assert "Traceback" not in output
+
+
+@pytest.mark.parametrize("unreachable", ["slack", "aws"])
+def test_ctrl_c_while_the_start_tries_again_ends_with_one_line_and_130(
+    tmp_path, moto_endpoint, unreachable
+):
+    nowhere = f"http://127.0.0.1:{free_port()}"
+    with FakeSlack() as fake:
+        aws = nowhere if unreachable == "aws" else moto_endpoint
+        env = bot_env(tmp_path, fake.api_url, aws, port=free_port())
+        if unreachable == "slack":
+            env["SLACK_API_URL"] = f"{nowhere}/api/"
+        argv = [sys.executable, "-m", "bot"]
+        with Child(argv, {**env, "PYTHONPATH": str(ROOT)}, cwd=tmp_path, name="bot") as child:
+            child.wait_for_log("Trying again in")
+            code = child.kill(signal.SIGINT)  # Ctrl-C: the terminal signals the whole group
+    output = child.log()
+    assert code == 130, output
+    assert "Traceback" not in output and "KeyboardInterrupt" not in output, output
+    assert child.lines[-1] == (
+        "skillbot: the start was interrupted (Ctrl-C) before the bot was ready."
+    ), output
 
 
 def test_the_start_says_where_it_talks_and_checks_the_functions(tmp_path, moto_endpoint):

@@ -9,9 +9,12 @@ from __future__ import annotations
 import importlib.metadata
 import json
 import os
+import signal
+import socket
 import subprocess
 import sys
 import types
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,7 +23,9 @@ import sqlalchemy as sa
 import bot
 from bot import cli
 from bot.cli import environment_variables, required_variables
+from tests.support.cli import skillbot_into_closed_pipe
 from tests.support.db import postgres_schema_url
+from tests.support.process import Child
 from tests.support.skills import skills_toml
 
 SCRIPT = Path(sys.executable).with_name("skillbot")
@@ -34,15 +39,20 @@ def skillbot(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[s
 
 def started(argv: list[str], *, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
     """``argv`` to its end, without the developer's Slack, AWS or skillbot settings."""
+    return subprocess.run(
+        argv, cwd=cwd, env=clean_env(**env), capture_output=True, text=True, timeout=60
+    )
+
+
+def clean_env(**env: str) -> dict[str, str]:
+    """This process's environment without Slack, AWS or skillbot settings, plus ``env``."""
     base = {
         k: v
         for k, v in os.environ.items()
         if not k.startswith(("SLACK_", "AWS_", "ALEXA_"))
         and k.upper() not in environment_variables()
     }
-    return subprocess.run(
-        argv, cwd=cwd, env={**base, **env}, capture_output=True, text=True, timeout=60
-    )
+    return {**base, **env}
 
 
 def test_version_is_the_installed_distributions(tmp_path):
@@ -113,6 +123,37 @@ def test_migrate_with_a_malformed_database_url_exits_2(tmp_path):
     result = skillbot("migrate", cwd=tmp_path, DATABASE_URL="not a url")
     assert result.returncode == 2
     assert "DATABASE_URL" in result.stderr
+
+
+@pytest.fixture
+def silent_database() -> Iterator[socket.socket]:
+    """A TCP port that accepts connections and never answers: a database that hangs."""
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        server.settimeout(30)
+        yield server
+
+
+def test_ctrl_c_during_a_command_ends_with_one_line_and_130(tmp_path, silent_database):
+    port = silent_database.getsockname()[1]
+    env = clean_env(DATABASE_URL=f"postgresql://skillbot@127.0.0.1:{port}/skillbot")
+    command = Child([str(SCRIPT), "migrate"], env, cwd=tmp_path, name="skillbot").start()
+    try:
+        connection, _ = silent_database.accept()  # migrate waits for the database's answer
+        with connection:
+            code = command.kill(signal.SIGINT)  # Ctrl-C: the terminal signals the whole group
+    finally:
+        command.kill()
+    assert code == 130, command.log()
+    assert command.log() == "skillbot: interrupted (Ctrl-C).", command.log()
+
+
+@pytest.mark.parametrize("unbuffered", ["1", ""], ids=["unbuffered", "buffered"])
+def test_output_cut_by_a_closed_pipe_ends_quietly_with_141(tmp_path, unbuffered):
+    db = tmp_path / "skillbot.db"
+    env = clean_env(DATABASE_URL=f"sqlite:///{db}", PYTHONUNBUFFERED=unbuffered)
+    result = skillbot_into_closed_pipe("migrate", env=env, cwd=tmp_path)
+    assert result.returncode == 141, result.stderr
+    assert result.stderr == ""
 
 
 #: no AWS configuration of the developer's: no files, no instance metadata

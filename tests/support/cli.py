@@ -8,6 +8,7 @@ subprocess, with an environment of the test's choosing (nothing of the developer
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -49,6 +50,28 @@ def skillbot(*args: str, env: dict[str, str], cwd: Path) -> subprocess.Completed
     return subprocess.run(
         [str(SCRIPT), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
     )
+
+
+def skillbot_into_closed_pipe(
+    *args: str, env: dict[str, str], cwd: Path
+) -> subprocess.CompletedProcess[str]:
+    """Run ``skillbot ARGS`` to its end with stdout a pipe nobody reads any more, as in
+    ``skillbot doctor | head -1`` once ``head`` has exited: every write to stdout fails."""
+    assert SCRIPT.exists(), f"{SCRIPT} is missing: install the project (pip install -e .)"
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        return subprocess.run(
+            [str(SCRIPT), *args],
+            cwd=cwd,
+            env=env,
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        os.close(write)
 
 
 def start_skillbot(*args: str, env: dict[str, str], cwd: Path) -> Child:

@@ -53,6 +53,16 @@ def test_unknown_subcommand_lists_the_valid_ones():
     assert "hotfix" in err.value.hint and "doctor" in err.value.hint
 
 
+@pytest.mark.parametrize(
+    ("prog", "explains"), [("/skill", "/skill help"), ("skillbot", "skillbot --help")]
+)
+def test_unknown_subcommand_points_at_a_help_that_exists(prog, explains):
+    with pytest.raises(NotFound) as err:
+        parse("deploy trivia", ONE, prog=prog)
+    assert f"`{explains}` explains each" in err.value.hint, err.value.hint
+    assert "skillbot help" not in err.value.hint
+
+
 def test_unknown_skill_lists_the_known_ones():
     with pytest.raises(NotFound, match="no skill called `trvia`") as err:
         parse("hotfix trvia", TWO)
