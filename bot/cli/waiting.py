@@ -16,7 +16,7 @@ from datetime import timedelta
 from types import FrameType
 from typing import Any
 
-from bot.cli.exit_codes import EXIT_OK, EXIT_REFUSED, EXIT_UNAVAILABLE
+from bot.cli.exit_codes import EXIT_INTERRUPTED, EXIT_OK, EXIT_REFUSED, EXIT_UNAVAILABLE
 from bot.cli.render import Output, event_json
 from bot.cli.session import Session
 from bot.domain.model import version_label
@@ -27,8 +27,6 @@ from bot.service.requests import PostedRequest
 POLL_EVERY = 1.0
 #: how long a Confirm already under way when the wait ends may still take
 APPLYING_GRACE = 60.0
-#: the shell's code for a command stopped by a signal (Ctrl-C, a cancelled job)
-EXIT_STOPPED = 130
 
 
 def duration_label(wait: timedelta) -> str:
@@ -68,7 +66,7 @@ def request_confirmation(
             "skillbot history."
         )
         out.tell(text)
-        return out.finish({**payload, "outcome": "interrupted", "message": text}, EXIT_STOPPED)
+        return out.finish({**payload, "outcome": "interrupted", "message": text}, EXIT_INTERRUPTED)
     finally:
         signal.signal(signal.SIGTERM, previous)
 
