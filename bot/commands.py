@@ -46,7 +46,7 @@ def _propose(cases: UseCases, cmd: Command, actor: str, run_url: str | None) -> 
         )  # fmt: skip
     return cases.offers.propose(
         cmd.name, cmd.skill, actor=actor, reason=cmd.reason, version=cmd.version,
-        run_url=run_url, override=override,
+        run_url=run_url, override=override, commit=cmd.option("commit"), repo=cmd.option("repo"),
     )  # fmt: skip
 
 
@@ -67,6 +67,13 @@ KEEP = count(
     words("Give how many of the most recent versions to keep, e.g. ", Code("--keep 10"), "."),
     0,
 )
+#: where new code came from (the command line: a pipeline knows its commit)
+PROVENANCE = (
+    Option("commit", "SHA", "the commit the code was built from (kept in the version's "
+           "description)", faces=(CLI,)),
+    Option("repo", "OWNER/NAME", "the commit's GitHub repository (a GitHub pipeline's own by "
+           "default)", faces=(CLI,)),
+)  # fmt: skip
 #: an approver's change past a lock or a freeze window, with a reason
 OVERRIDE = Option(
     "override", "", "approvers: apply past a lock or a freeze window (say why after --)",
@@ -91,7 +98,7 @@ _SUBCOMMANDS = (
         who=OPERATORS, options=(
             Option("canary", "10%", "the new version's share of live traffic", canary_weight),
             Option("for", "10m", "sets how long a canary runs", canary_seconds, "canary"),
-            OVERRIDE),
+            OVERRIDE, *PROVENANCE),
         detail="Re-point the live alias: no recertification. Refused for the pending "
         "candidate's code."),
     Subcommand(
@@ -99,7 +106,7 @@ _SUBCOMMANDS = (
         "plan a certification of {skill}", _propose, "plan", version=True, reason="NOTE",
         who=OPERATORS, options=(
             Option("submit", "", "with --yes: also submit the skill to Alexa (needs the SMAPI "
-                   "settings)", flag=True, faces=(CLI,)), OVERRIDE),
+                   "settings)", flag=True, faces=(CLI,)), OVERRIDE, *PROVENANCE),
         detail="Put VERSION (or a version published from $LATEST) on the candidate alias "
         "and record a pending certification; --reason is its note."),
     Subcommand(

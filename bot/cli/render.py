@@ -16,6 +16,7 @@ from typing import Any
 from bot.domain import actors
 from bot.domain.errors import SkillbotError
 from bot.domain.model import AuditEvent, Change, Move, Plan, version_label
+from bot.domain.provenance import compare_url
 from bot.domain.regions import deployed_ago
 from bot.domain.words import Words, as_words, render
 
@@ -41,6 +42,20 @@ def plan_json(plan: Plan) -> dict[str, Any]:
         # a skill in several regions: the default region's part is the fields above
         "default_region": plan.default_region,
         "regions": [region_json(m) for m in plan.regions],
+        "commits": commits_json(plan),
+    }
+
+
+def commits_json(plan: Plan) -> dict[str, Any] | None:
+    """Where the code on each side came from (None: no commit of either is known)."""
+    old, new = plan.from_provenance, plan.provenance
+    if old is None and new is None:
+        return None
+    return {
+        "from": old.commit if old else None,
+        "to": new.commit if new else None,
+        "repo": (new.repo if new else None) or (old.repo if old else None),
+        "compare_url": compare_url(old, new),
     }
 
 
@@ -170,6 +185,9 @@ class Output:
             )
         if plan.code_sha256:
             rows.append(("code", f"sha256 {plan.code_sha256}"))
+        if plan.commits:
+            url = compare_url(plan.from_provenance, plan.provenance)
+            rows.append(("commits", f"{plan.commits}" + (f"  {url}" if url else "")))
         if plan.code_last_modified:
             ago = deployed_ago(plan.code_last_modified, plan.created_at).removeprefix("deployed ")
             rows.append(("deployed", f"{ago} ({plan.code_last_modified})"))

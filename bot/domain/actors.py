@@ -79,3 +79,12 @@ def run_label(run_url: str) -> str:
 def plain(actor: str, run_url: str | None = None) -> str:
     """The same for a terminal: ``github:acme/trivia (run https://…)``."""
     return f"{actor} (run {run_url})" if run_url else actor
+
+
+def github_repo(actor: str) -> str | None:
+    """``acme/trivia`` for the pipeline ``github:acme/trivia``; None for anyone else.
+
+    >>> github_repo("github:acme/trivia"), github_repo("U0ALICE")
+    ('acme/trivia', None)
+    """
+    return actor.removeprefix("github:") if actor.startswith("github:") else None

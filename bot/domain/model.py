@@ -17,6 +17,7 @@ from bot.domain.labels import duration_label as duration_label
 from bot.domain.labels import version_label as version_label
 from bot.domain.placements import Move as Move
 from bot.domain.placements import Placement as Placement
+from bot.domain.provenance import Provenance, commits
 from bot.domain.text import escape as escape  # typed text made inert in Slack's mrkdwn
 from bot.domain.words import Run, Words
 
@@ -170,6 +171,14 @@ class Plan:
     run_url: str | None = None
     #: made with ``--override`` by an approver: the lock or freeze it goes past
     override: str | None = None
+    #: where the code it puts behind the alias came from, and the code it replaces
+    provenance: Provenance | None = None
+    from_provenance: Provenance | None = None
+
+    @property
+    def commits(self) -> str | None:
+        """``abc1234 → def5678`` when a commit of either side is known."""
+        return commits(self.from_provenance, self.provenance)
 
     # the first move's fields, as the presenters name them
     @property
@@ -386,9 +395,13 @@ class Change:
             share, window = p.canary_weight or 0, duration_label(p.canary_seconds or 0)
             traffic = f"at {share:.0%} for {window}"
             moves = f"{old} → {new}{self._regions_after(old, new)}"
-            return f"{p.skill}: canary {self.alias} {moves} {traffic}{who}{why}"
+            return f"{p.skill}: canary {self.alias} {moves}{self._commits()} {traffic}{who}{why}"
         moves = f"{old} → {new}{self._regions_after(old, new)}"
-        return f"{p.skill}: {p.operation} {self.alias} {moves}{who}{why}"
+        return f"{p.skill}: {p.operation} {self.alias} {moves}{self._commits()}{who}{why}"
+
+    def _commits(self) -> str:
+        """`` (commits abc1234 → def5678)`` when the plan knows where the code came from."""
+        return f" (commits {self.plan.commits})" if self.plan.commits else ""
 
     def _regions_after(self, old: str, new: str) -> str:
         """`` (NA), EU v3 → v5, FE v2 → v4``: every other region's move, after the

@@ -34,6 +34,7 @@ from bot.domain.model import (
     Version,
     version_label,
 )
+from bot.domain.provenance import with_provenance
 from bot.domain.words import words
 from bot.ports import LambdaPort
 from bot.service.canary.weights import CanaryTarget
@@ -331,7 +332,9 @@ def publish_guarded(
 ) -> Version:
     """Publish ``function``'s ``$LATEST`` only if its hash is ``code_sha256``; while a
     deployment is still being applied, wait for it and check the code again."""
-    description = f"skillbot {plan.operation} by {actor}: {plan.reason}".strip(": ")
+    description = with_provenance(
+        f"skillbot {plan.operation} by {actor}: {plan.reason}".strip(": "), plan.provenance
+    )
     try:
         return lam.publish_version(function, code_sha256, description)
     except Busy:

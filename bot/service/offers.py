@@ -61,6 +61,7 @@ class Offers:
     def propose(
         self, operation: Operation | str, name: str, *, actor: str, reason: str = "",
         version: str | None = None, run_url: str | None = None, override: bool = False,
+        commit: str | None = None, repo: str | None = None,
     ) -> PlanOffer:  # fmt: skip
         """Plan ``operation`` (hotfix, certify, rollback or cancel) and say how to offer it.
 
@@ -72,7 +73,7 @@ class Offers:
             return PlanOffer(plan, note=note)
         plan = planning.plan(
             operation, name, actor=actor, reason=reason, version=version, run_url=run_url,
-            override=override,
+            override=override, commit=commit, repo=repo,
         )  # fmt: skip
         certify = operation == "certify"
         note = ""

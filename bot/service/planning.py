@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import KW_ONLY, dataclass, field
 
-from bot.domain import rotation
+from bot.domain import actors, provenance, rotation
 from bot.domain.alexa import SkillEndpoints
 from bot.domain.endpoints import StageTarget, live_stage_drift
 from bot.domain.errors import NotFound, Refused, SkillbotError
@@ -88,6 +88,8 @@ class Planning:
         weight: float | None = None,
         seconds: int | None = None,
         override: bool = False,
+        commit: str | None = None,
+        repo: str | None = None,
     ) -> Plan:
         """A saved plan of ``operation`` on skill ``name``:
 
@@ -99,6 +101,7 @@ class Planning:
           ``version`` (or new code) for ``seconds``.
 
         ``override``: an approver's change past a lock or a freeze window (with a reason).
+        ``commit``/``repo``: where new code came from (a GitHub pipeline names the repo).
 
         ``run_url`` links the pipeline run that asks (``actor`` is then the pipeline)."""
         op = Operation(operation)
@@ -107,7 +110,10 @@ class Planning:
         extra = (
             {"canary_weight": weight, "canary_seconds": seconds} if op is Operation.CANARY else {}
         )
-        return self._planning(name, op, actor, reason, version, run_url, override, **extra)
+        built = provenance.checked(commit, repo or actors.github_repo(actor) if commit else repo)
+        return self._planning(
+            name, op, actor, reason, version, run_url, override, built=built, **extra
+        )
 
     def canary_choice(self, hotfix: Plan, *, weight: float, seconds: int) -> Plan | None:
         """The hotfix plan's "Canary" twin: same code and revision, saved beside it.
@@ -129,6 +135,7 @@ class Planning:
         version: str | None,
         run_url: str | None = None,
         override: bool = False,
+        built: provenance.Provenance | None = None,
         **extra: object,
     ) -> Plan:
         ctx = self.ctx
@@ -147,9 +154,27 @@ class Planning:
             raise
         if run_url:
             plan = plan.with_(run_url=run_url)
+        if op is not Operation.CANCEL:
+            plan = self._with_provenance(skill, plan, built)
         ctx.store.save_plan(plan)
         ctx.audit_plan(plan, Outcome.PLANNED, plan.summary())
         return plan
+
+    def _with_provenance(
+        self, skill: Skill, plan: Plan, built: provenance.Provenance | None
+    ) -> Plan:
+        """Where the code on each side came from: ``built`` (new code) or what a version's
+        description says (read back from Lambda, so it survives the database)."""
+        function = skill.placements[0].function
+
+        def of(version: str | None) -> provenance.Provenance | None:
+            if version is None or not version.isdigit():
+                return None
+            found = self.ctx.lambda_.get_version(function, version)
+            return provenance.provenance_of(found.description) if found else None
+
+        new = built or of(plan.to_version)
+        return plan.with_(provenance=new, from_provenance=of(plan.from_version))
 
     def _make_plan(
         self, skill: Skill, op: Operation, actor: str, reason: str, version: str | None

@@ -160,3 +160,31 @@ def test_an_approver_overrides_a_lock_from_the_command_line(moto_endpoint, tmp_p
         announced = [m["text"] for m in fake.messages(CHANNEL)]
     assert alias_version(client, FN, "PROD1") == "3"
     assert any("with --override by <@U0CAROL>" in text for text in announced), announced
+
+
+def test_a_pipeline_records_its_commit_and_the_next_deploy_names_both(
+    moto_endpoint, tmp_path
+) -> None:
+    import json
+
+    from tests.support.cli import GITHUB_RUN, PIPELINE
+
+    client = create_skill_function(FN, moto_endpoint)
+    write_skills(tmp_path, pipelines=[PIPELINE])
+    old, new = "abc1234" + "0" * 33, "def5678" + "1" * 33
+    with FakeSlack() as fake:
+        env = cli_env(fake, moto_endpoint, tmp_path, **GITHUB_RUN)
+        assert skillbot("migrate", env=env, cwd=tmp_path).returncode == 0
+        for code, commit in (("VERSION = 3\n", old), ("VERSION = 4\n", new)):
+            deploy(client, FN, code)
+            done = skillbot("hotfix", "--yes", "--json", "--commit", commit, env=env, cwd=tmp_path)
+            assert done.returncode == 0, done.stderr
+        result = json.loads(done.stdout)
+        announced = fake.messages(CHANNEL)[-1]["text"]
+    assert result["plan"]["commits"] == {
+        "from": old,
+        "to": new,
+        "repo": "acme/trivia",  # the GitHub pipeline's own repository
+        "compare_url": f"https://github.com/acme/trivia/compare/{old}...{new}",
+    }
+    assert "(commits abc1234 → def5678)" in announced

@@ -111,3 +111,24 @@ def test_two_concurrent_hotfixes_one_applies_the_other_is_told(aws, store, tmp_p
     events = [(e.operation, e.outcome) for e in store.audit("trivia", 100)]
     assert events.count(("hotfix", Outcome.APPLIED)) == 1
     assert events.count(("hotfix", Outcome.REFUSED)) == 1
+
+
+def test_provenance_survives_the_database_in_the_versions_descriptions(aws, tmp_path):
+    client = create_skill_function("trivia-skill")
+    first_store = open_store(f"sqlite:///{tmp_path / 'first.db'}")
+    cases = service_for(client, first_store)
+    old, new = "abc1234" + "0" * 33, "def5678" + "1" * 33
+    for code, commit in (("VERSION = 3\n", old), ("VERSION = 4\n", new)):
+        deploy(client, "trivia-skill", code)
+        plan = cases.planning.plan(
+            "hotfix", "trivia", actor=OPERATOR, commit=commit, repo="acme/trivia"
+        )
+        cases.applying.apply(plan.id, actor=OPERATOR)
+    first_store.close()
+    described = client.get_function_configuration(FunctionName="trivia-skill", Qualifier="4")
+    assert described["Description"].endswith(f"commit={new} repo=acme/trivia")
+
+    # a new, empty database: what Lambda keeps still says where each version came from
+    fresh = service_for(client, open_store(f"sqlite:///{tmp_path / 'fresh.db'}"))
+    rollback = fresh.planning.plan("rollback", "trivia", actor=OPERATOR, version="3")
+    assert rollback.commits == "def5678 → abc1234"

@@ -20,6 +20,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.domain.actors import display
+from bot.domain.provenance import compare_url
 from bot.domain.text import escape
 from bot.domain.words import Words, render
 
@@ -136,6 +137,12 @@ def since(moment: datetime) -> str:
     """
     utc, shown = moment.astimezone(UTC), "{date_short_pretty} at {time}"
     return f"<!date^{int(utc.timestamp())}^{shown}|{utc:%Y-%m-%d %H:%M} UTC>"
+
+
+def commit_link(plan: Any) -> str:
+    """``abc1234 → def5678``, linked to GitHub's compare page when the repository is known."""
+    url = compare_url(plan.from_provenance, plan.provenance)
+    return f"<{url}|{plan.commits}>" if url else str(plan.commits)
 
 
 def short_sha(code_sha256: str | None) -> str:

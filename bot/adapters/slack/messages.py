@@ -18,6 +18,7 @@ from bot.adapters.slack.kit import (
     Json,
     age,
     buttons,
+    commit_link,
     context,
     fields,
     heading,
@@ -83,10 +84,12 @@ def _change_fields(change: Change) -> list[str]:
             *([f"*Regions*\n{_moves(change)}"] if change.regions else []),
             f"*Code*\n{short_sha(change.code_sha256)}",
         ]
+    commits = [f"*Commits*\n{commit_link(change.plan)}"] if change.plan.commits else []
     return [
         f"*Alias*\n`{change.alias}`",
         f"*Version{'s' if change.regions else ''}*\n{_moves(change)}",
         f"*Code*\n{short_sha(change.code_sha256)}",
+        *commits,
         f"*Live alias*\n`{change.live_alias}`",
     ]
 

@@ -19,6 +19,7 @@ from bot.adapters.slack.kit import (
     FIX_ALL,
     Json,
     buttons,
+    commit_link,
     context,
     message,
     say,
@@ -67,6 +68,8 @@ def plan_message(
             else ""
         )
         lines.append(f"• code {short_sha(plan.code_sha256)}{deployed}")
+    if plan.commits:
+        lines.append(f"• commits {commit_link(plan)}")
     if plan.override:
         lines.append(f"• :warning: past {escape(plan.override)} (--override)")
     who = display(plan.requested_by, plan.run_url)

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from bot.adapters.store.engine import Database
 from bot.adapters.store.schema import plans
 from bot.domain.model import FixKind, Move, Operation, Plan
+from bot.domain.provenance import Provenance
 
 
 def plan_to_json(plan: Plan) -> str:
@@ -24,6 +25,8 @@ def plan_from_json(text: str) -> Plan:
     data["created_at"] = datetime.fromisoformat(data["created_at"])
     data["operation"] = Operation(data["operation"])
     data["fix"] = FixKind(data["fix"]) if data.get("fix") else None
+    for key in ("provenance", "from_provenance"):
+        data[key] = Provenance(**data[key]) if data.get(key) else None
     data["moves"] = tuple(
         Move(**{**move, "versions": tuple(move.get("versions") or ())}) for move in data["moves"]
     )
