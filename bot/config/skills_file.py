@@ -294,7 +294,8 @@ class SkillsFile(BaseModel):
     def _one_skill_per_function(self) -> SkillsFile:
         # two skills on one function share its aliases: a hotfix of one would put the
         # other's uncertified candidate live, past both skills' locks and guards
-        seen: list[tuple[str, str, str, str]] = []  # function name, region, account, skill
+        # by function name: only functions of one name are compared (10,000 skills in ms)
+        seen: dict[str, list[tuple[str, str, str]]] = {}  # name → (region, account, skill)
         for name, entry in self.skills.items():
             for function in (entry.function, *(entry.regional_functions or {}).values()):
                 parts = function.split(":")
@@ -304,17 +305,17 @@ class SkillsFile(BaseModel):
                     if function.startswith("arn:") and len(parts) >= 7
                     else (function, "", "")
                 )
-                for other_fn, other_region, other_account, other in seen:
+                for other_region, other_account, other in seen.get(fn, ()):
                     apart = (region and other_region and region != other_region) or (
                         account and other_account and account != other_account
                     )
-                    if other != name and fn == other_fn and not apart:
+                    if other != name and not apart:
                         raise ValueError(
                             f"skills.{other} and skills.{name} both name the Lambda function "
                             f"{fn!r}: each skill needs functions of its own (their aliases "
                             "would be shared)"
                         )
-                seen.append((fn, region, account, name))
+                seen.setdefault(fn, []).append((region, account, name))
         return self
 
     def to_skills(self) -> dict[str, Skill]:
