@@ -210,8 +210,7 @@ class Promotion:
         swap), else what is missing, said in the certification's thread too."""
         if self.approvals <= 1 or not cert.pending:
             return None
-        starters = (cert.requested_by, cert.confirmed_by) if self.four_eyes else ()
-        eligible = [a for a in self.approvers if a not in starters]
+        eligible = [a for a in self.approvers if a not in self._starters(cert)]
         if len(eligible) < self.approvals:
             raise Refused(
                 f"This certification can never have {self.approvals} approvals: whoever "
@@ -240,12 +239,16 @@ class Promotion:
     def approved(self, cert: Certification) -> list[str]:
         """Who approved ``cert`` and still counts (an approver, not its starter or
         confirmer under four eyes), in the order they did."""
-        starters = (cert.requested_by, cert.confirmed_by) if self.four_eyes else ()
+        starters = self._starters(cert)
         return [
             a
             for a in self.ctx.store.approvals(cert.id)
             if a in self.approvers and a not in starters
         ]
+
+    def _starters(self, cert: Certification) -> tuple[str | None, ...]:
+        """Who may not approve ``cert`` under four eyes: who started or confirmed it."""
+        return (cert.requested_by, cert.confirmed_by) if self.four_eyes else ()
 
     def reaction_removed(self, event: Reaction) -> None:
         """An approver took their emoji back: their yes no longer counts (before the
