@@ -86,7 +86,7 @@ def worker(database_url: str, skills_file: str, slack_api_url: str) -> dict[str,
         return ReminderService(
             services.runtime.store.reminder_book(),
             services.runtime.store,
-            services.runtime.notifier,
+            services.runtime.outbox,
             build_schedules(config.reminder_schedule, config.timezone, services.runtime.skills),
             clock=clock,
             approvers=config.approvers,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple, Protocol
 
 from bot.domain.alexa import (
@@ -95,7 +95,15 @@ class Store(Protocol):
     """Certifications, plans, the audit log, processed Slack events and skill locks."""
 
     # audit
-    def add_audit(self, event: AuditEvent, *, plan_status: str | None = None) -> None: ...
+    def add_audit(
+        self,
+        event: AuditEvent,
+        *,
+        plan_status: str | None = None,
+        owe: Sequence[OwedMessage] = (),
+    ) -> None:
+        """Record ``event`` (with ``plan_status``, finish its plan) and the messages it owes,
+        in one transaction."""
 
     def audit(self, skill: str, limit: int = 20) -> list[AuditEvent]: ...
 
@@ -104,8 +112,6 @@ class Store(Protocol):
     def last_event(self, skill: str, operation: str, outcome: Outcome) -> AuditEvent | None: ...
 
     def claim_announcement(self, event_id: str, at: datetime) -> bool: ...
-
-    def release_announcement(self, event_id: str) -> None: ...
 
     def unannounced(self, before: datetime, operations: list[str]) -> list[AuditEvent]: ...
 
@@ -135,13 +141,7 @@ class Store(Protocol):
         self, cert_id: str, state: CertificationState, by: str, at: datetime
     ) -> bool: ...
 
-    def set_certification_message(
-        self, cert_id: str, channel: str, ts: str, shows: CertificationState = ...
-    ) -> None: ...
-
-    def certification_message_shows(self, cert_id: str, state: CertificationState) -> None: ...
-
-    def certifications_with_stale_message(self, created_after: datetime) -> list[Certification]: ...
+    def set_certification_message(self, cert_id: str, channel: str, ts: str) -> None: ...
 
     def mark_promoting(self, cert_id: str, at: datetime | None) -> None: ...
 
@@ -173,8 +173,6 @@ class Store(Protocol):
     # Slack deliveries processed once across replicas
     def first_delivery(self, key: str, at: datetime) -> bool: ...
 
-    def forget_delivery(self, key: str) -> None: ...
-
     def prune_deliveries(self, older_than: datetime) -> int: ...
 
     # one operation per skill, across processes
@@ -190,18 +188,100 @@ class Store(Protocol):
     def close(self) -> None: ...
 
 
-class Notifier(Protocol):
-    """Telling Slack what happened (:mod:`bot.domain.news`): the services say what and
-    when, the Slack adapter how it reads. Posts return the message's ``ts``."""
+class Presenter(Protocol):
+    """How the news (:mod:`bot.domain.news`) reads in Slack: the services say what and when,
+    the presenter how; what it renders is what the outbox keeps and sends."""
 
-    def post(self, channel: str, news: News, thread_ts: str | None = None) -> str: ...
+    def render(self, news: News) -> Rendered: ...
 
-    def update(self, channel: str, ts: str, news: News) -> None: ...
+    def home(self, home: HomeView) -> Rendered: ...
 
-    def tell(self, channel: str, user: str, news: News) -> None:
-        """A message only ``user`` sees."""
 
-    def publish_home(self, user: str, home: HomeView) -> None: ...
+@dataclass(frozen=True)
+class Rendered:
+    """A message as Slack is sent it: the fallback text and the blocks (JSON)."""
+
+    text: str
+    blocks: str | None = None
+
+
+#: kinds of owed message: a post (top level or in a thread), an update of a posted
+#: message, a reply only one person sees, a person's App Home
+POST, UPDATE, EPHEMERAL, HOME = "post", "update", "ephemeral", "home"
+
+
+@dataclass(frozen=True)
+class OwedMessage:
+    """A message the bot owes Slack, as it is sent: one row of the outbox.
+
+    ``key`` is its idempotency key (a second message owed with it is the same message; an
+    update or a Home owed again replaces what is still owed). ``parent`` names the message
+    it answers in a thread or updates, by key (posted when that one is), or ``parent_ts``
+    by its ts. ``on_posted`` says what the store records of the ts Slack gives it."""
+
+    key: str
+    kind: str
+    channel: str = ""
+    rendered: Rendered = Rendered("")
+    user: str | None = None
+    parent: str | None = None
+    parent_ts: str | None = None
+    on_posted: str | None = None
+    #: how long it is worth posting (0: now or never)
+    lasts: timedelta = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class OwedRow:
+    """An outbox row as stored; ``parent_ts`` is resolved from the parent when it is posted."""
+
+    message: OwedMessage
+    state: str
+    version: int
+    attempts: int
+    unknown: bool
+    last_error: str
+    due_at: datetime
+    created_at: datetime
+    ts: str | None = None
+
+
+class OutboxStore(Protocol):
+    """The outbox table: rows claimed by one deliverer at a time, across replicas."""
+
+    def owe(self, messages: Sequence[OwedMessage], at: datetime) -> None: ...
+
+    def owed(self, key: str) -> OwedRow | None: ...
+
+    def due_owed(self, now: datetime, limit: int) -> list[str]: ...
+
+    def claim_owed(self, key: str, owner: str, now: datetime, until: datetime) -> OwedRow | None:
+        """The row, claimed for ``owner``; None when it is not due, not owed, claimed
+        elsewhere, or waits for its parent."""
+
+    def owed_sent(self, key: str, version: int, ts: str | None, at: datetime) -> None: ...
+
+    def owed_failed(
+        self, key: str, version: int, due_at: datetime, error: str, *, unknown: bool
+    ) -> None: ...
+
+    def expire_owed(self, now: datetime) -> list[OwedRow]: ...
+
+
+class SlackSender(Protocol):
+    """Slack's Web API calls for what the outbox sends (one attempt each; a post whose
+    answer was lost raises :class:`~bot.domain.errors.Unavailable` with ``outcome_unknown``)."""
+
+    def post(self, channel: str, message: Rendered, *, key: str, thread_ts: str | None) -> str: ...
+
+    def find(self, channel: str, key: str, thread_ts: str | None) -> str | None:
+        """The ts of the message carrying ``key`` among the channel's (or thread's) newest."""
+
+    def update(self, channel: str, ts: str, message: Rendered) -> None: ...
+
+    def tell(self, channel: str, user: str, message: Rendered) -> None: ...
+
+    def publish_home(self, user: str, view: Rendered) -> None: ...
 
 
 # -- reminders --------------------------------------------------------------------------
@@ -418,8 +498,6 @@ class CanaryBook(Protocol):
     def change(self, canary_id: str, version: int, **values: Any) -> bool: ...
 
     def finish(self, canary_id: str, version: int, event: AuditEvent, **values: Any) -> bool: ...
-
-    def set_message(self, canary_id: str, channel: str, ts: str) -> None: ...
 
     def forget(self, canary_id: str, version: int) -> bool: ...
 

@@ -10,7 +10,7 @@ from typing import Any
 from bot.adapters.apigateway import GatewayAdapter
 from bot.adapters.cloudwatch import CloudWatchMetrics
 from bot.adapters.lambda_aws import LambdaAdapter, lambda_client_config
-from bot.adapters.slack.notifier import SlackNotifier, web_client
+from bot.adapters.slack.notifier import SlackSender, web_client
 from bot.adapters.smapi import SmapiClient, SmapiCredentials
 from bot.adapters.startup_checks import NO_REGION_HINT, standard_chain
 from bot.adapters.store import open_store
@@ -105,7 +105,7 @@ def build_services(
         # built like the default one (AWS_ENDPOINT_URL applies to each)
         lambda_=LambdaAdapter(lambda_client, regional_client=lambda r: clients("lambda", r)),
         store=store,
-        notifier=SlackNotifier(slack_client),
+        notifier=SlackSender(slack_client),
         smapi=smapi,
         gateway=GatewayAdapter(lambda_client, clients),
         clock=clock,

@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
+from bot.adapters.slack.notifier import SlackPresenter
 from bot.adapters.store import SqlStore
 from bot.config import Settings, SkillsFile
 from bot.domain.locations import function_location
 from bot.domain.model import Skill
-from bot.ports import Clock, GatewayPort, LambdaPort, MetricsPort, Notifier, SmapiPort
+from bot.ports import Clock, GatewayPort, LambdaPort, MetricsPort, SlackSender, SmapiPort
 from bot.schedules import build_schedules
 from bot.service.access import AccessPolicy
 from bot.service.alexa import AlexaTracking, ReviewLines
@@ -42,7 +43,6 @@ from bot.service.reading import Reading
 from bot.service.recovery import Recovery
 from bot.service.reminders import Pacing, ReminderService
 from bot.service.requests import PlanRequests
-from bot.service.retries import RetryBook
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ class Runtime:
     clock: Clock
     store: SqlStore
     lambda_: LambdaPort
-    notifier: Notifier
+    notifier: SlackSender
     announcer: Announcer
     recovery: Recovery
     outbox: Outbox
@@ -128,7 +128,7 @@ def compose(
     *,
     lambda_: LambdaPort,
     store: SqlStore,
-    notifier: Notifier,
+    notifier: SlackSender,
     smapi: SmapiPort | None = None,
     gateway: GatewayPort | None = None,
     clock: Clock = utc_now,
@@ -162,15 +162,15 @@ def compose(
     )
     reading = Reading(ctx, endpoint_of=endpoints.uri_or_none)
     shown_to = [*config.operators, *approvers]
+    outbox = Outbox(store, notifier, SlackPresenter(), clock)
     home = HomeTab(
-        reading, notifier, always_shown_to=shown_to, region=region, review_status=review_status
+        reading, outbox, always_shown_to=shown_to, region=region, review_status=review_status
     )
-    retries = RetryBook(clock)
     announcer = Announcer(
-        notifier, store, skills, approvers=approvers, reaction=reaction, region=region,
+        outbox, store, skills, approvers=approvers, reaction=reaction, region=region,
         approvals=config.approvals, timezone=config.timezone,
         clock=clock, review_status=review_status, after_change=[lambda _: home.refresh()],
-        retries=retries, endpoint_line=lambda cert: endpoints.certification_line(
+        endpoint_line=lambda cert: endpoints.certification_line(
             cert, skills[cert.skill], smapi=smapi is not None
         ),
     )  # fmt: skip
@@ -183,7 +183,7 @@ def compose(
         )  # fmt: skip
     schedules = build_schedules(config.reminder_schedule, config.timezone, skills)
     reminders = ReminderService(
-        store.reminder_book(), store, notifier, schedules, clock=clock, approvers=approvers,
+        store.reminder_book(), store, outbox, schedules, clock=clock, approvers=approvers,
         reaction=reaction, review_status=review_status, pacing=pacing or Pacing(),
     )  # fmt: skip
     # every placement's calls of one step (a Confirm's publish beside its read) side by side
@@ -195,7 +195,7 @@ def compose(
     if metrics is not None:
         pace = canary_pacing or CanaryPacing.for_period(config.canary_period)
         canaries = Canaries(
-            ctx, store.canary_book(), notifier, rules=config.canary_rules(), pacing=pace,
+            ctx, store.canary_book(), outbox, rules=config.canary_rules(), pacing=pace,
             owner=reminders.owner, refresh=home.refresh, pool=canary_pool,
         )  # fmt: skip
     pruning = Pruning(ctx)
@@ -220,14 +220,13 @@ def compose(
     # -- end of the rotation's use cases ---------------------------------------------------
 
     offers = Offers(ctx, planning, reading, endpoints, alexa, canaries)
-    outbox = Outbox(store, announcer, retries, clock)
     recovery = Recovery(store, applying, promotion, announcer, outbox, clock)
     # the work after each ack; few threads, so a burst of commands is acknowledged before
     # their AWS calls compete with the acks for the interpreter (see LAZY_WORKERS)
     listener_pool = ThreadPoolExecutor(max_workers=lazy_workers, thread_name_prefix="skillbot-lazy")
     cases = UseCases(
         config, skills, region, reading, planning, offers, pruning, applying, promotion,
-        PlanRequests(ctx, notifier), home, Locking(ctx, announcer, refresh=home.refresh),
+        PlanRequests(ctx, outbox), home, Locking(ctx, announcer, refresh=home.refresh),
     )  # fmt: skip
     canary_pass = CanaryPass(canaries, metrics, store) if canaries and metrics else None
     runtime = Runtime(

@@ -1,9 +1,10 @@
 """What Slack sees of a change: announcements, the certification message and its thread.
 
-The use cases hand over a recorded :class:`Change`; this turns it into Slack messages
-(SPEC §3, §4). Posting problems are logged and never undo a change that AWS already
-made; the audit log is the outbox, so a change is announced once whichever process
-gets to it::
+The use cases hand over a recorded :class:`Change`; this says which messages it owes
+(SPEC §3, §4), owed with its record in one transaction (:meth:`messages_for` is what
+:meth:`RotationContext.record_change` writes beside the audit event), and sends them
+through the one outbox. Posting problems never undo a change that AWS already made: the
+outbox posts a refused message once Slack takes it::
 
     announcer.change_applied(change)   # certify: posts the certification message
 """
@@ -13,48 +14,38 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import KW_ONLY, dataclass
+from datetime import timedelta
 
-from bot.domain.errors import SkillbotError
-from bot.domain.model import AuditEvent, Certification, Change, Operation, Skill
+from bot.domain.model import AuditEvent, Certification, Change, Operation, Outcome, Skill, new_id
 from bot.domain.news import Announcement, AwsFunction, CertificationNews, News, NotAnApprover
-from bot.domain.words import Channel, Icon, Words, words
-from bot.ports import Clock, Notifier, Store
-from bot.service.retries import RetryBook
+from bot.domain.words import Words
+from bot.ports import Clock, OwedMessage, Store
+from bot.service.outbox import POSTED, Delivery, Outbox
 
 log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True)
-class Delivery:
-    """What became of a post: taken by Slack, refused (tried again later), or unknown."""
-
-    posted: bool
-    reason: str = ""
-    unknown: bool = False
-    #: False when another process had already claimed (and so handles) this post
-    by_us: bool = True
-
-    def note(
-        self, channel: str, *, what: str = "the announcement", done: str = "Applied in AWS"
-    ) -> Words:
-        """What to tell the person whose change it was."""
-        if self.unknown:
-            return words(
-                Icon("warning"),
-                f"Slack did not answer while {what} was posted in ",
-                Channel(channel),
-                ": it may have been posted, and is not repeated so that it is never doubled.",
-            )
-        return words(
-            Icon("warning"),
-            f"{done}, but Slack refused {what} in ",
-            Channel(channel),
-            f": {self.reason} It is posted as soon as Slack accepts it.",
-        )
+#: a change recorded without its messages (by an earlier version) this long ago is owed
+ANNOUNCE_GRACE = timedelta(seconds=30)
+#: a certification message still unposted after this long is no longer news to post
+CERTIFICATION_MESSAGE_OWED = timedelta(days=7)
+ANNOUNCED_OPERATIONS = [
+    "hotfix",
+    "rollback",
+    "promote",
+    "cancel",
+    "fix:create_alias",
+    "fix:add_trigger",
+    "fix:clear_routing",
+    "fix:record_roles",
+    "lock",
+    "unlock",
+]
 
 
-POSTED = Delivery(True)
-HANDLED_ELSEWHERE = Delivery(True, by_us=False)
+def certification_key(cert: Certification) -> str:
+    """The certification message's idempotency key (its thread's parent)."""
+    return f"certification:{cert.id}"
+
 
 #: a line on a certification's Alexa review for messages, reminders and status (or None)
 ReviewStatus = Callable[[Certification], str | None]
@@ -72,7 +63,7 @@ def no_review(cert: Certification) -> str | None:
 
 @dataclass(eq=False)
 class Announcer:
-    notifier: Notifier
+    outbox: Outbox
     store: Store
     skills: dict[str, Skill]
     _: KW_ONLY
@@ -87,41 +78,36 @@ class Announcer:
     review_status: ReviewStatus = no_review
     #: called after every change (e.g. the App Home refresh)
     after_change: Sequence[Callable[[Change], None]] = ()
-    #: when refused posts are tried again (see bot.service.outbox)
-    retries: RetryBook | None = None
     #: the certification message's line naming the endpoint certification calls
     endpoint_line: EndpointLine = no_endpoint_line
 
     def console(self, skill: Skill) -> AwsFunction | None:
         return AwsFunction(self.region, skill.placements[0].function) if self.region else None
 
-    def change_applied(self, change: Change) -> Delivery:
-        """Announce a change in the skill's channel (and the certification's thread)."""
+    # -- what a change owes ---------------------------------------------------------------
+    def messages_for(self, change: Change) -> list[OwedMessage]:
+        """The messages ``change`` owes Slack: its announcement (certify: the certification
+        message), and the certification message's update and thread reply."""
         if change.noop:
-            return POSTED
-        if change.audit_id and not self.store.claim_announcement(change.audit_id, self.clock()):
-            return HANDLED_ELSEWHERE  # announced already (by the outbox after a restart)
+            return []
         skill = self.skills[change.plan.skill]
         op = change.plan.operation
-        delivery = POSTED
-        if op is Operation.CERTIFY and change.certification:
-            delivery = self.post_certification_message(
-                change.certification, from_version=change.from_version
+        cert = change.certification
+        if op is Operation.CERTIFY and cert:
+            return [self._certification_message(cert, change.from_version)]
+        owed = []
+        if not (op is Operation.CANCEL and cert):  # a cancel's news is its message's
+            key = f"announce:{change.audit_id or change.plan.id}"
+            owed.append(
+                self.outbox.post(key, skill.channel, Announcement(change, self.console(skill)))
             )
-        elif op is Operation.CANCEL and change.certification:
-            # its news is the certification message's: updated, and said in its thread
-            # (an update Slack refuses is made again by the outbox, showing the cancel)
-            delivery = self._message_changed(change.certification, news=change.headline())
-        else:
-            try:
-                self._announce(skill, change)
-            except SkillbotError as err:
-                delivery = self._refused(f"announce:{change.audit_id}", err, change.headline())
-                if change.audit_id and not err.outcome_unknown:
-                    self.store.release_announcement(change.audit_id)
-            if op is Operation.PROMOTE and change.certification:
-                # apart from the announcement: neither is posted again for the other
-                self._message_changed(change.certification, news=change.headline())
+        if op in (Operation.CANCEL, Operation.PROMOTE) and cert:
+            owed += self.certification_update(cert, news=change.headline(), about=change.audit_id)
+        return owed
+
+    def change_applied(self, change: Change) -> Delivery:
+        """Send what ``change`` owes (owed again harmlessly when its record owed it)."""
+        delivery = self.outbox.send(*self.messages_for(change)) if not change.noop else POSTED
         for hook in self.after_change:
             try:
                 hook(change)
@@ -129,70 +115,43 @@ class Announcer:
                 log.exception("after-change hook failed for %s", change.headline())
         return delivery
 
-    def announce_recorded(self, event: AuditEvent) -> Delivery:
-        """Announce a change known only from its audit record (left unannounced by a crash,
-        or refused by Slack before); the caller has claimed it."""
+    def event_recorded(self, event: AuditEvent) -> Delivery:
+        """Announce a change whose record says it all (a lock, an unlock)."""
         skill = self.skills.get(event.skill)
         if skill is None:
             return POSTED  # no longer configured: nobody to tell
-        try:
-            self.notifier.post(skill.channel, event.detail)
-        except SkillbotError as err:
-            if not err.outcome_unknown:
-                self.store.release_announcement(event.id)
-            return self._refused(f"announce:{event.id}", err, event.detail)
-        self._posted(f"announce:{event.id}")
-        return POSTED
+        key = f"announce:{event.id}"
+        return self.outbox.send(self.outbox.post(key, skill.channel, event.detail))
 
-    def event_recorded(self, event: AuditEvent) -> Delivery:
-        """Announce a change whose record says it all (a lock, an unlock): claimed here,
-        or, when Slack refuses it now, posted by the outbox once Slack accepts it."""
-        if not self.store.claim_announcement(event.id, self.clock()):
-            return HANDLED_ELSEWHERE
-        return self.announce_recorded(event)
+    def owe_left_behind(self) -> list[str]:
+        """What a change recorded without its messages (by an earlier version of the bot,
+        or before a crash) still owes: owed now, sent by the outbox. Their keys."""
+        now = self.clock()
+        owed: list[OwedMessage] = []
+        for event in self.store.unannounced(now - ANNOUNCE_GRACE, ANNOUNCED_OPERATIONS):
+            skill = self.skills.get(event.skill)
+            if (
+                event.outcome is Outcome.APPLIED
+                and skill is not None
+                and self.store.claim_announcement(event.id, now)
+            ):
+                key = f"announce:{event.id}"
+                owed.append(self.outbox.post(key, skill.channel, event.detail))
+        since = now - CERTIFICATION_MESSAGE_OWED
+        for cert in self.store.certifications_without_message(now, since):
+            if cert.skill in self.skills and cert.created_at < now - ANNOUNCE_GRACE:
+                owed.append(self._certification_message(cert))
+        self.outbox.owe(owed)
+        return [message.key for message in owed]
 
-    def _refused(self, key: str, err: SkillbotError, what: str) -> Delivery:
-        if err.outcome_unknown:
-            log.warning("no answer from Slack for %r (%s); not repeated", what, err.message)
-            self._posted(key)
-            return Delivery(False, err.message, unknown=True)
-        retry_at = self.retries.refused(key, err) if self.retries else None
-        log.warning(
-            "Slack refused %r: %s %s; trying again%s",
-            what,
-            err.message,
-            err.hint,
-            f" at {retry_at:%H:%M:%S}" if retry_at else " later",
-        )
-        return Delivery(False, f"{err.message} {err.hint}".strip())
-
-    def _posted(self, key: str) -> None:
-        if self.retries:
-            self.retries.done(key)
-
-    def _announce(self, skill: Skill, change: Change) -> None:
-        self.notifier.post(skill.channel, Announcement(change, self.console(skill)))
-
-    def post_certification_message(
-        self, cert: Certification, *, from_version: str | None = None
-    ) -> Delivery:
-        """The one top-level message of a certification; its ts is recorded for threads.
-
-        Claimed in the database first, so a recovering replica never posts it twice; a
-        post Slack refused gives the claim back, to be posted by the outbox."""
-        key = f"certification-message:{cert.id}"
-        if not self.store.first_delivery(key, self.clock()):
-            return HANDLED_ELSEWHERE
+    # -- the certification message --------------------------------------------------------
+    def _certification_message(
+        self, cert: Certification, from_version: str | None = None
+    ) -> OwedMessage:
+        """The one top-level message of a certification; its ts is recorded for threads."""
+        key = certification_key(cert)
         channel = self.skills[cert.skill].channel
-        try:
-            ts = self.notifier.post(channel, self.news(cert, from_version))
-        except SkillbotError as err:
-            if not err.outcome_unknown:
-                self.store.forget_delivery(key)
-            return self._refused(key, err, f"the certification message of {cert.id}")
-        self.store.set_certification_message(cert.id, channel, ts, cert.state)
-        self._posted(key)
-        return POSTED
+        return self.outbox.post(key, channel, self.news(cert, from_version), on_posted=key)
 
     def news(self, cert: Certification, from_version: str | None = None) -> CertificationNews:
         """What the certification message says of ``cert`` now."""
@@ -219,51 +178,40 @@ class Announcer:
             timezone=self.timezone,
         )
 
-    def certification_changed(self, cert: Certification, *, news: str | None = None) -> None:
-        """Update the certification message in place; say what happened in its thread."""
+    def certification_update(
+        self, cert: Certification, *, news: str | Words | None = None, about: str | None = None
+    ) -> list[OwedMessage]:
+        """The certification message made to show ``cert`` as it is now, and ``news`` said
+        in its thread (keyed by ``about``, the change it tells of, when there is one)."""
         fresh = self.store.get_certification(cert.id) or cert
-        if not (fresh.channel and fresh.message_ts):
-            # not posted yet: the outbox posts it, showing how it stands then
-            log.warning("certification %s has no Slack message to update", fresh.id)
-            return
-        self.notifier.update(fresh.channel, fresh.message_ts, self.news(fresh))
-        self.store.certification_message_shows(fresh.id, fresh.state)
+        channel = fresh.channel or self.skills[fresh.skill].channel
+        key = certification_key(fresh)
+        owed = [self.outbox.update(channel, self.news(fresh), of=key, ts=fresh.message_ts)]
         if news:
-            self.notifier.post(fresh.channel, news, thread_ts=fresh.message_ts)
+            owed.append(self._reply(fresh, news, key=f"reply:{about or new_id()}"))
+        return owed
 
-    def _message_changed(self, cert: Certification, *, news: str) -> Delivery:
-        """:meth:`certification_changed`, telling (not raising) what Slack refused; the
-        outbox makes a refused update again."""
-        try:
-            self.certification_changed(cert, news=news)
-        except SkillbotError as err:
-            return self._refused(f"certification-update:{cert.id}", err, news)
-        return POSTED
+    def certification_changed(self, cert: Certification, *, news: str | None = None) -> Delivery:
+        """Update the certification message in place; say what happened in its thread."""
+        return self.outbox.send(*self.certification_update(cert, news=news))
 
-    def refresh_message(self, cert: Certification) -> Delivery:
-        """The outbox's retry of a refused update: the message shows ``cert`` as it is."""
-        try:
-            self.certification_changed(cert)
-        except SkillbotError as err:
-            return self._refused(f"certification-update:{cert.id}", err, cert.id)
-        self._posted(f"certification-update:{cert.id}")
-        return POSTED
+    def _reply(self, cert: Certification, text: str | Words, *, key: str) -> OwedMessage:
+        channel = cert.channel or self.skills[cert.skill].channel
+        return self.outbox.post(
+            key, channel, text, thread=certification_key(cert), thread_ts=cert.message_ts
+        )
 
+    def thread_reply(self, cert: Certification, text: str | Words) -> Delivery:
+        """A reply in the certification message's thread (posted once the message is)."""
+        if not (cert.channel and cert.message_ts):
+            cert = self.store.get_certification(cert.id) or cert  # posted since it was read
+        return self.outbox.send(self._reply(cert, text, key=f"reply:{new_id()}"))
+
+    # -- to one person --------------------------------------------------------------------
     def tell(self, channel: str, user: str, said: News) -> None:
         """A reply only ``user`` sees (an ephemeral message in ``channel``)."""
-        try:
-            self.notifier.tell(channel, user, said)
-        except SkillbotError as err:
-            log.warning("could not tell %s in %s: %s", user, channel, err)
+        self.outbox.send(self.outbox.tell(channel, user, said))
 
     def not_an_approver(self, channel: str, user: str) -> None:
         """Tell ``user`` privately that only the approvers promote by reacting."""
         self.tell(channel, user, NotAnApprover(user, self.approvers, self.reaction))
-
-    def thread_reply(self, cert: Certification, text: str | Words) -> None:
-        if not (cert.channel and cert.message_ts):
-            cert = self.store.get_certification(cert.id) or cert  # posted since it was read
-        if cert.channel and cert.message_ts:
-            self.notifier.post(cert.channel, text, thread_ts=cert.message_ts)
-        else:
-            log.warning("certification %s has no Slack thread for: %s", cert.id, text)

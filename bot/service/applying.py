@@ -28,11 +28,13 @@ from bot.domain.errors import (
 )
 from bot.domain.model import Certification, Change, Operation, Outcome, Plan, Skill, new_id
 from bot.domain.words import Run, Words, words
-from bot.service.announcing import POSTED, Announcer
+from bot.ports import OwedMessage
+from bot.service.announcing import Announcer
 from bot.service.cancelling import apply_cancel
 from bot.service.context import RotationContext
 from bot.service.fixes import apply_fix
 from bot.service.moves import Moves
+from bot.service.outbox import POSTED
 
 if TYPE_CHECKING:
     from bot.service.alexa import AlexaTracking
@@ -169,7 +171,7 @@ class Applying:
                 raise
             change = replace(change, confirmed_by=actor)
             try:
-                return ctx.record_change(change, actor, finish_plan=True)
+                return ctx.record_change(change, actor, finish_plan=True, owe=self.owed)
             except SkillbotError as err:
                 # AWS (or the certification) has changed: never say "retrying is safe" here
                 raise AppliedNotRecorded(
@@ -178,6 +180,13 @@ class Applying:
                     hint="Do not confirm again: the record and the announcement are completed "
                     "automatically once the database answers.",
                 ) from err
+
+    def owed(self, change: Change) -> list[OwedMessage]:
+        """What a change owes Slack, owed with its record (a canary's message is the
+        canary's; prune answers the person only)."""
+        if change.plan.operation in (Operation.CANARY, Operation.PRUNE):
+            return []
+        return self.announcer.messages_for(change)
 
     def dismiss(self, plan_id: str, *, actor: str) -> Plan | None:
         """The plan's Cancel button: it can no longer be applied. Returns the plan, or None

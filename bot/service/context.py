@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from bot.domain import rotation
 from bot.domain.canary import Canary
 from bot.domain.errors import NotAuthorized, NotFound, Refused, SkillbotError, StalePlan
 from bot.domain.model import AuditEvent, Change, Outcome, Plan, Roles, Skill, new_id
-from bot.ports import CanaryBook, Clock, LambdaPort, Store
+from bot.ports import CanaryBook, Clock, LambdaPort, OwedMessage, Store
 from bot.service.access import AccessPolicy
 
 
@@ -104,9 +105,12 @@ class RotationContext:
         detail: str = "",
         plan_id: str | None = None,
         plan_status: str | None = None,
+        event_id: str | None = None,
+        owe: Sequence[OwedMessage] = (),
     ) -> str:
-        """Record one attempt; returns its id. ``plan_status`` finishes the plan with it."""
-        event_id = new_id()
+        r"""Record one attempt; returns its id. ``plan_status`` finishes the plan with it,
+        and the messages it ``owe``\ s are owed with it."""
+        event_id = event_id or new_id()
         self.store.add_audit(
             AuditEvent(
                 id=event_id,
@@ -123,6 +127,7 @@ class RotationContext:
                 plan_id=plan_id,
             ),
             plan_status=plan_status,
+            owe=owe,
         )
         return event_id
 
@@ -134,6 +139,8 @@ class RotationContext:
         actor: str | None = None,
         plan_status: str | None = None,
         change: Change | None = None,
+        event_id: str | None = None,
+        owe: Sequence[OwedMessage] = (),
     ) -> str:
         """Audit an event of ``plan`` (with the versions ``change`` moved between, if given)."""
         moved = change or plan
@@ -149,12 +156,22 @@ class RotationContext:
             detail=detail,
             plan_id=plan.id,
             plan_status=plan_status,
+            event_id=event_id,
+            owe=owe,
         )
 
-    def record_change(self, change: Change, actor: str, *, finish_plan: bool = False) -> Change:
-        """Audit an applied change (and finish its plan, atomically); the audit id lets the
-        announcement be claimed exactly once."""
+    def record_change(
+        self,
+        change: Change,
+        actor: str,
+        *,
+        finish_plan: bool = False,
+        owe: Callable[[Change], Sequence[OwedMessage]] | None = None,
+    ) -> Change:
+        r"""Audit an applied change (and finish its plan), with the messages it ``owe``\ s,
+        in one transaction: the audit id is the announcement's idempotency key."""
         plan = change.plan
+        change = replace(change, audit_id=new_id())
         audit_id = self.audit_plan(
             plan,
             Outcome.NOOP if change.noop else Outcome.APPLIED,
@@ -162,6 +179,8 @@ class RotationContext:
             actor=actor,
             plan_status=("noop" if change.noop else "applied") if finish_plan else None,
             change=change,
+            event_id=change.audit_id,
+            owe=owe(change) if owe and not change.noop else (),
         )
         return replace(change, audit_id=audit_id)
 

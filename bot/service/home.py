@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-import logging
 import threading
 from dataclasses import KW_ONLY, dataclass, field
 
 from bot.domain.errors import SkillbotError
 from bot.domain.news import HomeView
 from bot.domain.words import words
-from bot.ports import Notifier
 from bot.service.announcing import ReviewStatus, no_review
+from bot.service.outbox import Outbox
 from bot.service.reading import Reading
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(eq=False)
 class HomeTab:
     reading: Reading
-    notifier: Notifier
+    outbox: Outbox
     _: KW_ONLY
     always_shown_to: list[str]
     region: str | None
@@ -54,8 +51,5 @@ class HomeTab:
         if not users:
             return
         view = self.view()
-        for user in users:
-            try:
-                self.notifier.publish_home(user, view)
-            except SkillbotError as err:
-                log.warning("could not publish App Home for %s: %s", user, err)
+        # one row per person: a Home owed again replaces the one still owed
+        self.outbox.send(*(self.outbox.home(user, view) for user in users))

@@ -101,7 +101,7 @@ class Locking:
         delivery = self.announcer.event_recorded(event)
         pending = self.ctx.store.pending_certification(event.skill)
         if pending is not None:  # its message says whether promoting waits for an unlock
-            self.announcer.refresh_message(pending)
+            self.announcer.certification_changed(pending)
         self.refresh()
         if delivery.posted:
             return said

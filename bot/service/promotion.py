@@ -108,7 +108,7 @@ class Promotion:
                 promoted = self._promote_locked(skill, cert, actor, reason)
                 if past is not None:
                     promoted = replace(promoted, plan=promoted.plan.with_(override=past))
-                change = ctx.record_change(promoted, actor)
+                change = ctx.record_change(promoted, actor, owe=self.announcer.messages_for)
         except SkillbotError as err:
             ctx.audit(skill_name, "promote", outcome_of(err), actor, reason, detail=str(err))
             raise
@@ -165,7 +165,7 @@ class Promotion:
             ctx.audit(skill.name, "promote-at", outcome_of(err), actor, reason, detail=str(err))
             raise
         ctx.audit(skill.name, "promote-at", Outcome.APPLIED, actor, reason, detail=plain(said))
-        self.announcer.refresh_message(cert)
+        self.announcer.certification_changed(cert)
         self.announcer.thread_reply(cert, words(Icon("alarm_clock"), " ", said))
         return said
 
@@ -232,7 +232,7 @@ class Promotion:
         )
         if new:
             ctx.audit(cert.skill, "approve", Outcome.APPLIED, actor, "", detail=plain(said))
-            self.announcer.refresh_message(cert)
+            self.announcer.certification_changed(cert)
             self.announcer.thread_reply(cert, words(Icon(self.reaction), " ", said))
         return said
 
@@ -268,7 +268,7 @@ class Promotion:
             f" took their approval back ({len(self.approved(cert))} of {self.approvals}).",
         )
         ctx.audit(cert.skill, "unapprove", Outcome.APPLIED, event.user, "", detail=plain(said))
-        self.announcer.refresh_message(cert)
+        self.announcer.certification_changed(cert)
         self.announcer.thread_reply(cert, said)
 
     def _check_four_eyes(self, cert: Certification, actor: str) -> None:
@@ -329,7 +329,7 @@ class Promotion:
         """Finish a promotion whose role tag was written but whose record was not (the
         caller holds the skill lock); announced like any promotion."""
         change = self._promote_locked(skill, cert, actor, "completed after a restart")
-        change = self.ctx.record_change(change, actor)
+        change = self.ctx.record_change(change, actor, owe=self.announcer.messages_for)
         self.announcer.change_applied(change)
         return change
 

@@ -43,13 +43,13 @@ class RecoveryReport:
     completed: list[str] = field(default_factory=list)
     interrupted: list[str] = field(default_factory=list)
     promotions: list[str] = field(default_factory=list)
-    messages: list[str] = field(default_factory=list)
-    announcements: list[str] = field(default_factory=list)
+    #: messages owed for changes recorded without them (an earlier version, a crash)
+    owed: list[str] = field(default_factory=list)
+    #: messages the outbox sent (refused before, or owed by a crashed process)
+    sent: int = 0
 
     def __bool__(self) -> bool:
-        return any(
-            (self.completed, self.interrupted, self.promotions, self.messages, self.announcements)
-        )
+        return any((self.completed, self.interrupted, self.promotions, self.owed, self.sent))
 
 
 @dataclass(eq=False)
@@ -71,8 +71,8 @@ class Recovery:
             self._guarded(plan.skill, partial(self._plan, plan, report))
         for cert in self.store.promotions_under_way():
             self._guarded(cert.skill, partial(self._promotion, cert.id, report))
-        posted = self.outbox.run()  # what a crash (or Slack) left unposted
-        report.messages, report.announcements = posted.messages, posted.announcements
+        report.owed = self.announcer.owe_left_behind()
+        report.sent = self.outbox.run()  # what a crash (or Slack) left unposted
         if report:
             log.warning("recovery: %s", report)
         return report
@@ -120,7 +120,9 @@ class Recovery:
             )
             report.interrupted.append(plan.summary())
             return
-        recorded = self.ctx.record_change(change, plan.requested_by, finish_plan=True)
+        recorded = self.ctx.record_change(
+            change, plan.requested_by, finish_plan=True, owe=self.applying.owed
+        )
         report.completed.append(plan.summary())
         if plan.operation is Operation.CANARY:
             self.applying.finish(recorded)  # the canary message, not an announcement

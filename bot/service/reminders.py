@@ -17,11 +17,11 @@ next due at. A *pass* (every second, from the scheduler, see :mod:`bot.adapters.
 A sender then delivers each claim (:meth:`ReminderService.deliver`): it moves the row
 to the first slot *strictly after now* (missed slots collapse into one catch-up
 reminder), marks it as being posted, posts the thread reply, and records it. A claim that was
-never started is taken over by anyone once its lease ends; a post that failed for sure
-is retried with a bounded backoff; a post whose outcome is unknown (the process died
-mid-call, or Slack timed out) is not repeated, so a reminder is never doubled::
+never started is taken over by anyone once its lease ends. The reply is owed in the
+outbox under a key of its certification and slot, so a refused one is tried again by the
+outbox and a lost answer is looked up, never doubled::
 
-    service = ReminderService(store.reminder_book(), store, notifier, schedules,
+    service = ReminderService(store.reminder_book(), store, outbox, schedules,
                               clock=clock, approvers=["U0CAROL"], reaction="white_check_mark")
     for dispatch in service.run_pass():
         service.deliver(dispatch)
@@ -37,12 +37,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime, timedelta
 
-from bot.domain.errors import SkillbotError, Unavailable
+from bot.domain.errors import SkillbotError
 from bot.domain.model import Certification
 from bot.domain.news import Reminder
-from bot.ports import Clock, NewReminder, Notifier, ReminderBook, Store
+from bot.ports import Clock, NewReminder, ReminderBook, Store
 from bot.schedules import Schedules
-from bot.service.retries import backoff
+from bot.service.outbox import Outbox
 
 log = logging.getLogger(__name__)
 
@@ -63,9 +63,6 @@ class Pacing:
     claim_lease: float = 30.0
     #: a post not finished by then (or by the next slot) counts as "outcome unknown"
     posting_lease: float = 600.0
-    #: a failed post is retried after retry_base, doubling, up to retry_max
-    retry_base: float = 30.0
-    retry_max: float = 900.0
     #: due rows read per query while claiming
     batch: int = 50
     #: rows created per pass for certifications not tracked yet
@@ -98,7 +95,7 @@ class ReminderService:
 
     book: ReminderBook
     store: Store
-    notifier: Notifier
+    outbox: Outbox
     schedules: Schedules
     _: KW_ONLY
     clock: Clock
@@ -278,65 +275,36 @@ class ReminderService:
         news = Reminder(
             cert, now, self.approvers, self.reaction, review_status=self._review_status(cert)
         )
+        # owed once per slot (a claim taken over never owes it twice); the outbox tries a
+        # refused one again, until the next slot makes it old news
+        reminder = self.outbox.post(
+            f"reminder:{cert.id}:{dispatch.slot.isoformat()}",
+            cert.channel,
+            news,
+            thread=f"certification:{cert.id}",
+            thread_ts=cert.message_ts,
+            lasts=max(regular - now, timedelta(minutes=1)),
+        )
         try:
-            self.notifier.post(cert.channel, news, thread_ts=cert.message_ts)
-        except SkillbotError as err:
-            return self._post_failed(cert, version, err, now, regular, dispatch.failures)
-        except Exception:
-            log.exception(
-                "reminders: posting the reminder of %s failed unexpectedly; not repeated", cert.id
-            )
-            self.book.finish(cert.id, version, sent_at=None, failed=True)
+            delivery = self.outbox.send(reminder)
+        except SkillbotError as err:  # the database, not Slack: the lease recovers it
+            log.warning("reminders: could not owe the reminder of %s: %s", cert.id, err)
             return None
         self.book.finish(cert.id, version, sent_at=self.clock())
         log.info(
-            "reminders: reminded %s (v%s on %s, due since %s)",
+            "reminders: %s %s (v%s on %s, due since %s)",
+            "reminded" if delivery.posted else "owed the reminder of",
             cert.skill,
             cert.version,
             cert.alias,
             dispatch.slot.isoformat(),
         )
-        return None
+        return delivery.retry_after
 
     def release(self, dispatches: Sequence[Dispatch]) -> None:
         """Give back claims that will not be posted here (shutting down)."""
         for dispatch in dispatches:
             self.book.release(dispatch.certification_id, dispatch.version)
-
-    def _post_failed(
-        self,
-        cert: Certification,
-        version: int,
-        err: SkillbotError,
-        now: datetime,
-        regular: datetime,
-        failures: int,
-    ) -> float | None:
-        retry_after = err.retry_after
-        if err.outcome_unknown:
-            # Slack may have posted it: repeating could double it, so count it as sent
-            log.warning(
-                "reminders: no answer from Slack for the reminder of %s (%s); it may or may "
-                "not have been posted and is not repeated",
-                cert.id,
-                err.message,
-            )
-            self.book.finish(cert.id, version, sent_at=now)
-            return None
-        # refused (unavailable, rate-limited, not in the channel): tried again with a
-        # growing pause, or after Slack's Retry-After, until the next slot at the latest
-        delay = backoff(self.pacing.retry_base, self.pacing.retry_max, failures, retry_after)
-        retry_at = min(regular, now + timedelta(seconds=delay))
-        log.log(
-            logging.WARNING if isinstance(err, Unavailable) else logging.ERROR,
-            "reminders: could not post the reminder of %s (%s %s); trying again at %s",
-            cert.id,
-            err.message,
-            err.hint,
-            retry_at.isoformat(),
-        )
-        self.book.finish(cert.id, version, sent_at=None, next_due_at=retry_at, failed=True)
-        return retry_after
 
     def _review_status(self, cert: Certification) -> str | None:
         try:

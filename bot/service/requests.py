@@ -12,17 +12,15 @@ answered in time, so a late click can no longer apply it::
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
-from bot.domain.errors import ConfigError, NotFound, SkillbotError
+from bot.domain.errors import ConfigError, NotFound, Unavailable
 from bot.domain.model import AuditEvent, Outcome, Plan
 from bot.domain.news import PlanRequest, RequestClosed
 from bot.domain.words import Words
-from bot.ports import Notifier
 from bot.service.context import RotationContext
-
-log = logging.getLogger(__name__)
+from bot.service.outbox import Outbox
 
 #: plan statuses after which nothing more happens to the plan
 DECIDED = frozenset({"applied", "noop", "stale", "refused", "dismissed", "expired", "unknown"})
@@ -60,20 +58,27 @@ class PlanOutcome:
 
 
 class PlanRequests:
-    def __init__(self, ctx: RotationContext, notifier: Notifier) -> None:
+    def __init__(self, ctx: RotationContext, outbox: Outbox) -> None:
         self.ctx = ctx
-        self.notifier = notifier
+        self.outbox = outbox
 
     def post(
         self, plan: Plan, *, note: str | Words = "", offer_submit: bool = False
     ) -> PostedRequest:
         """Post ``plan`` as a top-level message of its skill's channel, for an operator."""
         skill = self.ctx.skill(plan.skill)
-        try:
-            ts = self.notifier.post(skill.channel, PlanRequest(plan, note, offer_submit))
-        except NotFound as err:  # the channel of the skills file, or the bot not in it
-            raise ConfigError(err.message, hint=err.hint) from err
-        return PostedRequest(plan, skill.channel, ts)
+        news = PlanRequest(plan, note, offer_submit)
+        # now or never: the command line waits for it, and says so when Slack refuses it
+        request = self.outbox.post(f"request:{plan.id}", skill.channel, news, lasts=timedelta(0))
+        delivery = self.outbox.send(request)
+        if not delivery.posted or delivery.ts is None:
+            if isinstance(delivery.error, NotFound):  # the file's channel, or not invited
+                raise ConfigError(delivery.error.message, hint=delivery.error.hint)
+            raise Unavailable(
+                f"Slack did not take the request in {skill.channel}: {delivery.reason}",
+                hint="Nothing was posted and the plan is not applied; run the command again.",
+            )
+        return PostedRequest(plan, skill.channel, delivery.ts)
 
     def outcome(self, plan_id: str) -> PlanOutcome:
         store = self.ctx.store
@@ -95,8 +100,6 @@ class PlanRequests:
         if not store.claim_plan(posted.plan.id):
             return False
         store.finish_plan(posted.plan.id, EXPIRED)
-        try:
-            self.notifier.update(posted.channel, posted.ts, RequestClosed(posted.plan, why))
-        except SkillbotError as err:  # the plan is closed all the same
-            log.warning("could not mark the request %s as closed: %s", posted.plan.id, err)
+        closed = RequestClosed(posted.plan, why)  # the plan is closed, whatever Slack says
+        self.outbox.send(self.outbox.update(posted.channel, closed, ts=posted.ts))
         return True

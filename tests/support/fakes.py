@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 import threading
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.adapters.slack.notifier import render
-from bot.adapters.slack.reports import home_view
-from bot.domain.errors import NotFound, Refused, StalePlan
+from bot.domain.errors import NotFound, Refused, StalePlan, Unavailable
 from bot.domain.model import LATEST, AlexaTrigger, AliasState, LatestCode, Version
-from bot.domain.news import HomeView, News
+from bot.ports import Rendered
 from bot.service.alexa_endpoints import Polling
 from tests.support.skills import alexa_skill_id
 
@@ -245,14 +244,18 @@ class Posted:
     blocks: list[dict[str, Any]] | None = None
     thread_ts: str | None = None
     ts: str = ""
+    key: str = ""
+
+
+def _blocks(message: Rendered) -> Any:
+    return None if message.blocks is None else json.loads(message.blocks)
 
 
 class FakeNotifier:
-    """Keeps what would have been posted to Slack, per channel and thread: each piece of
-    news as it came (``news``) and as the presenter renders it (``posted``, ``homes``)."""
+    """The Slack the outbox sends to (:class:`bot.ports.SlackSender`): keeps what was
+    posted, per channel and thread, as the presenter rendered it (``posted``, ``homes``)."""
 
     def __init__(self) -> None:
-        self.news: list[News] = []
         self.posted: list[Posted] = []
         self.updated: list[Posted] = []
         self.ephemeral: list[Posted] = []
@@ -262,32 +265,40 @@ class FakeNotifier:
         self.refusals: list[Exception] = []
         #: and the next updates (chat.update)
         self.update_refusals: list[Exception] = []
+        #: posts made whose answer is then lost (the next ones, one each)
+        self.lost_answers = 0
         self.attempts = 0
 
     def refuse(self, error: Exception, times: int = 1, *, updates: bool = False) -> None:
         (self.update_refusals if updates else self.refusals).extend([error] * times)
 
-    def post(self, channel: str, news: News, thread_ts: str | None = None) -> str:
+    def post(self, channel: str, message: Rendered, *, key: str, thread_ts: str | None) -> str:
         self.attempts += 1
         if self.refusals:
             raise self.refusals.pop(0)
         ts = f"1700000000.{next(self._ts):06d}"
-        self.news.append(news)
-        self.posted.append(Posted(channel, *render(news), thread_ts, ts))
+        self.posted.append(Posted(channel, message.text, _blocks(message), thread_ts, ts, key))
+        if self.lost_answers:
+            self.lost_answers -= 1
+            raise Unavailable("Slack did not answer.", outcome_unknown=True)
         return ts
 
-    def update(self, channel: str, ts: str, news: News) -> None:
+    def find(self, channel: str, key: str, thread_ts: str | None) -> str | None:
+        for p in self.posted:
+            if p.channel == channel and p.key == key and p.thread_ts == thread_ts:
+                return p.ts
+        return None
+
+    def update(self, channel: str, ts: str, message: Rendered) -> None:
         if self.update_refusals:
             raise self.update_refusals.pop(0)
-        self.news.append(news)
-        self.updated.append(Posted(channel, *render(news), None, ts))
+        self.updated.append(Posted(channel, message.text, _blocks(message), None, ts))
 
-    def tell(self, channel: str, user: str, news: News) -> None:
-        self.news.append(news)
-        self.ephemeral.append(Posted(channel, *render(news), None, user))
+    def tell(self, channel: str, user: str, message: Rendered) -> None:
+        self.ephemeral.append(Posted(channel, message.text, _blocks(message), None, user))
 
-    def publish_home(self, user: str, home: HomeView) -> None:
-        self.homes[user] = home_view(home)
+    def publish_home(self, user: str, view: Rendered) -> None:
+        self.homes[user] = json.loads(view.blocks or "{}")
 
     def top_level(self, channel: str | None = None) -> list[Posted]:
         return [p for p in self.posted if p.thread_ts is None and channel in (None, p.channel)]

@@ -9,13 +9,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.adapters.slack.notifier import web_client
+from bot.adapters.slack.notifier import SlackPresenter, web_client
 from bot.adapters.store import SqlStore
 from bot.bootstrap import Composed, build_services
 from bot.config import Settings, parse_skills
 from bot.domain.model import Certification, new_id
 from bot.ports import ReminderRow
 from bot.schedules import ReminderSchedule, Schedules
+from bot.service.outbox import Outbox
 from bot.service.reminders import Dispatch, Pacing, ReminderService, default_owner
 from tests.support.fakes import FakeClock, FakeNotifier
 from tests.support.users import APPROVER, REQUESTER
@@ -68,10 +69,12 @@ class ReminderWorld:
     owner: str = field(default_factory=default_owner)
 
     def __post_init__(self) -> None:
+        #: the one outbox the reminders are owed in (refused ones are tried again there)
+        self.outbox = Outbox(self.store, self.notifier, SlackPresenter(), self.clock)
         self.service = ReminderService(
             self.store.reminder_book(),
             self.store,
-            self.notifier,
+            self.outbox,
             Schedules(
                 ReminderSchedule.parse(self.schedule, self.timezone),
                 {k: ReminderSchedule.parse(v, self.timezone) for k, v in self.per_skill.items()},
@@ -93,8 +96,10 @@ class ReminderWorld:
             self.service.deliver(dispatch)
 
     def tick(self) -> list[Dispatch]:
+        """A pass, its claims delivered, then the outbox's pass (as the scheduler runs)."""
         dispatches = self.claim()
         self.deliver(dispatches)
+        self.outbox.run()
         return dispatches
 
     def run_until(self, end: datetime, step: timedelta = timedelta(minutes=1)) -> None:

@@ -139,10 +139,10 @@ class StallingStore:
         self._store = store
         self.stalled = True
 
-    def add_audit(self, event, *, plan_status=None):
+    def add_audit(self, event, *, plan_status=None, owe=()):
         if self.stalled and event.outcome is Outcome.APPLIED:
             raise Unavailable("The database did not answer: database is locked", hint="x")
-        return self._store.add_audit(event, plan_status=plan_status)
+        return self._store.add_audit(event, plan_status=plan_status, owe=owe)
 
     def __getattr__(self, name):
         return getattr(self._store, name)

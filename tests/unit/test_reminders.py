@@ -269,22 +269,23 @@ def _unavailable(*, retry_after: float | None = None, unknown: bool = False) -> 
     )
 
 
-def test_a_failed_post_is_retried_after_a_bounded_backoff_and_sent_once(store, clock):
+def test_a_failed_post_is_retried_by_the_outbox_with_growing_pauses_and_sent_once(store, clock):
     notifier = FlakyNotifier(_unavailable(), _unavailable())
     w = world(store, clock, schedule="1h", notifier=notifier)
     cert = seed_certification(store, created_at=START)
 
-    w.run_until(START + timedelta(hours=1, seconds=29))
+    w.run_until(START + timedelta(hours=1, seconds=4), step=timedelta(seconds=1))
     assert notifier.attempts == 1 and w.reminders_of(cert) == []
-    w.run_until(START + timedelta(hours=1, seconds=31))
-    assert notifier.attempts == 2  # 30 s later
-    w.run_until(START + timedelta(hours=1, seconds=89))
-    assert notifier.attempts == 2  # then 60 s later
-    w.run_until(START + timedelta(hours=1, seconds=92))
+    w.run_until(START + timedelta(hours=1, seconds=5), step=timedelta(seconds=1))
+    assert notifier.attempts == 2  # 5 s later
+    w.run_until(START + timedelta(hours=1, seconds=14), step=timedelta(seconds=1))
+    assert notifier.attempts == 2 and w.reminders_of(cert) == []  # then 10 s later
+    w.run_until(START + timedelta(hours=1, seconds=15), step=timedelta(seconds=1))
     assert len(w.reminders_of(cert)) == 1
     w.run_until(START + timedelta(hours=1, minutes=59))
     assert len(w.reminders_of(cert)) == 1 and notifier.attempts == 3
     assert w.row(cert.id).failures == 0
+    assert w.store.owed_in("owed") == []
 
 
 def test_a_refused_post_is_retried_not_left_for_the_next_slot(store, clock):
@@ -292,34 +293,51 @@ def test_a_refused_post_is_retried_not_left_for_the_next_slot(store, clock):
     w = world(store, clock, schedule="1h", notifier=notifier)
     cert = seed_certification(store, created_at=START)
 
-    w.run_until(START + timedelta(hours=1, seconds=29))
+    w.run_until(START + timedelta(hours=1, seconds=4), step=timedelta(seconds=1))
     assert notifier.attempts == 1 and w.reminders_of(cert) == []
-    w.run_until(START + timedelta(hours=1, seconds=32))  # the bot was invited meanwhile
+    w.run_until(START + timedelta(hours=1, seconds=6))  # the bot was invited meanwhile
     assert len(w.reminders_of(cert)) == 1
     w.run_until(START + timedelta(hours=1, minutes=59))
     assert len(w.reminders_of(cert)) == 1 and notifier.attempts == 2
 
 
-def test_a_post_that_timed_out_is_not_repeated(store, clock):
-    notifier = FlakyNotifier(_unavailable(unknown=True))
+def test_a_post_whose_answer_was_lost_is_looked_up_and_made_once(store, clock):
+    notifier = FlakyNotifier()
+    notifier.lost_answers = 1  # Slack made the post, the answer never came back
     w = world(store, clock, schedule="1h", notifier=notifier)
-    seed_certification(store, created_at=START)
+    cert = seed_certification(store, created_at=START)
 
     w.run_until(START + timedelta(hours=1, minutes=59))
-    assert notifier.attempts == 1  # Slack may have posted it: trying again could double it
+    assert notifier.attempts == 1 and len(w.reminders_of(cert)) == 1  # found, not reposted
     w.run_until(START + timedelta(hours=2, seconds=2))
-    assert notifier.attempts == 2
+    assert notifier.attempts == 2 and len(w.reminders_of(cert)) == 2
 
 
-def test_a_rate_limited_post_reports_retry_after_and_is_retried_later(store, clock):
+def test_a_post_not_made_whose_answer_was_lost_is_made_once(store, clock):
+    notifier = FlakyNotifier(_unavailable(unknown=True))  # the request never reached Slack
+    w = world(store, clock, schedule="1h", notifier=notifier)
+    cert = seed_certification(store, created_at=START)
+
+    w.run_until(START + timedelta(hours=1, minutes=59))
+    assert notifier.attempts == 2 and len(w.reminders_of(cert)) == 1
+
+
+def test_a_rate_limited_post_reports_retry_after_and_is_retried_after_it(store, clock):
     notifier = FlakyNotifier(_unavailable(retry_after=45.0))
     w = world(store, clock, schedule="1h", notifier=notifier)
     cert = seed_certification(store, created_at=START)
     clock.now = START + timedelta(hours=1)
     [dispatch] = w.claim()
 
-    assert w.service.deliver(dispatch) == 45.0
-    assert w.row(cert.id).next_due_at.replace(tzinfo=UTC) == clock.now + timedelta(seconds=45)
+    assert w.service.deliver(dispatch) == 45.0  # the sender pauses for as long
+    [owed] = w.store.owed_in("owed")
+    assert owed.due_at == clock.now + timedelta(seconds=45)
+    clock.advance(seconds=44)
+    w.outbox.run()
+    assert w.reminders_of(cert) == []
+    clock.advance(seconds=1)
+    w.outbox.run()
+    assert len(w.reminders_of(cert)) == 1
 
 
 # -- crashes and replicas -----------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The Slack notifier turns slack_sdk's failures into errors the services can act on."""
+"""The Slack sender turns slack_sdk's failures into errors the services can act on."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
 
-from bot.adapters.slack.notifier import SlackNotifier
+from bot.adapters.slack.notifier import SlackSender
 from bot.domain.errors import NotFound, Unavailable
+from bot.ports import Rendered
 
 
 class RaisingClient:
@@ -32,28 +33,28 @@ def slack_error(error: str, status: int = 200, headers: dict | None = None) -> S
 
 
 def test_a_rate_limit_carries_slacks_retry_after():
-    notifier = SlackNotifier(RaisingClient(slack_error("ratelimited", 429, {"Retry-After": "45"})))
+    notifier = SlackSender(RaisingClient(slack_error("ratelimited", 429, {"Retry-After": "45"})))
     with pytest.raises(Unavailable) as err:
-        notifier.post("C0TRIVIA", "hello")
+        notifier.post("C0TRIVIA", Rendered("hello"), key="k", thread_ts=None)
     assert err.value.retry_after == 45.0 and not err.value.outcome_unknown
 
 
 def test_a_read_timeout_is_an_unknown_outcome():
-    notifier = SlackNotifier(RaisingClient(TimeoutError("read timed out")))
+    notifier = SlackSender(RaisingClient(TimeoutError("read timed out")))
     with pytest.raises(Unavailable) as err:
-        notifier.post("C0TRIVIA", "hello")
+        notifier.post("C0TRIVIA", Rendered("hello"), key="k", thread_ts=None)
     assert err.value.outcome_unknown and err.value.retry_after is None
 
 
 def test_a_refused_connection_is_a_known_failure():
-    notifier = SlackNotifier(RaisingClient(ConnectionRefusedError()))
+    notifier = SlackSender(RaisingClient(ConnectionRefusedError()))
     with pytest.raises(Unavailable) as err:
-        notifier.post("C0TRIVIA", "hello")
+        notifier.post("C0TRIVIA", Rendered("hello"), key="k", thread_ts=None)
     assert not err.value.outcome_unknown
 
 
 def test_not_in_channel_says_to_invite_the_bot():
-    notifier = SlackNotifier(RaisingClient(slack_error("not_in_channel")))
+    notifier = SlackSender(RaisingClient(slack_error("not_in_channel")))
     with pytest.raises(NotFound, match="not_in_channel") as err:
-        notifier.post("C0TRIVIA", "hello")
+        notifier.post("C0TRIVIA", Rendered("hello"), key="k", thread_ts=None)
     assert "/invite @skillbot" in err.value.hint

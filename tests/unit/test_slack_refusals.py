@@ -37,15 +37,16 @@ def test_a_refused_announcement_is_told_and_posted_once_slack_accepts(w):
 
     w.notifier.refuse(NOT_IN_CHANNEL)  # still refused at the first retry
     w.clock.advance(seconds=6)
-    assert w.services.runtime.outbox.run().announcements == []
+    assert w.services.runtime.outbox.run() == 0
     w.clock.advance(seconds=4)  # the pause doubled: 10 s
-    assert w.services.runtime.outbox.run().announcements == []
+    assert w.services.runtime.outbox.run() == 0
     w.clock.advance(seconds=7)
-    posted = w.services.runtime.outbox.run().announcements
-    assert posted == ["trivia: hotfix PROD1 v1 → v3 by <@U0ALICE> — crash"]
-    assert [p.text for p in w.notifier.top_level()] == posted
+    assert w.services.runtime.outbox.run() == 1
+    assert [p.text for p in w.notifier.top_level()] == [
+        "trivia: hotfix PROD1 v1 → v3 by <@U0ALICE> — crash"
+    ]
     w.clock.advance(minutes=10)
-    assert w.services.runtime.outbox.run().announcements == [], "posted once"
+    assert w.services.runtime.outbox.run() == 0, "posted once"
     assert len(w.notifier.top_level()) == 1
 
 
@@ -53,20 +54,32 @@ def test_slacks_retry_after_is_waited_out_before_trying_again(w):
     w.notifier.refuse(Unavailable("Slack: ratelimited.", retry_after=30.0))
     hotfix(w)
     w.clock.advance(seconds=20)
-    assert w.services.runtime.outbox.run().announcements == []
+    assert w.services.runtime.outbox.run() == 0
     assert w.notifier.attempts == 1
-    w.clock.advance(seconds=11)
-    assert len(w.services.runtime.outbox.run().announcements) == 1
+    w.clock.advance(seconds=10)  # exactly what Slack asked
+    assert w.services.runtime.outbox.run() == 1
+    assert len(w.notifier.top_level()) == 1
 
 
-def test_a_post_whose_outcome_is_unknown_is_never_repeated(w):
-    w.notifier.refuse(Unavailable("Slack did not answer.", outcome_unknown=True))
+def test_a_post_whose_answer_was_lost_is_looked_up_not_doubled(w):
+    w.notifier.lost_answers = 1  # Slack made the post; its answer never came back
     change = hotfix(w)
     text, _ = plans.result_message(change)
-    assert "may have been posted" in text and "not repeated" in text
+    assert text.startswith("Done"), "found by its key in the channel: announced"
     w.clock.advance(hours=1)
-    assert w.services.runtime.outbox.run().announcements == []
-    assert w.notifier.attempts == 1
+    assert w.services.runtime.outbox.run() == 0
+    assert w.notifier.attempts == 1 and len(w.notifier.top_level()) == 1
+
+
+def test_a_post_whose_outcome_stays_unknown_is_told_and_looked_up_before_posting_again(w):
+    lost = Unavailable("Slack did not answer.", outcome_unknown=True)
+    w.notifier.refuse(lost, times=3)  # three attempts, none reached Slack, no answer
+    change = hotfix(w)
+    text, _ = plans.result_message(change)
+    assert "may have been posted" in text and "never doubled" in text
+    w.clock.advance(seconds=6)
+    assert w.services.runtime.outbox.run() == 1  # not found in the channel: posted now
+    assert w.notifier.attempts == 4 and len(w.notifier.top_level()) == 1
 
 
 def test_a_refused_certification_message_is_shown_in_status_and_posted_later(w):
@@ -83,10 +96,10 @@ def test_a_refused_certification_message_is_shown_in_status_and_posted_later(w):
     assert "certification message is not posted yet" in status
 
     w.clock.advance(seconds=6)
-    assert w.services.runtime.outbox.run().messages == ["trivia"]
+    assert w.services.runtime.outbox.run() == 1
     [message] = w.notifier.top_level()
     assert w.store.pending_certification("trivia").message_ts == message.ts
-    assert w.services.runtime.outbox.run().messages == []
+    assert w.services.runtime.outbox.run() == 0
 
 
 def test_a_certification_cancelled_before_its_message_was_posted_is_still_posted_once(w):
@@ -96,14 +109,17 @@ def test_a_certification_cancelled_before_its_message_was_posted_is_still_posted
     w.cases.applying.apply(plan.id, actor=OPERATOR)
     cancel = w.cases.planning.plan("cancel", "trivia", actor=OPERATOR, reason="wrong build")
     w.cases.applying.apply(cancel.id, actor=OPERATOR)
-    assert w.notifier.top_level() == []
+    assert w.notifier.top_level() == [] and w.notifier.updated == []
     for _ in range(6):  # Slack heals during the retries
         w.clock.advance(seconds=40)
         w.services.runtime.outbox.run()
     [message] = w.notifier.top_level("C0TRIVIA")
-    # the alias move and the cancel, in the one certification message
+    # the alias move, then the cancel: the one certification message, updated, and its thread
     assert message.text.startswith("trivia: certify PROD2 v2 → v3 by <@U0ALICE> — quiz")
-    assert "cancelled by <@U0ALICE>" in str(message.blocks)
+    [update] = w.notifier.updated
+    assert update.ts == message.ts and "cancelled by <@U0ALICE>" in str(update.blocks)
+    [reply] = w.notifier.thread(message.ts)
+    assert "cancel" in reply.text
 
 
 def certify_v3(w):

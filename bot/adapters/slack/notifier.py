@@ -1,19 +1,19 @@
-"""The real :class:`bot.ports.Notifier`: what the services report, in the presenter's
-words, through slack_sdk's Web API calls.
+"""Slack's side of the outbox: the presenter's rendering of the news
+(:class:`SlackPresenter`) and slack_sdk's Web API calls that send it (:class:`SlackSender`).
 
 The client honours ``SLACK_API_URL`` and retries ``429`` after ``Retry-After`` and
 transient connection errors (slack_sdk's retry handlers), except a post's: a post whose
-answer was lost may have been made, so the announcement, certification and canary
-messages carry an idempotency key in their metadata, and are looked up by it in the
-channel's history before they are posted again::
+answer was lost may have been made, so every post carries its idempotency key in its
+metadata, and the outbox looks for it in the channel's history before posting again::
 
-    notifier = SlackNotifier(web_client("xoxb-…", "https://slack.com/api/"))
-    ts = notifier.post("C0TRIVIA", Announcement(change))
+    sender = SlackSender(web_client("xoxb-…", "https://slack.com/api/"))
+    ts = sender.post("C0TRIVIA", SlackPresenter().render(news), key="announce:42", thread_ts=None)
 """
 
 from __future__ import annotations
 
 import http.client
+import json
 import logging
 import socket
 from collections.abc import Iterator
@@ -44,14 +44,13 @@ from bot.domain.news import (
     Reminder,
     RequestClosed,
 )
+from bot.ports import Rendered
 
 log = logging.getLogger(__name__)
 
 
 #: the ``event_type`` of the metadata that carries a post's idempotency key
 POST_EVENT = "skillbot_post"
-#: how often a post whose answer was lost, and which Slack does not show, is made again
-LOST_ANSWER_TRIES = 3
 
 
 class NotForPosts(RetryHandler):
@@ -88,23 +87,7 @@ def web_client(token: str | None, base_url: str, *, rate_limit_retries: int = 5)
     return WebClient(token=token, base_url=base_url, timeout=15, retry_handlers=handlers)
 
 
-def post_key(news: News) -> str | None:
-    """The idempotency key of a message the bot owes once (None: no lookup before a retry)."""
-    match news:
-        case Announcement(change) if change.audit_id:
-            return f"announce:{change.audit_id}"
-        case Reminder():
-            return None
-        case CertificationNews(cert):
-            return f"certification:{cert.id}"
-        case CanaryNews(canary):
-            return f"canary:{canary.id}"
-        case CanaryEnded(canary):
-            return f"canary-end:{canary.id}"
-    return None
-
-
-def render(news: News) -> tuple[str, list[Json] | None]:
+def render(news: News | str) -> tuple[str, list[Json] | None]:
     """What Slack is sent for a piece of news: the fallback text and the blocks."""
     match news:
         case Announcement(change, where):
@@ -132,41 +115,41 @@ def _console(where: AwsFunction | None, alias: str | None) -> str | None:
     return console_url(where.region, where.function, alias) if where else None
 
 
-class SlackNotifier:
-    """The news rendered by the presenter, sent with the Web API."""
+class SlackPresenter:
+    """The :class:`bot.ports.Presenter`: news rendered as Slack is sent it."""
+
+    def render(self, news: News | str) -> Rendered:
+        text, blocks = render(news)
+        return Rendered(text, None if blocks is None else json.dumps(blocks))
+
+    def home(self, home: HomeView) -> Rendered:
+        return Rendered("", json.dumps(reports.home_view(home)))
+
+
+def _blocks(message: Rendered) -> list[Json] | None:
+    return None if message.blocks is None else json.loads(message.blocks)
+
+
+class SlackSender:
+    """The :class:`bot.ports.SlackSender` over slack_sdk's Web API: one attempt each."""
 
     def __init__(self, client: WebClient) -> None:
         self.client = client
 
-    def post(self, channel: str, news: News, thread_ts: str | None = None) -> str:
-        """Post once: a post whose answer was lost is looked up by its key (in the
-        channel's history, or the thread's) and made again only if Slack does not show it."""
-        text, blocks = render(news)
-        key = post_key(news)
-        metadata = {"event_type": POST_EVENT, "event_payload": {"key": key}} if key else None
-        for tries in range(1, LOST_ANSWER_TRIES + 1):
-            try:
-                with _slack_errors("post to", channel):
-                    resp = self.client.chat_postMessage(
-                        channel=channel,
-                        text=text,
-                        blocks=blocks,
-                        thread_ts=thread_ts,
-                        unfurl_links=False,
-                        metadata=metadata,
-                    )
-                return str(resp["ts"])
-            except Unavailable as err:
-                if key is None or not err.outcome_unknown or tries == LOST_ANSWER_TRIES:
-                    raise
-                found = self._posted_with(channel, key, thread_ts)
-                if found is not None:
-                    log.info("slack: the post %s was made; its answer was lost", key)
-                    return found
-                log.info("slack: the post %s was not made; posting it again", key)
-        raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+    def post(self, channel: str, message: Rendered, *, key: str, thread_ts: str | None) -> str:
+        metadata = {"event_type": POST_EVENT, "event_payload": {"key": key}}
+        with _slack_errors("post to", channel):
+            resp = self.client.chat_postMessage(
+                channel=channel,
+                text=message.text,
+                blocks=_blocks(message),
+                thread_ts=thread_ts,
+                unfurl_links=False,
+                metadata=metadata,
+            )
+        return str(resp["ts"])
 
-    def _posted_with(self, channel: str, key: str, thread_ts: str | None) -> str | None:
+    def find(self, channel: str, key: str, thread_ts: str | None) -> str | None:
         """The ts of the message carrying ``key`` among the newest of the channel (or of
         the thread); a failed lookup leaves the outcome unknown."""
         try:
@@ -177,34 +160,37 @@ class SlackNotifier:
                     )
                 else:
                     resp = self.client.conversations_history(
-                        channel=channel, limit=50, include_all_metadata=True
+                        channel=channel, limit=100, include_all_metadata=True
                     )
         except SkillbotError as err:
             raise Unavailable(
                 f"Slack did not answer a post to {channel}, and its history could not be "
                 f"read to see whether it was made ({err.message})",
-                hint="It is not posted again, so that it is never doubled.",
+                hint="It is looked for again before it is posted again, so that it is never "
+                "doubled.",
                 outcome_unknown=True,
             ) from err
-        for message in resp.get("messages") or []:
-            payload = (message.get("metadata") or {}).get("event_payload") or {}
-            if payload.get("key") == key and message.get("ts") != thread_ts:  # not the parent
-                return str(message["ts"])
+        for found in resp.get("messages") or []:
+            payload = (found.get("metadata") or {}).get("event_payload") or {}
+            if payload.get("key") == key and found.get("ts") != thread_ts:  # not the parent
+                return str(found["ts"])
         return None
 
-    def update(self, channel: str, ts: str, news: News) -> None:
-        text, blocks = render(news)
+    def update(self, channel: str, ts: str, message: Rendered) -> None:
         with _slack_errors("update a message in", channel):
-            self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+            self.client.chat_update(
+                channel=channel, ts=ts, text=message.text, blocks=_blocks(message)
+            )
 
-    def tell(self, channel: str, user: str, news: News) -> None:
-        text, blocks = render(news)
+    def tell(self, channel: str, user: str, message: Rendered) -> None:
         with _slack_errors("reply to", channel):
-            self.client.chat_postEphemeral(channel=channel, user=user, text=text, blocks=blocks)
+            self.client.chat_postEphemeral(
+                channel=channel, user=user, text=message.text, blocks=_blocks(message)
+            )
 
-    def publish_home(self, user: str, home: HomeView) -> None:
+    def publish_home(self, user: str, view: Rendered) -> None:
         with _slack_errors("publish the App Home of", user):
-            self.client.views_publish(user_id=user, view=reports.home_view(home))
+            self.client.views_publish(user_id=user, view=json.loads(view.blocks or "{}"))
 
 
 @contextmanager

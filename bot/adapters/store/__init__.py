@@ -25,6 +25,7 @@ from bot.adapters.store.certifications import CertificationRecords
 from bot.adapters.store.deliveries import DeliveryRecords
 from bot.adapters.store.engine import MIGRATIONS, Database, make_engine, migrate, open_database
 from bot.adapters.store.locks import SkillLocks
+from bot.adapters.store.outbox import OutboxRecords
 from bot.adapters.store.plans import PlanRecords
 from bot.adapters.store.reminders import ReminderBook
 from bot.adapters.store.reviews import ReviewRecords
@@ -35,6 +36,7 @@ __all__ = ["MIGRATIONS", "SqlStore", "make_engine", "migrate", "open_store"]
 
 
 class SqlStore(
+    OutboxRecords,
     AuditRecords,
     PlanRecords,
     CertificationRecords,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
@@ -11,6 +12,7 @@ import sqlalchemy as sa
 from bot.adapters.store.engine import Database, record
 from bot.adapters.store.schema import audit_events, plans
 from bot.domain.model import AuditEvent, Outcome
+from bot.ports import OwedMessage
 
 #: operations that move an alias (what rollback reads back)
 ALIAS_MOVES = ["hotfix", "certify", "rollback", "canary-complete"]
@@ -23,11 +25,26 @@ def _event(row: Any) -> AuditEvent:
 class AuditRecords:
     db: Database
 
-    def add_audit(self, event: AuditEvent, *, plan_status: str | None = None) -> None:
-        """Record ``event``; with ``plan_status``, also finish its plan in the same
-        transaction, so an applied plan never lacks its record (the announcement outbox)."""
+    def owe_in(
+        self, conn: sa.Connection, messages: Sequence[OwedMessage], at: datetime
+    ) -> None: ...  # the outbox's (see bot.adapters.store.outbox)
+
+    def add_audit(
+        self,
+        event: AuditEvent,
+        *,
+        plan_status: str | None = None,
+        owe: Sequence[OwedMessage] = (),
+    ) -> None:
+        """Record ``event``; with ``plan_status``, also finish its plan, and owe the
+        messages that tell of it, in the same transaction: an applied plan never lacks its
+        record, nor its announcement."""
         with self.db.begin() as conn:
-            conn.execute(audit_events.insert().values(**asdict(event)))
+            values = asdict(event)
+            if owe:
+                values["announced_at"] = event.at  # owed with it: no sweep announces it
+            conn.execute(audit_events.insert().values(**values))
+            self.owe_in(conn, owe, event.at)
             if plan_status is not None and event.plan_id is not None:
                 conn.execute(
                     plans.update().where(plans.c.id == event.plan_id).values(status=plan_status)
@@ -63,12 +80,6 @@ class AuditRecords:
             .values(announced_at=at)
         )
         return claimed == 1
-
-    def release_announcement(self, event_id: str) -> None:
-        """Slack refused the announcement: it is to be claimed and posted again."""
-        self.db.write(
-            audit_events.update().where(audit_events.c.id == event_id).values(announced_at=None)
-        )
 
     def unannounced(self, before: datetime, operations: list[str]) -> list[AuditEvent]:
         """Applied changes recorded before ``before`` whose announcement was never claimed."""

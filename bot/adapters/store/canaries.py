@@ -157,14 +157,6 @@ class CanaryRecords:
             conn.execute(audit_events.insert().values(**asdict(event)))
             return True
 
-    def set_message(self, canary_id: str, channel: str, ts: str) -> None:
-        """Where the canary message lives (posted once, whatever the row's version)."""
-        self.db.write(
-            canaries.update()
-            .where(canaries.c.id == canary_id)
-            .values(channel=channel, message_ts=ts)
-        )
-
     def forget(self, canary_id: str, version: int) -> bool:
         """Drop a canary that never started (its weights were never set)."""
         c = canaries.c

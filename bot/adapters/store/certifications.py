@@ -77,24 +77,9 @@ class CertificationRecords:
             certifications.c.created_at > created_after,
         )
 
-    def set_certification_message(
-        self, cert_id: str, channel: str, ts: str, shows: CertificationState = PENDING_STATE
-    ) -> None:
-        self._update(cert_id, channel=channel, message_ts=ts, message_state=shows.value)
-
-    def certification_message_shows(self, cert_id: str, state: CertificationState) -> None:
-        """The certification's Slack message was updated to show ``state``."""
-        self._update(cert_id, message_state=state.value)
-
-    def certifications_with_stale_message(self, created_after: datetime) -> list[Certification]:
-        """Certifications whose posted message shows another state than theirs (an
-        update Slack refused)."""
-        c = certifications.c
-        return self._all(
-            c.message_ts.is_not(None),
-            c.created_at > created_after,
-            sa.or_(c.message_state.is_(None), c.message_state != c.state),
-        )
+    def set_certification_message(self, cert_id: str, channel: str, ts: str) -> None:
+        """Where the certification message lives (the outbox records it once posted)."""
+        self._update(cert_id, channel=channel, message_ts=ts)
 
     def certification_by_message(self, channel: str, ts: str) -> Certification | None:
         return self._one(certifications.c.channel == channel, certifications.c.message_ts == ts)

@@ -21,10 +21,6 @@ class DeliveryRecords:
             return False
         return True
 
-    def forget_delivery(self, key: str) -> None:
-        """Release ``key``: the next :meth:`first_delivery` of it is true again."""
-        self.db.write(deliveries.delete().where(deliveries.c.key == key))
-
     def prune_deliveries(self, older_than: datetime) -> int:
         """Forget keys older than ``older_than`` (Slack stops retrying after minutes)."""
         return self.db.write(deliveries.delete().where(deliveries.c.at < older_than))

@@ -60,7 +60,7 @@ certifications = sa.Table(
     # who confirmed the plan that started it (four eyes: not its promoter either)
     sa.Column("confirmed_by", sa.String(100)),
     # the state the Slack message last showed: behind ``state``, its update is owed
-    sa.Column("message_state", sa.String(20)),
+    sa.Column("message_state", sa.String(20)),  # unused since 0010: the outbox keeps updates
     # set while a promotion is under way: a crash then leaves a trace for recovery
     sa.Column("promoting_at", sa.DateTime(timezone=True)),
     # at most one pending certification per skill, enforced by the database itself
@@ -116,6 +116,38 @@ deliveries = sa.Table(
     metadata,
     sa.Column("key", sa.String(200), primary_key=True),
     sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+)
+
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    # the message's idempotency key (also in its Slack metadata): one row, one message
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("kind", sa.String(20), nullable=False),  # post, update, ephemeral, home
+    sa.Column("channel", sa.String(100), nullable=False, default=""),
+    sa.Column("user", sa.String(100)),  # an ephemeral message's or a Home's reader
+    sa.Column("text", sa.Text, nullable=False, default=""),
+    sa.Column("blocks", sa.Text),  # JSON
+    # the message it answers in a thread, or updates: its key, or its ts when known
+    sa.Column("parent", sa.String(200)),
+    sa.Column("parent_ts", sa.String(40)),
+    # what to record once Slack took it ("certification:ID", "canary:ID", "request:ID")
+    sa.Column("on_posted", sa.String(200)),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("state", sa.String(20), nullable=False),  # owed, sent, expired
+    # bumped when an update or a Home is owed again (the newest replaces what is owed)
+    sa.Column("version", sa.Integer, nullable=False, default=1),
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    # the last attempt's answer was lost: look for the key before posting again
+    sa.Column("unknown", sa.Boolean, nullable=False, default=False),
+    sa.Column("last_error", sa.Text, nullable=False, default=""),
+    sa.Column("claimed_by", sa.String(100)),
+    sa.Column("claim_until", sa.DateTime(timezone=True)),
+    sa.Column("ts", sa.String(40)),
+    sa.Column("sent_at", sa.DateTime(timezone=True)),
+    sa.Index("ix_outbox_due", "state", "due_at"),
 )
 
 reminders = sa.Table(

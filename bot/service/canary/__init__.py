@@ -46,8 +46,7 @@ from bot.domain.model import (
 )
 from bot.domain.news import CanaryEnded, CanaryNews
 from bot.domain.words import Run, Words, words
-from bot.ports import CanaryBook, Notifier
-from bot.service.announcing import Delivery
+from bot.ports import CanaryBook
 from bot.service.canary.weights import (
     CanaryTarget,
     Started,
@@ -60,6 +59,7 @@ from bot.service.canary.weights import (
     take_back,
 )
 from bot.service.context import RotationContext
+from bot.service.outbox import Delivery, Outbox
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,7 @@ class Canaries:
 
     ctx: RotationContext
     book: CanaryBook
-    notifier: Notifier
+    outbox: Outbox
     _: KW_ONLY
     rules: CanaryRules
     pacing: CanaryPacing
@@ -235,44 +235,32 @@ class Canaries:
 
     def announce_start(self, change: Change) -> Words | None:
         """After a recorded start: the canary message (once), then the App Home. Returns
-        what to tell the person when Slack did not take the message (a pass posts it)."""
+        what to tell the person when Slack did not take the message (the outbox posts it)."""
         canary = self.book.by_plan(change.plan.id)
         told = None
         if canary is not None:
-            try:
-                self.post_message(canary)
-            except SkillbotError as err:
-                log.warning("canary %s: its message was not posted: %s", canary.id, err)
-                delivery = Delivery(False, err.message, unknown=err.outcome_unknown)
+            delivery = self.post_message(canary)
+            if not delivery.posted:
                 channel = self.ctx.skill(canary.skill).channel
                 told = delivery.note(channel, what="the canary message (with its Abort button)")
         self._refresh()
         return told
 
     # -- the canary message -------------------------------------------------------------
-    def post_message(self, canary: Canary) -> None:
-        """The one top-level message of a canary, claimed first so it is posted once; a
-        post Slack refused gives its claim back, for the next pass to post it."""
-        key = f"canary-message:{canary.id}"
-        if canary.message_ts or not self.ctx.store.first_delivery(key, self.ctx.clock()):
-            return
+    def post_message(self, canary: Canary) -> Delivery:
+        """The one top-level message of a canary (its ts is recorded once Slack takes it)."""
+        key = f"canary:{canary.id}"
         channel = self.ctx.skill(canary.skill).channel
-        try:
-            ts = self.notifier.post(channel, CanaryNews(canary, self.ctx.clock(), self.rules))
-        except SkillbotError as err:
-            if not err.outcome_unknown:
-                self.ctx.store.forget_delivery(key)
-            raise
-        self.book.set_message(canary.id, channel, ts)
+        news = CanaryNews(canary, self.ctx.clock(), self.rules)
+        return self.outbox.send(self.outbox.post(key, channel, news, on_posted=key))
 
     def update_message(self, canary: Canary) -> None:
-        if not (canary.channel and canary.message_ts):
-            return
-        try:
-            news = CanaryNews(canary, self.ctx.clock(), self.rules)
-            self.notifier.update(canary.channel, canary.message_ts, news)
-        except SkillbotError as err:
-            log.warning("canary %s: could not update its message: %s", canary.id, err)
+        """The canary message made to show ``canary`` now (the newest owed wins)."""
+        channel = canary.channel or self.ctx.skill(canary.skill).channel
+        news = CanaryNews(canary, self.ctx.clock(), self.rules)
+        self.outbox.send(
+            self.outbox.update(channel, news, of=f"canary:{canary.id}", ts=canary.message_ts)
+        )
 
     # -- the end --------------------------------------------------------------------------
     def request_end(self, canary_id: str, *, actor: str, verdict: Verdict) -> Canary:
@@ -393,17 +381,10 @@ class Canaries:
 
     def announce_end(self, canary: Canary) -> None:
         """The end in the channel (once, whichever process gets to it) and the message."""
-        if not canary.audit_id or not self.ctx.store.claim_announcement(
-            canary.audit_id, self.ctx.clock()
-        ):
-            return
         channel = self.ctx.skill(canary.skill).channel
-        try:
-            self.notifier.post(channel, CanaryEnded(canary))
-        except SkillbotError as err:
-            log.error("could not announce %s: %s", end_headline(canary), err)
-            if not err.outcome_unknown:  # refused: a later pass announces it
-                self.ctx.store.release_announcement(canary.audit_id)
+        self.outbox.send(self.outbox.post(f"canary-end:{canary.id}", channel, CanaryEnded(canary)))
+        if canary.audit_id:  # owed: no later pass needs to announce it
+            self.ctx.store.claim_announcement(canary.audit_id, self.ctx.clock())
         self.update_message(canary)
         self._refresh()
 
