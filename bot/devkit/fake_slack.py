@@ -140,6 +140,14 @@ class FakeSlack:
         with self._cond:
             self._faults.setdefault(method, deque()).extend([fault] * times)
 
+    def heal(self, method: str | None = None) -> None:
+        """Drop the faults still queued for ``method`` (for every method: None)."""
+        with self._cond:
+            if method is None:
+                self._faults.clear()
+            else:
+                self._faults.pop(method, None)
+
     def delay(self, method: str, seconds: float) -> None:
         """Answer ``method`` only after ``seconds`` (0 removes the delay).
 

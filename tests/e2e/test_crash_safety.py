@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from bot.adapters.slack import kit
+from bot.adapters.store import open_store
 from bot.devkit.aws import create_skill_function, deploy
 from bot.devkit.fake_slack import FakeSlack
 from bot.devkit.json_server import free_port
@@ -169,3 +170,30 @@ def test_promotion_killed_after_the_tag_is_completed_on_restart(rig):
     update = rig.fake.updates(CHANNEL, message["ts"])[-1]
     assert "promoted by" in str(update["blocks"])
     assert rig.aliases() == ("1", "3")
+
+
+def test_an_announcement_owed_when_the_process_died_is_posted_once_by_the_next(rig):
+    """kill -9 after the change and its owed announcement were committed, before Slack
+    took the post: the restarted process posts it, once, with its key."""
+    bot = rig.start()
+    deploy(rig.client, FN, "VERSION = 3\n")
+    plan = bot.command("hotfix -- crash")
+    rig.fake.fail_next("chat.postMessage", status=503, times=1000)  # Slack is down
+    result = bot.click(kit.CONFIRM, button_value(plan, kit.CONFIRM))
+    assert result["text"].startswith("Applied, not announced yet")
+    assert rig.process is not None
+    rig.process.kill()
+    rig.fake.heal()  # Slack heals while the bot is down
+    assert messages_with(rig.fake, "hotfix") == []
+
+    rig.start()
+    [message] = rig.fake.wait_for(lambda f: messages_with(f, "hotfix"), timeout=30)
+    assert message["text"] == "trivia: hotfix PROD1 v1 → v3 by <@U0ALICE> — crash"
+    key = message["metadata"]["event_payload"]["key"]
+    assert key.startswith("announce:")
+    # recorded as sent (with its ts), so no later pass of any replica posts it again
+    store = open_store(f"sqlite:///{rig.tmp / 'skillbot.db'}")
+    row = store.owed(key)
+    store.close()
+    assert row is not None and (row.state, row.ts) == ("sent", message["ts"])
+    assert len(messages_with(rig.fake, "hotfix")) == 1
