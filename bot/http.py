@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -139,20 +140,62 @@ def wsgi_app(
     return application
 
 
-def serve(application: Callable[..., Iterable[bytes]], port: int, *, threads: int = 16) -> Any:
-    """A waitress server bound to ``port`` (0.0.0.0); call ``.run()`` to serve."""
+#: a request must arrive whole within this (a client trickling a byte every few seconds
+#: would otherwise hold one of the server's connections for as long as it likes)
+REQUEST_DEADLINE = 10.0
+
+
+def serve(
+    application: Callable[..., Iterable[bytes]],
+    port: int,
+    *,
+    threads: int = 16,
+    connection_limit: int = 1000,
+    request_deadline: float = REQUEST_DEADLINE,
+) -> Any:
+    """A waitress server bound to ``port`` (0.0.0.0); call ``.run()`` to serve.
+
+    A connection idle for 30 s is closed, and so is one whose request has not arrived
+    whole within ``request_deadline`` seconds, checked every second: slow clients can
+    never hold every connection and keep ``/healthz`` unanswered."""
+    from waitress.channel import HTTPChannel
     from waitress.server import create_server
 
+    class DeadlineChannel(HTTPChannel):
+        #: when the request being received began (None between requests)
+        request_started: float | None = None
+
+        def received(self, data: bytes) -> bool:
+            done = bool(super().received(data))
+            if self.request is None:
+                self.request_started = None
+            elif self.request_started is None:
+                self.request_started = time.time()
+            return done
+
     # a deep accept backlog: a burst of slash commands must queue, not be refused/retried
-    return create_server(
+    server = create_server(
         application,
         host="0.0.0.0",
         port=port,
         threads=threads,
         backlog=2048,
-        connection_limit=1000,
+        connection_limit=connection_limit,
         channel_timeout=30,
+        cleanup_interval=1,
         # waitress refuses (413) a larger body before buffering it
         max_request_body_size=MAX_BODY_BYTES,
         ident="skillbot",
     )
+    server.channel_class = DeadlineChannel
+    idle_check = server.maintenance
+
+    def maintenance(now: float) -> None:
+        idle_check(now)
+        for channel in list(server.active_channels.values()):
+            started = getattr(channel, "request_started", None)
+            if started is not None and now - started > request_deadline:
+                channel.will_close = True
+
+    server.maintenance = maintenance
+    return server
