@@ -115,13 +115,17 @@ class Announcer:
                 log.exception("after-change hook failed for %s", change.headline())
         return delivery
 
-    def event_recorded(self, event: AuditEvent) -> Delivery:
-        """Announce a change whose record says it all (a lock, an unlock)."""
+    def event_messages(self, event: AuditEvent) -> list[OwedMessage]:
+        """What a change whose record says it all (a lock, an unlock) owes: its record's
+        words, in the skill's channel."""
         skill = self.skills.get(event.skill)
         if skill is None:
-            return POSTED  # no longer configured: nobody to tell
-        key = f"announce:{event.id}"
-        return self.outbox.send(self.outbox.post(key, skill.channel, event.detail))
+            return []  # no longer configured: nobody to tell
+        return [self.outbox.post(f"announce:{event.id}", skill.channel, event.detail)]
+
+    def event_recorded(self, event: AuditEvent) -> Delivery:
+        """Send what :meth:`event_messages` owed with the record."""
+        return self.outbox.send(*self.event_messages(event))
 
     def owe_left_behind(self) -> list[str]:
         """What a change recorded without its messages (by an earlier version of the bot,

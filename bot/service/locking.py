@@ -40,7 +40,7 @@ class Locking:
             event = self._event(skill.name, "lock", actor, reason, told + ". Every change to "
                                 "it is refused until it is unlocked.")  # fmt: skip
             with ctx.store.skill_lock(skill.name, ctx.lock_timeout):  # after a change under way
-                held = ctx.store.add_lock(wanted, event)
+                held = ctx.store.add_lock(wanted, event, self.announcer.event_messages(event))
             if held != wanted:
                 raise Refused(
                     words("Already locked: ", locked_by(held), "."),
@@ -76,7 +76,8 @@ class Locking:
                 "Changes are allowed again."
             )
             event = self._event(skill.name, "unlock", actor, "", told)
-            if ctx.store.remove_lock(skill.name, event) is None:
+            owed = self.announcer.event_messages(event)
+            if ctx.store.remove_lock(skill.name, event, owed) is None:
                 raise Refused(f"{skill.name} was unlocked meanwhile; nothing to unlock.")
         except SkillbotError as err:
             ctx.audit(skill.name, "unlock", outcome_of(err), actor, "", detail=str(err))

@@ -40,15 +40,21 @@ class AuditRecords:
         messages that tell of it, in the same transaction: an applied plan never lacks its
         record, nor its announcement."""
         with self.db.begin() as conn:
-            values = asdict(event)
-            if owe:
-                values["announced_at"] = event.at  # owed with it: no sweep announces it
-            conn.execute(audit_events.insert().values(**values))
-            self.owe_in(conn, owe, event.at)
+            self.record_event(conn, event, owe)
             if plan_status is not None and event.plan_id is not None:
                 conn.execute(
                     plans.update().where(plans.c.id == event.plan_id).values(status=plan_status)
                 )
+
+    def record_event(
+        self, conn: sa.Connection, event: AuditEvent, owe: Sequence[OwedMessage] = ()
+    ) -> None:
+        """Insert ``event`` in the caller's transaction, with the messages it owes."""
+        values = asdict(event)
+        if owe:
+            values["announced_at"] = event.at  # owed with it: no sweep announces it
+        conn.execute(audit_events.insert().values(**values))
+        self.owe_in(conn, owe, event.at)
 
     def audit(self, skill: str, limit: int = 20) -> list[AuditEvent]:
         return self._events(audit_events.c.skill == skill, limit=limit)
