@@ -160,3 +160,37 @@ def test_killed_mid_canary_the_next_process_finishes_it_once(rig):
     assert rig.alias() == ("1", {})
     assert len(rig.messages("trivia: canary PROD1")) == 1, "one canary message, not reposted"
     assert len(rig.messages("canary aborted")) == 1
+
+
+def test_a_canary_message_refused_at_confirm_runs_the_canary_and_is_posted_after_slack_heals(rig):
+    bot = rig.start()
+    deploy(rig.client, FN, "VERSION = 3\n")
+    plan = bot.command("hotfix --canary 10% --for 10m -- crash fix")
+    rig.fake.fail_next("chat.postMessage", status=200, error="not_in_channel", times=2)
+    result = bot.click(kit.CONFIRM, button_value(plan, kit.CONFIRM))
+    assert rig.alias() == ("1", {"3": 0.1}), "the canary runs"
+    assert "Slack refused the canary message (with its Abort button)" in result["text"]
+    [message] = rig.fake.wait_for(lambda f: rig.messages("trivia: canary PROD1"), timeout=30)
+    # its Abort button works: the message is the canary's
+    bot.click(kit.CANARY_ABORT, button_value(message, kit.CANARY_ABORT))
+    rig.fake.wait_for(lambda f: rig.messages("canary aborted"), timeout=20)
+    assert rig.alias() == ("1", {})
+    assert len(rig.messages("trivia: canary PROD1")) == 1
+
+
+def test_an_abort_while_the_channel_refuses_posts_is_announced_after_it_heals(rig):
+    bot = rig.start()
+    message = start_canary(rig, bot, "10m")
+    # refused at once and at the first retry (5 s later); taken 10 s after that
+    rig.fake.fail_next("chat.postMessage", status=503, error="service_unavailable", times=2)
+    rig.fake.fail_next("chat.update", status=503, error="service_unavailable", times=2)
+    bot.click(kit.CANARY_ABORT, button_value(message, kit.CANARY_ABORT))
+    assert rig.fake.wait_for(lambda f: rig.alias() == ("1", {}), timeout=20)
+    [aborted] = rig.fake.wait_for(lambda f: rig.messages("canary aborted"), timeout=40)
+    assert "aborted by <@U0ALICE>" in aborted["text"]
+    # and the canary message shows the end
+    rig.fake.wait_for(
+        lambda f: [u for u in f.updates(CHANNEL, message["ts"]) if "aborted" in str(u)],
+        timeout=40,
+    )
+    assert len(rig.messages("canary aborted")) == 1
