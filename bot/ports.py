@@ -210,8 +210,17 @@ class Rendered:
 
 
 #: kinds of owed message: a post (top level or in a thread), an update of a posted
-#: message, a reply only one person sees, a person's App Home
-POST, UPDATE, EPHEMERAL, HOME = "post", "update", "ephemeral", "home"
+#: message, a reply only one person sees, a person's App Home, a file shared (a chart)
+POST, UPDATE, EPHEMERAL, HOME, FILE = "post", "update", "ephemeral", "home", "file"
+
+
+@dataclass(frozen=True)
+class SharedFile:
+    """A file a message shares (its text is the file's comment)."""
+
+    filename: str
+    content: bytes
+    title: str = ""
 
 
 @dataclass(frozen=True)
@@ -233,6 +242,8 @@ class OwedMessage:
     on_posted: str | None = None
     #: how long it is worth posting (0: now or never)
     lasts: timedelta = timedelta(days=7)
+    #: the file a FILE message shares
+    file: SharedFile | None = None
 
 
 @dataclass(frozen=True)
@@ -286,6 +297,14 @@ class SlackSender(Protocol):
     def tell(self, channel: str, user: str, message: Rendered) -> None: ...
 
     def publish_home(self, user: str, view: Rendered) -> None: ...
+
+    def share_file(
+        self, channel: str, file: SharedFile, *, comment: str, thread_ts: str | None
+    ) -> str | None:
+        """Upload and share ``file`` (files_upload_v2); the ts of the message sharing it."""
+
+    def find_file(self, channel: str, filename: str, thread_ts: str | None) -> str | None:
+        """The ts of the message that shared ``filename`` among the channel's (thread's)."""
 
 
 # -- reminders --------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -210,6 +211,24 @@ class SkillsFile(BaseModel):
     alexa_poll_every: str = "5m"
     #: when no change is made: "Fri 16:00 - Mon 08:00", "2026-12-21 - 2027-01-04"
     freeze: list[str] = Field(default_factory=list)
+    #: after every alias change, a chart of how it does at each of these delays ([]: none)
+    health_report: list[str] = Field(default_factory=lambda: ["1h", "24h"], max_length=5)
+
+    @field_validator("health_report")
+    @classmethod
+    def _report_delays(cls, value: list[str]) -> list[str]:
+        for text in value:
+            delay = parse_duration(text)
+            if delay is None:
+                raise ValueError(f"{text!r} is not a duration such as '1h' or '24h'")
+            if delay > timedelta(days=14):  # CloudWatch keeps minute figures for 15 days
+                raise ValueError(f"{text!r} is longer than 14 days (CloudWatch's minute data)")
+        return value
+
+    def health_report_delays(self) -> list[timedelta]:
+        """``health_report`` as durations, shortest first, each once."""
+        delays = {parse_duration(text) for text in self.health_report}
+        return sorted(d for d in delays if d is not None)
 
     @field_validator("freeze")
     @classmethod

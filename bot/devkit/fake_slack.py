@@ -83,6 +83,8 @@ class FakeSlack:
         self._delays: dict[str, float] = {}
         self._ts_counter = 0
         self._response_counter = 0
+        #: uploaded files: id → (name, title, bytes once uploaded)
+        self._files: dict[str, dict[str, Any]] = {}
         self._closed = threading.Event()
         #: what ``apps.connections.open`` hands out (a FakeSocketMode's url), if anything
         self.socket_mode_url: str | None = None
@@ -259,9 +261,32 @@ class FakeSlack:
     # -- the server side ---------------------------------------------------------------
 
     def _posted(self) -> list[dict[str, Any]]:
+        """Messages posted, and files shared (a message with ``files``), in order."""
         return [
-            {**c.params, "ts": c.response["ts"]} for c in self.calls_to("chat.postMessage") if c.ok
+            {**c.params, "ts": c.response["ts"]}
+            if c.method == "chat.postMessage"
+            else c.response["message"]
+            for c in self._calls
+            if c.ok and c.method in ("chat.postMessage", "files.completeUploadExternal")
         ]
+
+    def files(self, channel: str | None = None) -> list[dict[str, Any]]:
+        """Files shared (in ``channel``): each with its ``content`` bytes and the
+        ``thread_ts`` it went to."""
+        shared = []
+        for message in self._posted():
+            if "files" not in message or channel not in (None, message["channel"]):
+                continue
+            for f in message["files"]:
+                shared.append(
+                    {
+                        **f,
+                        **self._files.get(f["id"], {}),
+                        "thread_ts": message.get("thread_ts"),
+                        "ts": message["ts"],
+                    }
+                )
+        return shared
 
     def _history(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         """A channel's top-level messages, newest first, or a thread's (its parent
@@ -286,7 +311,7 @@ class FakeSlack:
                 "type": "message",
                 "user": BOT_USER_ID,
                 "bot_id": BOT_ID,
-                **{k: v for k, v in m.items() if k in ("ts", "text", "thread_ts")},
+                **{k: v for k, v in m.items() if k in ("ts", "text", "thread_ts", "files")},
                 **({"metadata": m["metadata"]} if metadata and "metadata" in m else {}),
             }
             for m in found[:limit]
@@ -373,6 +398,44 @@ class FakeSlack:
             return {"ok": True, "channel": channel, "permalink": link}
         return {"ok": False, "error": "unknown_method"}
 
+    def _file_answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        """files_upload_v2's three steps: an upload URL, the bytes, the share."""
+        if method == "files.getUploadURLExternal":
+            file_id = f"F0{len(self._files) + 1:08d}"
+            self._files[file_id] = {"name": params.get("filename"), "length": params.get("length")}
+            return {
+                "ok": True,
+                "upload_url": f"{self.base_url}/upload/{file_id}",
+                "file_id": file_id,
+            }
+        if method == "file_upload":
+            found = self._files.get(str(params.get("file_id")))
+            if found is None:
+                return {"ok": False, "error": "file_not_found"}
+            found["content"] = params.pop("_content", b"")
+            return {"ok": True}
+        if method == "files.completeUploadExternal":
+            files = params.get("files")
+            files = json.loads(files) if isinstance(files, str) else files or []
+            if any(f.get("id") not in self._files for f in files):
+                return {"ok": False, "error": "file_not_found"}
+            shared = [
+                {"id": f["id"], "title": f.get("title"), "name": self._files[f["id"]]["name"]}
+                for f in files
+            ]
+            message = {
+                "type": "message",
+                "user": BOT_USER_ID,
+                "bot_id": BOT_ID,
+                "ts": self._next_ts(),
+                "channel": params.get("channel_id"),
+                "text": params.get("initial_comment") or "",
+                "files": shared,
+                **({"thread_ts": params["thread_ts"]} if params.get("thread_ts") else {}),
+            }
+            return {"ok": True, "files": shared, "message": message}
+        return {"ok": False, "error": "unknown_method"}
+
     def _lookup_answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test":
             return {
@@ -407,6 +470,8 @@ class FakeSlack:
             return {"ok": True, "url": self.socket_mode_url}
         if method in ("conversations.history", "conversations.replies"):
             return self._history(method, params)
+        if method.startswith("files.") or method == "file_upload":
+            return self._file_answer(method, params)
         if method == "conversations.info":
             channel_id = str(params.get("channel", ""))
             return {

@@ -83,6 +83,9 @@ def serve(fake: Answering, verb: str, raw_path: str, headers: dict[str, str], ra
     if url.path.startswith("/api/"):
         method = url.path[len("/api/") :]
         params.update(_parse_body(raw, content_type))
+    elif url.path.startswith("/upload/"):  # files.getUploadURLExternal's upload_url
+        method = "file_upload"
+        params = {"file_id": url.path[len("/upload/") :], "size": len(raw), "_content": raw}
     elif url.path.startswith("/response/"):
         method = "response_url"
         params.update(_parse_body(raw, "application/json"))

@@ -27,6 +27,7 @@ from bot.domain.news import HomeView, News
 from bot.domain.words import Channel, Icon, Words, words
 from bot.ports import (
     EPHEMERAL,
+    FILE,
     HOME,
     POST,
     UPDATE,
@@ -35,6 +36,7 @@ from bot.ports import (
     OwedMessage,
     OwedRow,
     Presenter,
+    SharedFile,
     SlackSender,
 )
 
@@ -153,6 +155,28 @@ class Outbox:
             parent_ts=ts,
         )
 
+    def share(
+        self,
+        key: str,
+        channel: str,
+        file: SharedFile,
+        comment: News | str | Words,
+        *,
+        thread: str | None = None,
+        thread_ts: str | None = None,
+    ) -> OwedMessage:
+        """``file`` shared in ``channel`` (in the thread of the message keyed ``thread``, or
+        of ``thread_ts``) with ``comment``."""
+        return OwedMessage(
+            key,
+            FILE,
+            channel,
+            self.presenter.render(comment),
+            parent=thread,
+            parent_ts=thread_ts,
+            file=file,
+        )
+
     def tell(self, channel: str, user: str, news: News | str | Words) -> OwedMessage:
         """A reply only ``user`` sees, in ``channel``."""
         rendered = self.presenter.render(news)
@@ -190,7 +214,7 @@ class Outbox:
         try:
             ts = self._send(row)
         except SkillbotError as err:
-            unknown = bool(err.outcome_unknown) and message.kind == POST
+            unknown = bool(err.outcome_unknown) and message.kind in (POST, FILE)
             if err.outcome_unknown and message.kind == EPHEMERAL:
                 self.store.owed_sent(key, row.version, None, self.clock())  # never twice
                 return POSTED
@@ -215,7 +239,7 @@ class Outbox:
                 row.version,
                 self.clock() + timedelta(seconds=self.longest),
                 "internal error",
-                unknown=message.kind == POST,
+                unknown=message.kind in (POST, FILE),
             )
             raise
         self.store.owed_sent(key, row.version, ts, self.clock())
@@ -247,7 +271,24 @@ class Outbox:
             case "home":
                 assert message.user is not None
                 self.slack.publish_home(message.user, message.rendered)
+            case "file":
+                return self._share(row)
         return None
+
+    def _share(self, row: OwedRow) -> str | None:
+        """Share once: after a lost answer, the file is looked for first."""
+        message = row.message
+        assert message.file is not None
+        if row.unknown:
+            found = self.slack.find_file(message.channel, message.file.filename, message.parent_ts)
+            if found is not None:
+                return found
+        return self.slack.share_file(
+            message.channel,
+            message.file,
+            comment=message.rendered.text,
+            thread_ts=message.parent_ts,
+        )
 
     def _post(self, row: OwedRow) -> str:
         """Post once: after a lost answer, the key is looked for first."""

@@ -17,7 +17,7 @@ from typing import Any
 
 from bot.domain.errors import NotFound, Refused, StalePlan, Unavailable
 from bot.domain.model import LATEST, AlexaTrigger, AliasState, LatestCode, Version
-from bot.ports import Rendered
+from bot.ports import Rendered, SharedFile
 from bot.service.alexa_endpoints import Polling
 from tests.support.skills import alexa_skill_id
 
@@ -260,6 +260,8 @@ class FakeNotifier:
         self.updated: list[Posted] = []
         self.ephemeral: list[Posted] = []
         self.homes: dict[str, dict[str, Any]] = {}
+        #: files shared, with the message that shared them
+        self.shared: list[tuple[Posted, SharedFile]] = []
         self._ts = itertools.count(1)
         #: errors the next posts raise, one each (Slack refusing, or not answering)
         self.refusals: list[Exception] = []
@@ -299,6 +301,22 @@ class FakeNotifier:
 
     def publish_home(self, user: str, view: Rendered) -> None:
         self.homes[user] = json.loads(view.blocks or "{}")
+
+    def share_file(
+        self, channel: str, file: SharedFile, *, comment: str, thread_ts: str | None
+    ) -> str | None:
+        self.attempts += 1
+        if self.refusals:
+            raise self.refusals.pop(0)
+        ts = f"1700000000.{next(self._ts):06d}"
+        self.shared.append((Posted(channel, comment, None, thread_ts, ts), file))
+        return ts
+
+    def find_file(self, channel: str, filename: str, thread_ts: str | None) -> str | None:
+        for posted, file in self.shared:
+            if posted.channel == channel and file.filename == filename:
+                return posted.ts
+        return None
 
     def top_level(self, channel: str | None = None) -> list[Posted]:
         return [p for p in self.posted if p.thread_ts is None and channel in (None, p.channel)]

@@ -44,13 +44,17 @@ from bot.domain.news import (
     Reminder,
     RequestClosed,
 )
-from bot.ports import Rendered
+from bot.ports import Rendered, SharedFile
 
 log = logging.getLogger(__name__)
 
 
 #: the ``event_type`` of the metadata that carries a post's idempotency key
 POST_EVENT = "skillbot_post"
+
+
+#: the calls that put a message in a channel: repeated blindly, they could double it
+SHARES = ("/chat.postMessage", "/files.completeUploadExternal")
 
 
 class NotForPosts(RetryHandler):
@@ -61,7 +65,7 @@ class NotForPosts(RetryHandler):
     def _can_retry(
         self, *, state: Any, request: Any, response: Any = None, error: Any = None
     ) -> bool:
-        if str(request.url).endswith("/chat.postMessage"):
+        if str(request.url).endswith(SHARES):
             return False
         return bool(
             super()._can_retry(state=state, request=request, response=response, error=error)
@@ -152,6 +156,20 @@ class SlackSender:
     def find(self, channel: str, key: str, thread_ts: str | None) -> str | None:
         """The ts of the message carrying ``key`` among the newest of the channel (or of
         the thread); a failed lookup leaves the outcome unknown."""
+        for found in self._recent(channel, thread_ts):
+            payload = (found.get("metadata") or {}).get("event_payload") or {}
+            if payload.get("key") == key and found.get("ts") != thread_ts:  # not the parent
+                return str(found["ts"])
+        return None
+
+    def find_file(self, channel: str, filename: str, thread_ts: str | None) -> str | None:
+        for found in self._recent(channel, thread_ts):
+            if any(f.get("name") == filename for f in found.get("files") or []):
+                return str(found["ts"])
+        return None
+
+    def _recent(self, channel: str, thread_ts: str | None) -> list[Json]:
+        """The newest messages of the channel (or the thread), with their metadata."""
         try:
             with _slack_errors("read the history of", channel):
                 if thread_ts:
@@ -170,11 +188,7 @@ class SlackSender:
                 "doubled.",
                 outcome_unknown=True,
             ) from err
-        for found in resp.get("messages") or []:
-            payload = (found.get("metadata") or {}).get("event_payload") or {}
-            if payload.get("key") == key and found.get("ts") != thread_ts:  # not the parent
-                return str(found["ts"])
-        return None
+        return list(resp.get("messages") or [])
 
     def update(self, channel: str, ts: str, message: Rendered) -> None:
         with _slack_errors("update a message in", channel):
@@ -191,6 +205,24 @@ class SlackSender:
     def publish_home(self, user: str, view: Rendered) -> None:
         with _slack_errors("publish the App Home of", user):
             self.client.views_publish(user_id=user, view=json.loads(view.blocks or "{}"))
+
+    def share_file(
+        self, channel: str, file: SharedFile, *, comment: str, thread_ts: str | None
+    ) -> str | None:
+        """files_upload_v2: an upload URL, the bytes, then the share in the channel."""
+        with _slack_errors("share a file in", channel):
+            resp = self.client.files_upload_v2(
+                channel=channel,
+                thread_ts=thread_ts,
+                content=file.content,
+                filename=file.filename,
+                title=file.title or file.filename,
+                initial_comment=comment or None,
+            )
+        for shared in resp.get("files") or []:
+            for where in ((shared.get("shares") or {}).get("public") or {}).get(channel, []):
+                return str(where.get("ts"))
+        return None
 
 
 @contextmanager

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from bot.adapters.store.engine import Database, utc
 from bot.adapters.store.schema import canaries, certifications, outbox
-from bot.ports import HOME, UPDATE, OwedMessage, OwedRow, Rendered
+from bot.ports import HOME, UPDATE, OwedMessage, OwedRow, Rendered, SharedFile
 
 OWED, SENT, EXPIRED = "owed", "sent", "expired"
 #: owed again with the same key: the newest content replaces what is still owed
@@ -35,6 +35,7 @@ def _row(row: Any, parent_ts: str | None = None) -> OwedRow:
         parent=row.parent,
         parent_ts=row.parent_ts or parent_ts,
         on_posted=row.on_posted,
+        file=SharedFile(row.filename, row.content or b"") if row.filename else None,
     )
     return OwedRow(
         message=message,
@@ -60,6 +61,8 @@ def _values(message: OwedMessage, at: datetime) -> dict[str, Any]:
         "parent": message.parent,
         "parent_ts": message.parent_ts,
         "on_posted": message.on_posted,
+        "filename": message.file.filename if message.file else None,
+        "content": message.file.content if message.file else None,
         "created_at": at,
         "due_at": at,
         "expires_at": at + message.lasts,

@@ -128,6 +128,9 @@ outbox = sa.Table(
     sa.Column("user", sa.String(100)),  # an ephemeral message's or a Home's reader
     sa.Column("text", sa.Text, nullable=False, default=""),
     sa.Column("blocks", sa.Text),  # JSON
+    # a file shared with the message (a chart): its name and bytes
+    sa.Column("filename", sa.String(200)),
+    sa.Column("content", sa.LargeBinary),
     # the message it answers in a thread, or updates: its key, or its ts when known
     sa.Column("parent", sa.String(200)),
     sa.Column("parent_ts", sa.String(40)),

@@ -22,6 +22,8 @@ def upgrade() -> None:
         sa.Column("user", sa.String(100)),
         sa.Column("text", sa.Text, nullable=False),
         sa.Column("blocks", sa.Text),
+        sa.Column("filename", sa.String(200)),
+        sa.Column("content", sa.LargeBinary),
         sa.Column("parent", sa.String(200)),
         sa.Column("parent_ts", sa.String(40)),
         sa.Column("on_posted", sa.String(200)),
