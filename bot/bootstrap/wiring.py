@@ -221,6 +221,7 @@ def compose(
 
     offers = Offers(ctx, planning, reading, endpoints, alexa, canaries)
     recovery = Recovery(store, applying, promotion, announcer, outbox, clock)
+    applying.on_abandoned = recovery.finish_abandoned
     # the work after each ack; few threads, so a burst of commands is acknowledged before
     # their AWS calls compete with the acks for the interpreter (see LAZY_WORKERS)
     listener_pool = ThreadPoolExecutor(max_workers=lazy_workers, thread_name_prefix="skillbot-lazy")

@@ -143,10 +143,12 @@ class FakeSlack:
             self._faults.setdefault(method, deque()).extend([fault] * times)
 
     def heal(self, method: str | None = None) -> None:
-        """Drop the faults still queued for ``method`` (for every method: None)."""
+        """Drop the faults still queued for ``method`` (every method's, and every delay:
+        None): from then on it takes those calls."""
         with self._cond:
             if method is None:
                 self._faults.clear()
+                self._delays.clear()
             else:
                 self._faults.pop(method, None)
 

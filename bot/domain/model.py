@@ -437,3 +437,21 @@ class ScheduledPromotion:
     scheduled_by: str
     reason: str
     override: bool = False
+
+
+@dataclass(frozen=True)
+class HealthReportDue:
+    """A chart owed in a change's thread ``delay`` after it: how the live alias does on
+    ``to_version`` against ``from_version`` over as long before the change."""
+
+    key: str
+    skill: str
+    alias: str
+    from_version: str | None
+    to_version: str
+    change_at: datetime
+    delay_seconds: int
+    #: the outbox key of the message whose thread gets it, and its channel
+    thread: str
+    channel: str
+    due_at: datetime

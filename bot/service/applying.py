@@ -59,6 +59,8 @@ class Applying:
     gateway: GatewayChecks | None = None  # the API Gateway variant's Fix
     canaries: Canaries | None = None
     pruning: Pruning | None = None
+    #: finishes a plan a dead process left "applying" (recovery's; the caller holds the lock)
+    on_abandoned: Callable[[Plan], None] | None = None
 
     # -- the use case -------------------------------------------------------------------
     def apply(
@@ -136,6 +138,7 @@ class Applying:
         # Claim, apply and record under the skill's lock: a plan seen "applying" by
         # someone who holds the lock was abandoned by a dead process (see recovery).
         with ctx.store.skill_lock(skill.name, ctx.lock_timeout):
+            self._finish_abandoned(skill, plan)
             # a plan whose last attempt was cut short may have changed AWS already
             resumed = ctx.store.plan_status(plan.id) == "interrupted"
             if not resumed and plan.override is None:  # one cut short finishes what it began
@@ -180,6 +183,19 @@ class Applying:
                     hint="Do not confirm again: the record and the announcement are completed "
                     "automatically once the database answers.",
                 ) from err
+
+    def _finish_abandoned(self, skill: Skill, plan: Plan) -> None:
+        """Plans of ``skill`` a dead process left "applying" are finished (recorded and
+        announced, or made confirmable again) before anything else moves its aliases:
+        a later move would hide that AWS did change (recovery reads where aliases are)."""
+        if self.on_abandoned is None:
+            return
+        for left in self.ctx.store.plans_in_status("applying"):
+            if left.skill == skill.name and left.id != plan.id:
+                log.warning(
+                    "%s: finishing %s, left applying by a process that died", skill.name, left.id
+                )
+                self.on_abandoned(left)
 
     def owed(self, change: Change) -> list[OwedMessage]:
         """What a change owes Slack, owed with its record (a canary's message is the

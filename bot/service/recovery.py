@@ -87,6 +87,13 @@ class Recovery:
         except SkillbotError as err:
             log.warning("recovery of %s postponed: %s", skill, err)
 
+    def finish_abandoned(self, plan: Plan) -> None:
+        """Finish one plan a dead process left "applying" (the caller holds the lock)."""
+        report = RecoveryReport()
+        self._plan(plan, report)
+        if report:
+            log.warning("recovery: %s", report)
+
     # -- plans cut short -----------------------------------------------------------
     def _plan(self, plan: Plan, report: RecoveryReport) -> None:
         if self.store.plan_status(plan.id) != "applying":

@@ -38,6 +38,12 @@ class FreezingProxy:
             self.reached.clear()
             self.release.clear()
 
+    def disarm(self) -> None:
+        """Hold no further call, and let go of one held now (its caller may be dead)."""
+        with self._lock:
+            self._rule = None
+        self.release.set()
+
     def _should_freeze(self, method: str, path: str) -> bool:
         with self._lock:
             if self._rule and self._rule[0] == method and self._rule[1] in path:

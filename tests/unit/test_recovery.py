@@ -37,6 +37,24 @@ def test_a_plan_whose_change_reached_aws_is_completed_and_announced_once(env):
     assert len(notifier.top_level()) == 1
 
 
+def test_a_change_left_applying_is_finished_before_the_next_confirm_moves_the_alias(env):
+    """The next Confirm (any replica) finishes it first, before recovery's next run: a
+    later move would hide that AWS did change, and the change would never be told."""
+    world, services, notifier = env
+    world.lam.deploy("trivia-skill", "code-3")
+    left = world.cases.planning.plan("hotfix", "trivia", actor=OPERATOR, reason="first")
+    crash_after_aws(world, left)  # PROD1 on v3, the plan "applying", its process dead
+    world.lam.deploy("trivia-skill", "code-4")
+    after = world.cases.planning.plan("hotfix", "trivia", actor=OPERATOR, reason="second")
+    world.cases.applying.apply(after.id, actor=OPERATOR)
+    assert world.store.plan_status(left.id) == "applied"
+    assert [p.text for p in notifier.top_level()] == [
+        "trivia: hotfix PROD1 v1 → v3 by <@U0ALICE> — first",
+        "trivia: hotfix PROD1 v3 → v4 by <@U0ALICE> — second",
+    ]
+    assert not services.runtime.recovery.run(), "nothing left for recovery"
+
+
 def test_a_certify_cut_short_records_the_certification_and_posts_its_message(env):
     world, services, notifier = env
     world.lam.deploy("trivia-skill", "code-3")

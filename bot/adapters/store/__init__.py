@@ -24,6 +24,7 @@ from bot.adapters.store.canaries import CanaryRecords
 from bot.adapters.store.certifications import CertificationRecords
 from bot.adapters.store.deliveries import DeliveryRecords
 from bot.adapters.store.engine import MIGRATIONS, Database, make_engine, migrate, open_database
+from bot.adapters.store.health_reports import HealthReportRecords
 from bot.adapters.store.locks import SkillLocks
 from bot.adapters.store.outbox import OutboxRecords
 from bot.adapters.store.plans import PlanRecords
@@ -37,6 +38,7 @@ __all__ = ["MIGRATIONS", "SqlStore", "make_engine", "migrate", "open_store"]
 
 class SqlStore(
     OutboxRecords,
+    HealthReportRecords,
     AuditRecords,
     PlanRecords,
     CertificationRecords,

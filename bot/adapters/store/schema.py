@@ -153,6 +153,28 @@ outbox = sa.Table(
     sa.Index("ix_outbox_due", "state", "due_at"),
 )
 
+health_reports = sa.Table(
+    "health_reports",
+    metadata,
+    # "<audit id>:<delay seconds>": one report per change and delay
+    sa.Column("key", sa.String(120), primary_key=True),
+    sa.Column("skill", sa.String(100), nullable=False),
+    sa.Column("alias", sa.String(100), nullable=False),
+    sa.Column("from_version", sa.String(20)),
+    sa.Column("to_version", sa.String(20), nullable=False),
+    sa.Column("change_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("delay_seconds", sa.Integer, nullable=False),
+    # the outbox key of the message whose thread gets the chart
+    sa.Column("thread", sa.String(200), nullable=False),
+    sa.Column("channel", sa.String(100), nullable=False),
+    sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("state", sa.String(20), nullable=False),  # due, done
+    sa.Column("claimed_by", sa.String(100)),
+    sa.Column("claim_until", sa.DateTime(timezone=True)),
+    sa.Column("outcome", sa.Text, nullable=False, default=""),
+    sa.Index("ix_health_reports_due", "state", "due_at"),
+)
+
 reminders = sa.Table(
     "reminders",
     metadata,
