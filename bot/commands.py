@@ -28,7 +28,9 @@ from bot.domain.commands import (
     canary_seconds,
     canary_weight,
     count,
+    report_seconds,
 )
+from bot.domain.errors import ConfigError
 from bot.domain.words import Code, words
 
 if TYPE_CHECKING:
@@ -58,6 +60,17 @@ def _promote(cases: UseCases, cmd: Command, actor: str, run_url: str | None) -> 
             cmd.skill, actor=actor, at=cmd.option("at"), reason=cmd.reason, override=override
         )
     return cases.promotion.promote(cmd.skill, actor=actor, reason=cmd.reason, override=override)
+
+
+def _report(cases: UseCases, cmd: Command, actor: str, run_url: str | None) -> Any:
+    """report: the chart of the live alias, drawn from CloudWatch's figures."""
+    assert cmd.skill is not None
+    if cases.health is None:
+        raise ConfigError(
+            "Reports need CloudWatch, which this installation does not read.",
+            hint="Give the bot AWS credentials that may call cloudwatch:GetMetricData.",
+        )
+    return cases.health.report(cmd.skill, actor=actor, since=cmd.option("since"))
 
 
 #: 0 keeps none but what an alias, a weight or the pending candidate refers to
@@ -131,6 +144,14 @@ _SUBCOMMANDS = (
         options=(Option("limit", "N", "how many entries (default 20)", LIMIT),),
         detail="Every attempt on the skill (planned, applied, refused, failed), newest "
         "first, as /skill history shows it."),
+    Subcommand(
+        "report", "post a chart of how the live alias does (invocations, errors, p99)",
+        "report on {skill}",
+        _report,
+        options=(Option("since", "24h", "how far back (default 24h, at most 14d)",
+                        report_seconds),),
+        detail="The chart a health report shows after a change, on demand: the live "
+        "alias's executed versions over the last --since, posted in the skill's channel."),
     Subcommand(
         "doctor", "check aliases, Alexa triggers, routing and roles; offers Fix", "check {skill}",
         lambda cases, cmd, actor, url: cases.planning.doctor(cmd.skill, actor=actor), "check",

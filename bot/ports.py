@@ -23,12 +23,14 @@ from bot.domain.alexa import (
 )
 from bot.domain.canary import Canary, Figures
 from bot.domain.endpoints import GatewayPermission, GatewayRoute
+from bot.domain.health import VersionPoint
 from bot.domain.model import (
     AlexaTrigger,
     AliasState,
     AuditEvent,
     Certification,
     CertificationState,
+    HealthReportDue,
     LatestCode,
     Outcome,
     Plan,
@@ -488,7 +490,18 @@ class GatewayPort(Protocol):
 
 
 class MetricsPort(Protocol):
-    """CloudWatch's figures of a canary: one read per check."""
+    """CloudWatch's figures of a canary (one read per check) and of a release."""
+
+    def version_points(
+        self,
+        function: str,
+        alias: str,
+        versions: Sequence[str],
+        start: datetime,
+        end: datetime,
+        period: int,
+    ) -> list[VersionPoint]:
+        """Every period from ``start`` to ``end`` of each of ``versions``, oldest first."""
 
     def canary_figures(
         self,
@@ -527,3 +540,26 @@ class CanaryBook(Protocol):
     def without_message(self) -> list[Canary]: ...
 
     def unannounced_ends(self, before: datetime) -> list[Canary]: ...
+
+
+# -- health reports -----------------------------------------------------------------------
+
+
+class HealthReportBook(Protocol):
+    """The health_reports table: reports owed after alias changes, claimed once."""
+
+    def schedule_reports(self, reports: Sequence[HealthReportDue]) -> None: ...
+
+    def claim_reports(
+        self, owner: str, now: datetime, until: datetime, *, limit: int
+    ) -> list[HealthReportDue]: ...
+
+    def finish_report(self, key: str, outcome: str) -> None: ...
+
+
+class ChartPort(Protocol):
+    """Draws a release's figures as a PNG (a plotting library, loaded at the first chart)."""
+
+    def draw(
+        self, points: Sequence[VersionPoint], *, title: str, change_at: datetime | None
+    ) -> bytes: ...

@@ -39,6 +39,7 @@ def register(app: App, cases: UseCases) -> None:
     app.action(kit.CONFIRM_CANARY)(ack=ack_only, lazy=[buttons.confirm])
     app.action(kit.CANARY_COMPLETE)(ack=ack_only, lazy=[buttons.end_canary])
     app.action(kit.CANARY_ABORT)(ack=ack_only, lazy=[buttons.end_canary])
+    app.action(kit.ROLLBACK_OFFER)(ack=ack_only, lazy=[buttons.rollback_offer])
 
     home = AppHome(cases)
     app.event("app_home_opened")(ack=ack_only, lazy=[home.opened])

@@ -3,6 +3,7 @@ canary's *Complete now* and *Abort* (operators)."""
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from typing import Any
@@ -147,6 +148,29 @@ class PlanButtons:
         if dismissed:
             text, body_blocks = plans.dismissed_message(dismissed[0], user)
             respond(text=text, blocks=body_blocks, replace_original=True, response_type="ephemeral")
+
+    def rollback_offer(self, body: dict[str, Any], respond: Respond) -> None:
+        """*Roll back* under a health report that found the release worse: the person
+        who clicked gets the rollback's plan, to confirm like any other."""
+        user, value, _ = _clicked(body)
+        if not _carries_a_plan(user, value, respond):
+            return
+        try:
+            offered = json.loads(value)
+            skill, version = str(offered["skill"]), str(offered["version"])
+        except (ValueError, KeyError, TypeError):
+            respond(text=NO_PLAN, response_type="ephemeral", replace_original=False)
+            return
+        try:
+            offer = self.cases.offers.propose(
+                "rollback", skill, actor=user, version=version, reason="the health report"
+            )
+        except SkillbotError as err:
+            text, err_blocks = plans.error_message(err, doing="plan the rollback")
+            respond(text=text, blocks=err_blocks, response_type="ephemeral", replace_original=False)
+            return
+        text, blocks = plans.plan_message(offer.plan, extra=offer.note)
+        respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
 
     def end_canary(self, body: dict[str, Any], respond: Respond) -> None:
         """*Complete now* or *Abort*, on the canary's message in the channel: the person

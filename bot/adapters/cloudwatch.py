@@ -12,13 +12,17 @@ summed per period, for the whole canary so far::
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.adapters.aws_errors import aws_errors
 from bot.adapters.aws_regions import ClientsByRegion, function_client
 from bot.domain.canary import Figures, Period, Tally, aligned
+from bot.domain.health import VersionPoint
+
+log = logging.getLogger(__name__)
 
 NAMESPACE = "AWS/Lambda"
 #: query id → (which version, which metric)
@@ -28,6 +32,11 @@ QUERIES = {
     "newinv": ("new", "Invocations"),
     "newerr": ("new", "Errors"),
 }
+
+
+#: a release's figures: (query tag, metric, statistic)
+COUNTS = (("inv", "Invocations", "Sum"), ("err", "Errors", "Sum"))
+P99 = (("p99", "Duration", "p99"),)
 
 
 def function_name(function: str) -> str:
@@ -121,3 +130,86 @@ class CloudWatchMetrics:
             if first <= at < last
         )
         return Figures(periods)
+
+    def version_points(
+        self,
+        function: str,
+        alias: str,
+        versions: Sequence[str],
+        start: datetime,
+        end: datetime,
+        period: int,
+    ) -> list[VersionPoint]:
+        """Invocations and errors (sums) and the p99 ``Duration`` of each executed version
+        per ``period``: two ``GetMetricData`` calls, the percentiles apart, so that a
+        CloudWatch (or a stand-in) that cannot give them still gives the counts."""
+        first = aligned(start, period)
+        last = aligned(end, period) + timedelta(seconds=period)
+        counts = self._series(function, alias, versions, first, last, period, COUNTS)
+        try:
+            p99 = self._series(function, alias, versions, first, last, period, P99)
+            for key, values in p99.items():
+                counts.setdefault(key, {}).update(values)
+        except Exception as err:  # the counts alone still make a report
+            log.warning("cloudwatch: no p99 durations for %s (%s)", function, err)
+        return [
+            VersionPoint(
+                versions[index],
+                at,
+                round(values.get("inv", 0)),
+                round(values.get("err", 0)),
+                values.get("p99"),
+            )
+            for (index, at), values in sorted(counts.items(), key=lambda i: (i[0][1], i[0][0]))
+            if first <= at < last
+        ]
+
+    def _series(
+        self,
+        function: str,
+        alias: str,
+        versions: Sequence[str],
+        first: datetime,
+        last: datetime,
+        period: int,
+        metrics: Sequence[tuple[str, str, str]],
+    ) -> dict[tuple[int, datetime], dict[str, float]]:
+        """(version index, period start) → {tag: value} of one ``GetMetricData`` call."""
+        name = function_name(function)
+        queries = [
+            {
+                "Id": f"{tag}{index}",
+                "MetricStat": {
+                    "Metric": {
+                        "Namespace": NAMESPACE,
+                        "MetricName": metric,
+                        "Dimensions": [
+                            {"Name": "FunctionName", "Value": name},
+                            {"Name": "Resource", "Value": f"{name}:{alias}"},
+                            {"Name": "ExecutedVersion", "Value": version},
+                        ],
+                    },
+                    "Period": period,
+                    "Stat": stat,
+                },
+                "ReturnData": True,
+            }
+            for index, version in enumerate(versions)
+            for tag, metric, stat in metrics
+        ]
+        with aws_errors("read the release's metrics", function):
+            resp = self._c(function).get_metric_data(
+                MetricDataQueries=queries, StartTime=first, EndTime=last,
+                ScanBy="TimestampAscending",
+            )  # fmt: skip
+        found: dict[tuple[int, datetime], dict[str, float]] = {}
+        for result in resp.get("MetricDataResults", []):
+            query_id = str(result.get("Id", ""))
+            tag, index = query_id[:3], query_id[3:]
+            if not index.isdigit() or int(index) >= len(versions):
+                continue
+            stamps, values = result.get("Timestamps", []), result.get("Values", [])
+            for stamp, value in zip(stamps, values, strict=True):
+                at = aligned(stamp.astimezone(UTC), period)
+                found.setdefault((int(index), at), {})[tag] = value
+        return found

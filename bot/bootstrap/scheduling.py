@@ -15,6 +15,7 @@ log = logging.getLogger(__name__)
 
 RECOVERY_EVERY = 60.0  # seconds; also runs once at start
 SCHEDULED_EVERY = 5.0  # seconds
+HEALTH_EVERY = 30.0
 OUTBOX_EVERY = 5.0  # seconds; a refused post also waits its own pause (5 s, doubling)
 DELIVERIES_KEPT = timedelta(days=7)
 
@@ -43,6 +44,9 @@ def start_scheduler(services: Runtime) -> Callable[[], None]:
         # a promotion set for a time runs within seconds of it (one that was missed while
         # the bot was down runs at start, once)
         jobs.append(Job("scheduled promotions", SCHEDULED_EVERY, services.promotion.run_due))
+    if services.health is not None:
+        # a report is due at its delay after a change; half a minute late is soon enough
+        jobs.append(Job("health reports", HEALTH_EVERY, services.health.run_due))
     canary_pass = services.canary_pass
     if canary_pass is not None:
         # often enough that a check is never much later than its time (checks are in the

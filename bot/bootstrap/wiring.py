@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
+from bot.adapters.charts import MatplotlibCharts
 from bot.adapters.slack.notifier import SlackPresenter
 from bot.adapters.store import SqlStore
 from bot.config import Settings, SkillsFile
 from bot.domain.locations import function_location
-from bot.domain.model import Skill
+from bot.domain.model import Change, Skill
 from bot.ports import Clock, GatewayPort, LambdaPort, MetricsPort, SlackSender, SmapiPort
 from bot.schedules import build_schedules
 from bot.service.access import AccessPolicy
@@ -31,6 +32,7 @@ from bot.service.canary import Canaries, CanaryPacing
 from bot.service.canary.checks import CanaryPass
 from bot.service.context import RotationContext
 from bot.service.gateway import GatewayChecks
+from bot.service.health import HealthReports
 from bot.service.home import HomeTab
 from bot.service.locking import Locking
 from bot.service.moves import Moves
@@ -75,6 +77,8 @@ class UseCases:
     requests: PlanRequests
     home: HomeTab
     locking: Locking
+    #: health reports and /skill report (None without CloudWatch)
+    health: HealthReports | None = None
 
 
 @dataclass
@@ -104,6 +108,8 @@ class Runtime:
     closers: list[Callable[[], None]] = field(default_factory=list)
     #: runs the promotions set for a time (``/skill promote --at``)
     promotion: Promotion | None = None
+    #: posts the health reports that are due (None without CloudWatch)
+    health: HealthReports | None = None
 
     def close(self) -> None:
         for close in reversed(self.closers):
@@ -166,10 +172,22 @@ def compose(
     home = HomeTab(
         reading, outbox, always_shown_to=shown_to, region=region, review_status=review_status
     )
+    health = None
+    if metrics is not None:
+        health = HealthReports(
+            ctx, store, metrics, MatplotlibCharts(), outbox, rules=config.canary_rules(),
+            delays=config.health_report_delays(),
+        )  # fmt: skip
+    after_change: list[Callable[[Change], None]] = [lambda _: home.refresh()]
+    if health is not None:
+        reports = health
+        after_change.append(
+            lambda change: reports.schedule(change, thread=f"announce:{change.audit_id}")
+        )
     announcer = Announcer(
         outbox, store, skills, approvers=approvers, reaction=reaction, region=region,
         approvals=config.approvals, timezone=config.timezone,
-        clock=clock, review_status=review_status, after_change=[lambda _: home.refresh()],
+        clock=clock, review_status=review_status, after_change=after_change,
         endpoint_line=lambda cert: endpoints.certification_line(
             cert, skills[cert.skill], smapi=smapi is not None
         ),
@@ -227,7 +245,7 @@ def compose(
     listener_pool = ThreadPoolExecutor(max_workers=lazy_workers, thread_name_prefix="skillbot-lazy")
     cases = UseCases(
         config, skills, region, reading, planning, offers, pruning, applying, promotion,
-        PlanRequests(ctx, outbox), home, Locking(ctx, announcer, refresh=home.refresh),
+        PlanRequests(ctx, outbox), home, Locking(ctx, announcer, refresh=home.refresh), health,
     )  # fmt: skip
     canary_pass = CanaryPass(canaries, metrics, store) if canaries and metrics else None
     runtime = Runtime(
@@ -239,6 +257,7 @@ def compose(
         runtime.closers.append(lambda pool=pool: pool.shutdown(wait=True))  # type: ignore[misc]
     runtime.closers.insert(0, store.close)
     runtime.promotion = promotion
+    runtime.health = health
     return Composed(cases, runtime)
 
 

@@ -298,6 +298,35 @@ def canary_seconds(text: str | None) -> int:
     return seconds
 
 
+#: what ``/skill report --since`` may cover: CloudWatch keeps minute figures 15 days
+REPORT_RANGE = (60, 14 * 24 * 3600)
+
+
+def report_seconds(text: str | None) -> int:
+    """``"24h"`` -> ``86400``; ``"3d"`` -> three days; ``None`` -> 24 hours.
+
+    >>> report_seconds("90m"), report_seconds("2d")
+    (5400, 172800)
+    """
+    if text is None:
+        return 24 * 3600
+    days = re.fullmatch(r"(\d+)d", text.strip(), re.IGNORECASE)
+    match = _DURATION.match(text.strip())
+    seconds = 0
+    if days:
+        seconds = int(days.group(1)) * 86400
+    elif match and any(match.groups()):
+        hours, minutes, secs = (int(g or 0) for g in match.groups())
+        seconds = hours * 3600 + minutes * 60 + secs
+    low, high = REPORT_RANGE
+    if not low <= seconds <= high:
+        raise Refused(
+            words(Code(f"--since {text}"), " is not a time to report on."),
+            hint=words("Give a duration from 1m to 14d, e.g. ", Code("--since 24h"), "."),
+        )
+    return seconds
+
+
 def count(name: str, what: str, hint: str | Words, low: int = 1) -> Callable[[str | None], int]:
     """A reader of ``--NAME N``, a whole number from ``low`` to 1000."""
 

@@ -447,6 +447,8 @@ class HealthReportDue:
     key: str
     skill: str
     alias: str
+    #: the live alias before the change (after a promotion, the other one)
+    before_alias: str
     from_version: str | None
     to_version: str
     change_at: datetime

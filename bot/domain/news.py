@@ -101,6 +101,15 @@ class NotAnApprover:
 
 
 @dataclass(frozen=True)
+class RollbackOffer:
+    """A health report found the release worse: a button that plans the rollback."""
+
+    skill: str
+    version: str
+    why: str
+
+
+@dataclass(frozen=True)
 class HomeView:
     """The App Home tab: each skill's status (a ``StatusView``) with its Alexa review line,
     and a line for each skill that could not be read."""
@@ -120,6 +129,7 @@ News = (
     | PlanRequest
     | RequestClosed
     | NotAnApprover
+    | RollbackOffer
     | Words
     | str
 )

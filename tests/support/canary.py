@@ -3,10 +3,12 @@ summed per aligned metric period like ``GetMetricData`` sums them."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.domain.canary import Figures, Period, Tally, aligned
+from bot.domain.health import VersionPoint
 
 
 class FakeMetrics:
@@ -15,6 +17,8 @@ class FakeMetrics:
     def __init__(self) -> None:
         #: (at, function, alias, version, invocations, errors)
         self.points: list[tuple[datetime, str, str, str, int, int]] = []
+        #: each version's p99 duration, in ms
+        self.p99_ms: dict[str, float] = {}
         self.reads = 0
 
     def record(
@@ -56,6 +60,32 @@ class FakeMetrics:
                 for at, found in sorted(sums.items())
             )
         )
+
+    def version_points(
+        self,
+        function: str,
+        alias: str,
+        versions: Sequence[str],
+        start: datetime,
+        end: datetime,
+        period: int,
+    ) -> list[VersionPoint]:
+        """Sums per period of each of ``versions`` (p99: :attr:`p99_ms` of the version)."""
+        self.reads += 1
+        first, last = aligned(start, period), aligned(end, period) + timedelta(seconds=period)
+        sums: dict[tuple[str, datetime], list[int]] = {}
+        for at, fn, al, version, invocations, errors in self.points:
+            if fn != function or al != alias or version not in versions:
+                continue
+            if not (first <= at < last and start <= at < end):
+                continue
+            bucket = sums.setdefault((version, aligned(at, period)), [0, 0])
+            bucket[0] += invocations
+            bucket[1] += errors
+        return [
+            VersionPoint(version, at, inv, err, self.p99_ms.get(version))
+            for (version, at), (inv, err) in sorted(sums.items(), key=lambda i: i[0][1])
+        ]
 
 
 def publish_lambda_metrics(

@@ -61,6 +61,7 @@ def test_requests_exactly_the_scopes_the_bot_uses(manifest: dict[str, Any]) -> N
         "chat:write",
         "chat:write.public",
         "commands",
+        "files:write",  # a health report's chart, shared in the announcement's thread
         "groups:history",
         "reactions:read",
     ]

@@ -35,6 +35,7 @@ FIX_ALL = "doctor_fix_all"
 CONFIRM_CANARY = "plan_confirm_canary"
 CANARY_COMPLETE = "canary_complete"
 CANARY_ABORT = "canary_abort"
+ROLLBACK_OFFER = "health_rollback"
 
 #: Slack's limits: a section's or a context element's text, a field, a message's blocks
 TEXT_MAX, FIELD_MAX, MESSAGE_BLOCKS = 3000, 2000, 50

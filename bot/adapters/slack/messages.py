@@ -7,6 +7,7 @@ cannot mention anyone or plant a link::
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -15,6 +16,7 @@ from slack_sdk.models.blocks import Block
 from bot.adapters.slack.kit import (
     CANARY_ABORT,
     CANARY_COMPLETE,
+    ROLLBACK_OFFER,
     Json,
     age,
     buttons,
@@ -42,7 +44,7 @@ from bot.domain.model import (
     escape,
     version_label,
 )
-from bot.domain.news import CertificationNews, Reminder
+from bot.domain.news import CertificationNews, Reminder, RollbackOffer
 from bot.domain.rotation import locked_by
 
 Message = tuple[str, list[Json]]
@@ -185,6 +187,24 @@ def not_an_approver(user: str, approvers: Sequence[str], reaction: str) -> str:
         f"<@{user}>, only {mentions(approvers)} may promote with :{reaction}:; "
         "your reaction changed nothing."
     )
+
+
+def rollback_offer(offer: RollbackOffer) -> Message:
+    """Under a health report that found the release worse: plan the rollback."""
+    text = f"{offer.skill} is worse since the change ({offer.why}): roll back to v{offer.version}?"
+    blocks = [
+        section(f":warning: {escape(text)}"),
+        buttons(
+            "health_rollback",
+            (
+                f"Roll back to v{offer.version}",
+                ROLLBACK_OFFER,
+                json.dumps({"skill": offer.skill, "version": offer.version}),
+                "danger",
+            ),
+        ),
+    ]
+    return message(text, blocks)
 
 
 # -- canaries ------------------------------------------------------------------------

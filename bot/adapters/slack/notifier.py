@@ -43,6 +43,7 @@ from bot.domain.news import (
     PlanRequest,
     Reminder,
     RequestClosed,
+    RollbackOffer,
 )
 from bot.ports import Rendered, SharedFile
 
@@ -112,6 +113,8 @@ def render(news: News | str) -> tuple[str, list[Json] | None]:
             return plans.request_closed(plan, why)
         case NotAnApprover(user, approvers, reaction):
             return messages.not_an_approver(user, approvers, reaction), None
+        case RollbackOffer():
+            return messages.rollback_offer(news)
     return say(news), None
 
 

@@ -160,6 +160,8 @@ health_reports = sa.Table(
     sa.Column("key", sa.String(120), primary_key=True),
     sa.Column("skill", sa.String(100), nullable=False),
     sa.Column("alias", sa.String(100), nullable=False),
+    # the live alias before the change (another one after a promotion)
+    sa.Column("before_alias", sa.String(100), nullable=False),
     sa.Column("from_version", sa.String(20)),
     sa.Column("to_version", sa.String(20), nullable=False),
     sa.Column("change_at", sa.DateTime(timezone=True), nullable=False),

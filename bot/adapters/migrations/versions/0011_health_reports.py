@@ -19,6 +19,7 @@ def upgrade() -> None:
         sa.Column("key", sa.String(120), primary_key=True),
         sa.Column("skill", sa.String(100), nullable=False),
         sa.Column("alias", sa.String(100), nullable=False),
+        sa.Column("before_alias", sa.String(100), nullable=False),
         sa.Column("from_version", sa.String(20)),
         sa.Column("to_version", sa.String(20), nullable=False),
         sa.Column("change_at", sa.DateTime(timezone=True), nullable=False),
