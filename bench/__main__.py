@@ -17,7 +17,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from bench import ack, hotfix, regions, reminders, startup
+from bench import ack, chart, hotfix, regions, reminders, startup
 from bench.harness import sigterm_as_interrupt
 
 BENCHMARKS: dict[str, Callable[[bool], Any]] = {
@@ -26,6 +26,7 @@ BENCHMARKS: dict[str, Callable[[bool], Any]] = {
     "regions": regions.run,
     "startup": startup.run,
     "reminders": reminders.run,
+    "chart": chart.run,
 }
 
 

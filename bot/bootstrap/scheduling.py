@@ -44,9 +44,12 @@ def start_scheduler(services: Runtime) -> Callable[[], None]:
         # a promotion set for a time runs within seconds of it (one that was missed while
         # the bot was down runs at start, once)
         jobs.append(Job("scheduled promotions", SCHEDULED_EVERY, services.promotion.run_due))
-    if services.health is not None:
-        # a report is due at its delay after a change; half a minute late is soon enough
-        jobs.append(Job("health reports", HEALTH_EVERY, services.health.run_due))
+    health = services.health
+    if health is not None and health.delays:
+        # a report is due at its delay after a change: checked every half of the shortest
+        # delay, at most every 30 s (half a minute late is soon enough for an hour)
+        every = min(HEALTH_EVERY, max(1.0, health.delays[0].total_seconds() / 2))
+        jobs.append(Job("health reports", every, health.run_due))
     canary_pass = services.canary_pass
     if canary_pass is not None:
         # often enough that a check is never much later than its time (checks are in the

@@ -45,12 +45,15 @@ def period_for(window: timedelta) -> int:
 
 
 def label(delay: timedelta) -> str:
-    """``1h``, ``24h``, ``90m``.
+    """``1h``, ``24h``, ``90m``, ``30s``.
 
-    >>> label(timedelta(hours=24)), label(timedelta(minutes=90))
-    ('24h', '90m')
+    >>> label(timedelta(hours=24)), label(timedelta(minutes=90)), label(timedelta(seconds=30))
+    ('24h', '90m', '30s')
     """
-    minutes = int(delay.total_seconds() // 60)
+    seconds = int(delay.total_seconds())
+    if seconds % 60:
+        return f"{seconds}s"
+    minutes = seconds // 60
     return f"{minutes // 60}h" if minutes % 60 == 0 else f"{minutes}m"
 
 
