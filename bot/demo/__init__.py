@@ -31,7 +31,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
 from typing import IO, TYPE_CHECKING
@@ -56,6 +56,8 @@ CLI_SETTINGS = (
 )
 START_TIMEOUT = 60.0
 _PR_SET_PDEATHSIG = 1
+
+log = logging.getLogger(__name__)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -255,11 +257,28 @@ def _start(
             return None
         raise DemoError(f"the bot did not become ready; its log:\n{child.tail()}")
     threading.Thread(target=_stop_when_exits, args=(child, stop), daemon=True).start()
+    threading.Thread(target=_traffic, args=(aws_endpoint, stop), daemon=True).start()
     playground.note("info", f"skillbot is up (its log: {data / 'bot.log'})")
     # what skillbot status and the rotation commands read to work on this demo
     cli_env = {name: env[name] for name in CLI_SETTINGS}
     cli_env.update(smapi.env() if smapi is not None else {}, SKILLBOT_ACTOR=seed.OPERATOR.id)
     return f"http://127.0.0.1:{args.port}", cli_env
+
+
+def _traffic(aws_endpoint: str, stop: threading.Event) -> None:
+    """The demo's customers: CloudWatch figures of the hour before, then every 10 s, for
+    the health charts."""
+    now = datetime.now(UTC)
+    try:
+        for minutes in range(60, 0, -1):
+            seed.publish_traffic(aws_endpoint, at=now - timedelta(minutes=minutes))
+    except Exception as err:
+        log.debug("demo traffic: %s", err)
+    while not stop.wait(10.0):
+        try:
+            seed.publish_traffic(aws_endpoint)
+        except Exception as err:  # the embedded AWS stopping with the demo
+            log.debug("demo traffic: %s", err)
 
 
 def _base_env() -> dict[str, str]:

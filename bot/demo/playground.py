@@ -284,6 +284,11 @@ class Playground(Timeline):
             return WebResponse.json(self.snapshot(since, wait))
         if request.verb == "GET" and action == "config":
             return WebResponse.json(self.config())
+        if request.verb == "GET" and action.startswith("file/"):
+            content = self.slack.file_content(action.removeprefix("file/"))
+            if content is None:
+                return WebResponse.json({"ok": False, "error": "file_not_found"}, 404)
+            return WebResponse(200, content, "image/png")
         if request.verb != "POST":
             return WebResponse.json({"ok": False, "error": "method_not_allowed"}, 405)
         try:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -117,6 +117,8 @@ def skills_file_text(
         ),
         'promote_reaction = "white_check_mark"',
         f"reminder_schedule = {json.dumps(reminder_schedule)}",
+        "# a chart of how each change does, a minute after it (the demo's traffic, below)",
+        'health_report = ["1m"]',
         "# the fake Alexa decides a review at a click: read it often, not every 5 minutes",
         f"alexa_poll_every = {json.dumps(ALEXA_POLL_EVERY)}",
         "",
@@ -140,3 +142,27 @@ def deploy_new_code(endpoint_url: str | None, release: int) -> str:
     client = lambda_client(endpoint_url)
     deploy(client, FUNCTION, code(release))
     return str(client.get_function_configuration(FunctionName=FUNCTION)["CodeSha256"])
+
+
+def publish_traffic(endpoint_url: str | None, at: datetime | None = None) -> None:
+    """What Lambda would publish for the demo's customers: a few invocations a second on
+    each alias's version (one error in fifty), as CloudWatch's per-version figures."""
+    import boto3
+
+    cloudwatch = boto3.client("cloudwatch", region_name=REGION, endpoint_url=endpoint_url)
+    client = lambda_client(endpoint_url)
+    when = at or datetime.now(UTC)
+    data = []
+    for alias in ("PROD1", "PROD2"):
+        version = client.get_alias(FunctionName=FUNCTION, Name=alias)["FunctionVersion"]
+        dims = [
+            {"Name": "FunctionName", "Value": FUNCTION},
+            {"Name": "Resource", "Value": f"{FUNCTION}:{alias}"},
+            {"Name": "ExecutedVersion", "Value": version},
+        ]
+        calls = 40 if alias == LIVE_ALIAS else 4
+        for name, value in (("Invocations", calls), ("Errors", calls // 50)):
+            data.append({"MetricName": name, "Dimensions": dims, "Value": value, "Timestamp": when})
+        data.append({"MetricName": "Duration", "Dimensions": dims, "Value": 120.0 + int(version),
+                     "Unit": "Milliseconds", "Timestamp": when})  # fmt: skip
+    cloudwatch.put_metric_data(Namespace="AWS/Lambda", MetricData=data)

@@ -41,6 +41,8 @@ class Message:
     reactions: dict[str, list[str]] = field(default_factory=dict)
     deleted: bool = False
     rev: int = 0
+    #: files it shares (a chart): their names, titles and where the page reads them
+    files: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,19 @@ class Timeline:
                 )
                 if not ephemeral:
                     self._aws_stale.set()  # an announcement: AWS changed, most likely
+            elif call.method == "files.completeUploadExternal":
+                shared = call.response.get("message") or {}
+                share = self._add(
+                    channel=str(shared.get("channel")),
+                    ts=str(shared.get("ts")),
+                    text=str(shared.get("text") or ""),
+                    thread_ts=shared.get("thread_ts") or None,
+                )
+                share.files = [
+                    {"name": f.get("name"), "title": f.get("title"),
+                     "url": f"/playground/file/{f.get('id')}"}
+                    for f in shared.get("files") or []
+                ]  # fmt: skip
             elif call.method == "chat.update":
                 message = self._find(str(params.get("channel")), str(params.get("ts")))
                 if message is not None:

@@ -272,6 +272,11 @@ class FakeSlack:
             if c.ok and c.method in ("chat.postMessage", "files.completeUploadExternal")
         ]
 
+    def file_content(self, file_id: str) -> bytes | None:
+        """The bytes uploaded for ``file_id`` (None: no such file, or not uploaded)."""
+        with self._cond:
+            return self._files.get(file_id, {}).get("content")
+
     def files(self, channel: str | None = None) -> list[dict[str, Any]]:
         """Files shared (in ``channel``): each with its ``content`` bytes and the
         ``thread_ts`` it went to."""

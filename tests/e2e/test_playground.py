@@ -134,10 +134,6 @@ def test_a_whole_rotation_through_the_page(browser: Any, demo: Demo) -> None:
     expect(promotion).to_contain_text("by @Arjun")
     expect(certification).to_contain_text("promoted by @Arjun")
     expect(certification.get_by_role("button", name=re.compile("white_check_mark"))).to_be_visible()
-    shot = os.environ.get("SKILLBOT_PLAYGROUND_SCREENSHOT")
-    if shot:  # the README's picture: python -m pytest tests/e2e/test_playground.py
-        page.screenshot(path=shot)
-
     # CI deploys new code; the operator hotfixes the live alias with it
     page.get_by_role("button", name="Deploy new code to $LATEST").click()
     expect(page.get_by_role("region", name="Log")).to_contain_text("deployed release 4")
@@ -153,6 +149,19 @@ def test_a_whole_rotation_through_the_page(browser: Any, demo: Demo) -> None:
     expect(page.locator("#aws tr[data-alias=PROD2]")).to_contain_text("v4")
 
     assert (demo.alias_version("PROD1"), demo.alias_version("PROD2")) == ("1", "4")
+
+    # how the live alias does: the demo's traffic, drawn, in the channel
+    composer.fill("/skill report --since 2h")
+    composer.press("Enter")
+    report = channel.locator(".message", has_text="PROD2 over the last 2h")
+    chart = report.locator(".file img")
+    expect(chart).to_be_visible(timeout=20_000)
+    loaded = "img => img.complete && img.naturalWidth === 1000"
+    page.wait_for_function(loaded, arg=chart.element_handle())
+    shot = os.environ.get("SKILLBOT_PLAYGROUND_SCREENSHOT")
+    if shot:  # the README's picture: python -m pytest tests/e2e/test_playground.py
+        chart.scroll_into_view_if_needed()
+        page.screenshot(path=shot)
     assert "unknown_method" not in page.get_by_role("region", name="Log").inner_text()
 
     # Ctrl-C stops the demo and the bot in it cleanly

@@ -211,6 +211,14 @@ function renderMessage(message, { inThreadPane = false } = {}) {
   } else {
     content.innerHTML = mrkdwn(message.text);
   }
+  for (const file of message.files || []) {
+    const figure = el("figure", "file");
+    const image = el("img");
+    image.src = file.url;
+    image.alt = file.title || file.name || "a file";
+    figure.append(image, el("figcaption", "", esc(file.name || "")));
+    content.append(figure);
+  }
   body.append(content);
   if (message.ephemeral_to) body.append(el("div", "ephemeral-note", "Only visible to you"));
   const names = Object.keys(message.reactions || {});
