@@ -25,13 +25,6 @@ from bot.domain.health import VersionPoint
 log = logging.getLogger(__name__)
 
 NAMESPACE = "AWS/Lambda"
-#: query id → (which version, which metric)
-QUERIES = {
-    "oldinv": ("old", "Invocations"),
-    "olderr": ("old", "Errors"),
-    "newinv": ("new", "Invocations"),
-    "newerr": ("new", "Errors"),
-}
 
 
 #: a release's figures: (query tag, metric, statistic)
@@ -81,55 +74,23 @@ class CloudWatchMetrics:
     ) -> Figures:
         """Sums per ``period`` seconds from ``start`` (rounded down to a period) to the
         end of the period holding ``end``: one ``GetMetricData`` call."""
-        name = function_name(function)
-        versions = {"old": old_version, "new": new_version}
         first = aligned(start, period)
         last = aligned(end, period) + timedelta(seconds=period)
-        queries = [
-            {
-                "Id": query_id,
-                "MetricStat": {
-                    "Metric": {
-                        "Namespace": NAMESPACE,
-                        "MetricName": metric,
-                        "Dimensions": [
-                            {"Name": "FunctionName", "Value": name},
-                            {"Name": "Resource", "Value": f"{name}:{alias}"},
-                            {"Name": "ExecutedVersion", "Value": versions[side]},
-                        ],
-                    },
-                    "Period": period,
-                    "Stat": "Sum",
-                },
-                "ReturnData": True,
-            }
-            for query_id, (side, metric) in QUERIES.items()
-        ]
-        with aws_errors("read the canary's metrics", function):
-            resp = self._c(function).get_metric_data(
-                MetricDataQueries=queries,
-                StartTime=first,
-                EndTime=last,
-                ScanBy="TimestampAscending",
+        found = self._series(
+            function, alias, [old_version, new_version], first, last, period, COUNTS,
+            doing="read the canary's metrics",
+        )  # fmt: skip
+        by_period: dict[datetime, dict[int, Tally]] = {}
+        for (index, at), values in found.items():
+            tally = Tally(round(values.get("inv", 0)), round(values.get("err", 0)))
+            by_period.setdefault(at, {})[index] = tally
+        return Figures(
+            tuple(
+                Period(at, old=sides.get(0, Tally()), new=sides.get(1, Tally()))
+                for at, sides in sorted(by_period.items())
+                if first <= at < last
             )
-        sums: dict[datetime, dict[str, int]] = {}
-        for result in resp.get("MetricDataResults", []):
-            if result.get("Id") not in QUERIES:
-                continue
-            stamps, values = result.get("Timestamps", []), result.get("Values", [])
-            for stamp, value in zip(stamps, values, strict=True):
-                at = aligned(stamp.astimezone(UTC), period)
-                sums.setdefault(at, {})[result["Id"]] = round(value)
-        periods = tuple(
-            Period(
-                at,
-                old=Tally(found.get("oldinv", 0), found.get("olderr", 0)),
-                new=Tally(found.get("newinv", 0), found.get("newerr", 0)),
-            )
-            for at, found in sorted(sums.items())
-            if first <= at < last
         )
-        return Figures(periods)
 
     def version_points(
         self,
@@ -173,6 +134,8 @@ class CloudWatchMetrics:
         last: datetime,
         period: int,
         metrics: Sequence[tuple[str, str, str]],
+        *,
+        doing: str = "read the release's metrics",
     ) -> dict[tuple[int, datetime], dict[str, float]]:
         """(version index, period start) → {tag: value} of one ``GetMetricData`` call."""
         name = function_name(function)
@@ -197,7 +160,7 @@ class CloudWatchMetrics:
             for index, version in enumerate(versions)
             for tag, metric, stat in metrics
         ]
-        with aws_errors("read the release's metrics", function):
+        with aws_errors(doing, function):
             resp = self._c(function).get_metric_data(
                 MetricDataQueries=queries, StartTime=first, EndTime=last,
                 ScanBy="TimestampAscending",
