@@ -16,6 +16,8 @@ log = logging.getLogger(__name__)
 RECOVERY_EVERY = 60.0  # seconds; also runs once at start
 SCHEDULED_EVERY = 5.0  # seconds
 HEALTH_EVERY = 30.0
+#: longer than the longest health_report delay (14 days), after which its thread is used
+OUTBOX_KEPT = timedelta(days=30)
 OUTBOX_EVERY = 5.0  # seconds; a refused post also waits its own pause (5 s, doubling)
 DELIVERIES_KEPT = timedelta(days=7)
 
@@ -39,6 +41,8 @@ def start_scheduler(services: Runtime) -> Callable[[], None]:
             3600.0,
             lambda: store.prune_deliveries(clock() - DELIVERIES_KEPT),
         ),
+        # sent messages' rows outlive every reply or update that may follow them
+        Job("forget old messages", 3600.0, lambda: store.prune_outbox(clock() - OUTBOX_KEPT)),
     ]
     if services.promotion is not None:
         # a promotion set for a time runs within seconds of it (one that was missed while

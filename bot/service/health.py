@@ -105,6 +105,9 @@ class HealthReports:
         now = self.ctx.clock()
         done = 0
         for report in self.book.claim_reports(self.owner, now, now + LEASE, limit=5):
+            if report.skill not in self.ctx.skills:  # no longer in the skills file
+                self.book.finish_report(report.key, "skill no longer configured")
+                continue
             try:
                 outcome = self._post(report)
             except SkillbotError as err:  # CloudWatch unreadable: said in the thread

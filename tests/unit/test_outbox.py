@@ -213,3 +213,13 @@ def test_a_home_owed_again_replaces_the_one_still_owed(store, slack, clock):
     clock.advance(seconds=5)
     assert box.run() == 1
     assert "second" in str(slack.homes["U0ALICE"]) and "first" not in str(slack.homes)
+
+
+def test_rows_sent_long_ago_are_forgotten_and_owed_ones_kept(store, slack, clock):
+    box = outbox(store, slack, clock)
+    box.send(box.post("announce:1", CHANNEL, "sent"))
+    slack.refuse(NotFound("Slack: could not post to C0GONE (channel_not_found)."), times=10**4)
+    box.send(box.post("announce:2", "C0GONE", "still owed"))
+    clock.advance(days=3)
+    assert store.prune_outbox(clock.now - timedelta(days=1)) == 1
+    assert store.owed("announce:1") is None and store.owed("announce:2").state == "owed"

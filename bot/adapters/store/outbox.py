@@ -226,6 +226,15 @@ class OutboxRecords:
                 )
         return [_row(r) for r in rows]
 
+    def prune_outbox(self, older_than: datetime) -> int:
+        """Forget rows sent or given up before ``older_than`` (keys matter while a row is
+        owed, and for the replies and updates that follow it: weeks, not forever)."""
+        return self.db.write(
+            outbox.delete().where(
+                outbox.c.state.in_([SENT, EXPIRED]), outbox.c.created_at < older_than
+            )
+        )
+
     def owed_in(self, state: str = OWED) -> list[OwedRow]:
         """Every row in ``state``, oldest first (status, tests)."""
         q = sa.select(outbox).where(outbox.c.state == state).order_by(outbox.c.created_at)
