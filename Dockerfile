@@ -34,8 +34,10 @@ RUN groupadd --system --gid 10001 skillbot \
 WORKDIR /var/lib/skillbot
 USER 10001:10001
 
+# matplotlib (the health charts) keeps its font cache where the bot may write
 ENV PORT=3000 \
-    SKILLBOT_CONFIG=/etc/skillbot/skillbot.toml
+    SKILLBOT_CONFIG=/etc/skillbot/skillbot.toml \
+    MPLCONFIGDIR=/var/lib/skillbot/.matplotlib
 EXPOSE 3000
 
 # 200 once the bot is ready (HTTP mode; in Socket Mode there is no port: disable it there)

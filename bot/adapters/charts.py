@@ -10,6 +10,7 @@ Okabe–Ito palette, told apart with colour blindness, and by their line styles 
 
 from __future__ import annotations
 
+import gc
 import io
 import threading
 from collections.abc import Sequence
@@ -84,6 +85,11 @@ class MatplotlibCharts:
             figure = health_figure(points, title=title, change_at=change_at)
             out = io.BytesIO()
             figure.savefig(out, format="png", dpi=DPI)
+            figure.clear()
+            del figure
+            # a figure's buffers live in reference cycles, and the heap frozen at start
+            # makes full collections rare: without this each chart kept a few MiB
+            gc.collect()
         return out.getvalue()
 
 

@@ -28,6 +28,9 @@ MODULES = [
     "bot.config.start",
     "bot.adapters.slack.kit",
     "bot.adapters.aws_errors",
+    "bot.domain.health",
+    "bot.service.health",
+    "bot.service.outbox",
 ]
 
 
