@@ -274,6 +274,7 @@ def test_a_failed_post_is_retried_by_the_outbox_with_growing_pauses_and_sent_onc
     w = world(store, clock, schedule="1h", notifier=notifier)
     cert = seed_certification(store, created_at=START)
 
+    w.run_until(START + timedelta(hours=1))
     w.run_until(START + timedelta(hours=1, seconds=4), step=timedelta(seconds=1))
     assert notifier.attempts == 1 and w.reminders_of(cert) == []
     w.run_until(START + timedelta(hours=1, seconds=5), step=timedelta(seconds=1))
@@ -293,6 +294,7 @@ def test_a_refused_post_is_retried_not_left_for_the_next_slot(store, clock):
     w = world(store, clock, schedule="1h", notifier=notifier)
     cert = seed_certification(store, created_at=START)
 
+    w.run_until(START + timedelta(hours=1))
     w.run_until(START + timedelta(hours=1, seconds=4), step=timedelta(seconds=1))
     assert notifier.attempts == 1 and w.reminders_of(cert) == []
     w.run_until(START + timedelta(hours=1, seconds=6))  # the bot was invited meanwhile
