@@ -274,15 +274,20 @@ def canary_weight(text: str | None) -> float:
     return round(float(match.group(1)) / 100, 4)
 
 
+def _seconds(text: str) -> int:
+    """``"1h30m"`` -> ``5400``; 0 for what is not such a duration."""
+    match = _DURATION.match(text.strip())
+    if not match or not any(match.groups()):
+        return 0
+    hours, minutes, secs = (int(g or 0) for g in match.groups())
+    return hours * 3600 + minutes * 60 + secs
+
+
 def canary_seconds(text: str | None) -> int:
     """``"10m"`` -> ``600``; ``None`` -> the default window."""
     if text is None:
         return DEFAULT_SECONDS
-    match = _DURATION.match(text.strip())
-    seconds = 0
-    if match and any(match.groups()):
-        hours, minutes, secs = (int(g or 0) for g in match.groups())
-        seconds = hours * 3600 + minutes * 60 + secs
+    seconds = _seconds(text)
     low, high = SECONDS_RANGE
     if not low <= seconds <= high:
         raise Refused(
@@ -311,13 +316,7 @@ def report_seconds(text: str | None) -> int:
     if text is None:
         return 24 * 3600
     days = re.fullmatch(r"(\d+)d", text.strip(), re.IGNORECASE)
-    match = _DURATION.match(text.strip())
-    seconds = 0
-    if days:
-        seconds = int(days.group(1)) * 86400
-    elif match and any(match.groups()):
-        hours, minutes, secs = (int(g or 0) for g in match.groups())
-        seconds = hours * 3600 + minutes * 60 + secs
+    seconds = int(days.group(1)) * 86400 if days else _seconds(text)
     low, high = REPORT_RANGE
     if not low <= seconds <= high:
         raise Refused(

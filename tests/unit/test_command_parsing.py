@@ -79,3 +79,10 @@ def test_extra_words_are_refused_with_usage(text):
     with pytest.raises(Refused) as err:
         parse(text, ONE)
     assert "`/skill" in err.value.hint
+
+
+@pytest.mark.parametrize("since", ["0s", "15d", "soon", "-1h"])
+def test_a_report_over_no_time_or_past_cloudwatchs_minutes_is_refused(since):
+    with pytest.raises(Refused, match="is not a time to report on"):
+        parse(f"report trivia --since {since}", ["trivia"])
+    assert parse("report trivia --since 3d", ["trivia"]).option("since") == 3 * 86400
