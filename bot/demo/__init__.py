@@ -55,6 +55,8 @@ CLI_SETTINGS = (
     "AWS_REGION",
 )
 START_TIMEOUT = 60.0
+#: seconds between the demo's customers' figures (a change's new version shows at once)
+TRAFFIC_EVERY = 2.0
 _PR_SET_PDEATHSIG = 1
 
 log = logging.getLogger(__name__)
@@ -257,7 +259,11 @@ def _start(
             return None
         raise DemoError(f"the bot did not become ready; its log:\n{child.tail()}")
     threading.Thread(target=_stop_when_exits, args=(child, stop), daemon=True).start()
-    threading.Thread(target=_traffic, args=(aws_endpoint, stop), daemon=True).start()
+    quiet = threading.Event()  # set first at the end: the traffic stops before AWS does
+    traffic = threading.Thread(target=_traffic, args=(aws_endpoint, quiet), daemon=True)
+    traffic.start()
+    stack.callback(traffic.join, 10)
+    stack.callback(quiet.set)
     playground.note("info", f"skillbot is up (its log: {data / 'bot.log'})")
     # what skillbot status and the rotation commands read to work on this demo
     cli_env = {name: env[name] for name in CLI_SETTINGS}
@@ -265,20 +271,18 @@ def _start(
     return f"http://127.0.0.1:{args.port}", cli_env
 
 
-def _traffic(aws_endpoint: str, stop: threading.Event) -> None:
-    """The demo's customers: CloudWatch figures of the hour before, then every 10 s, for
-    the health charts."""
+def _traffic(aws_endpoint: str, quiet: threading.Event) -> None:
+    """The demo's customers: CloudWatch figures of the hour before, then every 2 s, for
+    the health charts, until ``quiet``."""
     now = datetime.now(UTC)
-    try:
-        for minutes in range(60, 0, -1):
-            seed.publish_traffic(aws_endpoint, at=now - timedelta(minutes=minutes))
-    except Exception as err:
-        log.debug("demo traffic: %s", err)
-    while not stop.wait(10.0):
+    history = [now - timedelta(minutes=minutes) for minutes in range(60, 0, -1)]
+    while not quiet.is_set():
         try:
-            seed.publish_traffic(aws_endpoint)
+            seed.publish_traffic(aws_endpoint, history)
         except Exception as err:  # the embedded AWS stopping with the demo
             log.debug("demo traffic: %s", err)
+        history = []
+        quiet.wait(TRAFFIC_EVERY)
 
 
 def _base_env() -> dict[str, str]:

@@ -10,6 +10,7 @@ trigger on both aliases, and new code on ``$LATEST`` ready to certify::
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -144,14 +145,15 @@ def deploy_new_code(endpoint_url: str | None, release: int) -> str:
     return str(client.get_function_configuration(FunctionName=FUNCTION)["CodeSha256"])
 
 
-def publish_traffic(endpoint_url: str | None, at: datetime | None = None) -> None:
+def publish_traffic(endpoint_url: str | None, at: Sequence[datetime] = ()) -> None:
     """What Lambda would publish for the demo's customers: a few invocations a second on
-    each alias's version (one error in fifty), as CloudWatch's per-version figures."""
+    each alias's version (one error in fifty), as CloudWatch's per-version figures, at
+    each of ``at`` (now, when empty) in one call."""
     import boto3
 
     cloudwatch = boto3.client("cloudwatch", region_name=REGION, endpoint_url=endpoint_url)
     client = lambda_client(endpoint_url)
-    when = at or datetime.now(UTC)
+    moments = list(at) or [datetime.now(UTC)]
     data = []
     for alias in ("PROD1", "PROD2"):
         version = client.get_alias(FunctionName=FUNCTION, Name=alias)["FunctionVersion"]
@@ -161,8 +163,12 @@ def publish_traffic(endpoint_url: str | None, at: datetime | None = None) -> Non
             {"Name": "ExecutedVersion", "Value": version},
         ]
         calls = 40 if alias == LIVE_ALIAS else 4
-        for name, value in (("Invocations", calls), ("Errors", calls // 50)):
-            data.append({"MetricName": name, "Dimensions": dims, "Value": value, "Timestamp": when})
-        data.append({"MetricName": "Duration", "Dimensions": dims, "Value": 120.0 + int(version),
-                     "Unit": "Milliseconds", "Timestamp": when})  # fmt: skip
-    cloudwatch.put_metric_data(Namespace="AWS/Lambda", MetricData=data)
+        for when in moments:
+            for name, value in (("Invocations", calls), ("Errors", calls // 50)):
+                data.append(
+                    {"MetricName": name, "Dimensions": dims, "Value": value, "Timestamp": when}
+                )
+            took = {"Value": 120.0 + int(version), "Unit": "Milliseconds", "Timestamp": when}
+            data.append({"MetricName": "Duration", "Dimensions": dims, **took})
+    for first in range(0, len(data), 900):  # CloudWatch takes 1,000 values a call
+        cloudwatch.put_metric_data(Namespace="AWS/Lambda", MetricData=data[first : first + 900])

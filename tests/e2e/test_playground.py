@@ -22,6 +22,7 @@ import boto3
 import pytest
 
 from tests.support.demo import running_demo
+from tests.support.process import wait_until
 
 CHROMIUM = Path("/usr/bin/chromium")
 LAUNCH_ARGS = [
@@ -72,15 +73,24 @@ class Demo:
     process: subprocess.Popen[str]
     output: list[str]
 
-    def alias_version(self, alias: str) -> str:
-        client = boto3.client(
-            "lambda",
+    def client(self, service: str) -> Any:
+        return boto3.client(
+            service,
             region_name="us-east-1",
             endpoint_url=self.aws_endpoint,
             aws_access_key_id="demo",
             aws_secret_access_key="demo",
         )
-        return str(client.get_alias(FunctionName=FUNCTION, Name=alias)["FunctionVersion"])
+
+    def alias_version(self, alias: str) -> str:
+        found = self.client("lambda").get_alias(FunctionName=FUNCTION, Name=alias)
+        return str(found["FunctionVersion"])
+
+    def traffic_of(self, version: str) -> bool:
+        """Has the demo published its customers' figures of ``version`` yet?"""
+        dims = [{"Name": "ExecutedVersion", "Value": version}]
+        found = self.client("cloudwatch").list_metrics(Namespace="AWS/Lambda", Dimensions=dims)
+        return bool(found["Metrics"])
 
 
 @pytest.fixture
@@ -150,7 +160,9 @@ def test_a_whole_rotation_through_the_page(browser: Any, demo: Demo) -> None:
 
     assert (demo.alias_version("PROD1"), demo.alias_version("PROD2")) == ("1", "4")
 
-    # how the live alias does: the demo's traffic, drawn, in the channel
+    # how the live alias does: the demo's traffic, drawn, in the channel (once its
+    # customers have reached v4)
+    wait_until(lambda: demo.traffic_of("4"), timeout=20, interval=0.5)
     composer.fill("/skill report --since 2h")
     composer.press("Enter")
     report = channel.locator(".message", has_text="PROD2 over the last 2h")
